@@ -1,0 +1,43 @@
+import type { Database } from 'bun:sqlite';
+import { hashSecret, sameHash } from '../keys/key-format';
+import { randomBase62 } from '../store/ids';
+
+/**
+ * The operator's bearer token. From VEXRAIL_ADMIN_TOKEN when set; otherwise generated on first start,
+ * stored only as a hash, and handed back once so the caller can print it.
+ */
+const SETTING = 'admin_token_hash';
+
+export function createAdminTokenStore(db: Database) {
+  const read = db.query('SELECT value FROM settings WHERE key = ?');
+  const write = db.query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
+  return {
+    storedHash: () => (read.get(SETTING) as { value: string } | null)?.value ?? null,
+    store: (hash: string) => void write.run(SETTING, hash),
+  };
+}
+
+export type AdminAuth = { check(authorization: string | null): boolean; generatedToken: string | null };
+
+export function setUpAdminAuth(db: Database, envToken: string | null): AdminAuth {
+  const store = createAdminTokenStore(db);
+  let generatedToken: string | null = null;
+  let expected: string;
+  if (envToken) expected = hashSecret(envToken);
+  else {
+    const stored = store.storedHash();
+    if (stored) expected = stored;
+    else {
+      generatedToken = `vxa_${randomBase62(40)}`;
+      expected = hashSecret(generatedToken);
+      store.store(expected);
+    }
+  }
+  return {
+    generatedToken,
+    check(authorization) {
+      const match = authorization ? /^Bearer\s+(\S{1,512})$/i.exec(authorization) : null;
+      return match !== null && sameHash(hashSecret(match[1]), expected);
+    },
+  };
+}

@@ -1,0 +1,128 @@
+import { Elysia } from 'elysia';
+import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
+import { badRequest } from '../http/errors';
+import type { KeysService } from '../keys/keys.service';
+import { toProjectView, type ProjectsService } from '../projects/projects.service';
+import type { WalletService } from '../wallet/wallet.service';
+import { KeySchema, listOf, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+
+type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService };
+
+const MAX_PROJECTS_PAGE = 1000;
+const body = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, any>) : {});
+const pid = pathParam('id', 'Project id');
+
+function pageLimit(value: string | undefined, max: number, fallback: number): number {
+  const limit = value === undefined || value === '' ? fallback : Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badRequest('invalid_value', `limit must be an integer from 1 to ${max}`, 'limit');
+  return limit;
+}
+
+function projectCursor(cursor: string | undefined): { id: string; createdAt: number } | null {
+  if (!cursor) return null;
+  const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':', 2);
+  if (!id || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  return { id, createdAt: Number(ts) };
+}
+
+/** Operator API for projects, domains, keys and credit wallets. Auth (bearer token) runs before routing. */
+export function adminRoutes(deps: Deps) {
+  return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
+    .post('/projects', ({ body: b, set }) => {
+      const { name, domain, kind } = body(b);
+      const project = deps.projects.create({ name, domain, kind });
+      deps.wallet.ensureWallet(project.id);
+      set.status = 201;
+      return toProjectView(project);
+    }, {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Create a project', security: ADMIN_SECURITY,
+        body: { type: 'object', required: ['name', 'domain'], properties: { name: { type: 'string' }, domain: { type: 'string', example: 'example.com' }, kind: { type: 'string', enum: ['publisher', 'advertiser'] } } },
+        ok: { status: 201, description: 'The project, with the TXT record that verifies its domain', schema: ProjectSchema },
+        errors: [400, 401],
+      }),
+    })
+    .get('/projects', ({ query }) => {
+      const limit = pageLimit(query.limit, MAX_PROJECTS_PAGE, 100);
+      const rows = deps.projects.list(limit + 1, projectCursor(query.cursor));
+      const page = rows.slice(0, limit);
+      const last = page[page.length - 1];
+      return {
+        object: 'list', data: page.map(toProjectView), has_more: rows.length > limit,
+        next_cursor: rows.length > limit ? Buffer.from(`${last.created_at}:${last.id}`).toString('base64url') : null,
+      };
+    }, {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
+        parameters: [queryParam('limit', `1-${MAX_PROJECTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
+        ok: { description: 'Projects', schema: listOf(ProjectSchema) }, errors: [400, 401],
+      }),
+    })
+    .get('/projects/:id', ({ params }) => toProjectView(deps.projects.get(params.id)), {
+      detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
+    })
+    .patch('/projects/:id', ({ params, body: b }) => toProjectView(deps.projects.update(params.id, body(b))), {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
+        security: ADMIN_SECURITY, parameters: [pid],
+        body: { type: 'object', properties: { name: { type: 'string' }, domain: { type: 'string' }, monetization: { type: 'boolean' } } },
+        ok: { description: 'The project', schema: ProjectSchema }, errors: [400, 401, 403, 404, 409],
+      }),
+    })
+    .post('/projects/:id/domain/verify', async ({ params, body: b }) => {
+      const { project, detail } = await deps.projects.verifyDomain(params.id, body(b).method);
+      return { ...toProjectView(project), detail };
+    }, {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Verify the project domain',
+        description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
+        security: ADMIN_SECURITY, parameters: [pid],
+        body: { type: 'object', required: ['method'], properties: { method: { type: 'string', enum: ['dns', 'manual'] } } },
+        ok: { description: 'The project with its new domain_status and a detail line', schema: ProjectSchema }, errors: [400, 401, 404],
+      }),
+    })
+    .get('/projects/:id/domain/checks', ({ params }) => ({ object: 'list', data: deps.projects.listChecks(params.id).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
+      detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: { type: 'object' } }, errors: [401, 404] }),
+    })
+    .post('/projects/:id/keys', ({ params, body: b, set }) => {
+      const pair = deps.keys.generatePair(deps.projects.get(params.id), body(b).name);
+      set.status = 201;
+      set.headers['cache-control'] = 'no-store';
+      return pair;
+    }, {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
+        security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' } } },
+        ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema }, errors: [400, 401, 403, 404],
+      }),
+    })
+    .get('/projects/:id/keys', ({ params }) => (deps.projects.get(params.id), { object: 'list', data: deps.keys.list(params.id) }), {
+      detail: describe({ tags: ['Admin: projects'], summary: 'List key pairs (never the secret)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [401, 404] }),
+    })
+    .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
+      detail: describe({ tags: ['Admin: projects'], summary: 'Deactivate a key pair (effective on the next request)', security: ADMIN_SECURITY, parameters: [pid, pathParam('key_id', 'Key pair id')], ok: { description: 'The pair', schema: KeySchema }, errors: [401, 404] }),
+    })
+    .post('/projects/:id/credits', ({ params, body: b, set }) => {
+      deps.projects.get(params.id);
+      const result = deps.wallet.topUp(params.id, body(b));
+      set.status = result.replayed ? 200 : 201;
+      return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
+    }, {
+      detail: describe({
+        tags: ['Admin: wallets'], summary: 'Top up the credit wallet', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
+        security: ADMIN_SECURITY, parameters: [pid],
+        body: { type: 'object', required: ['amount'], properties: { amount: { type: 'string', example: '10.00' }, idempotency_key: { type: 'string' } } },
+        ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema }, errors: [400, 401, 404, 409],
+      }),
+    })
+    .get('/projects/:id/wallet', ({ params, query }) => {
+      deps.projects.get(params.id);
+      return deps.wallet.view(params.id, pageLimit(query.limit, 1000, 100), query.cursor ?? null);
+    }, {
+      detail: describe({
+        tags: ['Admin: wallets'], summary: 'Credit wallet: balance, held, available and transactions (newest first)', security: ADMIN_SECURITY,
+        parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000 (default 100)', { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
+        ok: { description: 'The wallet', schema: WalletSchema }, errors: [400, 401, 404],
+      }),
+    });
+}

@@ -1,0 +1,82 @@
+/** OpenAPI schemas of the admin API (documentation only; services validate). */
+export const ProjectSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', example: 'proj_7Hq2...' },
+    object: { type: 'string', example: 'project' },
+    name: { type: 'string' },
+    kind: { type: 'string', enum: ['publisher', 'advertiser'] },
+    domain: { type: 'string', example: 'example.com' },
+    domain_status: { type: 'string', enum: ['unverified', 'pending', 'verified', 'failed'] },
+    verification_token: { type: 'string' },
+    verification_record: { type: 'object', properties: { type: { type: 'string' }, host: { type: 'string' }, name: { type: 'string' }, value: { type: 'string' } } },
+    domain_verified_at: { type: ['string', 'null'], format: 'date-time' },
+    domain_verify_method: { type: ['string', 'null'], enum: ['dns', 'manual', null] },
+    monetization: { type: 'boolean' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const KeySchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    object: { type: 'string', example: 'api_key_pair' },
+    name: { type: 'string' },
+    publishable_key: { type: 'string', example: 'pk_live_...' },
+    secret_prefix: { type: 'string', example: 'sk_live_AbCd' },
+    status: { type: 'string', enum: ['active', 'inactive'] },
+    created_at: { type: 'string', format: 'date-time' },
+    last_used_at: { type: ['string', 'null'], format: 'date-time' },
+    deactivated_at: { type: ['string', 'null'], format: 'date-time' },
+  },
+};
+
+export const NewKeySchema = {
+  ...KeySchema,
+  properties: { ...KeySchema.properties, secret_key: { type: 'string', description: 'Shown only in this response' } },
+};
+
+const TransactionSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' },
+    type: { type: 'string', enum: ['top_up', 'consumption'] },
+    amount: { type: 'string', example: '10.00', description: 'USD; negative for consumption' },
+    amount_micros: { type: 'integer' },
+    balance_after: { type: 'string' },
+    request_id: { type: ['string', 'null'] },
+    idempotency_key: { type: ['string', 'null'] },
+    note: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const WalletSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', example: 'wallet' },
+    project_id: { type: 'string' },
+    currency: { type: 'string', example: 'USD' },
+    balance: { type: 'string', example: '10.00' },
+    held: { type: 'string', description: 'Reserved by requests in flight' },
+    available: { type: 'string', description: 'balance - held' },
+    balance_micros: { type: 'integer' },
+    held_micros: { type: 'integer' },
+    available_micros: { type: 'integer' },
+    transactions: { type: 'array', items: TransactionSchema, description: 'Newest first' },
+    has_more: { type: 'boolean' },
+    next_cursor: { type: ['string', 'null'] },
+  },
+};
+
+export const TopUpResultSchema = {
+  type: 'object',
+  properties: { transaction: TransactionSchema, replayed: { type: 'boolean', description: 'true when the idempotency_key was seen before' }, wallet: WalletSchema },
+};
+
+export const listOf = (item: object) => ({
+  type: 'object',
+  properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: item }, has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] } },
+});

@@ -1,0 +1,55 @@
+import { Elysia } from 'elysia';
+import type { Config } from '../config/config';
+import { describe, headerParam, PUBLIC_SECURITY } from '../http/docs';
+import { authenticatePublic, requestOrigin } from '../http/public-auth';
+import { requestIdOf } from '../http/request-ids';
+import type { KeysService } from '../keys/keys.service';
+import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema } from './chat.model';
+import type { ChatService } from './chat.service';
+import { parseJsonBody, validateChatBody, validateConversationId } from './chat.validate';
+
+export function chatRoutes(deps: { config: Config; keys: KeysService; chat: ChatService }) {
+  return new Elysia({ name: 'chat-routes' }).post(
+    '/v1/chat/completions',
+    async ({ request }) => {
+      const startedMs = performance.now();
+      // Checks run in the documented order: auth, domain, body, credits, upstream.
+      const caller = authenticatePublic(deps.keys, request);
+      const bytes = new Uint8Array(await request.arrayBuffer());
+      const chatRequest = validateChatBody(parseJsonBody(bytes, deps.config.limits), deps.config.limits);
+      const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
+      const { response } = await deps.chat.complete({
+        caller,
+        request: chatRequest,
+        conversationId,
+        requestId: requestIdOf(request),
+        origin: deps.config.publicUrl ?? requestOrigin(request),
+        signal: request.signal,
+        startedMs,
+      });
+      return response;
+    },
+    {
+      parse: 'none',
+      detail: describe({
+        tags: ['Chat'],
+        summary: 'Create a chat completion',
+        description:
+          'OpenAI-compatible. With `stream: true` the answer is Server-Sent Events of `chat.completion.chunk` objects ending with ' +
+          '`data: [DONE]`; the usage chunk is sent only when `stream_options.include_usage` is true. Unknown OpenAI fields ' +
+          '(stop, n, tools, response_format, seed, user, metadata, ...) pass through to the upstream untouched. The cost of the ' +
+          'tokens is charged to the project\'s credit wallet. Response headers: `x-request-id`, `x-vexrail-overhead-ms` ' +
+          '(time spent in the gateway outside the upstream) and `Server-Timing`.',
+        security: PUBLIC_SECURITY,
+        parameters: [headerParam('x-conversation-id', 'Groups requests into a conversation (1-128 printable ASCII characters)')],
+        body: ChatCompletionRequestSchema,
+        ok: {
+          description: 'The completion (JSON), or a stream of chunks (text/event-stream)',
+          schema: ChatCompletionSchema,
+          extraContent: { 'text/event-stream': { schema: ChatCompletionChunkSchema } },
+        },
+        errors: [400, 401, 403, 413, 422, 429, 500, 502, 504],
+      }),
+    },
+  );
+}

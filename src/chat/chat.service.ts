@@ -1,0 +1,204 @@
+import type { Config } from '../config/config';
+import type { Caller } from '../keys/keys.service';
+import { ApiError, forbidden, unprocessable } from '../http/errors';
+import type { ModelCatalog, ModelRoute } from '../models/catalog';
+import { tokenCostMicros } from '../money/money';
+import { countPromptTokens, countTextTokens } from '../upstream/tokenizer';
+import type { UpstreamClient } from '../upstream/upstream.client';
+import type { WalletService } from '../wallet/wallet.service';
+import type { AnswerContext, AnswerDecorator } from './answer-decorator';
+import type { ChatRequest } from './chat.validate';
+import { relayStream, type StreamUsage } from './stream-relay';
+
+/** What one finished exchange reports to conversation tracking and the request log. */
+export type ExchangeRecord = {
+  requestId: string;
+  projectId: string;
+  conversationId: string | null;
+  request: ChatRequest;
+  answerText: string;
+  model: string;
+  usage: StreamUsage;
+  costMicros: number;
+  latencyMs: number;
+  streamed: boolean;
+  status: number;
+  errorCode: string | null;
+  createdAtMs: number;
+};
+
+type Deps = {
+  config: Config;
+  catalog: ModelCatalog;
+  wallet: WalletService;
+  upstream: UpstreamClient;
+  decorator: AnswerDecorator;
+  onExchange: (record: ExchangeRecord) => void;
+};
+
+export type ChatCall = {
+  caller: Caller;
+  request: ChatRequest;
+  conversationId: string | null;
+  requestId: string;
+  origin: string;
+  signal: AbortSignal | null;
+  startedMs: number;
+};
+
+export type ChatResult = { response: Response };
+
+/** Minimum hold the wallet must cover: the prompt plus a minimal answer. Null means refuse. */
+function holdSizer(route: ModelRoute, promptTokens: number, wanted: number, minAnswer: number, lowered: { maxTokens: number | null }) {
+  const { inputMicrosPerMTok: inP, outputMicrosPerMTok: outP } = route.price;
+  return (available: number): number | null => {
+    if (available <= 0) return null;
+    const full = tokenCostMicros(promptTokens, wanted, route.price);
+    if (full <= available) return full;
+    if (outP === 0) return null;
+    const affordable = Math.floor((available * 1_000_000 - promptTokens * inP) / outP);
+    if (affordable < minAnswer) return null;
+    lowered.maxTokens = Math.min(affordable, wanted);
+    return Math.min(available, tokenCostMicros(promptTokens, lowered.maxTokens, route.price));
+  };
+}
+
+export function createChatService(deps: Deps) {
+  const { limits } = deps.config;
+
+  function resolveModel(model: string): ModelRoute {
+    const route = deps.catalog.resolve(model);
+    if (!route) throw unprocessable('model_not_found', `The model "${model}" does not exist or is not served by this gateway`, 'model');
+    return route;
+  }
+
+  function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
+    const wanted = call.request.maxTokens ?? limits.defaultMaxTokens;
+    const lowered = { maxTokens: null as number | null };
+    const hold = deps.wallet.reserve(
+      call.caller.projectId,
+      call.requestId,
+      holdSizer(route, promptTokens, wanted, limits.minAnswerTokens, lowered),
+    );
+    if (!hold) throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
+    return { hold, loweredMaxTokens: lowered.maxTokens };
+  }
+
+  function upstreamBody(call: ChatCall, loweredMaxTokens: number | null): Record<string, unknown> {
+    const body: Record<string, unknown> = { ...call.request.body };
+    if (loweredMaxTokens !== null) body[call.request.maxTokensField] = loweredMaxTokens;
+    // Always ask for usage so the charge is exact; the client sees the usage chunk only if it asked.
+    if (call.request.stream) body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
+    return body;
+  }
+
+  async function complete(call: ChatCall): Promise<ChatResult> {
+    const route = resolveModel(call.request.body.model);
+    const promptTokens = countPromptTokens(call.request.body.messages);
+    const { hold, loweredMaxTokens } = reserve(call, route, promptTokens);
+    let settled = false;
+    const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true) => {
+      if (settled) return;
+      settled = true;
+      const cost = tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, route.price);
+      const result = deps.wallet.settle(hold.holdId, cost, call.requestId);
+      if (!report) return;
+      deps.onExchange({
+        requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
+        request: call.request, answerText, model: route.id, usage, costMicros: result?.chargedMicros ?? 0,
+        latencyMs: Math.round(performance.now() - call.startedMs), streamed, status: error?.status ?? 200,
+        errorCode: error?.code ?? null, createdAtMs: Date.now(),
+      });
+    };
+    const ctx: AnswerContext = {
+      requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
+      request: call.request.body, origin: call.origin,
+    };
+    const decoration = deps.decorator.decide(ctx);
+    try {
+      const handle = await deps.upstream.open(route.provider, upstreamBody(call, loweredMaxTokens), call.signal);
+      const overheadMs = performance.now() - call.startedMs - handle.waitMs;
+      const headers: Record<string, string> = {
+        'x-request-id': call.requestId,
+        ...(decoration?.headers?.() ?? {}),
+      };
+      if (call.request.stream) {
+        const body = relayStream({
+          upstream: handle,
+          wantsUsage: call.request.wantsUsage,
+          keepAliveMs: deps.config.keepAliveMs,
+          idleTimeoutMs: route.provider.idleTimeoutMs,
+          decoration,
+          onDone: (o) => settle(o.usage ?? estimateUsage(promptTokens, o.relayedText), o.relayedText, true, o.error),
+        });
+        headers['content-type'] = 'text/event-stream; charset=utf-8';
+        headers['cache-control'] = 'no-cache';
+        headers['x-vexrail-overhead-ms'] = overheadMs.toFixed(3);
+        headers['server-timing'] = `gateway;dur=${overheadMs.toFixed(3)}, upstream;dur=${handle.waitMs.toFixed(3)};desc="first byte"`;
+        return { response: new Response(body, { status: 200, headers }) };
+      }
+      return { response: await completeJson(call, handle, promptTokens, decoration, headers, settle) };
+    } catch (err) {
+      // Nothing reached the client: release the whole hold. The error response itself is logged by the app.
+      settle({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, '', call.request.stream, null, false);
+      throw err;
+    }
+  }
+
+  async function completeJson(
+    call: ChatCall,
+    handle: Awaited<ReturnType<UpstreamClient['open']>>,
+    promptTokens: number,
+    decoration: ReturnType<AnswerDecorator['decide']>,
+    headers: Record<string, string>,
+    settle: (usage: StreamUsage, text: string, streamed: boolean, error: ApiError | null) => void,
+  ): Promise<Response> {
+    const readStarted = performance.now();
+    let raw: string;
+    try {
+      raw = await handle.response.text();
+    } catch {
+      const reason = handle.abortReason();
+      if (reason === 'client_gone') throw new ApiError(499, 'invalid_request_error', 'client_closed_request', 'Client closed the request');
+      throw reason === 'request_timeout'
+        ? new ApiError(504, 'timeout_error', 'upstream_timeout', 'The upstream LLM provider did not answer in time')
+        : new ApiError(502, 'upstream_error', 'upstream_error', 'The upstream LLM provider failed: the response broke off');
+    } finally {
+      handle.dispose();
+    }
+    const upstreamMs = handle.waitMs + (performance.now() - readStarted);
+    let parsed: any;
+    try {
+      parsed = JSON.parse(raw);
+    } catch {
+      throw new ApiError(502, 'upstream_error', 'upstream_error', 'The upstream LLM provider failed: malformed response');
+    }
+    const message = parsed?.choices?.[0]?.message;
+    const organic: string = typeof message?.content === 'string' ? message.content : '';
+    let body = raw;
+    const usage: StreamUsage = parsed.usage ?? estimateUsage(promptTokens, organic);
+    const extra = decoration ? await decoration.finish({ organicText: organic, finishReason: parsed?.choices?.[0]?.finish_reason ?? null }) : null;
+    if (!parsed.usage || extra) {
+      parsed.usage = usage;
+      if (extra) message.content = organic + extra;
+      body = JSON.stringify(parsed);
+    }
+    settle(usage, organic, false, null);
+    if (extra) decoration?.delivered?.();
+    const overheadMs = performance.now() - call.startedMs - upstreamMs;
+    headers['content-type'] = 'application/json';
+    headers['x-vexrail-overhead-ms'] = overheadMs.toFixed(3);
+    headers['server-timing'] = `gateway;dur=${overheadMs.toFixed(3)}, upstream;dur=${upstreamMs.toFixed(3)}`;
+    return new Response(body, { status: 200, headers });
+  }
+
+  return { complete, resolveModel };
+}
+
+/** When the upstream reported no usage (an aborted stream), bill what was actually relayed. */
+function estimateUsage(promptTokens: number, text: string): StreamUsage {
+  const completion = countTextTokens(text);
+  return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
+}
+
+export type ChatService = ReturnType<typeof createChatService>;

@@ -1,0 +1,247 @@
+import { dirname, join, resolve } from 'node:path';
+import { parseUsdToMicros } from '../money/money';
+import {
+  DEFAULT_FLUSH_INTERVAL_MS,
+  DEFAULT_KEEPALIVE_MS,
+  DEFAULT_LIMITS,
+  DEFAULT_PRICES_USD_PER_MTOK,
+  DEFAULT_TIMEOUTS,
+  DEMO_MODEL_ID,
+} from './defaults';
+
+/** The only module that reads the environment; everything else receives a frozen Config. */
+export type ModelPrice = { inputMicrosPerMTok: number; outputMicrosPerMTok: number };
+
+export type ProviderConfig = {
+  name: string;
+  /** 'openai' speaks the OpenAI HTTP API; 'demo' is the built-in offline model. */
+  kind: 'openai' | 'demo';
+  baseUrl: string;
+  apiKey: string | null;
+  /** Explicit model ids, or ['*'] for every priced model. */
+  models: string[];
+  requestTimeoutMs: number;
+  firstByteTimeoutMs: number;
+  idleTimeoutMs: number;
+};
+
+export type Limits = typeof DEFAULT_LIMITS;
+
+export type Config = Readonly<{
+  command: 'serve' | 'backup' | 'help' | 'version';
+  backupFile: string | null;
+  port: number;
+  host: string;
+  dataDir: string;
+  publicUrl: string | null;
+  adminToken: string | null;
+  seedDemo: boolean;
+  providers: ProviderConfig[];
+  prices: Record<string, ModelPrice>;
+  limits: Limits;
+  keepAliveMs: number;
+  flushIntervalMs: number;
+  logRequests: boolean;
+}>;
+
+export class ConfigError extends Error {}
+
+type LoadInput = {
+  argv: string[];
+  env: Record<string, string | undefined>;
+  readFile?: (path: string) => string;
+  /** Where the data directory goes by default: beside the executable, or the working directory. */
+  defaultDataParent: string;
+};
+
+type Flags = Record<string, string | true>;
+
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url']);
+const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet']);
+
+function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
+  const positionals: string[] = [];
+  const flags: Flags = {};
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i];
+    if (arg === '-h') flags.help = true;
+    else if (arg === '-v') flags.version = true;
+    else if (arg.startsWith('--')) {
+      const [name, inline] = arg.slice(2).split(/=(.*)/s, 2);
+      if (BOOLEAN_FLAGS.has(name)) flags[name] = true;
+      else if (FLAGS_WITH_VALUE.has(name)) {
+        const value = inline ?? argv[++i];
+        if (value === undefined) throw new ConfigError(`--${name} needs a value`);
+        flags[name] = value;
+      } else throw new ConfigError(`unknown option --${name} (see --help)`);
+    } else positionals.push(arg);
+  }
+  return { positionals, flags };
+}
+
+function pick(flag: string | true | undefined, envValue: string | undefined, fileValue: unknown): unknown {
+  if (typeof flag === 'string') return flag;
+  if (envValue !== undefined && envValue !== '') return envValue;
+  return fileValue;
+}
+
+function toPort(value: unknown): number {
+  const port = Number(value ?? 8080);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${value}`);
+  return port;
+}
+
+function toPositiveInt(value: unknown, fallback: number, name: string): number {
+  if (value === undefined || value === null) return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer`);
+  return n;
+}
+
+function priceFromUsd(model: string, value: unknown): ModelPrice {
+  const pair = Array.isArray(value) ? value : [(value as any)?.input, (value as any)?.output];
+  const [input, output] = pair.map((v) => (typeof v === 'number' ? String(v) : v));
+  const inputMicros = typeof input === 'string' ? parseUsdToMicros(input) : null;
+  const outputMicros = typeof output === 'string' ? parseUsdToMicros(output) : null;
+  if (inputMicros === null || outputMicros === null)
+    throw new ConfigError(`prices.${model} needs {"input": "USD per 1M tokens", "output": "..."}`);
+  return { inputMicrosPerMTok: inputMicros, outputMicrosPerMTok: outputMicros };
+}
+
+function loadPrices(filePrices: unknown): Record<string, ModelPrice> {
+  const prices: Record<string, ModelPrice> = {};
+  for (const [model, pair] of Object.entries(DEFAULT_PRICES_USD_PER_MTOK)) prices[model] = priceFromUsd(model, pair);
+  if (filePrices && typeof filePrices === 'object')
+    for (const [model, value] of Object.entries(filePrices)) prices[model] = priceFromUsd(model, value);
+  return prices;
+}
+
+function providerFromFile(raw: any, env: LoadInput['env'], index: number): ProviderConfig {
+  const name = String(raw?.name ?? `provider${index + 1}`);
+  if (typeof raw?.base_url !== 'string') throw new ConfigError(`providers[${index}].base_url is required`);
+  const apiKey = raw.api_key ?? (raw.api_key_env ? env[raw.api_key_env] : undefined) ?? null;
+  const models = Array.isArray(raw.models) && raw.models.length > 0 ? raw.models.map(String) : ['*'];
+  return {
+    name,
+    kind: 'openai',
+    baseUrl: String(raw.base_url).replace(/\/+$/, ''),
+    apiKey,
+    models,
+    requestTimeoutMs: toPositiveInt(raw.timeout_ms, DEFAULT_TIMEOUTS.requestTimeoutMs, `${name}.timeout_ms`),
+    firstByteTimeoutMs: toPositiveInt(raw.first_byte_timeout_ms, DEFAULT_TIMEOUTS.firstByteTimeoutMs, `${name}.first_byte_timeout_ms`),
+    idleTimeoutMs: toPositiveInt(raw.idle_timeout_ms, DEFAULT_TIMEOUTS.idleTimeoutMs, `${name}.idle_timeout_ms`),
+  };
+}
+
+function loadProviders(file: any, env: LoadInput['env']): ProviderConfig[] {
+  const providers: ProviderConfig[] = Array.isArray(file.providers)
+    ? file.providers.map((raw: any, i: number) => providerFromFile(raw, env, i))
+    : [];
+  if (env.OPENAI_BASE_URL || env.OPENAI_API_KEY) {
+    const models = env.OPENAI_MODELS ? env.OPENAI_MODELS.split(',').map((m) => m.trim()).filter(Boolean) : ['*'];
+    providers.unshift(
+      providerFromFile(
+        { name: 'openai', base_url: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', api_key: env.OPENAI_API_KEY, models },
+        env,
+        0,
+      ),
+    );
+  }
+  // The offline demo model answers only when no upstream is configured: it never hides a real one.
+  if (providers.length === 0)
+    providers.push({
+      name: 'demo',
+      kind: 'demo',
+      baseUrl: 'demo://local',
+      apiKey: null,
+      models: [DEMO_MODEL_ID],
+      ...DEFAULT_TIMEOUTS,
+    });
+  return providers;
+}
+
+function checkPricedModels(providers: ProviderConfig[], prices: Record<string, ModelPrice>): void {
+  for (const provider of providers)
+    for (const model of provider.models)
+      if (model !== '*' && !prices[model])
+        throw new ConfigError(
+          `model "${model}" of provider "${provider.name}" has no price: add it under "prices" (use "0" to serve it free)`,
+        );
+}
+
+export function helpText(): string {
+  return `vexrail - self-hosted OpenAI-compatible gateway with prepaid credits
+
+Usage:
+  vexrail [serve] [options]     run the gateway (default command)
+  vexrail backup FILE           write a consistent online copy of the database to FILE
+  vexrail --help | --version
+
+Options (environment variable in brackets):
+  --port N          listen port, default 8080             [VEXRAIL_PORT]
+  --host ADDR       listen address, default 127.0.0.1      [VEXRAIL_HOST]
+  --data-dir DIR    data directory, default ./vexrail_data beside the executable  [VEXRAIL_DATA_DIR]
+  --config FILE     JSON config file (providers, prices, limits)  [VEXRAIL_CONFIG]
+  --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
+  --demo            on a fresh data directory, create a funded demo project and print its keys
+  --quiet           no per-request log lines
+
+Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) configure one
+OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
+Admin API token: VEXRAIL_ADMIN_TOKEN, or generated on first start and printed once.
+`;
+}
+
+export function loadConfig(input: LoadInput): Config {
+  const { positionals, flags } = parseArgv(input.argv);
+  const env = input.env;
+  let command: Config['command'] = 'serve';
+  if (flags.help) command = 'help';
+  else if (flags.version) command = 'version';
+  else if (positionals[0] === 'backup') command = 'backup';
+  else if (positionals[0] && positionals[0] !== 'serve') throw new ConfigError(`unknown command "${positionals[0]}" (see --help)`);
+  if (command === 'backup' && !positionals[1]) throw new ConfigError('usage: vexrail backup FILE');
+
+  const configPath = pick(flags.config, env.VEXRAIL_CONFIG, undefined) as string | undefined;
+  let file: any = {};
+  if (configPath) {
+    const read = input.readFile ?? ((p: string) => require('node:fs').readFileSync(p, 'utf8'));
+    try {
+      file = JSON.parse(read(configPath));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${configPath}: ${(err as Error).message}`);
+    }
+  }
+  const prices = loadPrices(file.prices);
+  const providers = loadProviders(file, env);
+  checkPricedModels(providers, prices);
+  const dataDir = resolve(
+    String(pick(flags['data-dir'], env.VEXRAIL_DATA_DIR, file.data_dir) ?? join(input.defaultDataParent, 'vexrail_data')),
+  );
+  const publicUrl = pick(flags['public-url'], env.VEXRAIL_PUBLIC_URL, file.public_url) as string | undefined;
+  const limits = { ...DEFAULT_LIMITS };
+  for (const [key, value] of Object.entries(file.limits ?? {}))
+    if (key in limits) (limits as any)[key] = toPositiveInt(value, (limits as any)[key], `limits.${key}`);
+  return Object.freeze({
+    command,
+    backupFile: command === 'backup' ? resolve(positionals[1]) : null,
+    port: toPort(pick(flags.port, env.VEXRAIL_PORT, file.port)),
+    host: String(pick(flags.host, env.VEXRAIL_HOST, file.host) ?? '127.0.0.1'),
+    dataDir,
+    publicUrl: publicUrl ? publicUrl.replace(/\/+$/, '') : null,
+    adminToken: env.VEXRAIL_ADMIN_TOKEN || null,
+    seedDemo: flags.demo === true,
+    providers,
+    prices,
+    limits: Object.freeze(limits),
+    keepAliveMs: toPositiveInt(file.keepalive_ms, DEFAULT_KEEPALIVE_MS, 'keepalive_ms'),
+    flushIntervalMs: toPositiveInt(file.flush_interval_ms, DEFAULT_FLUSH_INTERVAL_MS, 'flush_interval_ms'),
+    logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',
+  });
+}
+
+/** Default parent of the data directory: beside a compiled executable, else the working directory. */
+export function defaultDataParent(execPath: string, cwd: string): string {
+  const base = execPath.split('/').pop() ?? '';
+  return base === 'bun' || base === 'node' || base === 'bun.exe' ? cwd : dirname(execPath);
+}

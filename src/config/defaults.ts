@@ -1,0 +1,41 @@
+/**
+ * Documented defaults. Prices are USD per million tokens (input, output) for common models; the operator
+ * overrides or extends them in the config file. A model without a price is never served.
+ */
+export const DEFAULT_PRICES_USD_PER_MTOK: Record<string, [input: string, output: string]> = {
+  'vexrail-demo': ['0.10', '0.40'],
+  'gpt-4o-mini': ['0.15', '0.60'],
+  'gpt-4o': ['2.50', '10.00'],
+  'gpt-4.1': ['2.00', '8.00'],
+  'gpt-4.1-mini': ['0.40', '1.60'],
+  'gpt-4.1-nano': ['0.10', '0.40'],
+  'o4-mini': ['1.10', '4.40'],
+  'o3-mini': ['1.10', '4.40'],
+  'gpt-3.5-turbo': ['0.50', '1.50'],
+};
+
+export const DEFAULT_LIMITS = {
+  maxBodyBytes: 4 * 1024 * 1024,
+  maxMessages: 1000,
+  maxContentChars: 1_000_000,
+  maxConversationIdChars: 128,
+  maxModelChars: 256,
+  /** Used for the worst-case hold when the request sets no max_tokens. */
+  defaultMaxTokens: 4096,
+  /** A request whose budget cannot cover at least this many answer tokens is refused (403). */
+  minAnswerTokens: 16,
+  maxTokensCeiling: 1_000_000,
+};
+
+export const DEFAULT_TIMEOUTS = {
+  /** Whole upstream request, first byte to last. */
+  requestTimeoutMs: 600_000,
+  /** Until the upstream sends its response headers. */
+  firstByteTimeoutMs: 60_000,
+  /** Longest silence inside a stream before we give up on the upstream. */
+  idleTimeoutMs: 120_000,
+};
+
+export const DEFAULT_KEEPALIVE_MS = 15_000;
+export const DEFAULT_FLUSH_INTERVAL_MS = 100;
+export const DEMO_MODEL_ID = 'vexrail-demo';

@@ -1,0 +1,90 @@
+import { Elysia } from 'elysia';
+import { describe, pathParam, PUBLIC_SECURITY, queryParam } from '../http/docs';
+import { authenticatePublic } from '../http/public-auth';
+import type { KeysService } from '../keys/keys.service';
+import { MAX_CONVERSATIONS_PAGE, MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
+
+const ConversationSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string', description: 'The x-conversation-id, or the request id for untracked requests' },
+    object: { type: 'string', example: 'conversation' },
+    tracked: { type: 'boolean', description: 'false when the request carried no x-conversation-id' },
+    end_user: { type: ['string', 'null'] },
+    metadata: { type: ['object', 'null'] },
+    message_count: { type: 'integer' },
+    created_at: { type: 'string', format: 'date-time' },
+    updated_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const MessageSchema = {
+  type: 'object',
+  properties: {
+    seq: { type: 'integer' },
+    role: { type: 'string' },
+    content: { type: 'string' },
+    model: { type: ['string', 'null'] },
+    usage: { type: ['object', 'null'], properties: { prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
+    cost: { type: ['string', 'null'], description: 'USD, decimal string' },
+    latency_ms: { type: ['integer', 'null'] },
+    streamed: { type: ['boolean', 'null'] },
+    end_user: { type: ['string', 'null'] },
+    metadata: { type: ['object', 'null'] },
+    request_id: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+const intParam = (value: string | null | undefined, fallback: number) => (value === null || value === undefined || value === '' ? fallback : Number(value));
+
+export function conversationsRoutes(deps: { keys: KeysService; conversations: ConversationsService }) {
+  return new Elysia({ name: 'conversations-routes' })
+    .get(
+      '/v1/conversations',
+      ({ request, query }) => {
+        const caller = authenticatePublic(deps.keys, request);
+        return deps.conversations.list(caller.projectId, intParam(query.limit, 20), query.cursor ?? null);
+      },
+      {
+        detail: describe({
+          tags: ['Conversations'],
+          summary: 'List conversations, newest first',
+          security: PUBLIC_SECURITY,
+          parameters: [
+            queryParam('limit', `Page size, 1-${MAX_CONVERSATIONS_PAGE} (default 20)`, { type: 'integer' }),
+            queryParam('cursor', 'next_cursor of the previous page', { type: 'string' }),
+          ],
+          ok: {
+            description: 'A page of conversations',
+            schema: { type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: ConversationSchema }, has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] } } },
+          },
+          errors: [400, 401, 403],
+        }),
+      },
+    )
+    .get(
+      '/v1/conversations/:id',
+      ({ request, params, query }) => {
+        const caller = authenticatePublic(deps.keys, request);
+        return deps.conversations.get(caller.projectId, decodeURIComponent(params.id), intParam(query.from_seq, 0), intParam(query.limit, MAX_MESSAGES_PAGE));
+      },
+      {
+        detail: describe({
+          tags: ['Conversations'],
+          summary: 'One conversation with its messages, oldest first',
+          security: PUBLIC_SECURITY,
+          parameters: [
+            pathParam('id', 'Conversation id'),
+            queryParam('from_seq', 'First message position to return (default 0)', { type: 'integer' }),
+            queryParam('limit', `Messages per page, 1-${MAX_MESSAGES_PAGE}`, { type: 'integer' }),
+          ],
+          ok: {
+            description: 'The conversation',
+            schema: { ...ConversationSchema, properties: { ...ConversationSchema.properties, messages: { type: 'array', items: MessageSchema }, has_more: { type: 'boolean' }, next_seq: { type: ['integer', 'null'] } } },
+          },
+          errors: [400, 401, 403, 404],
+        }),
+      },
+    );
+}

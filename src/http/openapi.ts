@@ -1,0 +1,54 @@
+import { openapi } from '@elysiajs/openapi';
+import { Elysia } from 'elysia';
+import bundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' };
+import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' };
+import pkg from '../../package.json' with { type: 'json' };
+
+/**
+ * Spec at /swagger/json, Swagger UI at /swagger. The UI's script and stylesheet are embedded in the
+ * binary and served from /swagger/assets, so the docs render with no internet access.
+ */
+const ASSET_PREFIX = '/swagger/assets';
+
+export function openapiPlugin() {
+  const assets = new Elysia({ name: 'swagger-assets' })
+    .get(`${ASSET_PREFIX}/swagger-ui-bundle.js`, () => assetResponse(bundlePath, 'application/javascript; charset=utf-8'), { detail: { hide: true } })
+    .get(`${ASSET_PREFIX}/swagger-ui.css`, () => assetResponse(cssPath, 'text/css; charset=utf-8'), { detail: { hide: true } });
+  return new Elysia({ name: 'openapi' }).use(assets).use(
+    openapi({
+      path: '/swagger',
+      specPath: '/swagger/json',
+      provider: 'swagger-ui',
+      exclude: { paths: [/^\/swagger/] },
+      swagger: { cdn: `${ASSET_PREFIX}/swagger-ui-bundle.js`, theme: `${ASSET_PREFIX}/swagger-ui.css`, autoDarkMode: false },
+      documentation: {
+        info: {
+          title: 'Vexrail',
+          version: pkg.version,
+          description:
+            'Self-hosted OpenAI-compatible chat-completions gateway with key-pair authentication, a prepaid credit ' +
+            'wallet and conversation tracking. Errors use the OpenAI envelope plus top-level statusCode and message.',
+        },
+        tags: [
+          { name: 'Chat', description: 'OpenAI-compatible chat completions' },
+          { name: 'Models', description: 'Models this gateway serves' },
+          { name: 'Conversations', description: 'Conversations of the calling key pair\'s project' },
+          { name: 'Admin: projects', description: 'Operator API: projects, domains, keys' },
+          { name: 'Admin: wallets', description: 'Operator API: credit wallets' },
+          { name: 'Operations', description: 'Health and readiness' },
+        ],
+        components: {
+          securitySchemes: {
+            publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-key', description: 'pk_live_... identifies the project' },
+            secretKey: { type: 'apiKey', in: 'header', name: 'x-secret-key', description: 'sk_live_... authenticates; server-side only' },
+            adminBearer: { type: 'http', scheme: 'bearer', description: 'Operator token (VEXRAIL_ADMIN_TOKEN or printed on first start)' },
+          },
+        },
+      },
+    }),
+  );
+}
+
+function assetResponse(path: string, contentType: string): Response {
+  return new Response(Bun.file(path), { headers: { 'content-type': contentType, 'cache-control': 'public, max-age=86400' } });
+}

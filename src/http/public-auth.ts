@@ -1,0 +1,16 @@
+import type { Caller, KeysService } from '../keys/keys.service';
+import { forbidden } from './errors';
+
+/** Auth for the public API: the key pair (401s), then the project's verified domain (403). */
+export function authenticatePublic(keys: KeysService, request: Request): Caller {
+  const caller = keys.authenticate(request.headers.get('x-publishable-key'), request.headers.get('x-secret-key'));
+  if (caller.project.domain_status !== 'verified')
+    throw forbidden('domain_not_verified', 'The project domain is not verified: verify it before calling the API');
+  return caller;
+}
+
+/** The origin clients reached us at, used for absolute links when no public URL is configured. */
+export function requestOrigin(request: Request): string {
+  const url = new URL(request.url);
+  return url.origin;
+}

@@ -1,0 +1,91 @@
+import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } from './config/config';
+import { createApp } from './app';
+import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
+import { backupDatabase, openStore } from './store/database';
+import { createRuntime } from './runtime';
+import pkg from '../package.json' with { type: 'json' };
+
+/** Composition root: argv/env -> config -> store -> runtime -> app -> listen; signals. */
+function readConfig(): Config {
+  try {
+    return loadConfig({
+      argv: process.argv.slice(2),
+      env: process.env,
+      defaultDataParent: defaultDataParent(process.execPath, process.cwd()),
+    });
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      console.error(`vexrail: ${err.message}`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
+
+function runBackup(config: Config): void {
+  const store = openStore(config.dataDir);
+  const started = performance.now();
+  process.stderr.write(`Backing up ${store.path} ...\n`);
+  backupDatabase(store.db, config.backupFile!);
+  store.close();
+  console.log(`Backup written to ${config.backupFile} in ${Math.round(performance.now() - started)} ms`);
+}
+
+async function serve(config: Config): Promise<void> {
+  const store = openStore(config.dataDir);
+  const rt = createRuntime(config, store.db);
+  let shuttingDown = false;
+  const { fetch } = createApp(rt, { isShuttingDown: () => shuttingDown });
+  const server = Bun.serve({
+    hostname: config.host,
+    port: config.port,
+    fetch,
+    // Our own check answers 413 with the error envelope; this is the hard stop for bodies without a length.
+    maxRequestBodySize: config.limits.maxBodyBytes + 1024 * 1024,
+    idleTimeout: 255,
+  });
+  const base = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+  const lines = [
+    `Vexrail ${pkg.version} listening on ${base}`,
+    `  API:          ${base}/v1  (OpenAI-compatible; headers x-publishable-key and x-secret-key)`,
+    `  Swagger docs: ${base}/swagger  (spec at ${base}/swagger/json)`,
+    `  Admin API:    ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
+    `  Data:         ${store.path}`,
+    `  Models:       ${rt.catalog.ids().join(', ')}${rt.config.providers[0].kind === 'demo' ? '  (offline demo model: no upstream LLM configured)' : ''}`,
+  ];
+  if (rt.adminAuth.generatedToken)
+    lines.push('', `Admin token (shown once, stored hashed; set VEXRAIL_ADMIN_TOKEN to choose your own):`, `  ${rt.adminAuth.generatedToken}`);
+  if (rt.releasedHolds > 0) lines.push(`Released ${rt.releasedHolds} credit holds left open by an earlier run.`);
+  const demo = config.seedDemo ? await seedDemoProject(rt) : null;
+  if (demo) {
+    lines.push('', `Demo project ${demo.projectId} (domain marked verified, funded with demo credits). Its key pair, shown once:`,
+      `  publishable key: ${demo.publishableKey}`, `  secret key:      ${demo.secretKey}`, '', 'Try it:', curlExample(base, rt.catalog.ids()[0], demo));
+  } else if (rt.projects.list(1, null).length === 0) lines.push('', firstProjectHelp(base));
+  console.log(lines.join('\n'));
+
+  const shutdown = async (signal: string) => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    console.error(`Received ${signal}: finishing in-flight requests...`);
+    await server.stop(false);
+    rt.stop();
+    store.close();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}
+
+function main(): void {
+  const config = readConfig();
+  if (config.command === 'help') console.log(helpText());
+  else if (config.command === 'version') console.log(pkg.version);
+  else if (config.command === 'backup') runBackup(config);
+  else
+    serve(config).catch((err) => {
+      console.error(`vexrail: failed to start: ${(err as Error).message}`);
+      process.exit(1);
+    });
+}
+
+main();

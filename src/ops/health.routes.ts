@@ -1,0 +1,20 @@
+import type { Database } from 'bun:sqlite';
+import { Elysia } from 'elysia';
+import { describe } from '../http/docs';
+
+export function healthRoutes(deps: { db: Database; isShuttingDown: () => boolean }) {
+  return new Elysia({ name: 'health-routes' })
+    .get('/healthz', () => ({ status: 'ok' }), {
+      detail: describe({ tags: ['Operations'], summary: 'Liveness: the process answers', ok: { description: 'ok', schema: { type: 'object', properties: { status: { type: 'string' } } } }, errors: [] }),
+    })
+    .get('/readyz', ({ set }) => {
+      if (deps.isShuttingDown()) {
+        set.status = 503;
+        return { status: 'shutting_down' };
+      }
+      deps.db.query('SELECT 1').get();
+      return { status: 'ready' };
+    }, {
+      detail: describe({ tags: ['Operations'], summary: 'Readiness: the database answers and the server is not shutting down', ok: { description: 'ready', schema: { type: 'object', properties: { status: { type: 'string' } } } }, errors: [503] }),
+    });
+}

@@ -1,0 +1,92 @@
+import type { Database } from 'bun:sqlite';
+import { setUpAdminAuth, type AdminAuth } from './admin/admin-token';
+import type { AnswerDecorator } from './chat/answer-decorator';
+import { noDecoration } from './chat/answer-decorator';
+import { createChatService, type ExchangeRecord } from './chat/chat.service';
+import type { Config } from './config/config';
+import { createConversationsRepo } from './conversations/conversations.repo';
+import { createConversationsService } from './conversations/conversations.service';
+import { createKeysRepo } from './keys/keys.repo';
+import { createKeysService } from './keys/keys.service';
+import { createModelCatalog } from './models/catalog';
+import { createRequestLog } from './ops/request-log';
+import { createWriteBehind } from './ops/write-behind';
+import { systemTxtResolver, type TxtResolver } from './projects/domain';
+import { createProjectsRepo } from './projects/projects.repo';
+import { createProjectsService } from './projects/projects.service';
+import { createDemoFetch } from './upstream/demo-model';
+import { warmTokenizer } from './upstream/tokenizer';
+import { createUpstreamClient, type Fetcher } from './upstream/upstream.client';
+import { createWalletRepo } from './wallet/wallet.repo';
+import { createWalletService } from './wallet/wallet.service';
+
+export type RuntimeOptions = {
+  resolver?: TxtResolver;
+  fetch?: Fetcher;
+  decorator?: AnswerDecorator;
+  logSink?: (text: string) => void;
+  demoChunkDelayMs?: number;
+};
+
+/** Builds every service from a config and an open database. Shared by main.ts and the tests. */
+export function createRuntime(config: Config, db: Database, options: RuntimeOptions = {}) {
+  warmTokenizer();
+  const catalog = createModelCatalog(config.providers, config.prices, Date.now());
+  const wallet = createWalletService({ repo: createWalletRepo(db) });
+  let keysRef: ReturnType<typeof createKeysService> | null = null;
+  const projects = createProjectsService({
+    repo: createProjectsRepo(db),
+    resolver: options.resolver ?? systemTxtResolver,
+    onChange: (id) => keysRef?.invalidateProject(id),
+    hasActiveKey: (id) => keysRef!.hasActiveKey(id),
+  });
+  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id) });
+  keysRef = keys;
+  const conversations = createConversationsService({ repo: createConversationsRepo(db) });
+  const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests);
+  const exchanges = createWriteBehind<ExchangeRecord>({
+    intervalMs: config.flushIntervalMs,
+    maxQueued: 100_000,
+    write: (batch) => conversations.writeBatch(batch),
+    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
+  });
+  const upstream = createUpstreamClient({
+    fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+    demo: createDemoFetch(options.demoChunkDelayMs ?? 10),
+  });
+  const chat = createChatService({
+    config, catalog, wallet, upstream,
+    decorator: options.decorator ?? noDecoration,
+    onExchange: (record) => {
+      exchanges.push(record);
+      log.write({
+        request_id: record.requestId, method: 'POST', path: '/v1/chat/completions', status: record.status,
+        latency_ms: record.latencyMs, project_id: record.projectId, model: record.model,
+        prompt_tokens: record.usage.prompt_tokens, completion_tokens: record.usage.completion_tokens,
+        cost_micros: record.costMicros, streamed: record.streamed, error_code: record.errorCode,
+      });
+    },
+  });
+  const adminAuth: AdminAuth = setUpAdminAuth(db, config.adminToken);
+  const releasedHolds = wallet.releaseStaleHolds();
+
+  // One background tick writes everything that is kept off the request path.
+  const flushAll = () => {
+    exchanges.flush();
+    keys.flushTouches();
+    log.flush();
+  };
+  const ticker = setInterval(flushAll, config.flushIntervalMs);
+  ticker.unref?.();
+
+  return {
+    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, releasedHolds,
+    flushAll,
+    stop() {
+      clearInterval(ticker);
+      exchanges.stop();
+      flushAll();
+    },
+  };
+}
+export type Runtime = ReturnType<typeof createRuntime>;
