@@ -26,7 +26,7 @@ export async function createTestApp(opts: {
     file.providers = [{ name: 'fake', base_url: opts.upstreamUrl, api_key: 'sk-upstream-secret-XYZ', models: ['gpt-4o-mini', 'fake-model'] }];
   if (!file.prices) file.prices = { 'fake-model': { input: '1.00', output: '2.00' } };
   const config: Config = loadConfig({
-    argv: ['--config', 'inline.json', '--quiet'],
+    argv: ['--config', 'inline.json'],
     env,
     readFile: () => JSON.stringify(file),
     defaultDataParent: '/tmp',
