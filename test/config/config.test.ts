@@ -1,0 +1,48 @@
+import { describe, expect, test } from 'bun:test';
+import { ConfigError, defaultDataParent, loadConfig } from '../../src/config/config';
+
+const load = (argv: string[], env: Record<string, string> = {}, file?: object) =>
+  loadConfig({ argv, env, defaultDataParent: '/opt/vexrail', readFile: () => JSON.stringify(file ?? {}) });
+
+describe('config', () => {
+  test('defaults: serve on 127.0.0.1:8080, data dir beside the executable, demo model only', () => {
+    const c = load([]);
+    expect(c).toMatchObject({ command: 'serve', port: 8080, host: '127.0.0.1', dataDir: '/opt/vexrail/vexrail_data' });
+    expect(c.providers.map((p) => p.kind)).toEqual(['demo']);
+    expect(defaultDataParent('/usr/local/bin/vexrail', '/home/x')).toBe('/usr/local/bin');
+    expect(defaultDataParent('/x/node_modules/bun/bin/bun', '/home/x')).toBe('/home/x');
+  });
+
+  test('flags beat environment variables, which beat the config file', () => {
+    const env = { VEXRAIL_PORT: '9000', VEXRAIL_HOST: '0.0.0.0', VEXRAIL_DATA_DIR: '/env-data' };
+    expect(load([], env)).toMatchObject({ port: 9000, host: '0.0.0.0', dataDir: '/env-data' });
+    expect(load(['--port', '9100', '--data-dir=/flag-data'], env)).toMatchObject({ port: 9100, dataDir: '/flag-data' });
+    expect(load(['--config', 'c.json'], {}, { port: 7000 }).port).toBe(7000);
+    expect(load(['--config', 'c.json'], { VEXRAIL_CONFIG: 'x' }, { port: 7000 }).port).toBe(7000);
+  });
+
+  test('OPENAI_BASE_URL configures one upstream and the demo model steps aside', () => {
+    const c = load([], { OPENAI_BASE_URL: 'http://127.0.0.1:11434/v1/', OPENAI_API_KEY: 'k' });
+    expect(c.providers).toHaveLength(1);
+    expect(c.providers[0]).toMatchObject({ kind: 'openai', baseUrl: 'http://127.0.0.1:11434/v1', apiKey: 'k', models: ['*'] });
+  });
+
+  test('providers, prices and timeouts from the config file; an unpriced model is a clear error', () => {
+    const file = { providers: [{ name: 'local', base_url: 'http://127.0.0.1:1234/v1', models: ['llama3'], timeout_ms: 5000 }], prices: { llama3: { input: '0', output: '0' } } };
+    const c = load(['--config', 'c.json'], {}, file);
+    expect(c.providers[0]).toMatchObject({ name: 'local', models: ['llama3'], requestTimeoutMs: 5000 });
+    expect(c.prices.llama3).toEqual({ inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 });
+    expect(c.prices['gpt-4o-mini']).toEqual({ inputMicrosPerMTok: 150_000, outputMicrosPerMTok: 600_000 });
+    expect(() => load(['--config', 'c.json'], {}, { providers: [{ base_url: 'http://x/v1', models: ['mystery'] }] })).toThrow(/no price/);
+  });
+
+  test('commands and bad input', () => {
+    expect(load(['--help']).command).toBe('help');
+    expect(load(['--version']).command).toBe('version');
+    expect(load(['backup', '/tmp/b.db'])).toMatchObject({ command: 'backup', backupFile: '/tmp/b.db' });
+    expect(() => load(['backup'])).toThrow(ConfigError);
+    expect(() => load(['--bogus'])).toThrow(/unknown option/);
+    expect(() => load(['--port', '70000'])).toThrow(/invalid port/);
+    expect(() => load(['frobnicate'])).toThrow(/unknown command/);
+  });
+});

@@ -1,0 +1,56 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+let t: TestApp;
+beforeAll(async () => {
+  t = await createTestApp();
+});
+afterAll(() => t.close());
+
+describe('OpenAPI and Swagger UI', () => {
+  test('the spec documents every public and admin route with schemas, errors and security', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json();
+    const expected: Array<[string, string]> = [
+      ['/v1/chat/completions', 'post'], ['/v1/models', 'get'], ['/v1/conversations', 'get'], ['/v1/conversations/{id}', 'get'],
+      ['/admin/v1/projects', 'post'], ['/admin/v1/projects', 'get'], ['/admin/v1/projects/{id}', 'get'], ['/admin/v1/projects/{id}', 'patch'],
+      ['/admin/v1/projects/{id}/domain/verify', 'post'], ['/admin/v1/projects/{id}/keys', 'post'], ['/admin/v1/projects/{id}/keys', 'get'],
+      ['/admin/v1/projects/{id}/keys/{key_id}/deactivate', 'post'], ['/admin/v1/projects/{id}/credits', 'post'], ['/admin/v1/projects/{id}/wallet', 'get'],
+      ['/healthz', 'get'], ['/readyz', 'get'],
+    ];
+    for (const [path, method] of expected) {
+      const op = spec.paths[path]?.[method];
+      expect(op, `${method} ${path}`).toBeDefined();
+      expect(op.summary, `${method} ${path}`).toBeTruthy();
+      expect(Object.keys(op.responses).length, `${method} ${path}`).toBeGreaterThan(0);
+    }
+    const chat = spec.paths['/v1/chat/completions'].post;
+    expect(chat.security).toEqual([{ publishableKey: [], secretKey: [] }]);
+    expect(chat.requestBody.content['application/json'].schema.properties.messages).toBeDefined();
+    for (const status of ['200', '400', '401', '403', '422', '500', '502']) expect(chat.responses[status]).toBeDefined();
+    expect(chat.responses['401'].content['application/json'].schema.properties.error).toBeDefined();
+    expect(spec.paths['/admin/v1/projects'].post.security).toEqual([{ adminBearer: [] }]);
+    expect(spec.components.securitySchemes).toMatchObject({
+      publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-key' },
+      secretKey: { type: 'apiKey', in: 'header', name: 'x-secret-key' },
+      adminBearer: { type: 'http', scheme: 'bearer' },
+    });
+    expect(Object.keys(spec.paths).some((p) => p.startsWith('/swagger'))).toBe(false);
+  });
+
+  test('Swagger UI loads its script and stylesheet from this server, not a CDN', async () => {
+    const html = await (await t.call('GET', '/swagger')).text();
+    const srcs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]);
+    expect(srcs).toContain('/swagger/assets/swagger-ui-bundle.js');
+    expect(srcs).toContain('/swagger/assets/swagger-ui.css');
+    expect(html).not.toMatch(/https?:\/\/(unpkg|cdn|cdnjs|fonts)\./);
+    const js = await t.call('GET', '/swagger/assets/swagger-ui-bundle.js');
+    expect(js.status).toBe(200);
+    expect((await js.text()).length).toBeGreaterThan(500_000);
+    expect((await t.call('GET', '/swagger/assets/swagger-ui.css')).headers.get('content-type')).toContain('text/css');
+  });
+
+  test('health and readiness', async () => {
+    expect(await (await t.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
+    expect(await (await t.call('GET', '/readyz')).json()).toEqual({ status: 'ready' });
+  });
+});
