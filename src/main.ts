@@ -5,6 +5,8 @@ import { backupDatabase, openStore } from './store/database';
 import { createRuntime } from './runtime';
 import pkg from '../package.json' with { type: 'json' };
 
+const SHUTDOWN_GRACE_MS = 10_000;
+
 /** Composition root: argv/env -> config -> store -> runtime -> app -> listen; signals. */
 function readConfig(): Config {
   try {
@@ -67,7 +69,10 @@ async function serve(config: Config): Promise<void> {
     if (shuttingDown) return;
     shuttingDown = true;
     console.error(`Received ${signal}: finishing in-flight requests...`);
-    await server.stop(false);
+    // In-flight requests (streams included) get a grace period, then the rest are cut off.
+    const graceful = server.stop(false);
+    const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)]);
+    if (timedOut) await server.stop(true);
     rt.stop();
     store.close();
     process.exit(0);
