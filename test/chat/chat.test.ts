@@ -26,7 +26,7 @@ describe('non-stream', () => {
     expect(res.headers.get('x-request-id')).toMatch(/^req_/);
     expect(Number(res.headers.get('x-vexrail-overhead-ms'))).toBeGreaterThanOrEqual(0);
     expect(res.headers.get('server-timing')).toContain('gateway;dur=');
-    const body = await res.json();
+    const body = await res.json() as any;
     expect(body.object).toBe('chat.completion');
     expect(body.choices[0].message).toEqual({ role: 'assistant', content: 'Try a kanban board.' });
     expect(body.choices[0].finish_reason).toBe('stop');
@@ -47,7 +47,7 @@ describe('non-stream', () => {
 
   test('adds usage when the upstream sent none', async () => {
     upstream.script({ kind: 'no_usage', content: 'four words right here' });
-    const body = await (await t.chat(p.headers, ask)).json();
+    const body = await (await t.chat(p.headers, ask)).json() as any;
     expect(body.usage.completion_tokens).toBeGreaterThan(0);
     expect(body.usage.prompt_tokens).toBeGreaterThan(0);
   });
@@ -153,7 +153,7 @@ describe('upstream failures', () => {
     const d = await dead.project('1.00');
     const res = await dead.chat(d.headers, ask);
     expect(res.status).toBe(502);
-    expect((await res.json()).error.code).toBe('upstream_error');
+    expect((await res.json() as any).error.code).toBe('upstream_error');
     dead.close();
   });
 
@@ -166,7 +166,7 @@ describe('upstream failures', () => {
     upstream.script({ kind: 'hang' });
     const hung = await slow.chat(s.headers, ask);
     expect(hung.status).toBe(504);
-    expect((await hung.json()).error.code).toBe('upstream_timeout');
+    expect((await hung.json() as any).error.code).toBe('upstream_timeout');
     upstream.script({ kind: 'slow_first_byte', delayMs: 300 });
     expect((await slow.chat(s.headers, { ...ask, stream: true })).status).toBe(504);
     expect(slow.rt.wallet.view(s.id, 1, null).held_micros).toBe(0);

@@ -13,7 +13,7 @@ const msg = [{ role: 'user', content: 'hi' }];
 
 async function expectError(res: Response, status: number, code: string, param?: string) {
   expect(res.status).toBe(status);
-  const body = await res.json();
+  const body = await res.json() as any;
   expect(body.error.code).toBe(code);
   expect(body.statusCode).toBe(status);
   expect(body.message).toBe(body.error.message);

@@ -13,14 +13,14 @@ afterAll(() => t.close());
 
 const get = async (headers: Record<string, string>, path: string) => {
   const res = await t.call('GET', path, { headers });
-  return { status: res.status, body: (await res.json()) as any };
+  return { status: res.status, body: (await res.json() as any) as any };
 };
 
 describe('conversations', () => {
   test('each message is stored once although clients resend the whole history', async () => {
     const system = { role: 'system', content: 'You are helpful.' };
     const first = { role: 'user', content: 'What tools help with projects?' };
-    const r1 = await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [system, first], user: 'end-user-7', metadata: { plan: 'pro' } }, { 'x-conversation-id': 'conv-123' })).json();
+    const r1 = await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [system, first], user: 'end-user-7', metadata: { plan: 'pro' } }, { 'x-conversation-id': 'conv-123' })).json() as any;
     const answer = r1.choices[0].message;
     const second = { role: 'user', content: 'And for teams?' };
     const res2 = await t.chat(a.headers, { model: 'vexrail-demo', stream: true, messages: [system, first, answer, second] }, { 'x-conversation-id': 'conv-123' });
@@ -43,7 +43,7 @@ describe('conversations', () => {
   test('without x-conversation-id each request is its own interaction', async () => {
     const res = await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: 'one-off' }] });
     const requestId = res.headers.get('x-request-id')!;
-    await res.json();
+    await res.json() as any;
     t.rt.flushAll();
     const conv = await get(a.headers, `/v1/conversations/${requestId}`);
     expect(conv.body).toMatchObject({ id: requestId, tracked: false, message_count: 2 });
@@ -51,7 +51,7 @@ describe('conversations', () => {
 
   test('list is newest first and paged; scoped to the caller\'s project; unknown id is 404', async () => {
     for (const id of ['p-1', 'p-2', 'p-3']) {
-      await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: id }] }, { 'x-conversation-id': id })).json();
+      await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: id }] }, { 'x-conversation-id': id })).json() as any;
       await Bun.sleep(3);
     }
     t.rt.flushAll();
@@ -70,7 +70,7 @@ describe('conversations', () => {
 
   test('the request log carries ids, tokens and cost but never content or secrets', async () => {
     const marker = 'MARKER-7f3a-do-not-log';
-    await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: marker }] })).json();
+    await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: marker }] })).json() as any;
     t.rt.flushAll();
     const text = t.logLines.join('');
     expect(text).not.toContain(marker);

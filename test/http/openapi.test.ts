@@ -9,7 +9,7 @@ afterAll(() => t.close());
 
 describe('OpenAPI and Swagger UI', () => {
   test('the spec documents every public and admin route with schemas, errors and security', async () => {
-    const spec = await (await t.call('GET', '/swagger/json')).json();
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
     const expected: Array<[string, string]> = [
       ['/v1/chat/completions', 'post'], ['/v1/models', 'get'], ['/v1/conversations', 'get'], ['/v1/conversations/{id}', 'get'],
       ['/admin/v1/projects', 'post'], ['/admin/v1/projects', 'get'], ['/admin/v1/projects/{id}', 'get'], ['/admin/v1/projects/{id}', 'patch'],
@@ -50,7 +50,7 @@ describe('OpenAPI and Swagger UI', () => {
   });
 
   test('health and readiness', async () => {
-    expect(await (await t.call('GET', '/healthz')).json()).toEqual({ status: 'ok' });
-    expect(await (await t.call('GET', '/readyz')).json()).toEqual({ status: 'ready' });
+    expect(await (await t.call('GET', '/healthz')).json() as any).toEqual({ status: 'ok' });
+    expect(await (await t.call('GET', '/readyz')).json() as any).toEqual({ status: 'ready' });
   });
 });

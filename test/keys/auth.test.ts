@@ -11,7 +11,7 @@ afterAll(() => t.close());
 const ask = { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hi' }] };
 
 async function code(res: Response) {
-  return [res.status, (await res.json()).error.code];
+  return [res.status, (await res.json() as any).error.code];
 }
 
 describe('key format', () => {
@@ -68,7 +68,7 @@ describe('authentication', () => {
     expect((await t.call('GET', '/admin/v1/projects')).status).toBe(401);
     const wrong = await t.call('GET', '/admin/v1/projects', { headers: { authorization: 'Bearer nope' } });
     expect(wrong.status).toBe(401);
-    expect((await wrong.json()).error.code).toBe('invalid_admin_token');
+    expect((await wrong.json() as any).error.code).toBe('invalid_admin_token');
     expect((await t.admin('GET', '/projects')).status).toBe(200);
   });
 });

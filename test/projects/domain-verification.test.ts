@@ -68,7 +68,7 @@ describe('domain verification', () => {
     expect(moved.body.verification_token).not.toBe(project.verification_token);
     const blocked = await t.chat(headers, ask);
     expect(blocked.status).toBe(403);
-    expect((await blocked.json()).error.code).toBe('domain_not_verified');
+    expect((await blocked.json() as any).error.code).toBe('domain_not_verified');
   });
 
   test('domains are validated', async () => {

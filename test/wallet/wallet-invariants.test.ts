@@ -23,7 +23,7 @@ describe('credit wallet', () => {
     const p = await t.project('1.00');
     upstream.script({ kind: 'normal', content: 'one two three four' });
     const res = await t.chat(p.headers, ask('hello there', { max_tokens: 100 }));
-    const body = await res.json();
+    const body = await res.json() as any;
     const cost = Math.ceil((body.usage.prompt_tokens * 1_000_000 + body.usage.completion_tokens * 2_000_000) / 1_000_000);
     const wallet = t.rt.wallet.view(p.id, 10, null);
     expect(wallet.held_micros).toBe(0);
@@ -37,7 +37,7 @@ describe('credit wallet', () => {
     const calls = upstream.requests.length;
     const res = await t.chat(p.headers, ask('hi'));
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('insufficient_credits');
+    expect((await res.json() as any).error.code).toBe('insufficient_credits');
     expect(upstream.requests.length).toBe(calls);
   });
 
@@ -56,7 +56,7 @@ describe('credit wallet', () => {
     const p = await t.project('0.000010');
     const res = await t.chat(p.headers, ask('a much longer prompt '.repeat(20)));
     expect(res.status).toBe(403);
-    expect((await res.json()).error.code).toBe('insufficient_credits');
+    expect((await res.json() as any).error.code).toBe('insufficient_credits');
   });
 
   test('top-ups are idempotent by key and refuse malformed amounts', async () => {
