@@ -35,7 +35,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } 
   /** Outer handler: request id, body-size and admin-token checks before routing, one log line after. */
   async function fetch(request: Request): Promise<Response> {
     const started = performance.now();
-    const requestId = assignRequestId(request);
+    const requestId = assignRequestId(request, started);
     const path = request.url.slice(request.url.indexOf('/', 8)).split('?', 1)[0];
     let response: Response;
     const declared = Number(request.headers.get('content-length') ?? 0);

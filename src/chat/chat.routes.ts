@@ -2,7 +2,7 @@ import { Elysia } from 'elysia';
 import type { Config } from '../config/config';
 import { describe, headerParam, PUBLIC_SECURITY } from '../http/docs';
 import { authenticatePublic, requestOrigin } from '../http/public-auth';
-import { requestIdOf } from '../http/request-ids';
+import { requestIdOf, requestStartOf } from '../http/request-ids';
 import type { KeysService } from '../keys/keys.service';
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema } from './chat.model';
 import type { ChatService } from './chat.service';
@@ -12,7 +12,6 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
   return new Elysia({ name: 'chat-routes' }).post(
     '/v1/chat/completions',
     async ({ request }) => {
-      const startedMs = performance.now();
       // Checks run in the documented order: auth, domain, body, credits, upstream.
       const caller = authenticatePublic(deps.keys, request);
       const bytes = new Uint8Array(await request.arrayBuffer());
@@ -25,7 +24,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
         requestId: requestIdOf(request),
         origin: deps.config.publicUrl ?? requestOrigin(request),
         signal: request.signal,
-        startedMs,
+        startedMs: requestStartOf(request),
       });
       return response;
     },
