@@ -1,7 +1,7 @@
 import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } from './config/config';
 import { createApp } from './app';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
-import { backupDatabase, openStore } from './store/database';
+import { BackupError, backupDatabase, openStore } from './store/database';
 import { createRuntime } from './runtime';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -25,11 +25,14 @@ function readConfig(): Config {
 }
 
 function runBackup(config: Config): void {
-  const store = openStore(config.dataDir);
   const started = performance.now();
-  process.stderr.write(`Backing up ${store.path} ...\n`);
-  backupDatabase(store.db, config.backupFile!);
-  store.close();
+  process.stderr.write(`Backing up ${config.dataDir} ...\n`);
+  try {
+    backupDatabase(config.dataDir, config.backupFile!);
+  } catch (err) {
+    console.error(`vexrail: backup failed: ${err instanceof BackupError ? err.message : (err as Error).message}`);
+    process.exit(1);
+  }
   console.log(`Backup written to ${config.backupFile} in ${Math.round(performance.now() - started)} ms`);
 }
 

@@ -1,10 +1,14 @@
 import { Database } from 'bun:sqlite';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import migration001 from './migrations/001_initial.sql' with { type: 'text' };
+import migration002 from './migrations/002_marketplace.sql' with { type: 'text' };
 
 /** Numbered migrations, embedded in the binary. Append only; never edit a shipped one. */
-const MIGRATIONS: Array<{ version: number; sql: string }> = [{ version: 1, sql: migration001 }];
+const MIGRATIONS: Array<{ version: number; sql: string }> = [
+  { version: 1, sql: migration001 },
+  { version: 2, sql: migration002 },
+];
 
 export type Store = { db: Database; path: string; close(): void };
 
@@ -36,14 +40,32 @@ export function openStore(dataDir: string | ':memory:'): Store {
   let path = ':memory:';
   if (dataDir !== ':memory:') {
     mkdirSync(dataDir, { recursive: true });
-    path = join(dataDir, 'vexrail.db');
+    path = databasePath(dataDir);
   }
   const db = openDatabase(path);
   migrate(db);
   return { db, path, close: () => db.close() };
 }
 
-/** A consistent online copy: VACUUM INTO reads one snapshot while the server keeps writing. */
-export function backupDatabase(db: Database, targetPath: string): void {
-  db.query('VACUUM INTO ?').run(targetPath);
+export function databasePath(dataDir: string): string {
+  return join(dataDir, 'vexrail.db');
 }
+
+/**
+ * A consistent online copy: VACUUM INTO reads one snapshot while a server keeps writing. Opens the
+ * existing database read-only and never migrates it, so a backup cannot change a live server's schema.
+ */
+export function backupDatabase(dataDir: string, targetPath: string): void {
+  const source = databasePath(dataDir);
+  if (!existsSync(source)) throw new BackupError(`no database at ${source} (check --data-dir)`);
+  if (existsSync(targetPath)) throw new BackupError(`${targetPath} already exists; choose a new file name`);
+  const db = new Database(source, { readonly: true });
+  try {
+    db.exec('PRAGMA busy_timeout = 5000');
+    db.query('VACUUM INTO ?').run(targetPath);
+  } finally {
+    db.close();
+  }
+}
+
+export class BackupError extends Error {}
