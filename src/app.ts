@@ -1,5 +1,8 @@
 import { Elysia } from 'elysia';
 import { adminRoutes } from './admin/admin.routes';
+import { marketRoutes } from './admin/market.routes';
+import { promotionsRoutes } from './ads/promotions.routes';
+import { clicksRoutes } from './clicks/clicks.routes';
 import { chatRoutes } from './chat/chat.routes';
 import { conversationsRoutes } from './conversations/conversations.routes';
 import { ApiError, badRequest, internalError, notFound, payloadTooLarge, renderError, unauthorized } from './http/errors';
@@ -28,9 +31,12 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } 
     .use(chatRoutes({ config: rt.config, keys: rt.keys, chat: rt.chat }))
     .use(modelsRoutes({ keys: rt.keys, catalog: rt.catalog }))
     .use(conversationsRoutes({ keys: rt.keys, conversations: rt.conversations }))
-    .use(adminRoutes({ projects: rt.projects, keys: rt.keys, wallet: rt.wallet }));
+    .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits: rt.config.limits }))
+    .use(clicksRoutes({ clicks: rt.market.clicks }))
+    .use(adminRoutes({ projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.markDirty }))
+    .use(marketRoutes({ projects: rt.projects, market: rt.market, maxImportBytes: rt.config.limits.maxImportBytes }));
 
-  const { maxBodyBytes } = rt.config.limits;
+  const { maxBodyBytes, maxImportBytes } = rt.config.limits;
 
   /** Outer handler: request id, body-size and admin-token checks before routing, one log line after. */
   async function fetch(request: Request): Promise<Response> {
@@ -39,7 +45,8 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } 
     const path = request.url.slice(request.url.indexOf('/', 8)).split('?', 1)[0];
     let response: Response;
     const declared = Number(request.headers.get('content-length') ?? 0);
-    if (declared > maxBodyBytes) response = renderError(payloadTooLarge(`Request body is larger than ${maxBodyBytes} bytes`));
+    const limit = path.endsWith('/products/import') ? maxImportBytes : maxBodyBytes;
+    if (declared > limit) response = renderError(payloadTooLarge(`Request body is larger than ${limit} bytes`));
     else if (path.startsWith('/admin/') && !rt.adminAuth.check(request.headers.get('authorization')))
       response = renderError(unauthorized('invalid_admin_token', 'Missing or invalid admin bearer token'));
     else response = await app.handle(request);

@@ -46,7 +46,7 @@ async function serve(config: Config): Promise<void> {
     port: config.port,
     fetch,
     // Our own check answers 413 with the error envelope; this is the hard stop for bodies without a length.
-    maxRequestBodySize: config.limits.maxBodyBytes + 1024 * 1024,
+    maxRequestBodySize: Math.max(config.limits.maxBodyBytes, config.limits.maxImportBytes) + 1024 * 1024,
     idleTimeout: 255,
   });
   const base = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;

@@ -1,7 +1,7 @@
 import type { Database } from 'bun:sqlite';
 import { setUpAdminAuth, type AdminAuth } from './admin/admin-token';
 import type { AnswerDecorator } from './chat/answer-decorator';
-import { noDecoration } from './chat/answer-decorator';
+import { createMarketplace, type Marketplace } from './ads/marketplace';
 import { createChatService, type ExchangeRecord } from './chat/chat.service';
 import type { Config } from './config/config';
 import { createConversationsRepo } from './conversations/conversations.repo';
@@ -12,6 +12,7 @@ import { createModelCatalog } from './models/catalog';
 import { createRequestLog } from './ops/request-log';
 import { createWriteBehind } from './ops/write-behind';
 import { systemTxtResolver, type TxtResolver } from './projects/domain';
+import { createAdSettingsRepo } from './projects/ad-settings.repo';
 import { createProjectsRepo } from './projects/projects.repo';
 import { createProjectsService } from './projects/projects.service';
 import { createDemoFetch } from './upstream/demo-model';
@@ -34,10 +35,15 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   const catalog = createModelCatalog(config.providers, config.prices, Date.now());
   const wallet = createWalletService({ repo: createWalletRepo(db) });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
+  let marketRef: Marketplace | null = null;
   const projects = createProjectsService({
     repo: createProjectsRepo(db),
+    adSettings: createAdSettingsRepo(db),
     resolver: options.resolver ?? systemTxtResolver,
-    onChange: (id) => keysRef?.invalidateProject(id),
+    onChange: (id) => {
+      keysRef?.invalidateProject(id);
+      marketRef?.markDirty();
+    },
     hasActiveKey: (id) => keysRef!.hasActiveKey(id),
   });
   const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id) });
@@ -54,9 +60,14 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     demo: createDemoFetch(options.demoChunkDelayMs ?? 10),
   });
+  const market = createMarketplace({
+    config, db, projects, wallet, upstream, catalog,
+    recentUserMessages: conversations.recentUserMessages,
+  });
+  marketRef = market;
   const chat = createChatService({
     config, catalog, wallet, upstream,
-    decorator: options.decorator ?? noDecoration,
+    decorator: options.decorator ?? market.ads.decorator,
     onExchange: (record) => {
       exchanges.push(record);
       log.write({
@@ -73,6 +84,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   // One background tick writes everything that is kept off the request path.
   const flushAll = () => {
     exchanges.flush();
+    market.flush();
     keys.flushTouches();
     log.flush();
   };
@@ -80,11 +92,12 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   ticker.unref?.();
 
   return {
-    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, releasedHolds,
+    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, releasedHolds, market,
     flushAll,
     stop() {
       clearInterval(ticker);
       exchanges.stop();
+      market.stop();
       flushAll();
     },
   };

@@ -1,6 +1,7 @@
 import type { Database } from 'bun:sqlite';
 import { hashSecret, sameHash } from '../keys/key-format';
 import { randomBase62 } from '../store/ids';
+import { createSettingsRepo } from '../store/settings.repo';
 
 /**
  * The operator's bearer token. From VEXRAIL_ADMIN_TOKEN when set; otherwise generated on first start,
@@ -8,29 +9,20 @@ import { randomBase62 } from '../store/ids';
  */
 const SETTING = 'admin_token_hash';
 
-export function createAdminTokenStore(db: Database) {
-  const read = db.query('SELECT value FROM settings WHERE key = ?');
-  const write = db.query('INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value');
-  return {
-    storedHash: () => (read.get(SETTING) as { value: string } | null)?.value ?? null,
-    store: (hash: string) => void write.run(SETTING, hash),
-  };
-}
-
 export type AdminAuth = { check(authorization: string | null): boolean; generatedToken: string | null };
 
 export function setUpAdminAuth(db: Database, envToken: string | null): AdminAuth {
-  const store = createAdminTokenStore(db);
+  const settings = createSettingsRepo(db);
   let generatedToken: string | null = null;
   let expected: string;
   if (envToken) expected = hashSecret(envToken);
   else {
-    const stored = store.storedHash();
+    const stored = settings.get(SETTING);
     if (stored) expected = stored;
     else {
       generatedToken = `vxa_${randomBase62(40)}`;
       expected = hashSecret(generatedToken);
-      store.store(expected);
+      settings.put(SETTING, expected);
     }
   }
   return {

@@ -2,11 +2,11 @@ import { Elysia } from 'elysia';
 import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
 import { badRequest } from '../http/errors';
 import type { KeysService } from '../keys/keys.service';
-import { toProjectView, type ProjectsService } from '../projects/projects.service';
+import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { KeySchema, listOf, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
-type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService };
+type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService; onFundsChanged: () => void };
 
 const MAX_PROJECTS_PAGE = 1000;
 const body = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, any>) : {});
@@ -33,7 +33,7 @@ export function adminRoutes(deps: Deps) {
       const project = deps.projects.create({ name, domain, kind });
       deps.wallet.ensureWallet(project.id);
       set.status = 201;
-      return toProjectView(project);
+      return deps.projects.view(project);
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Create a project', security: ADMIN_SECURITY,
@@ -48,7 +48,7 @@ export function adminRoutes(deps: Deps) {
       const page = rows.slice(0, limit);
       const last = page[page.length - 1];
       return {
-        object: 'list', data: page.map(toProjectView), has_more: rows.length > limit,
+        object: 'list', data: page.map(deps.projects.view), has_more: rows.length > limit,
         next_cursor: rows.length > limit ? Buffer.from(`${last.created_at}:${last.id}`).toString('base64url') : null,
       };
     }, {
@@ -58,10 +58,10 @@ export function adminRoutes(deps: Deps) {
         ok: { description: 'Projects', schema: listOf(ProjectSchema) }, errors: [400, 401],
       }),
     })
-    .get('/projects/:id', ({ params }) => toProjectView(deps.projects.get(params.id)), {
+    .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
     })
-    .patch('/projects/:id', ({ params, body: b }) => toProjectView(deps.projects.update(params.id, body(b))), {
+    .patch('/projects/:id', ({ params, body: b }) => deps.projects.view(deps.projects.update(params.id, body(b))), {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
         security: ADMIN_SECURITY, parameters: [pid],
@@ -71,7 +71,7 @@ export function adminRoutes(deps: Deps) {
     })
     .post('/projects/:id/domain/verify', async ({ params, body: b }) => {
       const { project, detail } = await deps.projects.verifyDomain(params.id, body(b).method);
-      return { ...toProjectView(project), detail };
+      return { ...deps.projects.view(project), detail };
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Verify the project domain',
@@ -105,6 +105,7 @@ export function adminRoutes(deps: Deps) {
     .post('/projects/:id/credits', ({ params, body: b, set }) => {
       deps.projects.get(params.id);
       const result = deps.wallet.topUp(params.id, body(b));
+      deps.onFundsChanged();
       set.status = result.replayed ? 200 : 201;
       return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
     }, {

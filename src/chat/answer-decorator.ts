@@ -1,12 +1,14 @@
 /**
  * The seam through which an answer passes on its way back to the client, stream or not. The gateway calls
- * `decide` when the upstream call starts (so slow work overlaps generation) and `finish` once the organic
+ * `decide` right after the upstream request is sent (so the choice overlaps generation) and `finish` once the organic
  * answer is complete; text returned by `finish` is sent after the organic content, before finish_reason.
  * The organic answer itself is never changed. The default decorator adds nothing.
  */
 export type AnswerContext = {
   requestId: string;
   projectId: string;
+  /** The publisher project has monetization switched on. */
+  monetization: boolean;
   conversationId: string | null;
   request: Record<string, unknown>;
   /** Origin of the incoming request, for absolute links when no public URL is configured. */
@@ -29,3 +31,14 @@ export interface AnswerDecorator {
 }
 
 export const noDecoration: AnswerDecorator = { decide: () => null };
+
+/** Runs a decoration's finish; a failure there costs the promotion, never the answer. */
+export async function finishSafely(decoration: AnswerDecoration | null, outcome: AnswerOutcome): Promise<string | null> {
+  if (!decoration) return null;
+  try {
+    return await decoration.finish(outcome);
+  } catch (err) {
+    console.error(JSON.stringify({ level: 'error', msg: 'promotion failed', error: String(err) }));
+    return null;
+  }
+}

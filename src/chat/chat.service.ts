@@ -6,7 +6,7 @@ import { tokenCostMicros } from '../money/money';
 import { countPromptTokens, countTextTokens } from '../upstream/tokenizer';
 import type { UpstreamClient } from '../upstream/upstream.client';
 import type { WalletService } from '../wallet/wallet.service';
-import type { AnswerContext, AnswerDecorator } from './answer-decorator';
+import { finishSafely, type AnswerContext, type AnswerDecoration, type AnswerDecorator } from './answer-decorator';
 import type { ChatRequest } from './chat.validate';
 import { relayStream, type StreamUsage } from './stream-relay';
 
@@ -111,12 +111,19 @@ export function createChatService(deps: Deps) {
       });
     };
     const ctx: AnswerContext = {
-      requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
-      request: call.request.body, origin: call.origin,
+      requestId: call.requestId, projectId: call.caller.projectId, monetization: call.caller.project.monetization === 1,
+      conversationId: call.conversationId, request: call.request.body, origin: call.origin,
     };
-    const decoration = deps.decorator.decide(ctx);
     try {
-      const handle = await deps.upstream.open(route.provider, upstreamBody(call, loweredMaxTokens), call.signal);
+      const opening = deps.upstream.open(route.provider, upstreamBody(call, loweredMaxTokens), call.signal);
+      // The promotion decision runs while the upstream generates; a failure there never fails the answer.
+      let decoration: AnswerDecoration | null = null;
+      try {
+        decoration = deps.decorator.decide(ctx);
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'error', request_id: call.requestId, msg: 'promotion decision failed', error: String(err) }));
+      }
+      const handle = await opening;
       const overheadMs = performance.now() - call.startedMs - handle.waitMs;
       const headers: Record<string, string> = {
         'x-request-id': call.requestId,
@@ -177,7 +184,7 @@ export function createChatService(deps: Deps) {
     const organic: string = typeof message?.content === 'string' ? message.content : '';
     let body = raw;
     const usage: StreamUsage = parsed.usage ?? estimateUsage(promptTokens, organic);
-    const extra = decoration ? await decoration.finish({ organicText: organic, finishReason: parsed?.choices?.[0]?.finish_reason ?? null }) : null;
+    const extra = await finishSafely(decoration, { organicText: organic, finishReason: parsed?.choices?.[0]?.finish_reason ?? null });
     if (!parsed.usage || extra) {
       parsed.usage = usage;
       if (extra) message.content = organic + extra;

@@ -2,7 +2,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { ApiError, errorEnvelope } from '../http/errors';
 import type { UpstreamHandle } from '../upstream/upstream.client';
 import { upstreamBroken, upstreamTimeout } from '../upstream/upstream-errors';
-import type { AnswerDecoration } from './answer-decorator';
+import { finishSafely, type AnswerDecoration } from './answer-decorator';
 
 export type StreamUsage = { prompt_tokens: number; completion_tokens: number; total_tokens: number };
 
@@ -86,11 +86,10 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   };
 
   async function appendDecoration(template: Record<string, any>): Promise<void> {
-    if (!opts.decoration) return;
-    const extra = await opts.decoration.finish({ organicText: outcome.relayedText, finishReason: outcome.finishReason });
+    const extra = await finishSafely(opts.decoration, { organicText: outcome.relayedText, finishReason: outcome.finishReason });
     if (!extra || closed) return;
     write(frame(contentChunk(template, extra)));
-    if (!closed) opts.decoration.delivered?.();
+    if (!closed) opts.decoration?.delivered?.();
   }
 
   async function onChunk(data: string): Promise<void> {

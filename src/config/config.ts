@@ -1,6 +1,7 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseUsdToMicros } from '../money/money';
 import {
+  DEFAULT_ADS,
   DEFAULT_FLUSH_INTERVAL_MS,
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_LIMITS,
@@ -27,6 +28,14 @@ export type ProviderConfig = {
 
 export type Limits = typeof DEFAULT_LIMITS;
 
+export type AdsSettings = {
+  publisherShareBps: number;
+  earningsHoldMs: number;
+  relevanceFloor: number;
+  minCpcMicros: number;
+  clickTtlMs: number;
+};
+
 export type Config = Readonly<{
   command: 'serve' | 'backup' | 'help' | 'version';
   backupFile: string | null;
@@ -39,6 +48,7 @@ export type Config = Readonly<{
   providers: ProviderConfig[];
   prices: Record<string, ModelPrice>;
   limits: Limits;
+  ads: AdsSettings;
   keepAliveMs: number;
   flushIntervalMs: number;
   logRequests: boolean;
@@ -169,6 +179,24 @@ function checkPricedModels(providers: ProviderConfig[], prices: Record<string, M
         );
 }
 
+function loadAds(raw: any): AdsSettings {
+  const a = { ...DEFAULT_ADS, ...(raw && typeof raw === 'object' ? raw : {}) };
+  const share = Number(a.publisherSharePercent);
+  if (!Number.isFinite(share) || share < 0 || share > 100) throw new ConfigError('ads.publisherSharePercent must be between 0 and 100');
+  const floor = Number(a.relevanceFloor);
+  if (!Number.isFinite(floor) || floor < 0 || floor >= 1) throw new ConfigError('ads.relevanceFloor must be between 0 and 1');
+  const minCpc = parseUsdToMicros(String(a.minCpc));
+  if (minCpc === null || minCpc <= 0) throw new ConfigError('ads.minCpc must be a positive USD amount such as "0.01"');
+  const day = 86_400_000;
+  return {
+    publisherShareBps: Math.round(share * 100),
+    earningsHoldMs: Math.round(Number(a.earningsHoldDays) * day),
+    relevanceFloor: floor,
+    minCpcMicros: minCpc,
+    clickTtlMs: toPositiveInt(a.clickTtlDays, DEFAULT_ADS.clickTtlDays, 'ads.clickTtlDays') * day,
+  };
+}
+
 export function helpText(): string {
   return `vexrail - self-hosted OpenAI-compatible gateway with prepaid credits
 
@@ -234,6 +262,7 @@ export function loadConfig(input: LoadInput): Config {
     providers,
     prices,
     limits: Object.freeze(limits),
+    ads: Object.freeze(loadAds(file.ads)),
     keepAliveMs: toPositiveInt(file.keepalive_ms, DEFAULT_KEEPALIVE_MS, 'keepalive_ms'),
     flushIntervalMs: toPositiveInt(file.flush_interval_ms, DEFAULT_FLUSH_INTERVAL_MS, 'flush_interval_ms'),
     logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',

@@ -25,6 +25,8 @@ export const DEFAULT_LIMITS = {
   /** A request whose budget cannot cover at least this many answer tokens is refused (403). */
   minAnswerTokens: 16,
   maxTokensCeiling: 1_000_000,
+  /** Body of a JSON Lines product import. */
+  maxImportBytes: 64 * 1024 * 1024,
 };
 
 export const DEFAULT_TIMEOUTS = {
@@ -34,6 +36,20 @@ export const DEFAULT_TIMEOUTS = {
   firstByteTimeoutMs: 60_000,
   /** Longest silence inside a stream before we give up on the upstream. */
   idleTimeoutMs: 120_000,
+};
+
+/** Marketplace defaults; all are operator settings under "ads" in the config file. */
+export const DEFAULT_ADS = {
+  /** The publisher's share of each charged click, in percent; the platform keeps the rest. */
+  publisherSharePercent: 70,
+  /** Days a publisher earning stays pending before it becomes available. */
+  earningsHoldDays: 7,
+  /** Candidates below this relevance (0..1) are never shown. */
+  relevanceFloor: 0.45,
+  /** The lowest price a click can have, USD. */
+  minCpc: '0.01',
+  /** Days a tracked link stays valid. */
+  clickTtlDays: 30,
 };
 
 export const DEFAULT_KEEPALIVE_MS = 15_000;

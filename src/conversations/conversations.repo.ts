@@ -63,6 +63,9 @@ export function createConversationsRepo(db: Database) {
      ORDER BY updated_at DESC, id DESC LIMIT $limit`,
   );
   const one = db.query('SELECT * FROM conversations WHERE project_id = ? AND id = ?');
+  const recentUser = db.query(
+    `SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND role = 'user' ORDER BY seq DESC LIMIT ?`,
+  );
   const messages = db.query(
     'SELECT * FROM messages WHERE project_id = ? AND conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
   );
@@ -86,6 +89,9 @@ export function createConversationsRepo(db: Database) {
     list: (projectId: string, limit: number, after: { id: string; updatedAt: number } | null) =>
       page.all({ projectId, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }) as ConversationRow[],
     get: (projectId: string, id: string) => one.get(projectId, id) as ConversationRow | null,
+    /** The latest user messages, newest first. */
+    recentUserMessages: (projectId: string, id: string, limit: number) =>
+      (recentUser.all(projectId, id, limit) as Array<{ content: string }>).map((r) => r.content),
     messages: (projectId: string, id: string, fromSeq: number, limit: number) =>
       messages.all(projectId, id, fromSeq, limit) as MessageRow[],
   };

@@ -105,6 +105,6 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     };
   }
 
-  return { list, get, writeBatch: (records: ExchangeRecord[]) => deps.repo.writeBatch(records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite)) };
+  return { list, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch: (records: ExchangeRecord[]) => deps.repo.writeBatch(records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite)) };
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>;

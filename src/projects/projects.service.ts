@@ -1,6 +1,7 @@
 import { badRequest, conflict, forbidden, notFound } from '../http/errors';
 import { newId, randomBase62 } from '../store/ids';
 import { expectedTxtValue, hasVerificationRecord, normalizeDomain, rootDomain, type TxtResolver } from './domain';
+import type { AdSettings, AdSettingsRepo } from './ad-settings.repo';
 import type { ProjectRow, ProjectsRepo } from './projects.repo';
 
 export type ProjectView = ReturnType<typeof toProjectView>;
@@ -25,6 +26,7 @@ export function toProjectView(p: ProjectRow) {
 
 type Deps = {
   repo: ProjectsRepo;
+  adSettings: AdSettingsRepo;
   resolver: TxtResolver;
   /** Told about every change so cached auth decisions never outlive the row they came from. */
   onChange: (projectId: string) => void;
@@ -33,6 +35,46 @@ type Deps = {
 };
 
 const MAX_NAME_CHARS = 200;
+const MAX_LABEL_CHARS = 40;
+const MAX_BLOCKED_CATEGORIES = 100;
+
+function adSettingsView(s: AdSettings) {
+  return { disclosure_label: s.disclosureLabel, frequency_cap_turns: s.frequencyCapTurns, blocked_categories: s.blockedCategories, bridge_mode: s.bridgeMode };
+}
+
+/** Validates the ad-setting fields of a PATCH body; null when none is present. */
+function parseAdSettings(input: Record<string, unknown>, current: AdSettings): AdSettings | null {
+  const next = { ...current };
+  let changed = false;
+  if (input.disclosure_label !== undefined) {
+    const label = input.disclosure_label;
+    if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL_CHARS || /[\[\]()*_`<>\n]/.test(label))
+      throw badRequest('invalid_value', `disclosure_label must be 1-${MAX_LABEL_CHARS} characters of plain text`, 'disclosure_label');
+    next.disclosureLabel = label.trim();
+    changed = true;
+  }
+  if (input.frequency_cap_turns !== undefined) {
+    const cap = input.frequency_cap_turns;
+    if (typeof cap !== 'number' || !Number.isInteger(cap) || cap < 1 || cap > 1000)
+      throw badRequest('invalid_value', 'frequency_cap_turns must be an integer from 1 to 1000', 'frequency_cap_turns');
+    next.frequencyCapTurns = cap;
+    changed = true;
+  }
+  if (input.blocked_categories !== undefined) {
+    const list = input.blocked_categories;
+    if (!Array.isArray(list) || list.length > MAX_BLOCKED_CATEGORIES || list.some((c) => typeof c !== 'string' || c.length === 0 || c.length > 64))
+      throw badRequest('invalid_value', `blocked_categories must be up to ${MAX_BLOCKED_CATEGORIES} category names`, 'blocked_categories');
+    next.blockedCategories = [...new Set(list.map((c: string) => c.trim().toLowerCase().replace(/\s+/g, '_')))];
+    changed = true;
+  }
+  if (input.bridge_mode !== undefined) {
+    if (input.bridge_mode !== 'template' && input.bridge_mode !== 'llm')
+      throw badRequest('invalid_value', 'bridge_mode must be "template" or "llm"', 'bridge_mode');
+    next.bridgeMode = input.bridge_mode;
+    changed = true;
+  }
+  return changed ? next : null;
+}
 
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim().length === 0) throw badRequest('invalid_name', 'name is required', 'name');
@@ -65,9 +107,10 @@ export function createProjectsService(deps: Deps) {
     return require(id);
   }
 
-  function update(id: string, input: { name?: unknown; domain?: unknown; monetization?: unknown }): ProjectRow {
+  function update(id: string, input: Record<string, unknown>): ProjectRow {
     const project = require(id);
     const fields: Partial<ProjectRow> = {};
+    const settings = parseAdSettings(input, deps.adSettings.get(id));
     if (input.name !== undefined) fields.name = checkName(input.name);
     if (input.domain !== undefined) {
       const domain = checkDomain(input.domain);
@@ -82,7 +125,8 @@ export function createProjectsService(deps: Deps) {
       fields.monetization = input.monetization ? 1 : 0;
     }
     if (fields.domain_status === 'unverified') fields.monetization = 0;
-    if (Object.keys(fields).length > 0) {
+    if (settings) deps.adSettings.put(id, settings, now());
+    if (Object.keys(fields).length > 0 || settings) {
       deps.repo.update(id, { ...fields, updated_at: now() });
       deps.onChange(id);
     }
@@ -136,6 +180,9 @@ export function createProjectsService(deps: Deps) {
 
   return {
     create,
+    /** The admin view: the row plus the project's ad settings. */
+    view: (p: ProjectRow) => ({ ...toProjectView(p), ad_settings: adSettingsView(deps.adSettings.get(p.id)) }),
+    adSettings: (id: string) => deps.adSettings.get(id),
     get: require,
     find: (id: string) => deps.repo.get(id),
     list: (limit: number, after: { id: string; createdAt: number } | null) => deps.repo.list(limit, after),

@@ -54,10 +54,13 @@ CREATE TABLE campaign_products (
 CREATE INDEX campaign_products_product_idx ON campaign_products (product_id);
 
 -- Full-text index of ad units (product text + the campaign's context); rowid = campaign_products.seq.
+-- The text is tokenized and stemmed by the application (src/ads/text.ts) before it is indexed, so the
+-- index, its vocabulary and the queries all share one stemmer.
 CREATE VIRTUAL TABLE ad_units_fts USING fts5 (
   name, description, keywords, category, context,
-  content = '', contentless_delete = 1, tokenize = 'porter unicode61 remove_diacritics 2'
+  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2', detail = 'column'
 );
+CREATE VIRTUAL TABLE ad_units_vocab USING fts5vocab (ad_units_fts, 'row');
 
 -- Spend per campaign per UTC day, for daily budgets and analytics.
 CREATE TABLE campaign_daily_spend (

@@ -1,0 +1,103 @@
+import { Elysia } from 'elysia';
+import type { Marketplace } from '../ads/marketplace';
+import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
+import { badRequest, conflict, notFound, payloadTooLarge } from '../http/errors';
+import type { ProjectRow } from '../projects/projects.repo';
+import type { ProjectsService } from '../projects/projects.service';
+import { MAX_PRODUCTS_PAGE } from '../products/products.service';
+import { listOf } from './admin.schemas';
+import { AnalyticsSchema, CampaignSchema, EarningsSchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
+
+type Deps = { projects: ProjectsService; market: Marketplace; maxImportBytes: number };
+
+const body = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, any>) : {});
+const pid = pathParam('id', 'Project id');
+const cid = pathParam('campaign_id', 'Campaign id');
+const tags = { products: ['Admin: products'], campaigns: ['Admin: campaigns'], money: ['Admin: earnings and analytics'] };
+
+function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectRow {
+  if (project.kind !== kind) throw conflict(`not_a_${kind}`, `This endpoint is for ${kind} projects`);
+  return project;
+}
+
+function limitOf(value: string | undefined, max: number, fallback: number): number {
+  const n = value === undefined || value === '' ? fallback : Number(value);
+  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest('invalid_value', `limit must be an integer from 1 to ${max}`, 'limit');
+  return n;
+}
+
+/** Operator API for advertisers' products and campaigns, publishers' earnings, analytics and click refunds. */
+export function marketRoutes(deps: Deps) {
+  const { market } = deps;
+  const project = (id: string) => deps.projects.get(id);
+  const campaignAction = (action: 'activate' | 'pause' | 'archive', summary: string) =>
+    [
+      `/projects/:id/campaigns/:campaign_id/${action}`,
+      ({ params }: { params: { id: string; campaign_id: string } }) => market.campaigns[action](project(params.id), params.campaign_id),
+      { detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, 409] }) },
+    ] as const;
+
+  return new Elysia({ name: 'market-routes', prefix: '/admin/v1' })
+    .post('/projects/:id/products', ({ params, body: b, set }) => {
+      set.status = 201;
+      return market.products.create(project(params.id), b);
+    }, { detail: describe({ tags: tags.products, summary: 'Add a product', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
+    .get('/projects/:id/products', ({ params, query }) => {
+      project(params.id);
+      return market.products.list(params.id, limitOf(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
+    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: listOf(ProductSchema) }, errors: [400, 401, 404] }) })
+    .post('/projects/:id/products/import', async ({ params, request, query }) => {
+      const p = project(params.id);
+      const text = await request.text();
+      if (Buffer.byteLength(text) > deps.maxImportBytes) throw payloadTooLarge(`An import is limited to ${deps.maxImportBytes} bytes; split the file`);
+      const firstLine = query.first_line ? Number(query.first_line) : 1;
+      return market.products.importLines(p, text, Number.isSafeInteger(firstLine) && firstLine > 0 ? firstLine : 1);
+    }, {
+      parse: 'none',
+      detail: describe({
+        tags: tags.products, summary: 'Import products from JSON Lines',
+        description: 'One product object per line (content type application/x-ndjson). Good lines are stored, bad lines are reported with their line number. `first_line` offsets the reported numbers when a large file is sent in parts (the CLI does this).',
+        security: ADMIN_SECURITY, parameters: [pid, queryParam('first_line', 'Line number of the first line of this part', { type: 'integer' })],
+        ok: { description: 'Import report', schema: ImportReportSchema }, errors: [401, 404, 409, 413],
+      }),
+    })
+    .post('/projects/:id/campaigns', ({ params, body: b, set }) => {
+      set.status = 201;
+      return market.campaigns.create(project(params.id), body(b));
+    }, { detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
+    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, limitOf(query.limit, 1000, 100))), {
+      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
+    })
+    .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
+      detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
+    })
+    .patch('/projects/:id/campaigns/:campaign_id', ({ params, body: b }) => market.campaigns.update(project(params.id), params.campaign_id, body(b)), {
+      detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: { ...NewCampaignSchema, required: [] }, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }),
+    })
+    .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
+    .post(...campaignAction('pause', 'Pause (paused_user)'))
+    .post(...campaignAction('archive', 'Archive (final)'))
+    .get('/projects/:id/campaigns/:campaign_id/history', ({ params }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id)), {
+      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'Events', schema: { type: 'object' } }, errors: [401, 404] }),
+    })
+    .get('/projects/:id/earnings', ({ params, query }) => {
+      kindOf(project(params.id), 'publisher');
+      return market.earnings.view(params.id, limitOf(query.limit, 1000, 100), query.cursor ?? null);
+    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' }), queryParam('cursor', 'next_cursor', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [400, 401, 404, 409] }) })
+    .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), query), {
+      detail: describe({
+        tags: tags.money, summary: 'Impressions, clicks, cost or earnings, average CPC, CTR, no-fill reasons; per day and per campaign',
+        security: ADMIN_SECURITY,
+        parameters: [pid, queryParam('from', 'First day (UTC), default 29 days before `to`', { type: 'string', format: 'date' }), queryParam('to', 'Last day (UTC), default today', { type: 'string', format: 'date' }), queryParam('campaign_id', 'Only this campaign', { type: 'string' })],
+        ok: { description: 'Report', schema: AnalyticsSchema }, errors: [400, 401, 404],
+      }),
+    })
+    .get('/clicks/:click_id', ({ params }) => {
+      const click = market.clicks.get(params.click_id);
+      if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
+      return click;
+    }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: { type: 'object' } }, errors: [400, 401] }) })
+    .post('/clicks/:click_id/invalidate', ({ params, body: b }) => market.clicks.refund(params.click_id, String(body(b).reason ?? 'invalidated')), {
+      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string' } } }, ok: { description: 'The click, now refunded', schema: { type: 'object' } }, errors: [401, 409] }),
+    });
+}

@@ -1,0 +1,82 @@
+/** OpenAPI schemas of the marketplace admin API (documentation only; services validate). */
+export const ProductSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string', example: 'product' }, project_id: { type: 'string' },
+    name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string', format: 'uri' },
+    keywords: { type: 'array', items: { type: 'string' } }, category: { type: ['string', 'null'] },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+export const NewProductSchema = {
+  type: 'object',
+  required: ['name', 'description', 'url'],
+  properties: {
+    name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, url: { type: 'string', format: 'uri' },
+    keywords: { type: 'array', items: { type: 'string' }, maxItems: 20 }, category: { type: 'string', maxLength: 64 },
+  },
+};
+
+export const ImportReportSchema = {
+  type: 'object',
+  properties: {
+    imported: { type: 'integer' }, failed: { type: 'integer' },
+    errors: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, message: { type: 'string' } } }, description: 'First 1000 failures' },
+    product_ids: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+export const CampaignSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string', example: 'campaign' }, project_id: { type: 'string' }, name: { type: 'string' },
+    context: { type: 'string' }, base_cpc: { type: 'string', example: '0.40' }, budget: { type: 'string', example: '50.00' },
+    budget_type: { type: 'string', enum: ['daily', 'total'] }, start_at: { type: ['string', 'null'] }, end_at: { type: ['string', 'null'] },
+    status: { type: 'string', enum: ['active', 'paused_user', 'paused_system', 'archived'] },
+    pause_reason: { type: ['string', 'null'], enum: ['budget_exhausted', 'funds_short', 'end_date_passed', 'domain_unverified', null] },
+    spent_total: { type: 'string' }, product_ids: { type: 'array', items: { type: 'string' } },
+    created_at: { type: 'string' }, updated_at: { type: 'string' },
+  },
+};
+
+export const NewCampaignSchema = {
+  type: 'object',
+  required: ['name', 'base_cpc', 'budget'],
+  properties: {
+    name: { type: 'string' }, context: { type: 'string', description: 'Free text that helps matching' },
+    base_cpc: { type: 'string', example: '0.40', description: 'Maximum bid per click, USD' },
+    budget: { type: 'string', example: '50.00' }, budget_type: { type: 'string', enum: ['daily', 'total'], default: 'total' },
+    start_at: { type: 'string', format: 'date-time' }, end_at: { type: 'string', format: 'date-time' },
+    product_ids: { type: 'array', items: { type: 'string' } },
+  },
+};
+
+export const EarningsSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', example: 'earnings' }, available: { type: 'string' }, pending: { type: 'string' }, total: { type: 'string' },
+    transactions: {
+      type: 'array',
+      items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string', enum: ['earning', 'withdrawal', 'refund', 'adjustment'] }, status: { type: 'string' }, amount: { type: 'string' }, click_id: { type: ['string', 'null'] }, available_at: { type: 'string' }, created_at: { type: 'string' } } },
+    },
+    has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] },
+  },
+};
+
+const Metrics = {
+  impressions: { type: 'integer' }, clicks: { type: 'integer' }, valid_clicks: { type: 'integer' }, invalid_clicks: { type: 'integer' },
+  unbilled_clicks: { type: 'integer' }, ctr: { type: 'number' }, avg_cpc: { type: 'string' },
+  cost: { type: 'string', description: 'advertiser projects' }, earnings: { type: 'string', description: 'publisher projects' },
+};
+
+export const AnalyticsSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', example: 'analytics' }, kind: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' },
+    totals: { type: 'object', properties: Metrics },
+    daily: { type: 'array', items: { type: 'object', properties: { date: { type: 'string' }, ...Metrics } } },
+    campaigns: { type: 'array', items: { type: 'object', properties: { campaign_id: { type: 'string' }, name: { type: 'string' }, ...Metrics } } },
+    no_fill: { type: 'object', additionalProperties: { type: 'integer' }, description: 'publisher projects: no-fill count by reason' },
+  },
+};

@@ -1,0 +1,214 @@
+import type { AnswerContext, AnswerDecoration, AnswerDecorator, AnswerOutcome } from '../chat/answer-decorator';
+import type { ChatMessage } from '../chat/chat.validate';
+import type { CampaignState } from '../campaigns/campaigns.repo';
+import type { AdSettings } from '../projects/ad-settings.repo';
+import { newId } from '../store/ids';
+import type { UnitRow } from './ad-index.repo';
+import { runAuction } from './auction';
+import { historyFacts, requestGate, type NoFillReason } from './gates';
+import type { DecisionRow, ImpressionRow, ImpressionsRepo } from './impressions.repo';
+import type { Candidate, Matcher } from './matcher';
+import { templatePromotion } from './promotion-text';
+import type { SensitivityResult } from './sensitive';
+import { terms } from './text';
+import { createTrackingToken } from './tracking-token';
+
+export type AdsConfig = { relevanceFloor: number; minCpcMicros: number; clickTtlMs: number; eligibilityTtlMs: number };
+
+/** Writes the bridging sentence with the upstream model (bridge_mode "llm"); null means use the template. */
+export type BridgeWriter = (args: { model: string; organicText: string; productName: string; description: string; context: string }) => Promise<string | null>;
+
+type Deps = {
+  config: AdsConfig;
+  matcher: Matcher;
+  evaluateCampaigns: () => CampaignState[];
+  adSettings: (projectId: string) => AdSettings;
+  impressions: ImpressionsRepo;
+  recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
+  classify: (texts: string[]) => SensitivityResult;
+  trackingKey: Buffer;
+  record: { impression(row: ImpressionRow): void; decision(row: DecisionRow): void };
+  bridge?: BridgeWriter;
+  now?: () => number;
+};
+
+export type Offer = { candidate: Candidate; campaign: CampaignState; priceMicros: number };
+
+const MAX_CONTEXT_TURNS = 4;
+const MAX_CONVERSATION_STATE = 100_000;
+const SEARCH_MAX = 20;
+
+/**
+ * Chooses a promotion for an answer. The choice is made when the upstream call starts and only
+ * delivered after the organic answer finished normally; every no-fill is recorded with its reason.
+ */
+export function createAdsService(deps: Deps) {
+  const now = deps.now ?? Date.now;
+  let serving = new Map<string, CampaignState>();
+  let servingAt = -Infinity;
+  let dirty = true;
+  /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
+  const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
+
+  function servingCampaigns(): Map<string, CampaignState> {
+    const at = now();
+    if (dirty || at - servingAt > deps.config.eligibilityTtlMs) {
+      serving = new Map(deps.evaluateCampaigns().map((c) => [c.id, c]));
+      servingAt = at;
+      dirty = false;
+    }
+    return serving;
+  }
+
+  function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
+    let texts = userTexts.slice(-MAX_CONTEXT_TURNS);
+    // A client that sends only the latest message still gets its conversation's earlier turns considered.
+    if (texts.length <= 1 && conversationId) texts = [...deps.recentUserMessages(projectId, conversationId, MAX_CONTEXT_TURNS - 1).reverse(), ...texts];
+    const current = texts[texts.length - 1] ?? '';
+    return { current, earlier: texts.slice(0, -1).reverse() };
+  }
+
+  /** Ranked offers for a context: eligible campaigns only, above the relevance floor, one per campaign. */
+  function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number): Offer[] {
+    const campaigns = servingCampaigns();
+    if (campaigns.size === 0) return [];
+    const blockedSet = new Set(blocked);
+    const accept = (u: UnitRow) => campaigns.has(u.campaign_id) && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
+    const best = new Map<string, Candidate>();
+    for (const c of deps.matcher.rank(context, accept, Math.max(limit * 3, 30)))
+      if (c.relevance >= deps.config.relevanceFloor && !best.has(c.unit.campaign_id)) best.set(c.unit.campaign_id, c);
+    const ranked = [...best.values()].map((candidate) => ({ candidate, campaign: campaigns.get(candidate.unit.campaign_id)!, priceMicros: 0 }));
+    ranked.sort((a, b) => b.campaign.base_cpc_micros * b.candidate.relevance - a.campaign.base_cpc_micros * a.candidate.relevance);
+    return ranked.slice(0, limit);
+  }
+
+  function stateKey(projectId: string, conversationId: string) {
+    return `${projectId}\u0000${conversationId}`;
+  }
+
+  /** The last delivered promotion of a conversation: from memory, the request's history, or the database. */
+  function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number) {
+    const state = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
+    if (state?.promoTurn != null) return { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign };
+    if (facts.lastPromotion) {
+      const imp = deps.impressions.get(facts.lastPromotion.impressionId);
+      return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId: imp?.campaign_id ?? null };
+    }
+    if (ctx.conversationId && !state) {
+      const imp = deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
+      if (imp) return { turnsAgo: turn - imp.turn, campaignId: imp.campaign_id };
+    }
+    return null;
+  }
+
+  function noFill(ctx: AnswerContext, reason: NoFillReason): null {
+    deps.record.decision({ publisherProjectId: ctx.projectId, requestId: ctx.requestId, outcome: 'no_fill', reason, impressionId: null, createdAt: now() });
+    return null;
+  }
+
+  function trackTurn(ctx: AnswerContext, turn: number, promo: { campaignId: string } | null) {
+    if (!ctx.conversationId) return;
+    const key = stateKey(ctx.projectId, ctx.conversationId);
+    const prev = conversations.get(key);
+    if (!prev && conversations.size >= MAX_CONVERSATION_STATE) conversations.clear();
+    conversations.set(key, {
+      lastTurn: turn,
+      promoTurn: promo ? turn : (prev?.promoTurn ?? null),
+      promoCampaign: promo ? promo.campaignId : (prev?.promoCampaign ?? null),
+    });
+  }
+
+  function decide(ctx: AnswerContext): AnswerDecoration | null {
+    if (!ctx.monetization) return noFill(ctx, 'monetization_off');
+    const gate = requestGate(ctx.request);
+    if (gate) return noFill(ctx, gate);
+    const facts = historyFacts(ctx.request.messages as ChatMessage[]);
+    const prior = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
+    const turn = Math.max(facts.turn, (prior?.lastTurn ?? 0) + 1);
+    const context = contextOf(ctx.projectId, ctx.conversationId, facts.userTexts);
+    if (deps.classify([context.current, ...context.earlier]).sensitive) return (trackTurn(ctx, turn, null), noFill(ctx, 'sensitive_topic'));
+    const settings = deps.adSettings(ctx.projectId);
+    const last = lastPromotion(ctx, facts, turn);
+    if (last && last.turnsAgo < settings.frequencyCapTurns) return (trackTurn(ctx, turn, null), noFill(ctx, 'frequency_cap'));
+    let ranked = offers(context, settings.blockedCategories, ctx.projectId, 10);
+    if (last?.campaignId) ranked = ranked.filter((o) => o.campaign.id !== last.campaignId);
+    const auction = runAuction(
+      ranked.map((o) => ({ key: o.campaign.id, bidMicros: o.campaign.base_cpc_micros, relevance: o.candidate.relevance, offer: o })),
+      deps.config.minCpcMicros,
+    );
+    if (!auction) return (trackTurn(ctx, turn, null), noFill(ctx, 'no_relevant_product'));
+    trackTurn(ctx, turn, null);
+    return decoration(ctx, settings, { ...auction.winner.offer, priceMicros: auction.priceMicros }, turn);
+  }
+
+  function decoration(ctx: AnswerContext, settings: AdSettings, offer: Offer, turn: number): AnswerDecoration {
+    const impressionId = newId('imp');
+    const createdAt = now();
+    const expiresAt = createdAt + deps.config.clickTtlMs;
+    const url = `${ctx.origin}/r/${createTrackingToken(deps.trackingKey, impressionId, expiresAt)}`;
+    const unit = offer.candidate.unit;
+    let text: string | null = null;
+    return {
+      headers: () => ({ 'x-vexrail-impression': impressionId }),
+      async finish(outcome: AnswerOutcome) {
+        if (outcome.finishReason !== 'stop') return noFill(ctx, 'answer_not_finished');
+        if (deps.classify([outcome.organicText]).sensitive) return noFill(ctx, 'sensitive_topic');
+        const topic = topicOf(unit, offer.candidate.matched);
+        text = templatePromotion({ label: settings.disclosureLabel, productName: unit.name, description: unit.description, matchedTopic: topic, url });
+        if (settings.bridgeMode === 'llm' && deps.bridge) {
+          const sentence = await deps.bridge({ model: String(ctx.request.model), organicText: outcome.organicText, productName: unit.name, description: unit.description, context: unit.context }).catch(() => null);
+          if (sentence) text = `\n\n*${templateLabel(settings.disclosureLabel)}:* ${sentence} [${templateLabel(unit.name)}](${url})`;
+        }
+        return text;
+      },
+      delivered() {
+        deps.record.impression({
+          id: impressionId, publisher_project_id: ctx.projectId, advertiser_project_id: unit.advertiser_project_id, campaign_id: unit.campaign_id,
+          product_id: unit.product_id, conversation_id: ctx.conversationId, request_id: ctx.requestId, turn, relevance: offer.candidate.relevance,
+          price_micros: offer.priceMicros, created_at: createdAt, expires_at: expiresAt,
+        });
+        deps.record.decision({ publisherProjectId: ctx.projectId, requestId: ctx.requestId, outcome: 'filled', reason: null, impressionId, createdAt });
+        trackTurn(ctx, turn, { campaignId: unit.campaign_id });
+      },
+    };
+  }
+
+  /** Promotions that would be eligible for a context, best first; records nothing. */
+  function search(projectId: string, monetization: boolean, input: { query?: string; messages?: ChatMessage[] }, limit: number) {
+    if (!monetization) return [];
+    const facts = historyFacts(input.messages ?? [{ role: 'user', content: input.query ?? '' }]);
+    const context = contextOf(projectId, null, facts.userTexts);
+    if (deps.classify([context.current, ...context.earlier]).sensitive) return [];
+    const settings = deps.adSettings(projectId);
+    return offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX)).map(({ candidate, campaign }) => ({
+      product: { id: candidate.unit.product_id, name: candidate.unit.name, description: candidate.unit.description, url: candidate.unit.url },
+      campaign: { id: campaign.id, name: campaign.name },
+      advertiser: { id: campaign.project_id, name: campaign.advertiser_name },
+      relevance: Math.round(candidate.relevance * 1000) / 1000,
+    }));
+  }
+
+  const decorator: AnswerDecorator = { decide };
+  return {
+    decorator,
+    search,
+    /** Campaign, wallet, budget or domain state changed: re-evaluate eligibility before the next decision. */
+    markDirty() {
+      dirty = true;
+    },
+  };
+}
+export type AdsService = ReturnType<typeof createAdsService>;
+
+function templateLabel(text: string): string {
+  return text.replace(/[\\`*_[\]()<>#|~\n]/g, '').trim();
+}
+
+/** A human phrase for why the product fits: a keyword of the product that the conversation mentioned. */
+function topicOf(unit: UnitRow, matched: string[]): string | null {
+  const wanted = new Set(matched);
+  const keywords = JSON.parse(unit.keywords) as string[];
+  for (const k of keywords) if (terms(k).some((t) => wanted.has(t))) return k;
+  if (unit.category && terms(unit.category.replace(/_/g, ' ')).some((t) => wanted.has(t))) return unit.category.replace(/_/g, ' ');
+  return null;
+}

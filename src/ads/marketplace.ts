@@ -1,0 +1,120 @@
+import type { Database } from 'bun:sqlite';
+import { createAnalyticsRepo } from '../analytics/analytics.repo';
+import { createAnalyticsService } from '../analytics/analytics.service';
+import { createCampaignsRepo } from '../campaigns/campaigns.repo';
+import { createCampaignsService } from '../campaigns/campaigns.service';
+import { createClicksRepo } from '../clicks/clicks.repo';
+import { createClicksService } from '../clicks/clicks.service';
+import type { Config } from '../config/config';
+import { createEarningsRepo } from '../earnings/earnings.repo';
+import { createEarningsService } from '../earnings/earnings.service';
+import type { ModelCatalog } from '../models/catalog';
+import { createWriteBehind } from '../ops/write-behind';
+import { createProductsRepo } from '../products/products.repo';
+import { createProductsService } from '../products/products.service';
+import type { ProjectsService } from '../projects/projects.service';
+import { createSettingsRepo, linkSigningKey } from '../store/settings.repo';
+import type { UpstreamClient } from '../upstream/upstream.client';
+import type { WalletService } from '../wallet/wallet.service';
+import { createAdIndexRepo } from './ad-index.repo';
+import { createAdsService } from './ads.service';
+import { createBridgeWriter } from './bridge-writer';
+import { createImpressionsRepo, type DecisionRow, type ImpressionRow } from './impressions.repo';
+import { createMatcher } from './matcher';
+import { classifySensitivity } from './sensitive';
+
+/** How often campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
+const ELIGIBILITY_TTL_MS = 5_000;
+
+/** Builds the advertising marketplace: products, campaigns, matching, clicks, earnings and analytics. */
+export function createMarketplace(deps: {
+  config: Config;
+  db: Database;
+  projects: ProjectsService;
+  wallet: WalletService;
+  upstream: UpstreamClient;
+  catalog: ModelCatalog;
+  recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
+}) {
+  const { config, db } = deps;
+  const trackingKey = linkSigningKey(createSettingsRepo(db));
+  const index = createAdIndexRepo(db);
+  const matcher = createMatcher({ index });
+  const impressionsRepo = createImpressionsRepo(db);
+  const products = createProductsService({ repo: createProductsRepo(db) });
+  let ads: ReturnType<typeof createAdsService> | null = null;
+  const markDirty = () => ads?.markDirty();
+  const campaigns = createCampaignsService({
+    repo: createCampaignsRepo(db),
+    productsOwnedBy: products.idsOwnedBy,
+    walletAvailable: deps.wallet.availableMicros,
+    minCpcMicros: config.ads.minCpcMicros,
+    syncIndex: (campaignId, removed) => index.syncCampaign(campaignId, removed),
+    onChange: () => {
+      matcher.invalidate();
+      markDirty();
+    },
+  });
+
+  const queue = createWriteBehind<{ impression?: ImpressionRow; decision?: DecisionRow }>({
+    intervalMs: config.flushIntervalMs,
+    maxQueued: 200_000,
+    write: (batch) =>
+      impressionsRepo.writeBatch(
+        batch.flatMap((b) => (b.impression ? [b.impression] : [])),
+        batch.flatMap((b) => (b.decision ? [b.decision] : [])),
+      ),
+    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'ad analytics write failed', dropped: n, error: String(err) })),
+  });
+
+  ads = createAdsService({
+    config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, eligibilityTtlMs: ELIGIBILITY_TTL_MS },
+    matcher,
+    evaluateCampaigns: campaigns.evaluate,
+    adSettings: deps.projects.adSettings,
+    impressions: impressionsRepo,
+    recentUserMessages: deps.recentUserMessages,
+    classify: classifySensitivity,
+    trackingKey,
+    record: { impression: (impression) => queue.push({ impression }), decision: (decision) => queue.push({ decision }) },
+    bridge: createBridgeWriter({ upstream: deps.upstream, catalog: deps.catalog }),
+  });
+
+  const clicks = createClicksService({
+    repo: createClicksRepo(db),
+    trackingKey,
+    impression: impressionsRepo.get,
+    flushImpressions: queue.flush,
+    productUrl: (id) => products.get(id)?.url ?? null,
+    publisherShareBps: config.ads.publisherShareBps,
+    earningsHoldMs: config.ads.earningsHoldMs,
+    onMoneyMoved: markDirty,
+  });
+
+  // The system pauses and resumes campaigns on its own when time alone changes their state.
+  const sweeper = setInterval(() => {
+    try {
+      campaigns.evaluate();
+      markDirty();
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', msg: 'campaign sweep failed', error: String(err) }));
+    }
+  }, ELIGIBILITY_TTL_MS * 6);
+  sweeper.unref?.();
+
+  return {
+    products,
+    campaigns,
+    ads,
+    clicks,
+    earnings: createEarningsService({ repo: createEarningsRepo(db) }),
+    analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
+    markDirty,
+    flush: queue.flush,
+    stop() {
+      clearInterval(sweeper);
+      queue.stop();
+    },
+  };
+}
+export type Marketplace = ReturnType<typeof createMarketplace>;

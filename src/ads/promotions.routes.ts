@@ -1,0 +1,60 @@
+import { Elysia } from 'elysia';
+import { validateChatBody } from '../chat/chat.validate';
+import type { Limits } from '../config/config';
+import { describe, PUBLIC_SECURITY } from '../http/docs';
+import { badRequest } from '../http/errors';
+import { authenticatePublic } from '../http/public-auth';
+import type { KeysService } from '../keys/keys.service';
+import type { AdsService } from './ads.service';
+
+const MAX_LIMIT = 20;
+const MAX_QUERY_CHARS = 4000;
+
+const ResultSchema = {
+  type: 'object',
+  properties: {
+    object: { type: 'string', example: 'list' },
+    data: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          product: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' } } },
+          campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          advertiser: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+          relevance: { type: 'number', minimum: 0, maximum: 1 },
+        },
+      },
+    },
+  },
+};
+
+/** Promotions that would be eligible for a context, for publishers who render their own cards. */
+export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; limits: Limits }) {
+  return new Elysia({ name: 'promotions-routes' }).post(
+    '/v1/promotions/search',
+    ({ request, body }) => {
+      const caller = authenticatePublic(deps.keys, request);
+      const input = (body && typeof body === 'object' ? body : {}) as { query?: unknown; messages?: unknown; limit?: unknown };
+      const limit = input.limit === undefined ? 5 : input.limit;
+      if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
+        throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_LIMIT}`, 'limit');
+      let search: { query?: string; messages?: any[] };
+      if (input.messages !== undefined) search = { messages: validateChatBody({ model: 'search', messages: input.messages }, deps.limits).body.messages };
+      else if (typeof input.query === 'string' && input.query.trim() !== '' && input.query.length <= MAX_QUERY_CHARS) search = { query: input.query };
+      else throw badRequest('invalid_request_body', `send {"query": "..."} (at most ${MAX_QUERY_CHARS} characters) or {"messages": [...]}`, 'query');
+      return { object: 'list', data: deps.ads.search(caller.projectId, caller.project.monetization === 1, search, limit) };
+    },
+    {
+      detail: describe({
+        tags: ['Promotions'],
+        summary: 'Search eligible promotions for a context',
+        description: 'Applies the same relevance floor and gates as answers (monetization, sensitive topics, campaign eligibility, blocked categories) and records no impression. Empty when monetization is off.',
+        security: PUBLIC_SECURITY,
+        body: { type: 'object', properties: { query: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 5 } } },
+        ok: { description: 'Promotions, best first', schema: ResultSchema },
+        errors: [400, 401, 403],
+      }),
+    },
+  );
+}

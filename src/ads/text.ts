@@ -1,0 +1,137 @@
+/**
+ * Text handling for matching: tokenizing, a light English stemmer, stopwords and a small lexicon of
+ * shopping synonyms. Kept deliberately simple and fast: it runs on every monetized request.
+ */
+const STOPWORDS = new Set(
+  ('a about above after again against all also am an and any are as at be because been before being below between both but by can ' +
+    'could did do does doing down during each few for from further get got had has have having he her here hers herself him himself his how ' +
+    'i if in into is it its itself just let like me more most my myself no nor not now of off on once only or other our ours ourselves out ' +
+    'over own please same she should so some such than thank thanks that the their theirs them themselves then there these they this those ' +
+    'through to too under until up very was we were what when where which while who whom why will with would you your yours yourself ' +
+    'yourselves hi hello hey ok okay yes yeah really maybe much many lot lots thing things something anything way ways want wanted need needs ' +
+    'needed know think tell help use using used make making made one two three new good great best better well also still even every ' +
+    'give go going look looking find finding try trying recommend recommendation recommendations suggest suggestion suggestions option options ' +
+    'kind sort type day days time times year years people person someone anyone question answer sure right'
+  ).split(' '),
+);
+
+/** Plural and verb endings only: enough to meet "boards"/"board", "running"/"run", not a full Porter. */
+export function stem(word: string): string {
+  if (word.length <= 3) return word;
+  if (word.endsWith('ies') && word.length > 4) return word.slice(0, -3) + 'y';
+  if (word.endsWith('sses')) return word.slice(0, -2);
+  if (word.endsWith('ing') && word.length > 5) {
+    const base = word.slice(0, -3);
+    return base.length > 2 && base[base.length - 1] === base[base.length - 2] ? base.slice(0, -1) : base;
+  }
+  if (word.endsWith('ed') && word.length > 4) return word.slice(0, -2);
+  if (word.endsWith('es') && /(ch|sh|x|z)es$/.test(word)) return word.slice(0, -2);
+  if (word.endsWith('s') && !word.endsWith('ss') && !word.endsWith('us') && !word.endsWith('is')) return word.slice(0, -1);
+  return word;
+}
+
+const WORD = /[a-z0-9][a-z0-9'+#-]*/g;
+
+/** Lower-cased words without stopwords, numbers-only tokens or one-letter tokens, each stemmed. */
+export function terms(text: string): string[] {
+  const out: string[] = [];
+  for (const match of text.toLowerCase().matchAll(WORD)) {
+    const word = match[0].replace(/'s$/, '').replace(/['+#-]+$/, '');
+    if (word.length < 2 || STOPWORDS.has(word) || /^\d+$/.test(word)) continue;
+    for (const part of word.split('-')) if (part.length >= 2 && !STOPWORDS.has(part)) out.push(stem(part));
+  }
+  return out;
+}
+
+/**
+ * Shopping vocabulary that users and product pages spell differently. Each group is symmetric: a query
+ * word expands to the other words of its group (at a lower weight than the word itself).
+ */
+const SYNONYM_GROUPS: string[][] = [
+  ['sneaker', 'trainer', 'shoe', 'footwear', 'runner'],
+  ['laptop', 'notebook', 'ultrabook'],
+  ['phone', 'smartphone', 'mobile', 'handset'],
+  ['headphone', 'earphone', 'earbud', 'headset', 'earpiece'],
+  ['speaker', 'soundbar'],
+  ['kanban', 'board', 'taskboard'],
+  ['todo', 'task', 'checklist'],
+  ['project', 'initiative'],
+  ['crm', 'pipeline', 'lead', 'prospect'],
+  ['invoice', 'invoicing', 'billing', 'bill'],
+  ['bookkeeping', 'accounting', 'ledger', 'accountant'],
+  ['tax', 'taxes', 'vat'],
+  ['budget', 'budgeting', 'spending', 'expense'],
+  ['saving', 'savings', 'save'],
+  ['vpn', 'privacy', 'anonymous', 'encrypted', 'encryption'],
+  ['password', 'passphrase', 'credential', 'login'],
+  ['hosting', 'host', 'server', 'vps', 'hosted'],
+  ['website', 'site', 'webpage', 'blog'],
+  ['domain', 'dns'],
+  ['email', 'newsletter', 'mailing', 'campaign'],
+  ['note', 'notebook', 'journal', 'notetaking'],
+  ['camera', 'dslr', 'mirrorless', 'camcorder'],
+  ['lens', 'lense', 'zoom', 'telephoto'],
+  ['photo', 'photograph', 'photography', 'picture'],
+  ['video', 'footage', 'film', 'clip'],
+  ['edit', 'editor', 'editing'],
+  ['coffee', 'espresso', 'latte', 'cappuccino', 'brew'],
+  ['grinder', 'mill'],
+  ['kettle', 'pour-over', 'pourover'],
+  ['pan', 'skillet', 'wok', 'cookware', 'pot'],
+  ['knife', 'knives', 'cutlery', 'blade'],
+  ['meal', 'dinner', 'recipe', 'cooking', 'cook'],
+  ['dog', 'puppy', 'canine'],
+  ['cat', 'kitten', 'feline'],
+  ['pet', 'dog', 'cat'],
+  ['workout', 'exercise', 'fitness', 'training', 'gym'],
+  ['dumbbell', 'weight', 'kettlebell', 'barbell'],
+  ['yoga', 'pilates', 'stretching'],
+  ['bike', 'bicycle', 'cycling', 'cyclist', 'ebike'],
+  ['hike', 'hiking', 'trek', 'trekking', 'backpacking', 'trail'],
+  ['tent', 'camping', 'campsite', 'shelter'],
+  ['backpack', 'rucksack', 'pack', 'daypack'],
+  ['flight', 'airfare', 'fly', 'plane', 'airline'],
+  ['hotel', 'accommodation', 'lodging', 'stay', 'hostel'],
+  ['trip', 'travel', 'vacation', 'holiday', 'getaway'],
+  ['language', 'spanish', 'french', 'german', 'italian', 'japanese', 'vocabulary', 'fluent', 'fluency'],
+  ['course', 'class', 'lesson', 'tutorial', 'bootcamp', 'curriculum'],
+  ['coding', 'programming', 'developer', 'code', 'software'],
+  ['garden', 'gardening', 'plant', 'seed', 'seedling'],
+  ['lawn', 'grass', 'mower'],
+  ['chair', 'seat', 'seating'],
+  ['desk', 'workstation', 'table'],
+  ['ergonomic', 'posture', 'lumbar', 'back'],
+  ['mattress', 'bed', 'sleep', 'sleeping'],
+  ['pillow', 'cushion'],
+  ['game', 'boardgame', 'tabletop'],
+  ['skincare', 'moisturizer', 'serum', 'cleanser', 'sunscreen', 'lotion'],
+  ['print', 'printer', 'printing', 'filament', '3d'],
+  ['music', 'audio', 'sound'],
+  ['watch', 'smartwatch', 'wearable', 'tracker'],
+  ['tv', 'television', 'monitor', 'display', 'screen'],
+  ['keyboard', 'keycap', 'mechanical'],
+  ['mouse', 'trackpad'],
+  ['team', 'collaboration', 'collaborate', 'coworker', 'colleague'],
+  ['meeting', 'call', 'conference', 'videoconference'],
+  ['schedule', 'calendar', 'appointment', 'booking'],
+  ['cheap', 'affordable', 'budget', 'inexpensive', 'value'],
+  ['beginner', 'novice', 'starter', 'newbie'],
+  ['kid', 'child', 'children', 'family'],
+  ['insurance', 'coverage', 'policy'],
+  ['loan', 'mortgage', 'credit', 'lending'],
+  ['invest', 'investing', 'investment', 'stock', 'portfolio', 'etf'],
+];
+
+const SYNONYMS = new Map<string, Set<string>>();
+for (const group of SYNONYM_GROUPS) {
+  const stems = group.map(stem);
+  for (const s of stems) {
+    let set = SYNONYMS.get(s);
+    if (!set) SYNONYMS.set(s, (set = new Set()));
+    for (const other of stems) if (other !== s) set.add(other);
+  }
+}
+
+export function synonymsOf(term: string): Iterable<string> {
+  return SYNONYMS.get(term) ?? [];
+}

@@ -1,0 +1,78 @@
+import { badRequest } from '../http/errors';
+import { formatMicros } from '../money/money';
+import type { ProjectRow } from '../projects/projects.repo';
+import type { AnalyticsRepo, DayCampaignRow } from './analytics.repo';
+
+const DAY_MS = 86_400_000;
+const MAX_RANGE_DAYS = 366;
+const DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+type Totals = { impressions: number; valid: number; invalid: number; unbilled: number; cost: number; earnings: number };
+
+function sum(rows: DayCampaignRow[]): Totals {
+  const t: Totals = { impressions: 0, valid: 0, invalid: 0, unbilled: 0, cost: 0, earnings: 0 };
+  for (const r of rows) for (const k of Object.keys(t) as Array<keyof Totals>) t[k] += r[k];
+  return t;
+}
+
+function metrics(t: Totals, side: 'publisher' | 'advertiser') {
+  const base = {
+    impressions: t.impressions,
+    clicks: t.valid + t.invalid + t.unbilled,
+    valid_clicks: t.valid,
+    invalid_clicks: t.invalid,
+    unbilled_clicks: t.unbilled,
+    ctr: t.impressions === 0 ? 0 : Math.round((t.valid / t.impressions) * 10_000) / 10_000,
+    avg_cpc: t.valid === 0 ? '0.00' : formatMicros(Math.round(t.cost / t.valid)),
+  };
+  return side === 'advertiser' ? { ...base, cost: formatMicros(t.cost) } : { ...base, earnings: formatMicros(t.earnings), advertiser_spend: formatMicros(t.cost) };
+}
+
+function range(from: string | undefined, to: string | undefined, nowMs: number): { fromMs: number; toMs: number; from: string; to: string } {
+  const today = new Date(nowMs).toISOString().slice(0, 10);
+  const toDay = to ?? today;
+  const fromDay = from ?? new Date(Date.parse(`${toDay}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
+  if (!DATE.test(fromDay) || !DATE.test(toDay)) throw badRequest('invalid_value', 'from and to must be dates like 2026-01-31', DATE.test(fromDay) ? 'to' : 'from');
+  const fromMs = Date.parse(`${fromDay}T00:00:00Z`);
+  const toMs = Date.parse(`${toDay}T00:00:00Z`) + DAY_MS;
+  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || toMs <= fromMs) throw badRequest('invalid_value', 'from must not be after to', 'from');
+  if (toMs - fromMs > MAX_RANGE_DAYS * DAY_MS) throw badRequest('invalid_value', `the range is limited to ${MAX_RANGE_DAYS} days`, 'from');
+  return { fromMs, toMs, from: fromDay, to: toDay };
+}
+
+/** Impressions, clicks (valid, invalid, unbilled), cost or earnings, average CPC, CTR and no-fill reasons. */
+export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+  return {
+    report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
+      const side = project.kind;
+      const r = range(query.from, query.to, now());
+      const rows = deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null);
+      const days = [...new Set(rows.map((x) => x.day))].sort();
+      const campaigns = [...new Set(rows.map((x) => x.campaign_id))];
+      const names = deps.repo.campaignNames(campaigns);
+      const report: Record<string, unknown> = {
+        object: 'analytics',
+        project_id: project.id,
+        kind: side,
+        from: r.from,
+        to: r.to,
+        totals: metrics(sum(rows), side),
+        daily: days.map((day) => ({ date: day, ...metrics(sum(rows.filter((x) => x.day === day)), side) })),
+        campaigns: campaigns.map((id) => ({ campaign_id: id, name: names.get(id) ?? null, ...metrics(sum(rows.filter((x) => x.campaign_id === id)), side) })),
+      };
+      if (side === 'publisher') {
+        const noFill: Record<string, number> = {};
+        const dailyNoFill: Record<string, Record<string, number>> = {};
+        for (const n of deps.repo.noFill(project.id, r.fromMs, r.toMs)) {
+          noFill[n.reason] = (noFill[n.reason] ?? 0) + n.n;
+          (dailyNoFill[n.day] ??= {})[n.reason] = n.n;
+        }
+        report.no_fill = noFill;
+        report.daily_no_fill = dailyNoFill;
+      }
+      return report;
+    },
+  };
+}
+export type AnalyticsService = ReturnType<typeof createAnalyticsService>;

@@ -1,0 +1,99 @@
+import type { Database } from 'bun:sqlite';
+
+export type CampaignStatus = 'active' | 'paused_user' | 'paused_system' | 'archived';
+export type PauseReason = 'budget_exhausted' | 'funds_short' | 'end_date_passed' | 'domain_unverified';
+
+export type CampaignRow = {
+  id: string;
+  project_id: string;
+  name: string;
+  context: string;
+  base_cpc_micros: number;
+  budget_micros: number;
+  budget_type: 'daily' | 'total';
+  start_at: number | null;
+  end_at: number | null;
+  status: CampaignStatus;
+  pause_reason: PauseReason | null;
+  spent_total_micros: number;
+  created_at: number;
+  updated_at: number;
+};
+
+export type HistoryRow = { id: number; event: string; actor: 'operator' | 'system'; detail: string | null; created_at: number };
+
+/** A campaign with everything the matcher and the sweeper need to judge it, in one query. */
+export type CampaignState = CampaignRow & {
+  wallet_available_micros: number;
+  spent_today_micros: number;
+  domain_status: string;
+  advertiser_name: string;
+};
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export function createCampaignsRepo(db: Database) {
+  const insert = db.query(
+    `INSERT INTO campaigns (id, project_id, name, context, base_cpc_micros, budget_micros, budget_type, start_at, end_at, created_at, updated_at)
+     VALUES ($id, $projectId, $name, $context, $baseCpc, $budget, $budgetType, $startAt, $endAt, $now, $now)`,
+  );
+  const byId = db.query('SELECT * FROM campaigns WHERE id = ? AND project_id = ?');
+  const byIdAny = db.query('SELECT * FROM campaigns WHERE id = ?');
+  const ofProject = db.query('SELECT * FROM campaigns WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ?');
+  const productIds = db.query('SELECT product_id FROM campaign_products WHERE campaign_id = ? ORDER BY seq');
+  const addHistory = db.query('INSERT INTO campaign_history (campaign_id, event, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)');
+  const history = db.query('SELECT id, event, actor, detail, created_at FROM campaign_history WHERE campaign_id = ? ORDER BY id DESC LIMIT ?');
+  const setStatus = db.query('UPDATE campaigns SET status = ?, pause_reason = ?, updated_at = ? WHERE id = ?');
+  const states = db.query(
+    `SELECT c.*, coalesce(w.balance_micros - w.held_micros, 0) AS wallet_available_micros,
+            coalesce(d.spent_micros, 0) AS spent_today_micros, p.domain_status, p.name AS advertiser_name
+     FROM campaigns c JOIN projects p ON p.id = c.project_id
+     LEFT JOIN wallets w ON w.project_id = c.project_id
+     LEFT JOIN campaign_daily_spend d ON d.campaign_id = c.id AND d.day = $day
+     WHERE c.status IN ('active', 'paused_system')`,
+  );
+  const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING seq');
+  const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ? RETURNING seq');
+
+  /** Replaces a campaign's products; returns the ad-unit rows removed and added, for the search index. */
+  const replaceProducts = (campaignId: string, ids: string[]) => {
+    const removed = (deleteUnits.all(campaignId) as Array<{ seq: number }>).map((r) => r.seq);
+    const added: number[] = [];
+    for (const id of ids) {
+      const row = insertUnit.get(campaignId, id) as { seq: number } | null;
+      if (row) added.push(row.seq);
+    }
+    return { removed, added };
+  };
+
+  return {
+    insert(c: { id: string; projectId: string; name: string; context: string; baseCpc: number; budget: number; budgetType: string; startAt: number | null; endAt: number | null; now: number }, products: string[]) {
+      insert.run(c);
+      const units = replaceProducts(c.id, products);
+      addHistory.run(c.id, 'created', 'operator', JSON.stringify({ status: 'paused_user', product_ids: products }), c.now);
+      return units;
+    },
+    get: (projectId: string, id: string) => byId.get(id, projectId) as CampaignRow | null,
+    getAny: (id: string) => byIdAny.get(id) as CampaignRow | null,
+    list: (projectId: string, limit: number) => ofProject.all(projectId, limit) as CampaignRow[],
+    productIds: (id: string) => (productIds.all(id) as Array<{ product_id: string }>).map((r) => r.product_id),
+    update(id: string, fields: Record<string, unknown>, now: number): void {
+      const names = Object.keys(fields);
+      if (names.length === 0) return;
+      const sets = names.map((n) => `${n} = $${n}`).join(', ');
+      db.query(`UPDATE campaigns SET ${sets}, updated_at = $now WHERE id = $id`).run({ ...(fields as any), now, id });
+    },
+    replaceProducts,
+    /** Runs `fn` in one IMMEDIATE transaction (a campaign write and its index update commit together). */
+    atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
+    setStatus: (id: string, status: CampaignStatus, reason: PauseReason | null, now: number) => void setStatus.run(status, reason, now, id),
+    addHistory: (id: string, event: string, actor: 'operator' | 'system', detail: unknown, now: number) =>
+      void addHistory.run(id, event, actor, detail === undefined ? null : JSON.stringify(detail), now),
+    history: (id: string, limit: number) => history.all(id, limit) as HistoryRow[],
+    /** Active and system-paused campaigns with wallet, today's spend and domain status. */
+    states: (nowMs: number) => states.all({ day: utcDay(nowMs) }) as CampaignState[],
+  };
+}
+export type CampaignsRepo = ReturnType<typeof createCampaignsRepo>;

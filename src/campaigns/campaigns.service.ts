@@ -1,0 +1,235 @@
+import { badRequest, conflict, notFound } from '../http/errors';
+import { formatMicros, parseUsdToMicros } from '../money/money';
+import type { ProjectRow } from '../projects/projects.repo';
+import { newId } from '../store/ids';
+import type { CampaignRow, CampaignsRepo, CampaignState, PauseReason } from './campaigns.repo';
+
+export const CAMPAIGN_LIMITS = { nameChars: 200, contextChars: 2000, products: 10_000, maxCpcMicros: 1_000_000_000 };
+
+type Deps = {
+  repo: CampaignsRepo;
+  /** Which of the ids are products of the project. */
+  productsOwnedBy: (projectId: string, ids: string[]) => string[];
+  walletAvailable: (projectId: string) => number;
+  /** Lowest price a click can have; a campaign that cannot pay it does not serve. */
+  minCpcMicros: number;
+  /** Brings the search index in step with a campaign's ad units (called inside the same transaction). */
+  syncIndex: (campaignId: string, removedUnits: number[]) => void;
+  /** Told about every change that can alter which campaigns serve or what they match. */
+  onChange: () => void;
+  now?: () => number;
+};
+
+export function toCampaignView(c: CampaignRow, productIds: string[], spentTodayMicros?: number) {
+  const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+  return {
+    id: c.id,
+    object: 'campaign' as const,
+    project_id: c.project_id,
+    name: c.name,
+    context: c.context,
+    base_cpc: formatMicros(c.base_cpc_micros),
+    budget: formatMicros(c.budget_micros),
+    budget_type: c.budget_type,
+    start_at: iso(c.start_at),
+    end_at: iso(c.end_at),
+    status: c.status,
+    pause_reason: c.pause_reason,
+    spent_total: formatMicros(c.spent_total_micros),
+    spent_today: spentTodayMicros === undefined ? undefined : formatMicros(spentTodayMicros),
+    product_ids: productIds,
+    created_at: iso(c.created_at),
+    updated_at: iso(c.updated_at),
+  };
+}
+
+/**
+ * Why a campaign cannot serve right now, or null. A campaign serves only while its budget and its
+ * wallet can each pay one click at its full base CPC, so a click is almost never left unbilled.
+ * Order: the cause that needs the operator first.
+ */
+export function blockingReason(c: CampaignState, nowMs: number): PauseReason | null {
+  if (c.domain_status !== 'verified') return 'domain_unverified';
+  if (c.end_at !== null && nowMs >= c.end_at) return 'end_date_passed';
+  const spent = c.budget_type === 'daily' ? c.spent_today_micros : c.spent_total_micros;
+  if (c.budget_micros - spent < c.base_cpc_micros) return 'budget_exhausted';
+  if (c.wallet_available_micros < c.base_cpc_micros) return 'funds_short';
+  return null;
+}
+
+function money(input: Record<string, unknown>, field: string, min: number, max: number): number {
+  const value = input[field];
+  const micros = typeof value === 'string' ? parseUsdToMicros(value) : null;
+  if (micros === null) throw badRequest('invalid_value', `${field} must be a decimal string in USD, e.g. "0.40"`, field);
+  if (micros < min || micros > max) throw badRequest('invalid_value', `${field} must be between ${formatMicros(min)} and ${formatMicros(max)}`, field);
+  return micros;
+}
+
+function date(input: Record<string, unknown>, field: string): number | null {
+  const value = input[field];
+  if (value === undefined || value === null) return null;
+  const ms = typeof value === 'string' ? Date.parse(value) : NaN;
+  if (!Number.isFinite(ms)) throw badRequest('invalid_value', `${field} must be an ISO 8601 date-time`, field);
+  return ms;
+}
+
+function text(input: Record<string, unknown>, field: string, max: number, required: boolean): string | undefined {
+  const value = input[field];
+  if (value === undefined) {
+    if (required) throw badRequest('invalid_value', `${field} is required`, field);
+    return undefined;
+  }
+  if (typeof value !== 'string' || (required && value.trim() === '') || value.length > max)
+    throw badRequest('invalid_value', `${field} must be a string of at most ${max} characters`, field);
+  return value.trim();
+}
+
+export function createCampaignsService(deps: Deps) {
+  const now = deps.now ?? Date.now;
+  const { minCpcMicros } = deps;
+
+  function require(projectId: string, id: string): CampaignRow {
+    const c = deps.repo.get(projectId, id);
+    if (!c) throw notFound('campaign_not_found', `No campaign with id ${id} in this project`);
+    return c;
+  }
+
+  function checkProducts(project: ProjectRow, value: unknown): string[] {
+    if (!Array.isArray(value) || value.some((v) => typeof v !== 'string') || value.length > CAMPAIGN_LIMITS.products)
+      throw badRequest('invalid_value', `product_ids must be an array of at most ${CAMPAIGN_LIMITS.products} product ids`, 'product_ids');
+    const ids = [...new Set(value as string[])];
+    const owned = new Set(deps.productsOwnedBy(project.id, ids));
+    const foreign = ids.filter((id) => !owned.has(id));
+    if (foreign.length > 0) throw badRequest('invalid_value', `unknown products for this advertiser: ${foreign.slice(0, 5).join(', ')}`, 'product_ids');
+    return ids;
+  }
+
+  function view(c: CampaignRow) {
+    return toCampaignView(c, deps.repo.productIds(c.id));
+  }
+
+  function create(project: ProjectRow, input: Record<string, unknown>) {
+    if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'Campaigns belong to advertiser projects');
+    const baseCpc = money(input, 'base_cpc', minCpcMicros, CAMPAIGN_LIMITS.maxCpcMicros);
+    const budget = money(input, 'budget', baseCpc, Number.MAX_SAFE_INTEGER);
+    const budgetType = input.budget_type ?? 'total';
+    if (budgetType !== 'daily' && budgetType !== 'total') throw badRequest('invalid_value', 'budget_type must be "daily" or "total"', 'budget_type');
+    const startAt = date(input, 'start_at');
+    const endAt = date(input, 'end_at');
+    if (startAt !== null && endAt !== null && endAt <= startAt) throw badRequest('invalid_value', 'end_at must be after start_at', 'end_at');
+    const products = input.product_ids === undefined ? [] : checkProducts(project, input.product_ids);
+    const id = newId('camp');
+    const name = text(input, 'name', CAMPAIGN_LIMITS.nameChars, true)!;
+    const context = text(input, 'context', CAMPAIGN_LIMITS.contextChars, false) ?? '';
+    deps.repo.atomically(() => {
+      const units = deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, now: now() }, products);
+      deps.syncIndex(id, units.removed);
+    });
+    deps.onChange();
+    return view(require(project.id, id));
+  }
+
+  function update(project: ProjectRow, id: string, input: Record<string, unknown>) {
+    const c = require(project.id, id);
+    if (c.status === 'archived') throw conflict('campaign_archived', 'An archived campaign cannot change');
+    const fields: Record<string, unknown> = {};
+    const changes: Record<string, unknown> = {};
+    const name = text(input, 'name', CAMPAIGN_LIMITS.nameChars, false);
+    if (name !== undefined) fields.name = name;
+    const context = text(input, 'context', CAMPAIGN_LIMITS.contextChars, false);
+    if (context !== undefined) fields.context = context;
+    if (input.base_cpc !== undefined) fields.base_cpc_micros = money(input, 'base_cpc', minCpcMicros, CAMPAIGN_LIMITS.maxCpcMicros);
+    if (input.budget !== undefined) fields.budget_micros = money(input, 'budget', minCpcMicros, Number.MAX_SAFE_INTEGER);
+    if (input.budget_type !== undefined) {
+      if (input.budget_type !== 'daily' && input.budget_type !== 'total') throw badRequest('invalid_value', 'budget_type must be "daily" or "total"', 'budget_type');
+      fields.budget_type = input.budget_type;
+    }
+    if ('start_at' in input) fields.start_at = date(input, 'start_at');
+    if ('end_at' in input) fields.end_at = date(input, 'end_at');
+    const startAt = (fields.start_at ?? c.start_at) as number | null;
+    const endAt = (fields.end_at ?? c.end_at) as number | null;
+    if (startAt !== null && endAt !== null && endAt <= startAt) throw badRequest('invalid_value', 'end_at must be after start_at', 'end_at');
+    const products = input.product_ids === undefined ? null : checkProducts(project, input.product_ids);
+    if (products && products.length === 0 && c.status === 'active') throw conflict('no_products', 'An active campaign needs at least one product');
+    for (const [k, v] of Object.entries(fields)) if ((c as any)[k] !== v) changes[k] = v;
+    const at = now();
+    if (products) changes.product_ids = products;
+    deps.repo.atomically(() => {
+      deps.repo.update(id, fields, at);
+      if (products) deps.syncIndex(id, deps.repo.replaceProducts(id, products).removed);
+      else if (changes.context !== undefined) deps.syncIndex(id, []);
+      if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
+    });
+    deps.onChange();
+    return view(require(project.id, id));
+  }
+
+  function unmetForActivation(project: ProjectRow, c: CampaignRow): string[] {
+    const reasons: string[] = [];
+    if (project.domain_status !== 'verified') reasons.push('domain_unverified');
+    if (deps.repo.productIds(c.id).length === 0) reasons.push('no_products');
+    if (deps.walletAvailable(project.id) < c.base_cpc_micros) reasons.push('no_funds');
+    if (c.end_at !== null && now() >= c.end_at) reasons.push('end_date_passed');
+    return reasons;
+  }
+
+  function transition(project: ProjectRow, id: string, action: 'activate' | 'pause' | 'archive') {
+    const c = require(project.id, id);
+    if (c.status === 'archived') throw conflict('campaign_archived', 'An archived campaign cannot change');
+    const at = now();
+    if (action === 'activate') {
+      const reasons = unmetForActivation(project, c);
+      if (reasons.length > 0) throw conflict('activation_refused', `The campaign cannot be activated: ${reasons.join(', ')}`);
+      deps.repo.setStatus(id, 'active', null, at);
+    } else deps.repo.setStatus(id, action === 'pause' ? 'paused_user' : 'archived', null, at);
+    deps.repo.addHistory(id, action === 'activate' ? 'activated' : action === 'pause' ? 'paused' : 'archived', 'operator', { from: c.status }, at);
+    deps.onChange();
+    if (action === 'activate') evaluate();
+    return view(require(project.id, id));
+  }
+
+  /**
+   * The system's own pauses and resumptions: pauses an active campaign that cannot serve (budget spent,
+   * funds short, end date passed, domain no longer verified) and resumes a system-paused one whose cause
+   * has cleared (a new day for a daily budget, a top-up). Returns the campaigns that can serve now.
+   */
+  function evaluate(): CampaignState[] {
+    const at = now();
+    const serving: CampaignState[] = [];
+    for (const c of deps.repo.states(at)) {
+      const reason = blockingReason(c, at);
+      if (c.status === 'active' && reason) {
+        deps.repo.setStatus(c.id, 'paused_system', reason, at);
+        deps.repo.addHistory(c.id, 'paused', 'system', { reason }, at);
+      } else if (c.status === 'paused_system' && !reason) {
+        deps.repo.setStatus(c.id, 'active', null, at);
+        deps.repo.addHistory(c.id, 'resumed', 'system', { previous_reason: c.pause_reason }, at);
+        serving.push({ ...c, status: 'active', pause_reason: null });
+      } else if (c.status === 'paused_system' && reason !== c.pause_reason) {
+        deps.repo.setStatus(c.id, 'paused_system', reason, at);
+        deps.repo.addHistory(c.id, 'pause_reason_changed', 'system', { reason }, at);
+      } else if (c.status === 'active') serving.push(c);
+    }
+    return serving.filter((c) => c.start_at === null || at >= c.start_at);
+  }
+
+  return {
+    create,
+    update,
+    activate: (p: ProjectRow, id: string) => transition(p, id, 'activate'),
+    pause: (p: ProjectRow, id: string) => transition(p, id, 'pause'),
+    archive: (p: ProjectRow, id: string) => transition(p, id, 'archive'),
+    get: (projectId: string, id: string) => view(require(projectId, id)),
+    getRow: deps.repo.getAny,
+    list: (projectId: string, limit: number) => ({ object: 'list' as const, data: deps.repo.list(projectId, limit).map(view) }),
+    history: (projectId: string, id: string, limit = 500) => {
+      require(projectId, id);
+      return {
+        object: 'list' as const,
+        data: deps.repo.history(id, limit).map((h) => ({ id: h.id, event: h.event, actor: h.actor, detail: h.detail ? JSON.parse(h.detail) : null, created_at: new Date(h.created_at).toISOString() })),
+      };
+    },
+    evaluate,
+  };
+}
+export type CampaignsService = ReturnType<typeof createCampaignsService>;

@@ -1,0 +1,142 @@
+import { ApiError, badRequest, conflict } from '../http/errors';
+import type { ProjectRow } from '../projects/projects.repo';
+import { newId } from '../store/ids';
+import type { NewProduct, ProductRow, ProductsRepo } from './products.repo';
+
+export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64 };
+export const MAX_PRODUCTS_PAGE = 10_000;
+const IMPORT_BATCH = 1000;
+const MAX_REPORTED_ERRORS = 1000;
+
+export function toProductView(p: ProductRow) {
+  return {
+    id: p.id,
+    object: 'product' as const,
+    project_id: p.project_id,
+    name: p.name,
+    description: p.description,
+    url: p.url,
+    keywords: JSON.parse(p.keywords) as string[],
+    category: p.category,
+    created_at: new Date(p.created_at).toISOString(),
+  };
+}
+
+function text(input: Record<string, unknown>, field: string, max: number, required = true): string | null {
+  const value = input[field];
+  if (value === undefined || value === null || value === '') {
+    if (required) throw badRequest('invalid_value', `${field} is required`, field);
+    return null;
+  }
+  if (typeof value !== 'string') throw badRequest('invalid_type', `${field} must be a string`, field);
+  const trimmed = value.trim();
+  if (trimmed.length === 0 && required) throw badRequest('invalid_value', `${field} is required`, field);
+  if (trimmed.length > max) throw badRequest('invalid_value', `${field} is longer than ${max} characters`, field);
+  return trimmed;
+}
+
+function checkUrl(value: string): string {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw badRequest('invalid_url', 'url must be an absolute http(s) URL', 'url');
+  }
+  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest('invalid_url', 'url must use http or https', 'url');
+  return url.toString();
+}
+
+function checkKeywords(value: unknown): string[] {
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value) || value.length > PRODUCT_LIMITS.keywords || value.some((k) => typeof k !== 'string' || k.length === 0 || k.length > PRODUCT_LIMITS.keywordChars))
+    throw badRequest('invalid_value', `keywords must be up to ${PRODUCT_LIMITS.keywords} non-empty strings of at most ${PRODUCT_LIMITS.keywordChars} characters`, 'keywords');
+  return [...new Set(value.map((k: string) => k.trim().toLowerCase()))];
+}
+
+export function normalizeCategory(value: string): string {
+  return value.trim().toLowerCase().replace(/\s+/g, '_');
+}
+
+/** Validates one product; throws ApiError naming the field. */
+export function parseProduct(input: unknown, projectId: string, now: number): NewProduct {
+  if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('invalid_request_body', 'a product must be a JSON object');
+  const body = input as Record<string, unknown>;
+  const category = text(body, 'category', PRODUCT_LIMITS.categoryChars, false);
+  return {
+    id: newId('prod'),
+    projectId,
+    name: text(body, 'name', PRODUCT_LIMITS.nameChars)!,
+    description: text(body, 'description', PRODUCT_LIMITS.descriptionChars)!,
+    url: checkUrl(text(body, 'url', PRODUCT_LIMITS.urlChars)!),
+    keywords: checkKeywords(body.keywords),
+    category: category ? normalizeCategory(category) : null,
+    now,
+  };
+}
+
+export type ImportReport = { imported: number; failed: number; errors: Array<{ line: number; message: string }>; product_ids: string[] };
+
+export function createProductsService(deps: { repo: ProductsRepo; now?: () => number }) {
+  const now = deps.now ?? Date.now;
+
+  function requireAdvertiser(project: ProjectRow): void {
+    if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'Products belong to advertiser projects');
+  }
+
+  function create(project: ProjectRow, input: unknown) {
+    requireAdvertiser(project);
+    const product = parseProduct(input, project.id, now());
+    deps.repo.insert(product);
+    return toProductView(deps.repo.get(product.id)!);
+  }
+
+  /** JSON Lines, one product per line. Good lines are kept; bad ones are reported with their line number. */
+  function importLines(project: ProjectRow, body: string, firstLine = 1): ImportReport {
+    requireAdvertiser(project);
+    const report: ImportReport = { imported: 0, failed: 0, errors: [], product_ids: [] };
+    let batch: NewProduct[] = [];
+    const flush = () => {
+      deps.repo.insertMany(batch);
+      report.imported += batch.length;
+      batch = [];
+    };
+    const lines = body.split('\n');
+    const at = now();
+    lines.forEach((raw, index) => {
+      const line = raw.trim();
+      if (line === '') return;
+      try {
+        let value: unknown;
+        try {
+          value = JSON.parse(line);
+        } catch {
+          throw badRequest('invalid_json', 'not valid JSON');
+        }
+        const product = parseProduct(value, project.id, at);
+        batch.push(product);
+        report.product_ids.push(product.id);
+        if (batch.length >= IMPORT_BATCH) flush();
+      } catch (err) {
+        report.failed++;
+        if (report.errors.length < MAX_REPORTED_ERRORS)
+          report.errors.push({ line: firstLine + index, message: err instanceof ApiError ? err.message : 'invalid product' });
+      }
+    });
+    flush();
+    return report;
+  }
+
+  function list(projectId: string, limit: number, cursor: string | null) {
+    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PRODUCTS_PAGE)
+      throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_PRODUCTS_PAGE}`, 'limit');
+    const after = cursor === null ? 0 : Number(cursor);
+    if (!Number.isSafeInteger(after) || after < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+    const rows = deps.repo.list(projectId, after, limit + 1);
+    const page = rows.slice(0, limit);
+    const hasMore = rows.length > limit;
+    return { object: 'list' as const, data: page.map(toProductView), has_more: hasMore, next_cursor: hasMore ? String(page[page.length - 1].seq) : null };
+  }
+
+  return { create, importLines, list, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };
+}
+export type ProductsService = ReturnType<typeof createProductsService>;
