@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
 import { BackupError, backupDatabase, openStore } from './store/database';
 import { createRuntime } from './runtime';
+import { runImportProducts } from './cli/import-products';
 import pkg from '../package.json' with { type: 'json' };
 
 const SHUTDOWN_GRACE_MS = 10_000;
@@ -89,6 +90,7 @@ function main(): void {
   if (config.command === 'help') console.log(helpText());
   else if (config.command === 'version') console.log(pkg.version);
   else if (config.command === 'backup') runBackup(config);
+  else if (config.command === 'import-products') void runImportProducts(config).then((code) => process.exit(code));
   else
     serve(config).catch((err) => {
       console.error(`vexrail: failed to start: ${(err as Error).message}`);

@@ -37,8 +37,13 @@ export type AdsSettings = {
 };
 
 export type Config = Readonly<{
-  command: 'serve' | 'backup' | 'help' | 'version';
+  command: 'serve' | 'backup' | 'import-products' | 'help' | 'version';
   backupFile: string | null;
+  /** import-products: project id, absolute file path, gateway base URL (no trailing slash), admin token. */
+  importProject: string | null;
+  importFile: string | null;
+  importUrl: string | null;
+  importToken: string | null;
   port: number;
   host: string;
   dataDir: string;
@@ -66,7 +71,7 @@ type LoadInput = {
 
 type Flags = Record<string, string | true>;
 
-const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url']);
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'url', 'token']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -99,6 +104,15 @@ function toPort(value: unknown): number {
   const port = Number(value ?? 8080);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`invalid port: ${value}`);
   return port;
+}
+
+function toBaseUrl(value: unknown): string {
+  let url: URL | null = null;
+  try {
+    url = new URL(String(value));
+  } catch {}
+  if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(`invalid URL: ${value} (expected http://host:port)`);
+  return String(value).replace(/\/+$/, '');
 }
 
 function toPositiveInt(value: unknown, fallback: number, name: string): number {
@@ -203,6 +217,10 @@ export function helpText(): string {
 Usage:
   vexrail [serve] [options]     run the gateway (default command)
   vexrail backup FILE           write a consistent online copy of the database to FILE
+  vexrail import-products PROJECT_ID FILE [--url URL] [--token TOKEN]
+                                import products from a JSON Lines file into an advertiser project
+                                of a running gateway, in parts of 2,000 lines, with a progress bar;
+                                exits 0 all imported, 1 some lines failed, 2 usage, 3 server error
   vexrail --help | --version
 
 Options (environment variable in brackets):
@@ -213,6 +231,8 @@ Options (environment variable in brackets):
   --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
   --demo            on a fresh data directory, create a funded demo project and print its keys
   --quiet           no per-request log lines
+  --url URL         import-products: gateway URL, default http://127.0.0.1:<--port or 8080>  [VEXRAIL_URL]
+  --token TOKEN     import-products: admin token            [VEXRAIL_ADMIN_TOKEN]
 
 Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) configure one
 OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
@@ -227,8 +247,13 @@ export function loadConfig(input: LoadInput): Config {
   if (flags.help) command = 'help';
   else if (flags.version) command = 'version';
   else if (positionals[0] === 'backup') command = 'backup';
+  else if (positionals[0] === 'import-products') command = 'import-products';
   else if (positionals[0] && positionals[0] !== 'serve') throw new ConfigError(`unknown command "${positionals[0]}" (see --help)`);
   if (command === 'backup' && !positionals[1]) throw new ConfigError('usage: vexrail backup FILE');
+  if (command === 'import-products' && (positionals.length !== 3 || !positionals[1] || !positionals[2]))
+    throw new ConfigError('usage: vexrail import-products PROJECT_ID FILE [--url URL] [--token TOKEN]');
+  if ((command === 'serve' || command === 'backup') && (flags.url !== undefined || flags.token !== undefined))
+    throw new ConfigError('--url and --token only apply to import-products (the admin token of serve is VEXRAIL_ADMIN_TOKEN)');
 
   const configPath = pick(flags.config, env.VEXRAIL_CONFIG, undefined) as string | undefined;
   let file: any = {};
@@ -247,12 +272,19 @@ export function loadConfig(input: LoadInput): Config {
     String(pick(flags['data-dir'], env.VEXRAIL_DATA_DIR, file.data_dir) ?? join(input.defaultDataParent, 'vexrail_data')),
   );
   const publicUrl = pick(flags['public-url'], env.VEXRAIL_PUBLIC_URL, file.public_url) as string | undefined;
+  const importUrl = command === 'import-products'
+    ? toBaseUrl(pick(flags.url, env.VEXRAIL_URL, undefined) ?? `http://127.0.0.1:${toPort(pick(flags.port, env.VEXRAIL_PORT, file.port))}`)
+    : null;
   const limits = { ...DEFAULT_LIMITS };
   for (const [key, value] of Object.entries(file.limits ?? {}))
     if (key in limits) (limits as any)[key] = toPositiveInt(value, (limits as any)[key], `limits.${key}`);
   return Object.freeze({
     command,
     backupFile: command === 'backup' ? resolve(positionals[1]) : null,
+    importProject: command === 'import-products' ? positionals[1] : null,
+    importFile: command === 'import-products' ? resolve(positionals[2]) : null,
+    importUrl,
+    importToken: command === 'import-products' ? (typeof flags.token === 'string' && flags.token !== '' ? flags.token : env.VEXRAIL_ADMIN_TOKEN || null) : null,
     port: toPort(pick(flags.port, env.VEXRAIL_PORT, file.port)),
     host: String(pick(flags.host, env.VEXRAIL_HOST, file.host) ?? '127.0.0.1'),
     dataDir,

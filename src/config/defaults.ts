@@ -45,7 +45,7 @@ export const DEFAULT_ADS = {
   /** Days a publisher earning stays pending before it becomes available. */
   earningsHoldDays: 7,
   /** Candidates below this relevance (0..1) are never shown. */
-  relevanceFloor: 0.45,
+  relevanceFloor: 0.35,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */

@@ -58,7 +58,7 @@ CREATE INDEX campaign_products_product_idx ON campaign_products (product_id);
 -- index, its vocabulary and the queries all share one stemmer.
 CREATE VIRTUAL TABLE ad_units_fts USING fts5 (
   name, description, keywords, category, context,
-  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2', detail = 'column'
+  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
 );
 CREATE VIRTUAL TABLE ad_units_vocab USING fts5vocab (ad_units_fts, 'row');
 
