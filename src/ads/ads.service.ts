@@ -148,11 +148,16 @@ export function createAdsService(deps: Deps) {
     const url = `${ctx.origin}/r/${createTrackingToken(deps.trackingKey, impressionId, expiresAt)}`;
     const unit = offer.candidate.unit;
     let text: string | null = null;
+    let settled = false;
+    const giveUp = (reason: NoFillReason) => {
+      settled = true;
+      return noFill(ctx, reason);
+    };
     return {
       headers: () => ({ 'x-vexrail-impression': impressionId }),
       async finish(outcome: AnswerOutcome) {
-        if (outcome.finishReason !== 'stop') return noFill(ctx, 'answer_not_finished');
-        if (deps.classify([outcome.organicText]).sensitive) return noFill(ctx, 'sensitive_topic');
+        if (outcome.finishReason !== 'stop') return giveUp('answer_not_finished');
+        if (deps.classify([outcome.organicText]).sensitive) return giveUp('sensitive_topic');
         const topic = topicOf(unit, offer.candidate.matched);
         text = templatePromotion({ label: settings.disclosureLabel, productName: unit.name, description: unit.description, matchedTopic: topic, url });
         if (settings.bridgeMode === 'llm' && deps.bridge) {
@@ -161,7 +166,11 @@ export function createAdsService(deps: Deps) {
         }
         return text;
       },
+      abandoned(reason) {
+        if (!settled) giveUp(reason);
+      },
       delivered() {
+        settled = true;
         deps.record.impression({
           id: impressionId, publisher_project_id: ctx.projectId, advertiser_project_id: unit.advertiser_project_id, campaign_id: unit.campaign_id,
           product_id: unit.product_id, conversation_id: ctx.conversationId, request_id: ctx.requestId, turn, relevance: offer.candidate.relevance,

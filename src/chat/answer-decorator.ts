@@ -22,7 +22,12 @@ export interface AnswerDecoration {
   finish(outcome: AnswerOutcome): Promise<string | null> | string | null;
   /** Called once the appended text actually reached the client (for a stream: it was not gone). */
   delivered?(): void;
-  /** Response headers to add, known before the body starts. */
+  /** Called when the answer ended without the text being delivered (client gone, upstream failure). */
+  abandoned?(reason: 'not_delivered' | 'answer_not_finished'): void;
+  /**
+   * Response headers naming the chosen promotion. A JSON answer carries them only when the promotion was
+   * added; a stream carries them from the start (before the answer is known), so there they mean "chosen".
+   */
   headers?(): Record<string, string>;
 }
 

@@ -114,10 +114,10 @@ export function createChatService(deps: Deps) {
       requestId: call.requestId, projectId: call.caller.projectId, monetization: call.caller.project.monetization === 1,
       conversationId: call.conversationId, request: call.request.body, origin: call.origin,
     };
+    let decoration: AnswerDecoration | null = null;
     try {
       const opening = deps.upstream.open(route.provider, upstreamBody(call, loweredMaxTokens), call.signal);
       // The promotion decision runs while the upstream generates; a failure there never fails the answer.
-      let decoration: AnswerDecoration | null = null;
       try {
         decoration = deps.decorator.decide(ctx);
       } catch (err) {
@@ -125,11 +125,9 @@ export function createChatService(deps: Deps) {
       }
       const handle = await opening;
       const overheadMs = performance.now() - call.startedMs - handle.waitMs;
-      const headers: Record<string, string> = {
-        'x-request-id': call.requestId,
-        ...(decoration?.headers?.() ?? {}),
-      };
+      const headers: Record<string, string> = { 'x-request-id': call.requestId };
       if (call.request.stream) {
+        Object.assign(headers, decoration?.headers?.() ?? {});
         const body = relayStream({
           upstream: handle,
           wantsUsage: call.request.wantsUsage,
@@ -146,6 +144,7 @@ export function createChatService(deps: Deps) {
       }
       return { response: await completeJson(call, handle, promptTokens, decoration, headers, settle) };
     } catch (err) {
+      decoration?.abandoned?.(err instanceof ApiError && err.code === 'client_closed_request' ? 'not_delivered' : 'answer_not_finished');
       // Nothing reached the client: release the whole hold. The error response itself is logged by the app.
       settle({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, '', call.request.stream, null, false);
       throw err;
@@ -191,7 +190,10 @@ export function createChatService(deps: Deps) {
       body = JSON.stringify(parsed);
     }
     settle(usage, organic, false, null);
-    if (extra) decoration?.delivered?.();
+    if (extra) {
+      Object.assign(headers, decoration?.headers?.() ?? {});
+      decoration?.delivered?.();
+    }
     const overheadMs = performance.now() - call.startedMs - upstreamMs;
     headers['content-type'] = 'application/json';
     headers['x-vexrail-overhead-ms'] = overheadMs.toFixed(3);

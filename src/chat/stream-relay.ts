@@ -57,6 +57,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
   let doneSent = false;
   let pending: Promise<void> = Promise.resolve();
   let keepAliveTimer: ReturnType<typeof setInterval> | null = null;
+  let decorationSettled = false;
 
   const write = (bytes: Uint8Array) => {
     if (closed) return;
@@ -70,6 +71,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 
   const finish = () => {
     if (keepAliveTimer) clearInterval(keepAliveTimer);
+    if (opts.decoration && !decorationSettled) opts.decoration.abandoned?.(outcome.clientGone ? 'not_delivered' : 'answer_not_finished');
     upstream.dispose();
     if (!closed) {
       closed = true;
@@ -87,9 +89,15 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
 
   async function appendDecoration(template: Record<string, any>): Promise<void> {
     const extra = await finishSafely(opts.decoration, { organicText: outcome.relayedText, finishReason: outcome.finishReason });
-    if (!extra || closed) return;
+    if (!extra) {
+      decorationSettled = true;
+      return;
+    }
+    if (closed) return;
     write(frame(contentChunk(template, extra)));
-    if (!closed) opts.decoration?.delivered?.();
+    if (closed) return;
+    decorationSettled = true;
+    opts.decoration?.delivered?.();
   }
 
   async function onChunk(data: string): Promise<void> {

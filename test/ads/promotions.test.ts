@@ -110,6 +110,26 @@ describe('promotions in answers', () => {
     expect(report.no_fill).toMatchObject({ structured_output: 1, tools: 1, sensitive_topic: 1, no_relevant_product: 1 });
   });
 
+  test('an answer cut short carries no promotion and no impression header; a client gone mid-stream is not an impression', async () => {
+    const pub = await publisher(t, 'Pub Cut');
+    upstream.script({ kind: 'normal', content: ORGANIC });
+    const cut = await t.chat(pub.headers, ask(question, { max_tokens: 3 }));
+    const body = await cut.json() as any;
+    expect(body.choices[0].finish_reason).toBe('length');
+    expect(body.choices[0].message.content).not.toContain('Sponsored');
+    expect(cut.headers.get('x-vexrail-impression')).toBeNull();
+    upstream.script({ kind: 'gaps', gapMs: 60, content: ORGANIC });
+    const res = await t.chat(pub.headers, ask(question, { stream: true }));
+    const reader = res.body!.getReader();
+    await reader.read();
+    await reader.cancel();
+    await Bun.sleep(100);
+    t.rt.flushAll();
+    const report = (await t.admin('GET', `/projects/${pub.id}/analytics`)).body;
+    expect(report.totals.impressions).toBe(0);
+    expect(report.no_fill).toEqual({ answer_not_finished: 1, not_delivered: 1 });
+  });
+
   test('promotion search returns eligible products best first and records nothing', async () => {
     const pub = await publisher(t, 'Pub Search');
     const res = await t.call('POST', '/v1/promotions/search', { headers: pub.headers, body: { query: 'coffee grinder for espresso', limit: 3 } });
