@@ -61,7 +61,6 @@ async function serve(config: Config): Promise<void> {
   ];
   if (rt.adminAuth.generatedToken)
     lines.push('', `Admin token (shown once, stored hashed; set VEXRAIL_ADMIN_TOKEN to choose your own):`, `  ${rt.adminAuth.generatedToken}`);
-  if (rt.releasedHolds > 0) lines.push(`Released ${rt.releasedHolds} credit holds left open by an earlier run.`);
   const demo = config.seedDemo ? await seedDemoProject(rt) : null;
   if (demo) {
     lines.push('', `Demo project ${demo.projectId} (domain marked verified, funded with demo credits). Its key pair, shown once:`,

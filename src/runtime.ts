@@ -79,7 +79,6 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     },
   });
   const adminAuth: AdminAuth = setUpAdminAuth(db, config.adminToken);
-  const releasedHolds = wallet.releaseStaleHolds();
 
   // One background tick writes everything that is kept off the request path.
   const flushAll = () => {
@@ -92,7 +91,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   ticker.unref?.();
 
   return {
-    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, releasedHolds, market,
+    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market,
     flushAll,
     stop() {
       clearInterval(ticker);

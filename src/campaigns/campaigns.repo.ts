@@ -47,7 +47,7 @@ export function createCampaignsRepo(db: Database) {
   const history = db.query('SELECT id, event, actor, detail, created_at FROM campaign_history WHERE campaign_id = ? ORDER BY id DESC LIMIT ?');
   const setStatus = db.query('UPDATE campaigns SET status = ?, pause_reason = ?, updated_at = ? WHERE id = ?');
   const states = db.query(
-    `SELECT c.*, coalesce(w.balance_micros - w.held_micros, 0) AS wallet_available_micros,
+    `SELECT c.*, coalesce(w.balance_micros, 0) AS wallet_available_micros,
             coalesce(d.spent_micros, 0) AS spent_today_micros, p.domain_status, p.name AS advertiser_name
      FROM campaigns c JOIN projects p ON p.id = c.project_id
      LEFT JOIN wallets w ON w.project_id = c.project_id

@@ -75,11 +75,7 @@ export function createChatService(deps: Deps) {
   function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
     const wanted = call.request.maxTokens ?? limits.defaultMaxTokens;
     const lowered = { maxTokens: null as number | null };
-    const hold = deps.wallet.reserve(
-      call.caller.projectId,
-      call.requestId,
-      holdSizer(route, promptTokens, wanted, limits.minAnswerTokens, lowered),
-    );
+    const hold = deps.wallet.reserve(call.caller.projectId, holdSizer(route, promptTokens, wanted, limits.minAnswerTokens, lowered));
     if (!hold) throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
     return { hold, loweredMaxTokens: lowered.maxTokens };
   }

@@ -32,7 +32,7 @@ export function createClicksRepo(db: Database) {
   const spentToday = db.query('SELECT spent_micros FROM campaign_daily_spend WHERE campaign_id = ? AND day = ?');
   const debit = db.query(
     `UPDATE wallets SET balance_micros = balance_micros - $amount
-     WHERE project_id = $projectId AND balance_micros - held_micros >= $amount RETURNING balance_micros`,
+     WHERE project_id = $projectId AND balance_micros >= $amount RETURNING balance_micros`,
   );
   const credit = db.query('UPDATE wallets SET balance_micros = balance_micros + ? WHERE project_id = ? RETURNING balance_micros');
   const addSpend = db.query('UPDATE campaigns SET spent_total_micros = spent_total_micros + ? WHERE id = ?');
@@ -41,8 +41,8 @@ export function createClicksRepo(db: Database) {
      ON CONFLICT (campaign_id, day) DO UPDATE SET spent_micros = spent_micros + excluded.spent_micros`,
   );
   const ledger = db.query(
-    `INSERT INTO ledger_entries (id, project_id, type, amount_micros, balance_after_micros, click_id, note, created_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, click_id, note, created_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)`,
   );
   const earning = db.query(
     `INSERT INTO earnings_entries (id, project_id, type, status, amount_micros, click_id, available_at, created_at)
@@ -83,7 +83,7 @@ export function createClicksRepo(db: Database) {
     const click = record(input, 'charged', null, { charged: price, publisher: publisherShare, platform: price - publisherShare });
     addSpend.run(price, input.campaignId);
     addDaily.run(input.campaignId, day, price);
-    ledger.run(newId('txn'), input.advertiserId, 'cpc_cost', -price, after!.balance_micros, click.id, null, input.now);
+    ledger.run(input.advertiserId, 'cpc_cost', -price, after!.balance_micros, click.id, null, input.now);
     earning.run(newId('earn'), input.publisherId, 'earning', publisherShare, click.id, input.now + input.earningsHoldMs, input.now);
     platform.run(click.id, 'fee', price - publisherShare, input.now);
     return { click, pausedFor: null };
@@ -97,7 +97,7 @@ export function createClicksRepo(db: Database) {
     if (!earned || earned.available_at <= now) return 'earning_available';
     markRefunded.run(reason, clickId);
     const { balance_micros } = credit.get(click.charged_micros, click.advertiser_project_id) as { balance_micros: number };
-    ledger.run(newId('txn'), click.advertiser_project_id, 'refund', click.charged_micros, balance_micros, clickId, reason, now);
+    ledger.run(click.advertiser_project_id, 'refund', click.charged_micros, balance_micros, clickId, reason, now);
     addSpend.run(-click.charged_micros, click.campaign_id);
     addDaily.run(click.campaign_id, clickDay(click.created_at), -click.charged_micros);
     earning.run(newId('earn'), click.publisher_project_id, 'refund', -click.publisher_micros, clickId, earned.available_at, now);

@@ -1,5 +1,6 @@
 import { badRequest, conflict } from '../http/errors';
 import { formatMicros, parseUsdToMicros } from '../money/money';
+import { createHoldBook } from './hold-book';
 import type { LedgerRow, WalletRepo } from './wallet.repo';
 
 /** Largest single top-up: a typo of a few zeros should not mint a fortune. */
@@ -8,12 +9,13 @@ export const MAX_PAGE = 1000;
 
 export function toTransactionView(e: LedgerRow) {
   return {
-    id: e.id,
+    id: `txn_${e.seq}`,
     type: e.type,
     amount: formatMicros(e.amount_micros),
     amount_micros: e.amount_micros,
     balance_after: formatMicros(e.balance_after_micros),
     request_id: e.request_id,
+    click_id: e.click_id,
     idempotency_key: e.idempotency_key,
     note: e.note,
     created_at: new Date(e.created_at).toISOString(),
@@ -22,6 +24,8 @@ export function toTransactionView(e: LedgerRow) {
 
 export function createWalletService(deps: { repo: WalletRepo; now?: () => number }) {
   const now = deps.now ?? Date.now;
+  const holds = createHoldBook();
+  const available = (projectId: string) => deps.repo.balance(projectId) - holds.held(projectId);
 
   function topUp(projectId: string, input: { amount?: unknown; idempotency_key?: unknown }) {
     const amount = typeof input.amount === 'string' ? parseUsdToMicros(input.amount) : null;
@@ -42,19 +46,20 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
       throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_PAGE}`, 'limit');
     const beforeSeq = cursor === null ? Number.MAX_SAFE_INTEGER : Number(cursor);
     if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
-    const wallet = deps.repo.getWallet(projectId);
+    const balance = deps.repo.balance(projectId);
+    const held = holds.held(projectId);
     const rows = deps.repo.listEntries(projectId, limit + 1, beforeSeq);
     const page = rows.slice(0, limit);
     return {
       object: 'wallet' as const,
       project_id: projectId,
       currency: 'USD',
-      balance: formatMicros(wallet.balance_micros),
-      held: formatMicros(wallet.held_micros),
-      available: formatMicros(wallet.balance_micros - wallet.held_micros),
-      balance_micros: wallet.balance_micros,
-      held_micros: wallet.held_micros,
-      available_micros: wallet.balance_micros - wallet.held_micros,
+      balance: formatMicros(balance),
+      held: formatMicros(held),
+      available: formatMicros(balance - held),
+      balance_micros: balance,
+      held_micros: held,
+      available_micros: balance - held,
       transactions: page.map(toTransactionView),
       has_more: rows.length > limit,
       next_cursor: rows.length > limit ? String(page[page.length - 1].seq) : null,
@@ -65,19 +70,34 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
     topUp,
     view,
     ensureWallet: deps.repo.ensureWallet,
-    availableMicros(projectId: string): number {
-      const w = deps.repo.getWallet(projectId);
-      return w.balance_micros - w.held_micros;
+    availableMicros: available,
+    /**
+     * Places a hold sized by `size(available)`; null when it declines. Check and reserve happen without
+     * an await in between, so concurrent requests can never reserve the same money twice.
+     */
+    reserve(projectId: string, size: (availableMicros: number) => number | null) {
+      const free = available(projectId);
+      const amount = size(free);
+      if (amount === null || amount < 0 || amount > free) return null;
+      const hold = holds.add(projectId, amount);
+      return { holdId: hold.id, amountMicros: amount };
     },
-    reserve: (projectId: string, requestId: string, size: (available: number) => number | null) =>
-      deps.repo.reserve(projectId, requestId, size, now()),
-    settle: (holdId: string, costMicros: number, requestId: string | null) => deps.repo.settle(holdId, costMicros, requestId, now()),
-    /** Holds left open by a process that died mid-request are released at start-up, charging nothing. */
-    releaseStaleHolds(): number {
-      const ids = deps.repo.openHoldIds();
-      for (const id of ids) deps.repo.settle(id, 0, null, now());
-      return ids.length;
+    /**
+     * Settles a hold exactly once: charges min(cost, what the wallet can pay without touching other
+     * holds) in one transaction and releases the rest. Null when the hold was already settled.
+     */
+    settle(holdId: string, costMicros: number, requestId: string) {
+      const hold = holds.take(holdId);
+      if (!hold) return null;
+      const payable = Math.max(0, available(hold.projectId));
+      const charge = Math.min(costMicros, payable);
+      if (charge > 0) {
+        const note = charge < costMicros ? `uncollected ${costMicros - charge} micros` : null;
+        deps.repo.consume(hold.projectId, charge, requestId, note, now());
+      }
+      return { chargedMicros: charge, uncollectedMicros: costMicros - charge };
     },
+    openHolds: () => holds.openCount(),
   };
 }
 export type WalletService = ReturnType<typeof createWalletService>;

@@ -133,16 +133,16 @@ describe('error table through the openai SDK', () => {
     const before = await gw.wallet(funded.id);
     let err: APIError;
     try {
-      db.exec('ALTER TABLE holds RENAME TO holds_gone');
+      db.exec('ALTER TABLE wallets RENAME TO wallets_gone');
       err = await failure(() => clientWith(funded.headers).chat.completions.create(ask()));
     } finally {
-      db.exec('ALTER TABLE holds_gone RENAME TO holds');
+      db.exec('ALTER TABLE wallets_gone RENAME TO wallets');
       db.close();
     }
     expectApiError(err, OpenAI.InternalServerError, 500, 'internal_error');
     expect(err.message).toContain(err.requestID!);
     // The cause goes to the server log, tied to the same request id; the client sees no SQL.
-    expect(err.message).not.toContain('holds');
+    expect(err.message).not.toContain('wallets');
     expect(gw.stderr()).toContain(err.requestID!);
     // Nothing was reserved or charged, and the gateway recovers once the table is back.
     const after = await gw.wallet(funded.id);

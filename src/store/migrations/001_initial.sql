@@ -45,42 +45,30 @@ CREATE TABLE api_keys (
 ) STRICT;
 CREATE INDEX api_keys_project_idx ON api_keys (project_id, created_at);
 
--- held_micros is money reserved by in-flight requests; available = balance - held.
+-- A wallet's balance; money reserved by requests in flight (holds) lives in the gateway's memory, see
+-- src/wallet/hold-book.ts, and is never part of the balance.
 CREATE TABLE wallets (
   project_id     TEXT PRIMARY KEY REFERENCES projects (id),
-  balance_micros INTEGER NOT NULL DEFAULT 0 CHECK (balance_micros >= 0),
-  held_micros    INTEGER NOT NULL DEFAULT 0 CHECK (held_micros >= 0),
-  CHECK (held_micros <= balance_micros)
+  balance_micros INTEGER NOT NULL DEFAULT 0 CHECK (balance_micros >= 0)
 ) STRICT;
 
+-- Every movement of a wallet, append-only. The public id is "txn_" + seq.
 CREATE TABLE ledger_entries (
-  seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
-  id                   TEXT NOT NULL UNIQUE,
+  seq                  INTEGER PRIMARY KEY,
   project_id           TEXT NOT NULL REFERENCES projects (id),
-  type                 TEXT NOT NULL CHECK (type IN ('top_up', 'consumption')),
+  type                 TEXT NOT NULL CHECK (type IN ('top_up', 'consumption', 'cpc_cost', 'refund')),
   amount_micros        INTEGER NOT NULL,
   balance_after_micros INTEGER NOT NULL CHECK (balance_after_micros >= 0),
   request_id           TEXT,
-  hold_id              TEXT UNIQUE,
   idempotency_key      TEXT,
+  click_id             TEXT,
   note                 TEXT,
   created_at           INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX ledger_project_idx ON ledger_entries (project_id, seq);
 CREATE UNIQUE INDEX ledger_idempotency_idx ON ledger_entries (project_id, idempotency_key)
   WHERE idempotency_key IS NOT NULL;
-
-CREATE TABLE holds (
-  id             TEXT PRIMARY KEY,
-  project_id     TEXT NOT NULL REFERENCES projects (id),
-  amount_micros  INTEGER NOT NULL CHECK (amount_micros >= 0),
-  status         TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'settled')),
-  charged_micros INTEGER,
-  request_id     TEXT NOT NULL,
-  created_at     INTEGER NOT NULL,
-  settled_at     INTEGER
-) STRICT;
-CREATE INDEX holds_open_idx ON holds (project_id, status);
+CREATE UNIQUE INDEX ledger_click_idx ON ledger_entries (click_id, type) WHERE click_id IS NOT NULL;
 
 CREATE TABLE conversations (
   id            TEXT NOT NULL,

@@ -157,27 +157,3 @@ CREATE TABLE ad_decisions (
   created_at           INTEGER NOT NULL
 ) STRICT;
 CREATE INDEX ad_decisions_publisher_idx ON ad_decisions (publisher_project_id, created_at);
-
--- Advertiser wallets share `wallets`; their ledger adds the types cpc_cost and refund. SQLite cannot
--- alter a CHECK, so the ledger table is rebuilt with the wider type list.
-CREATE TABLE ledger_entries_v2 (
-  seq                  INTEGER PRIMARY KEY AUTOINCREMENT,
-  id                   TEXT NOT NULL UNIQUE,
-  project_id           TEXT NOT NULL REFERENCES projects (id),
-  type                 TEXT NOT NULL CHECK (type IN ('top_up', 'consumption', 'cpc_cost', 'refund')),
-  amount_micros        INTEGER NOT NULL,
-  balance_after_micros INTEGER NOT NULL CHECK (balance_after_micros >= 0),
-  request_id           TEXT,
-  hold_id              TEXT UNIQUE,
-  idempotency_key      TEXT,
-  note                 TEXT,
-  click_id             TEXT,
-  created_at           INTEGER NOT NULL
-) STRICT;
-INSERT INTO ledger_entries_v2 (seq, id, project_id, type, amount_micros, balance_after_micros, request_id, hold_id, idempotency_key, note, created_at)
-  SELECT seq, id, project_id, type, amount_micros, balance_after_micros, request_id, hold_id, idempotency_key, note, created_at FROM ledger_entries;
-DROP TABLE ledger_entries;
-ALTER TABLE ledger_entries_v2 RENAME TO ledger_entries;
-CREATE INDEX ledger_project_idx ON ledger_entries (project_id, seq);
-CREATE UNIQUE INDEX ledger_idempotency_idx ON ledger_entries (project_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
-CREATE UNIQUE INDEX ledger_click_idx ON ledger_entries (click_id, type) WHERE click_id IS NOT NULL;
