@@ -1,6 +1,7 @@
 import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } from './config/config';
 import { createApp } from './app';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
+import { startCheckpointer } from './store/checkpointer';
 import { BackupError, backupDatabase, openStore } from './store/database';
 import { createRuntime } from './runtime';
 import { runImportProducts } from './cli/import-products';
@@ -39,6 +40,9 @@ function runBackup(config: Config): void {
 
 async function serve(config: Config): Promise<void> {
   const store = openStore(config.dataDir);
+  // Checkpoints run on a worker thread; the serving connection only appends to the WAL.
+  store.db.exec('PRAGMA wal_autocheckpoint = 0');
+  const checkpointer = startCheckpointer(store.path);
   const rt = createRuntime(config, store.db);
   let shuttingDown = false;
   const { fetch } = createApp(rt, { isShuttingDown: () => shuttingDown });
@@ -77,6 +81,7 @@ async function serve(config: Config): Promise<void> {
     const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)]);
     if (timedOut) await server.stop(true);
     rt.stop();
+    await checkpointer.stop();
     store.close();
     process.exit(0);
   };

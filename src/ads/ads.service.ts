@@ -6,7 +6,7 @@ import { newId } from '../store/ids';
 import type { UnitRow } from './ad-index.repo';
 import { runAuction } from './auction';
 import { historyFacts, requestGate, type NoFillReason } from './gates';
-import type { DecisionRow, ImpressionRow, ImpressionsRepo } from './impressions.repo';
+import type { ImpressionRow, ImpressionsRepo } from './impressions.repo';
 import type { Candidate, Matcher } from './matcher';
 import { templatePromotion } from './promotion-text';
 import type { SensitivityResult } from './sensitive';
@@ -27,7 +27,7 @@ type Deps = {
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
   classify: (texts: string[]) => SensitivityResult;
   trackingKey: Buffer;
-  record: { impression(row: ImpressionRow): void; decision(row: DecisionRow): void };
+  record: { impression(row: ImpressionRow): void; noFill(publisherProjectId: string, reason: NoFillReason): void };
   bridge?: BridgeWriter;
   now?: () => number;
 };
@@ -102,7 +102,7 @@ export function createAdsService(deps: Deps) {
   }
 
   function noFill(ctx: AnswerContext, reason: NoFillReason): null {
-    deps.record.decision({ publisherProjectId: ctx.projectId, requestId: ctx.requestId, outcome: 'no_fill', reason, impressionId: null, createdAt: now() });
+    deps.record.noFill(ctx.projectId, reason);
     return null;
   }
 
@@ -176,7 +176,6 @@ export function createAdsService(deps: Deps) {
           product_id: unit.product_id, conversation_id: ctx.conversationId, request_id: ctx.requestId, turn, relevance: offer.candidate.relevance,
           price_micros: offer.priceMicros, created_at: createdAt, expires_at: expiresAt,
         });
-        deps.record.decision({ publisherProjectId: ctx.projectId, requestId: ctx.requestId, outcome: 'filled', reason: null, impressionId, createdAt });
         trackTurn(ctx, turn, { campaignId: unit.campaign_id });
       },
     };

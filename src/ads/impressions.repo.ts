@@ -15,9 +15,10 @@ export type ImpressionRow = {
   expires_at: number;
 };
 
-export type DecisionRow = { publisherProjectId: string; requestId: string; outcome: 'filled' | 'no_fill'; reason: string | null; impressionId: string | null; createdAt: number };
+/** No-fill counts by (publisher, UTC day, reason). */
+export type NoFillCount = { publisherProjectId: string; day: string; reason: string; count: number };
 
-/** Impressions and ad decisions: written in batches by the background flusher, read by clicks and analytics. */
+/** Impressions and no-fill counts: written in batches by the background flusher, read by clicks and analytics. */
 export function createImpressionsRepo(db: Database) {
   const insertImpression = db.query(
     `INSERT OR IGNORE INTO impressions (id, publisher_project_id, advertiser_project_id, campaign_id, product_id, conversation_id,
@@ -25,17 +26,18 @@ export function createImpressionsRepo(db: Database) {
      VALUES ($id, $publisher_project_id, $advertiser_project_id, $campaign_id, $product_id, $conversation_id,
        $request_id, $turn, $relevance, $price_micros, $created_at, $expires_at)`,
   );
-  const insertDecision = db.query(
-    'INSERT INTO ad_decisions (publisher_project_id, request_id, outcome, reason, impression_id, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  const addNoFill = db.query(
+    `INSERT INTO no_fill_daily (publisher_project_id, day, reason, count) VALUES (?, ?, ?, ?)
+     ON CONFLICT (publisher_project_id, day, reason) DO UPDATE SET count = count + excluded.count`,
   );
   const byId = db.query('SELECT * FROM impressions WHERE id = ?');
   const lastInConversation = db.query(
     'SELECT * FROM impressions WHERE publisher_project_id = ? AND conversation_id = ? ORDER BY created_at DESC LIMIT 1',
   );
   return {
-    writeBatch: db.transaction((impressions: ImpressionRow[], decisions: DecisionRow[]) => {
+    writeBatch: db.transaction((impressions: ImpressionRow[], noFills: NoFillCount[]) => {
       for (const i of impressions) insertImpression.run(i as any);
-      for (const d of decisions) insertDecision.run(d.publisherProjectId, d.requestId, d.outcome, d.reason, d.impressionId, d.createdAt);
+      for (const n of noFills) addNoFill.run(n.publisherProjectId, n.day, n.reason, n.count);
     }),
     get: (id: string) => byId.get(id) as ImpressionRow | null,
     lastInConversation: (projectId: string, conversationId: string) => lastInConversation.get(projectId, conversationId) as ImpressionRow | null,

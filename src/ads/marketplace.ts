@@ -19,7 +19,8 @@ import type { WalletService } from '../wallet/wallet.service';
 import { createAdIndexRepo } from './ad-index.repo';
 import { createAdsService } from './ads.service';
 import { createBridgeWriter } from './bridge-writer';
-import { createImpressionsRepo, type DecisionRow, type ImpressionRow } from './impressions.repo';
+import { utcDay } from '../campaigns/campaigns.repo';
+import { createImpressionsRepo, type ImpressionRow, type NoFillCount } from './impressions.repo';
 import { createMatcher } from './matcher';
 import { classifySensitivity } from './sensitive';
 
@@ -56,16 +57,30 @@ export function createMarketplace(deps: {
     },
   });
 
-  const queue = createWriteBehind<{ impression?: ImpressionRow; decision?: DecisionRow }>({
+  const impressionQueue = createWriteBehind<ImpressionRow>({
     intervalMs: config.flushIntervalMs,
     maxQueued: 200_000,
-    write: (batch) =>
-      impressionsRepo.writeBatch(
-        batch.flatMap((b) => (b.impression ? [b.impression] : [])),
-        batch.flatMap((b) => (b.decision ? [b.decision] : [])),
-      ),
-    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'ad analytics write failed', dropped: n, error: String(err) })),
+    write: (batch) => impressionsRepo.writeBatch(batch, takeNoFills()),
+    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'impression write failed', dropped: n, error: String(err) })),
   });
+  // No-fills are only counted: one counter per (publisher, day, reason) in memory, added on each flush.
+  let noFills = new Map<string, NoFillCount>();
+  const takeNoFills = () => {
+    const counts = [...noFills.values()];
+    noFills = new Map();
+    return counts;
+  };
+  const countNoFill = (publisherProjectId: string, reason: string) => {
+    const day = utcDay(Date.now());
+    const key = `${publisherProjectId}|${day}|${reason}`;
+    const entry = noFills.get(key);
+    if (entry) entry.count++;
+    else noFills.set(key, { publisherProjectId, day, reason, count: 1 });
+  };
+  const flush = () => {
+    if (impressionQueue.size() > 0) impressionQueue.flush();
+    else if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
+  };
 
   ads = createAdsService({
     config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, eligibilityTtlMs: ELIGIBILITY_TTL_MS },
@@ -76,7 +91,7 @@ export function createMarketplace(deps: {
     recentUserMessages: deps.recentUserMessages,
     classify: classifySensitivity,
     trackingKey,
-    record: { impression: (impression) => queue.push({ impression }), decision: (decision) => queue.push({ decision }) },
+    record: { impression: (impression) => impressionQueue.push(impression), noFill: countNoFill },
     bridge: createBridgeWriter({ upstream: deps.upstream, catalog: deps.catalog }),
   });
 
@@ -84,7 +99,7 @@ export function createMarketplace(deps: {
     repo: createClicksRepo(db),
     trackingKey,
     impression: impressionsRepo.get,
-    flushImpressions: queue.flush,
+    flushImpressions: flush,
     productUrl: (id) => products.get(id)?.url ?? null,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
@@ -110,10 +125,11 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
     markDirty,
-    flush: queue.flush,
+    flush,
     stop() {
       clearInterval(sweeper);
-      queue.stop();
+      impressionQueue.stop();
+      flush();
     },
   };
 }

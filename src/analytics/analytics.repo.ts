@@ -28,8 +28,7 @@ export function createAnalyticsRepo(db: Database) {
     advertiser: { impressions: impressionsQuery('advertiser'), clicks: clicksQuery('advertiser') },
   };
   const noFill = db.query(
-    `SELECT ${DAY} AS day, reason, count(*) AS n FROM ad_decisions
-     WHERE publisher_project_id = ? AND outcome = 'no_fill' AND created_at >= ? AND created_at < ? GROUP BY day, reason`,
+    `SELECT day, reason, count AS n FROM no_fill_daily WHERE publisher_project_id = ? AND day >= ? AND day <= ?`,
   );
   const campaignNames = db.query('SELECT id, name FROM campaigns WHERE id IN (SELECT value FROM json_each(?))');
 
@@ -47,7 +46,7 @@ export function createAnalyticsRepo(db: Database) {
       for (const r of queries[side].clicks.all(params) as any[]) Object.assign(row(r.day, r.campaign_id), { valid: r.valid, invalid: r.invalid, unbilled: r.unbilled, cost: r.cost, earnings: r.earnings });
       return [...rows.values()];
     },
-    noFill: (projectId: string, fromMs: number, toMs: number) => noFill.all(projectId, fromMs, toMs) as Array<{ day: string; reason: string; n: number }>,
+    noFill: (projectId: string, fromDay: string, toDay: string) => noFill.all(projectId, fromDay, toDay) as Array<{ day: string; reason: string; n: number }>,
     campaignNames: (ids: string[]) => new Map((campaignNames.all(JSON.stringify(ids)) as Array<{ id: string; name: string }>).map((r) => [r.id, r.name])),
   };
 }

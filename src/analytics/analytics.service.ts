@@ -64,7 +64,7 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
       if (side === 'publisher') {
         const noFill: Record<string, number> = {};
         const dailyNoFill: Record<string, Record<string, number>> = {};
-        for (const n of deps.repo.noFill(project.id, r.fromMs, r.toMs)) {
+        for (const n of deps.repo.noFill(project.id, r.from, r.to)) {
           noFill[n.reason] = (noFill[n.reason] ?? 0) + n.n;
           (dailyNoFill[n.day] ??= {})[n.reason] = n.n;
         }

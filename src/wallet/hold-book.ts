@@ -1,5 +1,3 @@
-import { newId } from '../store/ids';
-
 /**
  * Credit holds of the requests in flight. They live in memory because they only exist while a request
  * runs: reserving costs no disk write, and a crash cannot leave one behind (no money moved yet). The
@@ -10,11 +8,13 @@ export type Hold = { id: string; projectId: string; amountMicros: number };
 
 export function createHoldBook() {
   const holds = new Map<string, Hold>();
+  // Holds never leave the process, so a counter is a sufficient id.
+  let counter = 0;
   const heldByProject = new Map<string, number>();
   return {
     held: (projectId: string) => heldByProject.get(projectId) ?? 0,
     add(projectId: string, amountMicros: number): Hold {
-      const hold = { id: newId('hold'), projectId, amountMicros };
+      const hold = { id: `hold_${++counter}`, projectId, amountMicros };
       holds.set(hold.id, hold);
       heldByProject.set(projectId, (heldByProject.get(projectId) ?? 0) + amountMicros);
       return hold;

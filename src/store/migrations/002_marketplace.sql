@@ -146,14 +146,12 @@ CREATE TABLE platform_entries (
   UNIQUE (click_id, type)
 ) STRICT;
 
--- Every ad decision for a publisher request (filled or not), for no-fill analytics.
-CREATE TABLE ad_decisions (
-  id                   INTEGER PRIMARY KEY AUTOINCREMENT,
+-- Answers that carried no promotion, counted per publisher, UTC day and reason (aggregated in memory
+-- and added here by the background flusher; a filled answer is an impression).
+CREATE TABLE no_fill_daily (
   publisher_project_id TEXT NOT NULL,
-  request_id           TEXT NOT NULL,
-  outcome              TEXT NOT NULL CHECK (outcome IN ('filled', 'no_fill')),
-  reason               TEXT,
-  impression_id        TEXT,
-  created_at           INTEGER NOT NULL
+  day                  TEXT NOT NULL,
+  reason               TEXT NOT NULL,
+  count                INTEGER NOT NULL CHECK (count >= 0),
+  PRIMARY KEY (publisher_project_id, day, reason)
 ) STRICT;
-CREATE INDEX ad_decisions_publisher_idx ON ad_decisions (publisher_project_id, created_at);
