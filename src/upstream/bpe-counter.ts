@@ -10,10 +10,13 @@
  *   - blob:   every token's bytes back to back (Uint8Array, ~1.4 MB)
  *   - starts/lens: where the bytes of rank r are in blob
  *   - table:  open-addressing hash table (linear probing) of rank + 1, keyed by a hash of the token bytes
+ *   - pairTable: the rank of every 2-byte token, for the first round of merges
  *
- * Counting: the text is split with the o200k pre-tokenization regex; each piece is looked up whole, otherwise
- * byte-level BPE merges run on it (always the adjacent pair with the lowest rank, leftmost first) and the parts
- * left are counted. Short pieces use a simple quadratic loop over typed arrays; long ones a linked list with a heap.
+ * Counting: the text is split with the o200k pre-tokenization regex (encoded to UTF-8 a window at a time into one
+ * reused buffer); each piece is looked up whole, otherwise byte-level BPE merges run on it (always the adjacent pair
+ * with the lowest rank, leftmost first) and the parts left are counted. Short pieces use a simple quadratic loop over
+ * typed arrays, long ones a linked list with an indexed heap (O(n log n): a huge single piece cannot stall the
+ * process); the counts of recently merged short pieces are cached (bounded).
  *
  * One quirk of the reference is reproduced on purpose: it looks merge candidates up by decoding them with a
  * BOM-stripping TextDecoder, so a valid UTF-8 byte string that starts with EF BB BF (U+FEFF) is ranked as the same
@@ -38,7 +41,6 @@ const splitRegex = new RegExp(O200K_SPLIT_PATTERN, 'uy');
 const searchRegex = new RegExp(O200K_SPLIT_PATTERN, 'gu');
 
 const NO_RANK = 0x7fffffff;
-const DEAD = -1;
 /** Pieces longer than this (in bytes) use the heap-based merge. */
 let longPieceBytes = 96;
 
@@ -46,15 +48,18 @@ let blob: Uint8Array = new Uint8Array(0);
 let starts: Uint32Array = new Uint32Array(0);
 let lens: Uint8Array = new Uint8Array(0);
 let table: Uint32Array = new Uint32Array(0);
+/** Rank of every 2-byte token by (first byte << 8 | second byte), NO_RANK if none: the first round of every merge. */
+let pairTable: Int32Array = new Int32Array(0);
 let mask = 0;
 let maxTokenBytes = 0;
 let tokenCount = 0;
 let loaded = false;
 
 const encoder = new TextEncoder();
-/** Reused UTF-8 buffer for texts up to SCRATCH_MAX / 3 characters; larger texts get a temporary one. */
-const SCRATCH_MAX = 3 * 65536;
-let scratch = new Uint8Array(3 * 8192);
+/** Texts are encoded to UTF-8 this many characters at a time, into one reused buffer (up to 3 bytes a character). */
+const WINDOW_CHARS = 16384;
+let windowChars = WINDOW_CHARS;
+const scratch = new Uint8Array(3 * WINDOW_CHARS + 3);
 /** Reused boundaries / pair ranks for the short-piece merge. */
 const SHORT_CAPACITY = 1024;
 const bounds = new Int32Array(SHORT_CAPACITY + 1);
@@ -135,38 +140,39 @@ function mergeRank(b: Uint8Array, s: number, n: number): number {
   return r < 0 ? NO_RANK : r;
 }
 
-function load(): void {
-  const file: Uint8Array = readFileSync(rankFilePath as string);
+type RankFileSize = { lines: number; bytes: number; maxLen: number };
+
+/** Pass 1 over the rank file: number of lines and of decoded token bytes. */
+function measureRankFile(file: Uint8Array): RankFileSize {
   const L = file.length;
-  // Pass 1: number of lines and of decoded bytes.
   let lines = 0;
-  let total = 0;
+  let bytes = 0;
+  let maxLen = 0;
   for (let i = 0; i < L; ) {
     let j = i;
     while (j < L && file[j] !== 0x20 && file[j] !== 0x0a) j++;
     const len = j - i;
     if (len > 0) {
       if (len % 4 !== 0) throw new Error('o200k_base rank file: bad base64');
-      let pad = 0;
-      if (file[j - 1] === 0x3d) pad++;
-      if (len > 1 && file[j - 2] === 0x3d) pad++;
-      total += (len >> 2) * 3 - pad;
+      const decoded = (len >> 2) * 3 - (file[j - 1] === 0x3d ? (file[j - 2] === 0x3d ? 2 : 1) : 0);
+      bytes += decoded;
+      if (decoded > maxLen) maxLen = decoded;
       lines++;
     }
     while (j < L && file[j] !== 0x0a) j++;
     i = j + 1;
   }
+  return { lines, bytes, maxLen };
+}
+
+/** Pass 2: decodes each line's base64 straight into `blob` and records where rank r's bytes are. */
+function decodeRankFile(file: Uint8Array, blob: Uint8Array, st: Uint32Array, ln: Uint8Array): void {
+  const L = file.length;
+  const lines = st.length;
   const b64 = new Int8Array(256).fill(-1);
   const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
   for (let k = 0; k < 64; k++) b64[alphabet.charCodeAt(k)] = k;
-
-  const bytes = new Uint8Array(total);
-  const st = new Uint32Array(lines);
-  const ln = new Uint8Array(lines);
-  const seen = new Uint8Array(lines);
   let out = 0;
-  let maxLen = 0;
-  // Pass 2: decode base64 straight into the blob, parse the rank.
   for (let i = 0; i < L; ) {
     let j = i;
     while (j < L && file[j] !== 0x20 && file[j] !== 0x0a) j++;
@@ -184,9 +190,9 @@ function load(): void {
       const c3 = p3 ? 0 : b64[file[q + 3]];
       if ((c0 | c1 | c2 | c3) < 0) throw new Error('o200k_base rank file: bad base64');
       const v = (c0 << 18) | (c1 << 12) | (c2 << 6) | c3;
-      bytes[out++] = v >>> 16;
-      if (!p2) bytes[out++] = (v >>> 8) & 0xff;
-      if (!p3) bytes[out++] = v & 0xff;
+      blob[out++] = v >>> 16;
+      if (!p2) blob[out++] = (v >>> 8) & 0xff;
+      if (!p3) blob[out++] = v & 0xff;
     }
     let k = j + 1;
     let rank = 0;
@@ -197,15 +203,18 @@ function load(): void {
       digits++;
     }
     const len = out - tokenStart;
-    if (digits === 0 || rank >= lines || seen[rank] || len === 0 || len > 255) throw new Error('o200k_base rank file: bad line');
-    seen[rank] = 1;
+    // Ranks are distinct and below the line count, so every rank 0..lines-1 gets its bytes.
+    if (digits === 0 || rank >= lines || ln[rank] !== 0 || len === 0 || len > 255) throw new Error('o200k_base rank file: bad line');
     st[rank] = tokenStart;
     ln[rank] = len;
-    if (len > maxLen) maxLen = len;
     while (k < L && file[k] !== 0x0a) k++;
     i = k + 1;
   }
+}
 
+/** The hash table of rank + 1 by token bytes (size: a power of two, at least twice the token count). */
+function buildTable(bytes: Uint8Array, st: Uint32Array, ln: Uint8Array): Uint32Array {
+  const lines = st.length;
   let size = 1;
   while (size < lines * 2) size <<= 1;
   const tbl = new Uint32Array(size);
@@ -219,13 +228,30 @@ function load(): void {
     while (tbl[h] !== 0) h = (h + 1) & m;
     tbl[h] = r + 1;
   }
+  return tbl;
+}
+
+function load(): void {
+  const raw = readFileSync(rankFilePath as string);
+  // A plain Uint8Array view (not the Buffer subclass) keeps the parse loops monomorphic: faster, less JIT memory.
+  const file = new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength);
+  const size = measureRankFile(file);
+  if (size.maxLen > 255) throw new Error('o200k_base rank file: token too long');
+  const bytes = new Uint8Array(size.bytes);
+  const st = new Uint32Array(size.lines);
+  const ln = new Uint8Array(size.lines);
+  decodeRankFile(file, bytes, st, ln);
+  const tbl = buildTable(bytes, st, ln);
+  const pairs = new Int32Array(65536).fill(NO_RANK);
+  for (let r = 0; r < size.lines; r++) if (ln[r] === 2) pairs[(bytes[st[r]] << 8) | bytes[st[r] + 1]] = r;
   blob = bytes;
+  pairTable = pairs;
   starts = st;
   lens = ln;
   table = tbl;
-  mask = m;
-  maxTokenBytes = maxLen;
-  tokenCount = lines;
+  mask = tbl.length - 1;
+  maxTokenBytes = size.maxLen;
+  tokenCount = size.lines;
   loaded = true;
 }
 
@@ -234,7 +260,8 @@ function mergeShort(b: Uint8Array, s: number, n: number): number {
   const bnd = bounds;
   const pr = pairRanks;
   for (let i = 0; i <= n; i++) bnd[i] = s + i;
-  for (let i = 0; i < n - 1; i++) pr[i] = mergeRank(b, s + i, 2);
+  const pairs = pairTable;
+  for (let i = 0; i < n - 1; i++) pr[i] = pairs[(b[s + i] << 8) | b[s + i + 1]];
   let m = n;
   while (m > 1) {
     let best = NO_RANK;
@@ -256,108 +283,117 @@ function mergeShort(b: Uint8Array, s: number, n: number): number {
   return m;
 }
 
-const TWO_32 = 4294967296;
-
 /**
- * Byte-level BPE for long pieces: parts in a linked list, candidate pairs in a binary min-heap keyed by
- * rank * 2^32 + start (lowest rank first, leftmost on ties, exactly the reference's order). Stale heap entries are
- * skipped: a part's pair only ever grows, so (rank, start) identifies one pair.
+ * Byte-level BPE for long pieces in O(n log n): the parts form a linked list (by start offset), and the parts that
+ * can merge with their right neighbour sit in an indexed binary min-heap ordered by (pair rank, start), so the top is
+ * always the reference's choice: the lowest rank, leftmost on ties. 20 bytes of scratch per byte of the piece.
  */
 function mergeLong(b: Uint8Array, s: number, n: number): number {
-  const nxt = new Int32Array(n);
-  const prv = new Int32Array(n);
-  const cur = new Int32Array(n);
-  let heap = new Float64Array(2 * n + 16);
-  let hs = 0;
-  const push = (key: number) => {
-    if (hs === heap.length) {
-      const grown = new Float64Array(heap.length * 2);
-      grown.set(heap);
-      heap = grown;
+  const nxt = new Int32Array(n); // start of the next part (n after the last)
+  const prv = new Int32Array(n); // start of the previous part (-1 before the first)
+  const rank = new Int32Array(n); // rank of the pair (part, next part), NO_RANK if none
+  const heap = new Int32Array(n); // part starts
+  const at = new Int32Array(n).fill(-1); // heap index of a part, -1 if not in the heap
+  let size = 0;
+
+  const before = (x: number, y: number) => rank[x] < rank[y] || (rank[x] === rank[y] && x < y);
+  const siftUp = (k: number) => {
+    const x = heap[k];
+    while (k > 0) {
+      const parent = (k - 1) >> 1;
+      const y = heap[parent];
+      if (!before(x, y)) break;
+      heap[k] = y;
+      at[y] = k;
+      k = parent;
     }
-    let i = hs++;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (heap[p] <= key) break;
-      heap[i] = heap[p];
-      i = p;
-    }
-    heap[i] = key;
+    heap[k] = x;
+    at[x] = k;
   };
-  const pop = (): number => {
-    const top = heap[0];
-    const last = heap[--hs];
-    let i = 0;
+  const siftDown = (k: number) => {
+    const x = heap[k];
     for (;;) {
-      const l = 2 * i + 1;
-      if (l >= hs) break;
-      const r = l + 1;
-      const c = r < hs && heap[r] < heap[l] ? r : l;
-      if (heap[c] >= last) break;
-      heap[i] = heap[c];
-      i = c;
+      let c = 2 * k + 1;
+      if (c >= size) break;
+      if (c + 1 < size && before(heap[c + 1], heap[c])) c++;
+      const y = heap[c];
+      if (!before(y, x)) break;
+      heap[k] = y;
+      at[y] = k;
+      k = c;
     }
-    heap[i] = last;
-    return top;
+    heap[k] = x;
+    at[x] = k;
   };
+  const remove = (x: number) => {
+    const k = at[x];
+    at[x] = -1;
+    const last = heap[--size];
+    if (k === size) return;
+    heap[k] = last;
+    at[last] = k;
+    siftUp(k);
+    siftDown(at[last]);
+  };
+  const setRank = (x: number, r: number) => {
+    const old = rank[x];
+    rank[x] = r;
+    if (at[x] < 0) {
+      if (r === NO_RANK) return;
+      heap[size] = x;
+      siftUp(size++);
+    } else if (r === NO_RANK) remove(x);
+    else if (r < old) siftUp(at[x]);
+    else siftDown(at[x]);
+  };
+
+  const pairs = pairTable;
   for (let i = 0; i < n; i++) {
     nxt[i] = i + 1;
     prv[i] = i - 1;
+    rank[i] = i + 1 < n ? pairs[(b[s + i] << 8) | b[s + i + 1]] : NO_RANK;
+    if (rank[i] !== NO_RANK) heap[size++] = i;
   }
-  for (let i = 0; i < n - 1; i++) {
-    const r = mergeRank(b, s + i, 2);
-    cur[i] = r;
-    if (r !== NO_RANK) push(r * TWO_32 + i);
-  }
-  cur[n - 1] = NO_RANK;
+  for (let k = size - 1; k >= 0; k--) at[heap[k]] = k;
+  for (let k = (size >> 1) - 1; k >= 0; k--) siftDown(k);
+
   let count = n;
-  while (hs > 0) {
-    const key = pop();
-    const r = Math.floor(key / TWO_32);
-    const i = key - r * TWO_32;
-    if (cur[i] !== r) continue;
-    const j = nxt[i];
-    const k = j < n ? nxt[j] : n;
+  while (size > 0) {
+    const i = heap[0];
+    const j = nxt[i]; // merge part j into part i
+    const k = nxt[j];
+    if (at[j] >= 0) remove(j);
     nxt[i] = k;
     if (k < n) prv[k] = i;
-    cur[j] = DEAD;
     count--;
-    if (k < n) {
-      const r2 = mergeRank(b, s + i, nxt[k] - i);
-      cur[i] = r2;
-      if (r2 !== NO_RANK) push(r2 * TWO_32 + i);
-    } else cur[i] = NO_RANK;
+    setRank(i, k < n ? mergeRank(b, s + i, nxt[k] - i) : NO_RANK);
     const p = prv[i];
-    if (p >= 0) {
-      const r3 = mergeRank(b, s + p, k - p);
-      cur[p] = r3;
-      if (r3 !== NO_RANK) push(r3 * TWO_32 + p);
-    }
+    if (p >= 0) setRank(p, mergeRank(b, s + p, k - p));
   }
   return count;
 }
 
-function countPiece(b: Uint8Array, s: number, n: number, wellFormed: boolean): number {
+/**
+ * Counts of recently merged pieces (rare words repeat within a text, and chat history is resent every turn).
+ * Bounded: pieces up to CACHE_PIECE_CHARS characters, cleared when it holds CACHE_ENTRIES.
+ */
+const CACHE_ENTRIES = 4096;
+const CACHE_PIECE_CHARS = 64;
+const mergeCache = new Map<string, number>();
+
+function countPiece(text: string, from: number, to: number, b: Uint8Array, s: number, n: number, wellFormed: boolean): number {
   if (n === 1) return 1;
   // Whole-piece lookup: the reference does it with the piece's JS string, which misses when the piece holds a lone
   // surrogate (encoded as U+FFFD) or starts with U+FEFF (those tokens are not in its string map, nor in our table).
   if (wellFormed && lookup(b, s, n) >= 0) return 1;
-  return n <= longPieceBytes ? mergeShort(b, s, n) : mergeLong(b, s, n);
-}
-
-/** UTF-8 length of text[from, to) as TextEncoder writes it (a lone surrogate becomes U+FFFD, 3 bytes). */
-function utf8Length(text: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) {
-    const c = text.charCodeAt(i);
-    if (c < 0x80) n += 1;
-    else if (c < 0x800) n += 2;
-    else if (c <= 0xdbff && c >= 0xd800 && i + 1 < to && (text.charCodeAt(i + 1) & 0xfc00) === 0xdc00) {
-      n += 4;
-      i++;
-    } else n += 3;
-  }
-  return n;
+  if (to - from > CACHE_PIECE_CHARS) return n <= longPieceBytes ? mergeShort(b, s, n) : mergeLong(b, s, n);
+  const key = text.slice(from, to);
+  const cached = mergeCache.get(key);
+  if (cached !== undefined) return cached;
+  const count = n <= longPieceBytes ? mergeShort(b, s, n) : mergeLong(b, s, n);
+  if (mergeCache.size >= CACHE_ENTRIES) mergeCache.clear();
+  mergeCache.set(key, count);
+  return count;
 }
 
 /** Number of o200k_base tokens in `text` (special tokens such as '<|endoftext|>' count as plain text). */
@@ -365,16 +401,11 @@ export function countTokens(text: string): number {
   const len = text.length;
   if (len === 0) return 0;
   if (!loaded) load();
-  let buf = scratch;
-  if (len * 3 > buf.length) {
-    if (len * 3 <= SCRATCH_MAX) {
-      let size = buf.length;
-      while (size < len * 3) size *= 2;
-      buf = scratch = new Uint8Array(Math.min(size, SCRATCH_MAX));
-    } else buf = new Uint8Array(len * 3);
-  }
-  encoder.encodeInto(text, buf);
   const re = splitRegex;
+  let buf = scratch;
+  // buf holds the UTF-8 bytes of text up to windowEnd (bytePos: where the current piece starts); text is encoded a window at a time so a long text
+  // needs no buffer of its own size (UTF-8 offsets are tracked piece by piece).
+  let windowEnd = 0;
   let pos = 0;
   let bytePos = 0;
   let count = 0;
@@ -384,10 +415,9 @@ export function countTokens(text: string): number {
       // Not reachable with this pattern (see splitRegex); mirror matchAll anyway and skip to the next match.
       searchRegex.lastIndex = pos;
       const m = searchRegex.exec(text);
-      const next = m ? m.index : len;
-      bytePos += utf8Length(text, pos, next);
-      pos = next;
+      pos = m ? m.index : len;
       re.lastIndex = pos;
+      windowEnd = 0;
       continue;
     }
     const end = re.lastIndex;
@@ -407,10 +437,26 @@ export function countTokens(text: string): number {
           }
         }
         wellFormed = false;
-        n += 3;
+        n += 3; // TextEncoder writes a lone surrogate as U+FFFD
       } else n += 3;
     }
-    count += countPiece(buf, bytePos, n, wellFormed);
+    if (end > windowEnd) {
+      if (n > scratch.length) {
+        // One piece bigger than the buffer: encode just that piece into a buffer of its size.
+        buf = new Uint8Array(n);
+        encoder.encodeInto(text.slice(pos, end), buf);
+        windowEnd = end;
+      } else {
+        buf = scratch;
+        let stop = Math.min(len, Math.max(end, pos + windowChars));
+        // Keep a surrogate pair in one window.
+        if (stop < len && (text.charCodeAt(stop - 1) & 0xfc00) === 0xd800 && (text.charCodeAt(stop) & 0xfc00) === 0xdc00) stop++;
+        encoder.encodeInto(pos === 0 && stop === len ? text : text.slice(pos, stop), buf);
+        windowEnd = stop;
+      }
+      bytePos = 0;
+    }
+    count += countPiece(text, pos, end, buf, bytePos, n, wellFormed);
     bytePos += n;
     pos = end;
   }
@@ -425,10 +471,18 @@ export function warm(): void {
 /** Introspection and knobs for the tests. */
 export const bpeCounterInternals = {
   tokenCount: () => tokenCount,
-  tableBytes: () => blob.byteLength + starts.byteLength + lens.byteLength + table.byteLength,
+  clearCache: () => mergeCache.clear(),
+  /** Encoding window in characters (1 to 16384); returns the previous one. */
+  setWindowChars(n: number): number {
+    const previous = windowChars;
+    windowChars = Math.max(1, Math.min(n, WINDOW_CHARS));
+    return previous;
+  },
+  tableBytes: () => blob.byteLength + starts.byteLength + lens.byteLength + table.byteLength + pairTable.byteLength,
   setLongPieceBytes(n: number): number {
     const previous = longPieceBytes;
     longPieceBytes = Math.max(1, Math.min(n, SHORT_CAPACITY));
+    mergeCache.clear();
     return previous;
   },
 };

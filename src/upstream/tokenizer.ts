@@ -1,8 +1,10 @@
-import { countTokens } from 'gpt-tokenizer/encoding/o200k_base';
+import { countTokens, warm } from './bpe-counter';
 
 /**
- * Token counts with the o200k_base BPE (GPT-4o family). For other model families the count is an estimate,
- * used only to size holds and to bill streams the upstream cut short before reporting usage.
+ * Token counts with the o200k_base BPE (GPT-4o family), exactly as gpt-tokenizer counts them but from compact tables
+ * (see bpe-counter.ts); text that looks like a special token ('<|endoftext|>') counts as plain text. For other model
+ * families the count is an estimate, used only to size holds and to bill streams the upstream cut short before
+ * reporting usage.
  */
 const PER_MESSAGE_OVERHEAD = 3;
 const REPLY_PRIMER = 3;
@@ -29,5 +31,6 @@ export function countPromptTokens(messages: Array<{ role: string; content?: unkn
 
 /** Loads the BPE ranks at start-up instead of on the first request. */
 export function warmTokenizer(): void {
+  warm();
   countTextTokens('warm up');
 }

@@ -45,6 +45,12 @@ describe('non-stream', () => {
     expect(seen.headers['x-secret-key']).toBeUndefined();
   });
 
+  test('special-token text in a prompt is plain text, not an error', async () => {
+    upstream.script({ kind: 'normal' });
+    const res = await t.chat(p.headers, { ...ask, messages: [{ role: 'user', content: 'What does <|endoftext|> mean in <|im_start|> prompts?' }] });
+    expect(res.status).toBe(200);
+  });
+
   test('adds usage when the upstream sent none', async () => {
     upstream.script({ kind: 'no_usage', content: 'four words right here' });
     const body = await (await t.chat(p.headers, ask)).json() as any;
