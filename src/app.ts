@@ -33,7 +33,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } 
     .use(conversationsRoutes({ keys: rt.keys, conversations: rt.conversations }))
     .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits: rt.config.limits }))
     .use(clicksRoutes({ clicks: rt.market.clicks }))
-    .use(adminRoutes({ projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.markDirty }))
+    .use(adminRoutes({ projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.refreshCampaigns }))
     .use(marketRoutes({ projects: rt.projects, market: rt.market, maxImportBytes: rt.config.limits.maxImportBytes }));
 
   const { maxBodyBytes, maxImportBytes } = rt.config.limits;

@@ -96,8 +96,8 @@ export function marketRoutes(deps: Deps) {
       const click = market.clicks.get(params.click_id);
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
       return click;
-    }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: { type: 'object' } }, errors: [400, 401] }) })
+    }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: { type: 'object' } }, errors: [401, 404] }) })
     .post('/clicks/:click_id/invalidate', ({ params, body: b }) => market.clicks.refund(params.click_id, String(body(b).reason ?? 'invalidated')), {
-      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string' } } }, ok: { description: 'The click, now refunded', schema: { type: 'object' } }, errors: [401, 409] }),
+      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string' } } }, ok: { description: 'The click, now refunded', schema: { type: 'object' } }, errors: [401, 404, 409] }),
     });
 }

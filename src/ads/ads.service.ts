@@ -49,6 +49,8 @@ export function createAdsService(deps: Deps) {
   let dirty = true;
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
   const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
+  /** Campaign of each recently delivered impression: impressions reach the database only on the next flush. */
+  const recentImpressions = new Map<string, string>();
 
   function servingCampaigns(): Map<string, CampaignState> {
     const at = now();
@@ -91,8 +93,9 @@ export function createAdsService(deps: Deps) {
     const state = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
     if (state?.promoTurn != null) return { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign };
     if (facts.lastPromotion) {
-      const imp = deps.impressions.get(facts.lastPromotion.impressionId);
-      return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId: imp?.campaign_id ?? null };
+      const id = facts.lastPromotion.impressionId;
+      const campaignId = recentImpressions.get(id) ?? deps.impressions.get(id)?.campaign_id ?? null;
+      return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId };
     }
     if (ctx.conversationId && !state) {
       const imp = deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
@@ -171,6 +174,8 @@ export function createAdsService(deps: Deps) {
       },
       delivered() {
         settled = true;
+        if (recentImpressions.size >= MAX_CONVERSATION_STATE) recentImpressions.clear();
+        recentImpressions.set(impressionId, unit.campaign_id);
         deps.record.impression({
           id: impressionId, publisher_project_id: ctx.projectId, advertiser_project_id: unit.advertiser_project_id, campaign_id: unit.campaign_id,
           product_id: unit.product_id, conversation_id: ctx.conversationId, request_id: ctx.requestId, turn, relevance: offer.candidate.relevance,

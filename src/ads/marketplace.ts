@@ -45,6 +45,11 @@ export function createMarketplace(deps: {
   const products = createProductsService({ repo: createProductsRepo(db) });
   let ads: ReturnType<typeof createAdsService> | null = null;
   const markDirty = () => ads?.markDirty();
+  /** Money moved (a click, a top-up): judge the campaigns now, so a system pause or resume shows at once. */
+  const refreshCampaigns = () => {
+    campaigns.evaluate();
+    markDirty();
+  };
   const campaigns = createCampaignsService({
     repo: createCampaignsRepo(db),
     productsOwnedBy: products.idsOwnedBy,
@@ -103,7 +108,7 @@ export function createMarketplace(deps: {
     productUrl: (id) => products.get(id)?.url ?? null,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
-    onMoneyMoved: markDirty,
+    onMoneyMoved: refreshCampaigns,
   });
 
   // The system pauses and resumes campaigns on its own when time alone changes their state.
@@ -125,6 +130,7 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
     markDirty,
+    refreshCampaigns,
     flush,
     stop() {
       clearInterval(sweeper);

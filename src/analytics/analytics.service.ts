@@ -28,14 +28,22 @@ function metrics(t: Totals, side: 'publisher' | 'advertiser') {
   return side === 'advertiser' ? { ...base, cost: formatMicros(t.cost) } : { ...base, earnings: formatMicros(t.earnings), advertiser_spend: formatMicros(t.cost) };
 }
 
+/** Midnight UTC of a real calendar date written YYYY-MM-DD (2030-02-30 is refused), else null. */
+function dayStart(day: string): number | null {
+  if (!DATE.test(day)) return null;
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === day ? ms : null;
+}
+
 function range(from: string | undefined, to: string | undefined, nowMs: number): { fromMs: number; toMs: number; from: string; to: string } {
-  const today = new Date(nowMs).toISOString().slice(0, 10);
-  const toDay = to ?? today;
-  const fromDay = from ?? new Date(Date.parse(`${toDay}T00:00:00Z`) - 29 * DAY_MS).toISOString().slice(0, 10);
-  if (!DATE.test(fromDay) || !DATE.test(toDay)) throw badRequest('invalid_value', 'from and to must be dates like 2026-01-31', DATE.test(fromDay) ? 'to' : 'from');
-  const fromMs = Date.parse(`${fromDay}T00:00:00Z`);
-  const toMs = Date.parse(`${toDay}T00:00:00Z`) + DAY_MS;
-  if (!Number.isFinite(fromMs) || !Number.isFinite(toMs) || toMs <= fromMs) throw badRequest('invalid_value', 'from must not be after to', 'from');
+  const toDay = to ?? new Date(nowMs).toISOString().slice(0, 10);
+  const toStart = dayStart(toDay);
+  if (toStart === null) throw badRequest('invalid_value', 'to must be a date like 2026-01-31', 'to');
+  const fromDay = from ?? new Date(toStart - 29 * DAY_MS).toISOString().slice(0, 10);
+  const fromMs = dayStart(fromDay);
+  if (fromMs === null) throw badRequest('invalid_value', 'from must be a date like 2026-01-31', 'from');
+  const toMs = toStart + DAY_MS;
+  if (toMs <= fromMs) throw badRequest('invalid_value', 'from must not be after to', 'from');
   if (toMs - fromMs > MAX_RANGE_DAYS * DAY_MS) throw badRequest('invalid_value', `the range is limited to ${MAX_RANGE_DAYS} days`, 'from');
   return { fromMs, toMs, from: fromDay, to: toDay };
 }

@@ -146,8 +146,11 @@ export function createCampaignsService(deps: Deps) {
     }
     if ('start_at' in input) fields.start_at = date(input, 'start_at');
     if ('end_at' in input) fields.end_at = date(input, 'end_at');
-    const startAt = (fields.start_at ?? c.start_at) as number | null;
-    const endAt = (fields.end_at ?? c.end_at) as number | null;
+    const startAt = ('start_at' in fields ? fields.start_at : c.start_at) as number | null;
+    const endAt = ('end_at' in fields ? fields.end_at : c.end_at) as number | null;
+    const baseCpc = (fields.base_cpc_micros ?? c.base_cpc_micros) as number;
+    if (((fields.budget_micros ?? c.budget_micros) as number) < baseCpc)
+      throw badRequest('invalid_value', 'budget must be at least the base CPC', fields.budget_micros !== undefined ? 'budget' : 'base_cpc');
     if (startAt !== null && endAt !== null && endAt <= startAt) throw badRequest('invalid_value', 'end_at must be after start_at', 'end_at');
     const products = input.product_ids === undefined ? null : checkProducts(project, input.product_ids);
     if (products && products.length === 0 && c.status === 'active') throw conflict('no_products', 'An active campaign needs at least one product');

@@ -49,6 +49,7 @@ export function createClicksRepo(db: Database) {
      VALUES (?, ?, ?, 'pending', ?, ?, ?, ?)`,
   );
   const platform = db.query('INSERT INTO platform_entries (click_id, type, amount_micros, created_at) VALUES (?, ?, ?, ?)');
+  const removeDaily = db.query('UPDATE campaign_daily_spend SET spent_micros = spent_micros - ? WHERE campaign_id = ? AND day = ?');
   const pause = db.query(`UPDATE campaigns SET status = 'paused_system', pause_reason = ?, updated_at = ? WHERE id = ? AND status = 'active'`);
   const history = db.query(`INSERT INTO campaign_history (campaign_id, event, actor, detail, created_at) VALUES (?, 'paused', 'system', ?, ?)`);
   const byId = db.query('SELECT * FROM clicks WHERE id = ?');
@@ -99,7 +100,7 @@ export function createClicksRepo(db: Database) {
     const { balance_micros } = credit.get(click.charged_micros, click.advertiser_project_id) as { balance_micros: number };
     ledger.run(click.advertiser_project_id, 'refund', click.charged_micros, balance_micros, clickId, reason, now);
     addSpend.run(-click.charged_micros, click.campaign_id);
-    addDaily.run(click.campaign_id, clickDay(click.created_at), -click.charged_micros);
+    removeDaily.run(click.charged_micros, click.campaign_id, clickDay(click.created_at));
     earning.run(newId('earn'), click.publisher_project_id, 'refund', -click.publisher_micros, clickId, earned.available_at, now);
     platform.run(clickId, 'refund', -click.platform_micros, now);
     return byId.get(clickId) as ClickRow;

@@ -55,6 +55,7 @@ export function createClicksService(deps: Deps) {
   }
 
   function refund(clickId: string, reason: string) {
+    if (!deps.repo.get(clickId)) throw notFound('click_not_found', `No click with id ${clickId}`);
     const result = deps.repo.refund(clickId, reason.slice(0, 200) || 'invalidated', now());
     if (result === 'not_charged') throw conflict('click_not_charged', 'Only a charged click can be refunded');
     if (result === 'earning_available') throw conflict('earning_available', 'The publisher earning of this click is already available; it can no longer be refunded');

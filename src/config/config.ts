@@ -201,10 +201,12 @@ function loadAds(raw: any): AdsSettings {
   if (!Number.isFinite(floor) || floor < 0 || floor >= 1) throw new ConfigError('ads.relevanceFloor must be between 0 and 1');
   const minCpc = parseUsdToMicros(String(a.minCpc));
   if (minCpc === null || minCpc <= 0) throw new ConfigError('ads.minCpc must be a positive USD amount such as "0.01"');
+  const holdDays = Number(a.earningsHoldDays);
+  if (!Number.isFinite(holdDays) || holdDays < 0 || holdDays > 3650) throw new ConfigError('ads.earningsHoldDays must be a number of days from 0 to 3650');
   const day = 86_400_000;
   return {
     publisherShareBps: Math.round(share * 100),
-    earningsHoldMs: Math.round(Number(a.earningsHoldDays) * day),
+    earningsHoldMs: Math.round(holdDays * day),
     relevanceFloor: floor,
     minCpcMicros: minCpc,
     clickTtlMs: toPositiveInt(a.clickTtlDays, DEFAULT_ADS.clickTtlDays, 'ads.clickTtlDays') * day,

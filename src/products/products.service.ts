@@ -48,7 +48,7 @@ function checkUrl(value: string): string {
 
 function checkKeywords(value: unknown): string[] {
   if (value === undefined || value === null) return [];
-  if (!Array.isArray(value) || value.length > PRODUCT_LIMITS.keywords || value.some((k) => typeof k !== 'string' || k.length === 0 || k.length > PRODUCT_LIMITS.keywordChars))
+  if (!Array.isArray(value) || value.length > PRODUCT_LIMITS.keywords || value.some((k) => typeof k !== 'string' || k.trim().length === 0 || k.length > PRODUCT_LIMITS.keywordChars))
     throw badRequest('invalid_value', `keywords must be up to ${PRODUCT_LIMITS.keywords} non-empty strings of at most ${PRODUCT_LIMITS.keywordChars} characters`, 'keywords');
   return [...new Set(value.map((k: string) => k.trim().toLowerCase()))];
 }
