@@ -1,6 +1,7 @@
 import { Elysia } from 'elysia';
 import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
 import { badRequest } from '../http/errors';
+import { pageOf, parseLimit } from '../http/paging';
 import type { KeysService } from '../keys/keys.service';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
@@ -12,11 +13,6 @@ const MAX_PROJECTS_PAGE = 1000;
 const body = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, any>) : {});
 const pid = pathParam('id', 'Project id');
 
-function pageLimit(value: string | undefined, max: number, fallback: number): number {
-  const limit = value === undefined || value === '' ? fallback : Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badRequest('invalid_value', `limit must be an integer from 1 to ${max}`, 'limit');
-  return limit;
-}
 
 function projectCursor(cursor: string | undefined): { id: string; createdAt: number } | null {
   if (!cursor) return null;
@@ -43,14 +39,10 @@ export function adminRoutes(deps: Deps) {
       }),
     })
     .get('/projects', ({ query }) => {
-      const limit = pageLimit(query.limit, MAX_PROJECTS_PAGE, 100);
-      const rows = deps.projects.list(limit + 1, projectCursor(query.cursor));
-      const page = rows.slice(0, limit);
-      const last = page[page.length - 1];
-      return {
-        object: 'list', data: page.map(deps.projects.view), has_more: rows.length > limit,
-        next_cursor: rows.length > limit ? Buffer.from(`${last.created_at}:${last.id}`).toString('base64url') : null,
-      };
+      const limit = parseLimit(query.limit, MAX_PROJECTS_PAGE, 100);
+      const { page, has_more, next_cursor } = pageOf(deps.projects.list(limit + 1, projectCursor(query.cursor)), limit, (last) =>
+        Buffer.from(`${last.created_at}:${last.id}`).toString('base64url'));
+      return { object: 'list', data: page.map(deps.projects.view), has_more, next_cursor };
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
@@ -118,7 +110,7 @@ export function adminRoutes(deps: Deps) {
     })
     .get('/projects/:id/wallet', ({ params, query }) => {
       deps.projects.get(params.id);
-      return deps.wallet.view(params.id, pageLimit(query.limit, 1000, 100), query.cursor ?? null);
+      return deps.wallet.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
     }, {
       detail: describe({
         tags: ['Admin: wallets'], summary: 'Credit wallet: balance, held, available and transactions (newest first)', security: ADMIN_SECURITY,

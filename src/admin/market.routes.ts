@@ -1,7 +1,8 @@
 import { Elysia } from 'elysia';
 import type { Marketplace } from '../ads/marketplace';
 import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
-import { badRequest, conflict, notFound, payloadTooLarge } from '../http/errors';
+import { conflict, notFound, payloadTooLarge } from '../http/errors';
+import { parseLimit } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
@@ -20,11 +21,6 @@ function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectR
   return project;
 }
 
-function limitOf(value: string | undefined, max: number, fallback: number): number {
-  const n = value === undefined || value === '' ? fallback : Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > max) throw badRequest('invalid_value', `limit must be an integer from 1 to ${max}`, 'limit');
-  return n;
-}
 
 /** Operator API for advertisers' products and campaigns, publishers' earnings, analytics and click refunds. */
 export function marketRoutes(deps: Deps) {
@@ -44,7 +40,7 @@ export function marketRoutes(deps: Deps) {
     }, { detail: describe({ tags: tags.products, summary: 'Add a product', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
-      return market.products.list(params.id, limitOf(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
+      return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
     }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: listOf(ProductSchema) }, errors: [400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
@@ -65,7 +61,7 @@ export function marketRoutes(deps: Deps) {
       set.status = 201;
       return market.campaigns.create(project(params.id), body(b));
     }, { detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
-    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, limitOf(query.limit, 1000, 100))), {
+    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, parseLimit(query.limit, 1000, 100))), {
       detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
     })
     .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
@@ -82,7 +78,7 @@ export function marketRoutes(deps: Deps) {
     })
     .get('/projects/:id/earnings', ({ params, query }) => {
       kindOf(project(params.id), 'publisher');
-      return market.earnings.view(params.id, limitOf(query.limit, 1000, 100), query.cursor ?? null);
+      return market.earnings.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
     }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' }), queryParam('cursor', 'next_cursor', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), query), {
       detail: describe({

@@ -1,5 +1,6 @@
 import type { ExchangeRecord } from '../chat/chat.service';
 import { badRequest, notFound } from '../http/errors';
+import { checkLimit, pageOf } from '../http/paging';
 import { formatMicros } from '../money/money';
 import { messageText } from '../upstream/tokenizer';
 import type { ConversationRow, ConversationsRepo, ExchangeWrite, MessageRow, NewMessage } from './conversations.repo';
@@ -82,26 +83,21 @@ const encodeCursor = (c: ConversationRow) => Buffer.from(`${c.updated_at}:${c.id
 
 export function createConversationsService(deps: { repo: ConversationsRepo }) {
   function list(projectId: string, limit: number, cursor: string | null) {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_CONVERSATIONS_PAGE)
-      throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_CONVERSATIONS_PAGE}`, 'limit');
-    const rows = deps.repo.list(projectId, limit + 1, decodeCursor(cursor));
-    const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    return { object: 'list' as const, data: page.map(toConversationView), has_more: hasMore, next_cursor: hasMore ? encodeCursor(page[page.length - 1]) : null };
+    checkLimit(limit, MAX_CONVERSATIONS_PAGE);
+    const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, limit + 1, decodeCursor(cursor)), limit, encodeCursor);
+    return { object: 'list' as const, data: page.map(toConversationView), has_more, next_cursor };
   }
 
   function get(projectId: string, id: string, fromSeq: number, limit: number) {
     const row = deps.repo.get(projectId, id);
     if (!row) throw notFound('conversation_not_found', `No conversation with id ${id}`);
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_MESSAGES_PAGE)
-      throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_MESSAGES_PAGE}`, 'limit');
-    const messages = deps.repo.messages(projectId, id, fromSeq, limit + 1);
-    const page = messages.slice(0, limit);
+    checkLimit(limit, MAX_MESSAGES_PAGE);
+    const { page, has_more, next_cursor } = pageOf(deps.repo.messages(projectId, id, fromSeq, limit + 1), limit, (m) => String(m.seq + 1));
     return {
       ...toConversationView(row),
       messages: page.map(toMessageView),
-      has_more: messages.length > limit,
-      next_seq: messages.length > limit ? page[page.length - 1].seq + 1 : null,
+      has_more,
+      next_seq: next_cursor === null ? null : Number(next_cursor),
     };
   }
 

@@ -1,4 +1,4 @@
-import { badRequest } from '../http/errors';
+import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import { formatMicros } from '../money/money';
 import type { EarningsRepo } from './earnings.repo';
 
@@ -9,14 +9,11 @@ export function createEarningsService(deps: { repo: EarningsRepo; now?: () => nu
   const now = deps.now ?? Date.now;
   return {
     view(projectId: string, limit: number, cursor: string | null) {
-      if (!Number.isInteger(limit) || limit < 1 || limit > MAX_EARNINGS_PAGE)
-        throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_EARNINGS_PAGE}`, 'limit');
-      const before = cursor === null ? Number.MAX_SAFE_INTEGER : Number(cursor);
-      if (!Number.isSafeInteger(before) || before < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+      checkLimit(limit, MAX_EARNINGS_PAGE);
+      const before = seqCursor(cursor, Number.MAX_SAFE_INTEGER);
       deps.repo.mature(projectId, now());
       const { available, pending } = deps.repo.sums(projectId);
-      const rows = deps.repo.list(projectId, before, limit + 1);
-      const page = rows.slice(0, limit);
+      const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, before, limit + 1), limit, (e) => String(e.seq));
       return {
         object: 'earnings' as const,
         project_id: projectId,
@@ -30,8 +27,8 @@ export function createEarningsService(deps: { repo: EarningsRepo; now?: () => nu
           id: e.id, type: e.type, status: e.status, amount: formatMicros(e.amount_micros), amount_micros: e.amount_micros,
           click_id: e.click_id, available_at: new Date(e.available_at).toISOString(), created_at: new Date(e.created_at).toISOString(),
         })),
-        has_more: rows.length > limit,
-        next_cursor: rows.length > limit ? String(page[page.length - 1].seq) : null,
+        has_more,
+        next_cursor,
       };
     },
   };

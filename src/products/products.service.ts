@@ -1,4 +1,5 @@
 import { ApiError, badRequest, conflict } from '../http/errors';
+import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
 import type { NewProduct, ProductRow, ProductsRepo } from './products.repo';
@@ -127,14 +128,9 @@ export function createProductsService(deps: { repo: ProductsRepo; now?: () => nu
   }
 
   function list(projectId: string, limit: number, cursor: string | null) {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PRODUCTS_PAGE)
-      throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_PRODUCTS_PAGE}`, 'limit');
-    const after = cursor === null ? 0 : Number(cursor);
-    if (!Number.isSafeInteger(after) || after < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
-    const rows = deps.repo.list(projectId, after, limit + 1);
-    const page = rows.slice(0, limit);
-    const hasMore = rows.length > limit;
-    return { object: 'list' as const, data: page.map(toProductView), has_more: hasMore, next_cursor: hasMore ? String(page[page.length - 1].seq) : null };
+    checkLimit(limit, MAX_PRODUCTS_PAGE);
+    const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, seqCursor(cursor, 0), limit + 1), limit, (p) => String(p.seq));
+    return { object: 'list' as const, data: page.map(toProductView), has_more, next_cursor };
   }
 
   return { create, importLines, list, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };

@@ -1,4 +1,5 @@
 import { badRequest, conflict } from '../http/errors';
+import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import { formatMicros, parseUsdToMicros } from '../money/money';
 import { createHoldBook } from './hold-book';
 import type { LedgerRow, WalletRepo } from './wallet.repo';
@@ -42,14 +43,11 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
   }
 
   function view(projectId: string, limit: number, cursor: string | null) {
-    if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE)
-      throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_PAGE}`, 'limit');
-    const beforeSeq = cursor === null ? Number.MAX_SAFE_INTEGER : Number(cursor);
-    if (!Number.isSafeInteger(beforeSeq) || beforeSeq < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+    checkLimit(limit, MAX_PAGE);
+    const beforeSeq = seqCursor(cursor, Number.MAX_SAFE_INTEGER);
     const balance = deps.repo.balance(projectId);
     const held = holds.held(projectId);
-    const rows = deps.repo.listEntries(projectId, limit + 1, beforeSeq);
-    const page = rows.slice(0, limit);
+    const { page, has_more, next_cursor } = pageOf(deps.repo.listEntries(projectId, limit + 1, beforeSeq), limit, (e) => String(e.seq));
     return {
       object: 'wallet' as const,
       project_id: projectId,
@@ -61,8 +59,8 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
       held_micros: held,
       available_micros: balance - held,
       transactions: page.map(toTransactionView),
-      has_more: rows.length > limit,
-      next_cursor: rows.length > limit ? String(page[page.length - 1].seq) : null,
+      has_more,
+      next_cursor,
     };
   }
 

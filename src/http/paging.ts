@@ -1,0 +1,30 @@
+import { badRequest } from './errors';
+
+/**
+ * One way to page every list: `limit` bounded per endpoint, an opaque cursor, and the query asks for
+ * limit + 1 rows so that "is there more" needs no count.
+ */
+export function checkLimit(limit: number, max: number): number {
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) throw badRequest('invalid_value', `limit must be an integer from 1 to ${max}`, 'limit');
+  return limit;
+}
+
+/** A `?limit=` query value: absent means the fallback. */
+export function parseLimit(value: string | undefined, max: number, fallback: number): number {
+  return checkLimit(value === undefined || value === '' ? fallback : Number(value), max);
+}
+
+/** A cursor that is a row sequence number; null means `whenAbsent`. */
+export function seqCursor(cursor: string | null | undefined, whenAbsent: number): number {
+  if (cursor === null || cursor === undefined || cursor === '') return whenAbsent;
+  const seq = Number(cursor);
+  if (!Number.isSafeInteger(seq) || seq < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  return seq;
+}
+
+/** The page out of limit + 1 fetched rows, with the cursor of its last row when more follow. */
+export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => string) {
+  const page = rows.slice(0, limit);
+  const hasMore = rows.length > limit;
+  return { page, has_more: hasMore, next_cursor: hasMore ? cursorOf(page[page.length - 1]) : null };
+}
