@@ -22,6 +22,11 @@ function toApiError(code: string | number, error: unknown, requestId: string): A
   return internalError(requestId);
 }
 
+/** A tracked link's signature is a capability (its first click is charged): logs keep only the impression id. */
+function loggablePath(path: string): string {
+  return path.startsWith('/r/') ? `/r/${path.slice(3).split('.', 1)[0]}` : path;
+}
+
 /** Mounts plugins and routes. No listen and no environment reads: tests call `fetch` directly. */
 export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } = {}) {
   const app = new Elysia()
@@ -53,7 +58,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } 
     response.headers.set('x-request-id', requestId);
     // Successful completions are logged when they settle, with their tokens and cost.
     if (!(path === '/v1/chat/completions' && response.status === 200))
-      rt.log.write({ request_id: requestId, method: request.method, path, status: response.status, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 });
+      rt.log.write({ request_id: requestId, method: request.method, path: loggablePath(path), status: response.status, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 });
     return response;
   }
 

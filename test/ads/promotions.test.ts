@@ -77,6 +77,10 @@ describe('promotions in answers', () => {
     const earnings = (await t.admin('GET', `/projects/${pub.id}/earnings`)).body;
     expect(earnings.pending_micros).toBe(Math.floor(charged * 0.7));
     expect(earnings.available_micros).toBe(0);
+    t.rt.flushAll();
+    const logged = t.logLines.join('');
+    expect(logged).toContain(`"path":"${path.split('.')[0]}"`);
+    expect(logged).not.toContain(path.slice(path.indexOf('.')));
     const bot = await t.call('GET', path, { headers: { 'user-agent': 'Slackbot-LinkExpanding 1.0' } });
     expect(bot.status).toBe(302);
     expect((await t.admin('GET', `/projects/${adv.id}/wallet`)).body.balance_micros).toBe(after.balance_micros);
