@@ -8,6 +8,15 @@
  *                                                 request logging all on; its stdout goes to a file)
  * A closed-loop load generator in this process (N workers, each doing sequential keep-alive fetches for a
  * fixed time) measures req/s, p50 and p99 at 1 and 32 connections, and the time to the first streamed chunk.
+ *
+ * Then the monetization scenario, on the same gateway: an advertiser project (verified, funded) imports about
+ * 1,000 products (JSON Lines, POST .../products/import) and runs 5 active campaigns, two of them with the
+ * project-management products that match the bench prompt; a second publisher project has monetization on.
+ * Non-stream requests @1 and @N to the monetized project and to the first (monetization off) project, each
+ * request with a fresh x-conversation-id so that every answer is eligible for a promotion (the frequency
+ * cap allows one every 3 turns per conversation; a fresh conversation is the worst case for cost). Answers
+ * that carry a promotion ("*Sponsored:*") are counted. Skip it with --no-monetization.
+ *
  * Prints a Markdown table plus the derived numbers against the targets and writes them to .bench/last.md.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -39,6 +48,8 @@ type Options = {
   profile: boolean;
   gatewayCmd: string[] | null;
   keepLogs: boolean;
+  monetization: boolean;
+  monetizationRounds: number;
 };
 
 const HELP = `usage: bun scripts/bench.ts [options]
@@ -50,10 +61,12 @@ const HELP = `usage: bun scripts/bench.ts [options]
   --source           run the gateway from src/main.ts with bun instead of dist/vexrail
   --profile          like --source, under bun --cpu-prof; the profile (.cpuprofile + .md) goes to .bench/profile/
   --gateway-cmd CMD  A/B runs: start the gateway with CMD (space-separated) instead; the serve flags are appended
-  --keep             keep the temporary directory (gateway data and log) after the run`;
+  --keep             keep the temporary directory (gateway data and log) after the run
+  --no-monetization  skip the monetization on/off scenario
+  --monetization-rounds N  off/on/on/off rounds per connection level (default 1: each side measured twice)`;
 
 function parseOptions(argv: string[]): Options {
-  const o: Options = { durationS: 5, warmupS: 1, high: 32, maxRequests: 2_000_000, rebuild: false, source: false, profile: false, gatewayCmd: null, keepLogs: false };
+  const o: Options = { durationS: 5, warmupS: 1, high: 32, maxRequests: 2_000_000, rebuild: false, source: false, profile: false, gatewayCmd: null, keepLogs: false, monetization: true, monetizationRounds: 1 };
   const num = (flag: string, value: string | undefined, min: number) => {
     const n = Number(value);
     if (value === undefined || !Number.isFinite(n) || n < min) {
@@ -73,6 +86,8 @@ function parseOptions(argv: string[]): Options {
     else if (flag === '--source') o.source = true;
     else if (flag === '--profile') o.profile = o.source = true;
     else if (flag === '--keep') o.keepLogs = true;
+    else if (flag === '--no-monetization') o.monetization = false;
+    else if (flag === '--monetization-rounds') o.monetizationRounds = Math.floor(num(flag, value(), 1));
     else if (flag === '--gateway-cmd') o.gatewayCmd = (value() ?? '').split(' ').filter(Boolean);
     else if (flag === '--help' || flag === '-h') {
       console.log(HELP);
@@ -223,17 +238,23 @@ type ScenarioResult = {
   serverCpuUsPerReq: number;
   /** The same for the whole chain: every server process plus this load generator. */
   totalCpuUsPerReq: number;
+  /** Successful answers whose content carries a promotion ("*Sponsored:*"). */
+  promoted: number;
 };
 
 let publishableKey = '';
 let secretKey = '';
+
+/** Who calls and how conversations are named; the default is the first project with one fixed id per worker. */
+type Caller = { publishableKey: string; secretKey: string; freshConversation: boolean; tag: string };
+const SPONSORED = '*Sponsored:*';
 
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return NaN;
   return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
 }
 
-async function runLoad(target: Target, mode: Mode, connections: number, durationMs: number, limit = opts.maxRequests): Promise<ScenarioResult> {
+async function runLoad(target: Target, mode: Mode, connections: number, durationMs: number, limit = opts.maxRequests, caller?: Caller): Promise<ScenarioResult> {
   const body = mode === 'stream' ? STREAM_BODY : JSON_BODY;
   const latencies: number[] = [];
   const ttfbs: number[] = [];
@@ -248,17 +269,20 @@ async function runLoad(target: Target, mode: Mode, connections: number, duration
   const hardStop = setTimeout(() => abort.abort(), durationMs + GRACE_MS);
   let issued = 0;
   let ok = 0;
+  let promoted = 0;
   let lastEnd = started;
 
   async function worker(w: number): Promise<void> {
-    const headers = {
+    const headers: Record<string, string> = {
       'content-type': 'application/json',
-      'x-publishable-key': publishableKey,
-      'x-secret-key': secretKey,
-      'x-conversation-id': `bench-${mode}-${connections}-${w}`,
+      'x-publishable-key': caller?.publishableKey ?? publishableKey,
+      'x-secret-key': caller?.secretKey ?? secretKey,
+      'x-conversation-id': `bench-${caller?.tag ?? ''}${mode}-${connections}-${w}`,
     };
+    let sent = 0;
     while (performance.now() < deadline && issued < limit && !abort.signal.aborted) {
       issued++;
+      if (caller?.freshConversation) headers['x-conversation-id'] = `bench-${caller.tag}${mode}-${connections}-${w}-${++sent}-${Math.floor(started)}`;
       const t0 = performance.now();
       try {
         const res = await fetch(target.url, { method: 'POST', headers, body, signal: abort.signal });
@@ -285,6 +309,7 @@ async function runLoad(target: Target, mode: Mode, connections: number, duration
           if (mode === 'stream') ttfbs.push(ttfb);
           const reported = res.headers.get('x-vexrail-overhead-ms');
           if (reported !== null) overheads.push(Number(reported));
+          if (text.includes(SPONSORED)) promoted++;
         }
       } catch (err) {
         lastEnd = Math.max(lastEnd, performance.now());
@@ -313,20 +338,72 @@ async function runLoad(target: Target, mode: Mode, connections: number, duration
     reportedOverheadP50: sortedOverhead.length ? percentile(sortedOverhead, 50) : null,
     serverCpuUsPerReq: ok > 0 ? (serverCpu * 1000) / ok : NaN,
     totalCpuUsPerReq: ok > 0 ? (allCpu * 1000) / ok : NaN,
+    promoted,
   };
 }
 
 // ---------------------------------------------------------------------------------------------- setup
 
-async function admin(base: string, path: string, body: object): Promise<any> {
+async function admin(base: string, path: string, body: object | string, method = 'POST'): Promise<any> {
+  const raw = typeof body === 'string';
   const res = await fetch(`${base}/admin/v1${path}`, {
-    method: 'POST',
-    headers: { authorization: 'Bearer bench-token', 'content-type': 'application/json' },
-    body: JSON.stringify(body),
+    method,
+    headers: { authorization: 'Bearer bench-token', 'content-type': raw ? 'application/x-ndjson' : 'application/json' },
+    body: raw ? body : JSON.stringify(body),
+    signal: AbortSignal.timeout(60_000),
   });
   const text = await res.text();
-  if (!res.ok) throw new Error(`admin POST ${path} -> ${res.status}: ${text.slice(0, 500)}`);
+  if (!res.ok) throw new Error(`admin ${method} ${path} -> ${res.status}: ${text.slice(0, 500)}`);
   return JSON.parse(text);
+}
+
+/**
+ * The monetization setup: an advertiser with ~1,000 products from the relevance fixture catalog in 5 active
+ * campaigns (two of them with the project-management products that match the bench prompt), and a second
+ * publisher project, funded, with a key pair and monetization switched on.
+ */
+async function setUpMonetization(base: string): Promise<{ caller: Caller; products: number; campaigns: number; projectId: string }> {
+  type Fixture = { name: string; description: string; url: string; keywords: string[]; category: string };
+  const catalog: Fixture[] = readFileSync(join(root, 'test', 'fixtures', 'relevance', 'catalog.jsonl'), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+  const matching = catalog.filter((p) => p.category === 'project_management');
+  const nearby = catalog.filter((p) => p.category === 'note_taking' || p.category === 'crm');
+  const rest = catalog.filter((p) => !matching.includes(p) && !nearby.includes(p)).slice(0, Math.max(0, 1000 - matching.length - nearby.length));
+  const advertiser = await admin(base, '/projects', { name: 'Bench advertiser', domain: 'bench-advertiser.example.com', kind: 'advertiser' });
+  await admin(base, `/projects/${advertiser.id}/domain/verify`, { method: 'manual' });
+  await admin(base, `/projects/${advertiser.id}/credits`, { amount: '100000.00' });
+  const lines = (ps: Fixture[]) => ps.map(({ name, description, url, keywords, category }) => JSON.stringify({ name, description, url, keywords, category })).join('\n');
+  const imported = async (ps: Fixture[]) => {
+    const report = await admin(base, `/projects/${advertiser.id}/products/import`, lines(ps));
+    if (report.failed > 0) throw new Error(`product import failed on ${report.failed} lines: ${JSON.stringify(report.errors.slice(0, 3))}`);
+    return report.product_ids as string[];
+  };
+  const pm = await imported(matching);
+  const near = await imported(nearby);
+  const other = await imported(rest);
+  const half = (xs: string[], second: boolean) => xs.filter((_, i) => (i % 2 === 1) === second);
+  const plan = [
+    { name: 'Project tools: planning', context: 'Project management software for teams: task boards, timelines and workload planning.', base_cpc: '0.40', product_ids: half(pm, false) },
+    { name: 'Project tools: collaboration', context: 'Tools that help teams manage projects, deadlines and shared to-do lists.', base_cpc: '0.35', product_ids: half(pm, true) },
+    { name: 'Notes and CRM', context: 'Note-taking apps and CRM for small businesses.', base_cpc: '0.30', product_ids: near },
+    { name: 'Catalog A', context: 'Always-on catalog campaign.', base_cpc: '0.25', product_ids: half(other, false) },
+    { name: 'Catalog B', context: 'Always-on catalog campaign.', base_cpc: '0.20', product_ids: half(other, true) },
+  ];
+  for (const c of plan) {
+    const campaign = await admin(base, `/projects/${advertiser.id}/campaigns`, { ...c, budget: '10000.00' });
+    await admin(base, `/projects/${advertiser.id}/campaigns/${campaign.id}/activate`, {});
+  }
+  const publisher = await admin(base, '/projects', { name: 'Bench monetized', domain: 'bench-monetized.example.com' });
+  await admin(base, `/projects/${publisher.id}/domain/verify`, { method: 'manual' });
+  await admin(base, `/projects/${publisher.id}/credits`, { amount: '100000.00' });
+  const keys = await admin(base, `/projects/${publisher.id}/keys`, { name: 'bench' });
+  const patched = await admin(base, `/projects/${publisher.id}`, { monetization: true }, 'PATCH');
+  if (patched.monetization !== true && patched.monetization !== 1) throw new Error(`monetization did not switch on: ${JSON.stringify(patched).slice(0, 300)}`);
+  return {
+    caller: { publishableKey: keys.publishable_key, secretKey: keys.secret_key, freshConversation: true, tag: 'mon-on-' },
+    products: pm.length + near.length + other.length,
+    campaigns: plan.length,
+    projectId: publisher.id,
+  };
 }
 
 async function gatewayCommand(): Promise<{ cmd: string[]; what: string }> {
@@ -422,8 +499,11 @@ async function main(): Promise<void> {
     { mode: 'stream', connections: 1 },
   ];
   const total = plan.length * targets.length;
-  const estimate = total * (opts.durationS + opts.warmupS);
-  console.log(`\nRunning ${total} scenarios, ${opts.warmupS} s warm-up + ${opts.durationS} s each (about ${Math.ceil(estimate)} s)`);
+  const monetizationRuns = opts.monetization ? 8 * opts.monetizationRounds : 0;
+  const estimate = (total + monetizationRuns) * (opts.durationS + opts.warmupS);
+  console.log(
+    `\nRunning ${total} scenarios${monetizationRuns ? ` + ${monetizationRuns} monetization on/off` : ''}, ${opts.warmupS} s warm-up + ${opts.durationS} s each (about ${Math.ceil(estimate)} s)`,
+  );
   const results: ScenarioResult[] = [];
   let index = 0;
   for (const step of plan)
@@ -443,13 +523,77 @@ async function main(): Promise<void> {
     }
 
   const rss = new Map(targets.map((t) => [t.key, peakRssMb(t.child)]));
+
+  // ------------------------------------------------------------------------------------------ monetization
+  // Same gateway, after the scenarios above (their numbers, peak RSS included, are unaffected by it).
+  type MonetizationRun = { label: 'off' | 'on'; result: ScenarioResult };
+  const monetization: MonetizationRun[] = [];
+  let monetizationSetup: Awaited<ReturnType<typeof setUpMonetization>> | null = null;
+  let monetizationSample = '';
+  if (opts.monetization) {
+    const setupStarted = performance.now();
+    monetizationSetup = await setUpMonetization(gatewayBase);
+    const on = monetizationSetup.caller;
+    const off: Caller = { publishableKey, secretKey, freshConversation: true, tag: 'mon-off-' };
+    console.log(
+      `\nMonetization: advertiser with ${fmtInt(monetizationSetup.products)} products in ${monetizationSetup.campaigns} active campaigns, ` +
+        `publisher ${monetizationSetup.projectId} with monetization on (set up in ${((performance.now() - setupStarted) / 1000).toFixed(1)} s)`,
+    );
+    // One sample answer must carry a promotion, or the comparison would measure nothing.
+    const sample = await fetch(`${gatewayBase}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-publishable-key': on.publishableKey, 'x-secret-key': on.secretKey, 'x-conversation-id': 'bench-mon-sample' },
+      body: JSON_BODY,
+      signal: AbortSignal.timeout(10_000),
+    });
+    const sampleText = await sample.text();
+    const content: string = (() => {
+      try {
+        return JSON.parse(sampleText).choices[0].message.content;
+      } catch {
+        return '';
+      }
+    })();
+    if (sample.status !== 200 || !content.includes(SPONSORED))
+      throw new Error(`monetized sample answer carries no promotion (HTTP ${sample.status}): ${sampleText.slice(0, 600)}`);
+    monetizationSample = content.slice(content.indexOf(SPONSORED)).replace(/\s+/g, ' ').slice(0, 220);
+    console.log(`  sample answer carries: ${monetizationSample}`);
+    // off, on, on, off at each level: on this shared machine throughput drifts by tens of % within a minute,
+    // and the mirrored order cancels a steady drift between the two sides.
+    const steps: Array<{ label: 'off' | 'on'; caller: Caller; connections: number }> = [];
+    for (const connections of [1, opts.high])
+      for (let round = 0; round < opts.monetizationRounds; round++)
+        for (const label of ['off', 'on', 'on', 'off'] as const) steps.push({ label, caller: label === 'on' ? on : off, connections });
+    const gw = targets.find((t) => t.key === 'gateway')!;
+    let step = 0;
+    for (const s of steps) {
+      step++;
+      const name = `gateway, monetization ${s.label.padEnd(3)} json   c=${String(s.connections).padEnd(3)}`;
+      console.log(`[m${step}/${steps.length}] ${name} start`);
+      if (warmupMs > 0) await runLoad(gw, 'json', s.connections, warmupMs, opts.maxRequests, s.caller);
+      const r = await runLoad(gw, 'json', s.connections, durationMs, opts.maxRequests, s.caller);
+      monetization.push({ label: s.label, result: r });
+      console.log(
+        `[m${step}/${steps.length}] ${name} done   ${fmtInt(r.rps).padStart(7)} req/s  p50 ${fmt(r.p50, 3)} ms  p99 ${fmt(r.p99, 3)} ms  ` +
+          `server CPU ${fmtInt(r.serverCpuUsPerReq)} µs/req  promoted ${fmtInt(r.promoted)}/${fmtInt(r.ok)}  (${r.errors} errors)`,
+      );
+      for (const c of children) if (!alive(c)) throw new Error(`${c.name} exited during the run (${c.proc.exitCode ?? c.proc.signalCode})\n${tail(c.stderrPath)}`);
+    }
+  }
+
   // Sanity check on the money path: every hold must be settled once the load stops.
+  const walletOf = async (projectId: string) => {
+    try {
+      const res = await fetch(`${gatewayBase}/admin/v1/projects/${projectId}/wallet?limit=1`, { headers: { authorization: 'Bearer bench-token' } });
+      const w = (await res.json()) as any;
+      if (res.ok) return `balance ${w.balance} USD, held ${w.held} USD${w.held_micros === 0 ? ' (all holds settled)' : ' (HOLDS STILL OPEN)'}`;
+    } catch {}
+    return null;
+  };
   let walletNote = 'wallet could not be read';
-  try {
-    const res = await fetch(`${gatewayBase}/admin/v1/projects/${project.id}/wallet?limit=1`, { headers: { authorization: 'Bearer bench-token' } });
-    const w = (await res.json()) as any;
-    if (res.ok) walletNote = `wallet after the run: balance ${w.balance} USD, held ${w.held} USD${w.held_micros === 0 ? ' (all holds settled)' : ' (HOLDS STILL OPEN)'}`;
-  } catch {}
+  const wallet1 = await walletOf(project.id);
+  if (wallet1) walletNote = `wallet after the run: ${wallet1}`;
+  if (monetizationSetup) walletNote += `; monetized project's wallet: ${(await walletOf(monetizationSetup.projectId)) ?? 'could not be read'}`;
   // Let the gateway's 100 ms flusher write the last log lines before counting them.
   await Bun.sleep(300);
   const logLines = tail(gateway.child.stdoutPath, Number.MAX_SAFE_INTEGER).split('\n').filter((l) => l.startsWith('{"ts"')).length;
@@ -491,6 +635,53 @@ async function main(): Promise<void> {
   derived.push(`| gateway req/s @${hi} as % of bare proxy | ${fmt(share, 1)} % | ≥ 40 % | ${verdict(share >= 40, share)} |`);
   derived.push(`| first streamed chunk p50, gateway − direct | ${fmt(ttfbDelta, 3)} ms | ≤ 1 ms | ${verdict(ttfbDelta <= 1, ttfbDelta)} |`);
   derived.push(`| gateway peak RSS | ${fmt(gRss, 1)} MB | < 100 MB | ${verdict(gRss < 100, gRss)} |`);
+  /** All runs of one side at one level as one: req/s over the summed time, CPU over all requests, mean of the runs' percentiles. */
+  const mon = (label: 'off' | 'on', connections: number): ScenarioResult & { runs: number[] } => {
+    const rs = monetization.filter((m) => m.label === label && m.result.connections === connections).map((m) => m.result);
+    const ok = rs.reduce((a, r) => a + r.ok, 0);
+    const elapsed = rs.reduce((a, r) => a + r.elapsedMs, 0);
+    const mean = (f: (r: ScenarioResult) => number) => rs.reduce((a, r) => a + f(r), 0) / Math.max(1, rs.length);
+    const perReq = (f: (r: ScenarioResult) => number) => rs.reduce((a, r) => a + f(r) * r.ok, 0) / Math.max(1, ok);
+    const errorKinds = new Map<string, number>();
+    for (const r of rs) for (const [k, n] of r.errorKinds) errorKinds.set(k, (errorKinds.get(k) ?? 0) + n);
+    return {
+      ...rs[0], ok, elapsedMs: elapsed, errorKinds, errors: rs.reduce((a, r) => a + r.errors, 0),
+      rps: elapsed > 0 ? (ok / elapsed) * 1000 : 0, p50: mean((r) => r.p50), p99: mean((r) => r.p99),
+      reportedOverheadP50: mean((r) => r.reportedOverheadP50 ?? NaN),
+      serverCpuUsPerReq: perReq((r) => r.serverCpuUsPerReq), totalCpuUsPerReq: perReq((r) => r.totalCpuUsPerReq),
+      promoted: rs.reduce((a, r) => a + r.promoted, 0), runs: rs.map((r) => r.rps),
+    };
+  };
+  const monTable: string[] = [];
+  const monNotes: string[] = [];
+  if (monetizationSetup) {
+    const off1 = mon('off', 1)!, on1 = mon('on', 1)!, offHi = mon('off', hi)!, onHi = mon('on', hi)!;
+    const monShare = (onHi.rps / offHi.rps) * 100;
+    derived.push(`| monetization on, req/s @${hi} vs off | ${fmt(monShare, 1)} % | ≥ 80 % | ${verdict(monShare >= 80, monShare)} |`);
+    const promotedShare = (r: ScenarioResult) => `${fmt((r.promoted / Math.max(1, r.ok)) * 100, 1)} % (${fmtInt(r.promoted)} of ${fmtInt(r.ok)})`;
+    const runs = (r: { runs: number[] }) => r.runs.map(fmtInt).join(', ');
+    monTable.push(
+      `| gateway, non-stream | req/s @1 | p50 @1 (ms) | p99 @1 (ms) | req/s @${hi} | p50 @${hi} (ms) | p99 @${hi} (ms) | with a promotion @1 | with a promotion @${hi} | ` +
+        `server CPU µs/req @1 / @${hi} | req/s of each run @1; @${hi} | errors |`,
+    );
+    monTable.push('|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|');
+    for (const [label, a, b] of [['monetization off', off1, offHi], ['monetization on', on1, onHi]] as const)
+      monTable.push(
+        `| ${label} | ${fmtInt(a.rps)} | ${fmt(a.p50, 3)} | ${fmt(a.p99, 3)} | ${fmtInt(b.rps)} | ${fmt(b.p50, 3)} | ${fmt(b.p99, 3)} | ${promotedShare(a)} | ${promotedShare(b)} | ` +
+          `${fmtInt(a.serverCpuUsPerReq)} / ${fmtInt(b.serverCpuUsPerReq)} | ${runs(a)}; ${runs(b)} | ${errorSummary([a, b])} |`,
+      );
+    monNotes.push(
+      `- Monetization: on vs off, req/s @${hi} ${fmt(monShare, 1)} %, req/s @1 ${fmt((on1.rps / off1.rps) * 100, 1)} %, p50 @1 ${on1.p50 >= off1.p50 ? '+' : ''}${fmt(on1.p50 - off1.p50, 3)} ms, ` +
+        `server CPU per request @${hi} ${onHi.serverCpuUsPerReq >= offHi.serverCpuUsPerReq ? '+' : ''}${fmtInt(onHi.serverCpuUsPerReq - offHi.serverCpuUsPerReq)} µs. ` +
+        `Each row combines ${2 * opts.monetizationRounds} runs per level, measured in the order off, on, on, off (req/s over the summed time, latency percentiles averaged over the runs). ` +
+        `Both rows: the same gateway and prompt, non-stream, a fresh x-conversation-id per request (a new tracked conversation each time), so with monetization on every answer is eligible for a promotion; ` +
+        `the frequency cap (one promotion every 3 assistant turns per conversation) would let a client that keeps one conversation get at most one in three. This is the worst case for cost. ` +
+        `"off" is the first bench project (monetization off: the decision stops at its first check); "on" a second publisher project with monetization on, ` +
+        `against an advertiser with ${fmtInt(monetizationSetup.products)} products (relevance fixture catalog) in ${monetizationSetup.campaigns} active campaigns, two of them project-management tools that match the prompt. ` +
+        `Sample promotion: "${monetizationSample}". Promotions are counted by "${SPONSORED}" in the answer content. These runs come after the scenarios above; peak RSS above is read before them ` +
+        `(gateway peak RSS after them: ${fmt(peakRssMb(gateway.child), 1)} MB).`,
+    );
+  }
 
   const context: string[] = [
     `- For scale: the bare proxy's own p50 overhead @1 vs direct is ${fmt(p1.p50 - d1.p50, 3)} ms; the gateway is ${fmt(g1.p50 - p1.p50, 3)} ms over the bare proxy. ` +
@@ -516,7 +707,8 @@ async function main(): Promise<void> {
     `${new Date().toISOString()} · commit ${commit} · bun ${Bun.version} · ${navigator.hardwareConcurrency} cores · gateway: ${gatewayWhat}`,
     `Closed loop, keep-alive fetch; ${opts.warmupS} s warm-up + ${opts.durationS} s measured per scenario; "@N" = N concurrent connections; TTFB = first streamed chunk, 1 connection. Run took ${runSeconds.toFixed(1)} s.`,
   ];
-  const report = [...header, '', ...lines, '', '## Targets', '', ...derived, '', '## Notes', '', ...context, ''].join('\n');
+  const monSection = monTable.length ? ['', '## Monetization on vs off (same gateway, fresh conversation per request)', '', ...monTable] : [];
+  const report = [...header, '', ...lines, ...monSection, '', '## Targets', '', ...derived, '', '## Notes', '', ...context, ...monNotes, ''].join('\n');
   console.log(`\n${report}`);
   mkdirSync(join(root, '.bench'), { recursive: true });
   writeFileSync(join(root, '.bench', 'last.md'), report);

@@ -42,7 +42,7 @@ async function serve(config: Config): Promise<void> {
   const store = openStore(config.dataDir);
   // Checkpoints run on a worker thread; the serving connection only appends to the WAL.
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
-  const checkpointer = startCheckpointer(store.path);
+  const checkpointer = startCheckpointer(store.db, store.path);
   const rt = createRuntime(config, store.db);
   let shuttingDown = false;
   const { fetch } = createApp(rt, { isShuttingDown: () => shuttingDown });
