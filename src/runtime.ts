@@ -42,7 +42,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     resolver: options.resolver ?? systemTxtResolver,
     onChange: (id) => {
       keysRef?.invalidateProject(id);
-      marketRef?.markDirty();
+      marketRef?.refreshCampaigns(id);
     },
     hasActiveKey: (id) => keysRef!.hasActiveKey(id),
   });

@@ -7,7 +7,7 @@ import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { KeySchema, listOf, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
-type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService; onFundsChanged: () => void };
+type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService; onFundsChanged: (projectId: string) => void };
 
 const MAX_PROJECTS_PAGE = 1000;
 const body = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, any>) : {});
@@ -97,7 +97,7 @@ export function adminRoutes(deps: Deps) {
     .post('/projects/:id/credits', ({ params, body: b, set }) => {
       deps.projects.get(params.id);
       const result = deps.wallet.topUp(params.id, body(b));
-      deps.onFundsChanged();
+      deps.onFundsChanged(params.id);
       set.status = result.replayed ? 200 : 201;
       return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
     }, {

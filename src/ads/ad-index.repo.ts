@@ -41,6 +41,10 @@ export function createAdIndexRepo(db: Database) {
      FROM ad_units_fts WHERE ad_units_fts MATCH ? ORDER BY score LIMIT ?`,
   );
 
+  const allUnits = db.query(`${UNIT_SELECT} ORDER BY cp.seq`);
+  /** Campaigns whose units changed since the last `takeSynced()` (read by the in-memory matcher index). */
+  const synced = new Set<string>();
+
   function indexUnit(u: UnitRow): void {
     const keywords = (JSON.parse(u.keywords) as string[]).join(' ');
     insert.run(u.seq, stemmed(u.name), stemmed(u.description), stemmed(keywords), stemmed((u.category ?? '').replace(/_/g, ' ')), stemmed(u.context));
@@ -49,12 +53,27 @@ export function createAdIndexRepo(db: Database) {
   return {
     /** Removes the given units from the index and (re-)adds every current unit of the campaign. */
     syncCampaign(campaignId: string, removedSeqs: number[]): void {
+      synced.add(campaignId);
       for (const seq of removedSeqs) remove.run(seq);
       for (const unit of unitsOfCampaign.all(campaignId) as UnitRow[]) {
         if (!removedSeqs.includes(unit.seq)) remove.run(unit.seq);
         indexUnit(unit);
       }
     },
+    /**
+     * The campaigns passed to `syncCampaign` since the last call, and forgets them. Read after the change
+     * committed (the matcher does it on `invalidate()` and before ranking), so a rolled-back change only
+     * costs a re-read of the campaign as it is.
+     */
+    takeSynced(): string[] {
+      const ids = [...synced];
+      synced.clear();
+      return ids;
+    },
+    /** Every ad unit, streamed row by row (the matcher's full build at start-up). */
+    allUnits: () => allUnits.iterate() as IterableIterator<UnitRow>,
+    /** The current ad units of one campaign. */
+    unitsOfCampaign: (campaignId: string) => unitsOfCampaign.all(campaignId) as UnitRow[],
     units: (seqs: number[]) => unitsBySeq.all(JSON.stringify(seqs)) as UnitRow[],
     search: (matchExpression: string, limit: number) => search.all(matchExpression, limit) as Array<{ seq: number; score: number }>,
     docFrequency: (term: string) => (docFrequency.get(term) as { doc: number } | null)?.doc ?? 0,

@@ -13,7 +13,7 @@ import type { SensitivityResult } from './sensitive';
 import { terms } from './text';
 import { createTrackingToken } from './tracking-token';
 
-export type AdsConfig = { relevanceFloor: number; minCpcMicros: number; clickTtlMs: number; eligibilityTtlMs: number };
+export type AdsConfig = { relevanceFloor: number; minCpcMicros: number; clickTtlMs: number };
 
 /** Writes the bridging sentence with the upstream model (bridge_mode "llm"); null means use the template. */
 export type BridgeWriter = (args: { model: string; organicText: string; productName: string; description: string; context: string }) => Promise<string | null>;
@@ -21,7 +21,8 @@ export type BridgeWriter = (args: { model: string; organicText: string; productN
 type Deps = {
   config: AdsConfig;
   matcher: Matcher;
-  evaluateCampaigns: () => CampaignState[];
+  /** Judges campaigns (all, or one advertiser's) and returns those that can serve. */
+  evaluateCampaigns: (advertiserProjectId?: string | null) => CampaignState[];
   adSettings: (projectId: string) => AdSettings;
   impressions: ImpressionsRepo;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
@@ -44,22 +45,26 @@ const SEARCH_MAX = 20;
  */
 export function createAdsService(deps: Deps) {
   const now = deps.now ?? Date.now;
+  /**
+   * The campaigns that can serve, refreshed by whoever changes them (admin edits, top-ups, clicks: one
+   * advertiser at a time) and by a periodic sweep for time-based changes. Decisions only read it.
+   */
   let serving = new Map<string, CampaignState>();
-  let servingAt = -Infinity;
-  let dirty = true;
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
   const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
   /** Campaign of each recently delivered impression: impressions reach the database only on the next flush. */
   const recentImpressions = new Map<string, string>();
 
-  function servingCampaigns(): Map<string, CampaignState> {
-    const at = now();
-    if (dirty || at - servingAt > deps.config.eligibilityTtlMs) {
-      serving = new Map(deps.evaluateCampaigns().map((c) => [c.id, c]));
-      servingAt = at;
-      dirty = false;
+  function refreshServing(advertiserProjectId: string | null = null): void {
+    const fresh = deps.evaluateCampaigns(advertiserProjectId);
+    if (advertiserProjectId === null) {
+      serving = new Map(fresh.map((c) => [c.id, c]));
+      return;
     }
-    return serving;
+    const next = new Map(serving);
+    for (const [id, c] of serving) if (c.project_id === advertiserProjectId) next.delete(id);
+    for (const c of fresh) next.set(c.id, c);
+    serving = next;
   }
 
   function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
@@ -72,7 +77,7 @@ export function createAdsService(deps: Deps) {
 
   /** Ranked offers for a context: eligible campaigns only, above the relevance floor, one per campaign. */
   function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number): Offer[] {
-    const campaigns = servingCampaigns();
+    const campaigns = serving;
     if (campaigns.size === 0) return [];
     const blockedSet = new Set(blocked);
     const accept = (u: UnitRow) => campaigns.has(u.campaign_id) && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
@@ -205,10 +210,8 @@ export function createAdsService(deps: Deps) {
   return {
     decorator,
     search,
-    /** Campaign, wallet, budget or domain state changed: re-evaluate eligibility before the next decision. */
-    markDirty() {
-      dirty = true;
-    },
+    /** Campaign, wallet, budget or domain state changed: judge the campaigns again (one advertiser's, or all). */
+    refreshServing,
   };
 }
 export type AdsService = ReturnType<typeof createAdsService>;

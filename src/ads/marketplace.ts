@@ -24,8 +24,8 @@ import { createImpressionsRepo, type ImpressionRow, type NoFillCount } from './i
 import { createMatcher } from './matcher';
 import { classifySensitivity } from './sensitive';
 
-/** How often campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
-const ELIGIBILITY_TTL_MS = 5_000;
+/** How often all campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
+const SWEEP_INTERVAL_MS = 5_000;
 
 /** Builds the advertising marketplace: products, campaigns, matching, clicks, earnings and analytics. */
 export function createMarketplace(deps: {
@@ -44,21 +44,17 @@ export function createMarketplace(deps: {
   const impressionsRepo = createImpressionsRepo(db);
   const products = createProductsService({ repo: createProductsRepo(db) });
   let ads: ReturnType<typeof createAdsService> | null = null;
-  const markDirty = () => ads?.markDirty();
-  /** Money moved (a click, a top-up): judge the campaigns now, so a system pause or resume shows at once. */
-  const refreshCampaigns = () => {
-    campaigns.evaluate();
-    markDirty();
-  };
+  /** Something changed for an advertiser (or for everyone: null): judge its campaigns now. */
+  const refreshCampaigns = (advertiserProjectId: string | null = null) => ads?.refreshServing(advertiserProjectId);
   const campaigns = createCampaignsService({
     repo: createCampaignsRepo(db),
     productsOwnedBy: products.idsOwnedBy,
     walletAvailable: deps.wallet.availableMicros,
     minCpcMicros: config.ads.minCpcMicros,
     syncIndex: (campaignId, removed) => index.syncCampaign(campaignId, removed),
-    onChange: () => {
+    onChange: (advertiserProjectId) => {
       matcher.invalidate();
-      markDirty();
+      refreshCampaigns(advertiserProjectId);
     },
   });
 
@@ -88,7 +84,7 @@ export function createMarketplace(deps: {
   };
 
   ads = createAdsService({
-    config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, eligibilityTtlMs: ELIGIBILITY_TTL_MS },
+    config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs },
     matcher,
     evaluateCampaigns: campaigns.evaluate,
     adSettings: deps.projects.adSettings,
@@ -108,18 +104,18 @@ export function createMarketplace(deps: {
     productUrl: (id) => products.get(id)?.url ?? null,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
-    onMoneyMoved: refreshCampaigns,
+    onMoneyMoved: (advertiserProjectId) => refreshCampaigns(advertiserProjectId),
   });
 
   // The system pauses and resumes campaigns on its own when time alone changes their state.
+  refreshCampaigns(null);
   const sweeper = setInterval(() => {
     try {
-      campaigns.evaluate();
-      markDirty();
+      refreshCampaigns(null);
     } catch (err) {
       console.error(JSON.stringify({ level: 'error', msg: 'campaign sweep failed', error: String(err) }));
     }
-  }, ELIGIBILITY_TTL_MS * 6);
+  }, SWEEP_INTERVAL_MS);
   sweeper.unref?.();
 
   return {
@@ -129,7 +125,6 @@ export function createMarketplace(deps: {
     clicks,
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
-    markDirty,
     refreshCampaigns,
     flush,
     stop() {

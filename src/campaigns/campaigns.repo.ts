@@ -52,7 +52,7 @@ export function createCampaignsRepo(db: Database) {
      FROM campaigns c JOIN projects p ON p.id = c.project_id
      LEFT JOIN wallets w ON w.project_id = c.project_id
      LEFT JOIN campaign_daily_spend d ON d.campaign_id = c.id AND d.day = $day
-     WHERE c.status IN ('active', 'paused_system')`,
+     WHERE c.status IN ('active', 'paused_system') AND ($project IS NULL OR c.project_id = $project)`,
   );
   const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING seq');
   const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ? RETURNING seq');
@@ -93,7 +93,7 @@ export function createCampaignsRepo(db: Database) {
       void addHistory.run(id, event, actor, detail === undefined ? null : JSON.stringify(detail), now),
     history: (id: string, limit: number) => history.all(id, limit) as HistoryRow[],
     /** Active and system-paused campaigns with wallet, today's spend and domain status. */
-    states: (nowMs: number) => states.all({ day: utcDay(nowMs) }) as CampaignState[],
+    states: (nowMs: number, projectId: string | null = null) => states.all({ day: utcDay(nowMs), project: projectId }) as CampaignState[],
   };
 }
 export type CampaignsRepo = ReturnType<typeof createCampaignsRepo>;

@@ -16,7 +16,7 @@ type Deps = {
   /** Brings the search index in step with a campaign's ad units (called inside the same transaction). */
   syncIndex: (campaignId: string, removedUnits: number[]) => void;
   /** Told about every change that can alter which campaigns serve or what they match. */
-  onChange: () => void;
+  onChange: (advertiserProjectId: string) => void;
   now?: () => number;
 };
 
@@ -125,7 +125,7 @@ export function createCampaignsService(deps: Deps) {
       const units = deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, now: now() }, products);
       deps.syncIndex(id, units.removed);
     });
-    deps.onChange();
+    deps.onChange(project.id);
     return view(require(project.id, id));
   }
 
@@ -163,7 +163,7 @@ export function createCampaignsService(deps: Deps) {
       else if (changes.context !== undefined) deps.syncIndex(id, []);
       if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
     });
-    deps.onChange();
+    deps.onChange(project.id);
     return view(require(project.id, id));
   }
 
@@ -186,8 +186,7 @@ export function createCampaignsService(deps: Deps) {
       deps.repo.setStatus(id, 'active', null, at);
     } else deps.repo.setStatus(id, action === 'pause' ? 'paused_user' : 'archived', null, at);
     deps.repo.addHistory(id, action === 'activate' ? 'activated' : action === 'pause' ? 'paused' : 'archived', 'operator', { from: c.status }, at);
-    deps.onChange();
-    if (action === 'activate') evaluate();
+    deps.onChange(project.id);
     return view(require(project.id, id));
   }
 
@@ -196,10 +195,10 @@ export function createCampaignsService(deps: Deps) {
    * funds short, end date passed, domain no longer verified) and resumes a system-paused one whose cause
    * has cleared (a new day for a daily budget, a top-up). Returns the campaigns that can serve now.
    */
-  function evaluate(): CampaignState[] {
+  function evaluate(advertiserProjectId: string | null = null): CampaignState[] {
     const at = now();
     const serving: CampaignState[] = [];
-    for (const c of deps.repo.states(at)) {
+    for (const c of deps.repo.states(at, advertiserProjectId)) {
       const reason = blockingReason(c, at);
       if (c.status === 'active' && reason) {
         deps.repo.setStatus(c.id, 'paused_system', reason, at);

@@ -18,7 +18,8 @@ type Deps = {
   productUrl: (productId: string) => string | null;
   publisherShareBps: number;
   earningsHoldMs: number;
-  onMoneyMoved: () => void;
+  /** Money moved for this advertiser: its campaigns may have to pause or may resume. */
+  onMoneyMoved: (advertiserProjectId: string) => void;
   now?: () => number;
 };
 
@@ -50,7 +51,7 @@ export function createClicksService(deps: Deps) {
     if (at > Math.min(verified.expiresAtMs, impression.expires_at)) return { location, click: deps.repo.recordInvalid(input, 'expired') };
     if (!userAgent || NON_HUMAN_AGENT.test(userAgent)) return { location, click: deps.repo.recordInvalid(input, 'non_human_agent') };
     const { click } = deps.repo.charge(input);
-    if (click.status !== 'invalid') deps.onMoneyMoved();
+    if (click.status !== 'invalid') deps.onMoneyMoved(impression.advertiser_project_id);
     return { location, click };
   }
 
@@ -59,7 +60,7 @@ export function createClicksService(deps: Deps) {
     const result = deps.repo.refund(clickId, reason.slice(0, 200) || 'invalidated', now());
     if (result === 'not_charged') throw conflict('click_not_charged', 'Only a charged click can be refunded');
     if (result === 'earning_available') throw conflict('earning_available', 'The publisher earning of this click is already available; it can no longer be refunded');
-    deps.onMoneyMoved();
+    deps.onMoneyMoved(result.advertiser_project_id);
     return result;
   }
 

@@ -84,6 +84,11 @@ async function clickAs(t: TestApp, path: string) {
   return res;
 }
 
+/** Time alone changed: what the periodic sweep (every 5 s in a running server) does. */
+function sweep(t: TestApp): void {
+  t.rt.market.refreshCampaigns(null);
+}
+
 function audits(t: TestApp) {
   expect(auditMarketMoney(t.db)).toEqual([]);
   expect(auditMoney(t.db)).toEqual([]);
@@ -463,11 +468,13 @@ describe('system pauses and resumptions', () => {
 
     // Later the same day: still paused.
     setSystemTime(new Date('2030-03-10T23:59:00Z'));
+    sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     expect((await campaign(t, adv.id, adv.campaignId)).status).toBe('paused_system');
 
     // The next UTC day: resumed by the system, serving again.
     setSystemTime(new Date('2030-03-11T00:00:30Z'));
+    sweep(t);
     expect((await search(t, pub.headers, PM_QUESTION)).map((r) => r.campaign.id)).toEqual([adv.campaignId]);
     expect(await campaign(t, adv.id, adv.campaignId)).toMatchObject({ status: 'active', pause_reason: null });
     const events = await history(t, adv.id, adv.campaignId);
@@ -512,6 +519,7 @@ describe('system pauses and resumptions', () => {
     expect(await search(t, pub.headers, PM_QUESTION)).toHaveLength(1);
 
     setSystemTime(new Date('2030-04-01T12:00:01Z'));
+    sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     expect(await campaign(t, adv.id, id)).toMatchObject({ status: 'paused_system', pause_reason: 'end_date_passed' });
     expect((await history(t, adv.id, id))[0]).toMatchObject({ event: 'paused', actor: 'system', detail: { reason: 'end_date_passed' } });
@@ -531,6 +539,7 @@ describe('system pauses and resumptions', () => {
     expect((await t.admin('POST', `/projects/${adv.id}/campaigns/${id}/activate`)).body.status).toBe('active');
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     setSystemTime(new Date('2030-04-02T00:00:01Z'));
+    sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toHaveLength(1);
   });
 

@@ -1,0 +1,498 @@
+import type { UnitRow } from './ad-index.repo';
+import { terms } from './text';
+
+/**
+ * In-memory BM25F inverted index of ad units (a product inside a campaign).
+ *
+ * Per stemmed term (from `terms()`), a postings list of internal document ids (ascending) with the
+ * already saturated BM25F term weight of that unit: tf = sum over fields of weight * count / length norm,
+ * stored as tf * (K1 + 1) / (tf + K1). A query only reads the postings of its words, accumulates into a
+ * typed scoreboard, and exact-scores the best candidates; no SQLite on the query path.
+ *
+ * Updates: `replaceCampaign()` tombstones the campaign's old documents and appends the new ones (posting
+ * lists stay sorted because ids only grow); `compact()` drops tombstones and renumbers, and runs on its
+ * own once a quarter of the documents are dead. Field length averages are frozen at the last full
+ * (re)normalisation; when the live averages drift by more than a third, the postings are recomputed
+ * from the stored rows.
+ */
+export const FIELDS = { name: 3, keywords: 2.5, category: 2, description: 1, context: 0.8 } as const;
+export const B = 0.75;
+export const K1 = 1.2;
+type FieldName = keyof typeof FIELDS;
+const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
+const FIELD_WEIGHTS = FIELD_NAMES.map((f) => FIELDS[f]);
+const NF = FIELD_NAMES.length;
+
+/**
+ * Catalog-size-stable IDF. The share of units a word appears in decides its weight, divided by a fixed
+ * constant (the IDF of a one-off word in a reference catalog of IDF_REFERENCE_N units), never by the IDF
+ * of the catalog's own rarest word (which grows with the catalog and made relevance fall as it grew).
+ * Catalogs smaller than IDF_MIN_N are treated as that size: a word seen once in three products is no
+ * evidence that it is common. Capped so that very rare words in huge catalogs do not dominate.
+ */
+export const IDF_REFERENCE_N = 2000;
+export const IDF_MIN_N = 100;
+export const IDF_CAP = 1.25;
+const IDF_SCALE = Math.log(1 + (IDF_REFERENCE_N - 1 + 0.5) / (1 + 0.5));
+export function idfWeight(df: number, n: number): number {
+  const N = Math.max(n, IDF_MIN_N, df);
+  return Math.min(IDF_CAP, Math.log(1 + (N - df + 0.5) / (df + 0.5)) / IDF_SCALE);
+}
+
+/** Words in more than this share of units are too common to retrieve by (they still score candidates). */
+const COMMON_SHARE = 0.1;
+/** Candidates exactly scored per round (the best by the retrieval words). */
+const CANDIDATES = 150;
+/** Compact when this share of documents is tombstoned. */
+const DEAD_SHARE = 0.25;
+/** Renormalise when a live field-length average drifts this far (relative) from the frozen one. */
+const DRIFT = 1 / 3;
+
+export type ScoredUnit = { unit: UnitRow; score: number; matched: string[] };
+
+function unitFields(u: UnitRow): string[][] {
+  let keywords: string[] = [];
+  try {
+    const parsed = JSON.parse(u.keywords);
+    if (Array.isArray(parsed)) keywords = parsed.map(String);
+  } catch {
+    keywords = [];
+  }
+  return [terms(u.name), terms(keywords.join(' ')), terms((u.category ?? '').replace(/_/g, ' ')), terms(u.description), terms(u.context)];
+}
+
+export function createUnitIndex() {
+  // ---- documents (internal ids, dense, growable)
+  let cap = 0;
+  let docCount = 0; // ids in use, live or dead
+  let live = 0;
+  let rows: Array<UnitRow | null> = [];
+  let alive = new Uint8Array(0);
+  let seqOf = new Int32Array(0);
+  let fieldLens = new Uint16Array(0); // NF per doc
+  let scores = new Float64Array(0);
+  let touched = new Int32Array(0);
+  let selectBuf = new Float64Array(0);
+  const byCampaign = new Map<string, number[]>();
+  const campaignStrings = new Map<string, { context: string; campaign_name: string; advertiser_project_id: string }>();
+
+  // ---- terms
+  const termIds = new Map<string, number>();
+  let termNames: string[] = [];
+  let pDocs: Int32Array[] = [];
+  let pWeights: Float32Array[] = [];
+  let pLen: number[] = [];
+  let df: number[] = [];
+
+  // ---- field length statistics
+  const liveLenSums = new Float64Array(NF);
+  const avgLen = new Float64Array(NF).fill(1);
+
+  function ensureDocCapacity(n: number) {
+    if (n <= cap) return;
+    const next = Math.max(n, Math.ceil(cap * 1.5), 64);
+    const grow = <T extends Int32Array | Uint8Array | Uint16Array | Float64Array>(a: T, size: number): T => {
+      const b = new (a.constructor as any)(size) as T;
+      b.set(a);
+      return b;
+    };
+    alive = grow(alive, next);
+    seqOf = grow(seqOf, next);
+    fieldLens = grow(fieldLens, next * NF);
+    scores = new Float64Array(next);
+    touched = new Int32Array(next);
+    selectBuf = new Float64Array(next);
+    cap = next;
+  }
+
+  function termId(t: string): number {
+    let id = termIds.get(t);
+    if (id === undefined) {
+      id = termNames.length;
+      termIds.set(t, id);
+      termNames.push(t);
+      pDocs.push(new Int32Array(4));
+      pWeights.push(new Float32Array(4));
+      pLen.push(0);
+      df.push(0);
+    }
+    return id;
+  }
+
+  function appendPosting(tid: number, doc: number, w: number) {
+    let len = pLen[tid];
+    if (len === pDocs[tid].length) {
+      const size = Math.max(4, Math.ceil(len * 1.5));
+      const d = new Int32Array(size);
+      d.set(pDocs[tid]);
+      const ww = new Float32Array(size);
+      ww.set(pWeights[tid]);
+      pDocs[tid] = d;
+      pWeights[tid] = ww;
+    }
+    pDocs[tid][len] = doc;
+    pWeights[tid][len] = w;
+    pLen[tid] = len + 1;
+    df[tid]++;
+  }
+
+  /** Field-weighted, length-normalised, saturated term weights of one unit. */
+  function weighTerms(fields: string[][]): Map<string, number> {
+    const tf = new Map<string, number>();
+    for (let f = 0; f < NF; f++) {
+      const words = fields[f];
+      if (words.length === 0) continue;
+      const add = FIELD_WEIGHTS[f] / (1 - B + (B * words.length) / avgLen[f]);
+      for (const t of words) tf.set(t, (tf.get(t) ?? 0) + add);
+    }
+    for (const [t, v] of tf) tf.set(t, (v * (K1 + 1)) / (v + K1));
+    return tf;
+  }
+
+  /** Shares the campaign-level strings between the units of one campaign (less memory). */
+  function internRow(u: UnitRow): UnitRow {
+    let c = campaignStrings.get(u.campaign_id);
+    if (!c || c.context !== u.context || c.campaign_name !== u.campaign_name || c.advertiser_project_id !== u.advertiser_project_id) {
+      c = { context: u.context, campaign_name: u.campaign_name, advertiser_project_id: u.advertiser_project_id };
+      campaignStrings.set(u.campaign_id, c);
+    }
+    return {
+      seq: u.seq, campaign_id: u.campaign_id, product_id: u.product_id, name: u.name, description: u.description, url: u.url,
+      keywords: u.keywords, category: u.category, context: c.context, campaign_name: c.campaign_name, advertiser_project_id: c.advertiser_project_id,
+    };
+  }
+
+  function addDoc(row: UnitRow, fields: string[][]): void {
+    const doc = docCount++;
+    ensureDocCapacity(docCount);
+    rows[doc] = row;
+    alive[doc] = 1;
+    seqOf[doc] = row.seq;
+    for (let f = 0; f < NF; f++) {
+      const n = Math.min(65535, fields[f].length);
+      fieldLens[doc * NF + f] = n;
+      liveLenSums[f] += n;
+    }
+    live++;
+    for (const [t, w] of weighTerms(fields)) appendPosting(termId(t), doc, w);
+    let list = byCampaign.get(row.campaign_id);
+    if (!list) byCampaign.set(row.campaign_id, (list = []));
+    list.push(doc);
+  }
+
+  function killDoc(doc: number): void {
+    if (!alive[doc]) return;
+    alive[doc] = 0;
+    live--;
+    for (let f = 0; f < NF; f++) liveLenSums[f] -= fieldLens[doc * NF + f];
+    // Document frequencies: the unit's terms, recomputed from its row (cheap: one campaign at a time).
+    const seen = new Set<string>();
+    for (const words of unitFields(rows[doc]!)) for (const t of words) seen.add(t);
+    for (const t of seen) {
+      const id = termIds.get(t);
+      if (id !== undefined) df[id]--;
+    }
+  }
+
+  function reset() {
+    cap = 0;
+    docCount = 0;
+    live = 0;
+    rows = [];
+    alive = new Uint8Array(0);
+    seqOf = new Int32Array(0);
+    fieldLens = new Uint16Array(0);
+    scores = new Float64Array(0);
+    touched = new Int32Array(0);
+    selectBuf = new Float64Array(0);
+    byCampaign.clear();
+    campaignStrings.clear();
+    termIds.clear();
+    termNames = [];
+    pDocs = [];
+    pWeights = [];
+    pLen = [];
+    df = [];
+    liveLenSums.fill(0);
+    avgLen.fill(1);
+  }
+
+  /** Replaces the whole index: one pass to tokenize (and learn field lengths), one to write postings. */
+  function build(units: Iterable<UnitRow>): void {
+    const tokenized: Array<{ row: UnitRow; fields: string[][] }> = [];
+    const sums = new Float64Array(NF);
+    for (const u of units) {
+      const fields = unitFields(u);
+      for (let f = 0; f < NF; f++) sums[f] += fields[f].length;
+      tokenized.push({ row: internRow(u), fields });
+    }
+    buildFrom(tokenized, sums);
+  }
+
+  function buildFrom(tokenized: Array<{ row: UnitRow; fields: string[][] }>, sums: Float64Array) {
+    const strings = new Map(campaignStrings);
+    reset();
+    for (const [k, v] of strings) campaignStrings.set(k, v);
+    for (let f = 0; f < NF; f++) avgLen[f] = Math.max(1, sums[f] / Math.max(1, tokenized.length));
+    ensureDocCapacity(tokenized.length);
+    // Postings are collected in plain arrays first, then copied into exact-size typed arrays.
+    const docsTmp: number[][] = [];
+    const wTmp: number[][] = [];
+    for (const { row, fields } of tokenized) {
+      const doc = docCount++;
+      rows[doc] = row;
+      alive[doc] = 1;
+      seqOf[doc] = row.seq;
+      for (let f = 0; f < NF; f++) {
+        const n = Math.min(65535, fields[f].length);
+        fieldLens[doc * NF + f] = n;
+        liveLenSums[f] += n;
+      }
+      live++;
+      let list = byCampaign.get(row.campaign_id);
+      if (!list) byCampaign.set(row.campaign_id, (list = []));
+      list.push(doc);
+      for (const [t, w] of weighTerms(fields)) {
+        let id = termIds.get(t);
+        if (id === undefined) {
+          id = termNames.length;
+          termIds.set(t, id);
+          termNames.push(t);
+          docsTmp.push([]);
+          wTmp.push([]);
+        }
+        docsTmp[id].push(doc);
+        wTmp[id].push(w);
+      }
+    }
+    for (let id = 0; id < termNames.length; id++) {
+      pDocs.push(Int32Array.from(docsTmp[id]));
+      pWeights.push(Float32Array.from(wTmp[id]));
+      pLen.push(docsTmp[id].length);
+      df.push(docsTmp[id].length);
+    }
+  }
+
+  /** Recomputes every posting from the stored rows with fresh field-length averages. */
+  function renormalize(): void {
+    const tokenized: Array<{ row: UnitRow; fields: string[][] }> = [];
+    const sums = new Float64Array(NF);
+    for (let doc = 0; doc < docCount; doc++) {
+      if (!alive[doc]) continue;
+      const row = rows[doc]!;
+      const fields = unitFields(row);
+      for (let f = 0; f < NF; f++) sums[f] += fields[f].length;
+      tokenized.push({ row, fields });
+    }
+    buildFrom(tokenized, sums);
+  }
+
+  /** Drops tombstoned documents: renumbers the live ones (order kept) and filters every postings list. */
+  function compact(): void {
+    if (live === docCount) return;
+    const remap = new Int32Array(docCount).fill(-1);
+    let next = 0;
+    for (let doc = 0; doc < docCount; doc++) {
+      if (!alive[doc]) continue;
+      remap[doc] = next;
+      rows[next] = rows[doc];
+      seqOf[next] = seqOf[doc];
+      for (let f = 0; f < NF; f++) fieldLens[next * NF + f] = fieldLens[doc * NF + f];
+      alive[next] = 1;
+      next++;
+    }
+    rows.length = next;
+    alive.fill(0, next);
+    for (let id = 0; id < termNames.length; id++) {
+      const docs = pDocs[id], ws = pWeights[id], len = pLen[id];
+      let k = 0;
+      for (let i = 0; i < len; i++) {
+        const m = remap[docs[i]];
+        if (m < 0) continue;
+        docs[k] = m;
+        ws[k] = ws[i];
+        k++;
+      }
+      pLen[id] = k;
+      if (k < docs.length / 2) {
+        pDocs[id] = docs.slice(0, Math.max(4, k));
+        pWeights[id] = ws.slice(0, Math.max(4, k));
+      }
+    }
+    for (const [campaign, docs] of byCampaign) {
+      const kept = docs.map((d) => remap[d]).filter((d) => d >= 0);
+      if (kept.length === 0) byCampaign.delete(campaign);
+      else byCampaign.set(campaign, kept);
+    }
+    docCount = next;
+    // Terms with no postings left are kept in the dictionary (df 0); they cost a few bytes each.
+  }
+
+  function maintain(): void {
+    if (live >= 20) {
+      for (let f = 0; f < NF; f++) {
+        const avg = Math.max(1, liveLenSums[f] / live);
+        if (Math.abs(avg - avgLen[f]) > DRIFT * avgLen[f]) return renormalize();
+      }
+    }
+    if (docCount - live > Math.max(64, docCount * DEAD_SHARE)) compact();
+  }
+
+  /** Tombstones the campaign's current units and adds `units` (the campaign's units as they now are). */
+  function replaceCampaign(campaignId: string, units: UnitRow[]): void {
+    for (const doc of byCampaign.get(campaignId) ?? []) killDoc(doc);
+    byCampaign.delete(campaignId);
+    campaignStrings.delete(campaignId);
+    for (const u of units) addDoc(internRow(u), unitFields(u));
+    maintain();
+  }
+
+  // ---------------------------------------------------------------------------------- query
+
+  /** The k-th largest value (1-based) of xs, reordering xs in place (Hoare quickselect). */
+  function kthLargest(xs: Float64Array, k: number): number {
+    let lo = 0, hi = xs.length - 1;
+    const target = k - 1;
+    while (lo < hi) {
+      const pivot = xs[(lo + hi) >> 1];
+      let i = lo, j = hi;
+      while (i <= j) {
+        while (xs[i] > pivot) i++;
+        while (xs[j] < pivot) j--;
+        if (i <= j) {
+          const t = xs[i];
+          xs[i] = xs[j];
+          xs[j] = t;
+          i++;
+          j--;
+        }
+      }
+      if (target <= j) hi = j;
+      else if (target >= i) lo = i;
+      else return xs[target];
+    }
+    return xs[target];
+  }
+
+  /** Position of doc in the term's postings, or -1 (binary search; lists are sorted by doc id). */
+  function find(tid: number, doc: number): number {
+    const docs = pDocs[tid];
+    let lo = 0, hi = pLen[tid] - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = docs[mid];
+      if (v === doc) return mid;
+      if (v < doc) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return -1;
+  }
+
+  /**
+   * The best units for weighted query terms, BM25F-scored, best first, filtered by `accept` from the best
+   * down until `limit` are accepted or the units containing a query word are exhausted.
+   */
+  function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
+    if (live === 0 || weights.size === 0 || limit <= 0) return [];
+    const present: Array<{ term: string; tid: number; f: number }> = [];
+    for (const [term, w] of weights) {
+      const tid = termIds.get(term);
+      if (tid === undefined || df[tid] <= 0) continue;
+      present.push({ term, tid, f: w * idfWeight(df[tid], live) });
+    }
+    if (present.length === 0) return [];
+    const commonLimit = Math.max(50, live * COMMON_SHARE);
+    let retrieval = present.filter((p) => df[p.tid] <= commonLimit);
+    if (retrieval.length === 0) retrieval = [...present].sort((a, b) => df[a.tid] - df[b.tid]).slice(0, 3);
+    const others = present.filter((p) => !retrieval.includes(p));
+
+    // Accumulate over the retrieval words' postings.
+    let count = 0;
+    for (const { tid, f } of retrieval) {
+      const docs = pDocs[tid], ws = pWeights[tid], len = pLen[tid];
+      for (let i = 0; i < len; i++) {
+        const d = docs[i];
+        if (alive[d] === 0) continue;
+        if (scores[d] === 0) touched[count++] = d;
+        scores[d] += f * ws[i];
+      }
+    }
+
+    const out: ScoredUnit[] = [];
+    let remaining = count;
+    const perRound = Math.max(CANDIDATES, limit * 3);
+    try {
+      while (out.length < limit && remaining > 0) {
+        // The next best `perRound` by the retrieval words (scores of taken units are set to -1).
+        let threshold = -Infinity;
+        if (remaining > perRound) {
+          let m = 0;
+          for (let i = 0; i < count; i++) {
+            const s = scores[touched[i]];
+            if (s >= 0) selectBuf[m++] = s;
+          }
+          threshold = kthLargest(selectBuf.subarray(0, m), perRound);
+        }
+        const round: Array<{ doc: number; score: number }> = [];
+        for (let i = 0; i < count && round.length < perRound; i++) {
+          const d = touched[i];
+          const s = scores[d];
+          if (s >= 0 && s >= threshold) {
+            round.push({ doc: d, score: s });
+            scores[d] = -1;
+          }
+        }
+        remaining -= round.length;
+        // Common words add to the candidates only: a binary search in their postings per candidate.
+        for (const { tid, f } of others)
+          for (const c of round) {
+            const at = find(tid, c.doc);
+            if (at >= 0) c.score += f * pWeights[tid][at];
+          }
+        round.sort((a, b) => b.score - a.score || seqOf[a.doc] - seqOf[b.doc]);
+        for (const c of round) {
+          const unit = rows[c.doc]!;
+          if (!accept(unit)) continue;
+          const matched: string[] = [];
+          for (const p of present) if (find(p.tid, c.doc) >= 0) matched.push(p.term);
+          out.push({ unit, score: c.score, matched });
+          if (out.length >= limit) break;
+        }
+      }
+    } finally {
+      for (let i = 0; i < count; i++) scores[touched[i]] = 0;
+    }
+    return out;
+  }
+
+  function stats() {
+    let postings = 0, bytes = 0;
+    for (let id = 0; id < termNames.length; id++) {
+      postings += pLen[id];
+      bytes += pDocs[id].byteLength + pWeights[id].byteLength;
+    }
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength;
+    return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
+  }
+
+  return {
+    build,
+    replaceCampaign,
+    removeCampaign: (campaignId: string) => replaceCampaign(campaignId, []),
+    compact,
+    search,
+    /** Live units containing the term. */
+    docFrequency: (term: string) => {
+      const id = termIds.get(term);
+      return id === undefined ? 0 : df[id];
+    },
+    /** The normalised IDF weight a query word gets now. */
+    idf: (term: string) => {
+      const id = termIds.get(term);
+      return id === undefined || df[id] <= 0 ? 0 : idfWeight(df[id], live);
+    },
+    size: () => live,
+    stats,
+  };
+}
+export type UnitIndex = ReturnType<typeof createUnitIndex>;
