@@ -675,7 +675,12 @@ function profilePieces(db: Store['db'], publisherId: string, order: Query[], inv
     return out;
   };
 
+  Bun.gc(true);
+  const heapBeforeIndex = process.memoryUsage().heapUsed;
   const matcher = createMatcher({ index: timed });
+  Bun.gc(true);
+  const indexHeapBytes = process.memoryUsage().heapUsed - heapBeforeIndex;
+  const indexStats = matcher.stats();
   const cold = runPass(matcher);
   runPass(matcher);
   const warm = runPass(matcher);
@@ -738,6 +743,11 @@ function profilePieces(db: Store['db'], publisherId: string, order: Query[], inv
   r('  FTS5 MATCH … ORDER BY bm25 LIMIT 150', cold.search, warm.search, `${(cold.hits / contexts.length).toFixed(0)} hits per query; never cached`);
   r('  units() load (JOIN, json_each)', cold.units, warm.units, `${int(cold.rows)} rows cold, ${int(warm.rows)} warm`);
   r('  JS: unitTerms + BM25F + sort', cold.js, warm.js, 'includes term extraction of newly loaded units');
+  lines.push('');
+  lines.push(
+    `In-memory unit index (src/ads/unit-index.ts) of this instrumented matcher: ${int(indexStats.units)} units, ${int(indexStats.terms)} terms, ${int(indexStats.postings)} postings, ` +
+      `built from SQLite in ${(indexStats.buildMs / 1000).toFixed(2)} s; typed arrays ${mb(indexStats.typedArrayBytes)} MB; JS heap growth with the unit rows ${mb(indexHeapBytes)} MB.`,
+  );
   const rt_ = s(retrievalTerms), mr = s(matchedRows), mc = s(matchCounts);
   lines.push('');
   lines.push(
@@ -762,6 +772,7 @@ function profilePieces(db: Store['db'], publisherId: string, order: Query[], inv
       alternatives: alt.data,
       cold: Object.fromEntries(Object.entries(cold).filter(([k]) => k !== 'top').map(([k, v]) => [k, Array.isArray(v) ? s(v as number[]) : v])),
       warm: Object.fromEntries(Object.entries(warm).filter(([k]) => k !== 'top').map(([k, v]) => [k, Array.isArray(v) ? s(v as number[]) : v])),
+      index: { ...indexStats, heapBytes: indexHeapBytes },
       retrievalTerms: rt_, matchedPostings: mr, matchCount: mc, evaluate: e, sensitivity: se, smallQueries: sq,
     },
   };

@@ -1,0 +1,176 @@
+import { describe, expect, test } from 'bun:test';
+import type { UnitRow } from '../../src/ads/ad-index.repo';
+import { queryWeights } from '../../src/ads/matcher';
+import { createUnitIndex, idfWeight } from '../../src/ads/unit-index';
+
+let nextSeq = 1;
+function unit(campaign: string, product: string, fields: Partial<UnitRow> & { keywordList?: string[] } = {}): UnitRow {
+  const { keywordList, ...rest } = fields;
+  return {
+    seq: nextSeq++,
+    campaign_id: campaign,
+    product_id: product,
+    name: product,
+    description: '',
+    url: `https://example.com/${product}`,
+    keywords: JSON.stringify(keywordList ?? []),
+    category: null,
+    context: '',
+    campaign_name: `campaign ${campaign}`,
+    advertiser_project_id: `adv-${campaign}`,
+    ...rest,
+  };
+}
+
+const ask = (current: string, earlier: string[] = []) => queryWeights({ current, earlier });
+const all = () => true;
+const products = (xs: Array<{ unit: UnitRow }>) => xs.map((x) => x.unit.product_id);
+
+function smallCatalog(): UnitRow[] {
+  return [
+    unit('c1', 'Kanbanix Boards', { description: 'Kanban boards for teams to track tasks and deadlines.', keywordList: ['kanban', 'project management'], category: 'productivity' }),
+    unit('c1', 'Taskly Lists', { description: 'Simple to-do lists and reminders.', keywordList: ['todo', 'reminders'], category: 'productivity' }),
+    unit('c2', 'BrewMaster Grinder', { description: 'A burr grinder for espresso and pour-over coffee.', keywordList: ['coffee', 'grinder'], category: 'kitchen' }),
+    unit('c2', 'BrewMaster Kettle', { description: 'A gooseneck kettle for pour-over coffee.', keywordList: ['kettle', 'coffee'], category: 'kitchen' }),
+    unit('c3', 'TrailRunner Shoes', { description: 'Trail running shoes with grip for hiking.', keywordList: ['running shoes', 'trail'], category: 'sports', context: 'outdoor gear' }),
+  ];
+}
+
+describe('unit index', () => {
+  test('build and rank: name and keyword matches first, only units with a query word, stable order', () => {
+    const ix = createUnitIndex();
+    ix.build(smallCatalog());
+    expect(ix.size()).toBe(5);
+    const coffee = ix.search(ask('which coffee grinder should I buy for espresso?'), all, 10);
+    expect(products(coffee)).toEqual(['BrewMaster Grinder', 'BrewMaster Kettle']);
+    expect(coffee[0].score).toBeGreaterThan(coffee[1].score);
+    expect(coffee[0].matched).toEqual(expect.arrayContaining(['coffee', 'grinder', 'espresso']));
+    expect(coffee[1].matched).not.toContain('grinder');
+    expect(products(ix.search(ask('kanban board for my team'), all, 10))[0]).toBe('Kanbanix Boards');
+    expect(ix.search(ask('quantum chromodynamics lecture'), all, 10)).toEqual([]);
+    // The latest turn outweighs an earlier one.
+    const mixed = ix.search(ask('a kettle please', ['coffee grinder']), all, 10);
+    expect(products(mixed)[0]).toBe('BrewMaster Kettle');
+  });
+
+  test('accept() filters from the best down until the limit is reached', () => {
+    const ix = createUnitIndex();
+    // 'lamp' in three units out of four (a word in every unit carries no information and scores 0).
+    const rows = Array.from({ length: 400 }, (_, i) => unit(`c${i % 40}`, `Widget ${i}`, { description: i % 2 ? 'blue widget' : 'widget', keywordList: i % 4 ? ['lamp'] : [] }));
+    ix.build(rows);
+    const onlyCampaign7 = (u: UnitRow) => u.campaign_id === 'c7';
+    const got = ix.search(ask('lamp'), onlyCampaign7, 5);
+    expect(ix.search(ask('lamp'), all, 1000)).toHaveLength(300);
+    expect(got).toHaveLength(5);
+    expect(got.every((g) => g.unit.campaign_id === 'c7')).toBe(true);
+    // More than one round of candidates (150 per round) is walked when needed.
+    const rare = (u: UnitRow) => u.campaign_id === 'c39' && u.product_id.endsWith('9');
+    expect(ix.search(ask('lamp'), rare, 50).length).toBe(rows.filter(rare).length);
+    expect(rows.filter(rare).length).toBe(10);
+  });
+
+  test('replaceCampaign: added, removed and edited units; other campaigns untouched', () => {
+    const ix = createUnitIndex();
+    const rows = smallCatalog();
+    ix.build(rows);
+    const before = ix.search(ask('trail running shoes'), all, 10);
+    const c2 = rows.filter((r) => r.campaign_id === 'c2');
+    // Edit one unit (new text), drop the other, add a new product.
+    ix.replaceCampaign('c2', [
+      { ...c2[0], description: 'A hand mill for trail camping coffee.' },
+      unit('c2', 'BrewMaster Dripper', { description: 'A ceramic dripper for pour-over coffee.', keywordList: ['coffee', 'dripper'], category: 'kitchen' }),
+    ]);
+    expect(ix.size()).toBe(5);
+    expect(ix.docFrequency('kettle')).toBe(0);
+    expect(ix.docFrequency('dripper')).toBe(1);
+    expect(ix.docFrequency('coffee')).toBe(2);
+    expect(products(ix.search(ask('kettle'), all, 10))).toEqual([]);
+    expect(products(ix.search(ask('coffee dripper'), all, 10))[0]).toBe('BrewMaster Dripper');
+    expect(products(ix.search(ask('camping mill'), all, 10))).toEqual(['BrewMaster Grinder']);
+    // c3 still ranks first for its query.
+    expect(products(ix.search(ask('trail running shoes'), all, 10))[0]).toBe(products(before)[0]);
+    // A campaign emptied, then a new one.
+    ix.removeCampaign('c1');
+    expect(ix.search(ask('kanban board'), all, 10)).toEqual([]);
+    ix.replaceCampaign('c9', [unit('c9', 'Boardly', { description: 'Kanban for freelancers', keywordList: ['kanban'] })]);
+    expect(products(ix.search(ask('kanban board'), all, 10))).toEqual(['Boardly']);
+    expect(ix.size()).toBe(4);
+  });
+
+  test('tombstones are compacted (automatically and on demand) without changing results', () => {
+    const ix = createUnitIndex();
+    const make = (round: number) =>
+      Array.from({ length: 30 }, (_, i) => unit(`c${i % 3}`, `Lamp ${i}`, { description: `desk lamp ${i % 2 ? 'warm' : 'cool'} light round${round}`, keywordList: ['lamp', 'light'] }));
+    let rows = make(0);
+    ix.build(rows);
+    const query = ask('warm desk lamp');
+    // Replace campaign c0 a few times: tombstones accumulate (below the automatic threshold).
+    for (let r = 1; r <= 3; r++) {
+      rows = [...rows.filter((u) => u.campaign_id !== 'c0'), ...make(r).filter((u) => u.campaign_id === 'c0')];
+      ix.replaceCampaign('c0', rows.filter((u) => u.campaign_id === 'c0'));
+    }
+    expect(ix.stats().tombstones).toBe(30);
+    const withTombstones = ix.search(query, all, 30).map((x) => [x.unit.seq, x.score.toFixed(6)]);
+    ix.compact();
+    expect(ix.stats().tombstones).toBe(0);
+    expect(ix.stats().units).toBe(30);
+    expect(ix.stats().postings).toBe(createUnitIndexPostings(rows));
+    expect(ix.search(query, all, 30).map((x) => [x.unit.seq, x.score.toFixed(6)])).toEqual(withTombstones);
+    // Many more changes: compaction runs on its own and the index does not grow without bound.
+    for (let r = 4; r < 40; r++) {
+      const fresh = make(r).filter((u) => u.campaign_id === `c${r % 3}`);
+      rows = [...rows.filter((u) => u.campaign_id !== `c${r % 3}`), ...fresh];
+      ix.replaceCampaign(`c${r % 3}`, fresh);
+    }
+    expect(ix.stats().tombstones).toBeLessThanOrEqual(64);
+    expect(ix.size()).toBe(30);
+    const fresh = createUnitIndex();
+    fresh.build(rows);
+    const score = (x: { unit: UnitRow; score: number }) => [x.unit.seq, x.score.toFixed(6)];
+    expect(ix.search(query, all, 30).map(score)).toEqual(fresh.search(query, all, 30).map(score));
+  });
+
+  test('idf is catalog-size stable: a matching unit gets the same relevance in 100 and 10,000 units', () => {
+    const letters = (n: number) => {
+      let s = '';
+      do {
+        s += String.fromCharCode(97 + (n % 26));
+        n = Math.floor(n / 26);
+      } while (n > 0);
+      return s;
+    };
+    const word = (prefix: string, n: number) => `${prefix}${letters(n)}x`;
+    const catalog = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        unit(`c${i % 10}`, `p${i}`, {
+          name: `${word('nam', i % 50)} ${word('mod', i % 7)}`,
+          description: `${word('des', i % 20)} ${word('eva', i % 3)} gadget`,
+          keywordList: [word('key', i % 100)],
+          category: `cat_${word('cat', i % 5)}`,
+          context: `context ${word('ctx', i % 10)}`,
+        }),
+      );
+    const relevance = (n: number, query: string) => {
+      const ix = createUnitIndex();
+      ix.build(catalog(n));
+      const top = ix.search(ask(query), all, 1)[0];
+      return top.score / (top.score + 2.5);
+    };
+    for (const query of [`${word('key', 0)} ${word('nam', 0)}`, `${word('des', 3)} ${word('eva', 0)}`, `${word('cat', 2)} ${word('ctx', 2)}`]) {
+      const small = relevance(100, query);
+      const large = relevance(10_000, query);
+      expect(small).toBeGreaterThan(0.1);
+      expect(Math.abs(large - small) / small).toBeLessThan(0.03);
+    }
+    // The weight itself depends on the share of units, not on the catalog size.
+    expect(idfWeight(10, 1_000)).toBeCloseTo(idfWeight(1_000, 100_000), 2);
+    expect(idfWeight(1, 100)).toBeCloseTo(idfWeight(100, 10_000), 2);
+  });
+});
+
+/** Postings a fresh build of the rows has (one per distinct term per unit). */
+function createUnitIndexPostings(rows: UnitRow[]): number {
+  const ix = createUnitIndex();
+  ix.build(rows);
+  return ix.stats().postings;
+}
