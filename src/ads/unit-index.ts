@@ -1,5 +1,9 @@
 import type { UnitRow } from './ad-index.repo';
 import { terms } from './text';
+import { idfWeight, searchUnits, type ScoredUnit } from './unit-index-query';
+
+// IDF weighting and the query path (candidate selection, exact scoring, accept loop) live in unit-index-query.ts.
+export { IDF_CAP, IDF_MIN_N, IDF_REFERENCE_N, idfWeight, type ScoredUnit } from './unit-index-query';
 
 /**
  * In-memory BM25F inverted index of ad units (a product inside a campaign).
@@ -23,34 +27,10 @@ const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
 const FIELD_WEIGHTS = FIELD_NAMES.map((f) => FIELDS[f]);
 const NF = FIELD_NAMES.length;
 
-/**
- * Catalog-size-stable IDF: ln(N / df), the log of the inverse share of units a word appears in, divided
- * by a fixed constant (ln of a reference catalog size), never by the IDF of the catalog's own rarest word
- * (which grows with the catalog and made relevance fall as it grew: fill at a fixed floor went from 70 %
- * at 5k products to 37 % at 100k). A word in 1 % of units weighs the same in 1,000 units or 1,000,000.
- * Catalogs smaller than IDF_MIN_N count as that size (a word seen once in three products is no evidence
- * that it is common), and the weight is capped so very rare words in huge catalogs do not dominate.
- */
-export const IDF_REFERENCE_N = 1000;
-export const IDF_MIN_N = 100;
-export const IDF_CAP = 1.25;
-const IDF_SCALE = Math.log(IDF_REFERENCE_N);
-export function idfWeight(df: number, n: number): number {
-  if (df <= 0) return 0;
-  const N = Math.max(n, IDF_MIN_N, df);
-  return Math.min(IDF_CAP, Math.log(N / df) / IDF_SCALE);
-}
-
-/** Words in more than this share of units are too common to retrieve by (they still score candidates). */
-const COMMON_SHARE = 0.1;
-/** Candidates exactly scored per round (the best by the retrieval words). */
-const CANDIDATES = 150;
 /** Compact when this share of documents is tombstoned. */
 const DEAD_SHARE = 0.25;
 /** Renormalise when a live field-length average drifts this far (relative) from the frozen one. */
 const DRIFT = 1 / 3;
-
-export type ScoredUnit = { unit: UnitRow; score: number; matched: string[] };
 
 function unitFields(u: UnitRow): string[][] {
   let keywords: string[] = [];
@@ -351,121 +331,9 @@ export function createUnitIndex() {
 
   // ---------------------------------------------------------------------------------- query
 
-  /** The k-th largest value (1-based) of xs, reordering xs in place (Hoare quickselect). */
-  function kthLargest(xs: Float64Array, k: number): number {
-    let lo = 0, hi = xs.length - 1;
-    const target = k - 1;
-    while (lo < hi) {
-      const pivot = xs[(lo + hi) >> 1];
-      let i = lo, j = hi;
-      while (i <= j) {
-        while (xs[i] > pivot) i++;
-        while (xs[j] < pivot) j--;
-        if (i <= j) {
-          const t = xs[i];
-          xs[i] = xs[j];
-          xs[j] = t;
-          i++;
-          j--;
-        }
-      }
-      if (target <= j) hi = j;
-      else if (target >= i) lo = i;
-      else return xs[target];
-    }
-    return xs[target];
-  }
-
-  /** Position of doc in the term's postings, or -1 (binary search; lists are sorted by doc id). */
-  function find(tid: number, doc: number): number {
-    const docs = pDocs[tid];
-    let lo = 0, hi = pLen[tid] - 1;
-    while (lo <= hi) {
-      const mid = (lo + hi) >> 1;
-      const v = docs[mid];
-      if (v === doc) return mid;
-      if (v < doc) lo = mid + 1;
-      else hi = mid - 1;
-    }
-    return -1;
-  }
-
-  /**
-   * The best units for weighted query terms, BM25F-scored, best first, filtered by `accept` from the best
-   * down until `limit` are accepted or the units containing a query word are exhausted.
-   */
+  /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    if (live === 0 || weights.size === 0 || limit <= 0) return [];
-    const present: Array<{ term: string; tid: number; f: number }> = [];
-    for (const [term, w] of weights) {
-      const tid = termIds.get(term);
-      if (tid === undefined || df[tid] <= 0) continue;
-      const f = w * idfWeight(df[tid], live);
-      if (f > 0) present.push({ term, tid, f });
-    }
-    if (present.length === 0) return [];
-    const commonLimit = Math.max(50, live * COMMON_SHARE);
-    let retrieval = present.filter((p) => df[p.tid] <= commonLimit);
-    if (retrieval.length === 0) retrieval = [...present].sort((a, b) => df[a.tid] - df[b.tid]).slice(0, 3);
-    const others = present.filter((p) => !retrieval.includes(p));
-
-    // Accumulate over the retrieval words' postings.
-    let count = 0;
-    for (const { tid, f } of retrieval) {
-      const docs = pDocs[tid], ws = pWeights[tid], len = pLen[tid];
-      for (let i = 0; i < len; i++) {
-        const d = docs[i];
-        if (alive[d] === 0) continue;
-        if (scores[d] === 0) touched[count++] = d;
-        scores[d] += f * ws[i];
-      }
-    }
-
-    const out: ScoredUnit[] = [];
-    let remaining = count;
-    const perRound = Math.max(CANDIDATES, limit * 3);
-    try {
-      while (out.length < limit && remaining > 0) {
-        // The next best `perRound` by the retrieval words (scores of taken units are set to -1).
-        let threshold = -Infinity;
-        if (remaining > perRound) {
-          let m = 0;
-          for (let i = 0; i < count; i++) {
-            const s = scores[touched[i]];
-            if (s >= 0) selectBuf[m++] = s;
-          }
-          threshold = kthLargest(selectBuf.subarray(0, m), perRound);
-        }
-        const round: Array<{ doc: number; score: number }> = [];
-        for (let i = 0; i < count && round.length < perRound; i++) {
-          const d = touched[i];
-          const s = scores[d];
-          if (s >= 0 && s >= threshold) {
-            round.push({ doc: d, score: s });
-            scores[d] = -1;
-          }
-        }
-        remaining -= round.length;
-        // Common words add to the candidates only: a binary search in their postings per candidate.
-        for (const { tid, f } of others)
-          for (const c of round) {
-            const at = find(tid, c.doc);
-            if (at >= 0) c.score += f * pWeights[tid][at];
-          }
-        round.sort((a, b) => b.score - a.score || seqOf[a.doc] - seqOf[b.doc]);
-        for (const c of round) {
-          const unit = rows[c.doc]!;
-          if (!accept(unit)) continue;
-          const matched: string[] = [];
-          for (const p of present) if (find(p.tid, c.doc) >= 0) matched.push(p.term);
-          out.push({ unit, score: c.score, matched });
-          if (out.length >= limit) break;
-        }
-      }
-    } finally {
-      for (let i = 0; i < count; i++) scores[touched[i]] = 0;
-    }
-    return out;
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pLen, alive, seqOf, rows, scores, touched, selectBuf }, weights, accept, limit);
   }
 
   function stats() {

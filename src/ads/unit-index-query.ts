@@ -1,0 +1,178 @@
+import type { UnitRow } from './ad-index.repo';
+
+/**
+ * Query side of the unit index (src/ads/unit-index.ts): IDF weighting, candidate retrieval over the
+ * postings of the query words, exact scoring of the best candidates and the `accept()` loop. It only
+ * reads the index through a `PostingsView`; all storage, building and updating stays in unit-index.ts.
+ */
+
+/**
+ * Catalog-size-stable IDF: ln(N / df), the log of the inverse share of units a word appears in, divided
+ * by a fixed constant (ln of a reference catalog size), never by the IDF of the catalog's own rarest word
+ * (which grows with the catalog and made relevance fall as it grew: fill at a fixed floor went from 70 %
+ * at 5k products to 37 % at 100k). A word in 1 % of units weighs the same in 1,000 units or 1,000,000.
+ * Catalogs smaller than IDF_MIN_N count as that size (a word seen once in three products is no evidence
+ * that it is common), and the weight is capped so very rare words in huge catalogs do not dominate.
+ */
+export const IDF_REFERENCE_N = 1000;
+export const IDF_MIN_N = 100;
+export const IDF_CAP = 1.25;
+const IDF_SCALE = Math.log(IDF_REFERENCE_N);
+export function idfWeight(df: number, n: number): number {
+  if (df <= 0) return 0;
+  const N = Math.max(n, IDF_MIN_N, df);
+  return Math.min(IDF_CAP, Math.log(N / df) / IDF_SCALE);
+}
+
+/** Words in more than this share of units are too common to retrieve by (they still score candidates). */
+const COMMON_SHARE = 0.1;
+/** Candidates exactly scored per round (the best by the retrieval words). */
+const CANDIDATES = 150;
+
+export type ScoredUnit = { unit: UnitRow; score: number; matched: string[] };
+
+/**
+ * What the query path reads of the index, taken afresh for every query (the index replaces its arrays
+ * when it grows, builds or renormalises). Documents are internal ids; postings lists are sorted by id.
+ */
+export interface PostingsView {
+  /** Live (not tombstoned) documents. */
+  readonly live: number;
+  readonly termIds: ReadonlyMap<string, number>;
+  /** Per term id: live documents containing the term. */
+  readonly df: readonly number[];
+  /** Per term id: postings (doc ids ascending), their saturated BM25F weights, and the used length. */
+  readonly pDocs: readonly Int32Array[];
+  readonly pWeights: readonly Float32Array[];
+  readonly pLen: readonly number[];
+  /** Per doc: 1 when live, its row's seq (tie-break), its row. */
+  readonly alive: Uint8Array;
+  readonly seqOf: Int32Array;
+  readonly rows: ReadonlyArray<UnitRow | null>;
+  /** Scratch of document capacity each; `scores` must be all zero between queries (left so on return). */
+  readonly scores: Float64Array;
+  readonly touched: Int32Array;
+  readonly selectBuf: Float64Array;
+}
+
+/** The k-th largest value (1-based) of xs, reordering xs in place (Hoare quickselect). */
+function kthLargest(xs: Float64Array, k: number): number {
+  let lo = 0, hi = xs.length - 1;
+  const target = k - 1;
+  while (lo < hi) {
+    const pivot = xs[(lo + hi) >> 1];
+    let i = lo, j = hi;
+    while (i <= j) {
+      while (xs[i] > pivot) i++;
+      while (xs[j] < pivot) j--;
+      if (i <= j) {
+        const t = xs[i];
+        xs[i] = xs[j];
+        xs[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (target <= j) hi = j;
+    else if (target >= i) lo = i;
+    else return xs[target];
+  }
+  return xs[target];
+}
+
+/** Position of doc in a term's postings (its first `len` entries), or -1 (binary search; lists are sorted by doc id). */
+function find(docs: Int32Array, len: number, doc: number): number {
+  let lo = 0, hi = len - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const v = docs[mid];
+    if (v === doc) return mid;
+    if (v < doc) lo = mid + 1;
+    else hi = mid - 1;
+  }
+  return -1;
+}
+
+/**
+ * The best units for weighted query terms, BM25F-scored, best first, filtered by `accept` from the best
+ * down until `limit` are accepted or the units containing a query word are exhausted.
+ */
+export function searchUnits(
+  view: PostingsView,
+  weights: Map<string, number>,
+  accept: (unit: UnitRow) => boolean,
+  limit: number,
+): ScoredUnit[] {
+  const { live, termIds, df, pDocs, pWeights, pLen, alive, seqOf, rows, scores, touched, selectBuf } = view;
+  if (live === 0 || weights.size === 0 || limit <= 0) return [];
+  const present: Array<{ term: string; tid: number; f: number }> = [];
+  for (const [term, w] of weights) {
+    const tid = termIds.get(term);
+    if (tid === undefined || df[tid] <= 0) continue;
+    const f = w * idfWeight(df[tid], live);
+    if (f > 0) present.push({ term, tid, f });
+  }
+  if (present.length === 0) return [];
+  const commonLimit = Math.max(50, live * COMMON_SHARE);
+  let retrieval = present.filter((p) => df[p.tid] <= commonLimit);
+  if (retrieval.length === 0) retrieval = [...present].sort((a, b) => df[a.tid] - df[b.tid]).slice(0, 3);
+  const others = present.filter((p) => !retrieval.includes(p));
+
+  // Accumulate over the retrieval words' postings.
+  let count = 0;
+  for (const { tid, f } of retrieval) {
+    const docs = pDocs[tid], ws = pWeights[tid], len = pLen[tid];
+    for (let i = 0; i < len; i++) {
+      const d = docs[i];
+      if (alive[d] === 0) continue;
+      if (scores[d] === 0) touched[count++] = d;
+      scores[d] += f * ws[i];
+    }
+  }
+
+  const out: ScoredUnit[] = [];
+  let remaining = count;
+  const perRound = Math.max(CANDIDATES, limit * 3);
+  try {
+    while (out.length < limit && remaining > 0) {
+      // The next best `perRound` by the retrieval words (scores of taken units are set to -1).
+      let threshold = -Infinity;
+      if (remaining > perRound) {
+        let m = 0;
+        for (let i = 0; i < count; i++) {
+          const s = scores[touched[i]];
+          if (s >= 0) selectBuf[m++] = s;
+        }
+        threshold = kthLargest(selectBuf.subarray(0, m), perRound);
+      }
+      const round: Array<{ doc: number; score: number }> = [];
+      for (let i = 0; i < count && round.length < perRound; i++) {
+        const d = touched[i];
+        const s = scores[d];
+        if (s >= 0 && s >= threshold) {
+          round.push({ doc: d, score: s });
+          scores[d] = -1;
+        }
+      }
+      remaining -= round.length;
+      // Common words add to the candidates only: a binary search in their postings per candidate.
+      for (const { tid, f } of others)
+        for (const c of round) {
+          const at = find(pDocs[tid], pLen[tid], c.doc);
+          if (at >= 0) c.score += f * pWeights[tid][at];
+        }
+      round.sort((a, b) => b.score - a.score || seqOf[a.doc] - seqOf[b.doc]);
+      for (const c of round) {
+        const unit = rows[c.doc]!;
+        if (!accept(unit)) continue;
+        const matched: string[] = [];
+        for (const p of present) if (find(pDocs[p.tid], pLen[p.tid], c.doc) >= 0) matched.push(p.term);
+        out.push({ unit, score: c.score, matched });
+        if (out.length >= limit) break;
+      }
+    }
+  } finally {
+    for (let i = 0; i < count; i++) scores[touched[i]] = 0;
+  }
+  return out;
+}
