@@ -67,12 +67,18 @@ export function createAdsService(deps: Deps) {
     serving = next;
   }
 
+  /** The user turns to match against; `storedTurns` is how many came from the store (null: not asked). */
   function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
     let texts = userTexts.slice(-MAX_CONTEXT_TURNS);
+    let storedTurns: number | null = null;
     // A client that sends only the latest message still gets its conversation's earlier turns considered.
-    if (texts.length <= 1 && conversationId) texts = [...deps.recentUserMessages(projectId, conversationId, MAX_CONTEXT_TURNS - 1).reverse(), ...texts];
+    if (texts.length <= 1 && conversationId) {
+      const stored = deps.recentUserMessages(projectId, conversationId, MAX_CONTEXT_TURNS - 1);
+      storedTurns = stored.length;
+      texts = [...stored.reverse(), ...texts];
+    }
     const current = texts[texts.length - 1] ?? '';
-    return { current, earlier: texts.slice(0, -1).reverse() };
+    return { current, earlier: texts.slice(0, -1).reverse(), storedTurns };
   }
 
   /** Ranked offers for a context: eligible campaigns only, above the relevance floor, one per campaign. */
@@ -94,7 +100,7 @@ export function createAdsService(deps: Deps) {
   }
 
   /** The last delivered promotion of a conversation: from memory, the request's history, or the database. */
-  function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number) {
+  function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number, storedTurns: number | null) {
     const state = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
     if (state?.promoTurn != null) return { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign };
     if (facts.lastPromotion) {
@@ -102,7 +108,8 @@ export function createAdsService(deps: Deps) {
       const campaignId = recentImpressions.get(id) ?? deps.impressions.get(id)?.campaign_id ?? null;
       return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId };
     }
-    if (ctx.conversationId && !state) {
+    // A conversation with nothing stored yet has had no promotion either: no need to ask.
+    if (ctx.conversationId && !state && storedTurns !== 0) {
       const imp = deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
       if (imp) return { turnsAgo: turn - imp.turn, campaignId: imp.campaign_id };
     }
@@ -136,7 +143,7 @@ export function createAdsService(deps: Deps) {
     const context = contextOf(ctx.projectId, ctx.conversationId, facts.userTexts);
     if (deps.classify([context.current, ...context.earlier]).sensitive) return (trackTurn(ctx, turn, null), noFill(ctx, 'sensitive_topic'));
     const settings = deps.adSettings(ctx.projectId);
-    const last = lastPromotion(ctx, facts, turn);
+    const last = lastPromotion(ctx, facts, turn, context.storedTurns);
     if (last && last.turnsAgo < settings.frequencyCapTurns) return (trackTurn(ctx, turn, null), noFill(ctx, 'frequency_cap'));
     let ranked = offers(context, settings.blockedCategories, ctx.projectId, 10);
     if (last?.campaignId) ranked = ranked.filter((o) => o.campaign.id !== last.campaignId);

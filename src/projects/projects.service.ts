@@ -90,6 +90,16 @@ function checkDomain(domain: unknown): string {
 
 export function createProjectsService(deps: Deps) {
   const now = deps.now ?? Date.now;
+  /** Ad settings are read on every monetized request; they change only through update() below. */
+  const adSettingsCache = new Map<string, AdSettings>();
+  const adSettingsOf = (id: string) => {
+    let settings = adSettingsCache.get(id);
+    if (!settings) {
+      if (adSettingsCache.size >= 100_000) adSettingsCache.clear();
+      adSettingsCache.set(id, (settings = deps.adSettings.get(id)));
+    }
+    return settings;
+  };
   const newToken = () => randomBase62(32);
 
   function require(id: string): ProjectRow {
@@ -110,7 +120,7 @@ export function createProjectsService(deps: Deps) {
   function update(id: string, input: Record<string, unknown>): ProjectRow {
     const project = require(id);
     const fields: Partial<ProjectRow> = {};
-    const settings = parseAdSettings(input, deps.adSettings.get(id));
+    const settings = parseAdSettings(input, adSettingsOf(id));
     if (input.name !== undefined) fields.name = checkName(input.name);
     if (input.domain !== undefined) {
       const domain = checkDomain(input.domain);
@@ -125,7 +135,10 @@ export function createProjectsService(deps: Deps) {
       fields.monetization = input.monetization ? 1 : 0;
     }
     if (fields.domain_status === 'unverified') fields.monetization = 0;
-    if (settings) deps.adSettings.put(id, settings, now());
+    if (settings) {
+      deps.adSettings.put(id, settings, now());
+      adSettingsCache.delete(id);
+    }
     if (Object.keys(fields).length > 0 || settings) {
       deps.repo.update(id, { ...fields, updated_at: now() });
       deps.onChange(id);
@@ -181,8 +194,8 @@ export function createProjectsService(deps: Deps) {
   return {
     create,
     /** The admin view: the row plus the project's ad settings. */
-    view: (p: ProjectRow) => ({ ...toProjectView(p), ad_settings: adSettingsView(deps.adSettings.get(p.id)) }),
-    adSettings: (id: string) => deps.adSettings.get(id),
+    view: (p: ProjectRow) => ({ ...toProjectView(p), ad_settings: adSettingsView(adSettingsOf(p.id)) }),
+    adSettings: adSettingsOf,
     get: require,
     find: (id: string) => deps.repo.get(id),
     list: (limit: number, after: { id: string; createdAt: number } | null) => deps.repo.list(limit, after),
