@@ -16,6 +16,12 @@ describe('OpenAPI and Swagger UI', () => {
       ['/admin/v1/projects/{id}/domain/verify', 'post'], ['/admin/v1/projects/{id}/keys', 'post'], ['/admin/v1/projects/{id}/keys', 'get'],
       ['/admin/v1/projects/{id}/keys/{key_id}/deactivate', 'post'], ['/admin/v1/projects/{id}/credits', 'post'], ['/admin/v1/projects/{id}/wallet', 'get'],
       ['/healthz', 'get'], ['/readyz', 'get'],
+      ['/v1/promotions/search', 'post'], ['/r/{token}', 'get'],
+      ['/admin/v1/projects/{id}/products', 'post'], ['/admin/v1/projects/{id}/products', 'get'], ['/admin/v1/projects/{id}/products/import', 'post'],
+      ['/admin/v1/projects/{id}/campaigns', 'post'], ['/admin/v1/projects/{id}/campaigns', 'get'], ['/admin/v1/projects/{id}/campaigns/{campaign_id}', 'patch'],
+      ['/admin/v1/projects/{id}/campaigns/{campaign_id}/activate', 'post'], ['/admin/v1/projects/{id}/campaigns/{campaign_id}/pause', 'post'],
+      ['/admin/v1/projects/{id}/campaigns/{campaign_id}/archive', 'post'], ['/admin/v1/projects/{id}/campaigns/{campaign_id}/history', 'get'],
+      ['/admin/v1/projects/{id}/earnings', 'get'], ['/admin/v1/projects/{id}/analytics', 'get'], ['/admin/v1/clicks/{click_id}/invalidate', 'post'],
     ];
     for (const [path, method] of expected) {
       const op = spec.paths[path]?.[method];
