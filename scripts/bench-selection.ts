@@ -20,12 +20,9 @@
  *     (gates, conversation state, sensitivity, settings, frequency cap, matching, auction, tracking link),
  *     each call with a fresh conversation id so every request is eligible (the worst case);
  *   - rt.market.ads.search(...): the ranking only, as the promotions search endpoint runs it;
- *   - the same decision right after a campaign change (which empties the matcher's caches), a charged
- *     click (clicks.click(), which re-judges every campaign) and the decision right after that click;
- *   - the pieces: query weights, document frequencies, the FTS5 MATCH, the unit load, BM25F scoring,
- *     the campaign eligibility refresh, sensitivity classification and the small per-request queries;
- *   - prototypes of fixes on the same data (a retrieval budget, an in-memory BM25F index, FTS5 optimize),
- *     with their precision@1 on the commercial conversations next to the current matcher's.
+ *   - the same decision right after a campaign change (the index re-reads that campaign), a charged
+ *     click (clicks.click(), which re-judges the advertiser's campaigns) and the decision after it;
+ *   - the size of the in-memory unit index.
  * Prints Markdown tables (progress and phases on stderr). Exit status: 0 when the run completed (with
  * --strict: only when the p99 target is met, else 1), 2 when it failed or hit --timeout. Everything lives
  * in one temporary directory, removed at the end, on SIGINT/SIGTERM and on a timeout (unless --keep).
@@ -454,8 +451,8 @@ async function main(): Promise<number> {
   const db = store.db;
   const counts = db.query(
     `SELECT (SELECT count(*) FROM products) AS products, (SELECT count(*) FROM campaign_products) AS units,
-            (SELECT count(*) FROM campaigns WHERE status = 'active') AS active, (SELECT count(*) FROM ad_units_vocab) AS vocabulary`,
-  ).get() as { products: number; units: number; active: number; vocabulary: number };
+            (SELECT count(*) FROM campaigns WHERE status = 'active') AS active`,
+  ).get() as { products: number; units: number; active: number };
   await Bun.sleep(1500); // give the checkpointer its turn, as a server would between imports
   // The WAL file keeps its high-water mark (SQLite reuses it, never shrinks it; no journal_size_limit is set).
   const walBytes = fileSize(`${store.path}-wal`);
@@ -468,7 +465,7 @@ async function main(): Promise<number> {
   };
   const memLoaded = memory();
   const rssLoaded = memLoaded.rss;
-  console.error(`Loaded in ${(loadMs.total / 1000).toFixed(1)} s: ${int(counts.products)} products, ${int(counts.units)} ad units, ${int(counts.active)} active campaigns, ${int(counts.vocabulary)} distinct index terms; database ${mb(dbBytes)} MB (+ WAL ${mb(walBytes)} MB)`);
+  console.error(`Loaded in ${(loadMs.total / 1000).toFixed(1)} s: ${int(counts.products)} products, ${int(counts.units)} ad units, ${int(counts.active)} active campaigns; database ${mb(dbBytes)} MB (+ WAL ${mb(walBytes)} MB)`);
 
   const decide = (q: Query) => runtime.market.ads.decorator.decide(contextFor(publisherId, q));
   const search = (q: Query) => runtime.market.ads.search(publisherId, true, { messages: q.messages }, 10);
@@ -537,13 +534,6 @@ async function main(): Promise<number> {
   const clickStats = stats(clickMs);
   const afterClickStats = stats(afterClickMs);
 
-  // 6. The pieces, with an instrumented copy of the matcher on the same database.
-  console.error('Measuring: the pieces');
-  const pieces = profilePieces(db, publisherId, order, () => {
-    const adv = advertisers[0];
-    runtime.market.campaigns.update(runtime.projects.get(adv.projectId), adv.campaignIds[0], { name: `${adv.brand} renamed again` });
-  });
-
   const dec = stats(decisionsMeasured.samples);
   const sea = stats(searchesMeasured.samples);
   const first = stats(firstPass.samples);
@@ -556,7 +546,7 @@ async function main(): Promise<number> {
   lines.push('# Promotion selection benchmark', '');
   lines.push(
     `${new Date().toISOString()} · bun ${Bun.version} · ${navigator.hardwareConcurrency} cores · seed ${opts.seed} · ` +
-      `${int(counts.products)} products / ${int(counts.units)} ad units, ${int(opts.advertisers)} advertisers, ${int(counts.active)} active campaigns, ${int(counts.vocabulary)} index terms · ` +
+      `${int(counts.products)} products / ${int(counts.units)} ad units, ${int(opts.advertisers)} advertisers, ${int(counts.active)} active campaigns · ` +
       `${queries.length} conversations (${commercial.length} commercial, ${unrelated.length} unrelated), a fresh conversation id per decision · ` +
       `1-min load average ${loadAtStart} at start, ${loadAverage()} at the end (other processes distort the tail)`,
     '',
@@ -593,464 +583,19 @@ async function main(): Promise<number> {
   lines.push(`| JS heap after GC: empty runtime → loaded → after the warm runs (matcher unit + df caches, conversation state) | ${mb(heapBefore)} → ${mb(memLoaded.heap)} → ${mb(memWarm.heap)} MB |`);
   lines.push(`| one campaign rename (update + cache invalidation), mean | ${ms(changeMs / rounds)} ms |`);
   lines.push('');
-  lines.push(...pieces.lines);
+  const index = runtime.market.indexStats();
+  lines.push(`In-memory unit index: ${int(index.units)} units, ${int(index.terms)} terms, ${int(index.postings)} postings, ${mb(index.typedArrayBytes)} MB of typed arrays.`);
   lines.push('');
   lines.push('Notes:');
   lines.push('- "filled": share of calls that returned a promotion (decide) or at least one result (search).');
   lines.push('- decide() is timed alone (what the gateway runs while the upstream generates); finish() (template text) and the impression write are not included.');
-  lines.push(`- The eligibility refresh (campaigns.evaluate(), every ${5} s or after any change) is inside the timed calls only when it falls due; its own cost is in the pieces table.`);
+  lines.push('- The set of serving campaigns is refreshed outside decisions (by edits, top-ups and clicks, per advertiser, and by a sweep every 5 s).');
   const report = lines.join('\n');
   console.log(`\n${report}`);
   console.error(`Run took ${((performance.now() - started) / 1000).toFixed(1)} s`);
   if (opts.json)
-    console.log(JSON.stringify({ counts, loadMs, dbBytes, walBytes, coldFirst, firstPass: first, decide: dec, commercial: com, unrelated: unr, search: sea, afterChange, click: clickStats, afterClick: afterClickStats, afterChangeFirst: afterFirst, pieces: pieces.data }));
+    console.log(JSON.stringify({ counts, loadMs, dbBytes, walBytes, coldFirst, firstPass: first, decide: dec, commercial: com, unrelated: unr, search: sea, afterChange, click: clickStats, afterClick: afterClickStats, afterChangeFirst: afterFirst }));
   return pass || !opts.strict ? 0 : 1;
-}
-
-// ---------------------------------------------------------------------------------------------- pieces
-
-function profilePieces(db: Store['db'], publisherId: string, order: Query[], invalidate: () => void) {
-  const runtime = rt!;
-  const index = createAdIndexRepo(db);
-  const clock = { df: 0, dfCalls: 0, search: 0, searchHits: 0, units: 0, unitRows: 0, count: 0 };
-  const timed = {
-    ...index,
-    docFrequency: (term: string) => {
-      const t = performance.now();
-      const r = index.docFrequency(term);
-      clock.df += performance.now() - t;
-      clock.dfCalls++;
-      return r;
-    },
-    search: (expr: string, limit: number) => {
-      const t = performance.now();
-      const r = index.search(expr, limit);
-      clock.search += performance.now() - t;
-      clock.searchHits += r.length;
-      return r;
-    },
-    units: (seqs: number[]) => {
-      const t = performance.now();
-      const r = index.units(seqs);
-      clock.units += performance.now() - t;
-      clock.unitRows += r.length;
-      return r;
-    },
-    unitCount: () => {
-      const t = performance.now();
-      const r = index.unitCount();
-      clock.count += performance.now() - t;
-      return r;
-    },
-  };
-  const serving = new Set(runtime.market.campaigns.evaluate().map((c) => c.id));
-  const accept = (u: UnitRow) => serving.has(u.campaign_id) && u.advertiser_project_id !== publisherId;
-  const contexts: MatchContext[] = order.map((q) => {
-    const texts = historyFacts(q.messages).userTexts.slice(-4);
-    return { current: texts[texts.length - 1] ?? '', earlier: texts.slice(0, -1).reverse() };
-  });
-
-  type PassResult = { rank: number[]; qw: number[]; df: number[]; search: number[]; units: number[]; js: number[]; dfCalls: number; hits: number; rows: number; top: Array<number | null> };
-  const runPass = (matcher: ReturnType<typeof createMatcher>): PassResult => {
-    const out: PassResult = { rank: [], qw: [], df: [], search: [], units: [], js: [], dfCalls: 0, hits: 0, rows: 0, top: [] };
-    for (const ctx of contexts) {
-      const q0 = performance.now();
-      queryWeights(ctx);
-      out.qw.push(performance.now() - q0);
-      const before = { ...clock };
-      const t0 = performance.now();
-      const ranked = matcher.rank(ctx, accept, 30);
-      const total = performance.now() - t0;
-      out.top.push(ranked[0]?.unit.seq ?? null);
-      const df = clock.df - before.df, se = clock.search - before.search, un = clock.units - before.units, co = clock.count - before.count;
-      out.rank.push(total);
-      out.df.push(df + co);
-      out.search.push(se);
-      out.units.push(un);
-      out.js.push(total - df - se - un - co);
-      out.dfCalls += clock.dfCalls - before.dfCalls;
-      out.hits += clock.searchHits - before.searchHits;
-      out.rows += clock.unitRows - before.unitRows;
-    }
-    return out;
-  };
-
-  Bun.gc(true);
-  const heapBeforeIndex = process.memoryUsage().heapUsed;
-  const matcher = createMatcher({ index: timed });
-  Bun.gc(true);
-  const indexHeapBytes = process.memoryUsage().heapUsed - heapBeforeIndex;
-  const indexStats = matcher.stats();
-  const cold = runPass(matcher);
-  runPass(matcher);
-  const warm = runPass(matcher);
-
-  // The retrieval query itself, as rank() builds it: how many terms, how many rows FTS5 had to score.
-  const idx = index;
-  const n = idx.unitCount();
-  const retrievalTerms: number[] = [];
-  const matchedRows: number[] = [];
-  const countMatches = db.query('SELECT count(*) AS n FROM ad_units_fts WHERE ad_units_fts MATCH ?');
-  const matchCounts: number[] = [];
-  for (const ctx of contexts.slice(0, 120)) {
-    const w = queryWeights(ctx);
-    const present = [...w.keys()].filter((t) => idx.docFrequency(t) > 0);
-    let retrieval = present.filter((t) => idx.docFrequency(t) <= Math.max(50, n * 0.1));
-    if (retrieval.length === 0) retrieval = present.sort((a, b) => idx.docFrequency(a) - idx.docFrequency(b)).slice(0, 3);
-    if (retrieval.length === 0) continue;
-    retrievalTerms.push(retrieval.length);
-    matchedRows.push(retrieval.reduce((s, t) => s + idx.docFrequency(t), 0));
-    const t0 = performance.now();
-    countMatches.get(retrieval.map((t) => `"${t}"`).join(' OR '));
-    matchCounts.push(performance.now() - t0);
-  }
-
-  // Other parts of decide().
-  const evaluateMs: number[] = [];
-  for (let i = 0; i < 20; i++) {
-    const t0 = performance.now();
-    new Map(runtime.market.campaigns.evaluate().map((c) => [c.id, c]));
-    evaluateMs.push(performance.now() - t0);
-  }
-  const sensitivityMs: number[] = [];
-  const smallQueriesMs: number[] = [];
-  const impressions = createImpressionsRepo(db);
-  for (let i = 0; i < order.length * 4; i++) {
-    const q = order[i % order.length];
-    const texts = historyFacts(q.messages).userTexts;
-    const t0 = performance.now();
-    classifySensitivity(texts.slice(-4).reverse());
-    sensitivityMs.push(performance.now() - t0);
-    const t1 = performance.now();
-    runtime.conversations.recentUserMessages(publisherId, `piece-${i}`, 3);
-    runtime.projects.adSettings(publisherId);
-    impressions.lastInConversation(publisherId, `piece-${i}`);
-    smallQueriesMs.push(performance.now() - t1);
-  }
-
-  const s = (xs: number[]) => stats(xs);
-  const lines: string[] = [];
-  lines.push(`## Where the time goes (instrumented copy of the matcher on the same database, ${contexts.length} conversations per pass)`, '');
-  lines.push('| piece | cold pass p50 / p99 (ms) | warm pass p50 / p99 (ms) | notes |');
-  lines.push('|---|--:|--:|---|');
-  const r = (name: string, c: number[], w: number[], note: string) => {
-    const a = s(c), b = s(w);
-    lines.push(`| ${name} | ${ms(a.p50)} / ${ms(a.p99)} | ${ms(b.p50)} / ${ms(b.p99)} | ${note} |`);
-  };
-  r('matcher.rank() total', cold.rank, warm.rank, '');
-  r('  queryWeights()', cold.qw, warm.qw, 'tokenize, stem, synonyms');
-  r('  document frequencies (fts5vocab)', cold.df, warm.df, `${int(cold.dfCalls)} lookups cold, ${int(warm.dfCalls)} warm (cached)`);
-  r('  FTS5 MATCH … ORDER BY bm25 LIMIT 150', cold.search, warm.search, `${(cold.hits / contexts.length).toFixed(0)} hits per query; never cached`);
-  r('  units() load (JOIN, json_each)', cold.units, warm.units, `${int(cold.rows)} rows cold, ${int(warm.rows)} warm`);
-  r('  JS: unitTerms + BM25F + sort', cold.js, warm.js, 'includes term extraction of newly loaded units');
-  lines.push('');
-  lines.push(
-    `In-memory unit index (src/ads/unit-index.ts) of this instrumented matcher: ${int(indexStats.units)} units, ${int(indexStats.terms)} terms, ${int(indexStats.postings)} postings, ` +
-      `built from SQLite in ${(indexStats.buildMs / 1000).toFixed(2)} s; typed arrays ${mb(indexStats.typedArrayBytes)} MB; JS heap growth with the unit rows ${mb(indexHeapBytes)} MB.`,
-  );
-  const rt_ = s(retrievalTerms), mr = s(matchedRows), mc = s(matchCounts);
-  lines.push('');
-  lines.push(
-    `Retrieval query: ${ms(rt_.p50, 0)} terms p50 (max ${ms(rt_.max, 0)}); postings those terms cover (sum of document frequencies) p50 ${int(mr.p50)}, p99 ${int(mr.p99)}, max ${int(mr.max)}; ` +
-      `a plain count(*) of the same MATCH takes p50 ${ms(mc.p50)} ms, p99 ${ms(mc.p99)} ms.`,
-  );
-  lines.push('');
-  lines.push('| other part of decide() | p50 (ms) | p99 (ms) | max (ms) |');
-  lines.push('|---|--:|--:|--:|');
-  const e = s(evaluateMs), se = s(sensitivityMs), sq = s(smallQueriesMs);
-  lines.push(`| eligibility refresh: campaigns.evaluate() + Map (${int(serving.size)} campaigns; every 5 s and after any change) | ${ms(e.p50)} | ${ms(e.p99)} | ${ms(e.max)} |`);
-  lines.push(`| classifySensitivity() | ${ms(se.p50)} | ${ms(se.p99)} | ${ms(se.max)} |`);
-  lines.push(`| recentUserMessages + adSettings + lastInConversation (3 indexed queries) | ${ms(sq.p50)} | ${ms(sq.p99)} | ${ms(sq.max)} |`);
-  // B below would replace the matcher's unit cache: empty the runtime's (a campaign change does) so its heap does not weigh on B's timings.
-  invalidate();
-  Bun.gc(true);
-  const alt = alternatives(db, order, contexts, warm.top, warm.search, warm.rank);
-  lines.push('', ...alt.lines);
-  return {
-    lines,
-    data: {
-      alternatives: alt.data,
-      cold: Object.fromEntries(Object.entries(cold).filter(([k]) => k !== 'top').map(([k, v]) => [k, Array.isArray(v) ? s(v as number[]) : v])),
-      warm: Object.fromEntries(Object.entries(warm).filter(([k]) => k !== 'top').map(([k, v]) => [k, Array.isArray(v) ? s(v as number[]) : v])),
-      index: { ...indexStats, heapBytes: indexHeapBytes },
-      retrievalTerms: rt_, matchedPostings: mr, matchCount: mc, evaluate: e, sensitivity: se, smallQueries: sq,
-    },
-  };
-}
-
-// ---------------------------------------------------------------------------------------------- what would fix it
-
-/**
- * Two measured alternatives to the FTS5 retrieval, on the same database and conversations (prototypes,
- * for the report only; src/ is unchanged):
- *  A. the same FTS5 query restricted to the rarest retrieval terms, at most `budget` postings in total;
- *  B. an in-memory BM25F index: per term, the units that contain it with their field-weighted,
- *     length-normalised term frequency precomputed; a query accumulates scores over the postings of its
- *     terms (exact BM25F over every matching unit, not only 150 FTS candidates) and keeps the top 30.
- * "same top-1" compares with the top unit of the current matcher.rank() for the same conversation.
- */
-function alternatives(db: Store['db'], order: Query[], contexts: MatchContext[], referenceTop: Array<number | null>, currentSearch: number[], currentRank: number[]) {
-  const index = createAdIndexRepo(db);
-  const n = index.unitCount();
-  const lines: string[] = [];
-  const data: Record<string, unknown> = {};
-  const idfOf = (df: number) => Math.log(1 + (n - df + 0.5) / (df + 0.5));
-  const dfCache = new Map<string, number>();
-  const df = (t: string) => {
-    let v = dfCache.get(t);
-    if (v === undefined) dfCache.set(t, (v = index.docFrequency(t)));
-    return v;
-  };
-  const retrievalOf = (ctx: MatchContext) => {
-    const present = [...queryWeights(ctx).keys()].filter((t) => df(t) > 0);
-    let retrieval = present.filter((t) => df(t) <= Math.max(50, n * 0.1));
-    if (retrieval.length === 0) retrieval = present.sort((a, b) => df(a) - df(b)).slice(0, 3);
-    return retrieval;
-  };
-
-  // A. Retrieval budget.
-  lines.push('## What would fix it (prototypes measured on the same database; src/ unchanged)', '');
-  lines.push('| retrieval | p50 (ms) | p99 (ms) | max (ms) | current top-1 among the candidates |');
-  lines.push('|---|--:|--:|--:|--:|');
-  const cur = stats(currentSearch);
-  lines.push(`| current: FTS5 MATCH over terms with df ≤ 10 % of units, ORDER BY bm25 LIMIT 150 (search step only) | ${ms(cur.p50)} | ${ms(cur.p99)} | ${ms(cur.max)} | 100 % |`);
-  for (const budget of [20_000, 5_000, 2_000]) {
-    const times: number[] = [];
-    let kept = 0, total = 0;
-    contexts.forEach((ctx, i) => {
-      const terms = retrievalOf(ctx).sort((a, b) => df(a) - df(b));
-      const chosen: string[] = [];
-      let postings = 0;
-      for (const t of terms) {
-        if (chosen.length > 0 && postings + df(t) > budget) continue;
-        chosen.push(t);
-        postings += df(t);
-      }
-      if (chosen.length === 0) return;
-      const t0 = performance.now();
-      const hits = index.search(chosen.map((t) => `"${t}"`).join(' OR '), 150);
-      times.push(performance.now() - t0);
-      const ref = referenceTop[i];
-      if (ref !== null) {
-        total++;
-        if (hits.some((h) => h.seq === ref)) kept++;
-      }
-    });
-    const st = stats(times);
-    lines.push(`| A. same query, rarest terms only, ≤ ${int(budget)} postings | ${ms(st.p50)} | ${ms(st.p99)} | ${ms(st.max)} | ${((kept / Math.max(1, total)) * 100).toFixed(1)} % |`);
-    data[`budget${budget}`] = { ...st, top1Kept: kept / Math.max(1, total) };
-  }
-
-  // B. In-memory BM25F postings.
-  const FIELDS = { name: 3, keywords: 2.5, category: 2, description: 1, context: 0.8 } as const;
-  type Field = keyof typeof FIELDS;
-  const fieldNames = Object.keys(FIELDS) as Field[];
-  const B = 0.75, K1 = 1.2;
-  Bun.gc(true);
-  const heap0 = process.memoryUsage().heapUsed;
-  const b0 = performance.now();
-  const seqs = (db.query('SELECT seq FROM campaign_products ORDER BY seq').all() as Array<{ seq: number }>).map((r) => r.seq);
-  const unitFields: Array<{ seq: number; f: Record<Field, string[]> }> = [];
-  const lengthSums: Record<Field, number> = { name: 0, keywords: 0, category: 0, description: 0, context: 0 };
-  for (let i = 0; i < seqs.length; i += 5000) {
-    for (const u of index.units(seqs.slice(i, i + 5000))) {
-      const f: Record<Field, string[]> = {
-        name: terms(u.name), keywords: terms((JSON.parse(u.keywords) as string[]).join(' ')), category: terms((u.category ?? '').replace(/_/g, ' ')),
-        description: terms(u.description), context: terms(u.context),
-      };
-      for (const k of fieldNames) lengthSums[k] += f[k].length;
-      unitFields.push({ seq: u.seq, f });
-    }
-  }
-  const avg = Object.fromEntries(fieldNames.map((k) => [k, Math.max(1, lengthSums[k] / Math.max(1, unitFields.length))])) as Record<Field, number>;
-  const building = new Map<string, { seqs: number[]; tf: number[] }>();
-  let maxSeq = 0;
-  for (const { seq, f } of unitFields) {
-    maxSeq = Math.max(maxSeq, seq);
-    const tf = new Map<string, number>();
-    for (const k of fieldNames) {
-      const norm = 1 - B + (B * f[k].length) / avg[k];
-      for (const t of f[k]) tf.set(t, (tf.get(t) ?? 0) + FIELDS[k] / norm);
-    }
-    for (const [t, v] of tf) {
-      let p = building.get(t);
-      if (!p) building.set(t, (p = { seqs: [], tf: [] }));
-      p.seqs.push(seq);
-      p.tf.push(v);
-    }
-  }
-  unitFields.length = 0;
-  const postings = new Map<string, { seqs: Int32Array; tf: Float32Array }>();
-  let postingCount = 0;
-  for (const [t, p] of building) {
-    postings.set(t, { seqs: Int32Array.from(p.seqs), tf: Float32Array.from(p.tf) });
-    postingCount += p.seqs.length;
-  }
-  building.clear();
-  const buildMs = performance.now() - b0;
-  Bun.gc(true);
-  const heapBytes = process.memoryUsage().heapUsed - heap0;
-
-  const scores = new Float64Array(maxSeq + 1);
-  const touched = new Int32Array(maxSeq + 1);
-  const selectBuffer = new Float64Array(maxSeq + 1);
-  const CANDIDATES = 150;
-  /** The k-th largest value (1-based) of xs, reordering xs in place (Hoare quickselect). */
-  function kthLargest(xs: Float64Array, k: number): number {
-    let lo = 0, hi = xs.length - 1;
-    const target = k - 1;
-    while (lo < hi) {
-      const pivot = xs[(lo + hi) >> 1];
-      let i = lo, j = hi;
-      while (i <= j) {
-        while (xs[i] > pivot) i++;
-        while (xs[j] < pivot) j--;
-        if (i <= j) {
-          const t = xs[i];
-          xs[i] = xs[j];
-          xs[j] = t;
-          i++;
-          j--;
-        }
-      }
-      if (target <= j) hi = j;
-      else if (target >= i) lo = i;
-      else return xs[target];
-    }
-    return xs[target];
-  }
-  const rarest = idfOf(1);
-  function rankInMemory(ctx: MatchContext): number | null {
-    const weights = queryWeights(ctx);
-    const present: Array<[string, number, { seqs: Int32Array; tf: Float32Array }]> = [];
-    for (const [t, w] of weights) {
-      const p = postings.get(t);
-      if (p) present.push([t, w, p]);
-    }
-    if (present.length === 0) return null;
-    const limit = Math.max(50, n * 0.1);
-    let retrieval = present.filter(([, , p]) => p.seqs.length <= limit);
-    if (retrieval.length === 0) retrieval = [...present].sort((a, b) => a[2].seqs.length - b[2].seqs.length).slice(0, 3);
-    let count = 0;
-    for (const [, w, p] of retrieval) {
-      const f = (w * idfOf(p.seqs.length)) / rarest;
-      for (let i = 0; i < p.seqs.length; i++) {
-        const s = p.seqs[i];
-        if (scores[s] === 0) touched[count++] = s;
-        const tf = p.tf[i];
-        scores[s] += (f * (tf * (K1 + 1))) / (tf + K1);
-      }
-    }
-    // The best CANDIDATES by the retrieval words (quickselect on the touched scores), scoreboard reset.
-    const vals = selectBuffer.subarray(0, count);
-    for (let i = 0; i < count; i++) vals[i] = scores[touched[i]];
-    const threshold = count > CANDIDATES ? kthLargest(vals, CANDIDATES) : -Infinity;
-    const candidates: Array<{ seq: number; score: number }> = [];
-    for (let i = 0; i < count; i++) {
-      const s = touched[i];
-      if (scores[s] >= threshold && candidates.length < CANDIDATES) candidates.push({ seq: s, score: scores[s] });
-      scores[s] = 0;
-    }
-    // Common words (df > 10 %) then add to the candidates only, as in the current matcher: a binary search
-    // in their postings (sorted by seq) per candidate, never a scan of a long list.
-    for (const entry of present) {
-      if (retrieval.includes(entry)) continue;
-      const [, w, p] = entry;
-      const f = (w * idfOf(p.seqs.length)) / rarest;
-      for (const c of candidates) {
-        let lo = 0, hi = p.seqs.length - 1;
-        while (lo <= hi) {
-          const mid = (lo + hi) >> 1;
-          const v = p.seqs[mid];
-          if (v === c.seq) {
-            const tf = p.tf[mid];
-            c.score += (f * (tf * (K1 + 1))) / (tf + K1);
-            break;
-          }
-          if (v < c.seq) lo = mid + 1;
-          else hi = mid - 1;
-        }
-      }
-    }
-    candidates.sort((a, b) => b.score - a.score || a.seq - b.seq);
-    return candidates[0]?.seq ?? null;
-  }
-  for (const ctx of contexts) rankInMemory(ctx); // warm-up (JIT)
-  Bun.gc(true);
-  const times: number[] = [];
-  const bTop: Array<number | null> = [];
-  let same = 0, compared = 0;
-  for (let round = 0; round < 4; round++)
-    contexts.forEach((ctx, i) => {
-      const t0 = performance.now();
-      const top = rankInMemory(ctx);
-      times.push(performance.now() - t0);
-      if (round === 0) {
-        bTop.push(top);
-        if (referenceTop[i] !== null) {
-          compared++;
-          if (top === referenceTop[i]) same++;
-        }
-      }
-    });
-  const st = stats(times);
-  const scanned = stats(contexts.map((ctx) => retrievalOf(ctx).reduce((sum, t) => sum + (postings.get(t)?.seqs.length ?? 0), 0)));
-  // Precision@1 on the commercial conversations: the top unit was made from a product of a relevant sub-niche.
-  const productOfSeq = db.query('SELECT product_id FROM campaign_products WHERE seq = ?');
-  const precision = (tops: Array<number | null>) => {
-    let hits = 0, total = 0;
-    order.forEach((q, i) => {
-      if (q.kind !== 'commercial') return;
-      total++;
-      const seq = tops[i];
-      if (seq === null || seq === undefined) return;
-      const pid = (productOfSeq.get(seq) as { product_id: string } | null)?.product_id;
-      const wanted = new Set(q.relevant.map(labelKey));
-      if (pid && wanted.has(labelOfProduct.get(pid) ?? '')) hits++;
-    });
-    return hits / Math.max(1, total);
-  };
-  const precisionCurrent = precision(referenceTop);
-  const precisionB = precision(bTop);
-  const rank = stats(currentRank);
-  lines.push(`| B. in-memory BM25F postings, exact score of every unit the retrieval words match + top ${CANDIDATES}, common words added to those (whole rank step, replaces search + units + BM25F) | ${ms(st.p50)} | ${ms(st.p99)} | ${ms(st.max)} | same top-1: ${((same / Math.max(1, compared)) * 100).toFixed(1)} % |`);
-  // C. The FTS5 index as loaded has many segments (one campaign per transaction, FTS5 automerge); 'optimize'
-  //    merges them into one. Timed before and after with the same loop. Done last: it rewrites the index
-  //    (content and the runtime's caches stay valid).
-  const timeSearches = () => {
-    const times: number[] = [];
-    for (let round = 0; round < 3; round++)
-      for (const ctx of contexts) {
-        const retrieval = retrievalOf(ctx);
-        if (retrieval.length === 0) continue;
-        const t0 = performance.now();
-        index.search(retrieval.map((t) => `"${t}"`).join(' OR '), 150);
-        if (round > 0) times.push(performance.now() - t0);
-      }
-    return stats(times);
-  };
-  const cBefore = timeSearches();
-  const o0 = performance.now();
-  db.exec(`INSERT INTO ad_units_fts (ad_units_fts) VALUES ('optimize')`);
-  const optimizeMs = performance.now() - o0;
-  const cAfter = timeSearches();
-  lines.push(`| C0. the current query again, just before C (same loop as C) | ${ms(cBefore.p50)} | ${ms(cBefore.p99)} | ${ms(cBefore.max)} | 100 % |`);
-  lines.push(`| C. the current query after FTS5 'optimize' (merge all segments; took ${(optimizeMs / 1000).toFixed(1)} s) | ${ms(cAfter.p50)} | ${ms(cAfter.p99)} | ${ms(cAfter.max)} | 100 % (same query) |`);
-  data.optimize = { before: cBefore, after: cAfter, optimizeMs };
-  lines.push('');
-  lines.push(
-    `Ranking quality on the commercial conversations (precision@1 by sub-niche label of the product each generated one was made from, no relevance floor): ` +
-      `current rank() ${(precisionCurrent * 100).toFixed(1)} %, B ${(precisionB * 100).toFixed(1)} %. B scans the postings of the retrieval words: p50 ${int(scanned.p50)}, p99 ${int(scanned.p99)}, max ${int(scanned.max)} per query.`,
-  );
-  lines.push('');
-  lines.push(
-    `B in numbers: ${int(postings.size)} terms, ${int(postingCount)} postings, built in ${(buildMs / 1000).toFixed(1)} s from SQLite, ` +
-      `about ${mb(heapBytes)} MB of heap (Int32Array + Float32Array per term); for comparison the current whole rank step is p50 ${ms(rank.p50)} ms, p99 ${ms(rank.p99)} ms (warm). ` +
-      'B does not check campaign eligibility per unit (every campaign here serves); a real version filters the top list by the serving set, as rank() does with accept().',
-  );
-  data.inMemory = { ...st, terms: postings.size, postings: postingCount, buildMs, heapBytes, sameTop1: same / Math.max(1, compared), precisionCurrent, precisionB, scanned };
-  postings.clear();
-  return { lines, data };
 }
 
 // ---------------------------------------------------------------------------------------------- run

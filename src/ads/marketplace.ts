@@ -51,7 +51,7 @@ export function createMarketplace(deps: {
     productsOwnedBy: products.idsOwnedBy,
     walletAvailable: deps.wallet.availableMicros,
     minCpcMicros: config.ads.minCpcMicros,
-    syncIndex: (campaignId, removed) => index.syncCampaign(campaignId, removed),
+    syncIndex: (campaignId) => index.syncCampaign(campaignId),
     onChange: (advertiserProjectId) => {
       matcher.invalidate();
       refreshCampaigns(advertiserProjectId);
@@ -126,6 +126,8 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
     refreshCampaigns,
+    /** Size of the in-memory index of ad units (for benchmarks and operators). */
+    indexStats: () => matcher.stats(),
     flush,
     stop() {
       clearInterval(sweeper);

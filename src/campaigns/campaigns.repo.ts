@@ -54,26 +54,20 @@ export function createCampaignsRepo(db: Database) {
      LEFT JOIN campaign_daily_spend d ON d.campaign_id = c.id AND d.day = $day
      WHERE c.status IN ('active', 'paused_system') AND ($project IS NULL OR c.project_id = $project)`,
   );
-  const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING RETURNING seq');
-  const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ? RETURNING seq');
+  const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
+  const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ?');
 
-  /** Replaces a campaign's products; returns the ad-unit rows removed and added, for the search index. */
-  const replaceProducts = (campaignId: string, ids: string[]) => {
-    const removed = (deleteUnits.all(campaignId) as Array<{ seq: number }>).map((r) => r.seq);
-    const added: number[] = [];
-    for (const id of ids) {
-      const row = insertUnit.get(campaignId, id) as { seq: number } | null;
-      if (row) added.push(row.seq);
-    }
-    return { removed, added };
+  /** Replaces a campaign's products (its ad units). */
+  const replaceProducts = (campaignId: string, ids: string[]): void => {
+    deleteUnits.run(campaignId);
+    for (const id of ids) insertUnit.run(campaignId, id);
   };
 
   return {
     insert(c: { id: string; projectId: string; name: string; context: string; baseCpc: number; budget: number; budgetType: string; startAt: number | null; endAt: number | null; now: number }, products: string[]) {
       insert.run(c);
-      const units = replaceProducts(c.id, products);
+      replaceProducts(c.id, products);
       addHistory.run(c.id, 'created', 'operator', JSON.stringify({ status: 'paused_user', product_ids: products }), c.now);
-      return units;
     },
     get: (projectId: string, id: string) => byId.get(id, projectId) as CampaignRow | null,
     getAny: (id: string) => byIdAny.get(id) as CampaignRow | null,

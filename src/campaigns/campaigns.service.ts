@@ -13,8 +13,8 @@ type Deps = {
   walletAvailable: (projectId: string) => number;
   /** Lowest price a click can have; a campaign that cannot pay it does not serve. */
   minCpcMicros: number;
-  /** Brings the search index in step with a campaign's ad units (called inside the same transaction). */
-  syncIndex: (campaignId: string, removedUnits: number[]) => void;
+  /** Tells the search index that a campaign's ad units changed (called inside the same transaction). */
+  syncIndex: (campaignId: string) => void;
   /** Told about every change that can alter which campaigns serve or what they match. */
   onChange: (advertiserProjectId: string) => void;
   now?: () => number;
@@ -122,8 +122,8 @@ export function createCampaignsService(deps: Deps) {
     const name = text(input, 'name', CAMPAIGN_LIMITS.nameChars, true)!;
     const context = text(input, 'context', CAMPAIGN_LIMITS.contextChars, false) ?? '';
     deps.repo.atomically(() => {
-      const units = deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, now: now() }, products);
-      deps.syncIndex(id, units.removed);
+      deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, now: now() }, products);
+      deps.syncIndex(id);
     });
     deps.onChange(project.id);
     return view(require(project.id, id));
@@ -159,8 +159,8 @@ export function createCampaignsService(deps: Deps) {
     if (products) changes.product_ids = products;
     deps.repo.atomically(() => {
       deps.repo.update(id, fields, at);
-      if (products) deps.syncIndex(id, deps.repo.replaceProducts(id, products).removed);
-      else if (changes.context !== undefined) deps.syncIndex(id, []);
+      if (products) deps.repo.replaceProducts(id, products);
+      if (products || changes.context !== undefined) deps.syncIndex(id);
       if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
     });
     deps.onChange(project.id);

@@ -53,14 +53,7 @@ CREATE TABLE campaign_products (
 ) STRICT;
 CREATE INDEX campaign_products_product_idx ON campaign_products (product_id);
 
--- Full-text index of ad units (product text + the campaign's context); rowid = campaign_products.seq.
--- The text is tokenized and stemmed by the application (src/ads/text.ts) before it is indexed, so the
--- index, its vocabulary and the queries all share one stemmer.
-CREATE VIRTUAL TABLE ad_units_fts USING fts5 (
-  name, description, keywords, category, context,
-  content = '', contentless_delete = 1, tokenize = 'unicode61 remove_diacritics 2'
-);
-CREATE VIRTUAL TABLE ad_units_vocab USING fts5vocab (ad_units_fts, 'row');
+-- Ad units are ranked by an in-memory BM25F index (src/ads/unit-index.ts) built from these rows.
 
 -- Spend per campaign per UTC day, for daily budgets and analytics.
 CREATE TABLE campaign_daily_spend (
