@@ -27,7 +27,8 @@ export function openapiPlugin() {
           version: pkg.version,
           description:
             'Self-hosted OpenAI-compatible chat-completions gateway with key-pair authentication, a prepaid credit ' +
-            'wallet and conversation tracking. Errors use the OpenAI envelope plus top-level statusCode and message.',
+            'wallet, conversation tracking and an advertising marketplace (labeled promotions after the organic answer, ' +
+            'tracked clicks, publisher earnings). Errors use the OpenAI envelope plus top-level statusCode and message.',
         },
         tags: [
           { name: 'Chat', description: 'OpenAI-compatible chat completions' },
