@@ -6,6 +6,7 @@
  * Started by scripts/bench.ts: binds 127.0.0.1 on a free port, prints `listening <port>` on stdout, and
  * exits when its stdin closes (the bench died) or on SIGTERM/SIGINT.
  */
+import { runAsBenchChild } from './bench-child';
 const upstreamFlag = process.argv.indexOf('--upstream');
 const upstream = upstreamFlag > 0 ? process.argv[upstreamFlag + 1].replace(/\/+$/, '') : '';
 if (!upstream) {
@@ -31,21 +32,6 @@ const server = Bun.serve({
   },
 });
 
-console.log(`listening ${server.port}`);
-
-const stop = () => {
-  server.stop(true);
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-(async () => {
-  try {
-    for await (const _ of Bun.stdin.stream()) {
-      // nothing to read; the parent never writes
-    }
-  } catch {}
-  stop();
-})();
+runAsBenchChild(server);
 
 export {};

@@ -6,6 +6,7 @@
  * Started by scripts/bench.ts: binds 127.0.0.1 on a free port (or --port N), prints `listening <port>` on
  * stdout, and exits when its stdin closes (the bench died) or on SIGTERM/SIGINT.
  */
+import { runAsBenchChild } from './bench-child';
 const portFlag = process.argv.indexOf('--port');
 const port = portFlag > 0 ? Number(process.argv[portFlag + 1]) : 0;
 
@@ -65,22 +66,6 @@ const server = Bun.serve({
   },
 });
 
-console.log(`listening ${server.port}`);
-
-const stop = () => {
-  server.stop(true);
-  process.exit(0);
-};
-process.on('SIGTERM', stop);
-process.on('SIGINT', stop);
-// The parent holds our stdin open; EOF means it is gone, so never outlive it.
-(async () => {
-  try {
-    for await (const _ of Bun.stdin.stream()) {
-      // nothing to read; the parent never writes
-    }
-  } catch {}
-  stop();
-})();
+runAsBenchChild(server);
 
 export {};

@@ -144,9 +144,9 @@ export function createUnitIndex() {
     };
   }
 
-  function addDoc(row: UnitRow, fields: string[][]): void {
+  /** Gives a unit the next document number and records it everywhere but in the postings. */
+  function registerDoc(row: UnitRow, fields: string[][]): number {
     const doc = docCount++;
-    ensureDocCapacity(docCount);
     rows[doc] = row;
     alive[doc] = 1;
     seqOf[doc] = row.seq;
@@ -156,10 +156,16 @@ export function createUnitIndex() {
       liveLenSums[f] += n;
     }
     live++;
-    for (const [t, w] of weighTerms(fields)) appendPosting(termId(t), doc, w);
     let list = byCampaign.get(row.campaign_id);
     if (!list) byCampaign.set(row.campaign_id, (list = []));
     list.push(doc);
+    return doc;
+  }
+
+  function addDoc(row: UnitRow, fields: string[][]): void {
+    ensureDocCapacity(docCount + 1);
+    const doc = registerDoc(row, fields);
+    for (const [t, w] of weighTerms(fields)) appendPosting(termId(t), doc, w);
   }
 
   function killDoc(doc: number): void {
@@ -221,19 +227,7 @@ export function createUnitIndex() {
     const docsTmp: number[][] = [];
     const wTmp: number[][] = [];
     for (const { row, fields } of tokenized) {
-      const doc = docCount++;
-      rows[doc] = row;
-      alive[doc] = 1;
-      seqOf[doc] = row.seq;
-      for (let f = 0; f < NF; f++) {
-        const n = Math.min(65535, fields[f].length);
-        fieldLens[doc * NF + f] = n;
-        liveLenSums[f] += n;
-      }
-      live++;
-      let list = byCampaign.get(row.campaign_id);
-      if (!list) byCampaign.set(row.campaign_id, (list = []));
-      list.push(doc);
+      const doc = registerDoc(row, fields);
       for (const [t, w] of weighTerms(fields)) {
         let id = termIds.get(t);
         if (id === undefined) {
