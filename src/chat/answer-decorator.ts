@@ -2,7 +2,7 @@
  * The seam through which an answer passes on its way back to the client, stream or not. The gateway calls
  * `decide` right after the upstream request is sent (so the choice overlaps generation) and `finish` once the organic
  * answer is complete; text returned by `finish` is sent after the organic content, before finish_reason.
- * The organic answer itself is never changed. The default decorator adds nothing.
+ * The organic answer itself is never changed; the marketplace (src/ads) is the decorator the gateway uses.
  */
 export type AnswerContext = {
   requestId: string;
@@ -35,7 +35,6 @@ export interface AnswerDecorator {
   decide(ctx: AnswerContext): AnswerDecoration | null;
 }
 
-export const noDecoration: AnswerDecorator = { decide: () => null };
 
 /** Runs a decoration's finish; a failure there costs the promotion, never the answer. */
 export async function finishSafely(decoration: AnswerDecoration | null, outcome: AnswerOutcome): Promise<string | null> {
