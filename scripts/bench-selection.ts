@@ -47,15 +47,9 @@ import { terms } from '../src/ads/text';
 import { createRuntime, type Runtime } from '../src/runtime';
 import { startCheckpointer, type Checkpointer } from '../src/store/checkpointer';
 import { openStore, type Store } from '../src/store/database';
+import { loadAverage, mulberry32 } from './dev-lib';
 
 const started = performance.now();
-const loadAverage = () => {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ', 1)[0];
-  } catch {
-    return '?';
-  }
-};
 const loadAtStart = loadAverage();
 const root = join(import.meta.dir, '..');
 const fixtures = join(root, 'test', 'fixtures', 'relevance');
@@ -147,16 +141,6 @@ function checkDeadline(): void {
 
 // ---------------------------------------------------------------------------------------------- helpers
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = mulberry32(opts.seed);
 const randInt = (n: number) => Math.floor(rand() * n);
 const pick = <T>(xs: readonly T[]): T => xs[randInt(xs.length)];

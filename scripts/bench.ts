@@ -23,17 +23,11 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, 
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
+import { loadAverage } from './dev-lib';
 
 const root = join(import.meta.dir, '..');
 const bun = process.execPath;
 const benchStarted = performance.now();
-const loadAverage = () => {
-  try {
-    return readFileSync('/proc/loadavg', 'utf8').split(' ', 1)[0];
-  } catch {
-    return '?';
-  }
-};
 const loadAtStart = loadAverage();
 
 // ---------------------------------------------------------------------------------------------- options

@@ -3,21 +3,12 @@ import { join } from 'node:path';
 import { countTokens as referenceCount } from 'gpt-tokenizer/encoding/o200k_base';
 import { O200K_TOKEN_SPLIT_REGEX } from 'gpt-tokenizer/encodingParams/constants';
 import { bpeCounterInternals, countTokens, O200K_SPLIT_PATTERN, warm } from '../../src/upstream/bpe-counter';
+import { mulberry32 } from '../../scripts/dev-lib';
 
 /** The reference with special tokens as plain text (its default throws on them, see the special-token test). */
 const PLAIN = { disallowedSpecial: new Set<string>() };
 const reference = (text: string) => referenceCount(text, PLAIN);
 
-function mulberry32(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const PROSE = `It was the best of times, it was the worst of times, it was the age of wisdom, it was the age of foolishness,
 it was the epoch of belief, it was the epoch of incredulity. The quick brown fox jumps over the lazy dog!
