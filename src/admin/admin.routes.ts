@@ -1,11 +1,11 @@
 import { Elysia } from 'elysia';
-import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
+import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
 import { badRequest } from '../http/errors';
 import { pageOf, parseLimit } from '../http/paging';
 import type { KeysService } from '../keys/keys.service';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
-import { KeySchema, listOf, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+import { KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService; onFundsChanged: (projectId: string) => void };
 
@@ -47,7 +47,7 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
         parameters: [queryParam('limit', `1-${MAX_PROJECTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
-        ok: { description: 'Projects', schema: listOf(ProjectSchema) }, errors: [400, 401],
+        ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [400, 401],
       }),
     })
     .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {

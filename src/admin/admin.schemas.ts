@@ -76,7 +76,3 @@ export const TopUpResultSchema = {
   properties: { transaction: TransactionSchema, replayed: { type: 'boolean', description: 'true when the idempotency_key was seen before' }, wallet: WalletSchema },
 };
 
-export const listOf = (item: object) => ({
-  type: 'object',
-  properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: item }, has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] } },
-});

@@ -1,12 +1,11 @@
 import { Elysia } from 'elysia';
 import type { Marketplace } from '../ads/marketplace';
-import { ADMIN_SECURITY, describe, pathParam, queryParam } from '../http/docs';
+import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
 import { conflict, notFound, payloadTooLarge } from '../http/errors';
 import { parseLimit } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
-import { listOf } from './admin.schemas';
 import { AnalyticsSchema, CampaignSchema, EarningsSchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
 type Deps = { projects: ProjectsService; market: Marketplace; maxImportBytes: number };
@@ -41,7 +40,7 @@ export function marketRoutes(deps: Deps) {
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
       return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: listOf(ProductSchema) }, errors: [400, 401, 404] }) })
+    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
       const text = await request.text();

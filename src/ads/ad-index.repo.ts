@@ -24,9 +24,7 @@ const UNIT_SELECT = `SELECT cp.seq, cp.campaign_id, cp.product_id, p.name, p.des
  * campaigns changed since the index last looked.
  */
 export function createAdIndexRepo(db: Database) {
-  const unitsBySeq = db.query(`${UNIT_SELECT} WHERE cp.seq IN (SELECT value FROM json_each(?))`);
   const unitsOfCampaign = db.query(`${UNIT_SELECT} WHERE cp.campaign_id = ?`);
-  const count = db.query('SELECT count(*) AS n FROM campaign_products');
 
   const allUnits = db.query(`${UNIT_SELECT} ORDER BY cp.seq`);
   /** Campaigns whose units changed since the last `takeSynced()` (read by the in-memory matcher index). */
@@ -51,8 +49,6 @@ export function createAdIndexRepo(db: Database) {
     allUnits: () => allUnits.iterate() as IterableIterator<UnitRow>,
     /** The current ad units of one campaign. */
     unitsOfCampaign: (campaignId: string) => unitsOfCampaign.all(campaignId) as UnitRow[],
-    units: (seqs: number[]) => unitsBySeq.all(JSON.stringify(seqs)) as UnitRow[],
-    unitCount: () => (count.get() as { n: number }).n,
   };
 }
 export type AdIndexRepo = ReturnType<typeof createAdIndexRepo>;

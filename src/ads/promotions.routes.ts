@@ -1,7 +1,7 @@
 import { Elysia } from 'elysia';
 import { validateChatBody } from '../chat/chat.validate';
 import type { Limits } from '../config/config';
-import { describe, PUBLIC_SECURITY } from '../http/docs';
+import { describe, listOf, PUBLIC_SECURITY } from '../http/docs';
 import { badRequest } from '../http/errors';
 import { authenticatePublic } from '../http/public-auth';
 import type { KeysService } from '../keys/keys.service';
@@ -10,24 +10,15 @@ import type { AdsService } from './ads.service';
 const MAX_LIMIT = 20;
 const MAX_QUERY_CHARS = 4000;
 
-const ResultSchema = {
+const ResultSchema = listOf({
   type: 'object',
   properties: {
-    object: { type: 'string', example: 'list' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: {
-          product: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' } } },
-          campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
-          advertiser: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
-          relevance: { type: 'number', minimum: 0, maximum: 1 },
-        },
-      },
-    },
+    product: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string' } } },
+    campaign: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+    advertiser: { type: 'object', properties: { id: { type: 'string' }, name: { type: 'string' } } },
+    relevance: { type: 'number', minimum: 0, maximum: 1 },
   },
-};
+});
 
 /** Promotions that would be eligible for a context, for publishers who render their own cards. */
 export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; limits: Limits }) {

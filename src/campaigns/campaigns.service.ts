@@ -222,7 +222,6 @@ export function createCampaignsService(deps: Deps) {
     pause: (p: ProjectRow, id: string) => transition(p, id, 'pause'),
     archive: (p: ProjectRow, id: string) => transition(p, id, 'archive'),
     get: (projectId: string, id: string) => view(require(projectId, id)),
-    getRow: deps.repo.getAny,
     list: (projectId: string, limit: number) => ({ object: 'list' as const, data: deps.repo.list(projectId, limit).map(view) }),
     history: (projectId: string, id: string, limit = 500) => {
       require(projectId, id);

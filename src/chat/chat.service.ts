@@ -5,6 +5,7 @@ import type { ModelCatalog, ModelRoute } from '../models/catalog';
 import { tokenCostMicros } from '../money/money';
 import { countPromptTokens, countTextTokens } from '../upstream/tokenizer';
 import type { UpstreamClient } from '../upstream/upstream.client';
+import { clientClosed, upstreamBroken, upstreamTimeout } from '../upstream/upstream-errors';
 import type { WalletService } from '../wallet/wallet.service';
 import { finishSafely, type AnswerContext, type AnswerDecoration, type AnswerDecorator } from './answer-decorator';
 import type { ChatRequest } from './chat.validate';
@@ -161,10 +162,8 @@ export function createChatService(deps: Deps) {
       raw = await handle.response.text();
     } catch {
       const reason = handle.abortReason();
-      if (reason === 'client_gone') throw new ApiError(499, 'invalid_request_error', 'client_closed_request', 'Client closed the request');
-      throw reason === 'request_timeout'
-        ? new ApiError(504, 'timeout_error', 'upstream_timeout', 'The upstream LLM provider did not answer in time')
-        : new ApiError(502, 'upstream_error', 'upstream_error', 'The upstream LLM provider failed: the response broke off');
+      if (reason === 'client_gone') throw clientClosed();
+      throw reason === 'request_timeout' ? upstreamTimeout() : upstreamBroken('the response broke off');
     } finally {
       handle.dispose();
     }
@@ -173,7 +172,7 @@ export function createChatService(deps: Deps) {
     try {
       parsed = JSON.parse(raw);
     } catch {
-      throw new ApiError(502, 'upstream_error', 'upstream_error', 'The upstream LLM provider failed: malformed response');
+      throw upstreamBroken('malformed response');
     }
     const message = parsed?.choices?.[0]?.message;
     const organic: string = typeof message?.content === 'string' ? message.content : '';

@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia';
-import { describe, pathParam, PUBLIC_SECURITY, queryParam } from '../http/docs';
+import { describe, pagedListOf, pathParam, PUBLIC_SECURITY, queryParam } from '../http/docs';
 import { authenticatePublic } from '../http/public-auth';
 import type { KeysService } from '../keys/keys.service';
 import { MAX_CONVERSATIONS_PAGE, MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
@@ -57,7 +57,7 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
           ],
           ok: {
             description: 'A page of conversations',
-            schema: { type: 'object', properties: { object: { type: 'string' }, data: { type: 'array', items: ConversationSchema }, has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] } } },
+            schema: pagedListOf(ConversationSchema),
           },
           errors: [400, 401, 403],
         }),

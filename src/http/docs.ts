@@ -73,6 +73,18 @@ export function describe(opts: {
   } as any;
 }
 
+/** `{object: "list", data: [...]}` */
+export const listOf = (item: Schema) => ({
+  type: 'object',
+  properties: { object: { type: 'string', example: 'list' }, data: { type: 'array', items: item } },
+});
+
+/** A list that continues: `has_more` and the `next_cursor` to pass back as `?cursor=`. */
+export const pagedListOf = (item: Schema) => ({
+  type: 'object',
+  properties: { ...listOf(item).properties, has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] } },
+});
+
 export const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
 export const queryParam = (name: string, description: string, schema: Schema) => ({ name, in: 'query', required: false, description, schema });
 export const headerParam = (name: string, description: string) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } });

@@ -1,21 +1,12 @@
 import { Elysia } from 'elysia';
-import { describe, PUBLIC_SECURITY } from '../http/docs';
+import { describe, listOf, PUBLIC_SECURITY } from '../http/docs';
 import type { KeysService } from '../keys/keys.service';
 import type { ModelCatalog } from './catalog';
 
-const ModelListSchema = {
+const ModelListSchema = listOf({
   type: 'object',
-  properties: {
-    object: { type: 'string', example: 'list' },
-    data: {
-      type: 'array',
-      items: {
-        type: 'object',
-        properties: { id: { type: 'string' }, object: { type: 'string', example: 'model' }, created: { type: 'integer' }, owned_by: { type: 'string' } },
-      },
-    },
-  },
-};
+  properties: { id: { type: 'string' }, object: { type: 'string', example: 'model' }, created: { type: 'integer' }, owned_by: { type: 'string' } },
+});
 
 export function modelsRoutes(deps: { keys: KeysService; catalog: ModelCatalog }) {
   return new Elysia({ name: 'models-routes' }).get(

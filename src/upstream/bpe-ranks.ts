@@ -11,7 +11,7 @@
  * string without that BOM, and the 9 vocabulary tokens that start with a BOM are never produced.
  */
 import { readFileSync } from 'node:fs';
-// @ts-ignore -- Bun `type: 'file'` import: a path to the rank file (embedded into the compiled binary); .tiktoken has no typings
+// Bun `type: 'file'` import: a path to the rank file, embedded into the compiled binary.
 import rankFilePath from 'gpt-tokenizer/data/o200k_base.tiktoken' with { type: 'file' };
 
 /** Rank of no token: what `mergeRank` and `pairTable` give for bytes that are not a token (above every real rank). */

@@ -14,6 +14,11 @@ export function upstreamTimeout(): ApiError {
   return new ApiError(504, 'timeout_error', 'upstream_timeout', 'The upstream LLM provider did not answer in time');
 }
 
+/** The client went away before the answer: logged with this status, never seen by anyone. */
+export function clientClosed(): ApiError {
+  return new ApiError(499, 'invalid_request_error', 'client_closed_request', 'Client closed the request');
+}
+
 export function upstreamBroken(detail: string): ApiError {
   return new ApiError(502, 'upstream_error', 'upstream_error', `The upstream LLM provider failed: ${detail}`);
 }

@@ -1,6 +1,5 @@
 import type { ProviderConfig } from '../config/config';
-import { ApiError } from '../http/errors';
-import { fromUpstreamStatus, upstreamBroken, upstreamTimeout, upstreamUnreachable } from './upstream-errors';
+import { clientClosed, fromUpstreamStatus, upstreamBroken, upstreamTimeout, upstreamUnreachable } from './upstream-errors';
 
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
 
@@ -63,7 +62,7 @@ export function createUpstreamClient(deps: { fetch: Fetcher; demo: Fetcher }) {
     } catch (err) {
       dispose();
       if (reason === 'request_timeout') throw upstreamTimeout();
-      if (reason === 'client_gone') throw new ApiError(499, 'invalid_request_error', 'client_closed_request', 'Client closed the request');
+      if (reason === 'client_gone') throw clientClosed();
       throw upstreamUnreachable();
     } finally {
       clearTimeout(firstByteTimer);

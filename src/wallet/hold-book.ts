@@ -29,7 +29,6 @@ export function createHoldBook() {
       else heldByProject.set(hold.projectId, left);
       return hold;
     },
-    openCount: () => holds.size,
   };
 }
 export type HoldBook = ReturnType<typeof createHoldBook>;

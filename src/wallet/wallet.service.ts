@@ -95,7 +95,6 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
       }
       return { chargedMicros: charge, uncollectedMicros: costMicros - charge };
     },
-    openHolds: () => holds.openCount(),
   };
 }
 export type WalletService = ReturnType<typeof createWalletService>;
