@@ -5,6 +5,7 @@ import {
   DEFAULT_FLUSH_INTERVAL_MS,
   DEFAULT_KEEPALIVE_MS,
   DEFAULT_LIMITS,
+  DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_PRICES_USD_PER_MTOK,
   DEFAULT_TIMEOUTS,
   DEMO_MODEL_ID,
@@ -48,6 +49,15 @@ export type Config = Readonly<{
   host: string;
   dataDir: string;
   publicUrl: string | null;
+  /**
+   * Hosts (`host` or `host:port`, lower case) whose Host header may name the origin of tracked links. Links are
+   * built only from trusted origins: the public URL, one of these hosts, or the listen address.
+   */
+  allowedHosts: string[];
+  /** Intranet installs only: product URLs may point at loopback, private, link-local or metadata addresses. */
+  allowInternalProductUrls: boolean;
+  /** Largest answer each model can produce (tokens): the worst-case credit hold never reserves more. */
+  maxOutputTokens: Record<string, number>;
   adminToken: string | null;
   seedDemo: boolean;
   providers: ProviderConfig[];
@@ -71,7 +81,7 @@ type LoadInput = {
 
 type Flags = Record<string, string | true>;
 
-const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'url', 'token']);
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'url', 'token']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -193,6 +203,30 @@ function checkPricedModels(providers: ProviderConfig[], prices: Record<string, M
         );
 }
 
+/** `a.example, b.example:8443` or a JSON array: trimmed, lower-cased, each a bare host with an optional port. */
+function toHostList(value: unknown): string[] {
+  if (value === undefined || value === null || value === '') return [];
+  const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
+  const hosts = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
+  for (const host of hosts)
+    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(host)) throw new ConfigError(`allowed host "${host}" is not a host name with an optional port`);
+  return hosts;
+}
+
+function toBoolean(value: unknown, name: string): boolean {
+  if (value === undefined || value === null || value === '') return false;
+  if (value === true || value === 'true' || value === '1') return true;
+  if (value === false || value === 'false' || value === '0') return false;
+  throw new ConfigError(`${name} must be true or false`);
+}
+
+function loadMaxOutputTokens(raw: unknown): Record<string, number> {
+  const result: Record<string, number> = { ...DEFAULT_MAX_OUTPUT_TOKENS };
+  if (raw && typeof raw === 'object')
+    for (const [model, value] of Object.entries(raw)) result[model] = toPositiveInt(value, 0, `max_output_tokens.${model}`);
+  return result;
+}
+
 function loadAds(raw: any): AdsSettings {
   const a = { ...DEFAULT_ADS, ...(raw && typeof raw === 'object' ? raw : {}) };
   const share = Number(a.publisherSharePercent);
@@ -231,6 +265,8 @@ Options (environment variable in brackets):
   --data-dir DIR    data directory, default ./vexrail_data beside the executable  [VEXRAIL_DATA_DIR]
   --config FILE     JSON config file (providers, prices, limits)  [VEXRAIL_CONFIG]
   --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
+  --allowed-hosts H host names (comma-separated) whose Host header may be used in links
+                    when no public URL is set               [VEXRAIL_ALLOWED_HOSTS]
   --demo            on a fresh data directory, create a funded demo project and print its keys
   --quiet           no per-request log lines
   --url URL         import-products: gateway URL, default http://127.0.0.1:<--port or 8080>  [VEXRAIL_URL]
@@ -290,7 +326,10 @@ export function loadConfig(input: LoadInput): Config {
     port: toPort(pick(flags.port, env.VEXRAIL_PORT, file.port)),
     host: String(pick(flags.host, env.VEXRAIL_HOST, file.host) ?? '127.0.0.1'),
     dataDir,
-    publicUrl: publicUrl ? publicUrl.replace(/\/+$/, '') : null,
+    publicUrl: publicUrl ? toBaseUrl(publicUrl) : null,
+    allowedHosts: Object.freeze(toHostList(pick(flags['allowed-hosts'], env.VEXRAIL_ALLOWED_HOSTS, file.allowed_hosts))) as string[],
+    allowInternalProductUrls: toBoolean(pick(undefined, env.VEXRAIL_ALLOW_INTERNAL_PRODUCT_URLS, file.allow_internal_product_urls), 'allow_internal_product_urls'),
+    maxOutputTokens: Object.freeze(loadMaxOutputTokens(file.max_output_tokens)),
     adminToken: env.VEXRAIL_ADMIN_TOKEN || null,
     seedDemo: flags.demo === true,
     providers,

@@ -14,6 +14,23 @@ export const DEFAULT_PRICES_USD_PER_MTOK: Record<string, [input: string, output:
   'gpt-3.5-turbo': ['0.50', '1.50'],
 };
 
+/**
+ * The most tokens each known model can write in one answer (the providers' published output limits). A
+ * request asking for more is held, and sent upstream, at this cap; the operator overrides or extends it under
+ * "max_output_tokens" in the config file. Models not listed use DEFAULT_LIMITS.defaultMaxOutputTokens.
+ */
+export const DEFAULT_MAX_OUTPUT_TOKENS: Record<string, number> = {
+  'vexrail-demo': 4096,
+  'gpt-4o-mini': 16_384,
+  'gpt-4o': 16_384,
+  'gpt-4.1': 32_768,
+  'gpt-4.1-mini': 32_768,
+  'gpt-4.1-nano': 32_768,
+  'o4-mini': 100_000,
+  'o3-mini': 100_000,
+  'gpt-3.5-turbo': 4096,
+};
+
 export const DEFAULT_LIMITS = {
   maxBodyBytes: 4 * 1024 * 1024,
   maxMessages: 1000,
@@ -25,6 +42,8 @@ export const DEFAULT_LIMITS = {
   /** A request whose budget cannot cover at least this many answer tokens is refused (403). */
   minAnswerTokens: 16,
   maxTokensCeiling: 1_000_000,
+  /** Output cap of a priced model missing from DEFAULT_MAX_OUTPUT_TOKENS and from the config file. */
+  defaultMaxOutputTokens: 32_768,
   /** Body of a JSON Lines product import. */
   maxImportBytes: 64 * 1024 * 1024,
 };
