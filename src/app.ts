@@ -5,7 +5,9 @@ import { promotionsRoutes } from './ads/promotions.routes';
 import { clicksRoutes } from './clicks/clicks.routes';
 import { chatRoutes } from './chat/chat.routes';
 import { conversationsRoutes } from './conversations/conversations.routes';
-import { ApiError, badRequest, internalError, notFound, payloadTooLarge, renderError, unauthorized } from './http/errors';
+import { ApiError, badRequest, internalError, notFound, renderError } from './http/errors';
+import { createLinkOrigins, listenOriginOf } from './http/link-origin';
+import { parseRequestTarget, routableRequest } from './http/request-target';
 import { openapiPlugin } from './http/openapi';
 import { assignRequestId, requestIdOf } from './http/request-ids';
 import { modelsRoutes } from './models/models.routes';
@@ -27,41 +29,53 @@ function loggablePath(path: string): string {
   return path.startsWith('/r/') ? `/r/${path.slice(3).split('.', 1)[0]}` : path;
 }
 
-/** Mounts plugins and routes. No listen and no environment reads: tests call `fetch` directly. */
-export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean } = {}) {
+/**
+ * Mounts plugins and routes. No listen and no environment reads: tests call `fetch` directly. Each route
+ * group authenticates its own requests before reading a body (admin: the admin guard; public API: the key
+ * pair); body limits are enforced while reading (src/http/body.ts).
+ */
+export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; listenOrigin?: () => string } = {}) {
+  const { limits } = rt.config;
+  const links = createLinkOrigins({
+    publicUrl: rt.config.publicUrl,
+    allowedOrigins: rt.config.allowedLinkOrigins,
+    listenOrigin: opts.listenOrigin ?? (() => listenOriginOf(rt.config.host, rt.config.port)),
+  });
   const app = new Elysia()
     .onError(({ code, error, request }) => renderError(toApiError(code, error, requestIdOf(request))))
     .use(openapiPlugin())
     .use(healthRoutes({ db: rt.db, isShuttingDown: opts.isShuttingDown ?? (() => false) }))
-    .use(chatRoutes({ config: rt.config, keys: rt.keys, chat: rt.chat }))
+    .use(chatRoutes({ config: rt.config, keys: rt.keys, chat: rt.chat, links }))
     .use(modelsRoutes({ keys: rt.keys, catalog: rt.catalog }))
     .use(conversationsRoutes({ keys: rt.keys, conversations: rt.conversations }))
-    .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits: rt.config.limits }))
+    .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits }))
     .use(clicksRoutes({ clicks: rt.market.clicks }))
-    .use(adminRoutes({ projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.refreshCampaigns }))
-    .use(marketRoutes({ projects: rt.projects, market: rt.market, maxImportBytes: rt.config.limits.maxImportBytes }));
+    .use(adminRoutes({
+      adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes,
+      projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.refreshCampaigns,
+    }))
+    .use(marketRoutes({
+      adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,
+      projects: rt.projects, market: rt.market,
+    }));
 
-  const { maxBodyBytes, maxImportBytes } = rt.config.limits;
-
-  /** Outer handler: request id, body-size and admin-token checks before routing, one log line after. */
+  /** Outer handler: parses the request target once, routes on it, stamps the request id, logs one line. */
   async function fetch(request: Request): Promise<Response> {
     const started = performance.now();
-    const requestId = assignRequestId(request, started);
-    const path = request.url.slice(request.url.indexOf('/', 8)).split('?', 1)[0];
-    let response: Response;
-    const declared = Number(request.headers.get('content-length') ?? 0);
-    const limit = path.endsWith('/products/import') ? maxImportBytes : maxBodyBytes;
-    if (declared > limit) response = renderError(payloadTooLarge(`Request body is larger than ${limit} bytes`));
-    else if (path.startsWith('/admin/') && !rt.adminAuth.check(request.headers.get('authorization')))
-      response = renderError(unauthorized('invalid_admin_token', 'Missing or invalid admin bearer token'));
-    else response = await app.handle(request);
+    const target = parseRequestTarget(request.url);
+    const routed = target ? routableRequest(request, target) : request;
+    const requestId = assignRequestId(routed, started);
+    const response = target
+      ? await app.handle(routed)
+      : renderError(badRequest('invalid_request_target', 'The request target is not a valid path'));
     response.headers.set('x-request-id', requestId);
+    const path = target?.path ?? '(unparsable)';
     // Successful completions are logged when they settle, with their tokens and cost.
     if (!(path === '/v1/chat/completions' && response.status === 200))
       rt.log.write({ request_id: requestId, method: request.method, path: loggablePath(path), status: response.status, latency_ms: Math.round((performance.now() - started) * 1000) / 1000 });
     return response;
   }
 
-  return { app, fetch };
+  return { app, fetch, links };
 }
 export type App = ReturnType<typeof createApp>;

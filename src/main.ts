@@ -1,5 +1,6 @@
 import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } from './config/config';
 import { createApp } from './app';
+import { listenOriginOf } from './http/link-origin';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
 import { startCheckpointer } from './store/checkpointer';
 import { BackupError, backupDatabase, openStore } from './store/database';
@@ -45,7 +46,8 @@ async function serve(config: Config): Promise<void> {
   const checkpointer = startCheckpointer(store.db, store.path);
   const rt = createRuntime(config, store.db);
   let shuttingDown = false;
-  const { fetch } = createApp(rt, { isShuttingDown: () => shuttingDown });
+  let listenOrigin = listenOriginOf(config.host, config.port);
+  const { fetch, links } = createApp(rt, { isShuttingDown: () => shuttingDown, listenOrigin: () => listenOrigin });
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
@@ -54,7 +56,8 @@ async function serve(config: Config): Promise<void> {
     maxRequestBodySize: Math.max(config.limits.maxBodyBytes, config.limits.maxImportBytes) + 1024 * 1024,
     idleTimeout: 255,
   });
-  const base = config.publicUrl ?? `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${server.port}`;
+  listenOrigin = listenOriginOf(config.host, server.port!);
+  const base = config.publicUrl ?? listenOrigin;
   const lines = [
     `Vexrail ${pkg.version} listening on ${base}`,
     `  API:          ${base}/v1  (OpenAI-compatible; headers x-publishable-key and x-secret-key)`,

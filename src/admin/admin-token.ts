@@ -2,6 +2,7 @@ import type { Database } from 'bun:sqlite';
 import { hashSecret, sameHash } from '../keys/key-format';
 import { randomBase62 } from '../store/ids';
 import { createSettingsRepo } from '../store/settings.repo';
+import { unauthorized } from '../http/errors';
 
 /**
  * The operator's bearer token. From VEXRAIL_ADMIN_TOKEN when set; otherwise generated on first start,
@@ -31,5 +32,16 @@ export function setUpAdminAuth(db: Database, envToken: string | null): AdminAuth
       const match = authorization ? /^Bearer\s+(\S{1,512})$/i.exec(authorization) : null;
       return match !== null && sameHash(hashSecret(match[1]), expected);
     },
+  };
+}
+
+/**
+ * The admin routes' own guard (a beforeHandle hook on each admin route group). Admin routes parse no body
+ * themselves, so the token is checked before a byte of the body is read.
+ */
+export function adminGuard(auth: AdminAuth) {
+  return ({ request }: { request: Request }) => {
+    if (!auth.check(request.headers.get('authorization')))
+      throw unauthorized('invalid_admin_token', 'Missing or invalid admin bearer token');
   };
 }

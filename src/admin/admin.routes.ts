@@ -1,16 +1,24 @@
 import { Elysia } from 'elysia';
 import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
+import { readJsonObject } from '../http/body';
 import { badRequest } from '../http/errors';
 import { pageOf, parseLimit } from '../http/paging';
 import type { KeysService } from '../keys/keys.service';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
+import { adminGuard, type AdminAuth } from './admin-token';
 import { KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
-type Deps = { projects: ProjectsService; keys: KeysService; wallet: WalletService; onFundsChanged: (projectId: string) => void };
+type Deps = {
+  adminAuth: AdminAuth;
+  maxBodyBytes: number;
+  projects: ProjectsService;
+  keys: KeysService;
+  wallet: WalletService;
+  onFundsChanged: (projectId: string) => void;
+};
 
 const MAX_PROJECTS_PAGE = 1000;
-const body = (value: unknown) => (value && typeof value === 'object' ? (value as Record<string, any>) : {});
 const pid = pathParam('id', 'Project id');
 
 
@@ -21,16 +29,19 @@ function projectCursor(cursor: string | undefined): { id: string; createdAt: num
   return { id, createdAt: Number(ts) };
 }
 
-/** Operator API for projects, domains, keys and credit wallets. Auth (bearer token) runs before routing. */
+/** Operator API for projects, domains, keys and credit wallets; the admin guard runs before any body is read. */
 export function adminRoutes(deps: Deps) {
+  const body = (request: Request) => readJsonObject(request, deps.maxBodyBytes);
   return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
-    .post('/projects', ({ body: b, set }) => {
-      const { name, domain, kind } = body(b);
+    .onBeforeHandle(adminGuard(deps.adminAuth))
+    .post('/projects', async ({ request, set }) => {
+      const { name, domain, kind } = await body(request);
       const project = deps.projects.create({ name, domain, kind });
       deps.wallet.ensureWallet(project.id);
       set.status = 201;
       return deps.projects.view(project);
     }, {
+      parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Create a project', security: ADMIN_SECURITY,
         body: { type: 'object', required: ['name', 'domain'], properties: { name: { type: 'string' }, domain: { type: 'string', example: 'example.com' }, kind: { type: 'string', enum: ['publisher', 'advertiser'] } } },
@@ -53,7 +64,8 @@ export function adminRoutes(deps: Deps) {
     .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
     })
-    .patch('/projects/:id', ({ params, body: b }) => deps.projects.view(deps.projects.update(params.id, body(b))), {
+    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(deps.projects.update(params.id, await body(request))), {
+      parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
         security: ADMIN_SECURITY, parameters: [pid],
@@ -61,10 +73,11 @@ export function adminRoutes(deps: Deps) {
         ok: { description: 'The project', schema: ProjectSchema }, errors: [400, 401, 403, 404, 409],
       }),
     })
-    .post('/projects/:id/domain/verify', async ({ params, body: b }) => {
-      const { project, detail } = await deps.projects.verifyDomain(params.id, body(b).method);
+    .post('/projects/:id/domain/verify', async ({ params, request }) => {
+      const { project, detail } = await deps.projects.verifyDomain(params.id, (await body(request)).method);
       return { ...deps.projects.view(project), detail };
     }, {
+      parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Verify the project domain',
         description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
@@ -76,12 +89,13 @@ export function adminRoutes(deps: Deps) {
     .get('/projects/:id/domain/checks', ({ params }) => ({ object: 'list', data: deps.projects.listChecks(params.id).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: { type: 'object' } }, errors: [401, 404] }),
     })
-    .post('/projects/:id/keys', ({ params, body: b, set }) => {
-      const pair = deps.keys.generatePair(deps.projects.get(params.id), body(b).name);
+    .post('/projects/:id/keys', async ({ params, request, set }) => {
+      const pair = deps.keys.generatePair(deps.projects.get(params.id), (await body(request)).name);
       set.status = 201;
       set.headers['cache-control'] = 'no-store';
       return pair;
     }, {
+      parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
         security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' } } },
@@ -92,15 +106,17 @@ export function adminRoutes(deps: Deps) {
       detail: describe({ tags: ['Admin: projects'], summary: 'List key pairs (never the secret)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [401, 404] }),
     })
     .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
+      parse: 'none',
       detail: describe({ tags: ['Admin: projects'], summary: 'Deactivate a key pair (effective on the next request)', security: ADMIN_SECURITY, parameters: [pid, pathParam('key_id', 'Key pair id')], ok: { description: 'The pair', schema: KeySchema }, errors: [401, 404] }),
     })
-    .post('/projects/:id/credits', ({ params, body: b, set }) => {
+    .post('/projects/:id/credits', async ({ params, request, set }) => {
       deps.projects.get(params.id);
-      const result = deps.wallet.topUp(params.id, body(b));
+      const result = deps.wallet.topUp(params.id, await body(request));
       deps.onFundsChanged(params.id);
       set.status = result.replayed ? 200 : 201;
       return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
     }, {
+      parse: 'none',
       detail: describe({
         tags: ['Admin: wallets'], summary: 'Top up the credit wallet', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
         security: ADMIN_SECURITY, parameters: [pid],

@@ -1,16 +1,16 @@
 import { Elysia } from 'elysia';
 import type { Marketplace } from '../ads/marketplace';
 import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
-import { conflict, notFound, payloadTooLarge } from '../http/errors';
+import { readBodyText, readJsonObject } from '../http/body';
+import { conflict, notFound } from '../http/errors';
 import { parseLimit } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
+import { adminGuard, type AdminAuth } from './admin-token';
 import { AnalyticsSchema, CampaignSchema, EarningsSchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
-type Deps = { projects: ProjectsService; market: Marketplace; maxImportBytes: number };
-
-const body = (value: unknown) => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, any>) : {});
+type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
 const pid = pathParam('id', 'Project id');
 const cid = pathParam('campaign_id', 'Campaign id');
 const tags = { products: ['Admin: products'], campaigns: ['Admin: campaigns'], money: ['Admin: earnings and analytics'] };
@@ -21,30 +21,36 @@ function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectR
 }
 
 
-/** Operator API for advertisers' products and campaigns, publishers' earnings, analytics and click refunds. */
+/**
+ * Operator API for advertisers' products and campaigns, publishers' earnings, analytics and click refunds.
+ * The admin guard runs before any body is read.
+ */
 export function marketRoutes(deps: Deps) {
   const { market } = deps;
+  const body = (request: Request) => readJsonObject(request, deps.maxBodyBytes);
   const project = (id: string) => deps.projects.get(id);
   const campaignAction = (action: 'activate' | 'pause' | 'archive', summary: string) =>
     [
       `/projects/:id/campaigns/:campaign_id/${action}`,
       ({ params }: { params: { id: string; campaign_id: string } }) => market.campaigns[action](project(params.id), params.campaign_id),
-      { detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, 409] }) },
+      { parse: 'none' as const, detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, 409] }) },
     ] as const;
 
   return new Elysia({ name: 'market-routes', prefix: '/admin/v1' })
-    .post('/projects/:id/products', ({ params, body: b, set }) => {
+    .onBeforeHandle(adminGuard(deps.adminAuth))
+    .post('/projects/:id/products', async ({ params, request, set }) => {
+      const p = project(params.id);
+      const product = market.products.create(p, await body(request));
       set.status = 201;
-      return market.products.create(project(params.id), b);
-    }, { detail: describe({ tags: tags.products, summary: 'Add a product', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
+      return product;
+    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
       return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
     }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
-      const text = await request.text();
-      if (Buffer.byteLength(text) > deps.maxImportBytes) throw payloadTooLarge(`An import is limited to ${deps.maxImportBytes} bytes; split the file`);
+      const text = await readBodyText(request, deps.maxImportBytes);
       const firstLine = query.first_line ? Number(query.first_line) : 1;
       return market.products.importLines(p, text, Number.isSafeInteger(firstLine) && firstLine > 0 ? firstLine : 1);
     }, {
@@ -56,17 +62,23 @@ export function marketRoutes(deps: Deps) {
         ok: { description: 'Import report', schema: ImportReportSchema }, errors: [401, 404, 409, 413],
       }),
     })
-    .post('/projects/:id/campaigns', ({ params, body: b, set }) => {
+    .post('/projects/:id/campaigns', async ({ params, request, set }) => {
+      const p = project(params.id);
+      const campaign = market.campaigns.create(p, await body(request));
       set.status = 201;
-      return market.campaigns.create(project(params.id), body(b));
-    }, { detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
+      return campaign;
+    }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, parseLimit(query.limit, 1000, 100))), {
       detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
     })
     .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
       detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
     })
-    .patch('/projects/:id/campaigns/:campaign_id', ({ params, body: b }) => market.campaigns.update(project(params.id), params.campaign_id, body(b)), {
+    .patch('/projects/:id/campaigns/:campaign_id', async ({ params, request }) => {
+      const p = project(params.id);
+      return market.campaigns.update(p, params.campaign_id, await body(request));
+    }, {
+      parse: 'none',
       detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: { ...NewCampaignSchema, required: [] }, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }),
     })
     .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
@@ -92,7 +104,8 @@ export function marketRoutes(deps: Deps) {
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
       return click;
     }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: { type: 'object' } }, errors: [401, 404] }) })
-    .post('/clicks/:click_id/invalidate', ({ params, body: b }) => market.clicks.refund(params.click_id, String(body(b).reason ?? 'invalidated')), {
+    .post('/clicks/:click_id/invalidate', async ({ params, request }) => market.clicks.refund(params.click_id, String((await body(request)).reason ?? 'invalidated')), {
+      parse: 'none',
       detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string' } } }, ok: { description: 'The click, now refunded', schema: { type: 'object' } }, errors: [401, 404, 409] }),
     });
 }

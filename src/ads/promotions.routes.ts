@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import { validateChatBody } from '../chat/chat.validate';
 import type { Limits } from '../config/config';
 import { describe, listOf, PUBLIC_SECURITY } from '../http/docs';
+import { readJsonObject } from '../http/body';
 import { badRequest } from '../http/errors';
 import { authenticatePublic } from '../http/public-auth';
 import type { KeysService } from '../keys/keys.service';
@@ -24,9 +25,10 @@ const ResultSchema = listOf({
 export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; limits: Limits }) {
   return new Elysia({ name: 'promotions-routes' }).post(
     '/v1/promotions/search',
-    ({ request, body }) => {
+    async ({ request }) => {
+      // Keys first: an unauthenticated caller never gets its body read.
       const caller = authenticatePublic(deps.keys, request);
-      const input = (body && typeof body === 'object' ? body : {}) as { query?: unknown; messages?: unknown; limit?: unknown };
+      const input = (await readJsonObject(request, deps.limits.maxBodyBytes)) as { query?: unknown; messages?: unknown; limit?: unknown };
       const limit = input.limit === undefined ? 5 : input.limit;
       if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1 || limit > MAX_LIMIT)
         throw badRequest('invalid_value', `limit must be an integer from 1 to ${MAX_LIMIT}`, 'limit');
@@ -37,6 +39,7 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
       return { object: 'list', data: deps.ads.search(caller.projectId, caller.project.monetization === 1, search, limit) };
     },
     {
+      parse: 'none',
       detail: describe({
         tags: ['Promotions'],
         summary: 'Search eligible promotions for a context',

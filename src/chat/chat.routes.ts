@@ -1,20 +1,22 @@
 import { Elysia } from 'elysia';
 import type { Config } from '../config/config';
 import { describe, headerParam, PUBLIC_SECURITY } from '../http/docs';
-import { authenticatePublic, requestOrigin } from '../http/public-auth';
+import { readBodyBytes } from '../http/body';
+import type { LinkOrigins } from '../http/link-origin';
+import { authenticatePublic } from '../http/public-auth';
 import { requestIdOf, requestStartOf } from '../http/request-ids';
 import type { KeysService } from '../keys/keys.service';
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema } from './chat.model';
 import type { ChatService } from './chat.service';
 import { parseJsonBody, validateChatBody, validateConversationId } from './chat.validate';
 
-export function chatRoutes(deps: { config: Config; keys: KeysService; chat: ChatService }) {
+export function chatRoutes(deps: { config: Config; keys: KeysService; chat: ChatService; links: LinkOrigins }) {
   return new Elysia({ name: 'chat-routes' }).post(
     '/v1/chat/completions',
     async ({ request }) => {
       // Checks run in the documented order: auth, domain, body, credits, upstream.
       const caller = authenticatePublic(deps.keys, request);
-      const bytes = new Uint8Array(await request.arrayBuffer());
+      const bytes = await readBodyBytes(request, deps.config.limits.maxBodyBytes);
       const chatRequest = validateChatBody(parseJsonBody(bytes, deps.config.limits), deps.config.limits);
       const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
       const { response } = await deps.chat.complete({
@@ -22,7 +24,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
         request: chatRequest,
         conversationId,
         requestId: requestIdOf(request),
-        origin: deps.config.publicUrl ?? requestOrigin(request),
+        origin: deps.links.originFor(request),
         signal: request.signal,
         startedMs: requestStartOf(request),
       });

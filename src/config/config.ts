@@ -50,10 +50,11 @@ export type Config = Readonly<{
   dataDir: string;
   publicUrl: string | null;
   /**
-   * Hosts (`host` or `host:port`, lower case) whose Host header may name the origin of tracked links. Links are
-   * built only from trusted origins: the public URL, one of these hosts, or the listen address.
+   * Origins (`http://host[:port]` or `https://...`, from `--allowed-hosts`) a request's Host header may select
+   * for its tracked links. Links are built only from trusted origins: the public URL, one of these, or the
+   * listen address.
    */
-  allowedHosts: string[];
+  allowedLinkOrigins: string[];
   /** Intranet installs only: product URLs may point at loopback, private, link-local or metadata addresses. */
   allowInternalProductUrls: boolean;
   /** Largest answer each model can produce (tokens): the worst-case credit hold never reserves more. */
@@ -203,14 +204,18 @@ function checkPricedModels(providers: ProviderConfig[], prices: Record<string, M
         );
 }
 
-/** `a.example, b.example:8443` or a JSON array: trimmed, lower-cased, each a bare host with an optional port. */
-function toHostList(value: unknown): string[] {
+/**
+ * `a.example, https://b.example:8443` or a JSON array: each a host with an optional port, or an http(s) origin.
+ * Returned as lower-case origins; a bare host means http.
+ */
+function toOriginList(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
   const items = Array.isArray(value) ? value.map(String) : String(value).split(',');
-  const hosts = items.map((h) => h.trim().toLowerCase()).filter(Boolean);
-  for (const host of hosts)
-    if (!/^(\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?$/.test(host)) throw new ConfigError(`allowed host "${host}" is not a host name with an optional port`);
-  return hosts;
+  return items.map((h) => h.trim().toLowerCase()).filter(Boolean).map((item) => {
+    const match = /^(https?:\/\/)?((\[[0-9a-f:.]+\]|[a-z0-9.-]+)(:\d{1,5})?)\/?$/.exec(item);
+    if (!match) throw new ConfigError(`allowed host "${item}" is not a host name with an optional port (or an http(s) origin)`);
+    return `${match[1] ?? 'http://'}${match[2]}`;
+  });
 }
 
 function toBoolean(value: unknown, name: string): boolean {
@@ -265,8 +270,9 @@ Options (environment variable in brackets):
   --data-dir DIR    data directory, default ./vexrail_data beside the executable  [VEXRAIL_DATA_DIR]
   --config FILE     JSON config file (providers, prices, limits)  [VEXRAIL_CONFIG]
   --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
-  --allowed-hosts H host names (comma-separated) whose Host header may be used in links
-                    when no public URL is set               [VEXRAIL_ALLOWED_HOSTS]
+  --allowed-hosts H hosts or origins (comma-separated, e.g. gw.example.com,https://ai.example.com)
+                    whose Host header may name the origin of tracked links when no public URL
+                    is set; otherwise links use the listen address  [VEXRAIL_ALLOWED_HOSTS]
   --demo            on a fresh data directory, create a funded demo project and print its keys
   --quiet           no per-request log lines
   --url URL         import-products: gateway URL, default http://127.0.0.1:<--port or 8080>  [VEXRAIL_URL]
@@ -327,7 +333,7 @@ export function loadConfig(input: LoadInput): Config {
     host: String(pick(flags.host, env.VEXRAIL_HOST, file.host) ?? '127.0.0.1'),
     dataDir,
     publicUrl: publicUrl ? toBaseUrl(publicUrl) : null,
-    allowedHosts: Object.freeze(toHostList(pick(flags['allowed-hosts'], env.VEXRAIL_ALLOWED_HOSTS, file.allowed_hosts))) as string[],
+    allowedLinkOrigins: Object.freeze(toOriginList(pick(flags['allowed-hosts'], env.VEXRAIL_ALLOWED_HOSTS, file.allowed_hosts))) as string[],
     allowInternalProductUrls: toBoolean(pick(undefined, env.VEXRAIL_ALLOW_INTERNAL_PRODUCT_URLS, file.allow_internal_product_urls), 'allow_internal_product_urls'),
     maxOutputTokens: Object.freeze(loadMaxOutputTokens(file.max_output_tokens)),
     adminToken: env.VEXRAIL_ADMIN_TOKEN || null,

@@ -67,7 +67,8 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
       '/v1/conversations/:id',
       ({ request, params, query }) => {
         const caller = authenticatePublic(deps.keys, request);
-        return deps.conversations.get(caller.projectId, decodeURIComponent(params.id), intParam(query.from_seq, 0), intParam(query.limit, MAX_MESSAGES_PAGE));
+        // params.id is already percent-decoded once by the router: decoding again would misread ids holding '%'.
+        return deps.conversations.get(caller.projectId, params.id, intParam(query.from_seq, 0), intParam(query.limit, MAX_MESSAGES_PAGE));
       },
       {
         detail: describe({

@@ -8,9 +8,3 @@ export function authenticatePublic(keys: KeysService, request: Request): Caller 
     throw forbidden('domain_not_verified', 'The project domain is not verified: verify it before calling the API');
   return caller;
 }
-
-/** The origin clients reached us at, used for absolute links when no public URL is configured. */
-export function requestOrigin(request: Request): string {
-  const url = new URL(request.url);
-  return url.origin;
-}
