@@ -78,3 +78,105 @@ describe('domain verification', () => {
     expect(normalizeDomain('http://example.com:8080/x?y')).toBe('example.com');
   });
 });
+
+describe('the TXT check and what follows from it', () => {
+  const asked: string[] = [];
+  const recording = async (host: string) => {
+    asked.push(host);
+    return resolver(host);
+  };
+  let r: TestApp;
+  beforeAll(async () => {
+    r = await createTestApp({ resolver: recording });
+  });
+  afterAll(() => r.close());
+
+  const verifyDns = (app: TestApp, id: string) => app.admin('POST', `/projects/${id}/domain/verify`, { method: 'dns' });
+
+  test('a www. domain is checked on its root, where the record the project names lives', async () => {
+    const { body: project } = await r.admin('POST', '/projects', { name: 'Www', domain: 'www.rooted.example.org' });
+    expect(project.verification_record.name).toBe('rooted.example.org');
+    dns.set('rooted.example.org', [[project.verification_record.value]]);
+    asked.length = 0;
+    const res = await verifyDns(r, project.id);
+    expect(asked).toEqual(['rooted.example.org']);
+    expect(res.body).toMatchObject({ domain_status: 'verified', domain: 'www.rooted.example.org' });
+  });
+
+  test('only the exact record verifies: one that merely contains it does not', async () => {
+    const { body: project } = await r.admin('POST', '/projects', { name: 'Exact', domain: 'exact.example.org' });
+    const value = `vexrail-verification=${project.verification_token}`;
+    for (const near of [`x${value}y`, `${value}y`, `x${value}`, `${value} ${value}`]) {
+      dns.set('exact.example.org', [[near]]);
+      expect((await verifyDns(r, project.id)).body.domain_status).toBe('failed');
+    }
+    dns.set('exact.example.org', [[` ${value} `]]);
+    expect((await verifyDns(r, project.id)).body.domain_status).toBe('verified');
+  });
+
+  /** A monetized publisher verified by DNS, with a key pair and credits. */
+  async function monetized(domain: string) {
+    const { body: project } = await r.admin('POST', '/projects', { name: domain, domain });
+    dns.set(domain, [[`vexrail-verification=${project.verification_token}`]]);
+    expect((await verifyDns(r, project.id)).body.domain_status).toBe('verified');
+    await r.admin('POST', `/projects/${project.id}/credits`, { amount: '1.00' });
+    const keys = await r.admin('POST', `/projects/${project.id}/keys`, { name: 'Production' });
+    const on = await r.admin('PATCH', `/projects/${project.id}`, { monetization: true });
+    expect(on.body.monetization).toBe(true);
+    const headers = { 'x-publishable-key': keys.body.publishable_key, 'x-secret-key': keys.body.secret_key };
+    return { id: project.id as string, token: project.verification_token as string, headers };
+  }
+
+  test('a re-check that fails or finds nothing turns monetization off', async () => {
+    const failing = await monetized('recheck-failed.example.org');
+    dns.set('recheck-failed.example.org', [['vexrail-verification=stale']]);
+    const failed = await verifyDns(r, failing.id);
+    expect(failed.body).toMatchObject({ domain_status: 'failed', monetization: false });
+    expect((await r.admin('GET', `/projects/${failing.id}`)).body.monetization).toBe(false);
+
+    const gone = await monetized('recheck-pending.example.org');
+    dns.delete('recheck-pending.example.org');
+    const pending = await verifyDns(r, gone.id);
+    expect(pending.body).toMatchObject({ domain_status: 'pending', monetization: false });
+    expect((await r.admin('GET', `/projects/${gone.id}`)).body.monetization).toBe(false);
+  });
+
+  test('a domain change turns monetization off, and it cannot be turned on in the same change', async () => {
+    const moving = await monetized('moving.example.org');
+    const moved = await r.admin('PATCH', `/projects/${moving.id}`, { domain: 'moved.example.org' });
+    expect(moved.body).toMatchObject({ domain_status: 'unverified', monetization: false });
+    expect((await r.admin('GET', `/projects/${moving.id}`)).body.monetization).toBe(false);
+
+    const both = await monetized('both.example.org');
+    const refused = await r.admin('PATCH', `/projects/${both.id}`, { domain: 'both-new.example.org', monetization: true });
+    expect(refused.status).toBe(403);
+    expect(refused.body.error.code).toBe('domain_not_verified');
+  });
+
+  test('the public API serves only a verified domain: unverified, pending and failed are refused with 403', async () => {
+    const p = await monetized('gatekeeper.example.org');
+    const ask = { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hi' }] };
+    const expectRefused = async (status: string) => {
+      expect((await r.admin('GET', `/projects/${p.id}`)).body.domain_status).toBe(status);
+      const res = await r.chat(p.headers, ask);
+      expect(res.status).toBe(403);
+      expect((await res.json() as any).error.code).toBe('domain_not_verified');
+    };
+    expect((await r.chat(p.headers, ask)).status).toBe(200);
+
+    dns.delete('gatekeeper.example.org');
+    await verifyDns(r, p.id);
+    await expectRefused('pending');
+
+    dns.set('gatekeeper.example.org', [['vexrail-verification=wrong']]);
+    await verifyDns(r, p.id);
+    await expectRefused('failed');
+
+    dns.set('gatekeeper.example.org', [[`vexrail-verification=${p.token}`]]);
+    await verifyDns(r, p.id);
+    expect((await r.chat(p.headers, ask)).status).toBe(200);
+
+    await r.admin('PATCH', `/projects/${p.id}`, { domain: 'gatekeeper-two.example.org' });
+    await expectRefused('unverified');
+  });
+});
