@@ -26,6 +26,8 @@ import { classifySensitivity } from './sensitive';
 
 /** How often all campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
 const SWEEP_INTERVAL_MS = 5_000;
+/** Impressions queued between flushes; past this they are written at once (never dropped). */
+const IMPRESSION_QUEUE_MAX = 200_000;
 
 /** Builds the advertising marketplace: products, campaigns, matching, clicks, earnings and analytics. */
 export function createMarketplace(deps: {
@@ -36,13 +38,15 @@ export function createMarketplace(deps: {
   upstream: UpstreamClient;
   catalog: ModelCatalog;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
+  /** Overrides IMPRESSION_QUEUE_MAX (tests use a tiny queue). */
+  impressionQueueMax?: number;
 }) {
   const { config, db } = deps;
   const trackingKey = linkSigningKey(createSettingsRepo(db));
   const index = createAdIndexRepo(db);
   const matcher = createMatcher({ index });
   const impressionsRepo = createImpressionsRepo(db);
-  const products = createProductsService({ repo: createProductsRepo(db) });
+  const products = createProductsService({ repo: createProductsRepo(db), findProject: deps.projects.find, allowInternalUrls: config.allowInternalProductUrls });
   let ads: ReturnType<typeof createAdsService> | null = null;
   /** Something changed for an advertiser (or for everyone: null): judge its campaigns now. */
   const refreshCampaigns = (advertiserProjectId: string | null = null) => ads?.refreshServing(advertiserProjectId);
@@ -58,11 +62,15 @@ export function createMarketplace(deps: {
     },
   });
 
+  // A click on an impression that never reached the store cannot be charged: when the queue is full the
+  // impressions are written at once, before the answer that carries them completes, instead of dropped.
   const impressionQueue = createWriteBehind<ImpressionRow>({
+    name: 'impressions',
     intervalMs: config.flushIntervalMs,
-    maxQueued: 200_000,
+    maxQueued: deps.impressionQueueMax ?? IMPRESSION_QUEUE_MAX,
+    overflow: 'write_through',
     write: (batch) => impressionsRepo.writeBatch(batch, takeNoFills()),
-    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'impression write failed', dropped: n, error: String(err) })),
+    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'impression write failed', lost: n, error: String(err) })),
   });
   // No-fills are only counted: one counter per (publisher, day, reason) in memory, added on each flush.
   let noFills = new Map<string, NoFillCount>();
@@ -101,7 +109,7 @@ export function createMarketplace(deps: {
     trackingKey,
     impression: impressionsRepo.get,
     flushImpressions: flush,
-    productUrl: (id) => products.get(id)?.url ?? null,
+    productUrl: products.redirectUrl,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
     onMoneyMoved: (advertiserProjectId) => refreshCampaigns(advertiserProjectId),
@@ -129,6 +137,8 @@ export function createMarketplace(deps: {
     /** Size of the in-memory index of ad units (for benchmarks and operators). */
     indexStats: () => matcher.stats(),
     flush,
+    /** Counters of the impression queue (queued, dropped, failed, written through), for tests and metrics. */
+    impressionQueueStats: () => impressionQueue.stats(),
     stop() {
       clearInterval(sweeper);
       impressionQueue.stop();
