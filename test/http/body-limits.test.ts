@@ -1,0 +1,99 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { ADMIN_TOKEN, BASE, createTestApp, type TestApp } from '../helpers/test-app';
+
+/** A chunked body (no Content-Length) that produces `chunks` chunks of `chunkBytes` on demand and counts what was pulled. */
+function countingBody(chunks: number, chunkBytes: number) {
+  const counter = { pulledBytes: 0 };
+  const chunk = new Uint8Array(chunkBytes).fill(0x61);
+  let sent = 0;
+  const stream = new ReadableStream<Uint8Array>({
+    pull(controller) {
+      if (sent === chunks) return controller.close();
+      sent++;
+      counter.pulledBytes += chunkBytes;
+      controller.enqueue(chunk);
+    },
+  }, { highWaterMark: 0 });
+  return { stream, counter };
+}
+
+const LIMIT = 64 * 1024;
+const IMPORT_LIMIT = 128 * 1024;
+let t: TestApp;
+let publisher: Awaited<ReturnType<TestApp['project']>>;
+let routes: Array<{ method: string; path: string }>;
+
+beforeAll(async () => {
+  t = await createTestApp({ configFile: { limits: { maxBodyBytes: LIMIT, maxImportBytes: IMPORT_LIMIT } } });
+  publisher = await t.project('5.00', 'Bodies');
+  const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, unknown>> };
+  routes = Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops)
+    .filter((m) => m === 'post' || m === 'patch' || m === 'put')
+    .map((method) => ({ method: method.toUpperCase(), path: p.replace(/\{[a-z_]+\}/g, (name) => (name === '{id}' ? publisher.id : 'x_0000000000')) })));
+});
+afterAll(() => t.close());
+
+const streamed = (method: string, path: string, stream: ReadableStream, headers: Record<string, string> = {}) =>
+  t.fetch(new Request(`${BASE}${path}`, { method, body: stream, headers, duplex: 'half' } as RequestInit));
+
+describe('bodies are read only after authentication', () => {
+  test('every route that takes a body answers 401 to a malformed body sent without credentials', async () => {
+    expect(routes.length).toBeGreaterThanOrEqual(15);
+    for (const route of routes) {
+      const res = await t.call(route.method, route.path, { raw: '{', headers: { 'content-type': 'application/json' } });
+      expect({ route: `${route.method} ${route.path}`, status: res.status }).toEqual({ route: `${route.method} ${route.path}`, status: 401 });
+      expect((await res.json()).error.type).toBe('authentication_error');
+    }
+  });
+
+  test('an unauthenticated chunked upload is not read', async () => {
+    for (const route of routes) {
+      const { stream, counter } = countingBody(1000, 16 * 1024);
+      const res = await streamed(route.method, route.path, stream);
+      expect(res.status).toBe(401);
+      expect({ route: route.path, pulled: counter.pulledBytes <= 16 * 1024 }).toEqual({ route: route.path, pulled: true });
+    }
+  });
+});
+
+describe('body limits hold while reading, chunked bodies included', () => {
+  test('chat: a chunked body past the limit is 413 and reading stops one chunk past the limit', async () => {
+    const { stream, counter } = countingBody(1000, 4096);
+    const res = await streamed('POST', '/v1/chat/completions', stream, publisher.headers);
+    expect(res.status).toBe(413);
+    expect((await res.json()).error.code).toBe('payload_too_large');
+    expect(counter.pulledBytes).toBeLessThanOrEqual(LIMIT + 4096);
+  });
+
+  test('a declared Content-Length over the limit is refused without reading', async () => {
+    const res = await t.call('POST', '/v1/promotions/search', { raw: 'x'.repeat(LIMIT + 1), headers: publisher.headers });
+    expect(res.status).toBe(413);
+  });
+
+  test('promotion search and admin bodies have the same limit; a body at the limit is read', async () => {
+    const { stream, counter } = countingBody(100, 4096);
+    const search = await streamed('POST', '/v1/promotions/search', stream, publisher.headers);
+    expect(search.status).toBe(413);
+    expect(counter.pulledBytes).toBeLessThanOrEqual(LIMIT + 4096);
+    const admin = countingBody(100, 4096);
+    const res = await streamed('POST', `/admin/v1/projects/${publisher.id}/credits`, admin.stream, { authorization: `Bearer ${ADMIN_TOKEN}` });
+    expect(res.status).toBe(413);
+    const padded = JSON.stringify({ query: 'project management tool', pad: 'x'.repeat(LIMIT - 60) });
+    expect(Buffer.byteLength(padded)).toBeLessThanOrEqual(LIMIT);
+    const atLimit = await t.call('POST', '/v1/promotions/search', { raw: padded, headers: { ...publisher.headers, 'content-type': 'application/json' } });
+    expect(atLimit.status).toBe(200);
+  });
+
+  test('product import has its own, larger limit', async () => {
+    const advertiser = await t.admin('POST', '/projects', { name: 'Importer', domain: 'importer.example', kind: 'advertiser' });
+    const auth = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    const over = countingBody(100, 4096);
+    const res = await streamed('POST', `/admin/v1/projects/${advertiser.body.id}/products/import`, over.stream, auth);
+    expect(res.status).toBe(413);
+    expect(over.counter.pulledBytes).toBeLessThanOrEqual(IMPORT_LIMIT + 4096);
+    const under = countingBody(20, 4096); // 80 KiB: over the ordinary limit, under the import limit
+    const ok = await streamed('POST', `/admin/v1/projects/${advertiser.body.id}/products/import`, under.stream, auth);
+    expect(ok.status).toBe(200);
+    expect((await ok.json()).failed).toBeGreaterThan(0);
+  });
+});
