@@ -45,4 +45,25 @@ describe('config', () => {
     expect(() => load(['--port', '70000'])).toThrow(/invalid port/);
     expect(() => load(['frobnicate'])).toThrow(/unknown command/);
   });
+
+  test('trusted link origins: allowed hosts from flag, env or file; bad entries and bad public URLs refused', () => {
+    expect(load(['--allowed-hosts', 'GW.example.com, https://ai.example.com:8443/']).allowedLinkOrigins)
+      .toEqual(['http://gw.example.com', 'https://ai.example.com:8443']);
+    expect(load([], { VEXRAIL_ALLOWED_HOSTS: '[::1]:8080' }).allowedLinkOrigins).toEqual(['http://[::1]:8080']);
+    expect(load(['--config', 'c.json'], {}, { allowed_hosts: ['a.example'] }).allowedLinkOrigins).toEqual(['http://a.example']);
+    expect(load([]).allowedLinkOrigins).toEqual([]);
+    for (const bad of ['a.example/path', 'user@a.example', 'ftp://a.example', 'a b'])
+      expect(() => load(['--allowed-hosts', bad])).toThrow(ConfigError);
+    expect(() => load(['--public-url', 'not a url'])).toThrow(ConfigError);
+    expect(load(['--public-url', 'https://ads.example.org/']).publicUrl).toBe('https://ads.example.org');
+  });
+
+  test('per-model output caps: defaults for known models, overridable in the file', () => {
+    expect(load([]).maxOutputTokens['gpt-4o-mini']).toBe(16_384);
+    expect(load(['--config', 'c.json'], {}, { max_output_tokens: { 'gpt-4o-mini': 2000, 'my-model': 999 } }).maxOutputTokens)
+      .toMatchObject({ 'gpt-4o-mini': 2000, 'my-model': 999 });
+    expect(() => load(['--config', 'c.json'], {}, { max_output_tokens: { x: -1 } })).toThrow(ConfigError);
+    expect(load([], { VEXRAIL_ALLOW_INTERNAL_PRODUCT_URLS: 'true' }).allowInternalProductUrls).toBe(true);
+    expect(load([]).allowInternalProductUrls).toBe(false);
+  });
 });
