@@ -2,7 +2,7 @@
  * Helpers for the end-to-end tests: they run the COMPILED binary (`VEXRAIL_BIN`, default dist/vexrail)
  * as a child process on 127.0.0.1 with a throw-away data directory, and talk to it over real HTTP.
  */
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
@@ -15,11 +15,38 @@ const BUN = join(REPO_ROOT, 'node_modules', '.bin', 'bun');
 const START_TIMEOUT_MS = 10_000;
 const STOP_TIMEOUT_MS = 5_000;
 
-/** Builds the binary once if it is missing (the normal `npm test` path builds it beforehand). */
+const BUILT_BIN = join(REPO_ROOT, 'dist', 'vexrail');
+/** Everything the binary is built from, besides the files under src. */
+const BUILD_INPUTS = ['package.json', 'package-lock.json', 'scripts/build.ts'].map((p) => join(REPO_ROOT, p));
+
+/** The newest modification time (ms) among the build's inputs: every file under src, and BUILD_INPUTS. */
+function newestSourceMs(): number {
+  let newest = 0;
+  const files = readdirSync(join(REPO_ROOT, 'src'), { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => join(entry.parentPath, entry.name));
+  for (const file of [...files, ...BUILD_INPUTS.filter((p) => existsSync(p))]) newest = Math.max(newest, statSync(file).mtimeMs);
+  return newest;
+}
+
+let checked = false;
+
+/**
+ * Returns the binary to test, building dist/vexrail first when it is missing or older than any of its
+ * sources, so a stale binary is never tested (one directory walk, once per test process, when it is fresh).
+ * A binary named by VEXRAIL_BIN elsewhere is used as given.
+ */
 export function ensureBinary(): string {
-  if (existsSync(BIN)) return BIN;
-  const build = Bun.spawnSync([BUN, join(REPO_ROOT, 'scripts', 'build.ts')], { cwd: REPO_ROOT, stdout: 'inherit', stderr: 'inherit' });
-  if (build.exitCode !== 0 || !existsSync(BIN)) throw new Error(`cannot build ${BIN}`);
+  if (BIN !== BUILT_BIN) {
+    if (!existsSync(BIN)) throw new Error(`VEXRAIL_BIN names a missing file: ${BIN}`);
+    return BIN;
+  }
+  if (checked) return BIN;
+  if (!existsSync(BIN) || statSync(BIN).mtimeMs < newestSourceMs()) {
+    const build = Bun.spawnSync([BUN, join(REPO_ROOT, 'scripts', 'build.ts')], { cwd: REPO_ROOT, stdout: 'inherit', stderr: 'inherit' });
+    if (build.exitCode !== 0 || !existsSync(BIN)) throw new Error(`cannot build ${BIN}`);
+  }
+  checked = true;
   return BIN;
 }
 

@@ -6,7 +6,7 @@ import { Database } from 'bun:sqlite';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI, { APIError } from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
-import { leakedSecrets, startGateway, type Gateway, type Project } from './binary.helpers';
+import { eventually, leakedSecrets, startGateway, type Gateway, type Project } from './binary.helpers';
 
 let upstream: FakeUpstream;
 let gw: Gateway;
@@ -141,9 +141,13 @@ describe('error table through the openai SDK', () => {
     }
     expectApiError(err, OpenAI.InternalServerError, 500, 'internal_error');
     expect(err.message).toContain(err.requestID!);
-    // The cause goes to the server log, tied to the same request id; the client sees no SQL.
+    // The cause goes to the server log, tied to the same request id; the client sees no SQL. The response
+    // can arrive before the child's stderr pipe is drained into gw.stderr(): wait for the line, then check it.
     expect(err.message).not.toContain('wallets');
-    expect(gw.stderr()).toContain(err.requestID!);
+    const completeLines = () => gw.stderr().split('\n').slice(0, -1);
+    const logLine = await eventually(() => completeLines().find((line) => line.includes(err.requestID!)), 5_000);
+    expect(logLine).toBeDefined();
+    expect(JSON.parse(logLine!)).toMatchObject({ level: 'error', request_id: err.requestID });
     // Nothing was reserved or charged, and the gateway recovers once the table is back.
     const after = await gw.wallet(funded.id);
     expect(after.balance_micros).toBe(before.balance_micros);
@@ -163,7 +167,9 @@ describe('error table through the openai SDK', () => {
     });
   });
 
-  test('no secret and no upstream error detail in the process output', () => {
+  test('no secret and no upstream error detail in the process output', async () => {
+    // Stopping drains both pipes, so the check covers everything the process wrote, not what has arrived so far.
+    await gw.stop();
     const output = gw.stdout() + '\n' + gw.stderr();
     expect(leakedSecrets(output, [...gw.secrets(), 'sk-upstream-XYZ'])).toEqual([]);
   });
