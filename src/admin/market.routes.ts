@@ -16,8 +16,10 @@ const cid = pathParam('campaign_id', 'Campaign id');
 const tags = { products: ['Admin: products'], campaigns: ['Admin: campaigns'], money: ['Admin: earnings and analytics'] };
 
 function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectRow {
-  if (project.kind !== kind) throw conflict(`not_a_${kind}`, `This endpoint is for ${kind} projects`);
-  return project;
+  if (project.kind === kind) return project;
+  throw kind === 'advertiser'
+    ? conflict('not_an_advertiser', 'This endpoint is for advertiser projects')
+    : conflict('not_a_publisher', 'This endpoint is for publisher projects');
 }
 
 

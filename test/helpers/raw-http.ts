@@ -14,7 +14,7 @@ export function rawHttp(port: number, request: string | Buffer, timeoutMs = 3000
       socket.destroy();
       reject(new Error(`no complete answer within ${timeoutMs} ms to ${JSON.stringify(String(request).slice(0, 120))}`));
     }, timeoutMs);
-    socket.on('data', (chunk) => chunks.push(chunk));
+    socket.on('data', (chunk: Buffer | string) => chunks.push(Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk, 'latin1')));
     socket.on('error', (err) => {
       clearTimeout(timer);
       reject(err);

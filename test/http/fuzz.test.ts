@@ -59,7 +59,10 @@ const pathArb = fc.record({
   query: fc.option(fc.array(fc.tuple(fc.constantFrom('limit', 'cursor', 'from', 'to', 'from_seq', 'campaign_id', 'first_line', 'x'), junk), { maxLength: 3 })),
 });
 
-function buildPath(p: fc.infer<typeof pathArb>): { method: string; path: string } {
+type PathCase = typeof pathArb extends fc.Arbitrary<infer T> ? T : never;
+type HeadersCase = typeof headersArb extends fc.Arbitrary<infer T> ? T : never;
+
+function buildPath(p: PathCase): { method: string; path: string } {
   const template = templates[p.template % templates.length];
   let i = 0;
   let path = template.path.replace(/\{([a-z_]+)\}/g, (_, name: string) => {
@@ -115,7 +118,7 @@ const headersArb = fc.record({
   junk: printable,
 });
 
-function buildHeaders(h: fc.infer<typeof headersArb>): Record<string, string> {
+function buildHeaders(h: HeadersCase): Record<string, string> {
   const headers: Record<string, string> = {};
   if (h.keys === 'valid' || h.keys === 'publishable-only' || h.keys === 'wrong-secret') headers['x-publishable-key'] = publisher.pk;
   if (h.keys === 'valid') headers['x-secret-key'] = publisher.sk;
