@@ -51,6 +51,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   const conversations = createConversationsService({ repo: createConversationsRepo(db) });
   const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests);
   const exchanges = createWriteBehind<ExchangeRecord>({
+    name: 'conversations',
     intervalMs: config.flushIntervalMs,
     maxQueued: 100_000,
     write: (batch) => conversations.writeBatch(batch),
