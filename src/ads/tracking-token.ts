@@ -6,6 +6,12 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
  * in the token: it is looked up from the impression.
  */
 const SIG_BYTES = 16;
+/**
+ * The one encoding of 16 bytes: 22 base64url characters, no padding, and a last character whose 4 unused
+ * low bits are zero (A, Q, g or w). Node's decoder ignores those bits and any `=`, so without this one
+ * signature would have many spellings, and each spelling would be a "different" link for the same click.
+ */
+const CANONICAL_SIGNATURE = /^[A-Za-z0-9_-]{21}[AQgw]$/;
 
 function sign(key: Buffer, payload: string): Buffer {
   return createHmac('sha256', key).update(payload).digest().subarray(0, SIG_BYTES);
@@ -23,6 +29,7 @@ export function verifyTrackingToken(key: Buffer, token: string): VerifiedToken |
   if (token.length > 200) return null;
   const parts = token.split('.');
   if (parts.length !== 3 || !/^imp_[0-9A-Za-z]{20}$/.test(parts[0]) || !/^[0-9a-z]{1,10}$/.test(parts[1])) return null;
+  if (!CANONICAL_SIGNATURE.test(parts[2])) return null;
   const given = Buffer.from(parts[2], 'base64url');
   const expected = sign(key, `${parts[0]}.${parts[1]}`);
   if (given.length !== expected.length || !timingSafeEqual(given, expected)) return null;
