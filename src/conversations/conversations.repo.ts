@@ -28,19 +28,20 @@ export type MessageRow = {
   created_at: number;
 };
 
-export type NewMessage = Omit<MessageRow, 'seq'>;
+/** A message to store: its row, and its content's hash and length (see turn-overlap.ts). */
+export type NewMessage = Omit<MessageRow, 'seq'> & { content_hash: number; content_chars: number };
 
-export type ExchangeWrite = {
+export type ConversationTouch = {
   projectId: string;
   conversationId: string;
   tracked: boolean;
   endUser: string | null;
   metadata: string | null;
   atMs: number;
-  /** The request's messages in order; those already stored (by position) are skipped. */
-  history: NewMessage[];
-  answer: NewMessage;
 };
+
+/** A stored turn for matching, without its content; hash and length are null on rows written before schema v3. */
+export type TurnRow = { seq: number; role: string; content_hash: number | null; content_chars: number | null };
 
 export function createConversationsRepo(db: Database) {
   const upsert = db.query(
@@ -52,9 +53,9 @@ export function createConversationsRepo(db: Database) {
   );
   const insertMessage = db.query(
     `INSERT INTO messages (project_id, conversation_id, seq, role, content, model, prompt_tokens, completion_tokens,
-       total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at)
+       total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at, content_hash, content_chars)
      VALUES ($projectId, $conversationId, $seq, $role, $content, $model, $prompt_tokens, $completion_tokens,
-       $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at)`,
+       $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`,
   );
   const setCount = db.query('UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?');
   const page = db.query(
@@ -67,25 +68,45 @@ export function createConversationsRepo(db: Database) {
     `SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND role = 'user' ORDER BY seq DESC LIMIT ?`,
   );
   const messages = db.query(
-    'SELECT * FROM messages WHERE project_id = ? AND conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?',
+    `SELECT seq, role, content, model, prompt_tokens, completion_tokens, total_tokens, cost_micros, latency_ms, streamed,
+       end_user, metadata, request_id, created_at
+     FROM messages WHERE project_id = ? AND conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
+  );
+  // Served by messages_turns_idx alone (a covering index): matching reads no content pages.
+  const lastTurns = db.query(
+    'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?',
+  );
+  const firstTurns = db.query(
+    'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?',
+  );
+  const oneContent = db.query('SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND seq = ?');
+  const setTurnHash = db.query(
+    'UPDATE messages SET content_hash = ?, content_chars = ? WHERE project_id = ? AND conversation_id = ? AND seq = ?',
   );
 
-  function writeOne(x: ExchangeWrite): void {
-    const { message_count } = upsert.get({
-      id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0,
-      endUser: x.endUser, metadata: x.metadata, at: x.atMs,
-    }) as { message_count: number };
-    let seq = message_count;
-    for (let i = message_count; i < x.history.length; i++) insertMessage.run({ ...x.history[i], projectId: x.projectId, conversationId: x.conversationId, seq: seq++ });
-    insertMessage.run({ ...x.answer, projectId: x.projectId, conversationId: x.conversationId, seq: seq++ });
-    setCount.run(seq, x.projectId, x.conversationId);
-  }
-
   return {
-    /** One transaction for a whole batch: a few hundred exchanges cost one fsync. */
-    writeBatch: db.transaction((batch: ExchangeWrite[]) => {
-      for (const x of batch) writeOne(x);
-    }),
+    /** Runs fn in one transaction: a batch of a few hundred exchanges costs one commit. */
+    inTransaction: <T>(fn: () => T): T => db.transaction(fn)(),
+    /** Creates or refreshes a conversation; returns how many messages it holds. */
+    touchConversation: (x: ConversationTouch) =>
+      (upsert.get({
+        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0,
+        endUser: x.endUser, metadata: x.metadata, at: x.atMs,
+      }) as { message_count: number }).message_count,
+    /** Appends messages from position `fromSeq` on and records the new count. */
+    appendMessages: (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
+      let seq = fromSeq;
+      for (const row of rows) insertMessage.run({ ...row, projectId, conversationId, seq: seq++ });
+      setCount.run(seq, projectId, conversationId);
+    },
+    /** The last `limit` turns, oldest first. */
+    lastTurns: (projectId: string, id: string, limit: number) => (lastTurns.all(projectId, id, limit) as TurnRow[]).reverse(),
+    /** The first `limit` turns. */
+    firstTurns: (projectId: string, id: string, limit: number) => firstTurns.all(projectId, id, limit) as TurnRow[],
+    messageContent: (projectId: string, id: string, seq: number) =>
+      (oneContent.get(projectId, id, seq) as { content: string } | null)?.content ?? '',
+    setTurnHash: (projectId: string, id: string, seq: number, hash: number, chars: number) =>
+      void setTurnHash.run(hash, chars, projectId, id, seq),
     list: (projectId: string, limit: number, after: { id: string; updatedAt: number } | null) =>
       page.all({ projectId, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }) as ConversationRow[],
     get: (projectId: string, id: string) => one.get(projectId, id) as ConversationRow | null,

@@ -3,7 +3,8 @@ import { badRequest, notFound } from '../http/errors';
 import { checkLimit, pageOf } from '../http/paging';
 import { formatMicros } from '../money/money';
 import { messageText } from '../upstream/tokenizer';
-import type { ConversationRow, ConversationsRepo, ExchangeWrite, MessageRow, NewMessage } from './conversations.repo';
+import type { ConversationRow, ConversationsRepo, ConversationTouch, MessageRow, NewMessage, TurnRow } from './conversations.repo';
+import { contentHash, isInstruction, leadingInstructionCount, overlapLength, type SentTurn, type StoredTurn } from './turn-overlap';
 
 export const MAX_CONVERSATIONS_PAGE = 100;
 export const MAX_MESSAGES_PAGE = 1000;
@@ -41,15 +42,26 @@ function toMessageView(m: MessageRow) {
   };
 }
 
-/** Turns a finished exchange into rows: the request's history (stored once) and the assistant answer. */
+/** One finished exchange, ready to store: the request's messages with their hashes, and the answer's row. */
+export type ExchangeWrite = ConversationTouch & {
+  /** The request's messages in order; those the conversation already holds are not stored again. */
+  history: SentTurn[];
+  /** What a stored request message carries besides role and content. */
+  requestFields: Omit<NewMessage, 'role' | 'content' | 'content_hash' | 'content_chars'>;
+  answer: NewMessage;
+};
+
+const sentTurn = (role: string, content: string): SentTurn => ({ role, content, hash: contentHash(content) });
+const toStoredFields = (t: SentTurn) => ({ role: t.role, content: t.content, content_hash: t.hash, content_chars: t.content.length });
+
+/** Turns a finished exchange into what to store: the request's messages (each stored once) and the answer. */
 export function toExchangeWrite(r: ExchangeRecord): ExchangeWrite {
   const metadata = r.request.metadata ? JSON.stringify(r.request.metadata) : null;
-  const base = { model: null, prompt_tokens: null, completion_tokens: null, total_tokens: null, cost_micros: null, latency_ms: null, streamed: null, end_user: r.request.endUser, metadata: null, request_id: r.requestId, created_at: r.createdAtMs };
-  const history: NewMessage[] = r.request.body.messages.map((m) => ({ ...base, role: m.role, content: messageText(m.content) }));
+  const requestFields = { model: null, prompt_tokens: null, completion_tokens: null, total_tokens: null, cost_micros: null, latency_ms: null, streamed: null, end_user: r.request.endUser, metadata: null, request_id: r.requestId, created_at: r.createdAtMs };
+  const history = r.request.body.messages.map((m) => sentTurn(m.role, messageText(m.content)));
   const answer: NewMessage = {
-    ...base,
-    role: 'assistant',
-    content: r.answerText,
+    ...requestFields,
+    ...toStoredFields(sentTurn('assistant', r.answerText)),
     model: r.model,
     prompt_tokens: r.usage.prompt_tokens,
     completion_tokens: r.usage.completion_tokens,
@@ -67,8 +79,51 @@ export function toExchangeWrite(r: ExchangeRecord): ExchangeWrite {
     metadata,
     atMs: r.createdAtMs,
     history,
+    requestFields,
     answer,
   };
+}
+
+/** Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer. */
+function storeExchange(repo: ConversationsRepo, x: ExchangeWrite): void {
+  const storedCount = repo.touchConversation(x);
+  const fresh = storedCount === 0 ? x.history : x.history.slice(knownCount(repo, x, storedCount));
+  const rows = fresh.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) }));
+  repo.appendMessages(x.projectId, x.conversationId, storedCount, [...rows, x.answer]);
+}
+
+/**
+ * How many of the request's first messages the conversation holds: the longest overlap with its last turns.
+ * A leading system or developer prompt equal to the one the conversation opened with is a repeat, not a turn
+ * (clients that send only the latest message resend it every time), so when the overlap does not reach past
+ * that prompt the request is read without it. Reads at most as many stored turns as the request holds
+ * (bounded by the request's message limit), and no stored content.
+ */
+function knownCount(repo: ConversationsRepo, x: ExchangeWrite, storedCount: number): number {
+  const tail = storedTurns(repo, x, repo.lastTurns(x.projectId, x.conversationId, Math.min(storedCount, x.history.length)));
+  const overlap = overlapLength(tail, x.history);
+  // Without the prompt at least `lead` messages are known: worth a look only if the plain reading found fewer.
+  const lead = leadingInstructionCount(x.history);
+  if (lead > overlap && opensWith(repo, x, lead)) return lead + overlapLength(tail, x.history.slice(lead));
+  return overlap;
+}
+
+/** Whether the conversation opened with exactly the request's first `lead` (instruction) messages. */
+function opensWith(repo: ConversationsRepo, x: ExchangeWrite, lead: number): boolean {
+  const head = storedTurns(repo, x, repo.firstTurns(x.projectId, x.conversationId, lead + 1));
+  if (head.length < lead || (head.length > lead && isInstruction(head[lead].role))) return false;
+  return x.history.slice(0, lead).every((t, i) => head[i].role === t.role && head[i].hash === t.hash && head[i].chars === t.content.length);
+}
+
+/** Stored turns with their hashes; rows written before schema v3 get theirs computed and saved, once. */
+function storedTurns(repo: ConversationsRepo, x: ExchangeWrite, rows: TurnRow[]): StoredTurn[] {
+  return rows.map((row) => {
+    if (row.content_hash !== null && row.content_chars !== null) return { role: row.role, hash: row.content_hash, chars: row.content_chars };
+    const content = repo.messageContent(x.projectId, x.conversationId, row.seq);
+    const turn = { role: row.role, hash: contentHash(content), chars: content.length };
+    repo.setTurnHash(x.projectId, x.conversationId, row.seq, turn.hash, turn.chars);
+    return turn;
+  });
 }
 
 function decodeCursor(cursor: string | null): { id: string; updatedAt: number } | null {
@@ -101,6 +156,17 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     };
   }
 
-  return { list, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch: (records: ExchangeRecord[]) => deps.repo.writeBatch(records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite)) };
+  /**
+   * Stores a batch of finished exchanges in one transaction, in the order they finished: an exchange sees the
+   * turns that earlier exchanges of its conversation (in this batch or before) stored.
+   */
+  function writeBatch(records: ExchangeRecord[]) {
+    const writes = records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite);
+    deps.repo.inTransaction(() => {
+      for (const x of writes) storeExchange(deps.repo, x);
+    });
+  }
+
+  return { list, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch };
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>;
