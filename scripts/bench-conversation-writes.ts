@@ -1,7 +1,7 @@
 /**
  * Write cost of one conversation batch (the write-behind flush) in long conversations.
  *
- *   bun test/conversations/write-cost.bench.ts [--root <source tree>] [--turns 200] [--batch 500] [--rounds 5]
+ *   bun scripts/bench-conversation-writes.ts [--root <source tree>] [--turns 200] [--batch 500] [--rounds 5]
  *
  * `--root` points at another checkout (e.g. `git archive <commit> | tar -x -C /tmp/old`) to compare versions:
  * only the public service API is used. A file database in a temp dir, real migrations. Each conversation is
@@ -16,7 +16,7 @@ import { parseArgs } from 'node:util';
 const { values } = parseArgs({
   options: { root: { type: 'string' }, turns: { type: 'string' }, batch: { type: 'string' }, rounds: { type: 'string' } },
 });
-const root = resolve(values.root ?? join(import.meta.dir, '../..'));
+const root = resolve(values.root ?? join(import.meta.dir, '..'));
 const TURNS = Number(values.turns ?? 200);
 const BATCH = Number(values.batch ?? 500);
 const ROUNDS = Number(values.rounds ?? 5);
