@@ -289,7 +289,7 @@ function variant(category: string, sub: string, brand: string, serial: number): 
   return {
     name: `${brand} ${model} ${tail}`,
     description: description.slice(0, 2000),
-    url: `https://${slug(brand)}.example/${slug(`${model} ${tail}`)}-${serial}`,
+    url: `https://${slug(brand)}.example.com/${slug(`${model} ${tail}`)}-${serial}`, // the advertiser's verified domain
     keywords,
     category,
     template: tpl.id,

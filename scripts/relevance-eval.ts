@@ -26,8 +26,10 @@ async function loadVexrail() {
   const rt = createRuntime(config, store.db, { resolver: async () => [] });
   const advertisers = new Map<string, string>();
   const productIds = new Map<string, string>();
-  for (const adv of new Set(catalog.map((p) => p.advertiser))) {
-    const project = rt.projects.create({ name: adv, domain: `${adv}.example.com`, kind: 'advertiser' });
+  // Each fixture advertiser sells on one site: that site is its verified domain, where product URLs must be.
+  const siteOf = new Map(catalog.map((p) => [p.advertiser, new URL(p.url).hostname]));
+  for (const [adv, site] of siteOf) {
+    const project = rt.projects.create({ name: adv, domain: site, kind: 'advertiser' });
     await rt.projects.verifyDomain(project.id, 'manual');
     rt.wallet.topUp(project.id, { amount: '1000.00' });
     advertisers.set(adv, project.id);

@@ -13,6 +13,10 @@ export const ProjectSchema = {
     domain_verified_at: { type: ['string', 'null'], format: 'date-time' },
     domain_verify_method: { type: ['string', 'null'], enum: ['dns', 'manual', null] },
     monetization: { type: 'boolean' },
+    link_domains: {
+      type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' },
+      description: 'Advertisers: hosts (and their subdomains) product URLs may use besides the verified domain; set by the operator',
+    },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
   },

@@ -2,6 +2,7 @@ import { ApiError, badRequest, conflict } from '../http/errors';
 import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
+import { parseProductUrl, productUrlRule, safeParseProductUrl, type ProductUrlRule } from './product-url';
 import type { NewProduct, ProductRow, ProductsRepo } from './products.repo';
 
 export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64 };
@@ -36,17 +37,6 @@ function text(input: Record<string, unknown>, field: string, max: number, requir
   return trimmed;
 }
 
-function checkUrl(value: string): string {
-  let url: URL;
-  try {
-    url = new URL(value);
-  } catch {
-    throw badRequest('invalid_url', 'url must be an absolute http(s) URL', 'url');
-  }
-  if (url.protocol !== 'https:' && url.protocol !== 'http:') throw badRequest('invalid_url', 'url must use http or https', 'url');
-  return url.toString();
-}
-
 function checkKeywords(value: unknown): string[] {
   if (value === undefined || value === null) return [];
   if (!Array.isArray(value) || value.length > PRODUCT_LIMITS.keywords || value.some((k) => typeof k !== 'string' || k.trim().length === 0 || k.length > PRODUCT_LIMITS.keywordChars))
@@ -59,7 +49,7 @@ export function normalizeCategory(value: string): string {
 }
 
 /** Validates one product; throws ApiError naming the field. */
-export function parseProduct(input: unknown, projectId: string, now: number): NewProduct {
+export function parseProduct(input: unknown, projectId: string, urlRule: ProductUrlRule, now: number): NewProduct {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('invalid_request_body', 'a product must be a JSON object');
   const body = input as Record<string, unknown>;
   const category = text(body, 'category', PRODUCT_LIMITS.categoryChars, false);
@@ -68,7 +58,7 @@ export function parseProduct(input: unknown, projectId: string, now: number): Ne
     projectId,
     name: text(body, 'name', PRODUCT_LIMITS.nameChars)!,
     description: text(body, 'description', PRODUCT_LIMITS.descriptionChars)!,
-    url: checkUrl(text(body, 'url', PRODUCT_LIMITS.urlChars)!),
+    url: parseProductUrl(text(body, 'url', PRODUCT_LIMITS.urlChars)!, urlRule),
     keywords: checkKeywords(body.keywords),
     category: category ? normalizeCategory(category) : null,
     now,
@@ -77,8 +67,18 @@ export function parseProduct(input: unknown, projectId: string, now: number): Ne
 
 export type ImportReport = { imported: number; failed: number; errors: Array<{ line: number; message: string }>; product_ids: string[] };
 
-export function createProductsService(deps: { repo: ProductsRepo; now?: () => number }) {
+type Deps = {
+  repo: ProductsRepo;
+  /** The owning project as it is now: its domain, verification and link_domains decide where links may go. */
+  findProject: (projectId: string) => ProjectRow | null;
+  /** config.allowInternalProductUrls: intranet installs may link to private addresses. */
+  allowInternalUrls: boolean;
+  now?: () => number;
+};
+
+export function createProductsService(deps: Deps) {
   const now = deps.now ?? Date.now;
+  const ruleOf = (project: ProjectRow) => productUrlRule(project, deps.allowInternalUrls);
 
   function requireAdvertiser(project: ProjectRow): void {
     if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'Products belong to advertiser projects');
@@ -86,7 +86,7 @@ export function createProductsService(deps: { repo: ProductsRepo; now?: () => nu
 
   function create(project: ProjectRow, input: unknown) {
     requireAdvertiser(project);
-    const product = parseProduct(input, project.id, now());
+    const product = parseProduct(input, project.id, ruleOf(project), now());
     deps.repo.insert(product);
     return toProductView(deps.repo.get(product.id)!);
   }
@@ -103,6 +103,7 @@ export function createProductsService(deps: { repo: ProductsRepo; now?: () => nu
     };
     const lines = body.split('\n');
     const at = now();
+    const urlRule = ruleOf(project);
     lines.forEach((raw, index) => {
       const line = raw.trim();
       if (line === '') return;
@@ -113,7 +114,7 @@ export function createProductsService(deps: { repo: ProductsRepo; now?: () => nu
         } catch {
           throw badRequest('invalid_json', 'not valid JSON');
         }
-        const product = parseProduct(value, project.id, at);
+        const product = parseProduct(value, project.id, urlRule, at);
         batch.push(product);
         report.product_ids.push(product.id);
         if (batch.length >= IMPORT_BATCH) flush();
@@ -133,6 +134,19 @@ export function createProductsService(deps: { repo: ProductsRepo; now?: () => nu
     return { object: 'list' as const, data: page.map(toProductView), has_more, next_cursor };
   }
 
-  return { create, importLines, list, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };
+  /**
+   * Where a tracked link of this product may redirect now, or null. The stored URL is judged again against
+   * the advertiser's current domain, verification and link_domains (two primary-key reads), so a domain
+   * that changes or loses its verification stops the redirects at once.
+   */
+  function redirectUrl(productId: string): string | null {
+    const product = deps.repo.get(productId);
+    const project = product ? deps.findProject(product.project_id) : null;
+    if (!product || !project) return null;
+    const judged = safeParseProductUrl(product.url, ruleOf(project));
+    return judged.ok ? judged.url : null;
+  }
+
+  return { create, importLines, list, redirectUrl, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };
 }
 export type ProductsService = ReturnType<typeof createProductsService>;

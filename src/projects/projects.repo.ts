@@ -10,6 +10,8 @@ export type ProjectRow = {
   domain_verified_at: number | null;
   domain_verify_method: 'dns' | 'manual' | null;
   monetization: number;
+  /** JSON array of host names the operator allows product links on, besides the verified domain. */
+  link_domains: string;
   created_at: number;
   updated_at: number;
 };

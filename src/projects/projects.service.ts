@@ -19,6 +19,7 @@ export function toProjectView(p: ProjectRow) {
     domain_verified_at: p.domain_verified_at ? new Date(p.domain_verified_at).toISOString() : null,
     domain_verify_method: p.domain_verify_method,
     monetization: p.monetization === 1,
+    link_domains: JSON.parse(p.link_domains) as string[],
     created_at: new Date(p.created_at).toISOString(),
     updated_at: new Date(p.updated_at).toISOString(),
   };
@@ -37,6 +38,7 @@ type Deps = {
 const MAX_NAME_CHARS = 200;
 const MAX_LABEL_CHARS = 40;
 const MAX_BLOCKED_CATEGORIES = 100;
+const MAX_LINK_DOMAINS = 20;
 
 function adSettingsView(s: AdSettings) {
   return { disclosure_label: s.disclosureLabel, frequency_cap_turns: s.frequencyCapTurns, blocked_categories: s.blockedCategories, bridge_mode: s.bridgeMode };
@@ -88,6 +90,33 @@ function checkDomain(domain: unknown): string {
   return normalized;
 }
 
+/**
+ * One operator-added link domain: a host name (its subdomains are included) or an IP literal, in the form
+ * the URL parser gives it, so that it compares equal to the host of a product URL. Null when invalid.
+ */
+function normalizeLinkDomain(value: unknown): string | null {
+  if (typeof value !== 'string' || !/^(?:[A-Za-z0-9.-]{1,253}|\[[0-9A-Fa-f:.]{2,45}\])$/.test(value.trim())) return null;
+  let host: string;
+  try {
+    host = new URL(`http://${value.trim()}/`).hostname.replace(/\.$/, '');
+  } catch {
+    return null;
+  }
+  if (host.startsWith('[') || /^\d+\.\d+\.\d+\.\d+$/.test(host)) return host;
+  return normalizeDomain(host) === host ? host : null;
+}
+
+function checkLinkDomains(value: unknown): string[] {
+  const invalid = (detail: string) => badRequest('invalid_link_domains', `link_domains ${detail}`, 'link_domains');
+  if (!Array.isArray(value) || value.length > MAX_LINK_DOMAINS) throw invalid(`must be an array of at most ${MAX_LINK_DOMAINS} host names`);
+  const hosts = value.map((entry) => {
+    const host = normalizeLinkDomain(entry);
+    if (!host) throw invalid(`entry ${JSON.stringify(entry).slice(0, 80)} is not a host name such as shop.example.com (no scheme, path or port)`);
+    return host;
+  });
+  return [...new Set(hosts)];
+}
+
 export function createProjectsService(deps: Deps) {
   const now = deps.now ?? Date.now;
   /** Ad settings are read on every monetized request; they change only through update() below. */
@@ -128,6 +157,10 @@ export function createProjectsService(deps: Deps) {
         // A new domain proves nothing yet: it must be verified again, with a fresh token.
         Object.assign(fields, { domain, domain_status: 'unverified', verification_token: newToken(), domain_verified_at: null, domain_verify_method: null });
       }
+    }
+    if (input.link_domains !== undefined) {
+      if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'link_domains belong to advertiser projects');
+      fields.link_domains = JSON.stringify(checkLinkDomains(input.link_domains));
     }
     if (input.monetization !== undefined) {
       if (typeof input.monetization !== 'boolean') throw badRequest('invalid_value', 'monetization must be a boolean', 'monetization');

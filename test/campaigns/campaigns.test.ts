@@ -4,7 +4,7 @@ import { createCampaignsRepo, type CampaignState } from '../../src/campaigns/cam
 import { auditMarketMoney } from '../../src/clicks/audit';
 import { auditMoney } from '../../src/wallet/wallet.repo';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
-import { advertiser, BROWSER_UA, CATALOG, publisher, trackedLink } from '../helpers/market';
+import { advertiser, BROWSER_UA, CATALOG, catalogDomains, publisher, trackedLink } from '../helpers/market';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 let upstream: FakeUpstream;
@@ -41,6 +41,7 @@ async function advertiserProject(t: TestApp, name: string, opts: { verify?: bool
   const id = created.body.id as string;
   if (opts.verify !== false) await t.admin('POST', `/projects/${id}/domain/verify`, { method: 'manual' });
   if (opts.funds !== '0') await t.admin('POST', `/projects/${id}/credits`, { amount: opts.funds ?? '100.00' });
+  expect((await t.admin('PATCH', `/projects/${id}`, { link_domains: catalogDomains(CATALOG) })).status).toBe(200);
   const productIds: string[] = [];
   for (const p of opts.catalog ?? CATALOG) {
     const res = await t.admin('POST', `/projects/${id}/products`, p);
@@ -387,7 +388,7 @@ describe('editing a campaign', () => {
 
   test('replacing the product set changes what matches: a removed product is no longer offered, an added one is', async () => {
     const t = await app();
-    const adv = await advertiser(t, { name: 'Swap Adv', catalog: [CATALOG[0], CATALOG[2]] });
+    const adv = await advertiser(t, { name: 'Swap Adv', catalog: [CATALOG[0], CATALOG[2]], linkDomains: catalogDomains(CATALOG) });
     const [kanbanix, brewmaster] = adv.productIds;
     const trail = (await t.admin('POST', `/projects/${adv.id}/products`, CATALOG[1])).body.id;
     const pub = await publisher(t, 'Swap Pub');

@@ -35,8 +35,10 @@ afterAll(async () => {
 let projects = 0;
 async function newProject(kind: 'advertiser' | 'publisher' = 'advertiser'): Promise<string> {
   const n = ++projects;
-  const res = await t.admin('POST', '/projects', { name: `Import shop ${n}`, domain: `import-shop-${n}.example.com`, kind });
+  // Every import shop sells on its own verified shop.example.com, where the fixture lines' URLs point.
+  const res = await t.admin('POST', '/projects', { name: `Import shop ${n}`, domain: 'shop.example.com', kind });
   expect(res.status).toBe(201);
+  expect((await t.admin('POST', `/projects/${res.body.id}/domain/verify`, { method: 'manual' })).status).toBe(200);
   return res.body.id as string;
 }
 

@@ -10,7 +10,7 @@ import { createOpenAICompatible } from '@ai-sdk/openai-compatible';
 import { generateText, streamText } from 'ai';
 import OpenAI from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
-import { BROWSER_UA, CATALOG, trackedLink } from '../helpers/market';
+import { BROWSER_UA, CATALOG, catalogDomains, trackedLink } from '../helpers/market';
 import { eventually, leakedSecrets, sleep, startGateway, type Gateway, type Project } from './binary.helpers';
 
 const ORGANIC = 'Many teams use a shared board to plan work and track deadlines.';
@@ -44,6 +44,7 @@ async function createAdvertiser(): Promise<string> {
   const project = await ok(gw.admin('POST', '/projects', { name: `Acme Ads ${slug}`, domain: `acme-${slug}.example.com`, kind: 'advertiser' }), 201, 'advertiser');
   const id = project.id as string;
   await ok(gw.admin('POST', `/projects/${id}/domain/verify`, { method: 'manual' }), 200, 'verify');
+  await ok(gw.admin('PATCH', `/projects/${id}`, { link_domains: catalogDomains(CATALOG) }), 200, 'link domains');
   await ok(gw.admin('POST', `/projects/${id}/credits`, { amount: '100.00' }), 201, 'credits');
   const productIds: string[] = [];
   for (const p of CATALOG) productIds.push((await ok(gw.admin('POST', `/projects/${id}/products`, p), 201, 'product')).id);

@@ -10,12 +10,14 @@ afterAll(() => t.close());
 let seq = 0;
 async function project(kind: 'advertiser' | 'publisher' = 'advertiser'): Promise<string> {
   const n = ++seq;
-  const res = await t.admin('POST', '/projects', { name: `Shop ${n}`, domain: `shop-${n}.example.com`, kind });
+  // Every shop sells on its own verified shop.example.com (see product-urls.test.ts for the URL rules).
+  const res = await t.admin('POST', '/projects', { name: `Shop ${n}`, domain: 'shop.example.com', kind });
   expect(res.status).toBe(201);
+  expect((await t.admin('POST', `/projects/${res.body.id}/domain/verify`, { method: 'manual' })).status).toBe(200);
   return res.body.id;
 }
 
-const valid = { name: 'Kanbanix Boards', description: 'Visual task boards for small teams.', url: 'https://kanbanix.example/boards', keywords: ['kanban', 'task tracking'], category: 'productivity_software' };
+const valid = { name: 'Kanbanix Boards', description: 'Visual task boards for small teams.', url: 'https://shop.example.com/boards', keywords: ['kanban', 'task tracking'], category: 'productivity_software' };
 
 async function importLines(projectId: string, raw: string, query = '') {
   const res = await t.call('POST', `/admin/v1/projects/${projectId}/products/import${query}`, {
@@ -42,13 +44,13 @@ describe('POST /admin/v1/projects/{id}/products', () => {
 
   test('201 with the stored product: trimmed text, lower_snake category, normalized keywords and URL', async () => {
     const res = await t.admin('POST', `/projects/${adv}/products`, {
-      name: '  Trailfox Grip Runner ', description: ' Trail running shoes. ', url: 'HTTPS://Trailfox.Example/grip',
+      name: '  Trailfox Grip Runner ', description: ' Trail running shoes. ', url: 'HTTPS://Shop.Example.COM/grip',
       keywords: ['Trail Running', ' trail running ', 'HIKING'], category: '  Running   Shoes ',
     });
     expect(res.status).toBe(201);
     expect(res.body).toMatchObject({
       object: 'product', project_id: adv, name: 'Trailfox Grip Runner', description: 'Trail running shoes.',
-      url: 'https://trailfox.example/grip', keywords: ['trail running', 'hiking'], category: 'running_shoes',
+      url: 'https://shop.example.com/grip', keywords: ['trail running', 'hiking'], category: 'running_shoes',
     });
     expect(res.body.id).toMatch(/^prod_/);
     expect(Number.isNaN(Date.parse(res.body.created_at))).toBe(false);
@@ -57,9 +59,9 @@ describe('POST /admin/v1/projects/{id}/products', () => {
   });
 
   test('keywords and category are optional; exactly 20 keywords are accepted; http is allowed', async () => {
-    const bare = await t.admin('POST', `/projects/${adv}/products`, { name: 'Bare', description: 'No extras.', url: 'http://bare.example/' });
+    const bare = await t.admin('POST', `/projects/${adv}/products`, { name: 'Bare', description: 'No extras.', url: 'http://bare.shop.example.com/' });
     expect(bare.status).toBe(201);
-    expect(bare.body).toMatchObject({ keywords: [], category: null, url: 'http://bare.example/' });
+    expect(bare.body).toMatchObject({ keywords: [], category: null, url: 'http://bare.shop.example.com/' });
     const twenty = Array.from({ length: 20 }, (_, i) => `keyword ${i}`);
     const many = await t.admin('POST', `/projects/${adv}/products`, { ...valid, keywords: twenty });
     expect(many.status).toBe(201);
@@ -76,9 +78,9 @@ describe('POST /admin/v1/projects/{id}/products', () => {
     ['description over 2000 characters', { description: 'd'.repeat(2001) }, 'description'],
     ['missing url', { url: undefined }, 'url'],
     ['relative url', { url: '/boards' }, 'url'],
-    ['ftp url', { url: 'ftp://kanbanix.example/boards' }, 'url'],
+    ['ftp url', { url: 'ftp://shop.example.com/boards' }, 'url'],
     ['javascript url', { url: 'javascript:alert(1)' }, 'url'],
-    ['mailto url', { url: 'mailto:sales@kanbanix.example' }, 'url'],
+    ['mailto url', { url: 'mailto:sales@shop.example.com' }, 'url'],
     ['21 keywords', { keywords: Array.from({ length: 21 }, (_, i) => `k${i}`) }, 'keywords'],
     ['keywords not an array', { keywords: 'kanban, boards' }, 'keywords'],
     ['an empty keyword', { keywords: ['kanban', ''] }, 'keywords'],
