@@ -365,7 +365,9 @@ async function setUpMonetization(base: string): Promise<{ caller: Caller; produc
   const advertiser = await admin(base, '/projects', { name: 'Bench advertiser', domain: 'bench-advertiser.example.com', kind: 'advertiser' });
   await admin(base, `/projects/${advertiser.id}/domain/verify`, { method: 'manual' });
   await admin(base, `/projects/${advertiser.id}/credits`, { amount: '100000.00' });
-  const lines = (ps: Fixture[]) => ps.map(({ name, description, url, keywords, category }) => JSON.stringify({ name, description, url, keywords, category })).join('\n');
+  // Product URLs must be on the advertiser's verified domain: the fixtures' paths move onto it.
+  const lines = (ps: Fixture[]) => ps.map(({ name, description, url, keywords, category }) =>
+    JSON.stringify({ name, description, url: `https://bench-advertiser.example.com${new URL(url).pathname}`, keywords, category })).join('\n');
   const imported = async (ps: Fixture[]) => {
     const report = await admin(base, `/projects/${advertiser.id}/products/import`, lines(ps));
     if (report.failed > 0) throw new Error(`product import failed on ${report.failed} lines: ${JSON.stringify(report.errors.slice(0, 3))}`);

@@ -73,6 +73,9 @@ async function serve(config: Config): Promise<void> {
     lines.push('', `Demo project ${demo.projectId} (domain marked verified, funded with demo credits). Its key pair, shown once:`,
       `  publishable key: ${demo.publishableKey}`, `  secret key:      ${demo.secretKey}`, '', 'Try it:', curlExample(base, rt.catalog.ids()[0], demo));
   } else if (rt.projects.list(1, null).length === 0) lines.push('', firstProjectHelp(base));
+  if (!links.configured && rt.projects.anyMonetized())
+    lines.push('', `Warning: monetization is on but no --public-url or --allowed-hosts is set, so tracked links point at ${listenOrigin}.`,
+      '  Set --public-url to the address your users reach this gateway at.');
   console.log(lines.join('\n'));
 
   const shutdown = async (signal: string) => {

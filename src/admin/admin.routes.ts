@@ -69,7 +69,13 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
         security: ADMIN_SECURITY, parameters: [pid],
-        body: { type: 'object', properties: { name: { type: 'string' }, domain: { type: 'string' }, monetization: { type: 'boolean' } } },
+        body: {
+          type: 'object',
+          properties: {
+            name: { type: 'string' }, domain: { type: 'string' }, monetization: { type: 'boolean' },
+            link_domains: { type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' }, description: 'Advertisers only: hosts (subdomains included) product URLs may use besides the verified domain; replaces the list, [] clears it' },
+          },
+        },
         ok: { description: 'The project', schema: ProjectSchema }, errors: [400, 401, 403, 404, 409],
       }),
     })

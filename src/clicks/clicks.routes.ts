@@ -14,7 +14,7 @@ export function clicksRoutes(deps: { clicks: ClicksService }) {
       detail: describe({
         tags: ['Promotions'],
         summary: 'Follow a tracked promotion link',
-        description: 'Redirects (302) to the product URL registered by the advertiser. The first valid click of an impression charges the advertiser; repeats, link previews and crawlers, and expired links are redirected but not charged.',
+        description: 'Redirects (302) to the product URL registered by the advertiser. The first valid click of an impression charges the advertiser; repeats, link previews and crawlers, and expired links are redirected but not charged. 404 when the token is not valid, or when the product URL is no longer on the advertiser\'s verified domain or link domains.',
         parameters: [pathParam('token', 'Signed link token')],
         ok: { status: 302, description: 'Redirect to the product', schema: { type: 'null' } },
         errors: [404],

@@ -41,6 +41,7 @@ export function createProjectsRepo(db: Database) {
      VALUES (?, ?, ?, ?, ?, ?)`,
   );
   const checks = db.query('SELECT * FROM domain_checks WHERE project_id = ? ORDER BY id DESC LIMIT 50');
+  const monetized = db.query('SELECT EXISTS (SELECT 1 FROM projects WHERE monetization = 1) AS any');
   return {
     insert(p: { id: string; name: string; kind: string; domain: string; token: string; now: number }) {
       insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now });
@@ -62,6 +63,9 @@ export function createProjectsRepo(db: Database) {
     },
     listChecks(projectId: string): DomainCheckRow[] {
       return checks.all(projectId) as DomainCheckRow[];
+    },
+    anyMonetized(): boolean {
+      return (monetized.get() as { any: number }).any === 1;
     },
   };
 }

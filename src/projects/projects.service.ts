@@ -235,6 +235,7 @@ export function createProjectsService(deps: Deps) {
     update,
     verifyDomain,
     listChecks: (id: string) => (require(id), deps.repo.listChecks(id)),
+    anyMonetized: () => deps.repo.anyMonetized(),
   };
 }
 export type ProjectsService = ReturnType<typeof createProjectsService>;

@@ -84,6 +84,23 @@ describe('fresh data directory without --demo', () => {
   });
 });
 
+describe('trusted link origins', () => {
+  test('a monetized install without --public-url or --allowed-hosts is warned at start; with one it is not', async () => {
+    const dataDir = join(scratchDir('links'), 'data');
+    const first = await gateway({ dataDir });
+    expect(first.banner()).not.toContain('Warning: monetization is on');
+    const p = await first.createProject('1.00');
+    expect((await first.admin('PATCH', `/projects/${p.id}`, { monetization: true })).status).toBe(200);
+    expect((await first.stop()).exitCode).toBe(0);
+
+    const bare = await gateway({ dataDir });
+    expect(bare.banner()).toContain(`Warning: monetization is on but no --public-url or --allowed-hosts is set, so tracked links point at ${bare.url}.`);
+    expect((await bare.stop()).exitCode).toBe(0);
+    const configured = await gateway({ dataDir, args: ['--allowed-hosts', 'gw.example.com'] });
+    expect(configured.banner()).not.toContain('Warning');
+  });
+});
+
 describe('--demo on a fresh data directory', () => {
   let demo: Gateway;
   let keys: { pk: string; sk: string };
