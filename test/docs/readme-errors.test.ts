@@ -1,0 +1,108 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+/** The README's error table and order of checks are the code's, not a memory of it. */
+const ROOT = join(import.meta.dir, '..', '..');
+const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+const SHORTHANDS: Record<string, number> = { badRequest: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409, unprocessable: 422 };
+/**
+ * Call sites whose code is not a literal, with every code each can produce. A new dynamic site fails the
+ * test until it is listed here (and its codes documented).
+ */
+const DYNAMIC_SITES: Record<string, (text: string) => string[]> = {
+  // Product URL checks return `refused(code, ...)`, thrown as a 400 on `url`.
+  'src/products/product-url.ts': (text) => [...text.matchAll(/\brefused\(\s*'([a-z0-9_]+)'/g)].map((m) => `400 ${m[1]}`),
+};
+
+/** Every (status, code) pair the source can return to a client. */
+function codesInSource(): { pairs: Set<string>; dynamicFiles: string[] } {
+  const pairs = new Set<string>();
+  const dynamicFiles: string[] = [];
+  for (const file of sourceFiles(join(ROOT, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    const rel = file.slice(ROOT.length + 1);
+    for (const m of text.matchAll(/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*'([a-z0-9_]+)'/g)) pairs.add(`${SHORTHANDS[m[1]]} ${m[2]}`);
+    for (const m of text.matchAll(/new ApiError\(\s*(\d{3}),\s*'[a-z_]+',\s*(?:[A-Za-z.]+ \?\? )?'([a-z0-9_]+)'/g)) pairs.add(`${m[1]} ${m[2]}`);
+    if (/\bpayloadTooLarge\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('413 payload_too_large');
+    if (/\binternalError\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('500 internal_error');
+    if (/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*[^'\s)]/.test(text)) {
+      dynamicFiles.push(rel);
+      for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
+    }
+  }
+  // Never seen by a client: the log's status for a client that left before its answer.
+  pairs.delete('499 client_closed_request');
+  // An upstream 4xx keeps its status and the upstream's own code when it has one (src/upstream/upstream-errors.ts).
+  pairs.add('4xx upstream_rejected_request');
+  return { pairs, dynamicFiles: dynamicFiles.sort() };
+}
+
+/** `| 400 | \`a\`, \`b\` ... |` rows of the Errors section; a status such as `4xx` stands for the upstream's own. */
+function codesInReadme(): Set<string> {
+  const section = README.slice(README.indexOf('\n## Errors'), README.indexOf('\n## ', README.indexOf('\n## Errors') + 5));
+  const pairs = new Set<string>();
+  for (const row of section.matchAll(/^\| (\d{3}|4xx) \|(.*)\|$/gm))
+    for (const code of row[2].matchAll(/`([a-z0-9_]+)`/g)) pairs.add(`${row[1]} ${code[1]}`);
+  return pairs;
+}
+
+describe('README: errors', () => {
+  test('every dynamic error site is accounted for', () => {
+    expect(codesInSource().dynamicFiles).toEqual(Object.keys(DYNAMIC_SITES).sort());
+  });
+
+  test('the error table lists exactly the codes the code can return, under their status', () => {
+    const source = codesInSource().pairs;
+    const readme = codesInReadme();
+    const undocumented = [...source].filter((p) => !readme.has(p)).sort();
+    const stale = [...readme].filter((p) => !source.has(p)).sort();
+    expect({ undocumented, stale }).toEqual({ undocumented: [], stale: [] });
+  });
+});
+
+describe('README: order of checks', () => {
+  let upstream: FakeUpstream;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await createTestApp({ upstreamUrl: upstream.baseUrl });
+  });
+  afterAll(async () => {
+    t.close();
+    await upstream.close();
+  });
+
+  test('a request failing every check gets the error of the first check the README names, and so on down the list', async () => {
+    const sentence = /Checks run in this order: ([a-z ,]+)\./.exec(README)?.[1];
+    expect(sentence).toBeDefined();
+    const order = sentence!.split(',').map((s) => s.trim());
+    const STAGES: Record<string, { code: string }> = {
+      authentication: { code: 'missing_api_key' },
+      'project domain': { code: 'domain_not_verified' },
+      body: { code: 'invalid_json' },
+      credits: { code: 'insufficient_credits' },
+      upstream: { code: 'upstream_error' },
+    };
+    expect([...order].sort()).toEqual(Object.keys(STAGES).sort());
+    // Every request below fails at the upstream too, if it gets that far.
+    for (let i = 0; i < order.length; i++) {
+      const failing = new Set(order.slice(i));
+      const p = await t.project(failing.has('credits') ? '0' : '1.00', `Order ${i}`);
+      if (failing.has('project domain')) await t.admin('PATCH', `/projects/${p.id}`, { domain: `moved-${i}.example.com` });
+      const headers: Record<string, string> = failing.has('authentication') ? {} : { ...p.headers };
+      const body = failing.has('body') ? '{' : JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] });
+      upstream.script({ kind: 'status', status: 500, body: { error: { message: 'down' } } });
+      const res = await t.call('POST', '/v1/chat/completions', { raw: body, headers: { ...headers, 'content-type': 'application/json' } });
+      expect({ stage: order[i], code: ((await res.json()) as any).error.code }).toEqual({ stage: order[i], code: STAGES[order[i]].code });
+    }
+  });
+});
