@@ -1,13 +1,12 @@
 import { countTokens, warm } from './bpe-counter';
+import { countMessagesTokens } from './prompt-tokens';
 
 /**
  * Token counts with the o200k_base BPE (GPT-4o family), exactly as gpt-tokenizer counts them but from compact tables
  * (see bpe-counter.ts); text that looks like a special token ('<|endoftext|>') counts as plain text. For other model
  * families the count is an estimate, used only to size holds and to bill streams the upstream cut short before
- * reporting usage.
+ * reporting usage. Whole requests (tools, images, response_format, ...) are counted by prompt-tokens.ts.
  */
-const PER_MESSAGE_OVERHEAD = 3;
-const REPLY_PRIMER = 3;
 
 export function countTextTokens(text: string): number {
   return text.length === 0 ? 0 : countTokens(text);
@@ -20,13 +19,9 @@ export function messageText(content: unknown): string {
   return '';
 }
 
+/** Prompt tokens of the messages alone, every field and content part included (see countMessagesTokens). */
 export function countPromptTokens(messages: Array<{ role: string; content?: unknown; name?: unknown }>): number {
-  let total = REPLY_PRIMER;
-  for (const m of messages) {
-    total += PER_MESSAGE_OVERHEAD + countTextTokens(m.role) + countTextTokens(messageText(m.content));
-    if (typeof m.name === 'string') total += 1 + countTextTokens(m.name);
-  }
-  return total;
+  return countMessagesTokens(messages);
 }
 
 /** Loads the BPE ranks at start-up instead of on the first request. */
