@@ -3,7 +3,8 @@ import type { Caller } from '../keys/keys.service';
 import { ApiError, forbidden, unprocessable } from '../http/errors';
 import type { ModelCatalog, ModelRoute } from '../models/catalog';
 import { tokenCostMicros } from '../money/money';
-import { countPromptTokens, countTextTokens } from '../upstream/tokenizer';
+import { countRequestPromptTokens } from '../upstream/prompt-tokens';
+import { countTextTokens } from '../upstream/tokenizer';
 import type { UpstreamClient } from '../upstream/upstream.client';
 import { clientClosed, upstreamBroken, upstreamTimeout } from '../upstream/upstream-errors';
 import type { WalletService } from '../wallet/wallet.service';
@@ -49,19 +50,29 @@ export type ChatCall = {
 
 export type ChatResult = { response: Response };
 
-/** Minimum hold the wallet must cover: the prompt plus a minimal answer. Null means refuse. */
-function holdSizer(route: ModelRoute, promptTokens: number, wanted: number, minAnswer: number, lowered: { maxTokens: number | null }) {
+/**
+ * Sizes the hold from what the wallet has available: the prompt plus `choices` answers of `wanted` tokens, or, when
+ * that is more than available, the largest answer the wallet can pay for (written to `lowered`, to be sent
+ * upstream). Null means refuse: not even `minAnswer` tokens a choice are affordable.
+ */
+function holdSizer(route: ModelRoute, promptTokens: number, answer: { wanted: number; choices: number; minAnswer: number }, lowered: { maxTokens: number | null }) {
   const { inputMicrosPerMTok: inP, outputMicrosPerMTok: outP } = route.price;
+  const { wanted, choices, minAnswer } = answer;
   return (available: number): number | null => {
     if (available <= 0) return null;
-    const full = tokenCostMicros(promptTokens, wanted, route.price);
+    const full = tokenCostMicros(promptTokens, wanted * choices, route.price);
     if (full <= available) return full;
     if (outP === 0) return null;
-    const affordable = Math.floor((available * 1_000_000 - promptTokens * inP) / outP);
+    const affordable = Math.floor((available * 1_000_000 - promptTokens * inP) / outP / choices);
     if (affordable < minAnswer) return null;
     lowered.maxTokens = Math.min(affordable, wanted);
-    return Math.min(available, tokenCostMicros(promptTokens, lowered.maxTokens, route.price));
+    return Math.min(available, tokenCostMicros(promptTokens, lowered.maxTokens * choices, route.price));
   };
+}
+
+/** The most tokens the model can write in one answer: its configured cap, else the default cap of priced models. */
+function maxOutputTokensOf(config: Config, model: string): number {
+  return Object.hasOwn(config.maxOutputTokens, model) ? config.maxOutputTokens[model] : config.limits.defaultMaxOutputTokens;
 }
 
 export function createChatService(deps: Deps) {
@@ -73,17 +84,27 @@ export function createChatService(deps: Deps) {
     return route;
   }
 
+  /**
+   * Holds the worst case: the prompt plus min(max_tokens or the default, the model's output cap) for each of the n
+   * answers. Returns the max_tokens to send upstream when it differs from the client's: lowered to what the wallet
+   * can pay, or clamped to the cap (so the upstream can never write more than was held).
+   */
   function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
-    const wanted = call.request.maxTokens ?? limits.defaultMaxTokens;
+    const cap = maxOutputTokensOf(deps.config, route.id);
+    const asked = call.request.maxTokens;
+    const wanted = Math.min(asked ?? limits.defaultMaxTokens, cap);
+    const choices = typeof call.request.body.n === 'number' ? call.request.body.n : 1;
     const lowered = { maxTokens: null as number | null };
-    const hold = deps.wallet.reserve(call.caller.projectId, holdSizer(route, promptTokens, wanted, limits.minAnswerTokens, lowered));
+    const answer = { wanted, choices, minAnswer: limits.minAnswerTokens };
+    const hold = deps.wallet.reserve(call.caller.projectId, holdSizer(route, promptTokens, answer, lowered));
     if (!hold) throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
-    return { hold, loweredMaxTokens: lowered.maxTokens };
+    const clamped = asked !== null && asked > cap ? cap : null;
+    return { hold, sentMaxTokens: lowered.maxTokens ?? clamped };
   }
 
-  function upstreamBody(call: ChatCall, loweredMaxTokens: number | null): Record<string, unknown> {
+  function upstreamBody(call: ChatCall, sentMaxTokens: number | null): Record<string, unknown> {
     const body: Record<string, unknown> = { ...call.request.body };
-    if (loweredMaxTokens !== null) body[call.request.maxTokensField] = loweredMaxTokens;
+    if (sentMaxTokens !== null) body[call.request.maxTokensField] = sentMaxTokens;
     // Always ask for usage so the charge is exact; the client sees the usage chunk only if it asked.
     if (call.request.stream) body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
     return body;
@@ -91,8 +112,8 @@ export function createChatService(deps: Deps) {
 
   async function complete(call: ChatCall): Promise<ChatResult> {
     const route = resolveModel(call.request.body.model);
-    const promptTokens = countPromptTokens(call.request.body.messages);
-    const { hold, loweredMaxTokens } = reserve(call, route, promptTokens);
+    const promptTokens = countRequestPromptTokens(call.request.body);
+    const { hold, sentMaxTokens } = reserve(call, route, promptTokens);
     let settled = false;
     const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true) => {
       if (settled) return;
@@ -113,7 +134,7 @@ export function createChatService(deps: Deps) {
     };
     let decoration: AnswerDecoration | null = null;
     try {
-      const opening = deps.upstream.open(route.provider, upstreamBody(call, loweredMaxTokens), call.signal);
+      const opening = deps.upstream.open(route.provider, upstreamBody(call, sentMaxTokens), call.signal);
       // The promotion decision runs while the upstream generates; a failure there never fails the answer.
       try {
         decoration = deps.decorator.decide(ctx);
@@ -199,7 +220,10 @@ export function createChatService(deps: Deps) {
   return { complete, resolveModel };
 }
 
-/** When the upstream reported no usage (an aborted stream), bill what was actually relayed. */
+/**
+ * When the upstream reported no usage (an aborted stream), bill what was actually relayed, and the prompt as counted
+ * for the hold (exact for text, tools and schemas; the hold's upper bound for images of unknown size, audio, files).
+ */
 function estimateUsage(promptTokens: number, text: string): StreamUsage {
   const completion = countTextTokens(text);
   return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
