@@ -1,14 +1,14 @@
 import { Elysia } from 'elysia';
 import type { Config } from '../config/config';
 import { describe, headerParam, PUBLIC_SECURITY } from '../http/docs';
-import { readBodyBytes } from '../http/body';
+import { readJsonObject } from '../http/body';
 import type { LinkOrigins } from '../http/link-origin';
 import { authenticatePublic } from '../http/public-auth';
 import { requestIdOf, requestStartOf } from '../http/request-ids';
 import type { KeysService } from '../keys/keys.service';
 import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema } from './chat.model';
 import type { ChatService } from './chat.service';
-import { parseJsonBody, validateChatBody, validateConversationId } from './chat.validate';
+import { validateChatBody, validateConversationId } from './chat.validate';
 
 export function chatRoutes(deps: { config: Config; keys: KeysService; chat: ChatService; links: LinkOrigins }) {
   return new Elysia({ name: 'chat-routes' }).post(
@@ -16,8 +16,8 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
     async ({ request }) => {
       // Checks run in the documented order: auth, domain, body, credits, upstream.
       const caller = authenticatePublic(deps.keys, request);
-      const bytes = await readBodyBytes(request, deps.config.limits.maxBodyBytes);
-      const chatRequest = validateChatBody(parseJsonBody(bytes, deps.config.limits), deps.config.limits);
+      const body = await readJsonObject(request, deps.config.limits.maxBodyBytes, { emptyAsObject: false });
+      const chatRequest = validateChatBody(body, deps.config.limits);
       const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
       const { response } = await deps.chat.complete({
         caller,

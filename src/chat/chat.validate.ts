@@ -1,5 +1,5 @@
 import type { Limits } from '../config/config';
-import { badRequest, payloadTooLarge, unprocessable } from '../http/errors';
+import { badRequest, unprocessable } from '../http/errors';
 
 /** The request after validation: the raw body (passed upstream untouched) plus what the gateway reads. */
 export type ChatRequest = {
@@ -14,7 +14,6 @@ export type ChatRequest = {
 export type ChatMessage = { role: string; content?: unknown; name?: unknown };
 
 const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-const decoder = new TextDecoder('utf-8', { fatal: true });
 
 type Range = { min: number; max: number; integer?: boolean };
 const RANGES: Record<string, Range> = {
@@ -27,21 +26,6 @@ const RANGES: Record<string, Range> = {
   max_completion_tokens: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
   top_logprobs: { min: 0, max: 20, integer: true },
 };
-
-/** Decodes and parses the body: 413 over the size limit, 400 for bytes that are not one JSON object. */
-export function parseJsonBody(bytes: Uint8Array, limits: Limits): Record<string, unknown> {
-  if (bytes.byteLength > limits.maxBodyBytes) throw payloadTooLarge(`Request body is larger than ${limits.maxBodyBytes} bytes`);
-  if (bytes.byteLength === 0) throw badRequest('invalid_json', 'Request body is empty; send a JSON object');
-  let value: unknown;
-  try {
-    value = JSON.parse(decoder.decode(bytes));
-  } catch {
-    throw badRequest('invalid_json', 'Request body is not valid JSON');
-  }
-  if (!value || typeof value !== 'object' || Array.isArray(value))
-    throw badRequest('invalid_request_body', 'Request body must be a JSON object');
-  return value as Record<string, unknown>;
-}
 
 function checkNumber(body: Record<string, unknown>, field: string, range: Range): void {
   const value = body[field];

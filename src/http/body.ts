@@ -46,10 +46,40 @@ export async function readBodyText(request: Request, limitBytes: number): Promis
   }
 }
 
-/** A JSON object body; an empty body is `{}` (actions without parameters), anything else not an object is 400. */
-export async function readJsonObject(request: Request, limitBytes: number): Promise<Record<string, any>> {
-  const text = await readBodyText(request, limitBytes);
-  if (text.trim() === '') return {};
+/**
+ * Deepest nesting of arrays and objects a JSON body may have. Real requests (tool schemas included) stay far
+ * below it; a deeper body would later break JSON.stringify on its way upstream, so it is refused up front.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** True when `text` nests `[`/`{` deeper than `maxDepth` outside strings. Linear, no allocation. */
+export function jsonNestsDeeperThan(text: string, maxDepth: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++; // backslash: skip the escaped character
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 91 || c === 123) {
+      if (++depth > maxDepth) return true;
+    } else if (c === 93 || c === 125) depth--;
+  }
+  return false;
+}
+
+/**
+ * One JSON object. An empty body is `{}` when `emptyAsObject` (actions without parameters), else 400; bodies
+ * nested deeper than MAX_JSON_DEPTH, invalid JSON and anything but an object are 400.
+ */
+export function parseJsonObject(text: string, opts: { emptyAsObject: boolean }): Record<string, any> {
+  if (text.trim() === '') {
+    if (opts.emptyAsObject) return {};
+    throw badRequest('invalid_json', 'Request body is empty; send a JSON object');
+  }
+  if (jsonNestsDeeperThan(text, MAX_JSON_DEPTH))
+    throw badRequest('json_too_deep', `Request body nests arrays and objects deeper than ${MAX_JSON_DEPTH} levels`);
   let value: unknown;
   try {
     value = JSON.parse(text);
@@ -59,4 +89,9 @@ export async function readJsonObject(request: Request, limitBytes: number): Prom
   if (!value || typeof value !== 'object' || Array.isArray(value))
     throw badRequest('invalid_request_body', 'Request body must be a JSON object');
   return value as Record<string, any>;
+}
+
+/** A JSON object body read within `limitBytes` (see parseJsonObject for what is refused). */
+export async function readJsonObject(request: Request, limitBytes: number, opts = { emptyAsObject: true }): Promise<Record<string, any>> {
+  return parseJsonObject(await readBodyText(request, limitBytes), opts);
 }

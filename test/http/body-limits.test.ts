@@ -97,3 +97,24 @@ describe('body limits hold while reading, chunked bodies included', () => {
     expect(((await ok.json()) as any).failed).toBeGreaterThan(0);
   });
 });
+
+describe('JSON nesting', () => {
+  test('a body nested deeper than 64 levels is 400 json_too_deep on every JSON route; 64 levels and brackets in strings are fine', async () => {
+    const nested = (depth: number) => `${'['.repeat(depth)}${']'.repeat(depth)}`;
+    const chat = (extra: string) => `{"model":"vexrail-demo","messages":[{"role":"user","content":"hi ${'['.repeat(200)}"}],"tools":[{"type":"function","function":{"name":"f","parameters":{"x":${extra}}}}]}`;
+    const json = { 'content-type': 'application/json' };
+    for (const depth of [100, 10_000]) {
+      const res = await t.call('POST', '/v1/chat/completions', { raw: chat(nested(depth)), headers: { ...publisher.headers, ...json } });
+      expect(res.status).toBe(400);
+      expect(((await res.json()) as any).error.code).toBe('json_too_deep');
+    }
+    const search = await t.call('POST', '/v1/promotions/search', { raw: `{"query":"x","deep":${nested(65)}}`, headers: { ...publisher.headers, ...json } });
+    expect(((await search.json()) as any).error.code).toBe('json_too_deep');
+    const admin = await t.call('POST', '/admin/v1/projects', { raw: `{"name":${nested(70)}}`, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, ...json } });
+    expect(((await admin.json()) as any).error.code).toBe('json_too_deep');
+    // The body itself, the tools array, its object, function, parameters, x: 6 levels above the nested arrays.
+    const ok = await t.call('POST', '/v1/chat/completions', { raw: chat(nested(58)), headers: { ...publisher.headers, ...json } });
+    expect(ok.status).toBe(200);
+  });
+});
+
