@@ -85,14 +85,15 @@ export function createChatService(deps: Deps) {
   }
 
   /**
-   * Holds the worst case: the prompt plus min(max_tokens or the default, the model's output cap) for each of the n
-   * answers. Returns the max_tokens to send upstream when it differs from the client's: lowered to what the wallet
-   * can pay, or clamped to the cap (so the upstream can never write more than was held).
+   * Holds the worst case: the prompt plus min(max_tokens, the model's output cap) for each of the n answers; without
+   * max_tokens the model may write up to its cap, so the cap is held. Returns the max_tokens to send upstream when it
+   * differs from the client's: lowered to what the wallet can pay, or clamped to the cap, so the upstream can never
+   * write more than was held.
    */
   function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
     const cap = maxOutputTokensOf(deps.config, route.id);
     const asked = call.request.maxTokens;
-    const wanted = Math.min(asked ?? limits.defaultMaxTokens, cap);
+    const wanted = Math.min(asked ?? cap, cap);
     const choices = typeof call.request.body.n === 'number' ? call.request.body.n : 1;
     const lowered = { maxTokens: null as number | null };
     const answer = { wanted, choices, minAnswer: limits.minAnswerTokens };

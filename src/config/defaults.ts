@@ -37,8 +37,6 @@ export const DEFAULT_LIMITS = {
   maxContentChars: 1_000_000,
   maxConversationIdChars: 128,
   maxModelChars: 256,
-  /** Used for the worst-case hold when the request sets no max_tokens. */
-  defaultMaxTokens: 4096,
   /** A request whose budget cannot cover at least this many answer tokens is refused (403). */
   minAnswerTokens: 16,
   maxTokensCeiling: 1_000_000,

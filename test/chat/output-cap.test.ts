@@ -66,6 +66,22 @@ describe('max output clamp', () => {
     expect(auditMoney(t.db)).toEqual([]);
   });
 
+  test('without max_tokens the model may write up to its cap: that is held, and a wallet that cannot pay it sends a lowered max_tokens', async () => {
+    const p = await t.project('0.01');
+    // wide-model may write 32,768 tokens: 65,536 micro-USD of answer, more than the wallet holds.
+    upstream.script({ kind: 'normal', content: Array.from({ length: 6000 }, (_, i) => `w${i}`).join(' ') });
+    const res = await t.chat(p.headers, ask({}, 'wide-model'));
+    expect(res.status).toBe(200);
+    const sent = sentBody().max_tokens as number;
+    expect(sent).toBeGreaterThan(4000);
+    expect(sent).toBeLessThan(5000);
+    const wallet = t.rt.wallet.view(p.id, 10, null);
+    // Everything the upstream wrote was paid for: no uncollected shortfall, nothing held.
+    expect(wallet.transactions.filter((e) => e.note !== null)).toEqual([]);
+    expect(wallet.held_micros).toBe(0);
+    expect(auditMoney(t.db)).toEqual([]);
+  });
+
   test('the cap applies to max_completion_tokens in its own field', async () => {
     const p = await t.project('1.00');
     upstream.script({ kind: 'normal', content: 'short' });
