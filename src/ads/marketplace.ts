@@ -87,7 +87,7 @@ export function createMarketplace(deps: {
     else noFills.set(key, { publisherProjectId, day, reason, count: 1 });
   };
   const flush = () => {
-    if (impressionQueue.size() > 0) impressionQueue.flush();
+    if (impressionQueue.stats().queued > 0) impressionQueue.flush();
     else if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
   };
 

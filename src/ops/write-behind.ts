@@ -27,8 +27,6 @@ export type WriteBehind<T> = {
   push(item: T): void;
   flush(): void;
   stop(): void;
-  size(): number;
-  dropped(): number;
   stats(): WriteBehindStats;
 };
 
@@ -91,8 +89,6 @@ export function createWriteBehind<T>(opts: {
       clearInterval(timer);
       flush();
     },
-    size: () => queue.length,
-    dropped: () => counts.dropped,
     stats: () => ({ queued: queue.length, ...counts }),
   };
 }

@@ -1,5 +1,6 @@
 import { DEMO_MODEL_ID } from '../config/defaults';
-import { countPromptTokens, countTextTokens, messageText } from './tokenizer';
+import { countMessagesTokens } from './prompt-tokens';
+import { countTextTokens, messageText } from './tokenizer';
 
 /**
  * The built-in offline demo model. It calls no LLM: it answers a fixed, deterministic text (mentioning the
@@ -42,7 +43,7 @@ export function createDemoFetch(chunkDelayMs: number) {
     const maxTokens = body.max_completion_tokens ?? body.max_tokens;
     const { text, cut } = truncateToTokens(demoReply(body.messages), maxTokens);
     const finishReason = cut ? 'length' : 'stop';
-    const usage = { prompt_tokens: countPromptTokens(body.messages), completion_tokens: countTextTokens(text), total_tokens: 0 };
+    const usage = { prompt_tokens: countMessagesTokens(body.messages), completion_tokens: countTextTokens(text), total_tokens: 0 };
     usage.total_tokens = usage.prompt_tokens + usage.completion_tokens;
     const id = `chatcmpl-demo${Date.now().toString(36)}`;
     const created = Math.floor(Date.now() / 1000);

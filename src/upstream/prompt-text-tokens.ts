@@ -92,50 +92,13 @@ function countSegmentedTokens(text: string): number {
 }
 
 /**
- * Tokens of a value written as JSON text, the upper bound for a part the gateway cannot price exactly. A value
- * nested deeper than MAX_STRINGIFY_DEPTH (JSON.parse accepts more depth than JSON.stringify, which also takes
- * 0.7 s on such values) is held at its UTF-8 size instead, which no tokenizer can exceed (a token covers at least
- * one byte).
+ * Tokens of a value written as JSON text, the upper bound for a part the gateway cannot price exactly. Request
+ * bodies are nested at most MAX_JSON_DEPTH levels (src/http/body.ts), so JSON.stringify is always safe here.
  */
 export function countJsonTokens(value: unknown): number {
   if (value === undefined) return 0;
   if (typeof value === 'string') return countPromptTextTokens(value);
-  if (nestedDeeperThan(value, MAX_STRINGIFY_DEPTH)) return jsonBytesUpperBound(value);
   return countPromptTextTokens(JSON.stringify(value));
-}
-
-const MAX_STRINGIFY_DEPTH = 256;
-
-function nestedDeeperThan(value: unknown, limit: number): boolean {
-  const pending: Array<{ v: unknown; depth: number }> = [{ v: value, depth: 0 }];
-  while (pending.length > 0) {
-    const { v, depth } = pending.pop()!;
-    if (v === null || typeof v !== 'object') continue;
-    if (depth >= limit) return true;
-    for (const item of Object.values(v)) if (item !== null && typeof item === 'object') pending.push({ v: item, depth: depth + 1 });
-  }
-  return false;
-}
-
-/** Bytes of a value's JSON text or more (escapes count 6 bytes a character), without recursion. */
-export function jsonBytesUpperBound(value: unknown): number {
-  let total = 0;
-  const pending: unknown[] = [value];
-  while (pending.length > 0) {
-    const v = pending.pop();
-    if (typeof v === 'string') total += 2 + 6 * v.length;
-    else if (Array.isArray(v)) {
-      total += 2 + v.length;
-      for (const item of v) pending.push(item);
-    } else if (v !== null && typeof v === 'object') {
-      total += 2;
-      for (const [key, item] of Object.entries(v)) {
-        total += 4 + 6 * key.length;
-        pending.push(item);
-      }
-    } else total += String(v).length;
-  }
-  return total;
 }
 
 /** For the tests: the boundary rule the segmentation relies on. */

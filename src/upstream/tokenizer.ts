@@ -1,5 +1,4 @@
 import { countTokens, warm } from './bpe-counter';
-import { countMessagesTokens } from './prompt-tokens';
 
 /**
  * Token counts with the o200k_base BPE (GPT-4o family), exactly as gpt-tokenizer counts them but from compact tables
@@ -17,11 +16,6 @@ export function messageText(content: unknown): string {
   if (Array.isArray(content))
     return content.map((part) => (part && typeof part === 'object' && typeof part.text === 'string' ? part.text : '')).join('');
   return '';
-}
-
-/** Prompt tokens of the messages alone, every field and content part included (see countMessagesTokens). */
-export function countPromptTokens(messages: Array<{ role: string; content?: unknown; name?: unknown }>): number {
-  return countMessagesTokens(messages);
 }
 
 /** Loads the BPE ranks at start-up instead of on the first request. */

@@ -25,7 +25,7 @@ describe('write-behind queue', () => {
     q.push(6);
     q.stop();
     expect(logged).toHaveLength(1);
-    expect(q.dropped()).toBe(3);
+    expect(q.stats().dropped).toBe(3);
   });
 
   test('write_through: a full queue is written in the pushing call, nothing is dropped', () => {
@@ -36,7 +36,7 @@ describe('write-behind queue', () => {
     expect(written).toEqual([]);
     q.push(3);
     expect(written).toEqual([[1, 2, 3]]);
-    expect(q.size()).toBe(0);
+    expect(q.stats().queued).toBe(0);
     for (let i = 4; i <= 8; i++) q.push(i);
     expect(written).toEqual([[1, 2, 3], [4, 5, 6]]);
     q.stop();

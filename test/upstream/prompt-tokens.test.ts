@@ -2,8 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { countTokens, O200K_SPLIT_PATTERN } from '../../src/upstream/bpe-counter';
 import { countImageTokens, DEFAULT_IMAGE_PRICING, imageTileCount, MAX_TILES } from '../../src/upstream/image-tokens';
 import { countPromptTextTokens, promptTextInternals } from '../../src/upstream/prompt-text-tokens';
-import { countRequestPromptTokens } from '../../src/upstream/prompt-tokens';
-import { countPromptTokens } from '../../src/upstream/tokenizer';
+import { countMessagesTokens, countRequestPromptTokens } from '../../src/upstream/prompt-tokens';
 
 const tok = (s: string) => countTokens(s);
 const ask = (extra: Record<string, unknown> = {}, model = 'gpt-4o') => ({
@@ -63,7 +62,7 @@ describe('messages', () => {
     body.messages.push({ role: 'user', content: 'And tomorrow?', name: 'alice' } as any);
     const expected = 3 + body.messages.reduce((sum, m: any) => sum + 3 + tok(m.role) + tok(m.content) + (m.name ? 1 + tok(m.name) : 0), 0);
     expect(countRequestPromptTokens(body)).toBe(expected);
-    expect(countPromptTokens(body.messages)).toBe(expected);
+    expect(countMessagesTokens(body.messages)).toBe(expected);
   });
 
   test('a long name is counted in full', () => {
@@ -267,12 +266,5 @@ describe('speed and bounds', () => {
   test('ordinary text is counted exactly', () => {
     for (const sample of [prose(500_000), 'Größe 東京 данные 😀 '.repeat(20_000), JSON.stringify(weatherTool).repeat(2000)])
       expect(countPromptTextTokens(sample)).toBe(countTokens(sample));
-  });
-
-  test('a schema nested deeper than JSON.stringify allows is still counted, not thrown, and quickly', () => {
-    const deep = JSON.parse('['.repeat(100_000) + ']'.repeat(100_000));
-    const started = performance.now();
-    expect(added({ tools: [{ type: 'function', function: { name: 'f', parameters: deep } }] })).toBeGreaterThanOrEqual(100_000);
-    expect(performance.now() - started).toBeLessThan(300);
   });
 });
