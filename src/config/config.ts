@@ -228,7 +228,10 @@ function toBoolean(value: unknown, name: string): boolean {
 function loadMaxOutputTokens(raw: unknown): Record<string, number> {
   const result: Record<string, number> = { ...DEFAULT_MAX_OUTPUT_TOKENS };
   if (raw && typeof raw === 'object')
-    for (const [model, value] of Object.entries(raw)) result[model] = toPositiveInt(value, 0, `max_output_tokens.${model}`);
+    for (const [model, value] of Object.entries(raw)) {
+      if (value === null || value === undefined) throw new ConfigError(`max_output_tokens.${model} must be a positive integer`);
+      result[model] = toPositiveInt(value, 0, `max_output_tokens.${model}`);
+    }
   return result;
 }
 

@@ -9,15 +9,28 @@ export type LinkOrigins = {
   configured: boolean;
 };
 
+/** `Host` as clients may spell it (any case, a trailing dot, the scheme's default port) reduced to one form. */
+function normalHost(host: string, scheme: 'http' | 'https'): string {
+  const lower = host.toLowerCase();
+  const withoutPort = lower.endsWith(scheme === 'https' ? ':443' : ':80') ? lower.slice(0, lower.lastIndexOf(':')) : lower;
+  return withoutPort.endsWith('.') ? withoutPort.slice(0, -1) : withoutPort.replace(/\.:/, ':');
+}
+
 export function createLinkOrigins(opts: { publicUrl: string | null; allowedOrigins: readonly string[]; listenOrigin: () => string }): LinkOrigins {
-  const byHost = new Map(opts.allowedOrigins.map((origin) => [origin.slice(origin.indexOf('://') + 3), origin]));
+  // Keyed by the host as each scheme's clients may send it; an origin's own default port is implied.
+  const byHost = new Map<string, string>();
+  for (const origin of opts.allowedOrigins) {
+    const scheme = origin.startsWith('https://') ? 'https' : 'http';
+    byHost.set(normalHost(origin.slice(origin.indexOf('://') + 3), scheme), origin);
+  }
   const { publicUrl } = opts;
   return {
     configured: publicUrl !== null || byHost.size > 0,
     originFor(request) {
       if (publicUrl !== null) return publicUrl;
-      const host = request.headers.get('host')?.toLowerCase();
-      return (host && byHost.get(host)) ?? opts.listenOrigin();
+      const host = request.headers.get('host');
+      if (!host) return opts.listenOrigin();
+      return byHost.get(normalHost(host, 'http')) ?? byHost.get(normalHost(host, 'https')) ?? opts.listenOrigin();
     },
   };
 }

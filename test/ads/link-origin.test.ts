@@ -47,6 +47,10 @@ describe('origin of tracked links', () => {
     const g = await gateway({ allowed_hosts: ['gw.example.com', 'https://ai.example.com'] });
     expect(await linkFor(g, 'gw.example.com')).toStartWith('http://gw.example.com/r/imp_');
     expect(await linkFor(g, 'AI.example.com')).toStartWith('https://ai.example.com/r/imp_');
+    // Spellings of the same host: a trailing dot, the scheme's default port.
+    expect(await linkFor(g, 'ai.example.com.')).toStartWith('https://ai.example.com/r/imp_');
+    expect(await linkFor(g, 'ai.example.com:443')).toStartWith('https://ai.example.com/r/imp_');
+    expect(await linkFor(g, 'gw.example.com:80')).toStartWith('http://gw.example.com/r/imp_');
     expect(await linkFor(g, 'evil.example')).toStartWith('http://127.0.0.1:8080/r/imp_');
   });
 

@@ -63,6 +63,7 @@ describe('config', () => {
     expect(load(['--config', 'c.json'], {}, { max_output_tokens: { 'gpt-4o-mini': 2000, 'my-model': 999 } }).maxOutputTokens)
       .toMatchObject({ 'gpt-4o-mini': 2000, 'my-model': 999 });
     expect(() => load(['--config', 'c.json'], {}, { max_output_tokens: { x: -1 } })).toThrow(ConfigError);
+    expect(() => load(['--config', 'c.json'], {}, { max_output_tokens: { x: null } })).toThrow(ConfigError);
     expect(load([], { VEXRAIL_ALLOW_INTERNAL_PRODUCT_URLS: 'true' }).allowInternalProductUrls).toBe(true);
     expect(load([]).allowInternalProductUrls).toBe(false);
   });
