@@ -35,6 +35,12 @@ export type AdsSettings = {
   relevanceFloor: number;
   minCpcMicros: number;
   clickTtlMs: number;
+  intentThreshold: number;
+  safetyThreshold: number;
+  judge: 'off' | 'llm';
+  judgeModel: string | null;
+  judgeTimeoutMs: number;
+  maxProductsPerCampaign: number;
 };
 
 export type Config = Readonly<{
@@ -246,12 +252,25 @@ function loadAds(raw: any): AdsSettings {
   const holdDays = Number(a.earningsHoldDays);
   if (!Number.isFinite(holdDays) || holdDays < 0 || holdDays > 3650) throw new ConfigError('ads.earningsHoldDays must be a number of days from 0 to 3650');
   const day = 86_400_000;
+  const probability = (name: 'intentThreshold' | 'safetyThreshold') => {
+    const value = Number(a[name]);
+    if (!Number.isFinite(value) || value < 0 || value > 1) throw new ConfigError(`ads.${name} must be between 0 and 1`);
+    return value;
+  };
+  if (a.judge !== 'off' && a.judge !== 'llm') throw new ConfigError('ads.judge must be "off" or "llm"');
+  if (a.judgeModel !== null && (typeof a.judgeModel !== 'string' || a.judgeModel === '')) throw new ConfigError('ads.judgeModel must be a model id');
   return {
     publisherShareBps: Math.round(share * 100),
     earningsHoldMs: Math.round(holdDays * day),
     relevanceFloor: floor,
     minCpcMicros: minCpc,
     clickTtlMs: toPositiveInt(a.clickTtlDays, DEFAULT_ADS.clickTtlDays, 'ads.clickTtlDays') * day,
+    intentThreshold: probability('intentThreshold'),
+    safetyThreshold: probability('safetyThreshold'),
+    judge: a.judge,
+    judgeModel: a.judgeModel,
+    judgeTimeoutMs: toPositiveInt(a.judgeTimeoutMs, DEFAULT_ADS.judgeTimeoutMs, 'ads.judgeTimeoutMs'),
+    maxProductsPerCampaign: toPositiveInt(a.maxProductsPerCampaign, DEFAULT_ADS.maxProductsPerCampaign, 'ads.maxProductsPerCampaign'),
   };
 }
 

@@ -67,6 +67,18 @@ export const DEFAULT_ADS = {
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
+  /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered. */
+  intentThreshold: 0.5,
+  /** Safety-classifier probability (0..1) from which a conversation counts as sensitive (besides the lexicon). */
+  safetyThreshold: 0.5,
+  /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
+  judge: 'off' as 'off' | 'llm',
+  /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
+  judgeModel: null as string | null,
+  /** How long the judge may take past the end of the answer before the promotion is dropped. */
+  judgeTimeoutMs: 1500,
+  /** Promotion search: the most products one campaign may contribute to a result list. */
+  maxProductsPerCampaign: 3,
 };
 
 export const DEFAULT_KEEPALIVE_MS = 15_000;
