@@ -1,6 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import type { UnitRow } from '../../src/ads/ad-index.repo';
 import { queryWeights } from '../../src/ads/matcher';
+import { stem } from '../../src/ads/text';
 import { createUnitIndex, idfWeight } from '../../src/ads/unit-index';
 
 let nextSeq = 1;
@@ -44,7 +45,7 @@ describe('unit index', () => {
     const coffee = ix.search(ask('which coffee grinder should I buy for espresso?'), all, 10);
     expect(products(coffee)).toEqual(['BrewMaster Grinder', 'BrewMaster Kettle']);
     expect(coffee[0].score).toBeGreaterThan(coffee[1].score);
-    expect(coffee[0].matched).toEqual(expect.arrayContaining(['coffee', 'grinder', 'espresso']));
+    expect(coffee[0].matched).toEqual(expect.arrayContaining(['coffee', 'grinder', 'espresso'].map(stem)));
     expect(coffee[1].matched).not.toContain('grinder');
     expect(products(ix.search(ask('kanban board for my team'), all, 10))[0]).toBe('Kanbanix Boards');
     expect(ix.search(ask('quantum chromodynamics lecture'), all, 10)).toEqual([]);
@@ -83,7 +84,7 @@ describe('unit index', () => {
     expect(ix.size()).toBe(5);
     expect(ix.docFrequency('kettle')).toBe(0);
     expect(ix.docFrequency('dripper')).toBe(1);
-    expect(ix.docFrequency('coffee')).toBe(2);
+    expect(ix.docFrequency(stem('coffee'))).toBe(2);
     expect(products(ix.search(ask('kettle'), all, 10))).toEqual([]);
     expect(products(ix.search(ask('coffee dripper'), all, 10))[0]).toBe('BrewMaster Dripper');
     expect(products(ix.search(ask('camping mill'), all, 10))).toEqual(['BrewMaster Grinder']);

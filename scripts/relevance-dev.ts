@@ -1,0 +1,214 @@
+/**
+ * Relevance on the DEV split, for tuning the ranking (the final report uses scripts/relevance-eval.ts on
+ * the test split; this tool refuses it).
+ *
+ *   bun scripts/relevance-dev.ts [--catalog fixture|retail|services|relevance] [--split dev|train]
+ *                                [--floors 0.25,0.3,0.35,0.4] [--misses N] [--json]
+ *
+ * A catalog from test/fixtures/promotions/catalogs/<name>.jsonl is loaded through the real services (one
+ * advertiser project per advertiser, its site's host as verified domain, products imported as JSON Lines,
+ * one active campaign per campaign id, equal bids) and asked through rt.market.ads.search, the code path of
+ * POST /v1/promotions/search (every gate included: sensitivity lexicon, intent, relevance floor). The
+ * conversations are test/fixtures/promotions/conversations/<split>/*.jsonl: shopping ones labelled against
+ * this catalog, every "none" and every "sensitive" one. `--catalog relevance` uses the older set in
+ * test/fixtures/relevance (all of it is train/dev material).
+ *
+ * Reported per ranker: P@1, MRR@10, Hit@5 and fill on shopping conversations (no promotion counts as a
+ * miss), the share of "none" conversations that get any promotion (false promotions) and of sensitive ones.
+ * Vexrail runs once with a floor of 0 and the floors are applied afterwards (ranking does not depend on the
+ * floor: candidates are cut, not reordered). Plain BM25 is SQLite FTS5 (porter tokenizer, bm25()), user
+ * words OR-ed, without a floor and with the lowest score floor whose false-promotion rate is no worse than
+ * Vexrail's at the configured floor.
+ */
+import { Database } from 'bun:sqlite';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/config';
+import { DEFAULT_ADS } from '../src/config/defaults';
+import { createRuntime } from '../src/runtime';
+import { openStore } from '../src/store/database';
+
+type Product = { id: string; advertiser: string; campaign: string; name: string; description: string; url: string; keywords: string[]; category: string; campaign_context: string };
+type Message = { role: string; content: string };
+type Conversation = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; catalog?: string; relevant?: string[] };
+type Ranked = Array<{ id: string; relevance: number }>;
+
+const root = join(import.meta.dir, '..');
+const argv = process.argv.slice(2);
+const flag = (name: string, fallback: string) => {
+  const i = argv.indexOf(name);
+  return i >= 0 && argv[i + 1] ? argv[i + 1] : fallback;
+};
+const catalogName = flag('--catalog', existsSync(join(root, 'test/fixtures/promotions/catalogs/fixture.jsonl')) ? 'fixture' : 'relevance');
+const split = flag('--split', 'dev');
+if (split !== 'dev' && split !== 'train') throw new Error('relevance-dev: only the train and dev splits may be used for tuning (the test split is for the final report)');
+const floors = flag('--floors', '0.25,0.3,0.35,0.4,0.45').split(',').map(Number);
+const configuredFloor = DEFAULT_ADS.relevanceFloor;
+if (!floors.includes(configuredFloor)) floors.push(configuredFloor);
+floors.sort((a, b) => a - b);
+const showMisses = Number(flag('--misses', '0'));
+
+function readJsonl<T>(path: string): T[] {
+  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
+}
+
+function loadData(): { catalog: Product[]; conversations: Conversation[] } {
+  if (catalogName === 'relevance') {
+    const dir = join(root, 'test/fixtures/relevance');
+    const queries = JSON.parse(readFileSync(join(dir, 'queries.json'), 'utf8')) as Array<{ id: string; kind: string; messages: Message[]; relevant: string[]; topic?: string; category: string }>;
+    return {
+      catalog: readJsonl<Product>(join(dir, 'catalog.jsonl')),
+      conversations: queries.map((q) => ({ id: q.id, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.topic ?? q.category, messages: q.messages, catalog: 'relevance', relevant: q.relevant })),
+    };
+  }
+  const base = join(root, 'test/fixtures/promotions');
+  const catalog = readJsonl<Product>(join(base, 'catalogs', `${catalogName}.jsonl`));
+  const dir = join(base, 'conversations', split);
+  const conversations: Conversation[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort())
+    for (const c of readJsonl<Conversation>(join(dir, file))) if (c.kind !== 'shopping' || c.catalog === catalogName) conversations.push(c);
+  return { catalog, conversations };
+}
+
+/** The catalog through the real services, searched like POST /v1/promotions/search with a floor of 0. */
+async function loadVexrail(catalog: Product[]) {
+  const config = loadConfig({ argv: ['--quiet', '--config', 'dev.json'], env: { VEXRAIL_ADMIN_TOKEN: 'dev' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads: { relevanceFloor: 0 } }) });
+  const store = openStore(':memory:');
+  const rt = createRuntime(config, store.db, { resolver: async () => [] });
+  const ours = new Map<string, string>(); // our product id -> fixture id
+  const byAdvertiser = new Map<string, Product[]>();
+  for (const p of catalog) byAdvertiser.set(p.advertiser, [...(byAdvertiser.get(p.advertiser) ?? []), p]);
+  for (const [advertiser, products] of byAdvertiser) {
+    const hosts = [...new Set(products.map((p) => new URL(p.url).hostname))];
+    const project = rt.projects.create({ name: advertiser, domain: hosts[0], kind: 'advertiser' });
+    await rt.projects.verifyDomain(project.id, 'manual');
+    if (hosts.length > 1) rt.projects.update(project.id, { link_domains: hosts.slice(1, 21) });
+    rt.wallet.topUp(project.id, { amount: '100000.00' });
+    const owner = rt.projects.get(project.id);
+    const lines = products.map((p) => JSON.stringify({ name: p.name, description: p.description, url: p.url, keywords: p.keywords, category: p.category }));
+    const report = rt.market.products.importLines(owner, lines.join('\n'));
+    if (report.failed > 0) throw new Error(`import for ${advertiser}: ${JSON.stringify(report.errors.slice(0, 3))}`);
+    report.product_ids.forEach((id, k) => ours.set(id, products[k].id));
+    const reverse = new Map(report.product_ids.map((id, k) => [products[k].id, id]));
+    const byCampaign = new Map<string, Product[]>();
+    for (const p of products) byCampaign.set(p.campaign, [...(byCampaign.get(p.campaign) ?? []), p]);
+    for (const [name, items] of byCampaign) {
+      const campaign = rt.market.campaigns.create(owner, { name, context: items[0].campaign_context, base_cpc: '0.40', budget: '1000.00', product_ids: items.map((p) => reverse.get(p.id)!) });
+      rt.market.campaigns.activate(owner, campaign.id);
+    }
+  }
+  const publisher = rt.projects.create({ name: 'dev publisher', domain: 'dev-publisher.example.com' });
+  return {
+    rank(c: Conversation): Ranked {
+      const results = rt.market.ads.search(publisher.id, true, { messages: c.messages as any }, 20);
+      return results.map((r) => ({ id: ours.get(r.product.id)!, relevance: r.relevance }));
+    },
+    stats: () => (rt as any).market?.matcher?.stats?.() ?? null,
+    close: () => rt.stop(),
+  };
+}
+
+const STOP = new Set('a an and are as at be but by can do for from have how i in is it me my of on or so that the this to was what when where which who why will with you your'.split(' '));
+
+/** SQLite FTS5 out of the box (porter tokenizer, unweighted bm25), user words OR-ed; score = -bm25. */
+function loadBaseline(catalog: Product[]) {
+  const db = new Database(':memory:');
+  db.exec(`CREATE VIRTUAL TABLE docs USING fts5 (pid UNINDEXED, name, description, keywords, category, context, tokenize = 'porter unicode61')`);
+  const insert = db.query('INSERT INTO docs (pid, name, description, keywords, category, context) VALUES (?, ?, ?, ?, ?, ?)');
+  db.transaction(() => {
+    for (const p of catalog) insert.run(p.id, p.name, p.description, p.keywords.join(' '), p.category.replace(/_/g, ' '), p.campaign_context);
+  })();
+  const search = db.query('SELECT pid, -bm25(docs) AS score FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 20');
+  return {
+    rank(c: Conversation): Ranked {
+      const words = c.messages.filter((m) => m.role === 'user').flatMap((m) => m.content.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 1 && !STOP.has(w));
+      if (words.length === 0) return [];
+      const rows = search.all([...new Set(words)].map((w) => `"${w}"`).join(' OR ')) as Array<{ pid: string; score: number }>;
+      return rows.map((r) => ({ id: r.pid, relevance: r.score }));
+    },
+    close: () => db.close(),
+  };
+}
+
+type Metrics = { p1: number; mrr10: number; hit5: number; fill: number; falsePromotions: number; sensitivePromotions: number };
+
+function measure(conversations: Conversation[], ranked: Map<string, Ranked>, floor: number): Metrics {
+  let shopping = 0, p1 = 0, rr = 0, hit5 = 0, filled = 0, none = 0, falsePromos = 0, sensitive = 0, sensitivePromos = 0;
+  for (const c of conversations) {
+    const ids = ranked.get(c.id)!.filter((r) => r.relevance >= floor).map((r) => r.id);
+    if (c.kind === 'none') {
+      none++;
+      if (ids.length > 0) falsePromos++;
+    } else if (c.kind === 'sensitive') {
+      sensitive++;
+      if (ids.length > 0) sensitivePromos++;
+    } else {
+      shopping++;
+      const relevant = new Set(c.relevant ?? []);
+      if (ids.length > 0) filled++;
+      if (ids[0] !== undefined && relevant.has(ids[0])) p1++;
+      const first = ids.slice(0, 10).findIndex((id) => relevant.has(id));
+      if (first >= 0) rr += 1 / (first + 1);
+      if (first >= 0 && first < 5) hit5++;
+    }
+  }
+  const share = (n: number, d: number) => (d === 0 ? NaN : n / d);
+  return { p1: share(p1, shopping), mrr10: share(rr, shopping), hit5: share(hit5, shopping), fill: share(filled, shopping), falsePromotions: share(falsePromos, none), sensitivePromotions: share(sensitivePromos, sensitive) };
+}
+
+function rankAll(conversations: Conversation[], ranker: { rank(c: Conversation): Ranked }) {
+  const ranked = new Map<string, Ranked>();
+  const latencies: number[] = [];
+  for (const c of conversations) {
+    const t = performance.now();
+    ranked.set(c.id, ranker.rank(c));
+    latencies.push(performance.now() - t);
+  }
+  latencies.sort((a, b) => a - b);
+  return { ranked, p50Ms: latencies[Math.floor(latencies.length / 2)] ?? 0, p99Ms: latencies[Math.floor(latencies.length * 0.99)] ?? 0 };
+}
+
+const { catalog, conversations } = loadData();
+const count = (kind: string) => conversations.filter((c) => c.kind === kind).length;
+process.stderr.write(`catalog ${catalogName}: ${catalog.length} products; ${split}: ${count('shopping')} shopping, ${count('none')} none, ${count('sensitive')} sensitive conversations\n`);
+const loadStarted = performance.now();
+const vexrail = await loadVexrail(catalog);
+process.stderr.write(`loaded through the services in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
+const ours = rankAll(conversations, vexrail);
+vexrail.close();
+const baseline = loadBaseline(catalog);
+const plain = rankAll(conversations, baseline);
+baseline.close();
+
+const rows: Array<{ ranker: string; m: Metrics }> = floors.map((f) => ({ ranker: `Vexrail, floor ${f}${f === configuredFloor ? ' (default)' : ''}`, m: measure(conversations, ours.ranked, f) }));
+const target = measure(conversations, ours.ranked, configuredFloor).falsePromotions;
+rows.push({ ranker: 'Plain BM25 (FTS5), no floor', m: measure(conversations, plain.ranked, 0) });
+let matched = 0;
+for (let f = 0; f <= 60; f += 0.25) if (measure(conversations, plain.ranked, f).falsePromotions <= (Number.isNaN(target) ? 0 : target)) { matched = f; break; }
+rows.push({ ranker: `Plain BM25 (FTS5), score floor ${matched} (same false promotions)`, m: measure(conversations, plain.ranked, matched) });
+
+if (argv.includes('--json')) console.log(JSON.stringify({ catalog: catalogName, split, rows, vexrailMs: { p50: ours.p50Ms, p99: ours.p99Ms } }, null, 2));
+else {
+  const pct = (x: number) => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(1)} %`);
+  console.log(`\n${catalogName} catalog (${catalog.length} products), ${catalogName === 'relevance' ? 'whole set (train/dev material)' : `${split} split`}: ${count('shopping')} shopping, ${count('none')} none, ${count('sensitive')} sensitive conversations\n`);
+  console.log('| ranker | P@1 | MRR@10 | Hit@5 | fill (shopping) | false promotions (none) | promotions on sensitive |');
+  console.log('|---|--:|--:|--:|--:|--:|--:|');
+  for (const { ranker, m } of rows) console.log(`| ${ranker} | ${pct(m.p1)} | ${Number.isNaN(m.mrr10) ? '-' : m.mrr10.toFixed(3)} | ${pct(m.hit5)} | ${pct(m.fill)} | ${pct(m.falsePromotions)} | ${pct(m.sensitivePromotions)} |`);
+  console.log(`\nVexrail search per conversation: p50 ${ours.p50Ms.toFixed(2)} ms, p99 ${ours.p99Ms.toFixed(2)} ms`);
+}
+
+if (showMisses > 0) {
+  // Dev/train items only (the test split is refused above).
+  const byId = new Map(catalog.map((p) => [p.id, p]));
+  const misses = conversations.filter((c) => c.kind === 'shopping' && !(c.relevant ?? []).includes(ours.ranked.get(c.id)!.filter((r) => r.relevance >= configuredFloor)[0]?.id ?? ''));
+  for (const c of misses.slice(0, showMisses)) {
+    const top = ours.ranked.get(c.id)![0];
+    const user = c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ');
+    console.log(`MISS ${c.id}: ${user}\n   got ${top ? `${byId.get(top.id)?.name} (${top.relevance})` : 'nothing'}; wanted e.g. ${byId.get(c.relevant?.[0] ?? '')?.name}`);
+  }
+  const falses = conversations.filter((c) => c.kind === 'none' && ours.ranked.get(c.id)!.some((r) => r.relevance >= configuredFloor));
+  for (const c of falses.slice(0, showMisses)) {
+    const top = ours.ranked.get(c.id)![0];
+    console.log(`FALSE ${c.id}: ${c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ').slice(0, 160)}\n   got ${byId.get(top.id)?.name} (${top.relevance})`);
+  }
+}
