@@ -7,6 +7,7 @@ import type { UnitRow } from './ad-index.repo';
 import { runAuction } from './auction';
 import { historyFacts, requestGate, type NoFillReason } from './gates';
 import type { ImpressionRow, ImpressionsRepo } from './impressions.repo';
+import type { Judge, JudgeCall } from './judge';
 import type { Candidate, Matcher } from './matcher';
 import { templatePromotion } from './promotion-text';
 import type { SensitivityResult } from './sensitive';
@@ -30,6 +31,8 @@ type Deps = {
   trackingKey: Buffer;
   record: { impression(row: ImpressionRow): void; noFill(publisherProjectId: string, reason: NoFillReason): void };
   bridge?: BridgeWriter;
+  /** ads.judge "llm": confirms intent, safety and fit of every chosen product; without its yes nothing is shown. */
+  judge?: Judge | null;
   now?: () => number;
 };
 
@@ -153,10 +156,10 @@ export function createAdsService(deps: Deps) {
     );
     if (!auction) return (trackTurn(ctx, turn, null), noFill(ctx, 'no_relevant_product'));
     trackTurn(ctx, turn, null);
-    return decoration(ctx, settings, { ...auction.winner.offer, priceMicros: auction.priceMicros }, turn);
+    return decoration(ctx, settings, { ...auction.winner.offer, priceMicros: auction.priceMicros }, turn, context);
   }
 
-  function decoration(ctx: AnswerContext, settings: AdSettings, offer: Offer, turn: number): AnswerDecoration {
+  function decoration(ctx: AnswerContext, settings: AdSettings, offer: Offer, turn: number, context: { current: string; earlier: string[] }): AnswerDecoration {
     const impressionId = newId('imp');
     const createdAt = now();
     const expiresAt = createdAt + deps.config.clickTtlMs;
@@ -164,8 +167,11 @@ export function createAdsService(deps: Deps) {
     const unit = offer.candidate.unit;
     let text: string | null = null;
     let settled = false;
+    // The judge starts with the decision, so it runs while the upstream is still generating the answer.
+    const judging = startJudge(ctx, impressionId, unit, context);
     const giveUp = (reason: NoFillReason) => {
       settled = true;
+      judging?.cancel();
       return noFill(ctx, reason);
     };
     return {
@@ -173,6 +179,10 @@ export function createAdsService(deps: Deps) {
       async finish(outcome: AnswerOutcome) {
         if (outcome.finishReason !== 'stop') return giveUp('answer_not_finished');
         if (deps.classify([outcome.organicText]).sensitive) return giveUp('sensitive_topic');
+        if (judging) {
+          const verdict = await judging.outcome(deps.judge!.timeoutMs);
+          if (verdict !== 'confirmed') return giveUp(verdict === 'rejected' || verdict === 'unsure' ? 'judge_rejected' : 'judge_unavailable');
+        }
         const topic = topicOf(unit, offer.candidate.matched);
         text = templatePromotion({ label: settings.disclosureLabel, productName: unit.name, description: unit.description, matchedTopic: topic, url });
         if (settings.bridgeMode === 'llm' && deps.bridge) {
@@ -182,6 +192,7 @@ export function createAdsService(deps: Deps) {
         return text;
       },
       abandoned(reason) {
+        judging?.cancel();
         if (!settled) giveUp(reason);
       },
       delivered() {
@@ -196,6 +207,14 @@ export function createAdsService(deps: Deps) {
         trackTurn(ctx, turn, { campaignId: unit.campaign_id });
       },
     };
+  }
+
+  function startJudge(ctx: AnswerContext, impressionId: string, unit: UnitRow, context: { current: string; earlier: string[] }): JudgeCall | null {
+    if (!deps.judge) return null;
+    return deps.judge.start({
+      requestId: ctx.requestId, publisherProjectId: ctx.projectId, impressionId, userTexts: [...context.earlier].reverse().concat(context.current),
+      product: { name: unit.name, description: unit.description, context: unit.context, category: unit.category, keywords: JSON.parse(unit.keywords) as string[] },
+    });
   }
 
   /** Promotions that would be eligible for a context, best first; records nothing. */

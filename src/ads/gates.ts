@@ -11,7 +11,11 @@ export type NoFillReason =
   | 'frequency_cap'
   | 'no_relevant_product'
   | 'answer_not_finished'
-  | 'not_delivered';
+  | 'not_delivered'
+  /** The LLM judge said no shopping intent, sensitive, no fit, or was unsure (below its confidence floor). */
+  | 'judge_rejected'
+  /** The LLM judge was late, failed, or answered something other than its JSON verdict. */
+  | 'judge_unavailable';
 
 /** Request-level gates: JSON/structured output, tool use and n > 1 never carry a promotion. */
 export function requestGate(body: Record<string, unknown>): NoFillReason | null {

@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite';
+import type { JudgeCallRow } from './judge';
 
 export type ImpressionRow = {
   id: string;
@@ -18,7 +19,7 @@ export type ImpressionRow = {
 /** No-fill counts by (publisher, UTC day, reason). */
 export type NoFillCount = { publisherProjectId: string; day: string; reason: string; count: number };
 
-/** Impressions and no-fill counts: written in batches by the background flusher, read by clicks and analytics. */
+/** Impressions, no-fill counts and the LLM judge's calls: written in batches by the background flusher, read by clicks and analytics. */
 export function createImpressionsRepo(db: Database) {
   const insertImpression = db.query(
     `INSERT OR IGNORE INTO impressions (id, publisher_project_id, advertiser_project_id, campaign_id, product_id, conversation_id,
@@ -30,6 +31,12 @@ export function createImpressionsRepo(db: Database) {
     `INSERT INTO no_fill_daily (publisher_project_id, day, reason, count) VALUES (?, ?, ?, ?)
      ON CONFLICT (publisher_project_id, day, reason) DO UPDATE SET count = count + excluded.count`,
   );
+  const insertJudgeCall = db.query(
+    `INSERT OR IGNORE INTO judge_calls (request_id, publisher_project_id, impression_id, model, outcome, prompt_tokens, completion_tokens,
+       usage_reported, cost_micros, latency_ms, created_at)
+     VALUES ($request_id, $publisher_project_id, $impression_id, $model, $outcome, $prompt_tokens, $completion_tokens,
+       $usage_reported, $cost_micros, $latency_ms, $created_at)`,
+  );
   const byId = db.query('SELECT * FROM impressions WHERE id = ?');
   const lastInConversation = db.query(
     'SELECT * FROM impressions WHERE publisher_project_id = ? AND conversation_id = ? ORDER BY created_at DESC LIMIT 1',
@@ -38,6 +45,10 @@ export function createImpressionsRepo(db: Database) {
     writeBatch: db.transaction((impressions: ImpressionRow[], noFills: NoFillCount[]) => {
       for (const i of impressions) insertImpression.run(i as any);
       for (const n of noFills) addNoFill.run(n.publisherProjectId, n.day, n.reason, n.count);
+    }),
+    /** The LLM judge's requests: platform cost, kept apart from anything charged to a wallet. */
+    writeJudgeCalls: db.transaction((calls: JudgeCallRow[]) => {
+      for (const c of calls) insertJudgeCall.run(c as any);
     }),
     get: (id: string) => byId.get(id) as ImpressionRow | null,
     lastInConversation: (projectId: string, conversationId: string) => lastInConversation.get(projectId, conversationId) as ImpressionRow | null,

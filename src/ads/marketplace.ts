@@ -21,6 +21,7 @@ import { createAdsService } from './ads.service';
 import { createBridgeWriter } from './bridge-writer';
 import { utcDay } from '../campaigns/campaigns.repo';
 import { createImpressionsRepo, type ImpressionRow, type NoFillCount } from './impressions.repo';
+import { createJudge, resolveJudgeRoute, type JudgeCallRow } from './judge';
 import { createMatcher } from './matcher';
 import { classifySensitivity } from './sensitive';
 
@@ -28,6 +29,8 @@ import { classifySensitivity } from './sensitive';
 const SWEEP_INTERVAL_MS = 5_000;
 /** Impressions queued between flushes; past this they are written at once (never dropped). */
 const IMPRESSION_QUEUE_MAX = 200_000;
+/** LLM judge calls queued between flushes (platform cost records); past this they are written at once. */
+const JUDGE_CALL_QUEUE_MAX = 100_000;
 
 /** Builds the advertising marketplace: products, campaigns, matching, clicks, earnings and analytics. */
 export function createMarketplace(deps: {
@@ -86,9 +89,21 @@ export function createMarketplace(deps: {
     if (entry) entry.count++;
     else noFills.set(key, { publisherProjectId, day, reason, count: 1 });
   };
+  // ads.judge "llm": the judge's model is resolved now, so a judge that could never answer stops the start.
+  const judgeRoute = resolveJudgeRoute(config.ads, config.providers, deps.catalog);
+  const judgeCalls = createWriteBehind<JudgeCallRow>({
+    name: 'judge_calls',
+    intervalMs: config.flushIntervalMs,
+    maxQueued: JUDGE_CALL_QUEUE_MAX,
+    overflow: 'write_through',
+    write: (batch) => impressionsRepo.writeJudgeCalls(batch),
+    onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'judge cost write failed', lost: n, error: String(err) })),
+  });
+  const judge = judgeRoute ? createJudge({ route: judgeRoute, upstream: deps.upstream, timeoutMs: config.ads.judgeTimeoutMs, record: (row) => judgeCalls.push(row) }) : null;
   const flush = () => {
     if (impressionQueue.stats().queued > 0) impressionQueue.flush();
     else if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
+    if (judgeCalls.stats().queued > 0) judgeCalls.flush();
   };
 
   ads = createAdsService({
@@ -102,6 +117,7 @@ export function createMarketplace(deps: {
     trackingKey,
     record: { impression: (impression) => impressionQueue.push(impression), noFill: countNoFill },
     bridge: createBridgeWriter({ upstream: deps.upstream, catalog: deps.catalog }),
+    judge,
   });
 
   const clicks = createClicksService({
@@ -142,6 +158,7 @@ export function createMarketplace(deps: {
     stop() {
       clearInterval(sweeper);
       impressionQueue.stop();
+      judgeCalls.stop();
       flush();
     },
   };

@@ -30,6 +30,10 @@ export function createAnalyticsRepo(db: Database) {
   const noFill = db.query(
     `SELECT day, reason, count AS n FROM no_fill_daily WHERE publisher_project_id = ? AND day >= ? AND day <= ?`,
   );
+  const judgeCalls = db.query(
+    `SELECT outcome, count(*) AS calls, sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens, sum(cost_micros) AS cost_micros
+     FROM judge_calls WHERE publisher_project_id = ? AND created_at >= ? AND created_at < ? GROUP BY outcome`,
+  );
   const campaignNames = db.query('SELECT id, name FROM campaigns WHERE id IN (SELECT value FROM json_each(?))');
 
   return {
@@ -47,6 +51,9 @@ export function createAnalyticsRepo(db: Database) {
       return [...rows.values()];
     },
     noFill: (projectId: string, fromDay: string, toDay: string) => noFill.all(projectId, fromDay, toDay) as Array<{ day: string; reason: string; n: number }>,
+    /** The LLM judge's calls for a publisher's requests, by outcome: platform cost, never charged to the publisher. */
+    judgeCalls: (projectId: string, fromMs: number, toMs: number) =>
+      judgeCalls.all(projectId, fromMs, toMs) as Array<{ outcome: string; calls: number; prompt_tokens: number; completion_tokens: number; cost_micros: number }>,
     campaignNames: (ids: string[]) => new Map((campaignNames.all(JSON.stringify(ids)) as Array<{ id: string; name: string }>).map((r) => [r.id, r.name])),
   };
 }

@@ -48,7 +48,21 @@ function range(from: string | undefined, to: string | undefined, nowMs: number):
   return { fromMs, toMs, from: fromDay, to: toDay };
 }
 
-/** Impressions, clicks (valid, invalid, unbilled), cost or earnings, average CPC, CTR and no-fill reasons. */
+/** The LLM judge's calls on a publisher's answers; their cost is the platform's (the publisher is never charged it). */
+function judgeSummary(rows: ReturnType<AnalyticsRepo['judgeCalls']>) {
+  const outcomes: Record<string, number> = {};
+  let calls = 0, promptTokens = 0, completionTokens = 0, costMicros = 0;
+  for (const r of rows) {
+    outcomes[r.outcome] = r.calls;
+    calls += r.calls;
+    promptTokens += r.prompt_tokens;
+    completionTokens += r.completion_tokens;
+    costMicros += r.cost_micros;
+  }
+  return { calls, outcomes, prompt_tokens: promptTokens, completion_tokens: completionTokens, platform_cost: formatMicros(costMicros), platform_cost_micros: costMicros };
+}
+
+/** Impressions, clicks (valid, invalid, unbilled), cost or earnings, average CPC, CTR no-fill reasons and, for publishers, the LLM judge's platform cost. */
 export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return {
@@ -78,6 +92,7 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
         }
         report.no_fill = noFill;
         report.daily_no_fill = dailyNoFill;
+        report.judge = judgeSummary(deps.repo.judgeCalls(project.id, r.fromMs, r.toMs));
       }
       return report;
     },

@@ -5,6 +5,7 @@ import migration001 from './migrations/001_initial.sql' with { type: 'text' };
 import migration002 from './migrations/002_marketplace.sql' with { type: 'text' };
 import migration003 from './migrations/003_conversation_turns.sql' with { type: 'text' };
 import migration004 from './migrations/004_link_domains.sql' with { type: 'text' };
+import migration005 from './migrations/005_judge_costs.sql' with { type: 'text' };
 
 /** Numbered migrations, embedded in the binary. Append only; never edit a shipped one. */
 const MIGRATIONS: Array<{ version: number; sql: string }> = [
@@ -12,6 +13,7 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
   { version: 2, sql: migration002 },
   { version: 3, sql: migration003 },
   { version: 4, sql: migration004 },
+  { version: 5, sql: migration005 },
 ];
 
 export type Store = { db: Database; path: string; close(): void };
