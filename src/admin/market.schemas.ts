@@ -78,5 +78,14 @@ export const AnalyticsSchema = {
     daily: { type: 'array', items: { type: 'object', properties: { date: { type: 'string' }, ...Metrics } } },
     campaigns: { type: 'array', items: { type: 'object', properties: { campaign_id: { type: 'string' }, name: { type: 'string' }, ...Metrics } } },
     no_fill: { type: 'object', additionalProperties: { type: 'integer' }, description: 'publisher projects: no-fill count by reason' },
+    judge: {
+      type: 'object',
+      description: 'publisher projects with the LLM judge on: judged requests, outcomes and the platform\'s cost (never charged to the publisher)',
+      properties: {
+        calls: { type: 'integer' }, outcomes: { type: 'object', additionalProperties: { type: 'integer' } },
+        prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' },
+        platform_cost: { type: 'string', description: 'USD' }, platform_cost_micros: { type: 'integer' },
+      },
+    },
   },
 };
