@@ -1,0 +1,391 @@
+/**
+ * Trains the shopping-intent and safety classifiers (src/ads/classifier.ts features, logistic regression,
+ * L2, full-batch L-BFGS: convex, so the result is deterministic) on the train split, chooses the L2 strength,
+ * the pruning and the default thresholds on dev, prints dev metrics and writes src/ads/models/{intent,safety}.json.
+ *
+ *   bun scripts/train-promotion-classifiers.ts            train, tune on dev, write the assets
+ *   bun scripts/train-promotion-classifiers.ts --test     evaluate the written assets on the test split
+ *                                                         (final report only: never tune on it)
+ *   --intent-sensitive=negative                           train intent with sensitive conversations as negatives (comparison)
+ *   --no-write                                            print only
+ *   --errors                                              list dev conversations each model gets wrong
+ *
+ * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl, plus test/fixtures/relevance/queries.json
+ * (commercial = shopping, unrelated = none): a fixed quarter of it (by id) goes to dev, the rest to train.
+ */
+import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { classifyConversation, encodeClassifier, extractFeatures, loadClassifier, newFeatureBuffer, scoreFeatures, type ClassifierAsset } from '../src/ads/classifier';
+import { classifySensitivity } from '../src/ads/sensitive';
+
+const ROOT = join(import.meta.dir, '..');
+const CONVERSATIONS = join(ROOT, 'test/fixtures/promotions/conversations');
+const RELEVANCE_QUERIES = join(ROOT, 'test/fixtures/relevance/queries.json');
+const MODELS = join(ROOT, 'src/ads/models');
+const args = new Set(process.argv.slice(2));
+
+type Message = { role: string; content: string };
+type Item = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; lexicon_free?: boolean; source: string };
+type Example = { item: Item; idx: Int32Array; val: Float32Array; lexicon: boolean };
+
+// ---------------------------------------------------------------- data
+function readSplit(split: string): Item[] {
+  const dir = join(CONVERSATIONS, split);
+  if (!existsSync(dir)) return [];
+  const items: Item[] = [];
+  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort()) {
+    const lines = readFileSync(join(dir, file), 'utf8').split('\n');
+    lines.forEach((line, n) => {
+      if (!line.trim()) return;
+      try {
+        const o = JSON.parse(line) as Item;
+        if (!['shopping', 'none', 'sensitive'].includes(o.kind) || !Array.isArray(o.messages)) throw new Error('bad kind or messages');
+        items.push({ ...o, source: `${split}/${file}` });
+      } catch (err) {
+        console.warn(`skip ${split}/${file}:${n + 1}: ${String(err)}`);
+      }
+    });
+  }
+  return items;
+}
+
+function readRelevanceQueries(): Item[] {
+  const raw = JSON.parse(readFileSync(RELEVANCE_QUERIES, 'utf8')) as { id: string; kind: string; category: string; messages: Message[] }[];
+  return raw.map((q) => ({ id: `rel-${q.id}`, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.category, messages: q.messages, source: 'relevance' }));
+}
+
+/** Latest user turn and earlier user turns (most recent first): what the ads service sees. */
+export function userContext(messages: Message[]): { current: string; earlier: string[] } {
+  const users = messages.filter((m) => m.role === 'user').map((m) => (typeof m.content === 'string' ? m.content : ''));
+  return { current: users[users.length - 1] ?? '', earlier: users.slice(0, -1).reverse() };
+}
+
+function featurize(items: Item[]): Example[] {
+  const buf = newFeatureBuffer();
+  return items.map((item) => {
+    const { current, earlier } = userContext(item.messages);
+    extractFeatures(buf, current, earlier);
+    return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), lexicon: classifySensitivity([current, ...earlier]).sensitive };
+  });
+}
+
+// ---------------------------------------------------------------- training
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number };
+
+/** Logistic loss + L2 over the buckets seen in train (remapped to a compact range); bias not regularized. */
+function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number } {
+  const data = examples.map((e) => ({ e, y: task.label(e) })).filter((d) => d.y !== null) as { e: Example; y: 0 | 1 }[];
+  if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
+  const remap = new Map<number, number>();
+  for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: y === 1 ? task.posWeight : 1 }));
+  const totalW = rows.reduce((s, r) => s + r.w, 0);
+  const D = remap.size + 1; // last coordinate: bias
+  const objective = (x: Float64Array, g: Float64Array): number => {
+    g.fill(0);
+    let loss = 0;
+    for (const r of rows) {
+      let z = x[D - 1];
+      for (let k = 0; k < r.idx.length; k++) z += x[r.idx[k]] * r.val[k];
+      const s = r.y === 1 ? z : -z;
+      loss += r.w * (s > 0 ? Math.log1p(Math.exp(-s)) : -s + Math.log1p(Math.exp(s)));
+      const p = 1 / (1 + Math.exp(-z));
+      const d = (r.w * (p - r.y)) / totalW;
+      for (let k = 0; k < r.idx.length; k++) g[r.idx[k]] += d * r.val[k];
+      g[D - 1] += d;
+    }
+    loss /= totalW;
+    for (let i = 0; i < D - 1; i++) {
+      loss += 0.5 * lambda * x[i] * x[i];
+      g[i] += lambda * x[i];
+    }
+    return loss;
+  };
+  const x = lbfgs(objective, D, 300);
+  const dense = new Float64Array(1 << 18);
+  for (const [bucket, i] of remap) dense[bucket] = x[i];
+  return { dense, bias: x[D - 1] };
+}
+
+function dot(a: Float64Array, b: Float64Array): number {
+  let s = 0;
+  for (let i = 0; i < a.length; i++) s += a[i] * b[i];
+  return s;
+}
+
+/** Limited-memory BFGS (m = 10) with a backtracking Armijo line search; stops on a small relative change. */
+function lbfgs(f: (x: Float64Array, g: Float64Array) => number, D: number, maxIter: number): Float64Array {
+  const m = 10;
+  let x = new Float64Array(D);
+  let g = new Float64Array(D);
+  let fx = f(x, g);
+  const S: Float64Array[] = [];
+  const Y: Float64Array[] = [];
+  const dir = new Float64Array(D);
+  for (let iter = 0; iter < maxIter; iter++) {
+    dir.set(g);
+    const alpha: number[] = [];
+    for (let k = S.length - 1; k >= 0; k--) {
+      const a = dot(S[k], dir) / dot(Y[k], S[k]);
+      alpha[k] = a;
+      for (let i = 0; i < D; i++) dir[i] -= a * Y[k][i];
+    }
+    const gamma = S.length ? dot(S[S.length - 1], Y[Y.length - 1]) / dot(Y[Y.length - 1], Y[Y.length - 1]) : 1 / Math.max(1, Math.sqrt(dot(g, g)));
+    for (let i = 0; i < D; i++) dir[i] *= gamma;
+    for (let k = 0; k < S.length; k++) {
+      const b = dot(Y[k], dir) / dot(Y[k], S[k]);
+      for (let i = 0; i < D; i++) dir[i] += S[k][i] * (alpha[k] - b);
+    }
+    const slope = -dot(g, dir);
+    if (slope >= 0) break;
+    let step = 1;
+    const xNew = new Float64Array(D);
+    const gNew = new Float64Array(D);
+    let fNew = 0;
+    for (;;) {
+      for (let i = 0; i < D; i++) xNew[i] = x[i] - step * dir[i];
+      fNew = f(xNew, gNew);
+      if (fNew <= fx + 1e-4 * step * slope || step < 1e-10) break;
+      step *= 0.5;
+    }
+    const s = new Float64Array(D);
+    const y = new Float64Array(D);
+    for (let i = 0; i < D; i++) { s[i] = xNew[i] - x[i]; y[i] = gNew[i] - g[i]; }
+    const done = Math.abs(fx - fNew) <= 1e-7 * Math.max(1, Math.abs(fx));
+    x = xNew;
+    g = gNew;
+    fx = fNew;
+    if (dot(s, y) > 1e-12) {
+      S.push(s);
+      Y.push(y);
+      if (S.length > m) { S.shift(); Y.shift(); }
+    }
+    if (done) break;
+  }
+  return x;
+}
+
+// ---------------------------------------------------------------- metrics
+function scoresOf(model: { weights: ArrayLike<number>; bias: number }, examples: Example[]): number[] {
+  return examples.map((e) => scoreFeatures(model, { idx: e.idx, val: e.val, n: e.idx.length }));
+}
+
+/** Average precision of the positives among all labelled examples. */
+function averagePrecision(scores: number[], labels: (0 | 1)[]): number {
+  const order = scores.map((s, i) => i).sort((a, b) => scores[b] - scores[a] || a - b);
+  const positives = labels.filter((l) => l === 1).length;
+  let hits = 0;
+  let sum = 0;
+  order.forEach((i, rank) => {
+    if (labels[i] === 1) { hits++; sum += hits / (rank + 1); }
+  });
+  return positives ? sum / positives : 0;
+}
+
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+
+type IntentReport = { threshold: number; precision: number; recall: number; f1: number; fprNone: number; fprSensitive: number; ap: number };
+
+function intentReport(scores: number[], examples: Example[], threshold: number): IntentReport {
+  let tp = 0, fp = 0, fn = 0, none = 0, noneFp = 0, sens = 0, sensFp = 0;
+  const labels: (0 | 1)[] = [];
+  const apScores: number[] = [];
+  examples.forEach((e, i) => {
+    const yes = scores[i] >= threshold;
+    if (e.item.kind === 'shopping') { yes ? tp++ : fn++; labels.push(1); apScores.push(scores[i]); }
+    else if (e.item.kind === 'none') { none++; if (yes) { fp++; noneFp++; } labels.push(0); apScores.push(scores[i]); }
+    else { sens++; if (yes) sensFp++; }
+  });
+  const precision = tp / Math.max(1, tp + fp);
+  const recall = tp / Math.max(1, tp + fn);
+  return { threshold, precision, recall, f1: (2 * precision * recall) / Math.max(1e-9, precision + recall), fprNone: noneFp / Math.max(1, none), fprSensitive: sensFp / Math.max(1, sens), ap: averagePrecision(apScores, labels) };
+}
+
+/** The lowest threshold (most shopping conversations kept) at which at most `maxNonePass` of dev "none" pass. */
+function intentThresholdAt(scores: number[], examples: Example[], maxNonePass: number): number {
+  const candidates = [...new Set(scores.map((s) => Math.round(s * 1000) / 1000))].sort((a, b) => a - b);
+  for (const t of candidates) if (intentReport(scores, examples, t).fprNone <= maxNonePass) return t;
+  return 1;
+}
+
+/**
+ * Intent default: at most 5 % of dev "none" conversations pass. The relevance floor filters them again, so
+ * together far fewer get a promotion, while a stricter gate would cost fill on real shopping questions.
+ */
+const INTENT_MAX_NONE_PASS = 0.05;
+
+function printIntentCurve(scores: number[], examples: Example[]) {
+  const points = [0.01, 0.02, 0.03, 0.05, 0.1].map((p) => {
+    const r = intentReport(scores, examples, intentThresholdAt(scores, examples, p));
+    return `none pass <= ${pct(p)}: threshold ${r.threshold}, recall ${pct(r.recall)}`;
+  });
+  console.log(`DEV intent operating points: ${points.join('; ')}`);
+}
+
+type SafetyReport = { threshold: number; recallCombined: number; recallModel: number; recallLexiconFree: number; lexiconFreeCount: number; fpr: number; fprShopping: number; ap: number };
+
+function safetyReport(scores: number[], examples: Example[], threshold: number): SafetyReport {
+  let sens = 0, caught = 0, model = 0, free = 0, freeCaught = 0, neg = 0, negFp = 0, shop = 0, shopFp = 0;
+  examples.forEach((e, i) => {
+    const flagged = e.lexicon || scores[i] >= threshold;
+    if (e.item.kind === 'sensitive') {
+      sens++;
+      if (flagged) caught++;
+      if (scores[i] >= threshold) model++;
+      if (!e.lexicon) { free++; if (flagged) freeCaught++; }
+    } else {
+      neg++;
+      if (flagged) negFp++;
+      if (e.item.kind === 'shopping') { shop++; if (flagged) shopFp++; }
+    }
+  });
+  const labels = examples.map((e) => (e.item.kind === 'sensitive' ? 1 : 0)) as (0 | 1)[];
+  return { threshold, recallCombined: caught / Math.max(1, sens), recallModel: model / Math.max(1, sens), recallLexiconFree: freeCaught / Math.max(1, free), lexiconFreeCount: free, fpr: negFp / Math.max(1, neg), fprShopping: shopFp / Math.max(1, shop), ap: averagePrecision(scores, labels) };
+}
+
+/** Safety threshold: the highest one at which lexicon OR model still catches >= 97 % of dev sensitive items. */
+function chooseSafetyThreshold(scores: number[], examples: Example[]): number {
+  const candidates = [...new Set(scores.map((s) => Math.floor(s * 1000) / 1000))].sort((a, b) => b - a);
+  for (const t of candidates) if (safetyReport(scores, examples, t).recallCombined >= 0.97) return t;
+  return 0.001;
+}
+
+// ---------------------------------------------------------------- model selection
+const LAMBDAS = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
+const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
+
+type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string };
+
+/** |w| at which `keep` of the non-zero weights survive. */
+function pruneLevel(dense: Float64Array, keep: number): number {
+  const mags = [...dense].filter((w) => w !== 0).map(Math.abs).sort((a, b) => b - a);
+  return keep >= 1 || mags.length === 0 ? 0 : mags[Math.max(0, Math.floor(mags.length * keep) - 1)];
+}
+
+/**
+ * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
+ * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
+ */
+function select(name: string, trainSet: Example[], devSet: Example[], task: Task, settings: { lambda: number; posWeight: number }[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>): Candidate {
+  const all: Candidate[] = [];
+  for (const s of settings) {
+    const t0 = performance.now();
+    const { dense, bias } = train(trainSet, { ...task, posWeight: s.posWeight }, s.lambda);
+    for (const keep of KEEP_FRACTIONS) {
+      const asset = encodeClassifier(name, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, lambda: s.lambda, posWeight: s.posWeight, keepFraction: keep });
+      const dev = scoresOf(loadClassifier(asset), devSet);
+      all.push({ asset, dev, quality: quality(dev), note: `lambda=${s.lambda} posWeight=${s.posWeight} keep=${keep} weights=${asset.count}` });
+    }
+    console.log(`  ${name} lambda=${s.lambda} posWeight=${s.posWeight}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - KEEP_FRACTIONS.length].quality.toFixed(4)}`);
+  }
+  const best = Math.max(...all.map((c) => c.quality));
+  const ok = all.filter((c) => c.quality >= best - tolerance).sort((a, b) => a.asset.count - b.asset.count || b.quality - a.quality);
+  console.log(`  ${name}: best dev quality ${best.toFixed(4)}; chosen ${ok[0].note} (quality ${ok[0].quality.toFixed(4)})`);
+  return ok[0];
+}
+
+function printIntent(label: string, r: IntentReport) {
+  console.log(`${label} intent @ ${r.threshold}: precision ${pct(r.precision)}, recall ${pct(r.recall)}, F1 ${pct(r.f1)}, pass rate on "none" ${pct(r.fprNone)}, on "sensitive" ${pct(r.fprSensitive)}, AP ${r.ap.toFixed(3)}`);
+}
+
+function printSafety(label: string, r: SafetyReport, lexiconOnly: SafetyReport) {
+  console.log(`${label} safety @ ${r.threshold}: sensitive caught by lexicon OR model ${pct(r.recallCombined)} (lexicon alone ${pct(lexiconOnly.recallCombined)}), by the model alone ${pct(r.recallModel)}; ` +
+    `lexicon-free sensitive caught ${pct(r.recallLexiconFree)} of ${r.lexiconFreeCount}; non-sensitive flagged ${pct(r.fpr)} (lexicon alone ${pct(lexiconOnly.fpr)}), shopping flagged ${pct(r.fprShopping)}; AP ${r.ap.toFixed(3)}`);
+}
+
+function counts(items: Item[]): string {
+  const by: Record<string, number> = {};
+  for (const i of items) by[i.kind] = (by[i.kind] ?? 0) + 1;
+  return Object.entries(by).map(([k, n]) => `${k} ${n}`).join(', ');
+}
+
+/** Deterministic hold-out of a quarter of the relevance set: FNV of the id. */
+function heldOut(id: string): boolean {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
+  return (h >>> 0) % 4 === 0;
+}
+
+function timing(models: Record<'intent' | 'safety', ReturnType<typeof loadClassifier>>) {
+  const sentence = 'We are a small team moving off spreadsheets, and I keep losing track of who owns which task before a deadline. ';
+  const turns = [sentence.repeat(8), sentence.repeat(5), sentence.repeat(4)]; // about 2 KB of user text
+  const chars = turns.join('').length;
+  const times: number[] = [];
+  for (let i = 0; i < 3000; i++) {
+    const t0 = performance.now();
+    classifyConversation(models, turns[0], turns.slice(1));
+    times.push(performance.now() - t0);
+  }
+  times.sort((a, b) => a - b);
+  const q = (p: number) => (times[Math.floor(times.length * p)] * 1000).toFixed(1);
+  console.log(`inference, both models, ${chars} chars of user text: p50 ${q(0.5)} us, p99 ${q(0.99)} us`);
+}
+
+function evaluateTest() {
+  const test = featurize(readSplit('test'));
+  if (test.length === 0) throw new Error('no test split');
+  const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
+  const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
+  console.log(`TEST split (final report only): ${counts(test.map((e) => e.item))}`);
+  printIntent('TEST', intentReport(scoresOf(loadClassifier(intent), test), test, intent.devThreshold));
+  printSafety('TEST', safetyReport(scoresOf(loadClassifier(safety), test), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
+}
+
+function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
+  const show = (e: Example, p: number) => console.log(`  ${p.toFixed(2)} ${e.item.kind}/${e.item.topic} ${e.item.id}: ${userContext(e.item.messages).current.slice(0, 140)}`);
+  console.log('intent errors (dev):');
+  devSet.forEach((e, i) => {
+    const yes = intent.dev[i] >= intent.asset.devThreshold;
+    if ((e.item.kind === 'shopping') !== yes) show(e, intent.dev[i]);
+  });
+  console.log('safety errors (dev, lexicon OR model):');
+  devSet.forEach((e, i) => {
+    const yes = e.lexicon || safety.dev[i] >= safety.asset.devThreshold;
+    if ((e.item.kind === 'sensitive') !== yes) show(e, safety.dev[i]);
+  });
+}
+
+function main() {
+  if (args.has('--test')) return evaluateTest();
+  // The relevance set is split the same way every run: three quarters to train, one quarter to dev.
+  const relevance = readRelevanceQueries();
+  const trainItems = [...readSplit('train'), ...relevance.filter((i) => !heldOut(i.id))];
+  const devItems = [...readSplit('dev'), ...relevance.filter((i) => heldOut(i.id))];
+  console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
+  const trainSet = featurize(trainItems);
+  const devSet = featurize(devItems);
+  const trainedOn = { train: counts(trainItems), dev: counts(devItems), files: [...new Set(trainItems.map((i) => i.source))].sort() };
+
+  // Intent: sensitive conversations are left out by default. The safety gate answers for them, and many hold a
+  // genuine need ("where can I get tents and blankets tonight" after a wildfire): as negatives they teach the
+  // model that a need is not a need (dev, at the same 2.5 % pass rate on "none": recall 88 % without them, 68 %
+  // with them). --intent-sensitive=negative trains with them for comparison.
+  const sensitiveNegative = args.has('--intent-sensitive=negative');
+  const intentTask: Task = { name: 'intent', label: (e) => (e.item.kind === 'shopping' ? 1 : e.item.kind === 'none' || sensitiveNegative ? 0 : null), posWeight: 1 };
+  const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
+  const intent = select('intent', trainSet, devSet, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1 })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative });
+  intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
+
+  // Safety: quality = share of non-sensitive conversations NOT flagged at the 97 %-recall threshold.
+  const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1 };
+  const safetyQuality = (s: number[]) => 1 - safetyReport(s, devSet, chooseSafetyThreshold(s, devSet)).fpr;
+  const settings = LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight })));
+  const safety = select('safety', trainSet, devSet, safetyTask, settings, safetyQuality, 0.003, trainedOn);
+  safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
+
+  console.log('');
+  printIntent('DEV', intentReport(intent.dev, devSet, intent.asset.devThreshold));
+  printIntentCurve(intent.dev, devSet);
+  printSafety('DEV', safetyReport(safety.dev, devSet, safety.asset.devThreshold), safetyReport(devSet.map(() => 0), devSet, 2));
+  if (args.has('--errors')) listErrors(devSet, intent, safety);
+  const models = { intent: loadClassifier(intent.asset), safety: loadClassifier(safety.asset) };
+  timing(models);
+  if (args.has('--no-write')) return;
+  for (const c of [intent, safety]) {
+    const file = join(MODELS, `${c.asset.name}.json`);
+    writeFileSync(file, JSON.stringify(c.asset) + '\n');
+    console.log(`wrote ${file}: ${c.asset.count} weights, ${(readFileSync(file).length / 1024).toFixed(0)} KiB, threshold ${c.asset.devThreshold}`);
+  }
+}
+
+main();

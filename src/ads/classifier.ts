@@ -1,0 +1,250 @@
+/**
+ * Learned conversation classifiers (shopping intent, safety): logistic regression over hashed sparse
+ * features. This file is shared by the training script (scripts/train-promotion-classifiers.ts) and by
+ * inference, so the features a model was trained on are exactly the features it is scored on.
+ *
+ * Features (all hashed into 2^HASH_BITS buckets, FNV-1a + a final mix, one seed per namespace):
+ * - two namespaces: the latest user turn ("L") and the earlier user turns ("E", up to MAX_EARLIER_TURNS);
+ * - per namespace: word unigrams, word bigrams (with a start-of-turn marker, so openers such as
+ *   "<s> explain" or "<s> recommend" are features), and character 3-5-grams inside each word padded with
+ *   "<" and ">" (so "managing" and "management" share "<man", "mana", ...; typos and unseen words still land
+ *   near seen ones);
+ * - light normalization: NFKC when needed, lower case, apostrophes dropped ("don't" = "dont");
+ * - values: each group (words, chars) of a namespace gets total L2 mass 1 for the latest turn and
+ *   EARLIER_WEIGHT for earlier turns (value = weight / sqrt(count)), so long texts do not dominate and the
+ *   latest turn counts most.
+ * Limits: each text is cut at MAX_TEXT_CHARS (head and tail kept), at most MAX_EARLIER_TURNS earlier turns.
+ */
+
+export const HASH_BITS = 18;
+export const MAX_TEXT_CHARS = 4096;
+export const MAX_EARLIER_TURNS = 3;
+export const EARLIER_WEIGHT = 0.5;
+
+const MASK = (1 << HASH_BITS) - 1;
+const FNV_PRIME = 16777619;
+// One seed per (namespace, kind); any distinct 32-bit constants do.
+const SEED = { Lw: 0x811c9dc5, Lb: 0x2f6b1a37, Lc: 0x5bd1e995, Ew: 0x1b873593, Eb: 0x7e3a9c21, Ec: 0x3c6ef372 } as const;
+const BOS = 0x9e3779b1;
+
+/** A growable list of (bucket, value) pairs; reused across calls so inference allocates nothing per request. */
+export type FeatureBuffer = { idx: Int32Array; val: Float32Array; n: number };
+
+export function newFeatureBuffer(capacity = 4096): FeatureBuffer {
+  return { idx: new Int32Array(capacity), val: new Float32Array(capacity), n: 0 };
+}
+
+// While extracting, `val` holds the group tag of each feature; assignValues turns tags into values.
+const WORD_TAG = 0;
+const CHAR_TAG = 1;
+
+/** Makes room for `more` features (callers then write without bounds checks). */
+function reserve(buf: FeatureBuffer, more: number): void {
+  if (buf.n + more <= buf.idx.length) return;
+  const size = Math.max(buf.idx.length * 2, buf.n + more);
+  const idx = new Int32Array(size);
+  idx.set(buf.idx.subarray(0, buf.n));
+  const val = new Float32Array(size);
+  val.set(buf.val.subarray(0, buf.n));
+  buf.idx = idx;
+  buf.val = val;
+}
+
+function fmix(h: number): number {
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
+
+/** Lower case, compatibility forms folded (only when non-ASCII is present: NFKC is the slow part), head and tail kept. */
+export function normalizeText(text: string): string {
+  let t = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS / 2) + ' \n ' + text.slice(-MAX_TEXT_CHARS / 2) : text;
+  if (/[^\x00-\x7f]/.test(t)) t = t.normalize('NFKC').replace(/[\u2018\u2019\u02bc]/g, "'");
+  return t.toLowerCase();
+}
+
+/** 1: letter or digit (part of a word), 2: not; 0: not looked up yet. Filled lazily per UTF-16 code unit. */
+const WORD_CHAR = new Uint8Array(65536);
+const LETTER_OR_DIGIT = /[\p{L}\p{N}\p{M}]/u;
+
+function isWordChar(c: number): boolean {
+  let k = WORD_CHAR[c];
+  if (k === 0) {
+    k = (c >= 0xd800 && c <= 0xdfff) || LETTER_OR_DIGIT.test(String.fromCharCode(c)) ? 1 : 2;
+    WORD_CHAR[c] = k;
+  }
+  return k === 1;
+}
+
+/** Char codes of the current word, padded with "<" and ">" (reused scratch space). */
+let padded = new Uint16Array(64);
+
+function charGrams(buf: FeatureBuffer, seed: number, n: number): void {
+  const { idx, val } = buf;
+  let k = buf.n;
+  for (let start = 0; start + 3 <= n; start++) {
+    let h = seed;
+    const end = Math.min(start + 5, n);
+    for (let j = start; j < end; j++) {
+      h = Math.imul(h ^ padded[j], FNV_PRIME);
+      if (j - start >= 2) {
+        idx[k] = fmix(h) & MASK;
+        val[k++] = CHAR_TAG;
+      }
+    }
+  }
+  buf.n = k;
+}
+
+/**
+ * Appends the word unigram, bigram and char n-gram features of one text. A word is a run of letters and
+ * digits; an apostrophe between two of them is dropped ("don't" = "dont").
+ */
+function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
+  const sw = latest ? SEED.Lw : SEED.Ew;
+  const sb = latest ? SEED.Lb : SEED.Eb;
+  const sc = latest ? SEED.Lc : SEED.Ec;
+  const lower = normalizeText(text);
+  // Per word of m chars: 2 word features and at most 3m char n-grams (padded to m + 2 chars), so 4 per char plus slack.
+  reserve(buf, 4 * lower.length + 16);
+  let prev = BOS;
+  let i = 0;
+  const len = lower.length;
+  while (i < len) {
+    if (!isWordChar(lower.charCodeAt(i))) { i++; continue; }
+    let n = 0;
+    padded[n++] = 60;
+    let h: number = sw;
+    for (; i < len; i++) {
+      const c = lower.charCodeAt(i);
+      if (!isWordChar(c)) {
+        if (c === 39 && i + 1 < len && isWordChar(lower.charCodeAt(i + 1))) continue;
+        break;
+      }
+      if (n + 2 > padded.length) {
+        const grown = new Uint16Array(padded.length * 2);
+        grown.set(padded);
+        padded = grown;
+      }
+      padded[n++] = c;
+      h = Math.imul(h ^ c, FNV_PRIME);
+    }
+    padded[n++] = 62;
+    buf.idx[buf.n] = fmix(h) & MASK;
+    buf.val[buf.n++] = WORD_TAG;
+    buf.idx[buf.n] = fmix(Math.imul(sb ^ prev, FNV_PRIME) ^ h) & MASK;
+    buf.val[buf.n++] = WORD_TAG;
+    charGrams(buf, sc, n);
+    prev = h;
+  }
+}
+
+/** Turns group tags in [from, to) into values: each group gets total L2 mass `weight` (weight / sqrt(count)). */
+function assignValues(buf: FeatureBuffer, from: number, to: number, weight: number): void {
+  let chars = 0;
+  for (let i = from; i < to; i++) chars += buf.val[i];
+  const words = to - from - chars;
+  const vw = words > 0 ? weight / Math.sqrt(words) : 0;
+  const vc = chars > 0 ? weight / Math.sqrt(chars) : 0;
+  for (let i = from; i < to; i++) buf.val[i] = buf.val[i] === CHAR_TAG ? vc : vw;
+}
+
+/**
+ * The features of a conversation: `current` is the latest user turn, `earlier` the previous user turns,
+ * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first).
+ */
+export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[]): FeatureBuffer {
+  buf.n = 0;
+  textFeatures(buf, typeof current === 'string' ? current : '', true);
+  const latestEnd = buf.n;
+  const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
+  for (let t = 0; t < turns; t++) if (typeof earlier[t] === 'string') textFeatures(buf, earlier[t], false);
+  assignValues(buf, 0, latestEnd, 1);
+  assignValues(buf, latestEnd, buf.n, EARLIER_WEIGHT);
+  return buf;
+}
+
+/** A trained model as embedded: sparse weights, varint-delta bucket indices and quantized weights in base64. */
+export type ClassifierAsset = {
+  format: 'vexrail-logreg-1';
+  name: string;
+  hashBits: number;
+  bias: number;
+  /** weight = quantized value * scale */
+  scale: number;
+  count: number;
+  /** base64: `count` LEB128 varints (bucket deltas), then `count` little-endian int16 quantized weights */
+  weights: string;
+  /** The threshold chosen on dev by the training script (the config default mirrors it). */
+  devThreshold: number;
+  trainedOn: Record<string, unknown>;
+};
+
+export type Classifier = { name: string; weights: Float32Array; bias: number };
+
+/** Encodes dense weights as an asset, dropping those with |w| < minAbs. */
+export function encodeClassifier(name: string, dense: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>): ClassifierAsset {
+  const kept: number[] = [];
+  let maxAbs = 0;
+  for (let i = 0; i < dense.length; i++) if (Math.abs(dense[i]) >= minAbs && dense[i] !== 0) { kept.push(i); maxAbs = Math.max(maxAbs, Math.abs(dense[i])); }
+  const scale = maxAbs > 0 ? maxAbs / 32767 : 1;
+  const bytes: number[] = [];
+  let last = 0;
+  for (const i of kept) {
+    let d = i - last;
+    last = i;
+    while (d >= 0x80) { bytes.push((d & 0x7f) | 0x80); d >>>= 7; }
+    bytes.push(d);
+  }
+  const q = new DataView(new ArrayBuffer(kept.length * 2));
+  kept.forEach((i, k) => q.setInt16(k * 2, Math.round(dense[i] / scale), true));
+  const all = new Uint8Array(bytes.length + kept.length * 2);
+  all.set(bytes);
+  all.set(new Uint8Array(q.buffer), bytes.length);
+  return { format: 'vexrail-logreg-1', name, hashBits: HASH_BITS, bias, scale, count: kept.length, weights: Buffer.from(all).toString('base64'), devThreshold, trainedOn };
+}
+
+export function loadClassifier(asset: ClassifierAsset): Classifier {
+  if (asset.format !== 'vexrail-logreg-1' || asset.hashBits !== HASH_BITS) throw new Error(`classifier ${asset.name}: unsupported format`);
+  const raw = Buffer.from(asset.weights, 'base64');
+  const weights = new Float32Array(1 << HASH_BITS);
+  const buckets = new Int32Array(asset.count);
+  let p = 0;
+  let last = 0;
+  for (let k = 0; k < asset.count; k++) {
+    let d = 0;
+    let shift = 0;
+    for (;;) {
+      const b = raw[p++];
+      d |= (b & 0x7f) << shift;
+      if (b < 0x80) break;
+      shift += 7;
+    }
+    last += d;
+    buckets[k] = last;
+  }
+  const view = new DataView(raw.buffer, raw.byteOffset + p, asset.count * 2);
+  for (let k = 0; k < asset.count; k++) weights[buckets[k]] = view.getInt16(k * 2, true) * asset.scale;
+  return { name: asset.name, weights, bias: asset.bias };
+}
+
+/** Probability (0..1) the model gives to already-extracted features. */
+export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number }, buf: FeatureBuffer): number {
+  let z = model.bias;
+  const { idx, val, weights } = { idx: buf.idx, val: buf.val, weights: model.weights };
+  for (let i = 0; i < buf.n; i++) z += weights[idx[i]] * val[i];
+  return 1 / (1 + Math.exp(-z));
+}
+
+const shared = newFeatureBuffer();
+
+/** Scores one conversation (latest user turn, earlier user turns most recent first) with each model. */
+export function classifyConversation<K extends string>(models: Record<K, Classifier>, current: string, earlier: readonly string[]): Record<K, number> {
+  extractFeatures(shared, current, earlier);
+  const out = {} as Record<K, number>;
+  for (const k in models) out[k] = scoreFeatures(models[k], shared);
+  return out;
+}

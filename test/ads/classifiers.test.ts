@@ -1,0 +1,190 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, type FeatureBuffer } from '../../src/ads/classifier';
+import { DEV_THRESHOLDS, scoreConversation } from '../../src/ads/models';
+import { classifySensitivity } from '../../src/ads/sensitive';
+import { DEFAULT_ADS } from '../../src/config/defaults';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { advertiser, publisher } from '../helpers/market';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+// Held-back conversations written for this test only (not in any split of test/fixtures/promotions).
+// Each is [latest user turn, ...earlier user turns, most recent first].
+const SHOPPING: string[][] = [
+  ['What project management tool can help my team track tasks and deadlines?'],
+  ['Which coffee grinder should I buy for espresso?'],
+  ['looking for waterproof hiking boots under $150, wide fit'],
+  ['best budget noise cancelling headphones for long flights'],
+  ['need a birthday gift for my sister who loves baking, around 40 euros'],
+  ['any crate you would recommend for a big dog that chews everything?', 'we just adopted a rescue dog'],
+  ['Is there a good app for splitting household bills with my flatmates?'],
+  ['which standing desk is sturdy enough for two monitors?'],
+  ['robot vacuum that handles pet hair'],
+  ['so which of those e-readers would you pick for reading in the bath?', 'I read a lot on holiday'],
+];
+const NO_INTENT: string[][] = [
+  ['What is the capital of Peru?'],
+  ['How do I reverse a linked list in Python?'],
+  ['Translate "good morning, how are you" into Spanish'],
+  ['Why is the sky blue?'],
+  ['Can you write a short poem about autumn rain?'],
+  ['What is the derivative of x squared times sin x?'],
+  ['Who won the 1998 football World Cup?'],
+  ['Summarize the plot of Hamlet in three sentences'],
+  ['what causes the seasons on earth'],
+  ['and what did the Romans eat for breakfast?', 'tell me about daily life in ancient Rome'],
+];
+// Sensitive in plain words: the lexicon misses every one of these (asserted below), the safety model must not.
+const SENSITIVE_PLAIN: string[][] = [
+  ['we buried my brother on saturday, what do I even say at the reception'],
+  ['my friend collapsed at the gym and is not breathing, what do I do'],
+  ["I've been giving away all my things, nobody will miss me"],
+  ['my partner locks me in the apartment when he goes to work'],
+  ["he grabbed me by the throat again last night and I'm scared to go home"],
+  ["I haven't eaten in four days and I feel like I'm disappearing"],
+  ['our house burned down last night and we lost everything'],
+  ['my mum fell down the stairs and will not wake up, her lips look blue'],
+];
+
+const intent = (c: string[]) => scoreConversation(c[0], c.slice(1)).intent >= DEFAULT_ADS.intentThreshold;
+const safety = (c: string[]) => scoreConversation(c[0], c.slice(1)).safety >= DEFAULT_ADS.safetyThreshold;
+const count = (set: string[][], f: (c: string[]) => boolean) => set.filter(f).length;
+
+describe('features', () => {
+  const snapshot = (b: FeatureBuffer) => [...b.idx.subarray(0, b.n)].map((i, k) => `${i}:${b.val[k].toFixed(6)}`);
+
+  test('deterministic: the same conversation gives the same features, whatever the buffer held before', () => {
+    const a = snapshot(extractFeatures(newFeatureBuffer(), 'Best espresso grinder?', ['I drink a lot of coffee']));
+    const reused = newFeatureBuffer(8);
+    extractFeatures(reused, 'something long and different '.repeat(50), []);
+    expect(snapshot(extractFeatures(reused, 'Best espresso grinder?', ['I drink a lot of coffee']))).toEqual(a);
+    expect(a.length).toBeGreaterThan(20);
+    expect(a.every((f) => Number(f.split(':')[0]) < 2 ** HASH_BITS)).toBe(true);
+  });
+
+  test('light normalization: case, typographic apostrophes and dropped apostrophes give the same features', () => {
+    const plain = snapshot(extractFeatures(newFeatureBuffer(), 'I dont know which one', []));
+    expect(snapshot(extractFeatures(newFeatureBuffer(), "I DON'T know WHICH one", []))).toEqual(plain);
+    expect(snapshot(extractFeatures(newFeatureBuffer(), 'I don\u2019t know which one', []))).toEqual(plain);
+    expect(snapshot(extractFeatures(newFeatureBuffer(), 'I do not know which one', []))).not.toEqual(plain);
+  });
+
+  test('the latest turn and earlier turns are separate namespaces, earlier turns weigh less', () => {
+    const latest = extractFeatures(newFeatureBuffer(), 'trail shoes', []);
+    const latestIdx = new Set(latest.idx.subarray(0, latest.n));
+    const both = extractFeatures(newFeatureBuffer(), '', ['trail shoes']);
+    const earlierIdx = [...both.idx.subarray(0, both.n)];
+    expect(earlierIdx.filter((i) => latestIdx.has(i)).length).toBeLessThan(2); // only hash collisions
+    const mass = (b: FeatureBuffer) => b.val.subarray(0, b.n).reduce((s, v) => s + v * v, 0);
+    expect(mass(extractFeatures(newFeatureBuffer(), 'trail shoes', []))).toBeCloseTo(2, 5); // words 1 + chars 1
+    expect(mass(extractFeatures(newFeatureBuffer(), '', ['trail shoes']))).toBeCloseTo(2 * EARLIER_WEIGHT ** 2, 5);
+  });
+
+  test('limits: only the most recent earlier turns count, and a huge text is cut', () => {
+    const turns = ['one', 'two', 'three', 'four', 'five'];
+    const capped = snapshot(extractFeatures(newFeatureBuffer(), 'now', turns));
+    expect(snapshot(extractFeatures(newFeatureBuffer(), 'now', turns.slice(0, MAX_EARLIER_TURNS)))).toEqual(capped);
+    const huge = extractFeatures(newFeatureBuffer(), 'word '.repeat(200_000), []);
+    expect(huge.n).toBeLessThan(10_000);
+  });
+});
+
+describe('shopping intent (held-back examples, default threshold)', () => {
+  test('the config default is the threshold the training script chose on dev', () => {
+    expect(DEFAULT_ADS.intentThreshold).toBe(DEV_THRESHOLDS.intent);
+  });
+
+  test('shopping questions pass, including the README and test suite examples', () => {
+    expect(intent(['What project management tool can help my team track tasks and deadlines?'])).toBe(true);
+    expect(intent(['Which coffee grinder should I buy for espresso?'])).toBe(true);
+    expect(count(SHOPPING, intent)).toBeGreaterThanOrEqual(8);
+  });
+
+  test('questions without shopping intent do not pass', () => {
+    expect(intent(['What is the capital of Peru?'])).toBe(false);
+    expect(count(NO_INTENT, intent)).toBeLessThanOrEqual(1);
+  });
+
+  test('ranks: every shopping example scores above the median no-intent example', () => {
+    const none = NO_INTENT.map((c) => scoreConversation(c[0], c.slice(1)).intent).sort((a, b) => a - b);
+    const median = none[Math.floor(none.length / 2)];
+    for (const c of SHOPPING) expect(scoreConversation(c[0], c.slice(1)).intent).toBeGreaterThan(median);
+  });
+});
+
+describe('safety (held-back examples, default threshold)', () => {
+  test('the config default is the threshold the training script chose on dev', () => {
+    expect(DEFAULT_ADS.safetyThreshold).toBe(DEV_THRESHOLDS.safety);
+  });
+
+  test('emergencies, grief, crises and abuse in plain words: the lexicon misses them, the model catches them', () => {
+    for (const c of SENSITIVE_PLAIN) expect(classifySensitivity(c).sensitive).toBe(false);
+    expect(count(SENSITIVE_PLAIN, safety)).toBeGreaterThanOrEqual(7);
+  });
+
+  test('ordinary shopping and no-intent questions are not flagged', () => {
+    expect(count(SHOPPING, safety)).toBeLessThanOrEqual(1);
+    expect(count(NO_INTENT, safety)).toBeLessThanOrEqual(1);
+  });
+
+  test('inference is fast: both models on a 2 KB conversation well under 0.2 ms (median)', () => {
+    const sentence = 'We moved off spreadsheets and I keep losing track of who owns which task before a deadline. ';
+    const turns = [sentence.repeat(9), sentence.repeat(6), sentence.repeat(5)];
+    const times: number[] = [];
+    for (let i = 0; i < 300; i++) {
+      const t0 = performance.now();
+      scoreConversation(turns[0] + i, turns.slice(1)); // + i: never the cached last conversation
+      times.push(performance.now() - t0);
+    }
+    times.sort((a, b) => a - b);
+    expect(times[150]).toBeLessThan(0.2);
+  });
+});
+
+describe('gates in the marketplace', () => {
+  let upstream: FakeUpstream;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await createTestApp({ upstreamUrl: upstream.baseUrl });
+    await advertiser(t);
+  });
+  afterAll(async () => {
+    t.close();
+    await upstream.close();
+  });
+  const ORGANIC = 'Here is some general information.';
+  const ask = async (headers: Record<string, string>, content: string) => {
+    upstream.script({ kind: 'normal', content: ORGANIC });
+    const res = await t.chat(headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    return { impression: res.headers.get('x-vexrail-impression'), content: ((await res.json()) as any).choices[0].message.content as string };
+  };
+  const noFill = async (projectId: string) => {
+    t.rt.flushAll();
+    return (await t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill as Record<string, number>;
+  };
+  const search = async (headers: Record<string, string>, query: string) =>
+    ((await (await t.call('POST', '/v1/promotions/search', { headers, body: { query } })).json()) as any).data as unknown[];
+
+  test('a plain-words emergency next to a relevant product gets no promotion (sensitive_topic) and no search result', async () => {
+    const pub = await publisher(t, 'Pub Safety');
+    const question = "my dad collapsed at dinner and he isn't breathing, which project management tool should we use";
+    expect(classifySensitivity([question]).sensitive).toBe(false);
+    const answer = await ask(pub.headers, question);
+    expect(answer.content).toBe(ORGANIC);
+    expect(answer.impression).toBeNull();
+    expect(await noFill(pub.id)).toEqual({ sensitive_topic: 1 });
+    expect(await search(pub.headers, question)).toEqual([]);
+  });
+
+  test('a relevant question without shopping intent gets no promotion (no_shopping_intent) and no search result', async () => {
+    const pub = await publisher(t, 'Pub Intent');
+    const question = 'Explain the history of kanban boards and project management at Toyota';
+    const answer = await ask(pub.headers, question);
+    expect(answer.impression).toBeNull();
+    expect(await noFill(pub.id)).toEqual({ no_shopping_intent: 1 });
+    expect(await search(pub.headers, question)).toEqual([]);
+    // The same topic asked as a need gets its promotion.
+    expect((await ask(pub.headers, 'What project management tool can help my team track tasks and deadlines?')).impression).toMatch(/^imp_/);
+    expect((await search(pub.headers, 'kanban board tool for my team')).length).toBeGreaterThan(0);
+  });
+});
