@@ -15,8 +15,9 @@
  *
  * Reported per ranker: P@1, MRR@10, Hit@5 and fill on shopping conversations (no promotion counts as a
  * miss), the share of "none" conversations that get any promotion (false promotions) and of sensitive ones.
- * Vexrail runs once with a floor of 0 and the floors are applied afterwards (ranking does not depend on the
- * floor: candidates are cut, not reordered). Plain BM25 is SQLite FTS5 (porter tokenizer, bm25()), user
+ * Vexrail runs twice, both times with a floor of 0, the floors being applied afterwards (ranking does not
+ * depend on the floor: candidates are cut, not reordered): with every gate as configured, and with the
+ * shopping-intent gate off (ads.intentThreshold 0), which measures the ranking and its floor alone. Plain BM25 is SQLite FTS5 (porter tokenizer, bm25()), user
  * words OR-ed, without a floor and with the lowest score floor whose false-promotion rate is no worse than
  * Vexrail's at the configured floor.
  */
@@ -56,23 +57,26 @@ function loadData(): { catalog: Product[]; conversations: Conversation[] } {
   if (catalogName === 'relevance') {
     const dir = join(root, 'test/fixtures/relevance');
     const queries = JSON.parse(readFileSync(join(dir, 'queries.json'), 'utf8')) as Array<{ id: string; kind: string; messages: Message[]; relevant: string[]; topic?: string; category: string }>;
-    return {
-      catalog: readJsonl<Product>(join(dir, 'catalog.jsonl')),
-      conversations: queries.map((q) => ({ id: q.id, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.topic ?? q.category, messages: q.messages, catalog: 'relevance', relevant: q.relevant })),
-    };
+    const own: Conversation[] = queries.map((q) => ({ id: q.id, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.topic ?? q.category, messages: q.messages, catalog: 'relevance', relevant: q.relevant }));
+    return { catalog: readJsonl<Product>(join(dir, 'catalog.jsonl')), conversations: [...own, ...promotionConversations('relevance')] };
   }
-  const base = join(root, 'test/fixtures/promotions');
-  const catalog = readJsonl<Product>(join(base, 'catalogs', `${catalogName}.jsonl`));
-  const dir = join(base, 'conversations', split);
-  const conversations: Conversation[] = [];
+  return { catalog: readJsonl<Product>(join(root, 'test/fixtures/promotions/catalogs', `${catalogName}.jsonl`)), conversations: promotionConversations(catalogName) };
+}
+
+/** The split's "none" and "sensitive" conversations (catalog-free) and its shopping ones labelled against `catalog`. */
+function promotionConversations(catalog: string): Conversation[] {
+  const dir = join(root, 'test/fixtures/promotions/conversations', split);
+  if (!existsSync(dir)) return [];
+  const out: Conversation[] = [];
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort())
-    for (const c of readJsonl<Conversation>(join(dir, file))) if (c.kind !== 'shopping' || c.catalog === catalogName) conversations.push(c);
-  return { catalog, conversations };
+    for (const c of readJsonl<Conversation>(join(dir, file))) if (c.kind !== 'shopping' || (c.catalog === catalog && c.relevant?.length)) out.push(c);
+  return out;
 }
 
 /** The catalog through the real services, searched like POST /v1/promotions/search with a floor of 0. */
-async function loadVexrail(catalog: Product[]) {
-  const config = loadConfig({ argv: ['--quiet', '--config', 'dev.json'], env: { VEXRAIL_ADMIN_TOKEN: 'dev' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads: { relevanceFloor: 0 } }) });
+async function loadVexrail(catalog: Product[], intentGate: boolean) {
+  const ads = intentGate ? { relevanceFloor: 0 } : { relevanceFloor: 0, intentThreshold: 0, safetyThreshold: 1 };
+  const config = loadConfig({ argv: ['--quiet', '--config', 'dev.json'], env: { VEXRAIL_ADMIN_TOKEN: 'dev' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads }) });
   const store = openStore(':memory:');
   const rt = createRuntime(config, store.db, { resolver: async () => [] });
   const ours = new Map<string, string>(); // our product id -> fixture id
@@ -171,16 +175,24 @@ function rankAll(conversations: Conversation[], ranker: { rank(c: Conversation):
 const { catalog, conversations } = loadData();
 const count = (kind: string) => conversations.filter((c) => c.kind === kind).length;
 process.stderr.write(`catalog ${catalogName}: ${catalog.length} products; ${split}: ${count('shopping')} shopping, ${count('none')} none, ${count('sensitive')} sensitive conversations\n`);
-const loadStarted = performance.now();
-const vexrail = await loadVexrail(catalog);
-process.stderr.write(`loaded through the services in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
-const ours = rankAll(conversations, vexrail);
-vexrail.close();
+async function runVexrail(intentGate: boolean) {
+  const loadStarted = performance.now();
+  const vexrail = await loadVexrail(catalog, intentGate);
+  process.stderr.write(`loaded through the services in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
+  const result = rankAll(conversations, vexrail);
+  vexrail.close();
+  return result;
+}
+const ours = await runVexrail(true);
+const rankingOnly = await runVexrail(false);
 const baseline = loadBaseline(catalog);
 const plain = rankAll(conversations, baseline);
 baseline.close();
 
-const rows: Array<{ ranker: string; m: Metrics }> = floors.map((f) => ({ ranker: `Vexrail, floor ${f}${f === configuredFloor ? ' (default)' : ''}`, m: measure(conversations, ours.ranked, f) }));
+const rows: Array<{ ranker: string; m: Metrics }> = [
+  ...floors.map((f) => ({ ranker: `Vexrail, all gates, floor ${f}${f === configuredFloor ? ' (default)' : ''}`, m: measure(conversations, ours.ranked, f) })),
+  ...[0, ...floors].map((f) => ({ ranker: `Vexrail ranking alone (intent gate off), floor ${f}`, m: measure(conversations, rankingOnly.ranked, f) })),
+];
 const target = measure(conversations, ours.ranked, configuredFloor).falsePromotions;
 rows.push({ ranker: 'Plain BM25 (FTS5), no floor', m: measure(conversations, plain.ranked, 0) });
 let matched = 0;
@@ -190,7 +202,7 @@ rows.push({ ranker: `Plain BM25 (FTS5), score floor ${matched} (same false promo
 if (argv.includes('--json')) console.log(JSON.stringify({ catalog: catalogName, split, rows, vexrailMs: { p50: ours.p50Ms, p99: ours.p99Ms } }, null, 2));
 else {
   const pct = (x: number) => (Number.isNaN(x) ? '-' : `${(x * 100).toFixed(1)} %`);
-  console.log(`\n${catalogName} catalog (${catalog.length} products), ${catalogName === 'relevance' ? 'whole set (train/dev material)' : `${split} split`}: ${count('shopping')} shopping, ${count('none')} none, ${count('sensitive')} sensitive conversations\n`);
+  console.log(`\n${catalogName} catalog (${catalog.length} products), ${catalogName === 'relevance' ? `its own conversations (train/dev material) and the promotions ${split} split's` : `${split} split`}: ${count('shopping')} shopping, ${count('none')} none, ${count('sensitive')} sensitive conversations\n`);
   console.log('| ranker | P@1 | MRR@10 | Hit@5 | fill (shopping) | false promotions (none) | promotions on sensitive |');
   console.log('|---|--:|--:|--:|--:|--:|--:|');
   for (const { ranker, m } of rows) console.log(`| ${ranker} | ${pct(m.p1)} | ${Number.isNaN(m.mrr10) ? '-' : m.mrr10.toFixed(3)} | ${pct(m.hit5)} | ${pct(m.fill)} | ${pct(m.falsePromotions)} | ${pct(m.sensitivePromotions)} |`);
@@ -198,17 +210,17 @@ else {
 }
 
 if (showMisses > 0) {
-  // Dev/train items only (the test split is refused above).
+  // Dev/train items only (the test split is refused above); ranking alone, at the default floor.
   const byId = new Map(catalog.map((p) => [p.id, p]));
-  const misses = conversations.filter((c) => c.kind === 'shopping' && !(c.relevant ?? []).includes(ours.ranked.get(c.id)!.filter((r) => r.relevance >= configuredFloor)[0]?.id ?? ''));
+  const misses = conversations.filter((c) => c.kind === 'shopping' && !(c.relevant ?? []).includes(rankingOnly.ranked.get(c.id)!.filter((r) => r.relevance >= configuredFloor)[0]?.id ?? ''));
   for (const c of misses.slice(0, showMisses)) {
-    const top = ours.ranked.get(c.id)![0];
+    const top = rankingOnly.ranked.get(c.id)![0];
     const user = c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ');
     console.log(`MISS ${c.id}: ${user}\n   got ${top ? `${byId.get(top.id)?.name} (${top.relevance})` : 'nothing'}; wanted e.g. ${byId.get(c.relevant?.[0] ?? '')?.name}`);
   }
-  const falses = conversations.filter((c) => c.kind === 'none' && ours.ranked.get(c.id)!.some((r) => r.relevance >= configuredFloor));
+  const falses = conversations.filter((c) => c.kind === 'none' && rankingOnly.ranked.get(c.id)!.some((r) => r.relevance >= configuredFloor));
   for (const c of falses.slice(0, showMisses)) {
-    const top = ours.ranked.get(c.id)![0];
+    const top = rankingOnly.ranked.get(c.id)![0];
     console.log(`FALSE ${c.id}: ${c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ').slice(0, 160)}\n   got ${byId.get(top.id)?.name} (${top.relevance})`);
   }
 }

@@ -20,6 +20,11 @@ const MAX_QUERY_TERMS = 32;
  */
 const SATURATION = 2.5;
 
+/** A BM25F score as relevance in [0, 1) (before the informational-question factor). */
+export function toRelevance(score: number): number {
+  return score / (score + SATURATION);
+}
+
 export function queryWeights(ctx: MatchContext): Map<string, number> {
   const weights = new Map<string, number>();
   const add = (term: string, w: number) => {
@@ -55,7 +60,7 @@ export function createMatcher(deps: { index: AdIndexRepo }) {
     const weights = queryWeights(ctx);
     if (weights.size === 0) return [];
     const intent = informationalOnly(ctx.current) ? INFORMATIONAL_FACTOR : 1;
-    return units.search(weights, accept, limit).map(({ unit, score, matched }) => ({ unit, relevance: (intent * score) / (score + SATURATION), matched }));
+    return units.search(weights, accept, limit).map(({ unit, score, matched }) => ({ unit, relevance: intent * toRelevance(score), matched }));
   }
 
   return {

@@ -30,7 +30,9 @@ const stemCache = new Map<string, string>();
  * Memoized (a bounded cache, cleared when full): the stemmer costs about 2 us a word, a lookup far less.
  */
 export function stem(word: string): string {
-  if (word.length <= 3) return word;
+  if (word.length <= 2) return word;
+  // Plurals of abbreviations, which Porter2 leaves alone: "tvs", "cds", "pcs".
+  if (word.length <= 5 && /^[b-df-hj-np-tv-xz]+s$/.test(word)) return word.slice(0, -1);
   let s = stemCache.get(word);
   if (s === undefined) {
     if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
@@ -144,4 +146,52 @@ for (const group of SYNONYM_GROUPS) {
 
 export function synonymsOf(term: string): Iterable<string> {
   return SYNONYMS.get(term) ?? [];
+}
+
+// ------------------------------------------------------------------------------------ product type
+
+/** Where a product title stops naming the product and starts listing variants, specs or uses. */
+const TITLE_CUT = /\s[-–—|]\s|[,([{:;]|\s(?:with|for|by|from|featuring|including|includes|in|w\/)\s/;
+/** Trailing title words that are not the product's type: sizes, colours, pack, fit and model-tier words ("Plug Pro" is a plug). */
+const NOT_A_TYPE = new Set(
+  ('pack set of pcs pc piece pieces count ct size sizes xs xl xxl small medium large mini regular petite tall plus slim ' +
+    'black white grey gray silver gold blue navy red green pink purple beige brown tan ivory cream clear multi multicolor ' +
+    'edition version model series gen generation new men mens women womens kids unisex ' +
+    'pro plus max ultra lite mini premium deluxe classic original smart').split(' '),
+);
+
+/** The last word of a phrase that can name a product type (no number, code, size or colour), stemmed. */
+function headOf(phrase: string): string | null {
+  const words = phrase.toLowerCase().match(WORD) ?? [];
+  for (let i = words.length - 1; i >= 0; i--) {
+    const w = words[i].replace(/'s$/, '').replace(/['+#-]+$/, '');
+    const last = w.split('-').pop() ?? w;
+    if (last.length < 2 || /\d/.test(last) || STOPWORDS.has(last) || NOT_A_TYPE.has(last)) continue;
+    return stem(last);
+  }
+  return null;
+}
+
+/**
+ * The product's type, as stemmed head nouns: the head of the title (its last naming word before variants,
+ * specs or "for ..." uses: "Women's Classic Pantsuit, Regular & Petite" -> pantsuit), of the category's
+ * last level ("running_shoes" -> shoe) and of each keyword phrase of two or more words ("project
+ * management" -> manag). A one-word keyword is a topic, not a type ("kanban", "espresso", "pro").
+ * The matcher gives less to a product whose match has none of these words.
+ */
+export function productTypeTerms(name: string, keywords: string[], category: string | null): string[] {
+  const out = new Set<string>();
+  const title = headOf(name.split(TITLE_CUT)[0] ?? name);
+  if (title) out.add(title);
+  if (category) {
+    const level = category.split(/>|\/|»/).pop() ?? category;
+    const head = headOf(level.replace(/_/g, ' '));
+    if (head) out.add(head);
+  }
+  for (const k of keywords) {
+    if (!/\S\s+\S/.test(k.trim())) continue;
+    const head = headOf(k);
+    if (head) out.add(head);
+  }
+  return [...out];
 }

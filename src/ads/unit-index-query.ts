@@ -29,6 +29,24 @@ const COMMON_SHARE = 0.1;
 /** Candidates exactly scored per round (the best by the retrieval words). */
 const CANDIDATES = 150;
 
+/**
+ * A match must name what the product is, or be more than one shared word. A unit matched by a single query
+ * word that is not one of its product-type words (`productTypeTerms`: "regular" in "Pantsuit, Regular &
+ * Petite", "pro", "smart", "film" in a camera bag's title) has its score multiplied by TYPE_MISS_FACTOR, so
+ * that one generic word cannot carry it over the relevance floor. Credit for a type word is its query
+ * weight / TYPE_FULL_CREDIT_WEIGHT, at most 1: full from the current or an earlier turn, partial from a
+ * synonym. Matches of two or more words are left alone (TYPE_MISS_FACTOR_MULTI = 1): on the labelled
+ * dev conversations, penalising them too (0.85) cost 8 points of P@1 at the same false-promotion rate,
+ * because shoppers often describe the need, not the product's type. Measured with scripts/relevance-dev.ts.
+ */
+export const TYPE_MISS_FACTOR = 0.5;
+export const TYPE_MISS_FACTOR_MULTI = 1;
+const TYPE_FULL_CREDIT_WEIGHT = 0.6;
+function typeFactor(credit: number, hits: number): number {
+  const miss = hits >= 2 ? TYPE_MISS_FACTOR_MULTI : TYPE_MISS_FACTOR;
+  return miss + (1 - miss) * Math.min(1, credit);
+}
+
 export type ScoredUnit = { unit: UnitRow; score: number; matched: string[] };
 
 /**
@@ -44,6 +62,8 @@ export interface PostingsView {
   /** Per term id: postings (doc ids ascending), their saturated BM25F weights, and the used length. */
   readonly pDocs: readonly Int32Array[];
   readonly pWeights: readonly Float32Array[];
+  /** Per term id: per posting, 1 when the term is one of the document's product-type words. */
+  readonly pTypes: readonly Uint8Array[];
   readonly pLen: readonly number[];
   /** Per doc: 1 when live, its row's seq (tie-break), its row. */
   readonly alive: Uint8Array;
@@ -51,6 +71,10 @@ export interface PostingsView {
   readonly rows: ReadonlyArray<UnitRow | null>;
   /** Scratch of document capacity each; `scores` must be all zero between queries (left so on return). */
   readonly scores: Float64Array;
+  /** Per doc: the best product-type credit of the query words met so far (zero between queries). */
+  readonly typeEv: Float64Array;
+  /** Per doc: how many query words it contains, counted up to 255 (zero between queries). */
+  readonly hits: Uint8Array;
   readonly touched: Int32Array;
   readonly selectBuf: Float64Array;
 }
@@ -103,14 +127,14 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pLen, alive, seqOf, rows, scores, touched, selectBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
-  const present: Array<{ term: string; tid: number; f: number }> = [];
+  const present: Array<{ term: string; tid: number; f: number; credit: number }> = [];
   for (const [term, w] of weights) {
     const tid = termIds.get(term);
     if (tid === undefined || df[tid] <= 0) continue;
     const f = w * idfWeight(df[tid], live);
-    if (f > 0) present.push({ term, tid, f });
+    if (f > 0) present.push({ term, tid, f, credit: w / TYPE_FULL_CREDIT_WEIGHT });
   }
   if (present.length === 0) return [];
   const commonLimit = Math.max(50, live * COMMON_SHARE);
@@ -120,15 +144,19 @@ export function searchUnits(
 
   // Accumulate over the retrieval words' postings.
   let count = 0;
-  for (const { tid, f } of retrieval) {
-    const docs = pDocs[tid], ws = pWeights[tid], len = pLen[tid];
+  for (const { tid, f, credit } of retrieval) {
+    const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
     for (let i = 0; i < len; i++) {
       const d = docs[i];
       if (alive[d] === 0) continue;
       if (scores[d] === 0) touched[count++] = d;
       scores[d] += f * ws[i];
+      if (hits[d] < 255) hits[d]++;
+      if (ts[i] === 1 && credit > typeEv[d]) typeEv[d] = credit;
     }
   }
+  // Ranked by score x type factor; `scores` keeps the raw sum (-1 once a unit was taken).
+  const key = (d: number) => scores[d] * typeFactor(typeEv[d], hits[d]);
 
   const out: ScoredUnit[] = [];
   let remaining = count;
@@ -140,27 +168,30 @@ export function searchUnits(
       if (remaining > perRound) {
         let m = 0;
         for (let i = 0; i < count; i++) {
-          const s = scores[touched[i]];
-          if (s >= 0) selectBuf[m++] = s;
+          const d = touched[i];
+          if (scores[d] >= 0) selectBuf[m++] = key(d);
         }
         threshold = kthLargest(selectBuf.subarray(0, m), perRound);
       }
-      const round: Array<{ doc: number; score: number }> = [];
+      const round: Array<{ doc: number; score: number; credit: number; hits: number }> = [];
       for (let i = 0; i < count && round.length < perRound; i++) {
         const d = touched[i];
-        const s = scores[d];
-        if (s >= 0 && s >= threshold) {
-          round.push({ doc: d, score: s });
+        if (scores[d] >= 0 && key(d) >= threshold) {
+          round.push({ doc: d, score: scores[d], credit: typeEv[d], hits: hits[d] });
           scores[d] = -1;
         }
       }
       remaining -= round.length;
       // Common words add to the candidates only: a binary search in their postings per candidate.
-      for (const { tid, f } of others)
+      for (const { tid, f, credit } of others)
         for (const c of round) {
           const at = find(pDocs[tid], pLen[tid], c.doc);
-          if (at >= 0) c.score += f * pWeights[tid][at];
+          if (at < 0) continue;
+          c.score += f * pWeights[tid][at];
+          c.hits++;
+          if (pTypes[tid][at] === 1 && credit > c.credit) c.credit = credit;
         }
+      for (const c of round) c.score *= typeFactor(c.credit, c.hits);
       round.sort((a, b) => b.score - a.score || seqOf[a.doc] - seqOf[b.doc]);
       for (const c of round) {
         const unit = rows[c.doc]!;
@@ -172,7 +203,11 @@ export function searchUnits(
       }
     }
   } finally {
-    for (let i = 0; i < count; i++) scores[touched[i]] = 0;
+    for (let i = 0; i < count; i++) {
+      scores[touched[i]] = 0;
+      typeEv[touched[i]] = 0;
+      hits[touched[i]] = 0;
+    }
   }
   return out;
 }

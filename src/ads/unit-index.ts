@@ -1,5 +1,5 @@
 import type { UnitRow } from './ad-index.repo';
-import { terms } from './text';
+import { productTypeTerms, terms } from './text';
 import { idfWeight, searchUnits, type ScoredUnit } from './unit-index-query';
 
 // IDF weighting and the query path (candidate selection, exact scoring, accept loop) live in unit-index-query.ts.
@@ -10,8 +10,9 @@ export { IDF_CAP, IDF_MIN_N, IDF_REFERENCE_N, idfWeight, type ScoredUnit } from 
  *
  * Per stemmed term (from `terms()`), a postings list of internal document ids (ascending) with the
  * already saturated BM25F term weight of that unit: tf = sum over fields of weight * count / length norm,
- * stored as tf * (K1 + 1) / (tf + K1). A query only reads the postings of its words, accumulates into a
- * typed scoreboard, and exact-scores the best candidates; no SQLite on the query path.
+ * stored as tf * (K1 + 1) / (tf + K1), and a flag per posting when the term names the unit's product type
+ * (`productTypeTerms`: head nouns of title, category and keyword phrases; see unit-index-query.ts). A query only reads the postings of its words, accumulates into a typed scoreboard, and
+ * exact-scores the best candidates; no SQLite on the query path.
  *
  * Updates: `replaceCampaign()` tombstones the campaign's old documents and appends the new ones (posting
  * lists stay sorted because ids only grow); `compact()` drops tombstones and renumbers, and runs on its
@@ -26,6 +27,8 @@ type FieldName = keyof typeof FIELDS;
 const FIELD_NAMES = Object.keys(FIELDS) as FieldName[];
 const FIELD_WEIGHTS = FIELD_NAMES.map((f) => FIELDS[f]);
 const NF = FIELD_NAMES.length;
+/** unitFields() adds the unit's product-type words after the fields: flags, not a weighted field (its words are in the fields). */
+const TYPE_SLOT = NF;
 
 /** Compact when this share of documents is tombstoned. */
 const DEAD_SHARE = 0.25;
@@ -40,7 +43,7 @@ function unitFields(u: UnitRow): string[][] {
   } catch {
     keywords = [];
   }
-  return [terms(u.name), terms(keywords.join(' ')), terms((u.category ?? '').replace(/_/g, ' ')), terms(u.description), terms(u.context)];
+  return [terms(u.name), terms(keywords.join(' ')), terms((u.category ?? '').replace(/_/g, ' ')), terms(u.description), terms(u.context), productTypeTerms(u.name, keywords, u.category)];
 }
 
 export function createUnitIndex() {
@@ -55,6 +58,8 @@ export function createUnitIndex() {
   let scores = new Float64Array(0);
   let touched = new Int32Array(0);
   let selectBuf = new Float64Array(0);
+  let typeEv = new Float64Array(0);
+  let hits = new Uint8Array(0);
   const byCampaign = new Map<string, number[]>();
   const campaignStrings = new Map<string, { context: string; campaign_name: string; advertiser_project_id: string }>();
 
@@ -63,6 +68,8 @@ export function createUnitIndex() {
   let termNames: string[] = [];
   let pDocs: Int32Array[] = [];
   let pWeights: Float32Array[] = [];
+  /** Per posting: 1 when the term is one of the unit's product-type words. */
+  let pTypes: Uint8Array[] = [];
   let pLen: number[] = [];
   let df: number[] = [];
 
@@ -84,6 +91,8 @@ export function createUnitIndex() {
     scores = new Float64Array(next);
     touched = new Int32Array(next);
     selectBuf = new Float64Array(next);
+    typeEv = new Float64Array(next);
+    hits = new Uint8Array(next);
     cap = next;
   }
 
@@ -95,13 +104,14 @@ export function createUnitIndex() {
       termNames.push(t);
       pDocs.push(new Int32Array(4));
       pWeights.push(new Float32Array(4));
+      pTypes.push(new Uint8Array(4));
       pLen.push(0);
       df.push(0);
     }
     return id;
   }
 
-  function appendPosting(tid: number, doc: number, w: number) {
+  function appendPosting(tid: number, doc: number, w: number, isType: boolean) {
     let len = pLen[tid];
     if (len === pDocs[tid].length) {
       const size = Math.max(4, Math.ceil(len * 1.5));
@@ -109,11 +119,15 @@ export function createUnitIndex() {
       d.set(pDocs[tid]);
       const ww = new Float32Array(size);
       ww.set(pWeights[tid]);
+      const tt = new Uint8Array(size);
+      tt.set(pTypes[tid]);
       pDocs[tid] = d;
       pWeights[tid] = ww;
+      pTypes[tid] = tt;
     }
     pDocs[tid][len] = doc;
     pWeights[tid][len] = w;
+    pTypes[tid][len] = isType ? 1 : 0;
     pLen[tid] = len + 1;
     df[tid]++;
   }
@@ -165,7 +179,8 @@ export function createUnitIndex() {
   function addDoc(row: UnitRow, fields: string[][]): void {
     ensureDocCapacity(docCount + 1);
     const doc = registerDoc(row, fields);
-    for (const [t, w] of weighTerms(fields)) appendPosting(termId(t), doc, w);
+    const types = new Set(fields[TYPE_SLOT]);
+    for (const [t, w] of weighTerms(fields)) appendPosting(termId(t), doc, w, types.has(t));
   }
 
   function killDoc(doc: number): void {
@@ -193,12 +208,15 @@ export function createUnitIndex() {
     scores = new Float64Array(0);
     touched = new Int32Array(0);
     selectBuf = new Float64Array(0);
+    typeEv = new Float64Array(0);
+    hits = new Uint8Array(0);
     byCampaign.clear();
     campaignStrings.clear();
     termIds.clear();
     termNames = [];
     pDocs = [];
     pWeights = [];
+    pTypes = [];
     pLen = [];
     df = [];
     liveLenSums.fill(0);
@@ -226,8 +244,10 @@ export function createUnitIndex() {
     // Postings are collected in plain arrays first, then copied into exact-size typed arrays.
     const docsTmp: number[][] = [];
     const wTmp: number[][] = [];
+    const tTmp: number[][] = [];
     for (const { row, fields } of tokenized) {
       const doc = registerDoc(row, fields);
+      const types = new Set(fields[TYPE_SLOT]);
       for (const [t, w] of weighTerms(fields)) {
         let id = termIds.get(t);
         if (id === undefined) {
@@ -236,14 +256,17 @@ export function createUnitIndex() {
           termNames.push(t);
           docsTmp.push([]);
           wTmp.push([]);
+          tTmp.push([]);
         }
         docsTmp[id].push(doc);
         wTmp[id].push(w);
+        tTmp[id].push(types.has(t) ? 1 : 0);
       }
     }
     for (let id = 0; id < termNames.length; id++) {
       pDocs.push(Int32Array.from(docsTmp[id]));
       pWeights.push(Float32Array.from(wTmp[id]));
+      pTypes.push(Uint8Array.from(tTmp[id]));
       pLen.push(docsTmp[id].length);
       df.push(docsTmp[id].length);
     }
@@ -280,19 +303,21 @@ export function createUnitIndex() {
     rows.length = next;
     alive.fill(0, next);
     for (let id = 0; id < termNames.length; id++) {
-      const docs = pDocs[id], ws = pWeights[id], len = pLen[id];
+      const docs = pDocs[id], ws = pWeights[id], ts = pTypes[id], len = pLen[id];
       let k = 0;
       for (let i = 0; i < len; i++) {
         const m = remap[docs[i]];
         if (m < 0) continue;
         docs[k] = m;
         ws[k] = ws[i];
+        ts[k] = ts[i];
         k++;
       }
       pLen[id] = k;
       if (k < docs.length / 2) {
         pDocs[id] = docs.slice(0, Math.max(4, k));
         pWeights[id] = ws.slice(0, Math.max(4, k));
+        pTypes[id] = ts.slice(0, Math.max(4, k));
       }
     }
     for (const [campaign, docs] of byCampaign) {
@@ -327,16 +352,16 @@ export function createUnitIndex() {
 
   /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    return searchUnits({ live, termIds, df, pDocs, pWeights, pLen, alive, seqOf, rows, scores, touched, selectBuf }, weights, accept, limit);
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf }, weights, accept, limit);
   }
 
   function stats() {
     let postings = 0, bytes = 0;
     for (let id = 0; id < termNames.length; id++) {
       postings += pLen[id];
-      bytes += pDocs[id].byteLength + pWeights[id].byteLength;
+      bytes += pDocs[id].byteLength + pWeights[id].byteLength + pTypes[id].byteLength;
     }
-    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength;
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + typeEv.byteLength + hits.byteLength;
     return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
   }
 

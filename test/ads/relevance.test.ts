@@ -1,0 +1,119 @@
+import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import type { UnitRow } from '../../src/ads/ad-index.repo';
+import { queryWeights, toRelevance } from '../../src/ads/matcher';
+import { productTypeTerms, stem, terms } from '../../src/ads/text';
+import { createUnitIndex } from '../../src/ads/unit-index';
+import { DEFAULT_ADS } from '../../src/config/defaults';
+import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { advertiser, CATALOG, publisher } from '../helpers/market';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+const FLOOR = DEFAULT_ADS.relevanceFloor;
+
+let nextSeq = 1;
+function unit(product: string, fields: { description?: string; keywords?: string[]; category?: string; context?: string; campaign?: string } = {}): UnitRow {
+  const campaign = fields.campaign ?? `c-${product}`;
+  return {
+    seq: nextSeq++, campaign_id: campaign, product_id: product, name: product, description: fields.description ?? '', url: `https://shop.example/${nextSeq}`,
+    keywords: JSON.stringify(fields.keywords ?? []), category: fields.category ?? null, context: fields.context ?? '', campaign_name: campaign, advertiser_project_id: `adv-${campaign}`,
+  };
+}
+
+/** A retail-style catalog: long titles with variant words ("Regular & Petite", "Pro", "Smart") beside the product's type. */
+function retailCatalog(): UnitRow[] {
+  const rows = [
+    unit("Women's Classic Stretch Pantsuit, Regular & Petite, Navy", { description: 'A two-piece suit with a tailored jacket and straight trousers for the office.', keywords: ['womens suit', 'office wear'], category: 'womens_suits' }),
+    unit('Roadgrip All-Season Radial Car Tire for Passenger Cars 205/55R16', { description: 'A quiet touring tyre with long tread life.', keywords: ['car tires', 'all season tires'], category: 'tires' }),
+    unit('Oakline Extendable Dining Buffet with Wine Rack, Walnut', { description: 'A sideboard with drawers and a wine rack for the dining room.', keywords: ['sideboard', 'dining furniture'], category: 'furniture' }),
+    unit('Privashade Frosted Window Film, Static Cling, 17.5 x 78 in', { description: 'Privacy film for bathroom and office windows.', keywords: ['window film', 'privacy film'], category: 'home_improvement' }),
+    unit('Lumen 55-Inch 4K Smart TV with HDR (2024 Model)', { description: 'A 4K television with built-in streaming apps.', keywords: ['4k tv', 'smart tv'], category: 'televisions' }),
+    unit('Plugwise Smart Plug Pro, 2-Pack', { description: 'Wi-Fi outlets you can switch from your phone.', keywords: ['smart home', 'wifi plug'], category: 'smart_home' }),
+    unit('Kanbanix Boards', { description: 'Visual task boards that help small teams plan projects, track deadlines and share progress.', keywords: ['project management', 'kanban', 'task tracking'], category: 'productivity_software', context: 'teams planning projects' }),
+  ];
+  // Filler products so that word weights look like a catalog's, not like seven documents'.
+  const kinds = ['lamp', 'kettle', 'backpack', 'blender', 'mattress', 'jacket', 'drill', 'monitor', 'notebook', 'candle'];
+  for (let i = 0; i < 200; i++) {
+    const kind = kinds[i % kinds.length];
+    rows.push(unit(`Brand${i} ${['Compact', 'Deluxe', 'Classic', 'Travel'][i % 4]} ${kind[0].toUpperCase()}${kind.slice(1)} ${i}`, { description: `A ${kind} for everyday use.`, keywords: [`${kind}s`], category: `${kind}s` }));
+  }
+  return rows;
+}
+
+function ranked(index: ReturnType<typeof createUnitIndex>, question: string) {
+  return index.search(queryWeights({ current: question, earlier: [] }), () => true, 5).map((r) => ({ name: r.unit.name, relevance: toRelevance(r.score) }));
+}
+
+describe('relevance: morphology and product type', () => {
+  test('stemming merges inflections (manage / managing / management; project / projects)', () => {
+    expect(new Set(terms('manage managing managed management manager')).size).toBe(1);
+    expect(terms('projects')).toEqual(terms('project'));
+    expect(terms('running shoes')).toEqual(terms('run shoe'));
+    // Porter2 keeps apart what the original Porter merges.
+    expect(stem('general')).not.toBe(stem('generous'));
+    expect(stem('news')).not.toBe(stem('new'));
+  });
+
+  test("a product's type comes from its title head, category and keyword phrases, not from variant words", () => {
+    const pantsuit = productTypeTerms("Women's Classic Stretch Pantsuit, Regular & Petite, Navy", ['womens suit'], 'womens_suits');
+    expect(pantsuit).toContain(stem('pantsuit'));
+    expect(pantsuit).not.toContain(stem('regular'));
+    expect(pantsuit).not.toContain(stem('petite'));
+    expect(productTypeTerms('Roadgrip All-Season Radial Car Tire for Passenger Cars 205/55R16', [], 'tires')).toEqual([stem('tire')]);
+    expect(productTypeTerms('Lumen 55-Inch 4K Smart TV with HDR (2024 Model)', [], null)).toEqual(['tv']);
+    // One-word keywords are topics, not types.
+    expect(productTypeTerms('Plugwise Smart Plug Pro, 2-Pack', ['smart', 'pro'], null)).not.toContain('pro');
+  });
+
+  test('a shared generic word alone does not reach the floor', () => {
+    const index = createUnitIndex();
+    index.build(retailCatalog());
+    for (const question of ['explain the regular expression \\d+', 'what is the main film of the festival', 'is a pro licence worth it for a student']) {
+      for (const r of ranked(index, question)) expect(r.relevance).toBeLessThan(FLOOR);
+    }
+  });
+
+  test('the product type carries a match, and outranks a product that only shares a generic word', () => {
+    const index = createUnitIndex();
+    index.build(retailCatalog());
+    const suit = ranked(index, 'I need a pantsuit for the office');
+    expect(suit[0].name).toStartWith("Women's Classic Stretch Pantsuit");
+    expect(suit[0].relevance).toBeGreaterThanOrEqual(FLOOR);
+    const tv = ranked(index, 'which smart tv should I buy for a small living room');
+    expect(tv[0].name).toStartWith('Lumen 55-Inch 4K Smart TV');
+    expect(tv[0].relevance).toBeGreaterThanOrEqual(FLOOR);
+    const tires = ranked(index, 'new tires for my car before winter');
+    expect(tires[0].name).toStartWith('Roadgrip');
+    expect(tires[0].relevance).toBeGreaterThanOrEqual(FLOOR);
+  });
+
+  test('the seed question "What tools can help me manage my projects?" reaches Kanbanix Boards in the index', () => {
+    const index = createUnitIndex();
+    index.build(retailCatalog());
+    const top = ranked(index, 'What tools can help me manage my projects?');
+    expect(top[0].name).toBe('Kanbanix Boards');
+    expect(top[0].relevance).toBeGreaterThanOrEqual(FLOOR);
+  });
+});
+
+describe('relevance through POST /v1/promotions/search', () => {
+  let upstream: FakeUpstream;
+  let t: TestApp;
+  beforeAll(async () => {
+    upstream = await startFakeUpstream();
+    t = await createTestApp({ upstreamUrl: upstream.baseUrl });
+    await advertiser(t, { name: 'Kanbanix', catalog: CATALOG, context: 'teams planning projects' });
+  });
+  afterAll(async () => {
+    t.close();
+    await upstream.close();
+  });
+
+  test('the seed example: "What tools can help me manage my projects?" gets Kanbanix Boards above the floor', async () => {
+    const pub = await publisher(t, 'Pub Relevance');
+    const res = await t.call('POST', '/v1/promotions/search', { headers: pub.headers, body: { query: 'What tools can help me manage my projects?', limit: 3 } });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: Array<{ product: { name: string }; relevance: number }> };
+    expect(body.data[0]?.product.name).toBe('Kanbanix Boards');
+    expect(body.data[0].relevance).toBeGreaterThanOrEqual(FLOOR);
+  });
+});
