@@ -141,7 +141,7 @@ function splitOf(id: string, shares: [string, number][]): string {
   return shares[shares.length - 1][0];
 }
 
-const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: unknown[]): string => rows.map((r) => JSON.stringify(r) + '\n').join('');
 
 function main(): void {
   const errors: string[] = [];
@@ -189,6 +189,9 @@ function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Con
     writeFileSync(join(OUT, 'catalogs', `${c.name}.labels.jsonl`), jsonl(c.labels));
   }
   const files = new Map<string, Conversation[]>();
+  // Every file this script owns is rewritten, empty or not, so a conversation that moved never stays behind.
+  for (const split of ['train', 'dev']) for (const kind of ['shopping', 'none']) files.set(`${split}/fx-${kind}.jsonl`, []);
+  for (const split of ['train', 'dev', 'test']) files.set(`${split}/d1-shopping.jsonl`, []);
   const add = (split: string, file: string, c: Conversation): void => {
     const key = `${split}/${file}`;
     files.set(key, [...(files.get(key) ?? []), c]);

@@ -3,7 +3,8 @@
  * Vexrail (every brand, product and claim is invented). Read by scripts/make-promotion-catalogs.ts.
  *
  * ADVERTISERS: 'Brand; who the campaign is aimed at'. TYPES: 'type key; domain; label' followed by product
- * lines 'Brand | Product name | description | keyword, keyword | audience | pricing'.
+ * lines 'Brand | Product name | description | keyword, keyword | audience | pricing [| subtype]' (subtype, default
+ * 'general', tells apart products of one type that answer different needs: car vs travel insurance comparison).
  */
 import type { CatalogProduct, ProductLabel } from './retail-catalog';
 
@@ -91,11 +92,11 @@ Vaultwise | Vaultwise | Passwords, passkeys and two-factor codes in one app, wit
 Vaultwise | Vaultwise Free | Unlimited passwords on one device type, free forever, with an encrypted export whenever you want to leave. | free password manager, autofill, vault | individuals | free plan
 Shieldly | Shieldly Passwords | A password vault that comes with Shieldly security plans and imports everything your browser already saved. | password manager, browser import, security | individuals | subscription
 = language_learning_app; education; language learning app
-Lingoleaf | Lingoleaf | Ten-minute daily lessons in 24 languages, with speech recognition that corrects your pronunciation. | language learning, spanish, french | individuals | subscription
-Lingoleaf | Lingoleaf Travel Phrases | Survival phrases for a trip in two weeks: ordering, directions and small talk, downloadable for offline use. | travel phrases, offline, language | individuals | one-time purchase
-Parlaro | Parlaro Tutors | One-to-one video lessons with native-speaking tutors, booked by the half hour, from beginner to business level. | language tutor, conversation practice, online lessons | individuals | pay per lesson
-Parlaro | Parlaro Groups | Small group conversation classes of four, twice a week, grouped by level and time zone. | group classes, speaking practice, language | individuals | subscription
-Learnsmith | Learnsmith Japanese | A structured course from kana to JLPT N4, with graded reading and a weekly live review session. | japanese, jlpt, course | students | subscription
+Lingoleaf | Lingoleaf | Ten-minute daily lessons in 24 languages, with speech recognition that corrects your pronunciation. | language learning, spanish, french | individuals | subscription | app
+Lingoleaf | Lingoleaf Travel Phrases | Survival phrases for a trip in two weeks: ordering, directions and small talk, downloadable for offline use. | travel phrases, offline, language | individuals | one-time purchase | phrases
+Parlaro | Parlaro Tutors | One-to-one video lessons with native-speaking tutors, booked by the half hour, from beginner to business level. | language tutor, conversation practice, online lessons | individuals | pay per lesson | tutor
+Parlaro | Parlaro Groups | Small group conversation classes of four, twice a week, grouped by level and time zone. | group classes, speaking practice, language | individuals | subscription | group
+Learnsmith | Learnsmith Japanese | A structured course from kana to JLPT N4, with graded reading and a weekly live review session. | japanese, jlpt, course | students | subscription | japanese
 = meal_kit; food; meal kit delivery
 Forkful | Forkful Classic | Pick three to five recipes a week; everything arrives measured with step-by-step cards, ready in 30 minutes. | meal kit, recipes, dinner delivery | families | subscription
 Forkful | Forkful Family | Kid-friendly recipes in four or six portions, with a weekly swap if someone hates mushrooms. | family meals, meal kit, kids | families | subscription
@@ -103,17 +104,17 @@ Greenbasket | Greenbasket | Plant-based meal boxes with seasonal vegetables from
 Greenbasket | Greenbasket Lean | High-protein, calorie-counted kits for people tracking macros, with nutrition on every card. | high protein, macros, healthy meals | individuals | subscription
 Forkful | Forkful Ready | Pre-cooked meals you heat in three minutes, for weeks when even a meal kit is too much. | ready meals, prepared food, delivery | individuals | subscription
 = fitness_app; fitness; fitness app
-Pulsefit | Pulsefit | Guided strength and HIIT workouts with a coach's voice in your ear, adapted each week to what you managed last week. | workout app, strength training, hiit | individuals | subscription
-Pulsefit | Pulsefit Home | No-equipment and dumbbell-only programs for small living rooms, 20 to 40 minutes each. | home workouts, no equipment, dumbbells | individuals | subscription
-Stridelab | Stridelab Run Coach | Training plans for 5K to marathon that adjust to your pace, with audio cues during runs. | running plan, marathon training, couch to 5k | individuals | subscription
-Stridelab | Stridelab Cycle | Structured indoor and outdoor cycling plans that sync with smart trainers and bike computers. | cycling training, smart trainer, plans | individuals | subscription
-Learnsmith | Learnsmith Yoga | Yoga and mobility classes for beginners, from ten-minute morning flows to hour-long sessions. | yoga, mobility, stretching | individuals | subscription
+Pulsefit | Pulsefit | Guided strength and HIIT workouts with a coach's voice in your ear, adapted each week to what you managed last week. | workout app, strength training, hiit | individuals | subscription | strength
+Pulsefit | Pulsefit Home | No-equipment and dumbbell-only programs for small living rooms, 20 to 40 minutes each. | home workouts, no equipment, dumbbells | individuals | subscription | home
+Stridelab | Stridelab Run Coach | Training plans for 5K to marathon that adjust to your pace, with audio cues during runs. | running plan, marathon training, couch to 5k | individuals | subscription | running
+Stridelab | Stridelab Cycle | Structured indoor and outdoor cycling plans that sync with smart trainers and bike computers. | cycling training, smart trainer, plans | individuals | subscription | cycling
+Learnsmith | Learnsmith Yoga | Yoga and mobility classes for beginners, from ten-minute morning flows to hour-long sessions. | yoga, mobility, stretching | individuals | subscription | yoga
 = coding_course; education; online coding course
-Codeharbor | Codeharbor Web Developer Track | A 16-week part-time course in HTML, CSS, JavaScript and React, with mentor code reviews and a portfolio project. | coding bootcamp, web development, javascript | individuals | one-time purchase
-Codeharbor | Codeharbor Python Foundations | Python from scratch at your own pace: exercises run in the browser, no setup, with a certificate at the end. | python, beginner, self-paced | individuals | subscription
-Learnsmith | Learnsmith Data Analyst Path | SQL, spreadsheets, Python with pandas and dashboards, taught through real datasets over twelve weeks. | data analysis, sql, pandas | individuals | subscription
-Codeharbor | Codeharbor Interview Prep | Algorithms and system design practice with mock interviews from engineers who hire. | coding interview, algorithms, leetcode | individuals | subscription
-Learnsmith | Learnsmith Cloud Certs | Video lessons and practice exams for the major cloud certifications. | cloud certification, aws, devops | individuals | subscription
+Codeharbor | Codeharbor Web Developer Track | A 16-week part-time course in HTML, CSS, JavaScript and React, with mentor code reviews and a portfolio project. | coding bootcamp, web development, javascript | individuals | one-time purchase | web
+Codeharbor | Codeharbor Python Foundations | Python from scratch at your own pace: exercises run in the browser, no setup, with a certificate at the end. | python, beginner, self-paced | individuals | subscription | python
+Learnsmith | Learnsmith Data Analyst Path | SQL, spreadsheets, Python with pandas and dashboards, taught through real datasets over twelve weeks. | data analysis, sql, pandas | individuals | subscription | data
+Codeharbor | Codeharbor Interview Prep | Algorithms and system design practice with mock interviews from engineers who hire. | coding interview, algorithms, leetcode | individuals | subscription | interview
+Learnsmith | Learnsmith Cloud Certs | Video lessons and practice exams for the major cloud certifications. | cloud certification, aws, devops | individuals | subscription | cloud
 = accounting_software; finance; accounting software
 Ledgerly | Ledgerly | Bank feeds, receipt capture and VAT returns for small businesses, with an accountant login included. | bookkeeping, accounting, vat | business | subscription
 Ledgerly | Ledgerly Solo | Simple books for freelancers: categorise transactions by swiping and see what to set aside for tax. | freelancer accounting, bookkeeping, self employed | individuals | subscription
@@ -133,17 +134,17 @@ Pagefern | Pagefern | Portfolio sites with full-bleed galleries and client proof
 Pagefern | Pagefern Link | A single-page link site for your social bio, with a tip jar and a mailing-list signup. | link in bio, landing page, creators | individuals | free plan
 Hostmoor | Hostmoor Sites | A builder and managed hosting in one for restaurants and local shops, with menus and opening hours that update on maps. | restaurant website, local business, hosting | business | subscription
 = photo_editing; creative; photo editing software
-Lumaedit | Lumaedit | Raw processing, layers and AI masking on desktop, with a catalogue that syncs edits to your phone. | photo editor, raw editing, lightroom alternative | individuals | subscription
-Lumaedit | Lumaedit Perpetual | The desktop editor with a one-time licence and a year of updates, for people done with subscriptions. | photo editing, one time licence, raw | individuals | one-time purchase
-Pixelmint | Pixelmint | Quick edits, filters and background removal on the phone, sized for every social platform. | mobile photo editor, filters, social media | individuals | free plan
-Pixelmint | Pixelmint Pro | Batch edits, brand kits and unlimited background removal for small shops photographing products. | product photos, background removal, batch editing | business | subscription
-Learnsmith | Learnsmith Photo Editing Course | A video course on colour grading and retouching, with raw files to edit along. | photo editing course, retouching, colour grading | individuals | one-time purchase
+Lumaedit | Lumaedit | Raw processing, layers and AI masking on desktop, with a catalogue that syncs edits to your phone. | photo editor, raw editing, lightroom alternative | individuals | subscription | desktop
+Lumaedit | Lumaedit Perpetual | The desktop editor with a one-time licence and a year of updates, for people done with subscriptions. | photo editing, one time licence, raw | individuals | one-time purchase | desktop
+Pixelmint | Pixelmint | Quick edits, filters and background removal on the phone, sized for every social platform. | mobile photo editor, filters, social media | individuals | free plan | mobile
+Pixelmint | Pixelmint Pro | Batch edits, brand kits and unlimited background removal for small shops photographing products. | product photos, background removal, batch editing | business | subscription | mobile
+Learnsmith | Learnsmith Photo Editing Course | A video course on colour grading and retouching, with raw files to edit along. | photo editing course, retouching, colour grading | individuals | one-time purchase | course
 = video_streaming; entertainment; video streaming service
-Streamvale | Streamvale | Films, series and documentaries in one plan, with four screens at once and downloads for flights. | streaming, movies, series | families | subscription
-Streamvale | Streamvale Kids | A kids-only catalogue with parental controls and no adverts. | kids streaming, cartoons, family | families | subscription
-Streamvale | Streamvale Sports | Live football, tennis and motorsport with replays and multi-view. | live sports, streaming, football | individuals | subscription
-Tunebloom | Tunebloom Cinema | Classic and independent cinema, hand-picked, with a new festival film every week. | arthouse films, classics, indie cinema | individuals | subscription
-Readwell | Readwell Docs | Documentary streaming about science, history and nature, with companion reading lists. | documentaries, history, nature | individuals | subscription
+Streamvale | Streamvale | Films, series and documentaries in one plan, with four screens at once and downloads for flights. | streaming, movies, series | families | subscription | general
+Streamvale | Streamvale Kids | A kids-only catalogue with parental controls and no adverts. | kids streaming, cartoons, family | families | subscription | kids
+Streamvale | Streamvale Sports | Live football, tennis and motorsport with replays and multi-view. | live sports, streaming, football | individuals | subscription | sports
+Tunebloom | Tunebloom Cinema | Classic and independent cinema, hand-picked, with a new festival film every week. | arthouse films, classics, indie cinema | individuals | subscription | arthouse
+Readwell | Readwell Docs | Documentary streaming about science, history and nature, with companion reading lists. | documentaries, history, nature | individuals | subscription | documentary
 = music_streaming; entertainment; music streaming service
 Tunebloom | Tunebloom | 100 million songs, lossless audio and offline playlists, with a family plan for six. | music streaming, playlists, lossless | individuals | subscription
 Tunebloom | Tunebloom Student | The full music plan at half price for students, verified once a year. | student music, discount, streaming | students | subscription
@@ -151,11 +152,11 @@ Readwell | Readwell Podcasts Plus | Ad-free podcasts and early episodes from the
 Streamvale | Streamvale Music | Music videos, concerts and a radio mode, bundled with the video plan. | music videos, concerts, bundle | individuals | subscription
 Wanderkit | Wanderkit Sounds | Ambient soundscapes and sleep stories for travel and quiet evenings. | sleep sounds, ambient, relaxation | individuals | subscription
 = insurance_comparison; finance; insurance comparison
-Coverwise | Coverwise Car | Compare car insurance quotes from 90 insurers in one form and see what each excess really costs. | car insurance, compare quotes, renewal | individuals | free to use
-Coverwise | Coverwise Home | Buildings and contents quotes side by side, with a flag on policies that exclude accidental damage. | home insurance, contents insurance, compare | individuals | free to use
-Policypal | Policypal Travel | Single-trip and annual travel insurance compared, including cover for winter sports and pre-booked trips. | travel insurance, annual cover, compare | individuals | free to use
-Policypal | Policypal Pets | Pet insurance compared by lifetime, time-limited and accident-only cover, with breed-specific pricing. | pet insurance, dog insurance, cat insurance | individuals | free to use
-Coverwise | Coverwise Van | Quotes for vans, couriers and tradespeople, including tools-in-transit cover. | van insurance, business insurance, compare | business | free to use
+Coverwise | Coverwise Car | Compare car insurance quotes from 90 insurers in one form and see what each excess really costs. | car insurance, compare quotes, renewal | individuals | free to use | car
+Coverwise | Coverwise Home | Buildings and contents quotes side by side, with a flag on policies that exclude accidental damage. | home insurance, contents insurance, compare | individuals | free to use | home
+Policypal | Policypal Travel | Single-trip and annual travel insurance compared, including cover for winter sports and pre-booked trips. | travel insurance, annual cover, compare | individuals | free to use | travel
+Policypal | Policypal Pets | Pet insurance compared by lifetime, time-limited and accident-only cover, with breed-specific pricing. | pet insurance, dog insurance, cat insurance | individuals | free to use | pet
+Coverwise | Coverwise Van | Quotes for vans, couriers and tradespeople, including tools-in-transit cover. | van insurance, business insurance, compare | business | free to use | van
 = flight_booking; travel; flight booking
 Jetsparrow | Jetsparrow | Searches airlines and agents together, shows the price calendar for the whole month and alerts you when fares drop. | cheap flights, flight search, fare alerts | individuals | free to use
 Jetsparrow | Jetsparrow Flex | Tickets with free date changes and a refund on cancellation for a small fee per booking. | flexible tickets, flights, refundable | individuals | per booking
@@ -320,7 +321,7 @@ export function buildServices(): { products: CatalogProduct[]; labels: ProductLa
       type = { key, domain, label };
       continue;
     }
-    const [brand, name, description, kw, audience, pricing] = line.split(' | ');
+    const [brand, name, description, kw, audience, pricing, subtype] = line.split(' | ');
     const a = adv.get(brand);
     if (!a || !pricing) throw new Error(`services: bad line or unknown advertiser: ${line.slice(0, 60)}`);
     const id = `s${pad(products.length + 1, 4)}`;
@@ -328,7 +329,7 @@ export function buildServices(): { products: CatalogProduct[]; labels: ProductLa
       id, advertiser: a.advertiser, campaign: a.campaign, name, description, url: `https://${slug(brand)}.example/${slug(name)}`,
       keywords: kw.split(', '), category: type.domain, campaign_context: a.context,
     });
-    labels.push({ id, type: type.key, attributes: { domain: type.domain, label: type.label, audience, pricing } });
+    labels.push({ id, type: type.key, attributes: { domain: type.domain, label: type.label, audience, pricing, subtype: subtype ?? 'general' } });
   }
   return { products, labels };
 }
