@@ -128,7 +128,7 @@ function checkConversation(c: Conversation, catalogs: Map<string, Catalog>, erro
   if (m.some((x) => !x.content)) errors.push(`${c.id}: empty turn`);
   if (c.kind !== 'shopping') return;
   const ids = new Set(catalogs.get(c.catalog ?? '')?.products.map((p) => p.id) ?? []);
-  if (!c.relevant || c.relevant.length === 0) errors.push(`${c.id}: shopping conversation without a relevant product`);
+  if (!c.relevant || c.relevant.length === 0) errors.push(`${c.id}: shopping conversation without a relevant product: ${m[m.length - 1].content}`);
   for (const r of c.relevant ?? []) if (!ids.has(r)) errors.push(`${c.id}: relevant id ${r} not in catalog ${c.catalog}`);
   const s = classifySensitivity(m.filter((x) => x.role === 'user').map((x) => x.content));
   if (c.id.startsWith('d1-') && s.sensitive) errors.push(`${c.id}: flagged sensitive by the lexicon (${s.matched}): ${m[m.length - 1].content}`);

@@ -98,11 +98,11 @@ Parlaro | Parlaro Tutors | One-to-one video lessons with native-speaking tutors,
 Parlaro | Parlaro Groups | Small group conversation classes of four, twice a week, grouped by level and time zone. | group classes, speaking practice, language | individuals | subscription | group
 Learnsmith | Learnsmith Japanese | A structured course from kana to JLPT N4, with graded reading and a weekly live review session. | japanese, jlpt, course | students | subscription | japanese
 = meal_kit; food; meal kit delivery
-Forkful | Forkful Classic | Pick three to five recipes a week; everything arrives measured with step-by-step cards, ready in 30 minutes. | meal kit, recipes, dinner delivery | families | subscription
-Forkful | Forkful Family | Kid-friendly recipes in four or six portions, with a weekly swap if someone hates mushrooms. | family meals, meal kit, kids | families | subscription
-Greenbasket | Greenbasket | Plant-based meal boxes with seasonal vegetables from farms, flexible pause and no minimum term. | vegan, plant based, meal box | individuals | subscription
-Greenbasket | Greenbasket Lean | High-protein, calorie-counted kits for people tracking macros, with nutrition on every card. | high protein, macros, healthy meals | individuals | subscription
-Forkful | Forkful Ready | Pre-cooked meals you heat in three minutes, for weeks when even a meal kit is too much. | ready meals, prepared food, delivery | individuals | subscription
+Forkful | Forkful Classic | Pick three to five recipes a week; everything arrives measured with step-by-step cards, ready in 30 minutes. | meal kit, recipes, dinner delivery | families | subscription | kit
+Forkful | Forkful Family | Kid-friendly recipes in four or six portions, with a weekly swap if someone hates mushrooms. | family meals, meal kit, kids | families | subscription | family
+Greenbasket | Greenbasket | Plant-based meal boxes with seasonal vegetables from farms, flexible pause and no minimum term. | vegan, plant based, meal box | individuals | subscription | vegan
+Greenbasket | Greenbasket Lean | High-protein, calorie-counted kits for people tracking macros, with nutrition on every card. | high protein, macros, healthy meals | individuals | subscription | protein
+Forkful | Forkful Ready | Pre-cooked meals you heat in three minutes, for weeks when even a meal kit is too much. | ready meals, prepared food, delivery | individuals | subscription | ready
 = fitness_app; fitness; fitness app
 Pulsefit | Pulsefit | Guided strength and HIIT workouts with a coach's voice in your ear, adapted each week to what you managed last week. | workout app, strength training, hiit | individuals | subscription | strength
 Pulsefit | Pulsefit Home | No-equipment and dumbbell-only programs for small living rooms, 20 to 40 minutes each. | home workouts, no equipment, dumbbells | individuals | subscription | home
