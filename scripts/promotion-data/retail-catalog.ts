@@ -134,6 +134,7 @@ function makeTitle(
       `${brand} ${line}${noun} ${f1} ${f2} ${f3} ${use} Model ${attempt}`,
     ];
     const name = tail ? `${bodies[pattern]}, ${tail}` : bodies[pattern];
-    if (!names.has(name)) { names.add(name); return { name, attributes, use }; }
+    // Marketplaces cap titles at 200 characters, as the product API does.
+    if (name.length <= 200 && !names.has(name)) { names.add(name); return { name, attributes, use }; }
   }
 }
