@@ -14,7 +14,8 @@ import type { SensitivityResult } from './sensitive';
 import { terms } from './text';
 import { createTrackingToken } from './tracking-token';
 
-export type AdsConfig = { relevanceFloor: number; minCpcMicros: number; clickTtlMs: number };
+/** maxProductsPerCampaign: how many products one campaign may place in a search result (answers show one). */
+export type AdsConfig = { relevanceFloor: number; minCpcMicros: number; clickTtlMs: number; maxProductsPerCampaign: number };
 
 /** Writes the bridging sentence with the upstream model (bridge_mode "llm"); null means use the template. */
 export type BridgeWriter = (args: { model: string; organicText: string; productName: string; description: string; context: string }) => Promise<string | null>;
@@ -24,6 +25,8 @@ type Deps = {
   matcher: Matcher;
   /** Judges campaigns (all, or one advertiser's) and returns those that can serve. */
   evaluateCampaigns: (advertiserProjectId?: string | null) => CampaignState[];
+  /** Judges up to `limit` campaigns after `afterId` in id order, stopping once `budgetMs` passed (a sweep's slice). */
+  evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => { judged: string[]; serving: CampaignState[]; lastId: string | null; done: boolean };
   adSettings: (projectId: string) => AdSettings;
   impressions: ImpressionsRepo;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
@@ -37,10 +40,15 @@ type Deps = {
 };
 
 export type Offer = { candidate: Candidate; campaign: CampaignState; priceMicros: number };
+/** What one sweep did: campaigns judged, how long each slice held the event loop, the sweep's wall time. */
+export type SweepReport = { judged: number; sliceMs: number[]; durationMs: number };
 
 const MAX_CONTEXT_TURNS = 4;
 const MAX_CONVERSATION_STATE = 100_000;
 const SEARCH_MAX = 20;
+/** Bounds of a sweep page (campaigns judged in one slice of the event loop). */
+const SWEEP_PAGE_MIN = 8;
+const SWEEP_PAGE_MAX = 512;
 
 /**
  * Chooses a promotion for an answer. The choice is made when the upstream call starts and only
@@ -52,22 +60,91 @@ export function createAdsService(deps: Deps) {
    * The campaigns that can serve, refreshed by whoever changes them (admin edits, top-ups, clicks: one
    * advertiser at a time) and by a periodic sweep for time-based changes. Decisions only read it.
    */
-  let serving = new Map<string, CampaignState>();
+  const serving = new Map<string, CampaignState>();
+  /** The ids in `serving` of each advertiser: one advertiser's refresh touches its own campaigns only. */
+  const servingOf = new Map<string, Set<string>>();
+  /** While a sweep runs: campaigns judged since it started by other refreshes (newer than the sweep's view). */
+  let judgedElsewhere: Set<string> | null = null;
+  let fullRefreshes = 0;
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
   const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
   /** Campaign of each recently delivered impression: impressions reach the database only on the next flush. */
   const recentImpressions = new Map<string, string>();
 
+  function serve(c: CampaignState): void {
+    unserve(c.id);
+    serving.set(c.id, c);
+    const own = servingOf.get(c.project_id);
+    if (own) own.add(c.id);
+    else servingOf.set(c.project_id, new Set([c.id]));
+  }
+
+  function unserve(id: string): void {
+    const c = serving.get(id);
+    if (!c) return;
+    serving.delete(id);
+    const own = servingOf.get(c.project_id);
+    own?.delete(id);
+    if (own?.size === 0) servingOf.delete(c.project_id);
+  }
+
+  /** Judges the campaigns now, synchronously: one advertiser's (cheap: its campaigns only), or all (start-up, tests). */
   function refreshServing(advertiserProjectId: string | null = null): void {
     const fresh = deps.evaluateCampaigns(advertiserProjectId);
     if (advertiserProjectId === null) {
-      serving = new Map(fresh.map((c) => [c.id, c]));
-      return;
+      fullRefreshes++;
+      serving.clear();
+      servingOf.clear();
+    } else {
+      for (const id of [...(servingOf.get(advertiserProjectId) ?? [])]) {
+        unserve(id);
+        judgedElsewhere?.add(id);
+      }
     }
-    const next = new Map(serving);
-    for (const [id, c] of serving) if (c.project_id === advertiserProjectId) next.delete(id);
-    for (const c of fresh) next.set(c.id, c);
-    serving = next;
+    for (const c of fresh) {
+      serve(c);
+      judgedElsewhere?.add(c.id);
+    }
+  }
+
+  /**
+   * The periodic sweep for time-based changes (a new day, an end or start date): judges every campaign
+   * again a page at a time and calls `pause()` (a turn of the event loop) between pages, so a decision waits
+   * for one page at most. Page sizes adapt so that a slice takes about `sliceMs`. Changes by other refreshes
+   * during the sweep stay: each page is judged fresh, and only campaigns no one judged are dropped at the end.
+   */
+  async function sweepServing(opts: { sliceMs: number; pause: () => Promise<void> }): Promise<SweepReport> {
+    const started = performance.now();
+    const seen = new Set<string>();
+    const refreshesAtStart = fullRefreshes;
+    judgedElsewhere = new Set();
+    let pageSize = 64;
+    let afterId = '';
+    const sliceMs: number[] = [];
+    try {
+      for (;;) {
+        const t0 = performance.now();
+        const page = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
+        for (const id of page.judged) {
+          seen.add(id);
+          unserve(id);
+        }
+        for (const c of page.serving) serve(c);
+        const tookMs = performance.now() - t0;
+        sliceMs.push(tookMs);
+        if (page.done || page.lastId === null) break;
+        afterId = page.lastId;
+        // Reading a page costs time even when judging stops early: pages grow while slices are short.
+        if (tookMs < opts.sliceMs / 2 && page.judged.length === pageSize) pageSize = Math.min(pageSize * 2, SWEEP_PAGE_MAX);
+        else if (tookMs > opts.sliceMs) pageSize = Math.max(Math.floor(pageSize / 2), SWEEP_PAGE_MIN);
+        await opts.pause();
+      }
+      // Serving, yet neither active nor system-paused any more, and not refreshed since: no longer serves.
+      if (fullRefreshes === refreshesAtStart) for (const id of [...serving.keys()]) if (!seen.has(id) && !judgedElsewhere.has(id)) unserve(id);
+    } finally {
+      judgedElsewhere = null;
+    }
+    return { judged: seen.size, sliceMs, durationMs: performance.now() - started };
   }
 
   /** The user turns to match against; `storedTurns` is how many came from the store (null: not asked). */
@@ -84,16 +161,24 @@ export function createAdsService(deps: Deps) {
     return { current, earlier: texts.slice(0, -1).reverse(), storedTurns };
   }
 
-  /** Ranked offers for a context: eligible campaigns only, above the relevance floor, one per campaign. */
-  function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number): Offer[] {
+  /**
+   * Ranked offers for a context: eligible campaigns only, above the relevance floor, at most `perCampaign`
+   * units of one campaign (each campaign's most relevant), ordered by bid x relevance as the auction ranks them.
+   */
+  function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number, perCampaign = 1): Offer[] {
     const campaigns = serving;
     if (campaigns.size === 0) return [];
     const blockedSet = new Set(blocked);
     const accept = (u: UnitRow) => campaigns.has(u.campaign_id) && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
-    const best = new Map<string, Candidate>();
-    for (const c of deps.matcher.rank(context, accept, Math.max(limit * 3, 30)))
-      if (c.relevance >= deps.config.relevanceFloor && !best.has(c.unit.campaign_id)) best.set(c.unit.campaign_id, c);
-    const ranked = [...best.values()].map((candidate) => ({ candidate, campaign: campaigns.get(candidate.unit.campaign_id)!, priceMicros: 0 }));
+    const taken = new Map<string, number>();
+    const ranked: Offer[] = [];
+    for (const candidate of deps.matcher.rank(context, accept, Math.max(limit * 3, 30))) {
+      const campaignId = candidate.unit.campaign_id;
+      const count = taken.get(campaignId) ?? 0;
+      if (candidate.relevance < deps.config.relevanceFloor || count >= perCampaign) continue;
+      taken.set(campaignId, count + 1);
+      ranked.push({ candidate, campaign: campaigns.get(campaignId)!, priceMicros: 0 });
+    }
     ranked.sort((a, b) => b.campaign.base_cpc_micros * b.candidate.relevance - a.campaign.base_cpc_micros * a.candidate.relevance);
     return ranked.slice(0, limit);
   }
@@ -217,14 +302,14 @@ export function createAdsService(deps: Deps) {
     });
   }
 
-  /** Promotions that would be eligible for a context, best first; records nothing. */
+  /** Promotions that would be eligible for a context, best first, up to maxProductsPerCampaign per campaign; records nothing. */
   function search(projectId: string, monetization: boolean, input: { query?: string; messages?: ChatMessage[] }, limit: number) {
     if (!monetization) return [];
     const facts = historyFacts(input.messages ?? [{ role: 'user', content: input.query ?? '' }]);
     const context = contextOf(projectId, null, facts.userTexts);
     if (deps.classify([context.current, ...context.earlier]).sensitive) return [];
     const settings = deps.adSettings(projectId);
-    return offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX)).map(({ candidate, campaign }) => ({
+    return offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX), deps.config.maxProductsPerCampaign).map(({ candidate, campaign }) => ({
       product: { id: candidate.unit.product_id, name: candidate.unit.name, description: candidate.unit.description, url: candidate.unit.url },
       campaign: { id: campaign.id, name: campaign.name },
       advertiser: { id: campaign.project_id, name: campaign.advertiser_name },
@@ -238,6 +323,8 @@ export function createAdsService(deps: Deps) {
     search,
     /** Campaign, wallet, budget or domain state changed: judge the campaigns again (one advertiser's, or all). */
     refreshServing,
+    /** The periodic sweep, in slices that yield to the event loop (see marketplace.ts for its schedule). */
+    sweepServing,
   };
 }
 export type AdsService = ReturnType<typeof createAdsService>;

@@ -17,7 +17,7 @@ import { createSettingsRepo, linkSigningKey } from '../store/settings.repo';
 import type { UpstreamClient } from '../upstream/upstream.client';
 import type { WalletService } from '../wallet/wallet.service';
 import { createAdIndexRepo } from './ad-index.repo';
-import { createAdsService } from './ads.service';
+import { createAdsService, type SweepReport } from './ads.service';
 import { createBridgeWriter } from './bridge-writer';
 import { utcDay } from '../campaigns/campaigns.repo';
 import { createImpressionsRepo, type ImpressionRow, type NoFillCount } from './impressions.repo';
@@ -27,6 +27,8 @@ import { classifySensitivity } from './sensitive';
 
 /** How often all campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
 const SWEEP_INTERVAL_MS = 5_000;
+/** How long one slice of a sweep may hold the event loop (pages of campaigns adapt to it). */
+const SWEEP_SLICE_MS = 2;
 /** Impressions queued between flushes; past this they are written at once (never dropped). */
 const IMPRESSION_QUEUE_MAX = 200_000;
 /** LLM judge calls queued between flushes (platform cost records); past this they are written at once. */
@@ -107,9 +109,10 @@ export function createMarketplace(deps: {
   };
 
   ads = createAdsService({
-    config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs },
+    config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, maxProductsPerCampaign: config.ads.maxProductsPerCampaign },
     matcher,
     evaluateCampaigns: campaigns.evaluate,
+    evaluateCampaignPage: campaigns.evaluatePage,
     adSettings: deps.projects.adSettings,
     impressions: impressionsRepo,
     recentUserMessages: deps.recentUserMessages,
@@ -132,15 +135,31 @@ export function createMarketplace(deps: {
   });
 
   // The system pauses and resumes campaigns on its own when time alone changes their state.
+  // At start all at once; then a sweep in slices that yield to the event loop, the next one SWEEP_INTERVAL_MS
+  // after the last ended (never two at a time), so no decision waits for more than one slice.
   refreshCampaigns(null);
-  const sweeper = setInterval(() => {
-    try {
-      refreshCampaigns(null);
-    } catch (err) {
-      console.error(JSON.stringify({ level: 'error', msg: 'campaign sweep failed', error: String(err) }));
-    }
-  }, SWEEP_INTERVAL_MS);
-  sweeper.unref?.();
+  let stopped = false;
+  let sweeping: Promise<SweepReport | null> | null = null;
+  const pause = () => new Promise<void>((resolve, reject) => setImmediate(() => (stopped ? reject(new Error('marketplace stopped')) : resolve())));
+  const sweep = (): Promise<SweepReport | null> => {
+    sweeping ??= ads!
+      .sweepServing({ sliceMs: SWEEP_SLICE_MS, pause })
+      .catch((err) => {
+        if (!stopped) console.error(JSON.stringify({ level: 'error', msg: 'campaign sweep failed', error: String(err) }));
+        return null;
+      })
+      .finally(() => {
+        sweeping = null;
+      });
+    return sweeping;
+  };
+  let sweeper: ReturnType<typeof setTimeout> | null = null;
+  const scheduleSweep = () => {
+    if (stopped) return;
+    sweeper = setTimeout(() => void sweep().then(scheduleSweep), SWEEP_INTERVAL_MS);
+    sweeper.unref?.();
+  };
+  scheduleSweep();
 
   return {
     products,
@@ -150,13 +169,16 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
     refreshCampaigns,
+    /** Runs the periodic sweep now (or joins the one running); resolves with what it did (null: failed or stopped). */
+    sweep,
     /** Size of the in-memory index of ad units (for benchmarks and operators). */
     indexStats: () => matcher.stats(),
     flush,
     /** Counters of the impression queue (queued, dropped, failed, written through), for tests and metrics. */
     impressionQueueStats: () => impressionQueue.stats(),
     stop() {
-      clearInterval(sweeper);
+      stopped = true;
+      if (sweeper) clearTimeout(sweeper);
       impressionQueue.stop();
       judgeCalls.stop();
       flush();

@@ -43,10 +43,13 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
       detail: describe({
         tags: ['Promotions'],
         summary: 'Search eligible promotions for a context',
-        description: 'Applies the same relevance floor and gates as answers (monetization, sensitive topics, campaign eligibility, blocked categories) and records no impression. Empty when monetization is off.',
+        description:
+          'Up to `limit` products for a carousel, best first (ranked as the auction ranks campaigns: bid x relevance; with equal bids, by relevance). ' +
+          'A campaign may place several of its products, its most relevant, at most `ads.maxProductsPerCampaign` (default 3); an answer still carries one promotion. ' +
+          'Applies the same relevance floor and gates as answers (monetization, sensitive topics, shopping intent, campaign eligibility, blocked categories) and records no impression. Empty when monetization is off.',
         security: PUBLIC_SECURITY,
         body: { type: 'object', properties: { query: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 5 } } },
-        ok: { description: 'Promotions, best first', schema: ResultSchema },
+        ok: { description: 'Promotions, best first; at most `limit`, and at most ads.maxProductsPerCampaign from one campaign', schema: ResultSchema },
         errors: [400, 401, 403],
       }),
     },

@@ -46,14 +46,16 @@ export function createCampaignsRepo(db: Database) {
   const addHistory = db.query('INSERT INTO campaign_history (campaign_id, event, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)');
   const history = db.query('SELECT id, event, actor, detail, created_at FROM campaign_history WHERE campaign_id = ? ORDER BY id DESC LIMIT ?');
   const setStatus = db.query('UPDATE campaigns SET status = ?, pause_reason = ?, updated_at = ? WHERE id = ?');
-  const states = db.query(
-    `SELECT c.*, coalesce(w.balance_micros, 0) AS wallet_available_micros,
+  const STATE_SELECT = `SELECT c.*, coalesce(w.balance_micros, 0) AS wallet_available_micros,
             coalesce(d.spent_micros, 0) AS spent_today_micros, p.domain_status, p.name AS advertiser_name
      FROM campaigns c JOIN projects p ON p.id = c.project_id
      LEFT JOIN wallets w ON w.project_id = c.project_id
-     LEFT JOIN campaign_daily_spend d ON d.campaign_id = c.id AND d.day = $day
-     WHERE c.status IN ('active', 'paused_system') AND ($project IS NULL OR c.project_id = $project)`,
-  );
+     LEFT JOIN campaign_daily_spend d ON d.campaign_id = c.id AND d.day = $day`;
+  const allStates = db.query(`${STATE_SELECT} WHERE c.status IN ('active', 'paused_system')`);
+  // One query per case: "$project IS NULL OR c.project_id = $project" made SQLite scan every serving campaign.
+  const projectStates = db.query(`${STATE_SELECT} WHERE c.project_id = $project AND c.status IN ('active', 'paused_system')`);
+  // Key-set pages in id order; "+c.status" keeps SQLite on the primary key (no sort of every campaign per page).
+  const pageStates = db.query(`${STATE_SELECT} WHERE c.id > $after AND +c.status IN ('active', 'paused_system') ORDER BY c.id LIMIT $limit`);
   const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ?');
 
@@ -87,7 +89,10 @@ export function createCampaignsRepo(db: Database) {
       void addHistory.run(id, event, actor, detail === undefined ? null : JSON.stringify(detail), now),
     history: (id: string, limit: number) => history.all(id, limit) as HistoryRow[],
     /** Active and system-paused campaigns with wallet, today's spend and domain status. */
-    states: (nowMs: number, projectId: string | null = null) => states.all({ day: utcDay(nowMs), project: projectId }) as CampaignState[],
+    states: (nowMs: number, projectId: string | null = null) =>
+      (projectId === null ? allStates.all({ day: utcDay(nowMs) }) : projectStates.all({ day: utcDay(nowMs), project: projectId })) as CampaignState[],
+    /** The same, at most `limit` campaigns with an id after `afterId` ('' for the first), in id order. */
+    statesPage: (nowMs: number, afterId: string, limit: number) => pageStates.all({ day: utcDay(nowMs), after: afterId, limit }) as CampaignState[],
   };
 }
 export type CampaignsRepo = ReturnType<typeof createCampaignsRepo>;

@@ -191,28 +191,66 @@ export function createCampaignsService(deps: Deps) {
   }
 
   /**
-   * The system's own pauses and resumptions: pauses an active campaign that cannot serve (budget spent,
-   * funds short, end date passed, domain no longer verified) and resumes a system-paused one whose cause
-   * has cleared (a new day for a daily budget, a top-up). Returns the campaigns that can serve now.
+   * The system's own pauses and resumptions for one campaign: pauses an active campaign that cannot serve
+   * (budget spent, funds short, end date passed, domain no longer verified) and resumes a system-paused one
+   * whose cause has cleared (a new day for a daily budget, a top-up). Returns the campaign if it can serve now.
    */
+  function judge(c: CampaignState, at: number): CampaignState | null {
+    const reason = blockingReason(c, at);
+    let state: CampaignState | null = null;
+    if (c.status === 'active' && reason) {
+      deps.repo.setStatus(c.id, 'paused_system', reason, at);
+      deps.repo.addHistory(c.id, 'paused', 'system', { reason }, at);
+    } else if (c.status === 'paused_system' && !reason) {
+      deps.repo.setStatus(c.id, 'active', null, at);
+      deps.repo.addHistory(c.id, 'resumed', 'system', { previous_reason: c.pause_reason }, at);
+      state = { ...c, status: 'active', pause_reason: null };
+    } else if (c.status === 'paused_system' && reason !== c.pause_reason) {
+      deps.repo.setStatus(c.id, 'paused_system', reason, at);
+      deps.repo.addHistory(c.id, 'pause_reason_changed', 'system', { reason }, at);
+    } else if (c.status === 'active') state = c;
+    return state && (state.start_at === null || at >= state.start_at) ? state : null;
+  }
+
+  /** Judges the campaigns (all, or one advertiser's) and returns those that can serve now. */
   function evaluate(advertiserProjectId: string | null = null): CampaignState[] {
     const at = now();
     const serving: CampaignState[] = [];
     for (const c of deps.repo.states(at, advertiserProjectId)) {
-      const reason = blockingReason(c, at);
-      if (c.status === 'active' && reason) {
-        deps.repo.setStatus(c.id, 'paused_system', reason, at);
-        deps.repo.addHistory(c.id, 'paused', 'system', { reason }, at);
-      } else if (c.status === 'paused_system' && !reason) {
-        deps.repo.setStatus(c.id, 'active', null, at);
-        deps.repo.addHistory(c.id, 'resumed', 'system', { previous_reason: c.pause_reason }, at);
-        serving.push({ ...c, status: 'active', pause_reason: null });
-      } else if (c.status === 'paused_system' && reason !== c.pause_reason) {
-        deps.repo.setStatus(c.id, 'paused_system', reason, at);
-        deps.repo.addHistory(c.id, 'pause_reason_changed', 'system', { reason }, at);
-      } else if (c.status === 'active') serving.push(c);
+      const state = judge(c, at);
+      if (state) serving.push(state);
     }
-    return serving.filter((c) => c.start_at === null || at >= c.start_at);
+    return serving;
+  }
+
+  /**
+   * Judges campaigns after `afterId` in id order ('' to start): at most `limit`, and no more once `budgetMs`
+   * has passed (a sweep walks every campaign this way, a bounded slice at a time); the writes of one call go
+   * in one transaction. `judged` lists the campaigns looked at, `lastId` the last of them; `done` says that
+   * no campaign is left after it.
+   */
+  function evaluatePage(afterId: string, limit: number, budgetMs = Infinity) {
+    const started = performance.now();
+    const at = now();
+    const rows = deps.repo.statesPage(at, afterId, limit);
+    const serving: CampaignState[] = [];
+    let count = 0;
+    const judgeRows = () => {
+      while (count < rows.length) {
+        const state = judge(rows[count++], at);
+        if (state) serving.push(state);
+        if (performance.now() - started > budgetMs) break;
+      }
+    };
+    // Most sweeps change nothing: no write transaction (and no wait for the write lock) unless one is needed.
+    const writes = rows.some((c) => {
+      const reason = blockingReason(c, at);
+      return c.status === 'active' ? reason !== null : reason !== c.pause_reason;
+    });
+    if (writes) deps.repo.atomically(judgeRows);
+    else judgeRows();
+    const judged = rows.slice(0, count).map((c) => c.id);
+    return { judged, serving, lastId: judged.at(-1) ?? null, done: count === rows.length && rows.length < limit };
   }
 
   return {
@@ -231,6 +269,7 @@ export function createCampaignsService(deps: Deps) {
       };
     },
     evaluate,
+    evaluatePage,
   };
 }
 export type CampaignsService = ReturnType<typeof createCampaignsService>;
