@@ -10,23 +10,23 @@
  *   --no-write                                            print only
  *   --errors                                              list dev conversations each model gets wrong
  *
- * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl, plus test/fixtures/relevance/queries.json
- * (commercial = shopping, unrelated = none): a fixed quarter of it (by id) goes to dev, the rest to train.
+ * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl (the relevance set's queries are there too,
+ * as fx-*.jsonl); the test split is read only by --test.
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyConversation, encodeClassifier, extractFeatures, loadClassifier, newFeatureBuffer, scoreFeatures, type ClassifierAsset } from '../src/ads/classifier';
+import { classifyConversation, encodeClassifier, extractFeatures, loadClassifier, newFeatureBuffer, scoreFeatures, type ClassifierAsset, type FeatureMode } from '../src/ads/classifier';
 import { classifySensitivity } from '../src/ads/sensitive';
 
 const ROOT = join(import.meta.dir, '..');
 const CONVERSATIONS = join(ROOT, 'test/fixtures/promotions/conversations');
-const RELEVANCE_QUERIES = join(ROOT, 'test/fixtures/relevance/queries.json');
 const MODELS = join(ROOT, 'src/ads/models');
 const args = new Set(process.argv.slice(2));
 
 type Message = { role: string; content: string };
 type Item = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; lexicon_free?: boolean; source: string };
 type Example = { item: Item; idx: Int32Array; val: Float32Array; lexicon: boolean };
+type Sets = Record<FeatureMode, { train: Example[]; dev: Example[] }>;
 
 // ---------------------------------------------------------------- data
 function readSplit(split: string): Item[] {
@@ -49,22 +49,17 @@ function readSplit(split: string): Item[] {
   return items;
 }
 
-function readRelevanceQueries(): Item[] {
-  const raw = JSON.parse(readFileSync(RELEVANCE_QUERIES, 'utf8')) as { id: string; kind: string; category: string; messages: Message[] }[];
-  return raw.map((q) => ({ id: `rel-${q.id}`, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.category, messages: q.messages, source: 'relevance' }));
-}
-
 /** Latest user turn and earlier user turns (most recent first): what the ads service sees. */
 export function userContext(messages: Message[]): { current: string; earlier: string[] } {
   const users = messages.filter((m) => m.role === 'user').map((m) => (typeof m.content === 'string' ? m.content : ''));
   return { current: users[users.length - 1] ?? '', earlier: users.slice(0, -1).reverse() };
 }
 
-function featurize(items: Item[]): Example[] {
+function featurize(items: Item[], mode: FeatureMode): Example[] {
   const buf = newFeatureBuffer();
   return items.map((item) => {
     const { current, earlier } = userContext(item.messages);
-    extractFeatures(buf, current, earlier);
+    extractFeatures(buf, current, earlier, mode);
     return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), lexicon: classifySensitivity([current, ...earlier]).sensitive };
   });
 }
@@ -243,11 +238,23 @@ function safetyReport(scores: number[], examples: Example[], threshold: number):
   return { threshold, recallCombined: caught / Math.max(1, sens), recallModel: model / Math.max(1, sens), recallLexiconFree: freeCaught / Math.max(1, free), lexiconFreeCount: free, fpr: negFp / Math.max(1, neg), fprShopping: shopFp / Math.max(1, shop), ap: averagePrecision(scores, labels) };
 }
 
-/** Safety threshold: the highest one at which lexicon OR model still catches >= 97 % of dev sensitive items. */
-function chooseSafetyThreshold(scores: number[], examples: Example[]): number {
+/** The highest safety threshold at which lexicon OR model still catches `recall` of the dev sensitive items. */
+function safetyThresholdAt(scores: number[], examples: Example[], recall: number): number {
   const candidates = [...new Set(scores.map((s) => Math.floor(s * 1000) / 1000))].sort((a, b) => b - a);
-  for (const t of candidates) if (safetyReport(scores, examples, t).recallCombined >= 0.97) return t;
+  for (const t of candidates) if (safetyReport(scores, examples, t).recallCombined >= recall) return t;
   return 0.001;
+}
+
+/** Safety default: a missed sensitive conversation is far worse than a lost impression. */
+const SAFETY_RECALL = 0.97;
+const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
+
+function printSafetyCurve(scores: number[], examples: Example[]) {
+  const points = [0.9, 0.95, 0.97, 0.99].map((p) => {
+    const r = safetyReport(scores, examples, safetyThresholdAt(scores, examples, p));
+    return `recall >= ${pct(p)}: threshold ${r.threshold}, non-sensitive flagged ${pct(r.fpr)}, shopping flagged ${pct(r.fprShopping)}`;
+  });
+  console.log(`DEV safety operating points (lexicon OR model): ${points.join('; ')}`);
 }
 
 // ---------------------------------------------------------------- model selection
@@ -266,17 +273,19 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-function select(name: string, trainSet: Example[], devSet: Example[], task: Task, settings: { lambda: number; posWeight: number }[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>): Candidate {
+type Setting = { lambda: number; posWeight: number; features: FeatureMode };
+
+function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
-    const { dense, bias } = train(trainSet, { ...task, posWeight: s.posWeight }, s.lambda);
+    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight }, s.lambda);
     for (const keep of KEEP_FRACTIONS) {
-      const asset = encodeClassifier(name, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, lambda: s.lambda, posWeight: s.posWeight, keepFraction: keep });
-      const dev = scoresOf(loadClassifier(asset), devSet);
-      all.push({ asset, dev, quality: quality(dev), note: `lambda=${s.lambda} posWeight=${s.posWeight} keep=${keep} weights=${asset.count}` });
+      const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
+      const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
+      all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} weights=${asset.count}` });
     }
-    console.log(`  ${name} lambda=${s.lambda} posWeight=${s.posWeight}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - KEEP_FRACTIONS.length].quality.toFixed(4)}`);
+    console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - KEEP_FRACTIONS.length].quality.toFixed(4)}`);
   }
   const best = Math.max(...all.map((c) => c.quality));
   const ok = all.filter((c) => c.quality >= best - tolerance).sort((a, b) => a.asset.count - b.asset.count || b.quality - a.quality);
@@ -299,13 +308,6 @@ function counts(items: Item[]): string {
   return Object.entries(by).map(([k, n]) => `${k} ${n}`).join(', ');
 }
 
-/** Deterministic hold-out of a quarter of the relevance set: FNV of the id. */
-function heldOut(id: string): boolean {
-  let h = 0x811c9dc5;
-  for (let i = 0; i < id.length; i++) h = Math.imul(h ^ id.charCodeAt(i), 16777619);
-  return (h >>> 0) % 4 === 0;
-}
-
 function timing(models: Record<'intent' | 'safety', ReturnType<typeof loadClassifier>>) {
   const sentence = 'We are a small team moving off spreadsheets, and I keep losing track of who owns which task before a deadline. ';
   const turns = [sentence.repeat(8), sentence.repeat(5), sentence.repeat(4)]; // about 2 KB of user text
@@ -322,13 +324,15 @@ function timing(models: Record<'intent' | 'safety', ReturnType<typeof loadClassi
 }
 
 function evaluateTest() {
-  const test = featurize(readSplit('test'));
+  const test = featurize(readSplit('test'), 'turns');
+  const testPooled = featurize(readSplit('test'), 'pooled');
+  const testOf = (a: ClassifierAsset) => (a.features === 'pooled' ? testPooled : test);
   if (test.length === 0) throw new Error('no test split');
   const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
   const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
   console.log(`TEST split (final report only): ${counts(test.map((e) => e.item))}`);
-  printIntent('TEST', intentReport(scoresOf(loadClassifier(intent), test), test, intent.devThreshold));
-  printSafety('TEST', safetyReport(scoresOf(loadClassifier(safety), test), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
+  printIntent('TEST', intentReport(scoresOf(loadClassifier(intent), testOf(intent)), test, intent.devThreshold));
+  printSafety('TEST', safetyReport(scoresOf(loadClassifier(safety), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
 }
 
 function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
@@ -347,13 +351,14 @@ function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
 
 function main() {
   if (args.has('--test')) return evaluateTest();
-  // The relevance set is split the same way every run: three quarters to train, one quarter to dev.
-  const relevance = readRelevanceQueries();
-  const trainItems = [...readSplit('train'), ...relevance.filter((i) => !heldOut(i.id))];
-  const devItems = [...readSplit('dev'), ...relevance.filter((i) => heldOut(i.id))];
+  const trainItems = readSplit('train');
+  const devItems = readSplit('dev');
   console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
-  const trainSet = featurize(trainItems);
-  const devSet = featurize(devItems);
+  const sets: Sets = {
+    turns: { train: featurize(trainItems, 'turns'), dev: featurize(devItems, 'turns') },
+    pooled: { train: featurize(trainItems, 'pooled'), dev: featurize(devItems, 'pooled') },
+  };
+  const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
   const trainedOn = { train: counts(trainItems), dev: counts(devItems), files: [...new Set(trainItems.map((i) => i.source))].sort() };
 
   // Intent: sensitive conversations are left out by default. The safety gate answers for them, and many hold a
@@ -363,20 +368,22 @@ function main() {
   const sensitiveNegative = args.has('--intent-sensitive=negative');
   const intentTask: Task = { name: 'intent', label: (e) => (e.item.kind === 'shopping' ? 1 : e.item.kind === 'none' || sensitiveNegative ? 0 : null), posWeight: 1 };
   const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
-  const intent = select('intent', trainSet, devSet, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1 })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative });
+  const intent = select('intent', sets, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative });
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
   // Safety: quality = share of non-sensitive conversations NOT flagged at the 97 %-recall threshold.
   const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1 };
   const safetyQuality = (s: number[]) => 1 - safetyReport(s, devSet, chooseSafetyThreshold(s, devSet)).fpr;
-  const settings = LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight })));
-  const safety = select('safety', trainSet, devSet, safetyTask, settings, safetyQuality, 0.003, trainedOn);
+  // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
+  const settings = (['turns', 'pooled'] as const).flatMap((features) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features }))));
+  const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
   console.log('');
   printIntent('DEV', intentReport(intent.dev, devSet, intent.asset.devThreshold));
   printIntentCurve(intent.dev, devSet);
   printSafety('DEV', safetyReport(safety.dev, devSet, safety.asset.devThreshold), safetyReport(devSet.map(() => 0), devSet, 2));
+  printSafetyCurve(safety.dev, devSet);
   if (args.has('--errors')) listErrors(devSet, intent, safety);
   const models = { intent: loadClassifier(intent.asset), safety: loadClassifier(safety.asset) };
   timing(models);

@@ -153,15 +153,23 @@ function assignValues(buf: FeatureBuffer, from: number, to: number, weight: numb
 }
 
 /**
+ * How turns become features. "turns": the latest user turn and the earlier ones in separate namespaces, earlier
+ * ones weighing EARLIER_WEIGHT (shopping intent: what the user asks now matters most). "pooled": every turn in
+ * one namespace at full weight (safety: a crisis told two turns ago still counts).
+ */
+export type FeatureMode = 'turns' | 'pooled';
+
+/**
  * The features of a conversation: `current` is the latest user turn, `earlier` the previous user turns,
  * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first).
  */
-export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[]): FeatureBuffer {
+export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns'): FeatureBuffer {
   buf.n = 0;
   textFeatures(buf, typeof current === 'string' ? current : '', true);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
-  for (let t = 0; t < turns; t++) if (typeof earlier[t] === 'string') textFeatures(buf, earlier[t], false);
+  for (let t = 0; t < turns; t++) if (typeof earlier[t] === 'string') textFeatures(buf, earlier[t], mode === 'pooled');
+  if (mode === 'pooled') return (assignValues(buf, 0, buf.n, 1), buf);
   assignValues(buf, 0, latestEnd, 1);
   assignValues(buf, latestEnd, buf.n, EARLIER_WEIGHT);
   return buf;
@@ -172,6 +180,7 @@ export type ClassifierAsset = {
   format: 'vexrail-logreg-1';
   name: string;
   hashBits: number;
+  features: FeatureMode;
   bias: number;
   /** weight = quantized value * scale */
   scale: number;
@@ -183,10 +192,10 @@ export type ClassifierAsset = {
   trainedOn: Record<string, unknown>;
 };
 
-export type Classifier = { name: string; weights: Float32Array; bias: number };
+export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number };
 
 /** Encodes dense weights as an asset, dropping those with |w| < minAbs. */
-export function encodeClassifier(name: string, dense: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>): ClassifierAsset {
+export function encodeClassifier(name: string, features: FeatureMode, dense: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>): ClassifierAsset {
   const kept: number[] = [];
   let maxAbs = 0;
   for (let i = 0; i < dense.length; i++) if (Math.abs(dense[i]) >= minAbs && dense[i] !== 0) { kept.push(i); maxAbs = Math.max(maxAbs, Math.abs(dense[i])); }
@@ -204,11 +213,11 @@ export function encodeClassifier(name: string, dense: Float64Array, bias: number
   const all = new Uint8Array(bytes.length + kept.length * 2);
   all.set(bytes);
   all.set(new Uint8Array(q.buffer), bytes.length);
-  return { format: 'vexrail-logreg-1', name, hashBits: HASH_BITS, bias, scale, count: kept.length, weights: Buffer.from(all).toString('base64'), devThreshold, trainedOn };
+  return { format: 'vexrail-logreg-1', name, hashBits: HASH_BITS, features, bias, scale, count: kept.length, weights: Buffer.from(all).toString('base64'), devThreshold, trainedOn };
 }
 
 export function loadClassifier(asset: ClassifierAsset): Classifier {
-  if (asset.format !== 'vexrail-logreg-1' || asset.hashBits !== HASH_BITS) throw new Error(`classifier ${asset.name}: unsupported format`);
+  if (asset.format !== 'vexrail-logreg-1' || asset.hashBits !== HASH_BITS || (asset.features !== 'turns' && asset.features !== 'pooled')) throw new Error(`classifier ${asset.name}: unsupported format`);
   const raw = Buffer.from(asset.weights, 'base64');
   const weights = new Float32Array(1 << HASH_BITS);
   const buckets = new Int32Array(asset.count);
@@ -228,7 +237,7 @@ export function loadClassifier(asset: ClassifierAsset): Classifier {
   }
   const view = new DataView(raw.buffer, raw.byteOffset + p, asset.count * 2);
   for (let k = 0; k < asset.count; k++) weights[buckets[k]] = view.getInt16(k * 2, true) * asset.scale;
-  return { name: asset.name, weights, bias: asset.bias };
+  return { name: asset.name, features: asset.features, weights, bias: asset.bias };
 }
 
 /** Probability (0..1) the model gives to already-extracted features. */
@@ -243,8 +252,15 @@ const shared = newFeatureBuffer();
 
 /** Scores one conversation (latest user turn, earlier user turns most recent first) with each model. */
 export function classifyConversation<K extends string>(models: Record<K, Classifier>, current: string, earlier: readonly string[]): Record<K, number> {
-  extractFeatures(shared, current, earlier);
   const out = {} as Record<K, number>;
-  for (const k in models) out[k] = scoreFeatures(models[k], shared);
+  for (const mode of ['turns', 'pooled'] as const) {
+    let extracted = false;
+    for (const k in models) {
+      if (models[k].features !== mode) continue;
+      if (!extracted) extractFeatures(shared, current, earlier, mode);
+      extracted = true;
+      out[k] = scoreFeatures(models[k], shared);
+    }
+  }
   return out;
 }

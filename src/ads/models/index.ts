@@ -10,12 +10,12 @@ import safetyAsset from './safety.json' with { type: 'json' };
 let models: { intent: Classifier; safety: Classifier } | null = null;
 
 export function promotionModels(): { intent: Classifier; safety: Classifier } {
-  models ??= { intent: loadClassifier(intentAsset as ClassifierAsset), safety: loadClassifier(safetyAsset as ClassifierAsset) };
+  models ??= { intent: loadClassifier(intentAsset as unknown as ClassifierAsset), safety: loadClassifier(safetyAsset as unknown as ClassifierAsset) };
   return models;
 }
 
 /** Thresholds the training script chose on dev (the config defaults mirror them). */
-export const DEV_THRESHOLDS = { intent: (intentAsset as ClassifierAsset).devThreshold, safety: (safetyAsset as ClassifierAsset).devThreshold };
+export const DEV_THRESHOLDS = { intent: (intentAsset as unknown as ClassifierAsset).devThreshold, safety: (safetyAsset as unknown as ClassifierAsset).devThreshold };
 
 /** The last conversation scored: a decision asks the safety gate and then the intent gate about the same turns. */
 let last: { current: string; earlier: readonly string[]; scores: { intent: number; safety: number } } | null = null;
