@@ -31,6 +31,10 @@ type Deps = {
   impressions: ImpressionsRepo;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
   classify: (texts: string[]) => SensitivityResult;
+  /** The check of the finished answer (default: classify). The learned safety model knows user turns only. */
+  classifyAnswer?: (text: string) => SensitivityResult;
+  /** Shopping-intent gate (latest user turn, earlier ones most recent first): false means no promotion at all. */
+  hasShoppingIntent?: (context: { current: string; earlier: string[] }) => boolean;
   trackingKey: Buffer;
   record: { impression(row: ImpressionRow): void; noFill(publisherProjectId: string, reason: NoFillReason): void };
   bridge?: BridgeWriter;
@@ -240,6 +244,8 @@ export function createAdsService(deps: Deps) {
       deps.config.minCpcMicros,
     );
     if (!auction) return (trackTurn(ctx, turn, null), noFill(ctx, 'no_relevant_product'));
+    // Asked only when something relevant was found: the reason then counts promotions withheld for lack of intent.
+    if (deps.hasShoppingIntent && !deps.hasShoppingIntent(context)) return (trackTurn(ctx, turn, null), noFill(ctx, 'no_shopping_intent'));
     trackTurn(ctx, turn, null);
     return decoration(ctx, settings, { ...auction.winner.offer, priceMicros: auction.priceMicros }, turn, context);
   }
@@ -263,7 +269,7 @@ export function createAdsService(deps: Deps) {
       headers: () => ({ 'x-vexrail-impression': impressionId }),
       async finish(outcome: AnswerOutcome) {
         if (outcome.finishReason !== 'stop') return giveUp('answer_not_finished');
-        if (deps.classify([outcome.organicText]).sensitive) return giveUp('sensitive_topic');
+        if ((deps.classifyAnswer ? deps.classifyAnswer(outcome.organicText) : deps.classify([outcome.organicText])).sensitive) return giveUp('sensitive_topic');
         if (judging) {
           const verdict = await judging.outcome(deps.judge!.timeoutMs);
           if (verdict !== 'confirmed') return giveUp(verdict === 'rejected' || verdict === 'unsure' ? 'judge_rejected' : 'judge_unavailable');
@@ -308,6 +314,7 @@ export function createAdsService(deps: Deps) {
     const facts = historyFacts(input.messages ?? [{ role: 'user', content: input.query ?? '' }]);
     const context = contextOf(projectId, null, facts.userTexts);
     if (deps.classify([context.current, ...context.earlier]).sensitive) return [];
+    if (deps.hasShoppingIntent && !deps.hasShoppingIntent(context)) return [];
     const settings = deps.adSettings(projectId);
     return offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX), deps.config.maxProductsPerCampaign).map(({ candidate, campaign }) => ({
       product: { id: candidate.unit.product_id, name: candidate.unit.name, description: candidate.unit.description, url: candidate.unit.url },

@@ -8,6 +8,7 @@ export type NoFillReason =
   | 'tools'
   | 'multiple_choices'
   | 'sensitive_topic'
+  | 'no_shopping_intent'
   | 'frequency_cap'
   | 'no_relevant_product'
   | 'answer_not_finished'

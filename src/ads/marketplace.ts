@@ -23,7 +23,8 @@ import { utcDay } from '../campaigns/campaigns.repo';
 import { createImpressionsRepo, type ImpressionRow, type NoFillCount } from './impressions.repo';
 import { createJudge, resolveJudgeRoute, type JudgeCallRow } from './judge';
 import { createMatcher } from './matcher';
-import { classifySensitivity } from './sensitive';
+import { scoreConversation } from './models';
+import { classifySensitivity, type SensitivityResult } from './sensitive';
 
 /** How often all campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
 const SWEEP_INTERVAL_MS = 5_000;
@@ -116,7 +117,11 @@ export function createMarketplace(deps: {
     adSettings: deps.projects.adSettings,
     impressions: impressionsRepo,
     recentUserMessages: deps.recentUserMessages,
-    classify: classifySensitivity,
+    classify: (texts) => sensitiveGate(texts, config.ads.safetyThreshold),
+    // The safety model was trained and thresholded on user turns (on dev answers it flags 7 % of shopping and
+    // 27 % of no-intent ones): the finished answer is checked by the lexicon alone.
+    classifyAnswer: (text) => classifySensitivity([text]),
+    hasShoppingIntent: ({ current, earlier }) => scoreConversation(current, earlier).intent >= config.ads.intentThreshold,
     trackingKey,
     record: { impression: (impression) => impressionQueue.push(impression), noFill: countNoFill },
     bridge: createBridgeWriter({ upstream: deps.upstream, catalog: deps.catalog }),
@@ -186,3 +191,13 @@ export function createMarketplace(deps: {
   };
 }
 export type Marketplace = ReturnType<typeof createMarketplace>;
+
+/**
+ * Sensitive gate: the lexicon first (precise, names its category), then the safety model, which catches the
+ * paraphrases the lexicon misses. texts[0] is the latest text, the rest earlier ones, most recent first.
+ */
+function sensitiveGate(texts: string[], safetyThreshold: number): SensitivityResult {
+  const lexicon = classifySensitivity(texts);
+  if (lexicon.sensitive || texts.length === 0) return lexicon;
+  return scoreConversation(texts[0], texts.slice(1)).safety >= safetyThreshold ? { sensitive: true, category: null, matched: null } : lexicon;
+}

@@ -416,7 +416,7 @@ describe('editing a campaign', () => {
     const t = await app();
     const adv = await advertiser(t, { name: 'Context Adv', catalog: [CATALOG[0]], context: 'tools for teams' });
     const pub = await publisher(t, 'Context Pub');
-    const query = 'agile sprint planning and scrum retrospectives';
+    const query = 'which app should we use for agile sprint planning and scrum retrospectives?';
     expect(await search(t, pub.headers, query)).toEqual([]);
     const res = await t.admin('PATCH', `/projects/${adv.id}/campaigns/${adv.campaignId}`, { context: 'agile sprint planning and retrospectives for scrum teams' });
     expect(res.status).toBe(200);
