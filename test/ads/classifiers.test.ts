@@ -79,6 +79,16 @@ describe('features', () => {
     expect(mass(extractFeatures(newFeatureBuffer(), '', ['trail shoes']))).toBeCloseTo(2 * EARLIER_WEIGHT ** 2, 5);
   });
 
+  test('pooled mode: every turn in the latest namespace at full weight', () => {
+    const pooled = extractFeatures(newFeatureBuffer(), 'trail shoes', ['for rocky paths'], 'pooled');
+    const asOne = extractFeatures(newFeatureBuffer(), 'trail shoes for rocky paths', [], 'turns');
+    const bucketsOf = (b: FeatureBuffer) => new Set(b.idx.subarray(0, b.n));
+    const shared = [...bucketsOf(pooled)].filter((i) => bucketsOf(asOne).has(i)).length;
+    expect(shared).toBeGreaterThan(0.8 * bucketsOf(asOne).size); // all but the bigrams across the turn boundary
+    const mass = pooled.val.subarray(0, pooled.n).reduce((s, v) => s + v * v, 0);
+    expect(mass).toBeCloseTo(2, 5);
+  });
+
   test('limits: only the most recent earlier turns count, and a huge text is cut', () => {
     const turns = ['one', 'two', 'three', 'four', 'five'];
     const capped = snapshot(extractFeatures(newFeatureBuffer(), 'now', turns));
