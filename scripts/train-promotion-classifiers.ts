@@ -363,8 +363,9 @@ function main() {
 
   // Intent: sensitive conversations are left out by default. The safety gate answers for them, and many hold a
   // genuine need ("where can I get tents and blankets tonight" after a wildfire): as negatives they teach the
-  // model that a need is not a need (dev, at the same 2.5 % pass rate on "none": recall 88 % without them, 68 %
-  // with them). --intent-sensitive=negative trains with them for comparison.
+  // model that a need is not a need. Dev, at the same 4.9 % pass rate on "none": shopping recall 89.6 % without
+  // them, 83.2 % with them (which lets 8 % of sensitive conversations through instead of 44 %: the safety gate's
+  // job). --intent-sensitive=negative trains with them for comparison.
   const sensitiveNegative = args.has('--intent-sensitive=negative');
   const intentTask: Task = { name: 'intent', label: (e) => (e.item.kind === 'shopping' ? 1 : e.item.kind === 'none' || sensitiveNegative ? 0 : null), posWeight: 1 };
   const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
