@@ -1,0 +1,177 @@
+/**
+ * `bun scripts/tune-promotion-gates.ts [--split dev]`: chooses the three gate settings together on dev, for the
+ * whole pipeline rather than each model alone: ads.intentThreshold, ads.safetyThreshold and ads.relevanceFloor.
+ *
+ * Why jointly: a conversation gets a promotion only when it passes the lexicon, the safety model, the intent model
+ * AND the relevance floor, so what matters is what the chain lets through, not each link's own error rate. The
+ * safety model alone must flag a quarter of shopping conversations to catch 97 % of sensitive ones; in the chain,
+ * intent and relevance already stop most sensitive conversations, so a looser safety threshold keeps the same
+ * zero count of sensitive promotions and fills far more shopping conversations.
+ *
+ * Each catalog is loaded once through the real services with every learned gate open (intent 0, safety never,
+ * floor 0); each conversation's lexicon verdict, model scores and ranked results (with relevance) are recorded;
+ * then every grid point is scored offline. Constraints on every catalog: no promotion on a sensitive conversation
+ * at the chosen safety threshold and at the next looser grid step (a margin), and at most MAX_FALSE_RATE of
+ * conversations without shopping intent promoted. Among those, the highest mean Hit@5 on labelled shopping
+ * conversations, then the highest fill. Never run on the test split: it is for the final report only.
+ */
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { loadConfig } from '../src/config/config';
+import { scoreConversation } from '../src/ads/models';
+import { classifySensitivity } from '../src/ads/sensitive';
+import { createRuntime } from '../src/runtime';
+import { openStore } from '../src/store/database';
+
+type Message = { role: string; content: string };
+type Conversation = { id: string; kind: 'shopping' | 'none' | 'sensitive'; messages: Message[]; catalog?: string; relevant?: string[] };
+type Product = { id: string; advertiser: string; campaign: string; name: string; description: string; url: string; keywords: string[]; category: string; campaign_context: string };
+type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Array<{ id: string; relevance: number }> };
+
+const ROOT = join(import.meta.dir, '..', 'test', 'fixtures', 'promotions');
+const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
+if (split === 'test') throw new Error('the test split is for the final report only');
+const MAX_FALSE_RATE = 0.025;
+const CONTEXT_TURNS = 4;
+const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
+const INTENT = grid(0.3, 0.9, 0.025);
+const SAFETY = grid(0.1, 0.9, 0.025);
+const FLOOR = grid(0.15, 0.5, 0.025);
+
+const readJsonl = async <T>(path: string): Promise<T[]> =>
+  (await Bun.file(path).text()).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
+
+const dir = join(ROOT, 'conversations', split);
+const conversations = (await Promise.all(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => readJsonl<Conversation>(join(dir, f))))).flat();
+
+/** One catalog behind the real services with the learned gates open; records every conversation once. */
+async function record(name: string): Promise<Record_[]> {
+  const catalog = await readJsonl<Product>(join(ROOT, 'catalogs', `${name}.jsonl`));
+  const file = { ads: { intentThreshold: 0, safetyThreshold: 1, relevanceFloor: 0 } };
+  const config = loadConfig({ argv: ['--quiet', '--config', 'tune.json'], env: { VEXRAIL_ADMIN_TOKEN: 'tune' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify(file) });
+  const store = openStore(':memory:');
+  const rt = createRuntime(config, store.db, { resolver: async () => [] });
+  const advertisers = new Map<string, string>();
+  const theirs = new Map<string, string>();
+  const ours = new Map<string, string>();
+  for (const adv of new Set(catalog.map((p) => p.advertiser))) {
+    const project = rt.projects.create({ name: adv, domain: new URL(catalog.find((p) => p.advertiser === adv)!.url).hostname, kind: 'advertiser' });
+    await rt.projects.verifyDomain(project.id, 'manual');
+    rt.wallet.topUp(project.id, { amount: '1000.00' });
+    advertisers.set(adv, project.id);
+  }
+  for (const p of catalog) {
+    const created = rt.market.products.create(rt.projects.get(advertisers.get(p.advertiser)!), { name: p.name, description: p.description, url: p.url, keywords: p.keywords, category: p.category });
+    theirs.set(created.id, p.id);
+    ours.set(p.id, created.id);
+  }
+  const byCampaign = new Map<string, Product[]>();
+  for (const p of catalog) byCampaign.set(p.campaign, [...(byCampaign.get(p.campaign) ?? []), p]);
+  for (const [campaign, products] of byCampaign) {
+    const owner = rt.projects.get(advertisers.get(products[0].advertiser)!);
+    const created = rt.market.campaigns.create(owner, { name: campaign, context: products[0].campaign_context, base_cpc: '0.40', budget: '100.00', product_ids: products.map((p) => ours.get(p.id)!) });
+    rt.market.campaigns.activate(owner, created.id);
+  }
+  const publisher = rt.projects.create({ name: 'tune publisher', domain: 'tune-publisher.example.com' });
+  const records: Record_[] = [];
+  for (const c of conversations) {
+    if (c.kind === 'shopping' && c.catalog !== undefined && c.catalog !== name) continue;
+    const users = c.messages.filter((m) => m.role === 'user').map((m) => m.content).slice(-CONTEXT_TURNS);
+    const current = users[users.length - 1] ?? '';
+    const earlier = users.slice(0, -1).reverse();
+    const scores = scoreConversation(current, earlier);
+    const ranked = rt.market.ads.search(publisher.id, true, { messages: c.messages as any }, 10).map((r) => ({ id: theirs.get(r.product.id)!, relevance: r.relevance }));
+    records.push({ c, lexicon: classifySensitivity([current, ...earlier]).sensitive, intent: scores.intent, safety: scores.safety, ranked });
+  }
+  rt.stop();
+  return records;
+}
+
+type Score = { falseRate: number; sensitive: number; hit5: number; fill: number; p1: number };
+
+function score(records: Record_[], ti: number, ts: number, floor: number): Score {
+  let none = 0, falses = 0, sensitive = 0, shopping = 0, hit5 = 0, fill = 0, p1 = 0;
+  for (const r of records) {
+    const open = !r.lexicon && r.safety < ts && r.intent >= ti;
+    const shown = open ? r.ranked.filter((x) => x.relevance >= floor) : [];
+    if (r.c.kind === 'none') {
+      none++;
+      if (shown.length > 0) falses++;
+    } else if (r.c.kind === 'sensitive') {
+      if (shown.length > 0) sensitive++;
+    } else if (r.c.relevant) {
+      shopping++;
+      const relevant = new Set(r.c.relevant);
+      if (shown.length > 0) fill++;
+      if (shown[0] && relevant.has(shown[0].id)) p1++;
+      const hit = shown.findIndex((x) => relevant.has(x.id));
+      if (hit >= 0 && hit < 5) hit5++;
+    }
+  }
+  return { falseRate: falses / Math.max(1, none), sensitive, hit5: hit5 / Math.max(1, shopping), fill: fill / Math.max(1, shopping), p1: p1 / Math.max(1, shopping) };
+}
+
+const catalogs = readdirSync(join(ROOT, 'catalogs')).filter((f) => f.endsWith('.jsonl') && !f.endsWith('.labels.jsonl')).map((f) => f.slice(0, -6)).sort();
+const recorded = new Map<string, Record_[]>();
+for (const name of catalogs) {
+  process.stderr.write(`recording ${name} (${split})...\n`);
+  recorded.set(name, await record(name));
+}
+
+let best: { ti: number; ts: number; floor: number; mean: Score } | null = null;
+for (const ti of INTENT)
+  for (const ts of SAFETY)
+    for (const floor of FLOOR) {
+      const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
+      const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+      const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
+      if (scores.some((s) => s.sensitive > 0 || s.falseRate > MAX_FALSE_RATE) || margin.some((s) => s.sensitive > 0)) continue;
+      const mean = {
+        falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
+        sensitive: 0,
+        hit5: scores.reduce((a, s) => a + s.hit5, 0) / scores.length,
+        fill: scores.reduce((a, s) => a + s.fill, 0) / scores.length,
+        p1: scores.reduce((a, s) => a + s.p1, 0) / scores.length,
+      };
+      if (!best || mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)) best = { ti, ts, floor, mean };
+    }
+
+if (process.argv.includes('--explore')) {
+  // Where the constraints bind: the best mean Hit@5 for each count of sensitive leaks allowed (no margin).
+  for (const allowed of [0, 1, 2, 4]) {
+    let top: { ti: number; ts: number; floor: number; hit5: number; fill: number; leaks: number } | null = null;
+    for (const ti of INTENT) for (const ts of SAFETY) for (const floor of FLOOR) {
+      const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+      const leaks = scores.reduce((a, s) => a + s.sensitive, 0);
+      if (leaks > allowed || scores.some((s) => s.falseRate > MAX_FALSE_RATE)) continue;
+      const hit5 = scores.reduce((a, s) => a + s.hit5, 0) / scores.length;
+      const fill = scores.reduce((a, s) => a + s.fill, 0) / scores.length;
+      if (!top || hit5 > top.hit5) top = { ti, ts, floor, hit5, fill, leaks };
+    }
+    console.log(`leaks <= ${allowed}:`, top);
+  }
+  for (const [ti, ts, floor] of [[0.85, 0.6, 0.425], [0.5, 0.4, 0.35]]) {
+    for (const n of catalogs) {
+      const shop = recorded.get(n)!.filter((r) => r.c.kind === 'shopping' && r.c.relevant);
+      const why = { lexicon: 0, safety: 0, intent: 0, floor: 0, none: 0, shown: 0 };
+      for (const r of shop) {
+        if (r.lexicon) why.lexicon++;
+        else if (r.safety >= ts) why.safety++;
+        else if (r.intent < ti) why.intent++;
+        else if (r.ranked.length === 0) why.none++;
+        else if (r.ranked[0].relevance < floor) why.floor++;
+        else why.shown++;
+      }
+      console.log(ti, ts, floor, n, shop.length, JSON.stringify(why));
+    }
+  }
+  const gateOnly = catalogs.map((n) => recorded.get(n)!.filter((r) => r.c.kind === 'sensitive' && !r.lexicon).map((r) => [r.c.id, r.safety.toFixed(2), r.intent.toFixed(2), r.ranked[0]?.relevance ?? 0]));
+  console.log('sensitive (not lexicon) with intent >= 0.5:', gateOnly.flat().filter((x) => Number(x[2]) >= 0.5).length);
+}
+if (!best) throw new Error('no setting meets the constraints on this split');
+const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
+console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}`);
+for (const name of catalogs) {
+  const s = score(recorded.get(name)!, best.ti, best.ts, best.floor);
+  console.log(`  ${name}: false promotions ${pct(s.falseRate)}, sensitive promotions ${s.sensitive}, P@1 ${pct(s.p1)}, Hit@5 ${pct(s.hit5)}, fill ${pct(s.fill)}`);
+}
