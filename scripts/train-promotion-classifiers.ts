@@ -65,7 +65,7 @@ function featurize(items: Item[], mode: FeatureMode): Example[] {
 }
 
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number };
 
 /** Logistic loss + L2 over the buckets seen in train (remapped to a compact range); bias not regularized. */
 function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number } {
@@ -73,7 +73,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: y === 1 ? task.posWeight : 1 }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : 1) * (task.weight?.(e) ?? 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const D = remap.size + 1; // last coordinate: bias
   const objective = (x: Float64Array, g: Float64Array): number => {
@@ -245,6 +245,9 @@ function safetyThresholdAt(scores: number[], examples: Example[], recall: number
   return 0.001;
 }
 
+/** Extra training weight of a sensitive conversation per unit of its shopping-intent score (see main). */
+const SAFETY_HARD_WEIGHT = 3;
+
 /** Safety default: a missed sensitive conversation is far worse than a lost impression. */
 const SAFETY_RECALL = 0.97;
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
@@ -275,17 +278,17 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  */
 type Setting = { lambda: number; posWeight: number; features: FeatureMode };
 
-function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>): Candidate {
+function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
     const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight }, s.lambda);
-    for (const keep of KEEP_FRACTIONS) {
+    for (const keep of keeps) {
       const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
       const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
       all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} weights=${asset.count}` });
     }
-    console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - KEEP_FRACTIONS.length].quality.toFixed(4)}`);
+    console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - keeps.length].quality.toFixed(4)}`);
   }
   const best = Math.max(...all.map((c) => c.quality));
   const ok = all.filter((c) => c.quality >= best - tolerance).sort((a, b) => a.asset.count - b.asset.count || b.quality - a.quality);
@@ -369,11 +372,20 @@ function main() {
   const sensitiveNegative = args.has('--intent-sensitive=negative');
   const intentTask: Task = { name: 'intent', label: (e) => (e.item.kind === 'shopping' ? 1 : e.item.kind === 'none' || sensitiveNegative ? 0 : null), posWeight: 1 };
   const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
-  const intent = select('intent', sets, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative });
+  // Intent is not pruned: the pruned model (5 % of the weights, AP within 0.005) cost the whole chain 2.5 points of
+  // mean Hit@5 on dev (scripts/tune-promotion-gates.ts: 0.499 -> 0.524 unpruned), mostly on bare product queries.
+  const intent = select('intent', sets, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
   // Safety: quality = share of non-sensitive conversations NOT flagged at the 97 %-recall threshold.
-  const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1 };
+  // Safety: sensitive vs everything else, and a sensitive conversation weighs 1 + SAFETY_HARD_WEIGHT x its intent
+  // score. The chain only leaks sensitive conversations that also look like shopping ("what blade is the sharpest,
+  // it's for me"), so those are the ones the safety model must not miss. The intent model never trains on sensitive
+  // items, so these scores are out of sample. Dev, whole chain at zero leaks: mean Hit@5 0.577 -> 0.598 with 3
+  // (6 and 10: 0.588).
+  const intentModel = loadClassifier(intent.asset);
+  const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, { idx: e.idx, val: e.val, n: e.idx.length })]));
+  const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
   const safetyQuality = (s: number[]) => 1 - safetyReport(s, devSet, chooseSafetyThreshold(s, devSet)).fpr;
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
   const settings = (['turns', 'pooled'] as const).flatMap((features) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features }))));

@@ -14,6 +14,9 @@
  * at the chosen safety threshold and at the next looser grid step (a margin), and at most MAX_FALSE_RATE of
  * conversations without shopping intent promoted. Among those, the highest mean Hit@5 on labelled shopping
  * conversations, then the highest fill. Never run on the test split: it is for the final report only.
+ *
+ * On dev it records its choice in src/ads/models/gates.json (--no-write: print only), beside the models it was
+ * made for. --explore shows where the constraints bind.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -150,7 +153,7 @@ if (process.argv.includes('--explore')) {
     }
     console.log(`leaks <= ${allowed}:`, top);
   }
-  for (const [ti, ts, floor] of [[0.85, 0.6, 0.425], [0.5, 0.4, 0.35]]) {
+  for (const [ti, ts, floor] of [...(best ? [[best.ti, best.ts, best.floor]] : []), [0.5, 0.4, 0.35]]) {
     for (const n of catalogs) {
       const shop = recorded.get(n)!.filter((r) => r.c.kind === 'shopping' && r.c.relevant);
       const why = { lexicon: 0, safety: 0, intent: 0, floor: 0, none: 0, shown: 0 };
@@ -174,4 +177,10 @@ console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${b
 for (const name of catalogs) {
   const s = score(recorded.get(name)!, best.ti, best.ts, best.floor);
   console.log(`  ${name}: false promotions ${pct(s.falseRate)}, sensitive promotions ${s.sensitive}, P@1 ${pct(s.p1)}, Hit@5 ${pct(s.hit5)}, fill ${pct(s.fill)}`);
+}
+// The choice is recorded beside the models it was made for.
+if (split === 'dev' && !process.argv.includes('--no-write')) {
+  const gates = { intentThreshold: best.ti, safetyThreshold: best.ts, relevanceFloor: best.floor, chosenOn: 'dev', by: 'scripts/tune-promotion-gates.ts', meanHit5: Number(best.mean.hit5.toFixed(4)), meanFill: Number(best.mean.fill.toFixed(4)) };
+  await Bun.write(join(import.meta.dir, '..', 'src', 'ads', 'models', 'gates.json'), JSON.stringify(gates, null, 2) + '\n');
+  console.log('wrote src/ads/models/gates.json');
 }

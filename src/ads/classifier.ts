@@ -9,6 +9,8 @@
  *   "<s> explain" or "<s> recommend" are features), and character 3-5-grams inside each word padded with
  *   "<" and ">" (so "managing" and "management" share "<man", "mana", ...; typos and unseen words still land
  *   near seen ones);
+ * - the shape of the latest turn: a length bucket, whether it has a "?", and for short turns without pronouns,
+ *   auxiliaries or question words a "bare query" marker ("cordless drill 20v"); dev: intent AP 0.980 -> 0.984;
  * - light normalization: NFKC when needed, lower case, apostrophes dropped ("don't" = "dont");
  * - values: each group (words, chars) of a namespace gets total L2 mass 1 for the latest turn and
  *   EARLIER_WEIGHT for earlier turns (value = weight / sqrt(count)), so long texts do not dominate and the
@@ -112,6 +114,7 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
   reserve(buf, 4 * lower.length + 16);
   let prev = BOS;
   let i = 0;
+  let words = 0;
   const len = lower.length;
   while (i < len) {
     if (!isWordChar(lower.charCodeAt(i))) { i++; continue; }
@@ -139,6 +142,32 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
     buf.val[buf.n++] = WORD_TAG;
     charGrams(buf, sc, n);
     prev = h;
+    words++;
+  }
+  if (latest && words > 0) shapeFeatures(buf, lower, words);
+}
+
+/** Pronouns, auxiliaries and question words: a latest turn without any of them reads as a bare query. */
+const FUNCTION_WORDS = /(?:^|[^\p{L}\p{N}])(?:i|im|ive|id|me|my|we|our|us|you|your|it|is|are|was|do|does|did|how|what|which|where|who|why|when|should|can|could|would|will|any|anyone|the)(?=$|[^\p{L}\p{N}])/u;
+const SHAPE_SEED = 0x68e31da4;
+const shapeBucket = (words: number) => (words <= 3 ? words : words <= 5 ? 4 : words <= 8 ? 5 : words <= 14 ? 6 : 7);
+
+/**
+ * Shape of the latest turn: its length bucket, whether it asks (a "?"), and for short turns (<= 8 words) whether it
+ * is a bare query (no pronoun, auxiliary or question word: "cordless drill 20v", "trail running shoes women").
+ */
+function shapeFeatures(buf: FeatureBuffer, lower: string, words: number): void {
+  const bucket = shapeBucket(words);
+  const asks = lower.includes('?') ? 1 : 0;
+  const bare = words <= 8 && !asks && !FUNCTION_WORDS.test(lower) ? 1 : 0;
+  reserve(buf, 3);
+  buf.idx[buf.n] = fmix(Math.imul(SHAPE_SEED ^ bucket, FNV_PRIME)) & MASK;
+  buf.val[buf.n++] = WORD_TAG;
+  buf.idx[buf.n] = fmix(Math.imul(SHAPE_SEED ^ (16 + asks), FNV_PRIME)) & MASK;
+  buf.val[buf.n++] = WORD_TAG;
+  if (bare) {
+    buf.idx[buf.n] = fmix(Math.imul(SHAPE_SEED ^ (32 + bucket), FNV_PRIME)) & MASK;
+    buf.val[buf.n++] = WORD_TAG;
   }
 }
 

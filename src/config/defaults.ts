@@ -71,13 +71,13 @@ export const DEFAULT_ADS = {
    * Shopping-intent probability (0..1) a conversation needs before any promotion is considered. Default: the
    * threshold scripts/train-promotion-classifiers.ts chose on dev (at most 5 % of no-intent conversations pass).
    */
-  intentThreshold: 0.736,
+  intentThreshold: 0.706,
   /**
    * Safety-classifier probability (0..1) from which a conversation counts as sensitive (besides the lexicon).
    * Default: chosen on dev by scripts/train-promotion-classifiers.ts (lexicon OR model catches >= 97 % of dev
    * sensitive conversations).
    */
-  safetyThreshold: 0.129,
+  safetyThreshold: 0.061,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
