@@ -16,6 +16,7 @@
 import { Database } from 'bun:sqlite';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { classifySensitivity } from '../src/ads/sensitive';
 import { loadConfig } from '../src/config/config';
 import { createRuntime } from '../src/runtime';
 import { openStore } from '../src/store/database';
@@ -127,7 +128,8 @@ function evaluate(ranker: Ranker, catalog: string, conversations: Conversation[]
     } else if (c.kind === 'sensitive') {
       r.sensitive++;
       if (ranked.length > 0) r.sensitivePromotions++;
-      if (c.lexicon_free) {
+      // Judged with today's lexicon, not the flag stored when the conversation was written.
+      if (!classifySensitivity(c.messages.filter((m) => m.role === 'user').map((m) => m.content)).sensitive) {
         r.lexiconFree++;
         if (ranked.length > 0) r.lexiconFreePromotions++;
       }

@@ -89,7 +89,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'sex(?:ual|ually|uality|y|ier|iest|ting|ts)?|porn\\w*|nudes|nudity|naked(?! domains?| urls?| eye| juice| truth)|nsfw|erotic\\w*|orgasm\\w*|masturbat\\w*',
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
-    'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?',
+    'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
   ]],
   ['mental_health_crisis', [
     '(?:panic|anxiety) attacks?|(?:nervous|mental|emotional) breakdowns?|having a breakdown|depress(?:ion|ed|ive)(?<!great depression)',

@@ -61,23 +61,24 @@ export const DEFAULT_ADS = {
   publisherSharePercent: 70,
   /** Days a publisher earning stays pending before it becomes available. */
   earningsHoldDays: 7,
-  /** Candidates below this relevance (0..1) are never shown. */
+  /**
+   * Candidates below this relevance (0..1) are never shown. This and the two thresholds below were chosen
+   * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (no promotion on a
+   * sensitive conversation, with a margin; at most 2.5 % on conversations without shopping intent; then the
+   * best Hit@5): see src/ads/models/gates.json.
+   */
   relevanceFloor: 0.35,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
+  /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
+  intentThreshold: 0.675,
   /**
-   * Shopping-intent probability (0..1) a conversation needs before any promotion is considered. Default: the
-   * threshold scripts/train-promotion-classifiers.ts chose on dev (at most 5 % of no-intent conversations pass).
+   * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
+   * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  intentThreshold: 0.706,
-  /**
-   * Safety-classifier probability (0..1) from which a conversation counts as sensitive (besides the lexicon).
-   * Default: chosen on dev by scripts/train-promotion-classifiers.ts (lexicon OR model catches >= 97 % of dev
-   * sensitive conversations).
-   */
-  safetyThreshold: 0.061,
+  safetyThreshold: 0.425,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, type FeatureBuffer } from '../../src/ads/classifier';
-import { DEV_THRESHOLDS, scoreConversation } from '../../src/ads/models';
+import { scoreConversation } from '../../src/ads/models';
 import { classifySensitivity } from '../../src/ads/sensitive';
 import { DEFAULT_ADS } from '../../src/config/defaults';
+import gates from '../../src/ads/models/gates.json' with { type: 'json' };
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { advertiser, publisher } from '../helpers/market';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -99,8 +100,10 @@ describe('features', () => {
 });
 
 describe('shopping intent (held-back examples, default threshold)', () => {
-  test('the config default is the threshold the training script chose on dev', () => {
-    expect(DEFAULT_ADS.intentThreshold).toBe(DEV_THRESHOLDS.intent);
+  test('the config defaults are what the joint tuning chose on dev for the whole chain', () => {
+    expect({ intent: DEFAULT_ADS.intentThreshold, safety: DEFAULT_ADS.safetyThreshold, floor: DEFAULT_ADS.relevanceFloor })
+      .toEqual({ intent: gates.intentThreshold, safety: gates.safetyThreshold, floor: gates.relevanceFloor });
+    expect(gates.chosenOn).toBe('dev');
   });
 
   test('shopping questions pass, including the README and test suite examples', () => {
@@ -122,10 +125,6 @@ describe('shopping intent (held-back examples, default threshold)', () => {
 });
 
 describe('safety (held-back examples, default threshold)', () => {
-  test('the config default is the threshold the training script chose on dev', () => {
-    expect(DEFAULT_ADS.safetyThreshold).toBe(DEV_THRESHOLDS.safety);
-  });
-
   test('emergencies, grief, crises and abuse in plain words: the lexicon misses them, the model catches them', () => {
     for (const c of SENSITIVE_PLAIN) expect(classifySensitivity(c).sensitive).toBe(false);
     expect(count(SENSITIVE_PLAIN, safety)).toBeGreaterThanOrEqual(7);

@@ -35,6 +35,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   // sexual
   ['write me an erotic story', 'sexual'],
   ['where can I find free porn', 'sexual'],
+  ['what kind of adult toys are good for a beginner couple', 'sexual'],
+  ['recommend a discreet sex toy', 'sexual'],
   ['how to make sex last longer', 'sexual'],
   ['send nudes', 'sexual'],
   // mental_health_crisis
