@@ -74,6 +74,10 @@ export type Config = Readonly<{
   keepAliveMs: number;
   flushIntervalMs: number;
   logRequests: boolean;
+  /** Request-log lines: JSON (default), logfmt, or a short human-readable line for a terminal. */
+  logFormat: 'json' | 'logfmt' | 'pretty';
+  /** A read-only bearer token for GET /metrics besides the admin token (stored nowhere; compared hashed). */
+  metricsToken: string | null;
 }>;
 
 export class ConfigError extends Error {}
@@ -88,7 +92,7 @@ type LoadInput = {
 
 type Flags = Record<string, string | true>;
 
-const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'url', 'token']);
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -224,6 +228,12 @@ function toOriginList(value: unknown): string[] {
   });
 }
 
+function toLogFormat(value: unknown): Config['logFormat'] {
+  if (value === undefined || value === null || value === '') return 'json';
+  if (value === 'json' || value === 'logfmt' || value === 'pretty') return value;
+  throw new ConfigError(`--log-format must be json, logfmt or pretty (got "${value}")`);
+}
+
 function toBoolean(value: unknown, name: string): boolean {
   if (value === undefined || value === null || value === '') return false;
   if (value === true || value === 'true' || value === '1') return true;
@@ -297,12 +307,14 @@ Options (environment variable in brackets):
                     is set; otherwise links use the listen address  [VEXRAIL_ALLOWED_HOSTS]
   --demo            on a fresh data directory, create a funded demo project and print its keys
   --quiet           no per-request log lines
+  --log-format F    request-log lines: json (default), logfmt or pretty   [VEXRAIL_LOG_FORMAT]
   --url URL         import-products: gateway URL, default http://127.0.0.1:<--port or 8080>  [VEXRAIL_URL]
   --token TOKEN     import-products: admin token            [VEXRAIL_ADMIN_TOKEN]
 
 Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) configure one
 OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
 Admin API token: VEXRAIL_ADMIN_TOKEN, or generated on first start and printed once.
+Metrics: GET /metrics with the admin token, or a read-only VEXRAIL_METRICS_TOKEN, as a Bearer token.
 `;
 }
 
@@ -367,6 +379,8 @@ export function loadConfig(input: LoadInput): Config {
     keepAliveMs: toPositiveInt(file.keepalive_ms, DEFAULT_KEEPALIVE_MS, 'keepalive_ms'),
     flushIntervalMs: toPositiveInt(file.flush_interval_ms, DEFAULT_FLUSH_INTERVAL_MS, 'flush_interval_ms'),
     logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',
+    logFormat: toLogFormat(pick(flags['log-format'], env.VEXRAIL_LOG_FORMAT, file.log_format)),
+    metricsToken: env.VEXRAIL_METRICS_TOKEN || null,
   });
 }
 
