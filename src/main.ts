@@ -3,7 +3,9 @@ import { createApp } from './app';
 import { listenOriginOf } from './http/link-origin';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
 import { startCheckpointer } from './store/checkpointer';
-import { BackupError, backupDatabase, openStore } from './store/database';
+import { BackupError, StoreOpenError, backupDatabase, databasePath, openDatabase, openStore } from './store/database';
+import { resetAdminToken } from './admin/admin-token';
+import { existsSync } from 'node:fs';
 import { createRuntime } from './runtime';
 import { runImportProducts } from './cli/import-products';
 import pkg from '../package.json' with { type: 'json' };
@@ -39,6 +41,39 @@ function runBackup(config: Config): void {
   console.log(`Backup written to ${config.backupFile} in ${Math.round(performance.now() - started)} ms`);
 }
 
+/** `vexrail admin-token --reset`: refused while VEXRAIL_ADMIN_TOKEN is set (the stored token would not be used). */
+function runAdminTokenReset(config: Config): void {
+  if (config.adminToken) {
+    console.error('vexrail: VEXRAIL_ADMIN_TOKEN is set, so the stored admin token is not used: change or unset that variable instead');
+    process.exit(2);
+  }
+  const path = databasePath(config.dataDir);
+  if (!existsSync(path)) {
+    console.error(`vexrail: no database at ${path} (check --data-dir; a first start creates it and prints a token)`);
+    process.exit(1);
+  }
+  try {
+    const db = openDatabase(path);
+    try {
+      const token = resetAdminToken(db);
+      console.log(`New admin token for ${path} (shown once, stored hashed; the previous token no longer works):\n  ${token}`);
+    } finally {
+      db.close();
+    }
+  } catch (err) {
+    const message = err instanceof StoreOpenError ? err.message : `cannot store the new token in ${path}: ${(err as Error).message}`;
+    console.error(`vexrail: ${message}`);
+    process.exit(1);
+  }
+}
+
+const DATA_DIR_SOURCES: Record<Config['dataDirSource'], string> = {
+  '--data-dir': 'from --data-dir',
+  VEXRAIL_DATA_DIR: 'from VEXRAIL_DATA_DIR',
+  'config file data_dir': 'from data_dir in the config file',
+  default: 'default: vexrail_data beside the executable, or in the working directory under bun; --data-dir to change',
+};
+
 async function serve(config: Config): Promise<void> {
   const store = openStore(config.dataDir);
   // Checkpoints run on a worker thread; the serving connection only appends to the WAL.
@@ -56,6 +91,8 @@ async function serve(config: Config): Promise<void> {
     maxRequestBodySize: Math.max(config.limits.maxBodyBytes, config.limits.maxImportBytes) + 1024 * 1024,
     idleTimeout: 255,
   });
+  // Only now, with the port bound, is a generated admin token stored: a failed first start stores none.
+  const tokenStored = rt.adminAuth.persistGeneratedToken();
   listenOrigin = listenOriginOf(config.host, server.port!);
   const base = config.publicUrl ?? listenOrigin;
   const lines = [
@@ -63,10 +100,10 @@ async function serve(config: Config): Promise<void> {
     `  API:          ${base}/v1  (OpenAI-compatible; headers x-publishable-key and x-secret-key)`,
     `  Swagger docs: ${base}/swagger  (spec at ${base}/swagger/json)`,
     `  Admin API:    ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
-    `  Data:         ${store.path}`,
+    `  Data:         ${store.path}  (${DATA_DIR_SOURCES[config.dataDirSource]})`,
     `  Models:       ${rt.catalog.ids().join(', ')}${rt.config.providers[0].kind === 'demo' ? '  (offline demo model: no upstream LLM configured)' : ''}`,
   ];
-  if (rt.adminAuth.generatedToken)
+  if (rt.adminAuth.generatedToken && tokenStored)
     lines.push('', `Admin token (shown once, stored hashed; set VEXRAIL_ADMIN_TOKEN to choose your own):`, `  ${rt.adminAuth.generatedToken}`);
   const demo = config.seedDemo ? await seedDemoProject(rt) : null;
   if (demo) {
@@ -100,10 +137,13 @@ function main(): void {
   if (config.command === 'help') console.log(helpText());
   else if (config.command === 'version') console.log(pkg.version);
   else if (config.command === 'backup') runBackup(config);
+  else if (config.command === 'admin-token') runAdminTokenReset(config);
+  else if (config.command === 'check-config') console.log(`${config.configFile}: valid`);
   else if (config.command === 'import-products') void runImportProducts(config).then((code) => process.exit(code));
   else
     serve(config).catch((err) => {
       console.error(`vexrail: failed to start: ${(err as Error).message}`);
+      console.error(`  data directory: ${config.dataDir} (${DATA_DIR_SOURCES[config.dataDirSource]}); a generated admin token is stored only once the server listens`);
       process.exit(1);
     });
 }

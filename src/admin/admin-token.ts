@@ -5,34 +5,58 @@ import { createSettingsRepo } from '../store/settings.repo';
 import { unauthorized } from '../http/errors';
 
 /**
- * The operator's bearer token. From VEXRAIL_ADMIN_TOKEN when set; otherwise generated on first start,
- * stored only as a hash, and handed back once so the caller can print it.
+ * The operator's bearer token. From VEXRAIL_ADMIN_TOKEN when set; otherwise generated on a first start and
+ * stored only as a hash. A generated token is stored only once the server listens (persistGeneratedToken),
+ * so a first start that fails (a port in use, say) never stores a token nobody saw.
  */
 const SETTING = 'admin_token_hash';
 
-export type AdminAuth = { check(authorization: string | null): boolean; generatedToken: string | null };
+export type AdminAuth = {
+  check(authorization: string | null): boolean;
+  /** The token generated for this start, to print once; null when one was stored already or set by env. */
+  generatedToken: string | null;
+  /** Stores the generated token's hash; false when another token was stored meanwhile (then do not print it). */
+  persistGeneratedToken(): boolean;
+};
+
+function newAdminToken(): string {
+  return `vxa_${randomBase62(40)}`;
+}
 
 export function setUpAdminAuth(db: Database, envToken: string | null): AdminAuth {
   const settings = createSettingsRepo(db);
+  const envHash = envToken ? hashSecret(envToken) : null;
+  let pendingHash: string | null = null;
   let generatedToken: string | null = null;
-  let expected: string;
-  if (envToken) expected = hashSecret(envToken);
-  else {
-    const stored = settings.get(SETTING);
-    if (stored) expected = stored;
-    else {
-      generatedToken = `vxa_${randomBase62(40)}`;
-      expected = hashSecret(generatedToken);
-      settings.put(SETTING, expected);
-    }
+  if (!envHash && !settings.get(SETTING)) {
+    generatedToken = newAdminToken();
+    pendingHash = hashSecret(generatedToken);
   }
+  // The stored hash is read on each check, so `vexrail admin-token --reset` takes effect without a restart.
+  const expected = () => envHash ?? settings.get(SETTING) ?? pendingHash;
   return {
     generatedToken,
+    persistGeneratedToken() {
+      if (!pendingHash) return false;
+      const stored = settings.get(SETTING);
+      if (!stored) settings.put(SETTING, pendingHash);
+      const mine = !stored || stored === pendingHash;
+      pendingHash = null;
+      return mine;
+    },
     check(authorization) {
       const match = authorization ? /^Bearer\s+(\S{1,512})$/i.exec(authorization) : null;
-      return match !== null && sameHash(hashSecret(match[1]), expected);
+      const hash = expected();
+      return match !== null && hash !== null && sameHash(hashSecret(match[1]), hash);
     },
   };
+}
+
+/** `vexrail admin-token --reset`: a new token whose hash replaces the stored one; the old token stops working. */
+export function resetAdminToken(db: Database): string {
+  const token = newAdminToken();
+  createSettingsRepo(db).put(SETTING, hashSecret(token));
+  return token;
 }
 
 /**

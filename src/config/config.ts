@@ -44,7 +44,7 @@ export type AdsSettings = {
 };
 
 export type Config = Readonly<{
-  command: 'serve' | 'backup' | 'import-products' | 'help' | 'version';
+  command: 'serve' | 'backup' | 'import-products' | 'admin-token' | 'check-config' | 'help' | 'version';
   backupFile: string | null;
   /** import-products: project id, absolute file path, gateway base URL (no trailing slash), admin token. */
   importProject: string | null;
@@ -54,6 +54,10 @@ export type Config = Readonly<{
   port: number;
   host: string;
   dataDir: string;
+  /** How dataDir was chosen, printed at start so `npm start` and the binary say which directory they use. */
+  dataDirSource: '--data-dir' | 'VEXRAIL_DATA_DIR' | 'config file data_dir' | 'default';
+  /** check-config: the absolute path of the file that was validated. */
+  configFile: string | null;
   publicUrl: string | null;
   /**
    * Origins (`http://host[:port]` or `https://...`, from `--allowed-hosts`) a request's Host header may select
@@ -93,7 +97,7 @@ type LoadInput = {
 type Flags = Record<string, string | true>;
 
 const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token']);
-const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet']);
+const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet', 'reset']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
   const positionals: string[] = [];
@@ -294,6 +298,11 @@ Usage:
                                 import products from a JSON Lines file into an advertiser project
                                 of a running gateway, in parts of 2,000 lines, with a progress bar;
                                 exits 0 all imported, 1 some lines failed, 2 usage, 3 server error
+  vexrail admin-token --reset    print a new admin token once and store its hash (the old one stops
+                                working at once, running server included); refused while
+                                VEXRAIL_ADMIN_TOKEN is set or when the data directory has no database
+  vexrail check-config FILE     validate a config file without starting: every error at once;
+                                exits 0 valid, 2 errors
   vexrail --help | --version
 
 Options (environment variable in brackets):
@@ -326,14 +335,21 @@ export function loadConfig(input: LoadInput): Config {
   else if (flags.version) command = 'version';
   else if (positionals[0] === 'backup') command = 'backup';
   else if (positionals[0] === 'import-products') command = 'import-products';
+  else if (positionals[0] === 'admin-token') command = 'admin-token';
+  else if (positionals[0] === 'check-config') command = 'check-config';
   else if (positionals[0] && positionals[0] !== 'serve') throw new ConfigError(`unknown command "${positionals[0]}" (see --help)`);
   if (command === 'backup' && !positionals[1]) throw new ConfigError('usage: vexrail backup FILE');
   if (command === 'import-products' && (positionals.length !== 3 || !positionals[1] || !positionals[2]))
     throw new ConfigError('usage: vexrail import-products PROJECT_ID FILE [--url URL] [--token TOKEN]');
-  if ((command === 'serve' || command === 'backup') && (flags.url !== undefined || flags.token !== undefined))
+  if (command === 'admin-token' && (positionals.length !== 1 || flags.reset !== true))
+    throw new ConfigError('usage: vexrail admin-token --reset [--data-dir DIR]');
+  if (command === 'check-config' && (positionals.length !== 2 || !positionals[1] || flags.config !== undefined))
+    throw new ConfigError('usage: vexrail check-config FILE');
+  if (flags.reset === true && command !== 'admin-token') throw new ConfigError('--reset only applies to admin-token');
+  if ((command === 'serve' || command === 'backup' || command === 'admin-token') && (flags.url !== undefined || flags.token !== undefined))
     throw new ConfigError('--url and --token only apply to import-products (the admin token of serve is VEXRAIL_ADMIN_TOKEN)');
 
-  const configPath = pick(flags.config, env.VEXRAIL_CONFIG, undefined) as string | undefined;
+  const configPath = command === 'check-config' ? positionals[1] : (pick(flags.config, env.VEXRAIL_CONFIG, undefined) as string | undefined);
   let file: any = {};
   if (configPath) {
     const read = input.readFile ?? ((p: string) => require('node:fs').readFileSync(p, 'utf8'));
@@ -349,6 +365,8 @@ export function loadConfig(input: LoadInput): Config {
   const dataDir = resolve(
     String(pick(flags['data-dir'], env.VEXRAIL_DATA_DIR, file.data_dir) ?? join(input.defaultDataParent, 'vexrail_data')),
   );
+  const dataDirSource: Config['dataDirSource'] = typeof flags['data-dir'] === 'string' ? '--data-dir'
+    : env.VEXRAIL_DATA_DIR ? 'VEXRAIL_DATA_DIR' : file.data_dir != null ? 'config file data_dir' : 'default';
   const publicUrl = pick(flags['public-url'], env.VEXRAIL_PUBLIC_URL, file.public_url) as string | undefined;
   const importUrl = command === 'import-products'
     ? toBaseUrl(pick(flags.url, env.VEXRAIL_URL, undefined) ?? `http://127.0.0.1:${toPort(pick(flags.port, env.VEXRAIL_PORT, file.port))}`)
@@ -366,6 +384,8 @@ export function loadConfig(input: LoadInput): Config {
     port: toPort(pick(flags.port, env.VEXRAIL_PORT, file.port)),
     host: String(pick(flags.host, env.VEXRAIL_HOST, file.host) ?? '127.0.0.1'),
     dataDir,
+    dataDirSource,
+    configFile: command === 'check-config' ? resolve(positionals[1]) : null,
     publicUrl: publicUrl ? toBaseUrl(publicUrl) : null,
     allowedLinkOrigins: Object.freeze(toOriginList(pick(flags['allowed-hosts'], env.VEXRAIL_ALLOWED_HOSTS, file.allowed_hosts))) as string[],
     allowInternalProductUrls: toBoolean(pick(undefined, env.VEXRAIL_ALLOW_INTERNAL_PRODUCT_URLS, file.allow_internal_product_urls), 'allow_internal_product_urls'),

@@ -23,14 +23,21 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
 export type Store = { db: Database; path: string; close(): void };
 
 export function openDatabase(path: string): Database {
-  const db = new Database(path, { create: true, strict: true });
-  // busy_timeout first: any later statement may meet a lock held by a backup or another process.
-  db.exec('PRAGMA busy_timeout = 5000');
-  if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
-  // NORMAL in WAL mode: a committed transaction survives a process kill; only power loss may drop the last ones.
-  db.exec('PRAGMA synchronous = NORMAL');
-  db.exec('PRAGMA foreign_keys = ON');
-  return db;
+  let db: Database | null = null;
+  try {
+    db = new Database(path, { create: true, strict: true });
+    // busy_timeout first: any later statement may meet a lock held by a backup or another process.
+    db.exec('PRAGMA busy_timeout = 5000');
+    if (path !== ':memory:') db.exec('PRAGMA journal_mode = WAL');
+    // NORMAL in WAL mode: a committed transaction survives a process kill; only power loss may drop the last ones.
+    db.exec('PRAGMA synchronous = NORMAL');
+    db.exec('PRAGMA foreign_keys = ON');
+    return db;
+  } catch (err) {
+    db?.close();
+    // SQLite's own message ("unable to open database file", "file is not a database") never says which file.
+    throw new StoreOpenError(`unable to open database ${path}: ${(err as Error).message}`);
+  }
 }
 
 export function migrate(db: Database): number {
@@ -49,13 +56,25 @@ export function migrate(db: Database): number {
 export function openStore(dataDir: string | ':memory:'): Store {
   let path = ':memory:';
   if (dataDir !== ':memory:') {
-    mkdirSync(dataDir, { recursive: true });
+    try {
+      mkdirSync(dataDir, { recursive: true });
+    } catch (err) {
+      throw new StoreOpenError(`unable to create data directory ${dataDir}: ${(err as Error).message}`);
+    }
     path = databasePath(dataDir);
   }
   const db = openDatabase(path);
-  migrate(db);
+  try {
+    migrate(db);
+  } catch (err) {
+    db.close();
+    throw new StoreOpenError(`unable to migrate database ${path}: ${(err as Error).message}`);
+  }
   return { db, path, close: () => db.close() };
 }
+
+/** Opening the data directory or its database failed; the message always names the path. */
+export class StoreOpenError extends Error {}
 
 export function databasePath(dataDir: string): string {
   return join(dataDir, 'vexrail.db');

@@ -68,3 +68,20 @@ describe('config', () => {
     expect(load([]).allowInternalProductUrls).toBe(false);
   });
 });
+
+describe('config: data directory source and the admin-token / check-config commands', () => {
+  test('the data directory says where it came from', () => {
+    expect(load([]).dataDirSource).toBe('default');
+    expect(load(['--data-dir', '/d']).dataDirSource).toBe('--data-dir');
+    expect(load([], { VEXRAIL_DATA_DIR: '/e' }).dataDirSource).toBe('VEXRAIL_DATA_DIR');
+    expect(load(['--config', 'c.json'], {}, { data_dir: '/f' })).toMatchObject({ dataDir: '/f', dataDirSource: 'config file data_dir' });
+  });
+
+  test('admin-token needs --reset; --reset belongs to admin-token; check-config needs one FILE', () => {
+    expect(load(['admin-token', '--reset', '--data-dir', '/d'])).toMatchObject({ command: 'admin-token', dataDir: '/d' });
+    expect(() => load(['admin-token'])).toThrow(/usage: vexrail admin-token --reset/);
+    expect(() => load(['--reset'])).toThrow(/--reset only applies to admin-token/);
+    expect(load(['check-config', '/etc/v.json'])).toMatchObject({ command: 'check-config', configFile: '/etc/v.json' });
+    expect(() => load(['check-config'])).toThrow(/usage: vexrail check-config FILE/);
+  });
+});
