@@ -1,6 +1,8 @@
 /**
- * One JSON line per request: request id, project, model, status, latency, tokens. Never secrets or message
- * content. Lines are buffered and written by the background flusher, not on the request path.
+ * One line per request: request id, project, model, status, latency, tokens. Never secrets or message
+ * content. Lines are kept as records and formatted by the background flusher, not on the request path.
+ * Formats: 'json' (one JSON object a line), 'logfmt' (key=value pairs, for log shippers that read them),
+ * 'pretty' (aligned columns for a person at a terminal).
  */
 export type LogLine = {
   request_id: string;
@@ -17,20 +19,61 @@ export type LogLine = {
   error_code?: string | null;
 };
 
+export type LogFormat = 'json' | 'logfmt' | 'pretty';
+
 const MAX_BUFFERED_LINES = 50_000;
 
-export function createRequestLog(sink: (text: string) => void, enabled: boolean) {
-  let buffer: string[] = [];
+function logfmtValue(value: unknown): string {
+  const text = value === null ? 'null' : String(value);
+  return text === '' || /[\s="\\]/.test(text) || /[\u0000-\u001f]/.test(text) ? JSON.stringify(text) : text;
+}
+
+export function formatLogfmt(tsMs: number, line: LogLine): string {
+  const parts = [`ts=${new Date(tsMs).toISOString()}`];
+  for (const [key, value] of Object.entries(line)) if (value !== undefined) parts.push(`${key}=${logfmtValue(value)}`);
+  return parts.join(' ');
+}
+
+/** `09:41:07.123 POST /v1/chat/completions 200 812.4ms model=gpt-4o-mini tokens=12+40 cost=$0.000031 req=...` */
+export function formatPretty(tsMs: number, line: LogLine): string {
+  const time = new Date(tsMs).toISOString().slice(11, 23);
+  const parts = [time, line.method.padEnd(6), line.path, String(line.status), `${line.latency_ms.toFixed(1)}ms`];
+  if (line.model) parts.push(`model=${line.model}`);
+  if (line.prompt_tokens !== undefined || line.completion_tokens !== undefined) parts.push(`tokens=${line.prompt_tokens ?? 0}+${line.completion_tokens ?? 0}`);
+  if (line.cost_micros !== undefined) parts.push(`cost=$${(line.cost_micros / 1_000_000).toFixed(6)}`);
+  if (line.streamed) parts.push('stream');
+  if (line.error_code) parts.push(`error=${line.error_code}`);
+  if (line.project_id) parts.push(`project=${line.project_id}`);
+  parts.push(`req=${line.request_id}`);
+  // Control characters from a client-chosen path must not reach the terminal as escapes.
+  return parts.join(' ').replace(/[\u0000-\u001f\u007f]/g, '?');
+}
+
+const FORMATTERS: Record<LogFormat, (tsMs: number, line: LogLine) => string> = {
+  json: (tsMs, line) => JSON.stringify({ ts: new Date(tsMs).toISOString(), ...line }),
+  logfmt: formatLogfmt,
+  pretty: formatPretty,
+};
+
+export function createRequestLog(sink: (text: string) => void, enabled: boolean, format: LogFormat = 'json') {
+  const toText = FORMATTERS[format];
+  let times: number[] = [];
+  let lines: LogLine[] = [];
   return {
     write(line: LogLine): void {
       if (!enabled) return;
-      if (buffer.length >= MAX_BUFFERED_LINES) buffer.shift();
-      buffer.push(JSON.stringify({ ts: new Date().toISOString(), ...line }));
+      if (lines.length >= MAX_BUFFERED_LINES) {
+        times.shift();
+        lines.shift();
+      }
+      times.push(Date.now());
+      lines.push(line);
     },
     flush(): void {
-      if (buffer.length === 0) return;
-      const text = buffer.join('\n') + '\n';
-      buffer = [];
+      if (lines.length === 0) return;
+      const text = lines.map((line, i) => toText(times[i], line)).join('\n') + '\n';
+      times = [];
+      lines = [];
       sink(text);
     },
   };
