@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseUsdToMicros } from '../money/money';
+import { configFileErrors, parseJsonWithPosition } from './config-schema';
 import {
   DEFAULT_ADS,
   DEFAULT_FLUSH_INTERVAL_MS,
@@ -353,11 +354,20 @@ export function loadConfig(input: LoadInput): Config {
   let file: any = {};
   if (configPath) {
     const read = input.readFile ?? ((p: string) => require('node:fs').readFileSync(p, 'utf8'));
+    let text: string;
     try {
-      file = JSON.parse(read(configPath));
+      text = read(configPath);
     } catch (err) {
       throw new ConfigError(`cannot read config file ${configPath}: ${(err as Error).message}`);
     }
+    try {
+      file = parseJsonWithPosition(text);
+    } catch (err) {
+      throw new ConfigError(`config file ${configPath}: ${(err as Error).message}`);
+    }
+    const errors = configFileErrors(file);
+    if (errors.length > 0)
+      throw new ConfigError(`config file ${configPath} has ${errors.length} error${errors.length === 1 ? '' : 's'}:\n${errors.map((e) => `  ${e}`).join('\n')}`);
   }
   const prices = loadPrices(file.prices);
   const providers = loadProviders(file, env);

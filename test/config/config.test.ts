@@ -85,3 +85,57 @@ describe('config: data directory source and the admin-token / check-config comma
     expect(() => load(['check-config'])).toThrow(/usage: vexrail check-config FILE/);
   });
 });
+
+describe('config file validation', () => {
+  const loadText = (text: string) =>
+    loadConfig({ argv: ['check-config', 'v.json'], env: {}, defaultDataParent: '/opt/vexrail', readFile: () => text });
+  const errorOf = (fn: () => unknown) => {
+    try {
+      fn();
+    } catch (err) {
+      expect(err).toBeInstanceOf(ConfigError);
+      return (err as Error).message;
+    }
+    throw new Error('expected a ConfigError');
+  };
+
+  test('unknown keys at every level are errors with a suggestion, all reported at once', () => {
+    const message = errorOf(() => load(['--config', 'c.json'], {}, {
+      provders: [], limits: { maxBodyByte: 5 }, ads: { intentTreshold: 0.5, judge: 'yes' },
+      providers: [{ base_url: 'http://127.0.0.1:1/v1', timeout: 5 }], log_format: 'xml', zzzzzzzz: 1,
+    }));
+    expect(message).toContain('has 7 errors');
+    expect(message).toContain('provders: unknown key (did you mean providers?)');
+    expect(message).toContain('limits.maxBodyByte: unknown key (did you mean maxBodyBytes?)');
+    expect(message).toContain('ads.intentTreshold: unknown key (did you mean intentThreshold?)');
+    expect(message).toContain('providers[0].timeout: unknown key (did you mean timeout_ms?)');
+    expect(message).toContain('ads.judge: must be "off" or "llm"');
+    expect(message).toContain('log_format: must be "json", "logfmt" or "pretty"');
+    expect(message).toMatch(/zzzzzzzz: unknown key \(known keys: port, host, /);
+  });
+
+  test('a JSON syntax error gives its line and column', () => {
+    expect(errorOf(() => loadText('{\n  "port": 8080,\n  "host": "a",\n}\n'))).toContain('invalid JSON at line 4, column 1: unexpected "}"');
+    expect(errorOf(() => loadText('{"port": 80'))).toContain('line 1, column 12: unexpected end of the file');
+    expect(errorOf(() => loadText('{\n "a": tru }'))).toContain('line 2, column 10');
+    expect(errorOf(() => loadText('[1]'))).toContain('must hold one JSON object');
+  });
+
+  test('every documented key still loads, numbers written as strings included', () => {
+    const file = {
+      port: 7000, host: '0.0.0.0', data_dir: '/d', public_url: 'https://gw.example.com', allowed_hosts: ['a.example'],
+      allow_internal_product_urls: true, max_output_tokens: { llama3: 8192 },
+      providers: [{ name: 'l', base_url: 'http://127.0.0.1:1/v1', api_key: 'k', api_key_env: 'K', models: ['llama3'], timeout_ms: '5000', first_byte_timeout_ms: 10, idle_timeout_ms: 10 }],
+      prices: { llama3: { input: '0', output: '0' }, other: ['0.1', 0.2] },
+      limits: { maxBodyBytes: 1024, maxMessages: 10, maxImportBytes: 2048 },
+      ads: { publisherSharePercent: 60, earningsHoldDays: 0, relevanceFloor: 0.3, minCpc: '0.02', clickTtlDays: 3, intentThreshold: 0.5, safetyThreshold: 0.4, judge: 'llm', judgeModel: 'llama3', judgeTimeoutMs: 900, maxProductsPerCampaign: 2 },
+      keepalive_ms: 1000, flush_interval_ms: 50, log_format: 'pretty',
+    };
+    const c = load(['--config', 'c.json'], {}, file);
+    expect(c).toMatchObject({ port: 7000, host: '0.0.0.0', dataDir: '/d', logFormat: 'pretty', keepAliveMs: 1000, allowInternalProductUrls: true });
+    expect(c.providers[0].requestTimeoutMs).toBe(5000);
+    expect(c.ads).toMatchObject({ judge: 'llm', judgeModel: 'llama3', maxProductsPerCampaign: 2, publisherShareBps: 6000 });
+    expect(c.limits.maxImportBytes).toBe(2048);
+    expect(loadText(JSON.stringify(file)).command).toBe('check-config');
+  });
+});
