@@ -1,0 +1,37 @@
+/**
+ * Event-loop lag: a 1 ms timer re-armed after each firing; how late it fires is how long the loop was busy
+ * (a synchronous stretch of work delays every request waiting behind it). Each delay goes to `observe`;
+ * the largest since the last `takeMax()` is kept for a gauge. The timer is unref'd: it never keeps the
+ * process alive. Cost: about a thousand timer callbacks a second, each one subtraction and a histogram update.
+ */
+export function startEventLoopLag(observe: (lagMs: number) => void, intervalMs = 1) {
+  let maxMs = 0;
+  let due = 0;
+  let timer: ReturnType<typeof setTimeout> | null = null;
+  let stopped = false;
+  const arm = () => {
+    due = performance.now() + intervalMs;
+    timer = setTimeout(tick, intervalMs);
+    timer.unref?.();
+  };
+  const tick = () => {
+    const lagMs = Math.max(0, performance.now() - due);
+    if (lagMs > maxMs) maxMs = lagMs;
+    observe(lagMs);
+    if (!stopped) arm();
+  };
+  arm();
+  return {
+    /** The largest delay since the previous call (ms), then starts over. */
+    takeMax(): number {
+      const value = maxMs;
+      maxMs = 0;
+      return value;
+    },
+    stop() {
+      stopped = true;
+      if (timer) clearTimeout(timer);
+    },
+  };
+}
+export type EventLoopLag = ReturnType<typeof startEventLoopLag>;
