@@ -224,3 +224,45 @@ describe('--demo on a fresh data directory', () => {
     expect(demo.stderr()).toContain('Received SIGTERM');
   });
 });
+
+describe('first-run and configuration mistakes', () => {
+  test('a first start on a busy port stores no admin token; the next start prints one, and admin-token --reset replaces it', async () => {
+    const busy = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: () => new Response('busy') });
+    cleanups.push(() => busy.stop(true));
+    const dataDir = join(scratchDir('busy'), 'data');
+    const failed = await runCli(['serve', '--host', '127.0.0.1', '--port', String(busy.port), '--data-dir', dataDir]);
+    expect(failed.exitCode).toBe(1);
+    expect(failed.stderr).toContain(`data directory: ${dataDir}`);
+    expect(failed.stdout).not.toContain('vxa_');
+    const db = new Database(join(dataDir, 'vexrail.db'), { readonly: true });
+    expect(db.query("SELECT count(*) AS n FROM settings WHERE key = 'admin_token_hash'").get()).toEqual({ n: 0 });
+    db.close();
+
+    const gw = await gateway({ dataDir, adminToken: null });
+    expect(gw.banner()).toContain(`Data:         ${join(dataDir, 'vexrail.db')}  (from --data-dir)`);
+    const first = /^\s+(vxa_[0-9A-Za-z]+)$/m.exec(gw.banner())?.[1];
+    expect(first).toBeString();
+    expect((await gw.admin('GET', '/projects', undefined, first!)).status).toBe(200);
+
+    expect((await runCli(['admin-token', '--reset', '--data-dir', dataDir], { VEXRAIL_ADMIN_TOKEN: 'x' })).exitCode).toBe(2);
+    const reset = await runCli(['admin-token', '--reset', '--data-dir', dataDir]);
+    expect(reset.exitCode).toBe(0);
+    const second = /^\s+(vxa_[0-9A-Za-z]+)$/m.exec(reset.stdout)?.[1];
+    expect(second).toBeString();
+    expect((await gw.admin('GET', '/projects', undefined, first!)).status).toBe(401);
+    expect((await gw.admin('GET', '/projects', undefined, second!)).status).toBe(200);
+  });
+
+  test('check-config reports every error at once and exits 2; a valid file exits 0', async () => {
+    const dir = scratchDir('check-config');
+    const bad = join(dir, 'bad.json');
+    await Bun.write(bad, JSON.stringify({ provders: [], limits: { maxBodyByte: 1 } }));
+    const run = await runCli(['check-config', bad]);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('provders: unknown key (did you mean providers?)');
+    expect(run.stderr).toContain('limits.maxBodyByte: unknown key (did you mean maxBodyBytes?)');
+    const good = join(dir, 'good.json');
+    await Bun.write(good, JSON.stringify({ port: 9000 }));
+    expect((await runCli(['check-config', good])).exitCode).toBe(0);
+  });
+});
