@@ -50,7 +50,7 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
         security: PUBLIC_SECURITY,
         body: { type: 'object', properties: { query: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 5 } } },
         ok: { description: 'Promotions, best first; at most `limit`, and at most ads.maxProductsPerCampaign from one campaign', schema: ResultSchema },
-        errors: [400, 401, 403],
+        errors: [[400, 'invalid_json', 'invalid_request_body', 'invalid_value', 'missing_content', 'too_many_messages'], 401, 403, 413],
       }),
     },
   );

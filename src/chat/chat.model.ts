@@ -21,7 +21,21 @@ export const ChatCompletionRequestSchema = T.Object(
     user: T.Optional(T.String({ maxLength: 256, description: 'End-user id, stored with the conversation' })),
     metadata: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'Stored with the conversation message' })),
   },
-  { additionalProperties: true },
+  {
+    additionalProperties: true,
+    // Swagger UI otherwise builds its sample from the bounds (temperature 2, max_tokens 1): a useless first call.
+    example: {
+      model: 'vexrail-demo',
+      messages: [
+        { role: 'system', content: 'You are a concise assistant.' },
+        { role: 'user', content: 'Suggest three names for a bakery that sells sourdough.' },
+      ],
+      temperature: 0.7,
+      max_tokens: 256,
+      stream: false,
+      user: 'user-1234',
+    },
+  },
 );
 
 const Usage = T.Object({ prompt_tokens: T.Integer(), completion_tokens: T.Integer(), total_tokens: T.Integer() });

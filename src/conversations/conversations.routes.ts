@@ -59,7 +59,7 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
             description: 'A page of conversations',
             schema: pagedListOf(ConversationSchema),
           },
-          errors: [400, 401, 403],
+          errors: [[400, 'invalid_value', 'invalid_cursor'], 401, 403],
         }),
       },
     )
@@ -84,7 +84,7 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
             description: 'The conversation',
             schema: { ...ConversationSchema, properties: { ...ConversationSchema.properties, messages: { type: 'array', items: MessageSchema }, has_more: { type: 'boolean' }, next_seq: { type: ['integer', 'null'] } } },
           },
-          errors: [400, 401, 403, 404],
+          errors: [[400, 'invalid_value'], 401, 403, [404, 'conversation_not_found']],
         }),
       },
     );

@@ -2,8 +2,12 @@
  * OpenAPI descriptions for routes whose bodies the services validate themselves (so every error keeps
  * our envelope and codes). The schemas here document; they are not a second validator.
  */
+import type { ErrorType } from './errors';
+
+/** The one error envelope, registered once as a component (see openapi.ts) and referenced by every error. */
 export const ErrorEnvelopeSchema = {
   type: 'object',
+  description: "OpenAI's error envelope plus Vexrail's top-level statusCode and message",
   required: ['error', 'statusCode', 'message'],
   properties: {
     error: {
@@ -12,8 +16,8 @@ export const ErrorEnvelopeSchema = {
       properties: {
         message: { type: 'string' },
         type: { type: 'string', example: 'authentication_error' },
-        param: { type: ['string', 'null'] },
-        code: { type: ['string', 'null'], example: 'invalid_api_key' },
+        param: { type: ['string', 'null'], description: 'The request field at fault, when there is one' },
+        code: { type: ['string', 'null'], example: 'invalid_api_key', description: 'Stable snake_case code (README, Errors)' },
       },
     },
     statusCode: { type: 'integer', example: 401 },
@@ -21,19 +25,75 @@ export const ErrorEnvelopeSchema = {
   },
 } as const;
 
+export const ERROR_ENVELOPE_REF = { $ref: '#/components/schemas/ErrorEnvelope' } as const;
+
 const ERROR_TEXT: Record<number, string> = {
   400: 'Invalid request (bad JSON, missing or mistyped field, limit exceeded)',
-  401: 'Authentication failed: missing_api_key, invalid_api_key, key_pair_mismatch, inactive_key',
-  403: 'domain_not_verified or insufficient_credits',
+  401: 'Authentication failed',
+  403: 'Not allowed',
   404: 'Not found',
-  409: 'Conflict',
+  409: 'Conflict with the current state',
   413: 'Request body too large',
-  422: 'model_not_found or a parameter value out of range (invalid_value)',
-  429: 'The upstream provider is rate limiting',
-  500: 'Unexpected error (the body carries a request id)',
-  502: 'The upstream LLM provider failed (upstream_error)',
-  504: 'The upstream LLM provider timed out (upstream_timeout)',
+  422: 'A value out of range or an unknown model',
+  429: 'Rate limited',
+  500: 'Unexpected error (the message carries a request id)',
+  502: 'The upstream LLM provider failed',
+  504: 'The upstream LLM provider timed out',
 };
+
+const ERROR_TYPE: Record<number, ErrorType> = {
+  400: 'invalid_request_error', 401: 'authentication_error', 403: 'permission_error', 404: 'not_found_error',
+  409: 'invalid_request_error', 413: 'invalid_request_error', 422: 'invalid_request_error', 429: 'rate_limit_error',
+  500: 'api_error', 502: 'upstream_error', 504: 'timeout_error',
+};
+
+/** Example messages for the codes most routes share; a code not listed gets its status text. */
+const ERROR_MESSAGE: Record<string, string> = {
+  invalid_json: 'The request body is not valid JSON',
+  invalid_request_body: 'The request body must be a JSON object',
+  invalid_value: 'A value is out of range',
+  invalid_cursor: 'The cursor is not one this server issued',
+  missing_api_key: 'Missing x-publishable-key or x-secret-key header',
+  invalid_api_key: 'Invalid API key',
+  key_pair_mismatch: 'The secret key does not belong to the publishable key',
+  inactive_key: 'This key pair has been deactivated',
+  invalid_admin_token: 'Missing or invalid admin bearer token',
+  domain_not_verified: "The project's domain is not verified",
+  insufficient_credits: 'The credit balance cannot cover this request',
+  not_found: 'Unknown path',
+  project_not_found: 'No such project',
+  conversation_not_found: 'No such conversation',
+  payload_too_large: 'The request body is larger than this route accepts',
+  model_not_found: 'The model does not exist or is not served by this gateway',
+  upstream_rate_limited: 'The upstream LLM provider is rate limiting requests; retry with backoff',
+  internal_error: 'Internal server error (request 0f8fad5b-d9cb-469f-a165-70867728950e)',
+  upstream_error: 'The upstream LLM provider could not be reached',
+  upstream_auth_failed: 'The gateway could not authenticate with the upstream LLM provider',
+  upstream_timeout: 'The upstream LLM provider did not answer in time',
+};
+
+/** What a status means when a route names no codes; admin routes answer 401 and 404 differently. */
+const DEFAULT_CODES: Record<number, readonly string[]> = {
+  400: ['invalid_json', 'invalid_request_body'],
+  401: ['missing_api_key', 'invalid_api_key', 'key_pair_mismatch', 'inactive_key'],
+  403: ['domain_not_verified'],
+  404: ['not_found'],
+  409: [],
+  413: ['payload_too_large'],
+  422: ['invalid_value'],
+  429: ['upstream_rate_limited'],
+  500: ['internal_error'],
+  502: ['upstream_error', 'upstream_auth_failed'],
+  504: ['upstream_timeout'],
+};
+const ADMIN_DEFAULT_CODES: Record<number, readonly string[]> = {
+  401: ['invalid_admin_token'],
+  404: ['project_not_found'],
+  409: ['idempotency_key_reused', 'activation_refused', 'campaign_archived', 'no_products', 'not_an_advertiser', 'not_a_publisher'],
+};
+
+/** A status alone (its default codes) or a status with the codes this route really returns. */
+export type ErrorSpec = number | readonly [number, ...string[]];
 
 type Schema = Record<string, unknown>;
 
@@ -41,8 +101,27 @@ export function jsonResponse(description: string, schema: Schema) {
   return { description, content: { 'application/json': { schema } } };
 }
 
-export function errorResponses(statuses: number[]) {
-  return Object.fromEntries(statuses.map((s) => [String(s), jsonResponse(ERROR_TEXT[s] ?? 'Error', ErrorEnvelopeSchema)]));
+function errorExample(status: number, code: string) {
+  const message = ERROR_MESSAGE[code] ?? ERROR_TEXT[status] ?? 'Error';
+  const value = { error: { message, type: ERROR_TYPE[status] ?? 'api_error', param: null, code }, statusCode: status, message };
+  return { summary: code, value };
+}
+
+export function errorResponse(status: number, codes: readonly string[]) {
+  const text = ERROR_TEXT[status] ?? 'Error';
+  const content: Record<string, unknown> = { schema: ERROR_ENVELOPE_REF };
+  if (codes.length > 0) content.examples = Object.fromEntries(codes.map((code) => [code, errorExample(status, code)]));
+  return { description: codes.length > 0 ? `${text}: ${codes.join(', ')}` : text, content: { 'application/json': content } };
+}
+
+export function errorResponses(errors: readonly ErrorSpec[], admin = false) {
+  return Object.fromEntries(
+    errors.map((spec) => {
+      const [status, ...explicit] = typeof spec === 'number' ? [spec] : spec;
+      const codes = explicit.length > 0 ? explicit : (admin ? ADMIN_DEFAULT_CODES[status] : undefined) ?? DEFAULT_CODES[status] ?? [];
+      return [String(status), errorResponse(status, codes)];
+    }),
+  );
 }
 
 export const PUBLIC_SECURITY = [{ publishableKey: [], secretKey: [] }];
@@ -55,10 +134,12 @@ export function describe(opts: {
   security?: Array<Record<string, string[]>>;
   body?: Schema;
   ok: { status?: number; description: string; schema: Schema; extraContent?: Record<string, { schema: Schema }> };
-  errors: number[];
+  /** Statuses, each alone (default codes for the status) or as `[status, ...codes]` this route returns. */
+  errors: readonly ErrorSpec[];
   parameters?: Schema[];
 }) {
   const okContent: Record<string, { schema: Schema }> = { 'application/json': { schema: opts.ok.schema }, ...(opts.ok.extraContent ?? {}) };
+  const admin = opts.security === ADMIN_SECURITY || (opts.security ?? []).some((s) => 'adminBearer' in s);
   return {
     tags: opts.tags,
     summary: opts.summary,
@@ -68,7 +149,7 @@ export function describe(opts: {
     requestBody: opts.body ? { required: true, content: { 'application/json': { schema: opts.body } } } : undefined,
     responses: {
       [String(opts.ok.status ?? 200)]: { description: opts.ok.description, content: okContent },
-      ...errorResponses(opts.errors),
+      ...errorResponses(opts.errors, admin),
     },
   } as any;
 }

@@ -3,12 +3,22 @@ import { Elysia } from 'elysia';
 import bundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' };
 import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' };
 import pkg from '../../package.json' with { type: 'json' };
+import { ErrorEnvelopeSchema } from './docs';
 
 /**
- * Spec at /swagger/json, Swagger UI at /swagger. The UI's script and stylesheet are embedded in the
+ * Spec at /swagger/json, Swagger UI at /swagger (and /swagger/). The UI's script and stylesheet are embedded in the
  * binary and served from /swagger/assets, so the docs render with no internet access.
  */
 const ASSET_PREFIX = '/swagger/assets';
+const SPEC_PATH = '/swagger/json';
+
+/** The plugin types leave out `url`; its default is relative ("swagger/json"), which /swagger/ resolves to /swagger/swagger/json. */
+const swaggerOptions = {
+  url: SPEC_PATH,
+  cdn: `${ASSET_PREFIX}/swagger-ui-bundle.js`,
+  theme: `${ASSET_PREFIX}/swagger-ui.css`,
+  autoDarkMode: false,
+};
 
 export function openapiPlugin() {
   const assets = new Elysia({ name: 'swagger-assets' })
@@ -17,19 +27,25 @@ export function openapiPlugin() {
   return new Elysia({ name: 'openapi' }).use(assets).use(
     openapi({
       path: '/swagger',
-      specPath: '/swagger/json',
+      specPath: SPEC_PATH,
       provider: 'swagger-ui',
       exclude: { paths: [/^\/swagger/] },
-      swagger: { cdn: `${ASSET_PREFIX}/swagger-ui-bundle.js`, theme: `${ASSET_PREFIX}/swagger-ui.css`, autoDarkMode: false },
+      swagger: swaggerOptions,
       documentation: {
         info: {
           title: 'Vexrail',
           version: pkg.version,
+          // package.json names no licence yet; npm's word for "no licence granted" until it does.
+          license: { name: (pkg as { license?: string }).license ?? 'UNLICENSED' },
           description:
             'Self-hosted OpenAI-compatible chat-completions gateway with key-pair authentication, a prepaid credit ' +
             'wallet, conversation tracking and an advertising marketplace (labeled promotions after the organic answer, ' +
             'tracked clicks, publisher earnings). Errors use the OpenAI envelope plus top-level statusCode and message.',
         },
+        servers: [
+          { url: '/', description: 'The gateway serving this document' },
+          { url: 'http://127.0.0.1:8080', description: 'A gateway on its default address' },
+        ],
         tags: [
           { name: 'Chat', description: 'OpenAI-compatible chat completions' },
           { name: 'Models', description: 'Models this gateway serves' },
@@ -43,6 +59,7 @@ export function openapiPlugin() {
           { name: 'Operations', description: 'Health and readiness' },
         ],
         components: {
+          schemas: { ErrorEnvelope: ErrorEnvelopeSchema as any },
           securitySchemes: {
             publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-key', description: 'pk_live_... identifies the project' },
             secretKey: { type: 'apiKey', in: 'header', name: 'x-secret-key', description: 'sk_live_... authenticates; server-side only' },

@@ -1,6 +1,8 @@
 import type { Database } from 'bun:sqlite';
 import { Elysia } from 'elysia';
-import { describe } from '../http/docs';
+import { describe, jsonResponse } from '../http/docs';
+
+const StatusSchema = { type: 'object', properties: { status: { type: 'string' } } };
 
 export function healthRoutes(deps: { db: Database; isShuttingDown: () => boolean }) {
   return new Elysia({ name: 'health-routes' })
@@ -15,6 +17,14 @@ export function healthRoutes(deps: { db: Database; isShuttingDown: () => boolean
       deps.db.query('SELECT 1').get();
       return { status: 'ready' };
     }, {
-      detail: describe({ tags: ['Operations'], summary: 'Readiness: the database answers and the server is not shutting down', ok: { description: 'ready', schema: { type: 'object', properties: { status: { type: 'string' } } } }, errors: [503] }),
+      detail: withResponse(
+        describe({ tags: ['Operations'], summary: 'Readiness: the database answers and the server is not shutting down', ok: { description: 'ready', schema: StatusSchema }, errors: [] }),
+        503, jsonResponse('Shutting down: `{"status": "shutting_down"}`', StatusSchema),
+      ),
     });
+}
+
+/** A non-error, non-200 answer (readiness is plain JSON, not the error envelope). */
+function withResponse(detail: any, status: number, response: unknown) {
+  return { ...detail, responses: { ...detail.responses, [String(status)]: response } };
 }

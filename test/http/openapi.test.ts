@@ -33,7 +33,7 @@ describe('OpenAPI and Swagger UI', () => {
     expect(chat.security).toEqual([{ publishableKey: [], secretKey: [] }]);
     expect(chat.requestBody.content['application/json'].schema.properties.messages).toBeDefined();
     for (const status of ['200', '400', '401', '403', '422', '500', '502']) expect(chat.responses[status]).toBeDefined();
-    expect(chat.responses['401'].content['application/json'].schema.properties.error).toBeDefined();
+    expect(chat.responses['401'].content['application/json'].schema).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
     expect(spec.paths['/admin/v1/projects'].post.security).toEqual([{ adminBearer: [] }]);
     expect(spec.components.securitySchemes).toMatchObject({
       publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-key' },
@@ -41,6 +41,55 @@ describe('OpenAPI and Swagger UI', () => {
       adminBearer: { type: 'http', scheme: 'bearer' },
     });
     expect(Object.keys(spec.paths).some((p) => p.startsWith('/swagger'))).toBe(false);
+  });
+
+  test('one ErrorEnvelope component, referenced by every error response, with examples matching the route', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    expect(spec.components.schemas.ErrorEnvelope.properties.error.required).toEqual(['message', 'type', 'param', 'code']);
+    let errorResponses = 0;
+    for (const [path, item] of Object.entries<any>(spec.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        for (const [status, res] of Object.entries<any>(op.responses)) {
+          if (Number(status) < 400 || path === '/readyz') continue; // readiness answers 503 with plain {status}
+          errorResponses++;
+          const json = res.content['application/json'];
+          expect(json.schema, `${method} ${path} ${status}`).toEqual({ $ref: '#/components/schemas/ErrorEnvelope' });
+          for (const ex of Object.values<any>(json.examples ?? {})) expect(ex.value.statusCode, `${method} ${path} ${status}`).toBe(Number(status));
+        }
+      }
+    }
+    expect(errorResponses).toBeGreaterThan(50);
+    const codes = (op: any, status: number) => Object.values<any>(op.responses[String(status)].content['application/json'].examples ?? {}).map((e) => e.value.error.code);
+    expect(codes(spec.paths['/admin/v1/projects'].post, 401)).toEqual(['invalid_admin_token']);
+    expect(codes(spec.paths['/v1/chat/completions'].post, 401)).toContain('invalid_api_key');
+    expect(codes(spec.paths['/v1/chat/completions'].post, 401)).not.toContain('invalid_admin_token');
+    expect(codes(spec.paths['/v1/chat/completions'].post, 403)).toContain('domain_not_verified');
+    expect(codes(spec.paths['/v1/conversations/{id}'].get, 404)).toEqual(['conversation_not_found']);
+    expect(codes(spec.paths['/v1/models'].get, 500)).toEqual(['internal_error']);
+    const chat401 = spec.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].examples.invalid_api_key.value;
+    expect(chat401).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' }, statusCode: 401, message: 'Invalid API key' });
+  });
+
+  test('servers, a licence and a realistic chat request example', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    expect(spec.servers[0].url).toBe('/');
+    expect(spec.info.license.name).toBeTruthy();
+    const example = spec.paths['/v1/chat/completions'].post.requestBody.content['application/json'].schema.example;
+    expect(example.model).toBe('vexrail-demo');
+    expect(example.messages.at(-1).role).toBe('user');
+    expect(example.temperature).toBeLessThan(1.5);
+    expect(example.max_tokens).toBeGreaterThanOrEqual(64);
+  });
+
+  test('Swagger UI at /swagger/ (trailing slash) fetches the spec from its absolute path', async () => {
+    for (const path of ['/swagger', '/swagger/']) {
+      const res = await t.call('GET', path);
+      expect(res.status).toBe(200);
+      const config = JSON.parse((await res.text()).match(/SwaggerUIBundle\((\{.*?\})\)/)![1]);
+      const specUrl = new URL(config.url, `http://127.0.0.1:8080${path}`);
+      expect(specUrl.pathname, path).toBe('/swagger/json');
+      expect((await t.call('GET', specUrl.pathname)).status).toBe(200);
+    }
   });
 
   test('Swagger UI loads its script and stylesheet from this server, not a CDN', async () => {
