@@ -13,6 +13,7 @@ import { assignRequestId, requestIdOf } from './http/request-ids';
 import { modelsRoutes } from './models/models.routes';
 import { healthRoutes } from './ops/health.routes';
 import type { Runtime } from './runtime';
+import { usageRoutes } from './usage/usage.routes';
 
 function toApiError(code: string | number, error: unknown, requestId: string): ApiError {
   if (error instanceof ApiError) return error;
@@ -48,6 +49,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     .use(chatRoutes({ config: rt.config, keys: rt.keys, chat: rt.chat, links }))
     .use(modelsRoutes({ keys: rt.keys, catalog: rt.catalog }))
     .use(conversationsRoutes({ keys: rt.keys, conversations: rt.conversations }))
+    .use(usageRoutes({ keys: rt.keys, wallet: rt.wallet }))
     .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits }))
     .use(clicksRoutes({ clicks: rt.market.clicks }))
     .use(adminRoutes({

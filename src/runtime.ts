@@ -46,7 +46,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     },
     hasActiveKey: (id) => keysRef!.hasActiveKey(id),
   });
-  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id) });
+  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros });
   keysRef = keys;
   const conversations = createConversationsService({ repo: createConversationsRepo(db) });
   const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests);

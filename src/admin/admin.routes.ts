@@ -7,7 +7,9 @@ import type { KeysService } from '../keys/keys.service';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
-import { KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+import { fromParam, toParam, UsageSchema } from '../usage/usage.model';
+import { usageRange, usageReport } from '../usage/usage.service';
+import { KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = {
   adminAuth: AdminAuth;
@@ -20,6 +22,7 @@ type Deps = {
 
 const MAX_PROJECTS_PAGE = 1000;
 const pid = pathParam('id', 'Project id');
+const kid = pathParam('key_id', 'Key pair id');
 
 
 function projectCursor(cursor: string | undefined): { id: string; createdAt: number } | null {
@@ -96,7 +99,7 @@ export function adminRoutes(deps: Deps) {
       detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: { type: 'object' } }, errors: [401, 404] }),
     })
     .post('/projects/:id/keys', async ({ params, request, set }) => {
-      const pair = deps.keys.generatePair(deps.projects.get(params.id), (await body(request)).name);
+      const pair = deps.keys.generatePair(deps.projects.get(params.id), await body(request));
       set.status = 201;
       set.headers['cache-control'] = 'no-store';
       return pair;
@@ -104,12 +107,51 @@ export function adminRoutes(deps: Deps) {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
-        security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' } } },
+        security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' }, ...KeyLimitsBody } },
         ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema }, errors: [400, 401, 403, 404],
       }),
     })
     .get('/projects/:id/keys', ({ params }) => (deps.projects.get(params.id), { object: 'list', data: deps.keys.list(params.id) }), {
       detail: describe({ tags: ['Admin: projects'], summary: 'List key pairs (never the secret)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [401, 404] }),
+    })
+    .patch('/projects/:id/keys/:key_id', async ({ params, request }) => {
+      deps.projects.get(params.id);
+      return deps.keys.update(params.id, params.key_id, await body(request));
+    }, {
+      parse: 'none',
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Edit a key pair: name, limits, expiry (effective on the next request)',
+        description: 'Fields left out keep their value; `null` removes a limit.',
+        security: ADMIN_SECURITY, parameters: [pid, kid],
+        body: { type: 'object', properties: { name: { type: 'string' }, ...KeyLimitsBody } },
+        ok: { description: 'The pair', schema: KeySchema }, errors: [400, 401, 404],
+      }),
+    })
+    .post('/projects/:id/keys/:key_id/rotate', async ({ params, request, set }) => {
+      deps.projects.get(params.id);
+      const pair = deps.keys.rotate(params.id, params.key_id, await body(request));
+      set.headers['cache-control'] = 'no-store';
+      return pair;
+    }, {
+      parse: 'none',
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Rotate the secret key',
+        description: 'A new secret key (shown only in this response; the publishable key stays). The previous secret keeps working until `previous_secret_valid_until`, `grace_period_seconds` from now (default 3600, 0 ends it at once, at most 30 days).',
+        security: ADMIN_SECURITY, parameters: [pid, kid],
+        body: { type: 'object', properties: { grace_period_seconds: { type: 'integer', minimum: 0, maximum: 2_592_000, example: 3600 } } },
+        ok: { description: 'The pair, with its new secret', schema: NewKeySchema }, errors: [400, 401, 404],
+      }),
+    })
+    .get('/projects/:id/keys/:key_id/usage', ({ params, query }) => {
+      deps.projects.get(params.id);
+      deps.keys.get(params.id, params.key_id);
+      const range = usageRange(query.from, query.to, Date.now());
+      return usageReport(deps.wallet.usage(params.id, params.key_id, range.fromMs, range.toMs), range, { projectId: params.id, keyId: params.key_id });
+    }, {
+      detail: describe({
+        tags: ['Admin: projects'], summary: 'Usage of a key pair: requests, tokens and cost by day (and model)', security: ADMIN_SECURITY,
+        parameters: [pid, kid, fromParam, toParam], ok: { description: 'Usage', schema: UsageSchema }, errors: [400, 401, 404],
+      }),
     })
     .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
       parse: 'none',

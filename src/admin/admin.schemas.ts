@@ -34,7 +34,31 @@ export const KeySchema = {
     created_at: { type: 'string', format: 'date-time' },
     last_used_at: { type: ['string', 'null'], format: 'date-time' },
     deactivated_at: { type: ['string', 'null'], format: 'date-time' },
+    rpm_limit: { type: ['integer', 'null'] },
+    tpm_limit: { type: ['integer', 'null'] },
+    budget: {
+      type: ['object', 'null'],
+      properties: { amount: { type: 'string', example: '5.00' }, amount_micros: { type: 'integer' }, period: { type: 'string', enum: ['total', 'daily', 'monthly'] } },
+    },
+    expires_at: { type: ['string', 'null'], format: 'date-time' },
+    expired: { type: 'boolean' },
+    allowed_models: { type: ['array', 'null'], items: { type: 'string' } },
+    rotated_at: { type: ['string', 'null'], format: 'date-time' },
+    previous_secret_valid_until: { type: ['string', 'null'], format: 'date-time', description: 'Until then the secret replaced by the last rotation still works' },
   },
+};
+
+/** The optional limits of a key pair, at creation and in PATCH (null removes one). */
+export const KeyLimitsBody = {
+  rpm_limit: { type: ['integer', 'null'], minimum: 1, description: 'Requests per minute; past it 429 rate_limit_exceeded' },
+  tpm_limit: { type: ['integer', 'null'], minimum: 1, description: 'Tokens per minute (counted when requests settle); past it 429 rate_limit_exceeded' },
+  budget: {
+    type: ['object', 'null'], required: ['amount'],
+    properties: { amount: { type: 'string', example: '5.00', description: 'USD' }, period: { type: 'string', enum: ['total', 'daily', 'monthly'], default: 'total', description: 'UTC days and months' } },
+    description: 'Spend limit of this key; past it 403 key_budget_exceeded',
+  },
+  expires_at: { type: ['string', 'null'], format: 'date-time', example: '2027-01-31T00:00:00Z', description: 'From then on 401 expired_key' },
+  allowed_models: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 100, description: 'Model ids this key may use; others 403 model_not_allowed' },
 };
 
 export const NewKeySchema = {

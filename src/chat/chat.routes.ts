@@ -2,6 +2,7 @@ import { Elysia } from 'elysia';
 import type { Config } from '../config/config';
 import { describe, headerParam, PUBLIC_SECURITY } from '../http/docs';
 import { readJsonObject } from '../http/body';
+import { renderError } from '../http/errors';
 import type { LinkOrigins } from '../http/link-origin';
 import { authenticatePublic } from '../http/public-auth';
 import { requestIdOf, requestStartOf } from '../http/request-ids';
@@ -19,6 +20,9 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
       const body = await readJsonObject(request, deps.config.limits.maxBodyBytes, { emptyAsObject: false });
       const chatRequest = validateChatBody(body, deps.config.limits);
       const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
+      // The key's own limits, in memory: allowed models, budget, requests and tokens per minute.
+      const admission = deps.keys.admit(caller, chatRequest.body.model);
+      if ('error' in admission) return renderError(admission.error, admission.headers);
       const { response } = await deps.chat.complete({
         caller,
         request: chatRequest,
@@ -27,7 +31,9 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
         origin: deps.links.originFor(request),
         signal: request.signal,
         startedMs: requestStartOf(request),
+        onSettled: (tokens, chargedMicros) => deps.keys.recordUsage(caller.keyId, tokens, chargedMicros),
       });
+      for (const [name, value] of Object.entries(admission.headers)) response.headers.set(name, value);
       return response;
     },
     {
@@ -40,7 +46,10 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           '`data: [DONE]`; the usage chunk is sent only when `stream_options.include_usage` is true. Unknown OpenAI fields ' +
           '(stop, n, tools, response_format, seed, user, metadata, ...) pass through to the upstream untouched. The cost of the ' +
           'tokens is charged to the project\'s credit wallet. Response headers: `x-request-id`, `x-vexrail-overhead-ms` ' +
-          '(time spent in the gateway outside the upstream) and `Server-Timing`.',
+          '(time spent in the gateway outside the upstream) and `Server-Timing`. A key with `rpm_limit` / `tpm_limit` gets ' +
+          '`x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests`, `x-ratelimit-reset-requests` (and the `-tokens` trio) ' +
+          'on every answer, and 429 `rate_limit_exceeded` with `Retry-After` past them; 403 `key_budget_exceeded` past its budget, ' +
+          '403 `model_not_allowed` for a model outside its `allowed_models`.',
         security: PUBLIC_SECURITY,
         parameters: [headerParam('x-conversation-id', 'Groups requests into a conversation (1-128 printable ASCII characters)')],
         body: ChatCompletionRequestSchema,

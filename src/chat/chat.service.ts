@@ -46,6 +46,8 @@ export type ChatCall = {
   origin: string;
   signal: AbortSignal | null;
   startedMs: number;
+  /** Told the settled request's total tokens and charge (the key's per-minute tokens and budget). */
+  onSettled?: (totalTokens: number, chargedMicros: number) => void;
 };
 
 export type ChatResult = { response: Response };
@@ -120,7 +122,9 @@ export function createChatService(deps: Deps) {
       if (settled) return;
       settled = true;
       const cost = tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, route.price);
-      const result = deps.wallet.settle(hold.holdId, cost, call.requestId);
+      const tag = { keyId: call.caller.keyId, model: route.id, promptTokens: usage.prompt_tokens || 0, completionTokens: usage.completion_tokens || 0 };
+      const result = deps.wallet.settle(hold.holdId, cost, call.requestId, tag);
+      call.onSettled?.(tag.promptTokens + tag.completionTokens, result?.chargedMicros ?? 0);
       if (!report) return;
       deps.onExchange({
         requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,

@@ -10,24 +10,46 @@ import {
   sameHash,
   secretPrefixOf,
 } from './key-format';
+import { limitsView, NO_LIMITS, parseKeyLimits, type KeyLimits } from './key-limits';
+import { createKeyMeter, type Admission, type Refusal } from './key-meter';
 import type { KeyRow, KeysRepo } from './keys.repo';
 
 export type Caller = {
   keyId: string;
   projectId: string;
   project: ProjectRow;
+  limits: KeyLimits;
 };
 
 type Deps = {
   repo: KeysRepo;
   findProject: (id: string) => ProjectRow | null;
   now?: () => number;
+  /** Consumption charged to a key since `sinceMs` (from the ledger); seeds the in-memory budget counters. */
+  spentByKeyMicros?: (keyId: string, sinceMs: number) => number;
 };
+
+/** Longest grace a rotated-out secret may keep: 30 days. */
+const MAX_GRACE_SECONDS = 30 * 24 * 3600;
+const DEFAULT_GRACE_SECONDS = 3600;
 
 /** Bound on cached keys and projects: past it the cache starts over rather than grow without end. */
 const MAX_CACHED = 100_000;
 
-export function toKeyView(k: KeyRow) {
+export function limitsOf(k: KeyRow): KeyLimits {
+  return {
+    rpmLimit: k.rpm_limit,
+    tpmLimit: k.tpm_limit,
+    budgetMicros: k.budget_micros,
+    budgetPeriod: k.budget_micros === null ? null : (k.budget_period ?? 'total'),
+    expiresAtMs: k.expires_at,
+    allowedModels: k.allowed_models === null ? null : (JSON.parse(k.allowed_models) as string[]),
+  };
+}
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString());
+
+export function toKeyView(k: KeyRow, nowMs = Date.now()) {
   return {
     id: k.id,
     object: 'api_key_pair' as const,
@@ -38,6 +60,11 @@ export function toKeyView(k: KeyRow) {
     created_at: new Date(k.created_at).toISOString(),
     last_used_at: k.last_used_at ? new Date(k.last_used_at).toISOString() : null,
     deactivated_at: k.deactivated_at ? new Date(k.deactivated_at).toISOString() : null,
+    ...limitsView(limitsOf(k)),
+    expired: k.expires_at !== null && k.expires_at <= nowMs,
+    rotated_at: isoOrNull(k.rotated_at),
+    previous_secret_valid_until: k.previous_secret_expires_at !== null && k.previous_secret_expires_at > nowMs
+      ? isoOrNull(k.previous_secret_expires_at) : null,
   };
 }
 
@@ -48,6 +75,18 @@ export function createKeysService(deps: Deps) {
   const keyCache = new Map<string, KeyRow>();
   const projectCache = new Map<string, ProjectRow>();
   const pendingTouches = new Map<string, number>();
+  const limitsCache = new Map<string, KeyLimits>();
+  const meter = createKeyMeter({ seedSpendMicros: deps.spentByKeyMicros ?? (() => 0) });
+
+  function cachedLimits(key: KeyRow): KeyLimits {
+    let limits = limitsCache.get(key.id);
+    if (!limits) {
+      limits = limitsOf(key);
+      if (limitsCache.size >= MAX_CACHED) limitsCache.clear();
+      limitsCache.set(key.id, limits);
+    }
+    return limits;
+  }
 
   function cachedKey(pk: string): KeyRow | null {
     let row = keyCache.get(pk);
@@ -80,21 +119,40 @@ export function createKeysService(deps: Deps) {
     const key = cachedKey(publishable);
     if (!key) throw unauthorized('invalid_api_key', 'Invalid API key');
     const secretHash = hashSecret(secret);
-    if (!sameHash(secretHash, key.secret_hash)) {
+    const t = now();
+    const inGrace = key.previous_secret_hash !== null && key.previous_secret_expires_at !== null
+      && key.previous_secret_expires_at > t && sameHash(secretHash, key.previous_secret_hash);
+    if (!inGrace && !sameHash(secretHash, key.secret_hash)) {
       if (deps.repo.secretHashExists(secretHash))
         throw unauthorized('key_pair_mismatch', 'The publishable key and the secret key belong to different key pairs');
       throw unauthorized('invalid_api_key', 'Invalid API key');
     }
     if (key.status !== 'active') throw unauthorized('inactive_key', 'This API key pair is inactive');
+    if (key.expires_at !== null && key.expires_at <= t) throw unauthorized('expired_key', 'This API key pair has expired');
     const project = cachedProject(key.project_id);
     if (!project) throw unauthorized('invalid_api_key', 'Invalid API key');
-    pendingTouches.set(key.id, now());
-    return { keyId: key.id, projectId: key.project_id, project };
+    pendingTouches.set(key.id, t);
+    return { keyId: key.id, projectId: key.project_id, project, limits: cachedLimits(key) };
   }
 
-  function generatePair(project: ProjectRow, name: unknown) {
+  function checkName(name: unknown): string {
     if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
       throw badRequest('invalid_name', 'name is required (at most 200 characters)', 'name');
+    return name.trim();
+  }
+
+  function storeLimits(projectId: string, id: string, name: string, l: KeyLimits) {
+    deps.repo.update(projectId, id, {
+      name, rpmLimit: l.rpmLimit, tpmLimit: l.tpmLimit, budgetMicros: l.budgetMicros, budgetPeriod: l.budgetPeriod,
+      expiresAtMs: l.expiresAtMs, allowedModelsJson: l.allowedModels === null ? null : JSON.stringify(l.allowedModels),
+    });
+  }
+
+  /** A name, or an admin body: name (required) and the optional limits (rpm_limit, tpm_limit, budget, expires_at, allowed_models). */
+  function generatePair(project: ProjectRow, nameOrInput: string | Record<string, unknown>) {
+    const input = typeof nameOrInput === 'string' ? { name: nameOrInput } : nameOrInput;
+    const name = checkName(input.name);
+    const limits = parseKeyLimits(input, NO_LIMITS);
     if (project.domain_status !== 'verified')
       throw forbidden('domain_not_verified', 'Verify the project domain before generating API keys');
     const publishableKey = generateKey(PUBLISHABLE_PREFIX);
@@ -103,12 +161,13 @@ export function createKeysService(deps: Deps) {
     deps.repo.insert({
       id,
       projectId: project.id,
-      name: name.trim(),
+      name,
       publishableKey,
       secretHash: hashSecret(secretKey),
       secretPrefix: secretPrefixOf(secretKey),
       now: now(),
     });
+    if (limits !== NO_LIMITS) storeLimits(project.id, id, name, limits);
     const row = deps.repo.get(project.id, id)!;
     // The only moment the secret exists outside the caller's hands.
     return { ...toKeyView(row), secret_key: secretKey };
@@ -120,6 +179,48 @@ export function createKeysService(deps: Deps) {
     deps.repo.deactivate(projectId, keyId, now());
     keyCache.delete(row.publishable_key);
     return toKeyView(deps.repo.get(projectId, keyId)!);
+  }
+
+  function existing(projectId: string, keyId: string): KeyRow {
+    const row = deps.repo.get(projectId, keyId);
+    if (!row) throw notFound('key_not_found', `No key pair with id ${keyId} in this project`);
+    return row;
+  }
+
+  function forgetCached(row: KeyRow) {
+    keyCache.delete(row.publishable_key);
+    limitsCache.delete(row.id);
+  }
+
+  /** Edits name, limits and expiry; fields left out keep their value, null clears a limit. */
+  function update(projectId: string, keyId: string, input: Record<string, unknown>) {
+    const row = existing(projectId, keyId);
+    const name = 'name' in input ? checkName(input.name) : row.name;
+    storeLimits(projectId, keyId, name, parseKeyLimits(input, limitsOf(row)));
+    forgetCached(row);
+    return toKeyView(deps.repo.get(projectId, keyId)!, now());
+  }
+
+  /** A new secret; the current one keeps working for `grace_period_seconds` (default 3600, 0 ends it at once). */
+  function rotate(projectId: string, keyId: string, input: Record<string, unknown>) {
+    const row = existing(projectId, keyId);
+    const grace = input.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
+    if (!Number.isSafeInteger(grace) || (grace as number) < 0 || (grace as number) > MAX_GRACE_SECONDS)
+      throw badRequest('invalid_value', `grace_period_seconds must be an integer from 0 to ${MAX_GRACE_SECONDS}`, 'grace_period_seconds');
+    if (row.status !== 'active') throw unauthorized('inactive_key', 'This API key pair is inactive');
+    const secretKey = generateKey(SECRET_PREFIX);
+    const t = now();
+    deps.repo.rotate(projectId, keyId, { secretHash: hashSecret(secretKey), secretPrefix: secretPrefixOf(secretKey), graceEndsMs: t + (grace as number) * 1000, now: t });
+    forgetCached(row);
+    return { ...toKeyView(deps.repo.get(projectId, keyId)!, t), secret_key: secretKey };
+  }
+
+  /** The hot-path limit check (no disk write): allowed models, then budget, then requests and tokens per minute. */
+  function admit(caller: Caller, model: string): Admission | Refusal {
+    const { allowedModels } = caller.limits;
+    if (allowedModels !== null && !allowedModels.includes(model))
+      return { error: forbidden('model_not_allowed', `This API key may not use the model "${model}"`), headers: {} };
+    return meter.admit(caller.keyId, caller.limits, now());
   }
 
   /** Writes last-used times collected on the hot path; called by the background flusher. */
@@ -134,7 +235,13 @@ export function createKeysService(deps: Deps) {
     authenticate,
     generatePair,
     deactivate,
-    list: (projectId: string, limit = 1000) => deps.repo.listByProject(projectId, limit).map(toKeyView),
+    update,
+    rotate,
+    admit,
+    /** Called when a request settles: its tokens count against tpm_limit, its charge against the budget. */
+    recordUsage: (keyId: string, tokens: number, chargedMicros: number) => meter.record(keyId, tokens, chargedMicros, now()),
+    get: (projectId: string, keyId: string) => toKeyView(existing(projectId, keyId), now()),
+    list: (projectId: string, limit = 1000) => deps.repo.listByProject(projectId, limit).map((k) => toKeyView(k, now())),
     hasActiveKey: (projectId: string) => deps.repo.countActive(projectId) > 0,
     invalidateProject: (projectId: string) => projectCache.delete(projectId),
     flushTouches,

@@ -6,8 +6,8 @@ import migration002 from './migrations/002_marketplace.sql' with { type: 'text' 
 import migration003 from './migrations/003_conversation_turns.sql' with { type: 'text' };
 import migration004 from './migrations/004_link_domains.sql' with { type: 'text' };
 import migration005 from './migrations/005_judge_costs.sql' with { type: 'text' };
-import migration007 from './migrations/007_key_limits.sql' with { type: 'text' };
 import migration006 from './migrations/006_catalog.sql' with { type: 'text' };
+import migration007 from './migrations/007_key_limits.sql' with { type: 'text' };
 
 /** Numbered migrations, embedded in the binary. Append only; never edit a shipped one. */
 const MIGRATIONS: Array<{ version: number; sql: string }> = [
@@ -16,8 +16,8 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
   { version: 3, sql: migration003 },
   { version: 4, sql: migration004 },
   { version: 5, sql: migration005 },
-  { version: 7, sql: migration007 },
   { version: 6, sql: migration006 },
+  { version: 7, sql: migration007 },
 ];
 
 export type Store = { db: Database; path: string; close(): void };

@@ -12,7 +12,16 @@ export type LedgerRow = {
   click_id: string | null;
   note: string | null;
   created_at: number;
+  key_id: string | null;
+  model: string | null;
+  prompt_tokens: number | null;
+  completion_tokens: number | null;
 };
+
+/** Who made a consumption charge and for what: written on its ledger entry, read by the usage reports. */
+export type ChargeTag = { keyId: string; model: string; promptTokens: number; completionTokens: number };
+
+export type UsageRow = { day: string; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number };
 
 /**
  * Wallet balances and their append-only ledger. Every movement is one short IMMEDIATE transaction that
@@ -33,6 +42,26 @@ export function createWalletRepo(db: Database) {
     `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, idempotency_key, note, created_at)
      VALUES ($projectId, $type, $amount, $balanceAfter, $requestId, $idempotencyKey, $note, $now) RETURNING *`,
   );
+  const consumeTagged = db.query(
+    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
+       key_id, model, prompt_tokens, completion_tokens)
+     VALUES ($projectId, 'consumption', $amount, $balanceAfter, $requestId, $note, $now, $keyId, $model, $promptTokens, $completionTokens)
+     RETURNING *`,
+  );
+  const spentByKey = db.query(
+    `SELECT coalesce(-sum(amount_micros), 0) AS spent FROM ledger_entries
+     WHERE key_id = ? AND created_at >= ? AND type = 'consumption'`,
+  );
+  // Charged requests by UTC day and model; a request the wallet charged nothing for is not in the ledger.
+  const usageSql = (keyFilter: string) =>
+    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, coalesce(model, 'unknown') AS model,
+       count(*) AS requests, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
+       coalesce(sum(completion_tokens), 0) AS completion_tokens, -sum(amount_micros) AS cost_micros
+     FROM ledger_entries
+     WHERE project_id = $projectId AND type = 'consumption' AND created_at >= $fromMs AND created_at < $toMs ${keyFilter}
+     GROUP BY day, model ORDER BY day, model`;
+  const usageByProject = db.query(usageSql(''));
+  const usageByKey = db.query(usageSql('AND key_id = $keyId'));
   const entries = db.query('SELECT * FROM ledger_entries WHERE project_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
 
   const topUp = db.transaction((projectId: string, amount: number, idempotencyKey: string | null, now: number) => {
@@ -52,6 +81,11 @@ export function createWalletRepo(db: Database) {
     if (!after) return null;
     return insertEntry.get({ projectId, type: 'consumption', amount: -amount, balanceAfter: after.balance_micros, requestId, idempotencyKey: null, note, now }) as LedgerRow;
   });
+  const consumeForKey = db.transaction((projectId: string, amount: number, requestId: string, note: string | null, now: number, tag: ChargeTag) => {
+    const after = debit.get({ amount, projectId }) as { balance_micros: number } | null;
+    if (!after) return null;
+    return consumeTagged.get({ projectId, amount: -amount, balanceAfter: after.balance_micros, requestId, note, now, ...tag }) as LedgerRow;
+  });
 
   return {
     ensureWallet: (projectId: string) => void ensure.run(projectId),
@@ -59,6 +93,12 @@ export function createWalletRepo(db: Database) {
     topUp: (projectId: string, amount: number, idempotencyKey: string | null, now: number) => topUp.immediate(projectId, amount, idempotencyKey, now),
     consume: (projectId: string, amount: number, requestId: string, note: string | null, now: number) =>
       consume.immediate(projectId, amount, requestId, note, now),
+    consumeForKey: (projectId: string, amount: number, requestId: string, note: string | null, now: number, tag: ChargeTag) =>
+      consumeForKey.immediate(projectId, amount, requestId, note, now, tag),
+    spentByKey: (keyId: string, sinceMs: number) => (spentByKey.get(keyId, sinceMs) as { spent: number }).spent,
+    /** Usage by day and model in [fromMs, toMs), for a project or one of its keys. */
+    usage: (projectId: string, keyId: string | null, fromMs: number, toMs: number) =>
+      (keyId === null ? usageByProject.all({ projectId, fromMs, toMs }) : usageByKey.all({ projectId, keyId, fromMs, toMs })) as UsageRow[],
     listEntries: (projectId: string, limit: number, beforeSeq: number) => entries.all(projectId, beforeSeq, limit) as LedgerRow[],
   };
 }

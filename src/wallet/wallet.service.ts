@@ -2,7 +2,7 @@ import { badRequest, conflict } from '../http/errors';
 import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import { formatMicros, parseUsdToMicros } from '../money/money';
 import { createHoldBook } from './hold-book';
-import type { LedgerRow, WalletRepo } from './wallet.repo';
+import type { ChargeTag, LedgerRow, WalletRepo } from './wallet.repo';
 
 /** Largest single top-up: a typo of a few zeros should not mint a fortune. */
 const MAX_TOP_UP_MICROS = 1_000_000 * 1_000_000; // 1,000,000 USD
@@ -68,6 +68,19 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
     topUp,
     view,
     ensureWallet: deps.repo.ensureWallet,
+    /** Consumption charged to a key since `sinceMs`: seeds the keys' in-memory budget counters. */
+    spentByKeyMicros: deps.repo.spentByKey,
+    usage: deps.repo.usage,
+    /** Balance, held and available, without the transactions (the publisher's own view). */
+    credits(projectId: string) {
+      const balance = deps.repo.balance(projectId);
+      const held = holds.held(projectId);
+      return {
+        object: 'credits' as const, currency: 'USD',
+        balance: formatMicros(balance), held: formatMicros(held), available: formatMicros(balance - held),
+        balance_micros: balance, held_micros: held, available_micros: balance - held,
+      };
+    },
     availableMicros: available,
     /**
      * Places a hold sized by `size(available)`; null when it declines. Check and reserve happen without
@@ -84,14 +97,15 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
      * Settles a hold exactly once: charges min(cost, what the wallet can pay without touching other
      * holds) in one transaction and releases the rest. Null when the hold was already settled.
      */
-    settle(holdId: string, costMicros: number, requestId: string) {
+    settle(holdId: string, costMicros: number, requestId: string, tag?: ChargeTag) {
       const hold = holds.take(holdId);
       if (!hold) return null;
       const payable = Math.max(0, available(hold.projectId));
       const charge = Math.min(costMicros, payable);
       if (charge > 0) {
         const note = charge < costMicros ? `uncollected ${costMicros - charge} micros` : null;
-        deps.repo.consume(hold.projectId, charge, requestId, note, now());
+        if (tag) deps.repo.consumeForKey(hold.projectId, charge, requestId, note, now(), tag);
+        else deps.repo.consume(hold.projectId, charge, requestId, note, now());
       }
       return { chargedMicros: charge, uncollectedMicros: costMicros - charge };
     },
