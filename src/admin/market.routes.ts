@@ -8,11 +8,12 @@ import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
 import { adminGuard, type AdminAuth } from './admin-token';
-import { AnalyticsSchema, CampaignSchema, EarningsSchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
+import { AnalyticsSchema, CampaignSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
 type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
 const pid = pathParam('id', 'Project id');
 const cid = pathParam('campaign_id', 'Campaign id');
+const prid = pathParam('product_id', 'Product id');
 const tags = { products: ['Admin: products'], campaigns: ['Admin: campaigns'], money: ['Admin: earnings and analytics'] };
 
 function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectRow {
@@ -22,6 +23,10 @@ function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectR
     : conflict('not_a_publisher', 'This endpoint is for publisher projects');
 }
 
+/** describe() documents JSON bodies; the import body is JSON Lines. */
+function withNdjsonBody(detail: ReturnType<typeof describe>, schema: Record<string, unknown>) {
+  return { ...detail, requestBody: { required: true, content: { 'application/x-ndjson': { schema } } } };
+}
 
 /**
  * Operator API for advertisers' products and campaigns, publishers' earnings, analytics and click refunds.
@@ -31,6 +36,8 @@ export function marketRoutes(deps: Deps) {
   const { market } = deps;
   const body = (request: Request) => readJsonObject(request, deps.maxBodyBytes);
   const project = (id: string) => deps.projects.get(id);
+  /** A product write and the campaign/index update it implies, in one transaction. */
+  const catalog = <T>(p: ProjectRow, change: () => T, idsOf: (result: T) => string[]) => market.campaigns.applyCatalogChange(p.id, change, idsOf);
   const campaignAction = (action: 'activate' | 'pause' | 'archive', summary: string) =>
     [
       `/projects/:id/campaigns/:campaign_id/${action}`,
@@ -42,10 +49,34 @@ export function marketRoutes(deps: Deps) {
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects/:id/products', async ({ params, request, set }) => {
       const p = project(params.id);
-      const product = market.products.create(p, await body(request));
+      const input = await body(request);
+      // Campaigns that target all products or the product's category take it at once.
+      const product = catalog(p, () => market.products.create(p, input), (v) => [v.id]);
       set.status = 201;
       return product;
-    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
+    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
+    .patch('/projects/:id/products/:product_id', async ({ params, request }) => {
+      const p = project(params.id);
+      const input = await body(request);
+      return catalog(p, () => market.products.update(p, params.product_id, input), (v) => [v.id]);
+    }, {
+      parse: 'none',
+      detail: describe({
+        tags: tags.products, summary: 'Edit a product',
+        description: 'Any field of the create body; only the fields sent change. `category` and `sku` may be null to clear them. Campaigns serving the product use the new text at once; a new category moves it into or out of category-targeted campaigns.',
+        security: ADMIN_SECURITY, parameters: [pid, prid], body: { ...NewProductSchema, required: [] }, ok: { description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409],
+      }),
+    })
+    .delete('/projects/:id/products/:product_id', ({ params }) => {
+      const p = project(params.id);
+      return catalog(p, () => market.products.remove(p, params.product_id), (v) => [v.id]);
+    }, {
+      detail: describe({
+        tags: tags.products, summary: 'Delete a product',
+        description: 'Soft delete: the product leaves every campaign and stops serving at once, and is no longer listed; impressions, clicks and analytics keep it, and links already shown still redirect. Its sku becomes free.',
+        security: ADMIN_SECURITY, parameters: [pid, prid], ok: { description: 'Deleted', schema: DeletedProductSchema }, errors: [401, 404, 409],
+      }),
+    })
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
       return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
@@ -54,15 +85,16 @@ export function marketRoutes(deps: Deps) {
       const p = project(params.id);
       const text = await readBodyText(request, deps.maxImportBytes);
       const firstLine = query.first_line ? Number(query.first_line) : 1;
-      return market.products.importLines(p, text, Number.isSafeInteger(firstLine) && firstLine > 0 ? firstLine : 1);
+      const start = Number.isSafeInteger(firstLine) && firstLine > 0 ? firstLine : 1;
+      return catalog(p, () => market.products.importLines(p, text, start), (r) => r.product_ids);
     }, {
       parse: 'none',
-      detail: describe({
-        tags: tags.products, summary: 'Import products from JSON Lines',
-        description: 'One product object per line (content type application/x-ndjson). Good lines are stored, bad lines are reported with their line number. `first_line` offsets the reported numbers when a large file is sent in parts (the CLI does this).',
-        security: ADMIN_SECURITY, parameters: [pid, queryParam('first_line', 'Line number of the first line of this part', { type: 'integer' })],
+      detail: withNdjsonBody(describe({
+        tags: tags.products, summary: 'Import products from JSON Lines (upsert by sku)',
+        description: 'One product object per line (content type application/x-ndjson), the fields of the create body. A line whose `sku` names a live product of the advertiser updates it (or leaves it unchanged); any other line creates a product, so a re-import updates instead of duplicating. Bad lines are reported with their line number. `first_line` offsets the reported numbers when a large file is sent in parts (the CLI does this).',
+        security: ADMIN_SECURITY, parameters: [pid, queryParam('first_line', 'Line number of the first line of this part (default 1)', { type: 'integer', minimum: 1 })],
         ok: { description: 'Import report', schema: ImportReportSchema }, errors: [401, 404, 409, 413],
-      }),
+      }), ImportBodySchema),
     })
     .post('/projects/:id/campaigns', async ({ params, request, set }) => {
       const p = project(params.id);

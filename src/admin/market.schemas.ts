@@ -5,8 +5,14 @@ export const ProductSchema = {
     id: { type: 'string' }, object: { type: 'string', example: 'product' }, project_id: { type: 'string' },
     name: { type: 'string' }, description: { type: 'string' }, url: { type: 'string', format: 'uri' },
     keywords: { type: 'array', items: { type: 'string' } }, category: { type: ['string', 'null'] },
-    created_at: { type: 'string', format: 'date-time' },
+    sku: { type: ['string', 'null'], description: 'Advertiser-supplied, unique per advertiser among live products' },
+    created_at: { type: 'string', format: 'date-time' }, updated_at: { type: ['string', 'null'], format: 'date-time' },
   },
+};
+
+export const DeletedProductSchema = {
+  type: 'object',
+  properties: { id: { type: 'string' }, object: { type: 'string', example: 'product' }, deleted: { type: 'boolean', example: true } },
 };
 
 export const NewProductSchema = {
@@ -14,17 +20,38 @@ export const NewProductSchema = {
   required: ['name', 'description', 'url'],
   properties: {
     name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, url: { type: 'string', format: 'uri' },
-    keywords: { type: 'array', items: { type: 'string' }, maxItems: 20 }, category: { type: 'string', maxLength: 64 },
+    keywords: { type: 'array', items: { type: 'string', maxLength: 60 }, maxItems: 20 },
+    category: { type: ['string', 'null'], maxLength: 64, description: 'Normalized to lower_snake_case' },
+    sku: { type: ['string', 'null'], maxLength: 100, description: 'Your own product id; unique per advertiser; imports upsert by it' },
   },
+};
+
+export const ImportBodySchema = {
+  type: 'string',
+  description: 'JSON Lines: one product object per line, with the fields of the create body (`name`, `description`, `url`, `keywords`, `category`, `sku`). Empty lines are skipped.',
+  example: '{"sku":"TR-1","name":"Trailfox Grip Runner","description":"Trail running shoes.","url":"https://shop.example.com/grip","category":"running_shoes"}\n',
 };
 
 export const ImportReportSchema = {
   type: 'object',
   properties: {
-    imported: { type: 'integer' }, failed: { type: 'integer' },
+    created: { type: 'integer', description: 'New products' },
+    updated: { type: 'integer', description: 'Lines whose sku named a live product that they changed' },
+    unchanged: { type: 'integer', description: 'Lines whose sku named a live product that they did not change' },
+    imported: { type: 'integer', description: 'created + updated + unchanged' }, failed: { type: 'integer' },
     errors: { type: 'array', items: { type: 'object', properties: { line: { type: 'integer' }, message: { type: 'string' } } }, description: 'First 1000 failures' },
-    product_ids: { type: 'array', items: { type: 'string' } },
+    product_ids: { type: 'array', items: { type: 'string' }, description: 'The product of each good line, in line order' },
   },
+};
+
+const TargetingSchema = {
+  type: ['object', 'null'],
+  description: 'null: the campaign serves its product_ids. `{"all_products": true}`: every live product of the advertiser. `{"categories": [...]}`: live products of these categories. Rule-based campaigns take products added or re-categorized later, at once.',
+  oneOf: [
+    { type: 'object', required: ['all_products'], properties: { all_products: { type: 'boolean', enum: [true] } }, additionalProperties: false },
+    { type: 'object', required: ['categories'], properties: { categories: { type: 'array', items: { type: 'string', maxLength: 64 }, minItems: 1, maxItems: 50 } }, additionalProperties: false },
+    { type: 'null' },
+  ],
 };
 
 export const CampaignSchema = {
@@ -35,7 +62,8 @@ export const CampaignSchema = {
     budget_type: { type: 'string', enum: ['daily', 'total'] }, start_at: { type: ['string', 'null'] }, end_at: { type: ['string', 'null'] },
     status: { type: 'string', enum: ['active', 'paused_user', 'paused_system', 'archived'] },
     pause_reason: { type: ['string', 'null'], enum: ['budget_exhausted', 'funds_short', 'end_date_passed', 'domain_unverified', null] },
-    spent_total: { type: 'string' }, product_ids: { type: 'array', items: { type: 'string' } },
+    spent_total: { type: 'string' }, targeting: TargetingSchema,
+    product_ids: { type: 'array', items: { type: 'string' }, description: 'The products the campaign serves now (resolved from targeting when it is set)' },
     created_at: { type: 'string' }, updated_at: { type: 'string' },
   },
 };
@@ -48,7 +76,8 @@ export const NewCampaignSchema = {
     base_cpc: { type: 'string', example: '0.40', description: 'Maximum bid per click, USD' },
     budget: { type: 'string', example: '50.00' }, budget_type: { type: 'string', enum: ['daily', 'total'], default: 'total' },
     start_at: { type: 'string', format: 'date-time' }, end_at: { type: 'string', format: 'date-time' },
-    product_ids: { type: 'array', items: { type: 'string' } },
+    product_ids: { type: 'array', items: { type: 'string' }, description: 'Serve these products (not with a targeting rule)' },
+    targeting: TargetingSchema,
   },
 };
 

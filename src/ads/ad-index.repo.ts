@@ -15,9 +15,10 @@ export type UnitRow = {
   advertiser_project_id: string;
 };
 
+// A deleted product never serves, even before its campaign_products rows are gone.
 const UNIT_SELECT = `SELECT cp.seq, cp.campaign_id, cp.product_id, p.name, p.description, p.url, p.keywords, p.category,
        c.context, c.name AS campaign_name, c.project_id AS advertiser_project_id
-  FROM campaign_products cp JOIN products p ON p.id = cp.product_id JOIN campaigns c ON c.id = cp.campaign_id`;
+  FROM campaign_products cp JOIN products p ON p.id = cp.product_id AND p.deleted_at IS NULL JOIN campaigns c ON c.id = cp.campaign_id`;
 
 /**
  * Ad units as stored: the rows the in-memory index (unit-index.ts) is built from, and the record of which

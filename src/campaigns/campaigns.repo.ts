@@ -16,9 +16,19 @@ export type CampaignRow = {
   status: CampaignStatus;
   pause_reason: PauseReason | null;
   spent_total_micros: number;
+  targeting: Targeting;
+  /** JSON array of categories, for targeting 'categories'. */
+  target_categories: string;
   created_at: number;
   updated_at: number;
 };
+
+/** Which products a campaign serves: its listed ones, all of the advertiser's, or those of some categories. */
+export type Targeting = 'products' | 'all_products' | 'categories';
+
+/** A rule-based campaign's products: live products of its advertiser that match its targeting. */
+const MATCHES = `p.project_id = c.project_id AND p.deleted_at IS NULL
+  AND (c.targeting = 'all_products' OR (c.targeting = 'categories' AND p.category IN (SELECT value FROM json_each(c.target_categories))))`;
 
 export type HistoryRow = { id: number; event: string; actor: 'operator' | 'system'; detail: string | null; created_at: number };
 
@@ -36,8 +46,8 @@ export function utcDay(ms: number): string {
 
 export function createCampaignsRepo(db: Database) {
   const insert = db.query(
-    `INSERT INTO campaigns (id, project_id, name, context, base_cpc_micros, budget_micros, budget_type, start_at, end_at, created_at, updated_at)
-     VALUES ($id, $projectId, $name, $context, $baseCpc, $budget, $budgetType, $startAt, $endAt, $now, $now)`,
+    `INSERT INTO campaigns (id, project_id, name, context, base_cpc_micros, budget_micros, budget_type, start_at, end_at, targeting, target_categories, created_at, updated_at)
+     VALUES ($id, $projectId, $name, $context, $baseCpc, $budget, $budgetType, $startAt, $endAt, $targeting, $targetCategories, $now, $now)`,
   );
   const byId = db.query('SELECT * FROM campaigns WHERE id = ? AND project_id = ?');
   const byIdAny = db.query('SELECT * FROM campaigns WHERE id = ?');
@@ -58,6 +68,27 @@ export function createCampaignsRepo(db: Database) {
   const pageStates = db.query(`${STATE_SELECT} WHERE c.id > $after AND +c.status IN ('active', 'paused_system') ORDER BY c.id LIMIT $limit`);
   const insertUnit = db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?) ON CONFLICT DO NOTHING');
   const deleteUnits = db.query('DELETE FROM campaign_products WHERE campaign_id = ?');
+  const fillByRule = db.query(
+    `INSERT INTO campaign_products (campaign_id, product_id)
+     SELECT c.id, p.id FROM campaigns c JOIN products p ON ${MATCHES} WHERE c.id = ? ORDER BY p.seq ON CONFLICT DO NOTHING`,
+  );
+  const campaignsOfProducts = db.query('SELECT DISTINCT campaign_id FROM campaign_products WHERE product_id IN (SELECT value FROM json_each(?))');
+  const dropDeleted = db.query(
+    `DELETE FROM campaign_products WHERE product_id IN (SELECT p.id FROM products p WHERE p.id IN (SELECT value FROM json_each(?)) AND p.deleted_at IS NOT NULL)`,
+  );
+  const dropUnmatched = db.query(
+    `DELETE FROM campaign_products WHERE seq IN (
+       SELECT cp.seq FROM campaign_products cp JOIN campaigns c ON c.id = cp.campaign_id
+       WHERE cp.product_id IN (SELECT value FROM json_each($ids)) AND c.project_id = $project AND c.targeting != 'products' AND c.status != 'archived'
+         AND NOT EXISTS (SELECT 1 FROM products p WHERE p.id = cp.product_id AND ${MATCHES}))`,
+  );
+  const addMatched = db.query(
+    `INSERT INTO campaign_products (campaign_id, product_id)
+     SELECT c.id, p.id FROM campaigns c JOIN products p ON ${MATCHES}
+     WHERE c.project_id = $project AND c.targeting != 'products' AND c.status != 'archived' AND p.id IN (SELECT value FROM json_each($ids))
+     ORDER BY p.seq ON CONFLICT DO NOTHING`,
+  );
+  const campaignIdsOf = (ids: string) => (campaignsOfProducts.all(ids) as Array<{ campaign_id: string }>).map((r) => r.campaign_id);
 
   /** Replaces a campaign's products (its ad units). */
   const replaceProducts = (campaignId: string, ids: string[]): void => {
@@ -66,10 +97,18 @@ export function createCampaignsRepo(db: Database) {
   };
 
   return {
-    insert(c: { id: string; projectId: string; name: string; context: string; baseCpc: number; budget: number; budgetType: string; startAt: number | null; endAt: number | null; now: number }, products: string[]) {
+    insert(
+      c: { id: string; projectId: string; name: string; context: string; baseCpc: number; budget: number; budgetType: string; startAt: number | null; endAt: number | null; targeting: Targeting; targetCategories: string; now: number },
+      products: string[],
+    ) {
       insert.run(c);
-      replaceProducts(c.id, products);
-      addHistory.run(c.id, 'created', 'operator', JSON.stringify({ status: 'paused_user', product_ids: products }), c.now);
+      if (c.targeting === 'products') replaceProducts(c.id, products);
+      else {
+        deleteUnits.run(c.id);
+        fillByRule.run(c.id);
+      }
+      const detail = c.targeting === 'products' ? { product_ids: products } : { targeting: c.targeting, categories: JSON.parse(c.targetCategories) };
+      addHistory.run(c.id, 'created', 'operator', JSON.stringify({ status: 'paused_user', ...detail }), c.now);
     },
     get: (projectId: string, id: string) => byId.get(id, projectId) as CampaignRow | null,
     getAny: (id: string) => byIdAny.get(id) as CampaignRow | null,
@@ -82,6 +121,25 @@ export function createCampaignsRepo(db: Database) {
       db.query(`UPDATE campaigns SET ${sets}, updated_at = $now WHERE id = $id`).run({ ...(fields as any), now, id });
     },
     replaceProducts,
+    /** Replaces a rule-based campaign's units with every product its targeting matches now. */
+    fillByRule(campaignId: string): void {
+      deleteUnits.run(campaignId);
+      fillByRule.run(campaignId);
+    },
+    /**
+     * After these products of the project changed (created, edited, deleted): deleted ones leave every
+     * campaign, rule-based campaigns gain or lose them by their category. Returns the campaigns whose units
+     * held or now hold any of them (their index entries must be re-read).
+     */
+    reconcileProducts(projectId: string, productIds: string[]): string[] {
+      const ids = JSON.stringify(productIds);
+      const touched = new Set(campaignIdsOf(ids));
+      dropDeleted.run(ids);
+      dropUnmatched.run({ ids, project: projectId });
+      addMatched.run({ ids, project: projectId });
+      for (const id of campaignIdsOf(ids)) touched.add(id);
+      return [...touched];
+    },
     /** Runs `fn` in one IMMEDIATE transaction (a campaign write and its index update commit together). */
     atomically: <T>(fn: () => T): T => db.transaction(fn).immediate(),
     setStatus: (id: string, status: CampaignStatus, reason: PauseReason | null, now: number) => void setStatus.run(status, reason, now, id),

@@ -2,9 +2,37 @@ import { badRequest, conflict, notFound } from '../http/errors';
 import { formatMicros, parseUsdToMicros } from '../money/money';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
-import type { CampaignRow, CampaignsRepo, CampaignState, PauseReason } from './campaigns.repo';
+import { normalizeCategory, PRODUCT_LIMITS } from '../products/products.service';
+import type { CampaignRow, CampaignsRepo, CampaignState, PauseReason, Targeting } from './campaigns.repo';
 
-export const CAMPAIGN_LIMITS = { nameChars: 200, contextChars: 2000, products: 10_000, maxCpcMicros: 1_000_000_000 };
+export const CAMPAIGN_LIMITS = { nameChars: 200, contextChars: 2000, products: 10_000, maxCpcMicros: 1_000_000_000, categories: 50 };
+
+/** A campaign's targeting on the wire: null serves the listed product_ids. */
+export type TargetingView = { all_products: true } | { categories: string[] } | null;
+
+export function targetingView(c: Pick<CampaignRow, 'targeting' | 'target_categories'>): TargetingView {
+  if (c.targeting === 'all_products') return { all_products: true };
+  if (c.targeting === 'categories') return { categories: JSON.parse(c.target_categories) as string[] };
+  return null;
+}
+
+/**
+ * `targeting`: `{"all_products": true}` or `{"categories": ["running_shoes", ...]}` (normalized as product
+ * categories are), or null for the listed product_ids. Not together with product_ids.
+ */
+export function parseTargeting(value: unknown): { targeting: Targeting; categories: string[] } {
+  const bad = () =>
+    badRequest('invalid_value', `targeting must be {"all_products": true}, {"categories": [up to ${CAMPAIGN_LIMITS.categories} category names]} or null`, 'targeting');
+  if (value === null) return { targeting: 'products', categories: [] };
+  if (!value || typeof value !== 'object' || Array.isArray(value)) throw bad();
+  const t = value as Record<string, unknown>;
+  const keys = Object.keys(t);
+  if (keys.length === 1 && t.all_products === true) return { targeting: 'all_products', categories: [] };
+  const list = t.categories;
+  if (keys.length !== 1 || !Array.isArray(list) || list.length === 0 || list.length > CAMPAIGN_LIMITS.categories) throw bad();
+  if (list.some((c) => typeof c !== 'string' || c.trim() === '' || c.length > PRODUCT_LIMITS.categoryChars)) throw bad();
+  return { targeting: 'categories', categories: [...new Set((list as string[]).map(normalizeCategory))] };
+}
 
 type Deps = {
   repo: CampaignsRepo;
@@ -37,6 +65,7 @@ export function toCampaignView(c: CampaignRow, productIds: string[], spentTodayM
     pause_reason: c.pause_reason,
     spent_total: formatMicros(c.spent_total_micros),
     spent_today: spentTodayMicros === undefined ? undefined : formatMicros(spentTodayMicros),
+    targeting: targetingView(c),
     product_ids: productIds,
     created_at: iso(c.created_at),
     updated_at: iso(c.updated_at),
@@ -117,12 +146,17 @@ export function createCampaignsService(deps: Deps) {
     const startAt = date(input, 'start_at');
     const endAt = date(input, 'end_at');
     if (startAt !== null && endAt !== null && endAt <= startAt) throw badRequest('invalid_value', 'end_at must be after start_at', 'end_at');
+    const target = input.targeting === undefined ? null : parseTargeting(input.targeting);
+    if (target && target.targeting !== 'products' && input.product_ids !== undefined)
+      throw badRequest('invalid_value', 'send either targeting or product_ids, not both', 'targeting');
     const products = input.product_ids === undefined ? [] : checkProducts(project, input.product_ids);
     const id = newId('camp');
     const name = text(input, 'name', CAMPAIGN_LIMITS.nameChars, true)!;
     const context = text(input, 'context', CAMPAIGN_LIMITS.contextChars, false) ?? '';
+    const targeting = target?.targeting ?? 'products';
+    const targetCategories = JSON.stringify(target?.categories ?? []);
     deps.repo.atomically(() => {
-      deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, now: now() }, products);
+      deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, targeting, targetCategories, now: now() }, products);
       deps.syncIndex(id);
     });
     deps.onChange(project.id);
@@ -152,15 +186,25 @@ export function createCampaignsService(deps: Deps) {
     if (((fields.budget_micros ?? c.budget_micros) as number) < baseCpc)
       throw badRequest('invalid_value', 'budget must be at least the base CPC', fields.budget_micros !== undefined ? 'budget' : 'base_cpc');
     if (startAt !== null && endAt !== null && endAt <= startAt) throw badRequest('invalid_value', 'end_at must be after start_at', 'end_at');
+    const target = input.targeting === undefined ? null : parseTargeting(input.targeting);
+    if (target && target.targeting !== 'products' && input.product_ids !== undefined)
+      throw badRequest('invalid_value', 'send either targeting or product_ids, not both', 'targeting');
     const products = input.product_ids === undefined ? null : checkProducts(project, input.product_ids);
     if (products && products.length === 0 && c.status === 'active') throw conflict('no_products', 'An active campaign needs at least one product');
+    // product_ids turns a rule-based campaign back into a list; targeting null keeps its current products as the list.
+    if (target || products) {
+      fields.targeting = target?.targeting ?? 'products';
+      fields.target_categories = JSON.stringify(target?.categories ?? []);
+    }
     for (const [k, v] of Object.entries(fields)) if ((c as any)[k] !== v) changes[k] = v;
+    const refill = fields.targeting !== undefined && fields.targeting !== 'products';
     const at = now();
     if (products) changes.product_ids = products;
     deps.repo.atomically(() => {
       deps.repo.update(id, fields, at);
       if (products) deps.repo.replaceProducts(id, products);
-      if (products || changes.context !== undefined) deps.syncIndex(id);
+      if (refill) deps.repo.fillByRule(id);
+      if (products || refill || changes.context !== undefined) deps.syncIndex(id);
       if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
     });
     deps.onChange(project.id);
@@ -253,9 +297,26 @@ export function createCampaignsService(deps: Deps) {
     return { judged, serving, lastId: judged.at(-1) ?? null, done: count === rows.length && rows.length < limit };
   }
 
+  /**
+   * Runs a catalog write of this advertiser and brings campaigns up to date in the same transaction: deleted
+   * products leave every campaign, rule-based campaigns gain or lose the changed products, and the index
+   * re-reads every campaign that held or now holds one of them (edited text included).
+   */
+  function applyCatalogChange<T>(advertiserProjectId: string, change: () => T, productIdsOf: (result: T) => string[]): T {
+    const result = deps.repo.atomically(() => {
+      const value = change();
+      const ids = productIdsOf(value);
+      if (ids.length > 0) for (const campaignId of deps.repo.reconcileProducts(advertiserProjectId, ids)) deps.syncIndex(campaignId);
+      return value;
+    });
+    deps.onChange(advertiserProjectId);
+    return result;
+  }
+
   return {
     create,
     update,
+    applyCatalogChange,
     activate: (p: ProjectRow, id: string) => transition(p, id, 'activate'),
     pause: (p: ProjectRow, id: string) => transition(p, id, 'pause'),
     archive: (p: ProjectRow, id: string) => transition(p, id, 'archive'),

@@ -1,11 +1,11 @@
-import { ApiError, badRequest, conflict } from '../http/errors';
+import { ApiError, badRequest, conflict, notFound } from '../http/errors';
 import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
 import { parseProductUrl, productUrlRule, safeParseProductUrl, type ProductUrlRule } from './product-url';
-import type { NewProduct, ProductRow, ProductsRepo } from './products.repo';
+import type { NewProduct, ProductFields, ProductRow, ProductsRepo } from './products.repo';
 
-export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64 };
+export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64, skuChars: 100 };
 export const MAX_PRODUCTS_PAGE = 10_000;
 const IMPORT_BATCH = 1000;
 const MAX_REPORTED_ERRORS = 1000;
@@ -20,7 +20,9 @@ export function toProductView(p: ProductRow) {
     url: p.url,
     keywords: JSON.parse(p.keywords) as string[],
     category: p.category,
+    sku: p.sku,
     created_at: new Date(p.created_at).toISOString(),
+    updated_at: p.updated_at === null ? null : new Date(p.updated_at).toISOString(),
   };
 }
 
@@ -61,11 +63,37 @@ export function parseProduct(input: unknown, projectId: string, urlRule: Product
     url: parseProductUrl(text(body, 'url', PRODUCT_LIMITS.urlChars)!, urlRule),
     keywords: checkKeywords(body.keywords),
     category: category ? normalizeCategory(category) : null,
+    sku: text(body, 'sku', PRODUCT_LIMITS.skuChars, false),
     now,
   };
 }
 
-export type ImportReport = { imported: number; failed: number; errors: Array<{ line: number; message: string }>; product_ids: string[] };
+/** The fields present in an edit, validated; `category` and `sku` may be null to clear them. */
+export function parseProductEdit(input: Record<string, unknown>, urlRule: ProductUrlRule): ProductFields {
+  const fields: ProductFields = {};
+  if (input.name !== undefined) fields.name = text(input, 'name', PRODUCT_LIMITS.nameChars)!;
+  if (input.description !== undefined) fields.description = text(input, 'description', PRODUCT_LIMITS.descriptionChars)!;
+  if (input.url !== undefined) fields.url = parseProductUrl(text(input, 'url', PRODUCT_LIMITS.urlChars)!, urlRule);
+  if (input.keywords !== undefined) fields.keywords = JSON.stringify(checkKeywords(input.keywords));
+  if ('category' in input) {
+    const category = text(input, 'category', PRODUCT_LIMITS.categoryChars, false);
+    fields.category = category ? normalizeCategory(category) : null;
+  }
+  if ('sku' in input) fields.sku = text(input, 'sku', PRODUCT_LIMITS.skuChars, false);
+  return fields;
+}
+
+/**
+ * What an import did: lines whose sku names a live product update it (or leave it unchanged), other lines
+ * create products. `imported` = created + updated + unchanged (every good line), kept for older clients.
+ */
+export type ImportReport = {
+  imported: number; created: number; updated: number; unchanged: number; failed: number;
+  errors: Array<{ line: number; message: string }>; product_ids: string[];
+};
+
+const isSkuConflict = (err: unknown) => err instanceof Error && /UNIQUE constraint failed: products\.project_id, products\.sku/.test(err.message);
+const skuTaken = (sku: string | null | undefined) => conflict('sku_taken', `Another product of this advertiser has sku ${JSON.stringify(sku)}`);
 
 type Deps = {
   repo: ProductsRepo;
@@ -87,17 +115,50 @@ export function createProductsService(deps: Deps) {
   function create(project: ProjectRow, input: unknown) {
     requireAdvertiser(project);
     const product = parseProduct(input, project.id, ruleOf(project), now());
+    if (product.sku !== null && deps.repo.bySku(project.id, product.sku)) throw skuTaken(product.sku);
     deps.repo.insert(product);
     return toProductView(deps.repo.get(product.id)!);
+  }
+
+  function requireLive(project: ProjectRow, productId: string): ProductRow {
+    const row = deps.repo.getLive(project.id, productId);
+    if (!row) throw notFound('product_not_found', `No product with id ${productId} in this project`);
+    return row;
+  }
+
+  /** Edits the fields present in `input`; a sku used by another live product of the advertiser is a 409. */
+  function update(project: ProjectRow, productId: string, input: Record<string, unknown>) {
+    requireAdvertiser(project);
+    const row = requireLive(project, productId);
+    const fields = parseProductEdit(input, ruleOf(project));
+    if (fields.sku && fields.sku !== row.sku && deps.repo.bySku(project.id, fields.sku)) throw skuTaken(fields.sku);
+    try {
+      deps.repo.edit(row, fields, now());
+    } catch (err) {
+      if (isSkuConflict(err)) throw skuTaken(fields.sku);
+      throw err;
+    }
+    return toProductView(deps.repo.get(productId)!);
+  }
+
+  /** Soft delete: the row stays for impressions, clicks and analytics; lists, campaigns and serving drop it. */
+  function remove(project: ProjectRow, productId: string) {
+    requireAdvertiser(project);
+    requireLive(project, productId);
+    deps.repo.softDelete(productId, now());
+    return { id: productId, object: 'product' as const, deleted: true };
   }
 
   /** JSON Lines, one product per line. Good lines are kept; bad ones are reported with their line number. */
   function importLines(project: ProjectRow, body: string, firstLine = 1): ImportReport {
     requireAdvertiser(project);
-    const report: ImportReport = { imported: 0, failed: 0, errors: [], product_ids: [] };
+    const report: ImportReport = { imported: 0, created: 0, updated: 0, unchanged: 0, failed: 0, errors: [], product_ids: [] };
     let batch: NewProduct[] = [];
     const flush = () => {
-      deps.repo.insertMany(batch);
+      for (const { id, outcome } of deps.repo.upsertMany(batch)) {
+        report[outcome]++;
+        report.product_ids.push(id);
+      }
       report.imported += batch.length;
       batch = [];
     };
@@ -116,7 +177,6 @@ export function createProductsService(deps: Deps) {
         }
         const product = parseProduct(value, project.id, urlRule, at);
         batch.push(product);
-        report.product_ids.push(product.id);
         if (batch.length >= IMPORT_BATCH) flush();
       } catch (err) {
         report.failed++;
@@ -147,6 +207,6 @@ export function createProductsService(deps: Deps) {
     return judged.ok ? judged.url : null;
   }
 
-  return { create, importLines, list, redirectUrl, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };
+  return { create, update, remove, importLines, list, redirectUrl, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };
 }
 export type ProductsService = ReturnType<typeof createProductsService>;

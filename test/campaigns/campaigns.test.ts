@@ -573,7 +573,7 @@ describe('system pauses and resumptions', () => {
 describe('evaluate and blockingReason with an injected clock', () => {
   const base: CampaignState = {
     id: 'camp_x', project_id: 'proj_x', name: 'x', context: '', base_cpc_micros: 400_000, budget_micros: 1_000_000, budget_type: 'total',
-    start_at: null, end_at: null, status: 'active', pause_reason: null, spent_total_micros: 0, created_at: 0, updated_at: 0,
+    start_at: null, end_at: null, status: 'active', pause_reason: null, spent_total_micros: 0, targeting: 'products', target_categories: '[]', created_at: 0, updated_at: 0,
     wallet_available_micros: 10_000_000, spent_today_micros: 0, domain_status: 'verified', advertiser_name: 'x',
   };
   const now = Date.parse('2030-01-01T12:00:00Z');

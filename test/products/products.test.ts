@@ -248,7 +248,7 @@ describe('POST /admin/v1/projects/{id}/products/import (JSON Lines)', () => {
     const adv = await project();
     const res = await importLines(adv, '');
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ imported: 0, failed: 0, errors: [], product_ids: [] });
+    expect(res.body).toEqual({ imported: 0, created: 0, updated: 0, unchanged: 0, failed: 0, errors: [], product_ids: [] });
   });
 
   test('2,500 lines in one request across batch boundaries, with failures spread through', async () => {
