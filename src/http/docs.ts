@@ -124,6 +124,31 @@ export function errorResponses(errors: readonly ErrorSpec[], admin = false) {
   );
 }
 
+/** Vendor key carrying describe()'s parameters through the plugin to restoreParameters(). */
+export const DOCUMENTED_PARAMETERS = 'x-vexrail-parameters';
+
+type Parameter = { name: string; in: string };
+type Operation = { parameters?: Parameter[]; [DOCUMENTED_PARAMETERS]?: Parameter[] };
+
+/**
+ * Puts the documented parameters (query, header, described path parameters) back on each operation,
+ * keeping any the plugin generated that the route did not document. Idempotent: the spec is cached.
+ */
+export function restoreParameters(spec: { paths?: Record<string, Record<string, Operation>> }) {
+  for (const item of Object.values(spec.paths ?? {})) {
+    for (const op of Object.values(item)) {
+      const documented = op?.[DOCUMENTED_PARAMETERS];
+      if (!documented) continue;
+      const key = (p: Parameter) => `${p.in}:${p.name}`;
+      const seen = new Set(documented.map(key));
+      const merged = [...documented, ...(op.parameters ?? []).filter((p) => !seen.has(key(p)))];
+      if (merged.length > 0) op.parameters = merged;
+      delete op[DOCUMENTED_PARAMETERS];
+    }
+  }
+  return spec;
+}
+
 export const PUBLIC_SECURITY = [{ publishableKey: [], secretKey: [] }];
 export const ADMIN_SECURITY = [{ adminBearer: [] }];
 
@@ -146,6 +171,8 @@ export function describe(opts: {
     description: opts.description,
     security: opts.security ?? [],
     parameters: opts.parameters,
+    // The OpenAPI plugin replaces `parameters` with the route's path parameters; openapi.ts merges these back.
+    [DOCUMENTED_PARAMETERS]: opts.parameters,
     requestBody: opts.body ? { required: true, content: { 'application/json': { schema: opts.body } } } : undefined,
     responses: {
       [String(opts.ok.status ?? 200)]: { description: opts.ok.description, content: okContent },

@@ -3,7 +3,7 @@ import { Elysia } from 'elysia';
 import bundlePath from 'swagger-ui-dist/swagger-ui-bundle.js' with { type: 'file' };
 import cssPath from 'swagger-ui-dist/swagger-ui.css' with { type: 'file' };
 import pkg from '../../package.json' with { type: 'json' };
-import { ErrorEnvelopeSchema } from './docs';
+import { ErrorEnvelopeSchema, restoreParameters } from './docs';
 
 /**
  * Spec at /swagger/json, Swagger UI at /swagger (and /swagger/). The UI's script and stylesheet are embedded in the
@@ -24,7 +24,10 @@ export function openapiPlugin() {
   const assets = new Elysia({ name: 'swagger-assets' })
     .get(`${ASSET_PREFIX}/swagger-ui-bundle.js`, () => assetResponse(bundlePath, 'application/javascript; charset=utf-8'), { detail: { hide: true } })
     .get(`${ASSET_PREFIX}/swagger-ui.css`, () => assetResponse(cssPath, 'text/css; charset=utf-8'), { detail: { hide: true } });
-  return new Elysia({ name: 'openapi' }).use(assets).use(
+  // A local hook: it sees the routes of this instance only (assets, UI page, spec), never the API's.
+  const restore = ({ path, responseValue }: { path: string; responseValue: unknown }) =>
+    path === SPEC_PATH && responseValue && typeof responseValue === 'object' ? restoreParameters(responseValue as any) : undefined;
+  return new Elysia({ name: 'openapi' }).use(assets).onAfterHandle(restore).use(
     openapi({
       path: '/swagger',
       specPath: SPEC_PATH,

@@ -70,6 +70,15 @@ describe('OpenAPI and Swagger UI', () => {
     expect(chat401).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' }, statusCode: 401, message: 'Invalid API key' });
   });
 
+  test('documented query and header parameters survive on routes with path parameters', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    const names = (op: any) => op.parameters.map((p: any) => `${p.in}:${p.name}`);
+    expect(names(spec.paths['/v1/conversations/{id}'].get)).toEqual(['path:id', 'query:from_seq', 'query:limit']);
+    expect(spec.paths['/v1/conversations/{id}'].get.parameters[0].description).toBe('Conversation id');
+    expect(names(spec.paths['/admin/v1/projects/{id}/products'].get)).toContain('query:limit');
+    expect(JSON.stringify(spec)).not.toContain('x-vexrail-parameters');
+  });
+
   test('servers, a licence and a realistic chat request example', async () => {
     const spec = await (await t.call('GET', '/swagger/json')).json() as any;
     expect(spec.servers[0].url).toBe('/');
