@@ -12,6 +12,7 @@ import { openapiPlugin } from './http/openapi';
 import { assignRequestId, requestIdOf } from './http/request-ids';
 import { modelsRoutes } from './models/models.routes';
 import { healthRoutes } from './ops/health.routes';
+import { metricsAccess, metricsRoutes } from './ops/metrics.routes';
 import type { Runtime } from './runtime';
 import { usageRoutes } from './usage/usage.routes';
 
@@ -46,6 +47,10 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     .onError(({ code, error, request }) => renderError(toApiError(code, error, requestIdOf(request))))
     .use(openapiPlugin())
     .use(healthRoutes({ db: rt.db, isShuttingDown: opts.isShuttingDown ?? (() => false) }))
+    .use(metricsRoutes({
+      allowed: metricsAccess({ adminAuth: rt.adminAuth, metricsToken: rt.config.metricsToken, listenHost: rt.config.host }),
+      render: rt.metrics.render,
+    }))
     .use(chatRoutes({ config: rt.config, keys: rt.keys, chat: rt.chat, links }))
     .use(modelsRoutes({ keys: rt.keys, catalog: rt.catalog }))
     .use(conversationsRoutes({ keys: rt.keys, conversations: rt.conversations }))
@@ -61,6 +66,9 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       projects: rt.projects, market: rt.market,
     }));
 
+  // Request metrics are labelled with the template of the route that served them, never the raw path.
+  rt.metrics.useRoutes(app.routes.map((route) => route.path));
+
   /** Outer handler: parses the request target once, routes on it, stamps the request id, logs one line. */
   async function fetch(request: Request): Promise<Response> {
     const started = performance.now();
@@ -71,6 +79,9 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       ? await app.handle(routed)
       : renderError(badRequest('invalid_request_target', 'The request target is not a valid path'));
     response.headers.set('x-request-id', requestId);
+    rt.metrics.request(request.method, target ? target.path : null, response.status, performance.now() - started);
+    const overheadMs = response.headers.get('x-vexrail-overhead-ms');
+    if (overheadMs !== null) rt.metrics.overhead(Number(overheadMs));
     const path = target?.path ?? '(unparsable)';
     // Successful completions are logged when they settle, with their tokens and cost.
     if (!(path === '/v1/chat/completions' && response.status === 200))

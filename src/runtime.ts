@@ -9,6 +9,8 @@ import { createConversationsService } from './conversations/conversations.servic
 import { createKeysRepo } from './keys/keys.repo';
 import { createKeysService } from './keys/keys.service';
 import { createModelCatalog } from './models/catalog';
+import { startEventLoopLag } from './ops/event-loop-lag';
+import { countDecisions, createGatewayMetrics, observeHolds } from './ops/metrics';
 import { createRequestLog } from './ops/request-log';
 import { createWriteBehind } from './ops/write-behind';
 import { systemTxtResolver, type TxtResolver } from './projects/domain';
@@ -32,6 +34,7 @@ export type RuntimeOptions = {
 /** Builds every service from a config and an open database. Shared by main.ts and the tests. */
 export function createRuntime(config: Config, db: Database, options: RuntimeOptions = {}) {
   warmTokenizer();
+  const metrics = createGatewayMetrics();
   const catalog = createModelCatalog(config.providers, config.prices, Date.now());
   const wallet = createWalletService({ repo: createWalletRepo(db) });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
@@ -49,7 +52,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros });
   keysRef = keys;
   const conversations = createConversationsService({ repo: createConversationsRepo(db) });
-  const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests);
+  const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests, config.logFormat);
   const exchanges = createWriteBehind<ExchangeRecord>({
     name: 'conversations',
     intervalMs: config.flushIntervalMs,
@@ -57,20 +60,25 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     write: (batch) => conversations.writeBatch(batch),
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
   });
+  metrics.watchQueue('conversations', exchanges.stats);
   const upstream = createUpstreamClient({
     fetch: options.fetch ?? ((url, init) => fetch(url, init)),
     demo: createDemoFetch(options.demoChunkDelayMs ?? 10),
+    observe: metrics.upstream,
   });
   const market = createMarketplace({
     config, db, projects, wallet, upstream, catalog,
     recentUserMessages: conversations.recentUserMessages,
+    promotionMetrics: metrics.promotion,
   });
   marketRef = market;
+  metrics.watchQueue('impressions', market.impressionQueueStats);
   const chat = createChatService({
-    config, catalog, wallet, upstream,
-    decorator: options.decorator ?? market.ads.decorator,
+    config, catalog, wallet: observeHolds(wallet, metrics), upstream,
+    decorator: countDecisions(options.decorator ?? market.ads.decorator, metrics.promotion.decided),
     onExchange: (record) => {
       exchanges.push(record);
+      metrics.usage(record.model, record.usage.prompt_tokens, record.usage.completion_tokens, record.costMicros);
       log.write({
         request_id: record.requestId, method: 'POST', path: '/v1/chat/completions', status: record.status,
         latency_ms: record.latencyMs, project_id: record.projectId, model: record.model,
@@ -90,12 +98,15 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   };
   const ticker = setInterval(flushAll, config.flushIntervalMs);
   ticker.unref?.();
+  const lag = startEventLoopLag(metrics.lag);
+  metrics.watchLag(lag.takeMax);
 
   return {
-    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market,
+    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
     flushAll,
     stop() {
       clearInterval(ticker);
+      lag.stop();
       exchanges.stop();
       market.stop();
       flushAll();

@@ -46,6 +46,8 @@ export function createMarketplace(deps: {
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
   /** Overrides IMPRESSION_QUEUE_MAX (tests use a tiny queue). */
   impressionQueueMax?: number;
+  /** Metrics hooks (src/ops/metrics.ts): promotions delivered, no-fills by reason, clicks by status. */
+  promotionMetrics?: { delivered(): void; noFill(reason: string): void; click(status: string): void };
 }) {
   const { config, db } = deps;
   const trackingKey = linkSigningKey(createSettingsRepo(db));
@@ -123,7 +125,10 @@ export function createMarketplace(deps: {
     classifyAnswer: (text) => classifySensitivity([text]),
     hasShoppingIntent: ({ current, earlier }) => scoreConversation(current, earlier).intent >= config.ads.intentThreshold,
     trackingKey,
-    record: { impression: (impression) => impressionQueue.push(impression), noFill: countNoFill },
+    record: {
+      impression: (impression) => (impressionQueue.push(impression), deps.promotionMetrics?.delivered()),
+      noFill: (projectId, reason) => (countNoFill(projectId, reason), deps.promotionMetrics?.noFill(reason)),
+    },
     bridge: createBridgeWriter({ upstream: deps.upstream, catalog: deps.catalog }),
     judge,
   });
@@ -138,6 +143,8 @@ export function createMarketplace(deps: {
     earningsHoldMs: config.ads.earningsHoldMs,
     onMoneyMoved: (advertiserProjectId) => refreshCampaigns(advertiserProjectId),
   });
+
+  const countClick = <T extends { click: { status: string } }>(outcome: T): T => (deps.promotionMetrics?.click(outcome.click.status), outcome);
 
   // The system pauses and resumes campaigns on its own when time alone changes their state.
   // At start all at once; then a sweep in slices that yield to the event loop, the next one SWEEP_INTERVAL_MS
@@ -170,7 +177,7 @@ export function createMarketplace(deps: {
     products,
     campaigns,
     ads,
-    clicks,
+    clicks: deps.promotionMetrics ? { ...clicks, click: (token: string, userAgent: string | null) => countClick(clicks.click(token, userAgent)) } : clicks,
     earnings: createEarningsService({ repo: createEarningsRepo(db) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
     refreshCampaigns,

@@ -272,3 +272,44 @@ export function createGatewayMetrics() {
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
+
+type HoldingWallet = {
+  reserve(projectId: string, size: (availableMicros: number) => number | null): { holdId: string; amountMicros: number } | null;
+  settle(holdId: string, ...rest: any[]): unknown;
+};
+
+/** The wallet as the chat service sees it, reporting each hold placed and settled to the holds gauges. */
+export function observeHolds<W extends HoldingWallet>(wallet: W, metrics: Pick<GatewayMetrics, 'holdOpened' | 'holdClosed'>): W {
+  const open = new Map<string, number>();
+  return {
+    ...wallet,
+    reserve(projectId, size) {
+      const hold = wallet.reserve(projectId, size);
+      if (hold) {
+        open.set(hold.holdId, hold.amountMicros);
+        metrics.holdOpened(hold.amountMicros);
+      }
+      return hold;
+    },
+    settle(holdId: string, ...rest: any[]) {
+      const micros = open.get(holdId);
+      if (micros !== undefined) {
+        open.delete(holdId);
+        metrics.holdClosed(micros);
+      }
+      return wallet.settle(holdId, ...rest);
+    },
+  };
+}
+
+/** A promotion decorator that counts the answers for which it chose a promotion. */
+export function countDecisions<D extends { decide(ctx: any): unknown }>(decorator: D, onDecided: () => void): D {
+  return {
+    ...decorator,
+    decide(ctx: unknown) {
+      const decision = decorator.decide(ctx);
+      if (decision) onDecided();
+      return decision;
+    },
+  };
+}

@@ -1,4 +1,5 @@
 import type { ProviderConfig } from '../config/config';
+import { ApiError } from '../http/errors';
 import { clientClosed, fromUpstreamStatus, upstreamBroken, upstreamTimeout, upstreamUnreachable } from './upstream-errors';
 
 export type Fetcher = (url: string, init: RequestInit) => Promise<Response>;
@@ -29,7 +30,12 @@ async function readErrorBody(response: Response): Promise<unknown> {
  * Opens a chat-completions request to one provider. Errors before the response headers become ApiErrors
  * (502 unreachable or 5xx, 504 timeout, upstream 4xx kept). Demo providers are answered in process.
  */
-export function createUpstreamClient(deps: { fetch: Fetcher; demo: Fetcher }) {
+export function createUpstreamClient(deps: {
+  fetch: Fetcher;
+  demo: Fetcher;
+  /** Metrics hook: time to the response headers (errorCode null), or the error an attempt ended with. */
+  observe?: (provider: string, ms: number, errorCode: string | null) => void;
+}) {
   async function open(provider: ProviderConfig, body: object, clientSignal: AbortSignal | null): Promise<UpstreamHandle> {
     const controller = new AbortController();
     let reason: string | null = null;
@@ -79,6 +85,20 @@ export function createUpstreamClient(deps: { fetch: Fetcher; demo: Fetcher }) {
     }
     return { response, waitMs, abort, abortReason: () => reason, dispose };
   }
-  return { open };
+  const observe = deps.observe;
+  if (!observe) return { open };
+  return {
+    async open(provider: ProviderConfig, body: object, clientSignal: AbortSignal | null): Promise<UpstreamHandle> {
+      const started = performance.now();
+      try {
+        const handle = await open(provider, body, clientSignal);
+        observe(provider.name, handle.waitMs, null);
+        return handle;
+      } catch (err) {
+        observe(provider.name, performance.now() - started, err instanceof ApiError ? err.code : 'upstream_error');
+        throw err;
+      }
+    },
+  };
 }
 export type UpstreamClient = ReturnType<typeof createUpstreamClient>;
