@@ -7,8 +7,9 @@ import { parseLimit } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
+import { CLICK_STATUSES, MAX_CLICKS_PAGE, toClickView } from '../clicks/clicks.service';
 import { adminGuard, type AdminAuth } from './admin-token';
-import { AnalyticsSchema, CampaignSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
+import { AnalyticsSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
 type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
 const pid = pathParam('id', 'Project id');
@@ -133,13 +134,33 @@ export function marketRoutes(deps: Deps) {
         ok: { description: 'Report', schema: AnalyticsSchema }, errors: [400, 401, 404],
       }),
     })
+    .get('/projects/:id/clicks', ({ params, query }) => {
+      const p = project(params.id);
+      const limit = parseLimit(query.limit, MAX_CLICKS_PAGE, 100);
+      return market.clicks.list(p.kind === 'advertiser' ? 'advertiser' : 'publisher', p.id, { campaign_id: query.campaign_id, status: query.status, reason: query.reason, limit, cursor: query.cursor ?? null });
+    }, {
+      detail: describe({
+        tags: tags.money, summary: 'List clicks, newest first',
+        description: 'An advertiser project lists the clicks on its promotions, a publisher project the clicks its answers earned. Each click shows its status and, for invalid, unbilled and refunded clicks, the reason (`duplicate`, `non_human_agent`, `expired`, `budget_exhausted`, `funds_short`, or the operator\'s refund reason).',
+        security: ADMIN_SECURITY,
+        parameters: [
+          pid,
+          queryParam('campaign_id', 'Only clicks on this campaign', { type: 'string' }),
+          queryParam('status', 'Only clicks with this status', { type: 'string', enum: CLICK_STATUSES }),
+          queryParam('reason', 'Only clicks with this reason, e.g. non_human_agent', { type: 'string', maxLength: 200 }),
+          queryParam('limit', `1-${MAX_CLICKS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_CLICKS_PAGE, default: 100 }),
+          queryParam('cursor', 'next_cursor of the previous page', { type: 'string' }),
+        ],
+        ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [400, 401, 404],
+      }),
+    })
     .get('/clicks/:click_id', ({ params }) => {
       const click = market.clicks.get(params.click_id);
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
-      return click;
-    }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: { type: 'object' } }, errors: [401, 404] }) })
-    .post('/clicks/:click_id/invalidate', async ({ params, request }) => market.clicks.refund(params.click_id, String((await body(request)).reason ?? 'invalidated')), {
+      return toClickView(click);
+    }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [401, 404] }) })
+    .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(market.clicks.refund(params.click_id, String((await body(request)).reason ?? 'invalidated'))), {
       parse: 'none',
-      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string' } } }, ok: { description: 'The click, now refunded', schema: { type: 'object' } }, errors: [401, 404, 409] }),
+      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string', maxLength: 200, default: 'invalidated' } } }, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [401, 404, 409] }),
     });
 }

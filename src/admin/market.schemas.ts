@@ -118,3 +118,17 @@ export const AnalyticsSchema = {
     },
   },
 };
+
+export const ClickSchema = {
+  type: 'object',
+  properties: {
+    id: { type: 'string' }, object: { type: 'string', example: 'click' }, impression_id: { type: 'string' }, campaign_id: { type: 'string' },
+    publisher_project_id: { type: 'string' }, advertiser_project_id: { type: 'string' },
+    status: { type: 'string', enum: ['charged', 'invalid', 'unbilled', 'refunded'] },
+    reason: { type: ['string', 'null'], description: 'Why a click was not charged or was refunded', example: 'non_human_agent' },
+    charged: { type: 'string', example: '0.40' }, charged_micros: { type: 'integer', example: 400000 },
+    publisher_amount: { type: 'string', example: '0.28' }, publisher_micros: { type: 'integer', example: 280000 },
+    platform_amount: { type: 'string', example: '0.12' }, platform_micros: { type: 'integer', example: 120000 },
+    user_agent: { type: ['string', 'null'] }, created_at: { type: 'string', format: 'date-time' },
+  },
+};

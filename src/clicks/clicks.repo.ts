@@ -9,6 +9,28 @@ export type ClickRow = {
   user_agent: string | null; created_at: number;
 };
 
+/** Which clicks a list shows: one advertiser's or one publisher's, optionally narrowed. */
+export type ClickFilter = {
+  side: 'advertiser' | 'publisher';
+  projectId: string;
+  campaignId?: string;
+  status?: ClickStatus;
+  reason?: string;
+};
+/** Key-set position of the last click of a page (newest first: created_at, then insertion order). */
+export type ClickCursor = { createdAt: number; seq: number };
+export type ClickListRow = ClickRow & { seq: number };
+
+/** One statement per combination of filters (at most 2 x 16), each cached by SQLite's statement cache. */
+function listSql(f: ClickFilter, after: boolean): string {
+  const where = [f.side === 'advertiser' ? 'advertiser_project_id = $project' : 'publisher_project_id = $project'];
+  if (f.campaignId !== undefined) where.push('campaign_id = $campaign');
+  if (f.status !== undefined) where.push('status = $status');
+  if (f.reason !== undefined) where.push('reason = $reason');
+  if (after) where.push('(created_at, rowid) < ($at, $seq)');
+  return `SELECT rowid AS seq, * FROM clicks WHERE ${where.join(' AND ')} ORDER BY created_at DESC, rowid DESC LIMIT $limit`;
+}
+
 export type ChargeInput = {
   impressionId: string; campaignId: string; publisherId: string; advertiserId: string; priceMicros: number;
   publisherShareBps: number; earningsHoldMs: number; userAgent: string | null; now: number;
@@ -111,6 +133,15 @@ export function createClicksRepo(db: Database) {
     recordInvalid: (input: ChargeInput, reason: string) => record(input, 'invalid', reason),
     refund: (clickId: string, reason: string, now: number) => refund.immediate(clickId, reason, now),
     get: (id: string) => byId.get(id) as ClickRow | null,
+    /** Newest first, at most `limit` clicks older than `cursor`. */
+    list(filter: ClickFilter, cursor: ClickCursor | null, limit: number): ClickListRow[] {
+      const params: Record<string, string | number> = { project: filter.projectId, limit };
+      if (filter.campaignId !== undefined) params.campaign = filter.campaignId;
+      if (filter.status !== undefined) params.status = filter.status;
+      if (filter.reason !== undefined) params.reason = filter.reason;
+      if (cursor) Object.assign(params, { at: cursor.createdAt, seq: cursor.seq });
+      return db.query(listSql(filter, cursor !== null)).all(params) as ClickListRow[];
+    },
   };
 }
 export type ClicksRepo = ReturnType<typeof createClicksRepo>;

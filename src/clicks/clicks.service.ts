@@ -1,7 +1,51 @@
 import type { ImpressionRow } from '../ads/impressions.repo';
 import { verifyTrackingToken } from '../ads/tracking-token';
-import { conflict, notFound } from '../http/errors';
-import type { ClickRow, ClicksRepo } from './clicks.repo';
+import { badRequest, conflict, notFound } from '../http/errors';
+import { checkLimit, pageOf } from '../http/paging';
+import { formatMicros } from '../money/money';
+import type { ClickCursor, ClickFilter, ClickRow, ClicksRepo, ClickStatus } from './clicks.repo';
+
+export const MAX_CLICKS_PAGE = 1000;
+export const CLICK_STATUSES: ClickStatus[] = ['charged', 'invalid', 'unbilled', 'refunded'];
+const MAX_FILTER_CHARS = 200;
+
+/** A click on the wire: ISO 8601 time, money as USD strings with the micro-unit integers beside them. */
+export function toClickView(c: ClickRow) {
+  return {
+    id: c.id,
+    object: 'click' as const,
+    impression_id: c.impression_id,
+    campaign_id: c.campaign_id,
+    publisher_project_id: c.publisher_project_id,
+    advertiser_project_id: c.advertiser_project_id,
+    status: c.status,
+    reason: c.reason,
+    charged: formatMicros(c.charged_micros),
+    charged_micros: c.charged_micros,
+    publisher_amount: formatMicros(c.publisher_micros),
+    publisher_micros: c.publisher_micros,
+    platform_amount: formatMicros(c.platform_micros),
+    platform_micros: c.platform_micros,
+    user_agent: c.user_agent,
+    created_at: new Date(c.created_at).toISOString(),
+  };
+}
+
+/** Query of the clicks list, as received (strings or absent). */
+export type ClickListQuery = { campaign_id?: string; status?: string; reason?: string; limit: number; cursor?: string | null };
+
+function parseCursor(cursor: string | null | undefined): ClickCursor | null {
+  if (cursor === null || cursor === undefined || cursor === '') return null;
+  const m = /^(\d{1,15})_(\d{1,15})$/.exec(cursor);
+  if (!m) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  return { createdAt: Number(m[1]), seq: Number(m[2]) };
+}
+
+function filterText(value: string | undefined, field: string): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length > MAX_FILTER_CHARS) throw badRequest('invalid_value', `${field} is longer than ${MAX_FILTER_CHARS} characters`, field);
+  return value;
+}
 
 /** Link previews, crawlers and scripted clients: redirected, never charged. */
 const NON_HUMAN_AGENT =
@@ -64,6 +108,18 @@ export function createClicksService(deps: Deps) {
     return result;
   }
 
-  return { click, refund, get: deps.repo.get };
+  /** One advertiser's or publisher's clicks, newest first, filtered by campaign, status and reason. */
+  function list(side: ClickFilter['side'], projectId: string, q: ClickListQuery) {
+    checkLimit(q.limit, MAX_CLICKS_PAGE);
+    const status = filterText(q.status, 'status');
+    if (status !== undefined && !CLICK_STATUSES.includes(status as ClickStatus))
+      throw badRequest('invalid_value', `status must be one of ${CLICK_STATUSES.join(', ')}`, 'status');
+    const filter: ClickFilter = { side, projectId, campaignId: filterText(q.campaign_id, 'campaign_id'), status: status as ClickStatus | undefined, reason: filterText(q.reason, 'reason') };
+    const rows = deps.repo.list(filter, parseCursor(q.cursor), q.limit + 1);
+    const { page, has_more, next_cursor } = pageOf(rows, q.limit, (last) => `${last.created_at}_${last.seq}`);
+    return { object: 'list' as const, data: page.map(({ seq: _seq, ...c }) => toClickView(c)), has_more, next_cursor };
+  }
+
+  return { click, refund, list, get: deps.repo.get };
 }
 export type ClicksService = ReturnType<typeof createClicksService>;
