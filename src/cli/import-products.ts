@@ -39,7 +39,8 @@ export type ImportProductsOptions = {
 };
 
 type LineError = { line: number; message: string };
-type ImportReport = { imported: number; failed: number; errors: LineError[] };
+type ImportReport = { imported: number; failed: number; errors: LineError[]; created?: number; updated?: number; unchanged?: number };
+const UPSERT_COUNTS = ['created', 'updated', 'unchanged'] as const;
 
 /** Ends the command with a message (on stderr) and an exit code. */
 class Stop extends Error {
@@ -153,6 +154,9 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
 
   const started = performance.now();
   const report: ImportReport = { imported: 0, failed: 0, errors: [] };
+  /** The gateway reported created/updated/unchanged for every part so far (an older one reports imported only). */
+  let upsertCounts = true;
+  const upserts = { created: 0, updated: 0, unchanged: 0 };
   let total = 0;
   let done = 0;
   let progressOpen = false; // a TTY progress line waits for its newline
@@ -220,6 +224,8 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
       throw new Stop(EXIT_SERVER, `the gateway at ${shownUrl} answered the import with something other than an import report`);
     report.imported += part.imported;
     report.failed += part.failed + localErrors.length;
+    if (UPSERT_COUNTS.every((k) => typeof part[k] === 'number')) for (const k of UPSERT_COUNTS) upserts[k] += part[k]!;
+    else upsertCounts = false;
     if (report.errors.length < SHOWN_ERRORS) {
       const errors = [...(Array.isArray(part.errors) ? part.errors : []), ...localErrors].sort((a, b) => a.line - b.line);
       report.errors.push(...errors.slice(0, SHOWN_ERRORS - report.errors.length));
@@ -229,7 +235,8 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
   }
 
   function printSummary(): void {
-    const lines = [`Imported ${report.imported} products, ${report.failed} lines failed.`];
+    const detail = upsertCounts && report.imported > 0 ? ` (${upserts.created} created, ${upserts.updated} updated, ${upserts.unchanged} unchanged)` : '';
+    const lines = [`Imported ${report.imported} products${detail}, ${report.failed} lines failed.`];
     for (const e of report.errors) lines.push(`line ${e.line}: ${e.message}`);
     const unshown = report.failed - report.errors.length;
     if (unshown > 0) lines.push(`... and ${unshown} more failed lines`);

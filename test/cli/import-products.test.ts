@@ -106,7 +106,7 @@ describe('import-products against the in-process server', () => {
     ]);
     const expectedImported = 5000 - Object.keys(BAD).length - 1;
     const out = r.stdout.split('\n');
-    expect(out[0]).toBe(`Imported ${expectedImported} products, ${Object.keys(BAD).length} lines failed.`);
+    expect(out[0]).toBe(`Imported ${expectedImported} products (${expectedImported} created, 0 updated, 0 unchanged), ${Object.keys(BAD).length} lines failed.`);
     const failedLines = out.filter((l) => l.startsWith('line ')).map((l) => /^line (\d+): (.*)$/.exec(l)!.slice(1));
     expect(failedLines).toEqual(Object.entries(BAD).map(([line, [, message]]) => [line, message]));
     expect(await productCount(projectId)).toBe(expectedImported);
@@ -121,12 +121,28 @@ describe('import-products against the in-process server', () => {
     expect(r.stdout + r.stderr).not.toContain(ADMIN_TOKEN);
   });
 
+  test('a re-import with skus updates instead of duplicating, across parts; the summary counts created, updated, unchanged', async () => {
+    const projectId = await newProject();
+    const line = (i: number, name = `Product ${i}`) => JSON.stringify({ sku: `SKU-${i}`, name, description: `Description of product ${i}`, url: `https://shop.example.com/p/${i}` });
+    const write = (name: string, lines: string[]) => {
+      const path = join(dir, name);
+      writeFileSync(path, lines.join('\n') + '\n');
+      return path;
+    };
+    const first = await run({ project: projectId, file: write('sku-1.jsonl', [1, 2, 3, 4, 5].map((i) => line(i))) }, { linesPerPart: 2 });
+    expect(first.stdout).toBe('Imported 5 products (5 created, 0 updated, 0 unchanged), 0 lines failed.\n');
+    const second = await run({ project: projectId, file: write('sku-2.jsonl', [line(1), line(2, 'Renamed'), line(3), line(6), '{']) }, { linesPerPart: 2 });
+    expect(second.code).toBe(1);
+    expect(second.stdout).toBe('Imported 4 products (1 created, 1 updated, 2 unchanged), 1 lines failed.\nline 5: not valid JSON\n');
+    expect(await productCount(projectId)).toBe(6);
+  });
+
   test('all lines good: exit 0; TTY mode redraws one line', async () => {
     const projectId = await newProject();
     const file = writeJsonl('good.jsonl', 3000, {}, '\r\n');
     const r = await run({ project: projectId, file }, { isTTY: true, linesPerPart: 500 });
     expect(r.code).toBe(0);
-    expect(r.stdout).toBe('Imported 3000 products, 0 lines failed.\n');
+    expect(r.stdout).toBe('Imported 3000 products (3000 created, 0 updated, 0 unchanged), 0 lines failed.\n');
     expect(await productCount(projectId)).toBe(3000);
     expect(r.stderr).toContain('\r[');
     expect(r.stderr).toContain('\x1b[K');
@@ -147,7 +163,7 @@ describe('import-products against the in-process server', () => {
     const r = await run({ project: projectId, file }, { linesPerPart: 7 });
     expect(r.code).toBe(1);
     const out = r.stdout.trimEnd().split('\n');
-    expect(out[0]).toBe('Imported 70 products, 30 lines failed.');
+    expect(out[0]).toBe('Imported 70 products (70 created, 0 updated, 0 unchanged), 30 lines failed.');
     expect(out.slice(1, 21)).toEqual(Array.from({ length: 20 }, (_, i) => `line ${(i + 1) * 3}: not valid JSON`));
     expect(out[21]).toBe('... and 10 more failed lines');
     expect(out.length).toBe(22);
@@ -160,7 +176,7 @@ describe('import-products against the in-process server', () => {
     const file = writeJsonl('huge.jsonl', 50, { 10: huge, 25: huge });
     const r = await run({ project: projectId, file }, { maxLineBytes: 1000, maxPartBytes: 2000, linesPerPart: 20 });
     expect(r.code).toBe(1);
-    expect(r.stdout).toBe('Imported 48 products, 2 lines failed.\nline 10: line is longer than 1,000 bytes (the import limit)\nline 25: line is longer than 1,000 bytes (the import limit)\n');
+    expect(r.stdout).toBe('Imported 48 products (48 created, 0 updated, 0 unchanged), 2 lines failed.\nline 10: line is longer than 1,000 bytes (the import limit)\nline 25: line is longer than 1,000 bytes (the import limit)\n');
     expect(await productCount(projectId)).toBe(48);
   });
 
@@ -171,7 +187,7 @@ describe('import-products against the in-process server', () => {
     const r = await run({ project: projectId, file }, { fetch: (i, init) => (init.method === 'POST' && posts++, fetch(i, init)) });
     expect(r.code).toBe(1);
     expect(posts).toBe(50);
-    expect(r.stdout).toBe('Imported 99999 products, 1 lines failed.\nline 99999: not valid JSON\n');
+    expect(r.stdout).toBe('Imported 99999 products (99999 created, 0 updated, 0 unchanged), 1 lines failed.\nline 99999: not valid JSON\n');
     const progress = r.stderr.split('\n').filter((l) => /^\[[#-]{20}\]\s+\d+%/.test(l));
     expect(progress.length).toBe(10);
   }, 60_000);
@@ -218,7 +234,7 @@ describe('import-products against the in-process server', () => {
     };
     const r = await run({ project: projectId, file }, { fetch: flaky, linesPerPart: 10 });
     expect(r.code).toBe(3);
-    expect(r.stdout).toBe('Imported 10 products, 0 lines failed.\n');
+    expect(r.stdout).toBe('Imported 10 products (10 created, 0 updated, 0 unchanged), 0 lines failed.\n');
     expect(r.stderr).toContain('HTTP 500: boom');
     expect(r.stderr).toContain('stopped after line 10 of 30');
   });
@@ -297,7 +313,7 @@ describe('the compiled binary', () => {
     });
     const [stdout, stderr] = await Promise.all([new Response(proc.stdout).text(), new Response(proc.stderr).text(), proc.exited]);
     expect(proc.exitCode).toBe(1);
-    expect(stdout).toBe('Imported 4498 products, 2 lines failed.\nline 3: not valid JSON\nline 2500: url is required\n');
+    expect(stdout).toBe('Imported 4498 products (4498 created, 0 updated, 0 unchanged), 2 lines failed.\nline 3: not valid JSON\nline 2500: url is required\n');
     expect(stderr.split('\n').filter((l) => /^\[[#-]{20}\]\s+\d+%/.test(l)).length).toBe(3);
     expect(stdout + stderr).not.toContain(ADMIN_TOKEN);
     expect(await productCount(projectId)).toBe(4498);
