@@ -19,12 +19,14 @@ export function isPrivateListenAddress(host: string): boolean {
 const FORWARDING_HEADERS = ['forwarded', 'x-forwarded-for', 'x-real-ip'];
 
 /**
- * Who may read /metrics: the admin token, the read-only metrics token (VEXRAIL_METRICS_TOKEN), or anyone
- * when the server listens on a loopback or private address and the request did not come through a proxy.
+ * Who may read /metrics: the admin token, the read-only metrics token (VEXRAIL_METRICS_TOKEN), or, when no
+ * metrics token is set, anyone if the server listens on a loopback or private address and the request did not
+ * come through a proxy. Setting a metrics token turns anonymous reads off (a proxy that adds no forwarding
+ * header would otherwise publish them).
  */
 export function metricsAccess(deps: { adminAuth: AdminAuth; metricsToken: string | null; listenHost: string }) {
   const metricsHash = deps.metricsToken ? hashSecret(deps.metricsToken) : null;
-  const openOnNetwork = isPrivateListenAddress(deps.listenHost);
+  const openOnNetwork = metricsHash === null && isPrivateListenAddress(deps.listenHost);
   return (request: Request): boolean => {
     const authorization = request.headers.get('authorization');
     if (authorization) {
@@ -46,8 +48,8 @@ export function metricsRoutes(deps: { allowed: (request: Request) => boolean; re
       tags: ['Operations'],
       summary: 'Prometheus metrics',
       description: 'Prometheus text format (0.0.4). Readable with the admin token or the read-only metrics token ' +
-        '(`VEXRAIL_METRICS_TOKEN`) as a Bearer token; without a token when the server listens on a loopback or ' +
-        'private address and the request carries no proxy header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`). ' +
+        '(`VEXRAIL_METRICS_TOKEN`) as a Bearer token. When no metrics token is set, also without a token if the server ' +
+        'listens on a loopback or private address and the request carries no proxy header (`Forwarded`, `X-Forwarded-For`, `X-Real-IP`). ' +
         'Labels are route templates, providers, models and reasons, never key, project or conversation ids.',
       security: ADMIN_SECURITY,
       ok: { description: 'Metrics in Prometheus text format', schema: { type: 'string' }, extraContent: { 'text/plain': { schema: { type: 'string' } } } },
