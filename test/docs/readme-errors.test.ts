@@ -89,6 +89,7 @@ describe('README: order of checks', () => {
       authentication: { code: 'missing_api_key' },
       'project domain': { code: 'domain_not_verified' },
       body: { code: 'invalid_json' },
+      'key limits': { code: 'model_not_allowed' },
       credits: { code: 'insufficient_credits' },
       upstream: { code: 'upstream_error' },
     };
@@ -97,6 +98,7 @@ describe('README: order of checks', () => {
     for (let i = 0; i < order.length; i++) {
       const failing = new Set(order.slice(i));
       const p = await t.project(failing.has('credits') ? '0' : '1.00', `Order ${i}`);
+      if (failing.has('key limits')) await t.admin('PATCH', `/projects/${p.id}/keys/${p.keyId}`, { allowed_models: ['gpt-4o-mini'] });
       if (failing.has('project domain')) await t.admin('PATCH', `/projects/${p.id}`, { domain: `moved-${i}.example.com` });
       const headers: Record<string, string> = failing.has('authentication') ? {} : { ...p.headers };
       const body = failing.has('body') ? '{' : JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] });
