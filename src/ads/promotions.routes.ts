@@ -48,7 +48,7 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
           'A campaign may place several of its products, its most relevant, at most `ads.maxProductsPerCampaign` (default 3); an answer still carries one promotion. ' +
           'Applies the same relevance floor and gates as answers (monetization, sensitive topics, shopping intent, campaign eligibility, blocked categories) and records no impression. Empty when monetization is off.',
         security: PUBLIC_SECURITY,
-        body: { type: 'object', properties: { query: { type: 'string' }, messages: { type: 'array', items: { type: 'object' } }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 5 } } },
+        body: { type: 'object', properties: { query: { type: 'string' }, messages: { type: 'array', items: { type: 'object', additionalProperties: true, description: 'A chat message, as in chat completions' } }, limit: { type: 'integer', minimum: 1, maximum: MAX_LIMIT, default: 5 } } },
         ok: { description: 'Promotions, best first; at most `limit`, and at most ads.maxProductsPerCampaign from one campaign', schema: ResultSchema },
         errors: [[400, 'invalid_json', 'invalid_request_body', 'invalid_value', 'missing_content', 'too_many_messages'], 401, 403, 413],
       }),

@@ -19,7 +19,8 @@ export const ChatCompletionRequestSchema = T.Object(
     n: T.Optional(T.Integer({ minimum: 1, maximum: 128 })),
     stream_options: T.Optional(T.Object({ include_usage: T.Optional(T.Boolean()) })),
     user: T.Optional(T.String({ maxLength: 256, description: 'End-user id, stored with the conversation' })),
-    metadata: T.Optional(T.Record(T.String(), T.Unknown(), { description: 'Stored with the conversation message' })),
+    // An open object, not T.Record: its patternProperties read as "no keys allowed" to client generators.
+    metadata: T.Optional(T.Object({}, { additionalProperties: true, description: 'Stored with the conversation message' })),
   },
   {
     additionalProperties: true,

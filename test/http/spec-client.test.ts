@@ -37,6 +37,9 @@ function resolveRef(ref: string): Json {
 function sampleOf(schema: Json, depth = 0): unknown {
   if (!schema || depth > 10) return null;
   if (schema.$ref) return sampleOf(resolveRef(schema.$ref), depth + 1);
+  // Objects are built field by field (an example may leave fields out); leaves use their example.
+  if (schema.properties && Object.keys(schema.properties).length > 0)
+    return Object.fromEntries(Object.entries<Json>(schema.properties).map(([key, sub]) => [key, sampleOf(sub, depth + 1)]));
   if (schema.example !== undefined) return schema.example;
   if (schema.const !== undefined) return schema.const;
   if (schema.enum) return schema.enum[0];
@@ -44,8 +47,8 @@ function sampleOf(schema: Json, depth = 0): unknown {
   if (union) return sampleOf(union.find((s: Json) => s.type !== 'null') ?? union[0], depth + 1);
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s: Json) => sampleOf(s, depth + 1)));
   const type = Array.isArray(schema.type) ? schema.type.find((x: string) => x !== 'null') : schema.type;
-  if (type === 'object' || schema.properties)
-    return Object.fromEntries(Object.entries<Json>(schema.properties ?? {}).map(([key, sub]) => [key, sampleOf(sub, depth + 1)]));
+  // An open object gets a key: a generated `Record<string, never>` would refuse it.
+  if (type === 'object') return schema.additionalProperties === false ? {} : { note: 'x' };
   if (type === 'array') return [sampleOf(schema.items, depth + 1)];
   if (type === 'integer' || type === 'number') return schema.minimum ?? 1;
   if (type === 'boolean') return true;
@@ -130,6 +133,7 @@ describe('the OpenAPI document as a client sees it', () => {
     // Paging, filters and bodies are part of what the client is checked against.
     expect(calls).toContain('"/v1/conversations/{id}", "get", {"parameters":{"path":{"id":"x"},"query":{"from_seq"');
     expect(calls).toContain('"/v1/chat/completions", "post", {"parameters":{"header":{"x-conversation-id":"x"}},"body":{"model":"vexrail-demo"');
+    expect(calls).toContain('"metadata":{"note":"x"}');
     const { code, output } = compile(['schema.ts', 'client.ts', 'calls.ts']);
     expect(output).toBe('');
     expect(code).toBe(0);
