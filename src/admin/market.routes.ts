@@ -81,7 +81,7 @@ export function marketRoutes(deps: Deps) {
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
       return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `1-${MAX_PRODUCTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [400, 401, 404] }) })
+    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `Page size, 1-${MAX_PRODUCTS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_PRODUCTS_PAGE, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
       const text = await readBodyText(request, deps.maxImportBytes);
@@ -104,7 +104,7 @@ export function marketRoutes(deps: Deps) {
       return campaign;
     }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, parseLimit(query.limit, 1000, 100))), {
-      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
+      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'At most this many campaigns, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
     })
     .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
       detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
@@ -119,18 +119,19 @@ export function marketRoutes(deps: Deps) {
     .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
     .post(...campaignAction('pause', 'Pause (paused_user)'))
     .post(...campaignAction('archive', 'Archive (final)'))
-    .get('/projects/:id/campaigns/:campaign_id/history', ({ params }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id)), {
-      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'Events', schema: { type: 'object' } }, errors: [401, 404] }),
+    .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, parseLimit(query.limit, 1000, 500))), {
+      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: { type: 'object' } }, errors: [401, 404] }),
     })
     .get('/projects/:id/earnings', ({ params, query }) => {
       kindOf(project(params.id), 'publisher');
       return market.earnings.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', '1-1000', { type: 'integer' }), queryParam('cursor', 'next_cursor', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [400, 401, 404, 409] }) })
+    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [400, 401, 404, 409] }) })
     .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), query), {
       detail: describe({
         tags: tags.money, summary: 'Impressions, clicks, cost or earnings, average CPC, CTR, no-fill reasons; per day and per campaign',
         security: ADMIN_SECURITY,
-        parameters: [pid, queryParam('from', 'First day (UTC), default 29 days before `to`', { type: 'string', format: 'date' }), queryParam('to', 'Last day (UTC), default today', { type: 'string', format: 'date' }), queryParam('campaign_id', 'Only this campaign', { type: 'string' })],
+        description: 'Advertiser projects report cost, publisher projects earnings (and no-fill reasons). The range is whole UTC days, `from` to `to` inclusive, at most 366 days.',
+        parameters: [pid, queryParam('from', 'First day (UTC, YYYY-MM-DD), default 29 days before `to`', { type: 'string', format: 'date', example: '2026-01-01' }), queryParam('to', 'Last day (UTC, YYYY-MM-DD, inclusive), default today', { type: 'string', format: 'date', example: '2026-01-31' }), queryParam('campaign_id', 'Only this campaign (totals, daily and campaigns rows)', { type: 'string' })],
         ok: { description: 'Report', schema: AnalyticsSchema }, errors: [400, 401, 404],
       }),
     })

@@ -225,3 +225,23 @@ describe('campaign targeting: all products or categories', () => {
     expect(both.body.error.param).toBe('targeting');
   });
 });
+
+describe('OpenAPI', () => {
+  test('documents the catalog routes, their bodies and every query parameter of the market routes', async () => {
+    const spec = (await (await t.call('GET', '/swagger/json')).json()) as any;
+    const op = (path: string, method: string) => spec.paths[`/admin/v1/projects/{id}${path}`]?.[method];
+    const queryNames = (path: string, method = 'get') => (op(path, method)?.parameters ?? []).filter((p: any) => p.in === 'query').map((p: any) => p.name).sort();
+    expect(op('/products/{product_id}', 'patch').requestBody.content['application/json'].schema.properties).toHaveProperty('sku');
+    expect(op('/products/{product_id}', 'delete').responses).toHaveProperty('200');
+    expect(op('/products/import', 'post').requestBody.content).toHaveProperty('application/x-ndjson');
+    expect(op('/products/import', 'post').responses['200'].content['application/json'].schema.properties).toHaveProperty('unchanged');
+    expect(op('/campaigns', 'post').requestBody.content['application/json'].schema.properties).toHaveProperty('targeting');
+    expect(queryNames('/clicks')).toEqual(['campaign_id', 'cursor', 'limit', 'reason', 'status']);
+    expect(queryNames('/analytics')).toEqual(['campaign_id', 'from', 'to']);
+    expect(queryNames('/products')).toEqual(['cursor', 'limit']);
+    expect(queryNames('/earnings')).toEqual(['cursor', 'limit']);
+    expect(queryNames('/campaigns')).toEqual(['limit']);
+    expect(queryNames('/campaigns/{campaign_id}/history')).toEqual(['limit']);
+    expect(queryNames('/products/import', 'post')).toEqual(['first_line']);
+  });
+});
