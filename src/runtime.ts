@@ -98,7 +98,8 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   };
   const ticker = setInterval(flushAll, config.flushIntervalMs);
   ticker.unref?.();
-  const lag = startEventLoopLag(metrics.lag);
+  // A 10 ms timer: a 1 ms one cost about 4 % of a core on an idle server; lag under 10 ms is not what operators chase.
+  const lag = startEventLoopLag(metrics.lag, 10);
   metrics.watchLag(lag.takeMax);
 
   return {
