@@ -15,13 +15,13 @@ export const ErrorEnvelopeSchema = {
       required: ['message', 'type', 'param', 'code'],
       properties: {
         message: { type: 'string' },
-        type: { type: 'string', example: 'authentication_error' },
+        type: { type: 'string', description: 'invalid_request_error, authentication_error, permission_error, not_found_error, ...' },
         param: { type: ['string', 'null'], description: 'The request field at fault, when there is one' },
-        code: { type: ['string', 'null'], example: 'invalid_api_key', description: 'Stable snake_case code (README, Errors)' },
+        code: { type: ['string', 'null'], description: 'Stable snake_case code (README, Errors); each response names its own' },
       },
     },
-    statusCode: { type: 'integer', example: 401 },
-    message: { type: 'string', example: 'Invalid API key' },
+    statusCode: { type: 'integer', description: 'The HTTP status, repeated' },
+    message: { type: 'string', description: 'error.message, repeated' },
   },
 } as const;
 
@@ -74,7 +74,7 @@ const ERROR_MESSAGE: Record<string, string> = {
 
 /** What a status means when a route names no codes; admin routes answer 401 and 404 differently. */
 const DEFAULT_CODES: Record<number, readonly string[]> = {
-  400: ['invalid_json', 'invalid_request_body'],
+  400: ['invalid_value'],
   401: ['missing_api_key', 'invalid_api_key', 'key_pair_mismatch', 'inactive_key'],
   403: ['domain_not_verified'],
   404: ['not_found'],
@@ -86,11 +86,24 @@ const DEFAULT_CODES: Record<number, readonly string[]> = {
   502: ['upstream_error', 'upstream_auth_failed'],
   504: ['upstream_timeout'],
 };
-const ADMIN_DEFAULT_CODES: Record<number, readonly string[]> = {
-  401: ['invalid_admin_token'],
-  404: ['project_not_found'],
-  409: ['idempotency_key_reused', 'activation_refused', 'campaign_archived', 'no_products', 'not_an_advertiser', 'not_a_publisher'],
+const ADMIN_DEFAULT_CODES: Record<number, readonly string[]> = { 401: ['invalid_admin_token'] };
+/** A body is read, so it can be malformed. */
+const BODY_400_CODES = ['invalid_json', 'invalid_request_body'];
+/** 404 by path parameter: each names what was not found (`id` is a project on the admin API only). */
+const NOT_FOUND_BY_PARAM: Record<string, string> = {
+  key_id: 'key_not_found', campaign_id: 'campaign_not_found', click_id: 'click_not_found', product_id: 'product_not_found', token: 'link_not_found',
 };
+
+type Parameter = { name: string; in: string };
+
+function defaultCodes(status: number, ctx: { admin: boolean; hasBody: boolean; pathParams: string[] }): readonly string[] {
+  if (status === 400 && ctx.hasBody) return BODY_400_CODES;
+  if (status === 404) {
+    const codes = ctx.pathParams.map((name) => (name === 'id' && ctx.admin ? 'project_not_found' : NOT_FOUND_BY_PARAM[name])).filter((c) => c !== undefined);
+    return codes.length > 0 ? codes : ['not_found'];
+  }
+  return (ctx.admin ? ADMIN_DEFAULT_CODES[status] : undefined) ?? DEFAULT_CODES[status] ?? [];
+}
 
 /** A status alone (its default codes) or a status with the codes this route really returns. */
 export type ErrorSpec = number | readonly [number, ...string[]];
@@ -114,11 +127,11 @@ export function errorResponse(status: number, codes: readonly string[]) {
   return { description: codes.length > 0 ? `${text}: ${codes.join(', ')}` : text, content: { 'application/json': content } };
 }
 
-export function errorResponses(errors: readonly ErrorSpec[], admin = false) {
+export function errorResponses(errors: readonly ErrorSpec[], ctx = { admin: false, hasBody: false, pathParams: [] as string[] }) {
   return Object.fromEntries(
     errors.map((spec) => {
       const [status, ...explicit] = typeof spec === 'number' ? [spec] : spec;
-      const codes = explicit.length > 0 ? explicit : (admin ? ADMIN_DEFAULT_CODES[status] : undefined) ?? DEFAULT_CODES[status] ?? [];
+      const codes = explicit.length > 0 ? explicit : defaultCodes(status, ctx);
       return [String(status), errorResponse(status, codes)];
     }),
   );
@@ -127,7 +140,6 @@ export function errorResponses(errors: readonly ErrorSpec[], admin = false) {
 /** Vendor key carrying describe()'s parameters through the plugin to restoreParameters(). */
 export const DOCUMENTED_PARAMETERS = 'x-vexrail-parameters';
 
-type Parameter = { name: string; in: string };
 type Operation = { parameters?: Parameter[]; [DOCUMENTED_PARAMETERS]?: Parameter[] };
 
 /**
@@ -165,6 +177,7 @@ export function describe(opts: {
 }) {
   const okContent: Record<string, { schema: Schema }> = { 'application/json': { schema: opts.ok.schema }, ...(opts.ok.extraContent ?? {}) };
   const admin = opts.security === ADMIN_SECURITY || (opts.security ?? []).some((s) => 'adminBearer' in s);
+  const pathParams = (opts.parameters ?? []).filter((p) => p.in === 'path').map((p) => String(p.name));
   return {
     tags: opts.tags,
     summary: opts.summary,
@@ -176,7 +189,7 @@ export function describe(opts: {
     requestBody: opts.body ? { required: true, content: { 'application/json': { schema: opts.body } } } : undefined,
     responses: {
       [String(opts.ok.status ?? 200)]: { description: opts.ok.description, content: okContent },
-      ...errorResponses(opts.errors, admin),
+      ...errorResponses(opts.errors, { admin, hasBody: opts.body !== undefined, pathParams }),
     },
   } as any;
 }

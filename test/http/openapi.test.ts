@@ -66,6 +66,12 @@ describe('OpenAPI and Swagger UI', () => {
     expect(codes(spec.paths['/v1/chat/completions'].post, 403)).toContain('domain_not_verified');
     expect(codes(spec.paths['/v1/conversations/{id}'].get, 404)).toEqual(['conversation_not_found']);
     expect(codes(spec.paths['/v1/models'].get, 500)).toEqual(['internal_error']);
+    // Defaults follow the route: what its path parameters name, whether it reads a body.
+    expect(codes(spec.paths['/r/{token}'].get, 404)).toEqual(['link_not_found']);
+    expect(codes(spec.paths['/admin/v1/clicks/{click_id}/invalidate'].post, 404)).toEqual(['click_not_found']);
+    expect(codes(spec.paths['/admin/v1/projects/{id}/keys/{key_id}/deactivate'].post, 404)).toEqual(['project_not_found', 'key_not_found']);
+    expect(codes(spec.paths['/admin/v1/projects'].get, 400)).toEqual(['invalid_value']);
+    expect(codes(spec.paths['/admin/v1/projects'].post, 400)).toEqual(['invalid_json', 'invalid_request_body']);
     const chat401 = spec.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].examples.invalid_api_key.value;
     expect(chat401).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' }, statusCode: 401, message: 'Invalid API key' });
   });
