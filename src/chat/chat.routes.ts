@@ -58,7 +58,17 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           schema: ChatCompletionSchema,
           extraContent: { 'text/event-stream': { schema: ChatCompletionChunkSchema } },
         },
-        errors: [400, 401, 403, 413, 422, 429, 500, 502, 504],
+        errors: [
+          [400, 'invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'missing_model', 'missing_messages', 'empty_messages', 'invalid_type', 'missing_content', 'too_many_messages', 'content_too_long', 'invalid_conversation_id'],
+          [401, 'missing_api_key', 'invalid_api_key', 'key_pair_mismatch', 'inactive_key', 'expired_key'],
+          [403, 'domain_not_verified', 'insufficient_credits', 'key_budget_exceeded', 'model_not_allowed'],
+          413,
+          [422, 'model_not_found', 'invalid_value'],
+          [429, 'rate_limit_exceeded', 'upstream_rate_limited'],
+          500,
+          [502, 'upstream_error', 'upstream_auth_failed'],
+          [504, 'upstream_timeout'],
+        ],
       }),
     },
   );
