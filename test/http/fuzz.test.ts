@@ -101,8 +101,17 @@ const chatBody = fc.record({
   monetization: jsonValue,
   url: fc.oneof(fc.constantFrom('https://fuzz-adv.example/p', 'http://127.0.0.1/', 'javascript:alert(1)'), jsonValue),
 }, { requiredKeys: [] });
+/** Well-formed chat requests, so that cases get past the body checks to the model, value and credit checks. */
+const wellFormedChat = fc.record({
+  model: fc.constantFrom('vexrail-demo', 'no-such-model'),
+  messages: fc.array(fc.record({ role: fc.constantFrom('user', 'system', 'assistant'), content: fc.string({ maxLength: 80 }) }), { minLength: 1, maxLength: 3 }),
+  max_tokens: fc.integer({ min: 1, max: 2_000_000 }),
+  temperature: fc.double({ min: 0, max: 3, noNaN: true }),
+  stream: fc.boolean(),
+});
 const bodyArb = fc.oneof(
   fc.constant(undefined),
+  wellFormedChat.map((b) => JSON.stringify(b)),
   chatBody.map((b) => JSON.stringify(b)),
   chatBody.map((b) => JSON.stringify(b)),
   jsonValue.map((v) => JSON.stringify(v)),
@@ -163,10 +172,10 @@ describe('fuzz: any request', () => {
     );
     t.rt.flushAll();
     expect(auditMoney(t.db)).toEqual([]);
+    if (process.env.FUZZ_VERBOSE) console.log(Object.fromEntries(statuses));
     // The cases reach handlers, not only the router: successes and each kind of client error occur.
     for (const status of [200, 400, 401, 404]) expect({ status, seen: (statuses.get(status) ?? 0) > 0 }).toEqual({ status, seen: true });
     expect([403, 413, 422].some((s) => statuses.has(s))).toBe(true);
-    if (process.env.FUZZ_VERBOSE) console.log(Object.fromEntries(statuses));
   }, 300_000);
 
   test(`raw HTTP: ${RAW_RUNS} seeded request targets and Host headers, no 5xx`, async () => {
