@@ -16,6 +16,7 @@ function sum(rows: DayCampaignRow[]): Totals {
 }
 
 function metrics(t: Totals, side: 'publisher' | 'advertiser') {
+  const avgCpcMicros = t.valid === 0 ? 0 : Math.round(t.cost / t.valid);
   const base = {
     impressions: t.impressions,
     clicks: t.valid + t.invalid + t.unbilled,
@@ -23,9 +24,12 @@ function metrics(t: Totals, side: 'publisher' | 'advertiser') {
     invalid_clicks: t.invalid,
     unbilled_clicks: t.unbilled,
     ctr: t.impressions === 0 ? 0 : Math.round((t.valid / t.impressions) * 10_000) / 10_000,
-    avg_cpc: t.valid === 0 ? '0.00' : formatMicros(Math.round(t.cost / t.valid)),
+    avg_cpc: formatMicros(avgCpcMicros),
+    avg_cpc_micros: avgCpcMicros,
   };
-  return side === 'advertiser' ? { ...base, cost: formatMicros(t.cost) } : { ...base, earnings: formatMicros(t.earnings), advertiser_spend: formatMicros(t.cost) };
+  return side === 'advertiser'
+    ? { ...base, cost: formatMicros(t.cost), cost_micros: t.cost }
+    : { ...base, earnings: formatMicros(t.earnings), earnings_micros: t.earnings, advertiser_spend: formatMicros(t.cost), advertiser_spend_micros: t.cost };
 }
 
 /** Midnight UTC of a real calendar date written YYYY-MM-DD (2030-02-30 is refused), else null. */

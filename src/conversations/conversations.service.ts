@@ -33,6 +33,7 @@ function toMessageView(m: MessageRow) {
     model: m.model,
     usage: m.total_tokens === null ? null : { prompt_tokens: m.prompt_tokens, completion_tokens: m.completion_tokens, total_tokens: m.total_tokens },
     cost: m.cost_micros === null ? null : formatMicros(m.cost_micros),
+    cost_micros: m.cost_micros,
     latency_ms: m.latency_ms,
     streamed: m.streamed === null ? null : m.streamed === 1,
     end_user: m.end_user,

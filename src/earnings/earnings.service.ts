@@ -23,6 +23,7 @@ export function createEarningsService(deps: { repo: EarningsRepo; now?: () => nu
         total: formatMicros(available + pending),
         available_micros: available,
         pending_micros: pending,
+        total_micros: available + pending,
         transactions: page.map((e) => ({
           id: e.id, type: e.type, status: e.status, amount: formatMicros(e.amount_micros), amount_micros: e.amount_micros,
           click_id: e.click_id, available_at: new Date(e.available_at).toISOString(), created_at: new Date(e.created_at).toISOString(),

@@ -15,6 +15,7 @@ export function toTransactionView(e: LedgerRow) {
     amount: formatMicros(e.amount_micros),
     amount_micros: e.amount_micros,
     balance_after: formatMicros(e.balance_after_micros),
+    balance_after_micros: e.balance_after_micros,
     request_id: e.request_id,
     click_id: e.click_id,
     idempotency_key: e.idempotency_key,

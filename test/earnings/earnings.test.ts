@@ -390,6 +390,7 @@ describe('analytics', () => {
     expect(ra.body.totals).toMatchObject({ impressions: 4, clicks: 4, valid_clicks: 2, invalid_clicks: 2, unbilled_clicks: 0, ctr: 0.5 });
     expect(micros(ra.body.totals.cost)).toBe(costA);
     expect(micros(ra.body.totals.avg_cpc)).toBe(Math.round(costA / 2));
+    expect(ra.body.totals).toMatchObject({ cost_micros: costA, avg_cpc_micros: Math.round(costA / 2) });
     expect(ra.body.totals.earnings).toBeUndefined();
     expect(ra.body.daily).toHaveLength(1);
     expect(ra.body.daily[0]).toMatchObject({ date: '2030-05-05', impressions: 4, valid_clicks: 2, invalid_clicks: 2 });
@@ -404,6 +405,7 @@ describe('analytics', () => {
     expect(micros(rp.body.totals.earnings)).toBe(share(chargeA1) + share(chargeB1));
     expect(micros(rp.body.totals.advertiser_spend)).toBe(chargeA1 + chargeB1);
     expect(micros(rp.body.totals.avg_cpc)).toBe(Math.round((chargeA1 + chargeB1) / 2));
+    expect(rp.body.totals).toMatchObject({ earnings_micros: share(chargeA1) + share(chargeB1), advertiser_spend_micros: chargeA1 + chargeB1, avg_cpc_micros: Math.round((chargeA1 + chargeB1) / 2) });
     expect(rp.body.totals.cost).toBeUndefined();
     const byCampaign = Object.fromEntries(rp.body.campaigns.map((c: any) => [c.campaign_id, c]));
     expect(Object.keys(byCampaign).sort()).toEqual([a.campaignId, b.campaignId].sort());
@@ -430,7 +432,7 @@ describe('analytics', () => {
     // A range without activity is all zeros; the default range ends today.
     const empty = await t.admin('GET', `/projects/${a.id}/analytics?from=2030-05-01&to=2030-05-04`);
     expect(empty.status).toBe(200);
-    expect(empty.body.totals).toEqual({ impressions: 0, clicks: 0, valid_clicks: 0, invalid_clicks: 0, unbilled_clicks: 0, ctr: 0, avg_cpc: '0.00', cost: '0.00' });
+    expect(empty.body.totals).toEqual({ impressions: 0, clicks: 0, valid_clicks: 0, invalid_clicks: 0, unbilled_clicks: 0, ctr: 0, avg_cpc: '0.00', avg_cpc_micros: 0, cost: '0.00', cost_micros: 0 });
     expect(empty.body.daily).toEqual([]);
     expect(empty.body.campaigns).toEqual([]);
     audits(t);
