@@ -9,7 +9,7 @@ import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
 import { fromParam, toParam, UsageSchema } from '../usage/usage.model';
 import { usageRange, usageReport } from '../usage/usage.service';
-import { KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+import { DomainCheckSchema, JSON_BODY_400, KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = {
   adminAuth: AdminAuth;
@@ -49,7 +49,7 @@ export function adminRoutes(deps: Deps) {
         tags: ['Admin: projects'], summary: 'Create a project', security: ADMIN_SECURITY,
         body: { type: 'object', required: ['name', 'domain'], properties: { name: { type: 'string' }, domain: { type: 'string', example: 'example.com' }, kind: { type: 'string', enum: ['publisher', 'advertiser'] } } },
         ok: { status: 201, description: 'The project, with the TXT record that verifies its domain', schema: ProjectSchema },
-        errors: [400, 401],
+        errors: [[400, ...JSON_BODY_400, 'invalid_kind', 'invalid_name', 'invalid_domain'], 401, 413],
       }),
     })
     .get('/projects', ({ query }) => {
@@ -61,7 +61,7 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
         parameters: [queryParam('limit', `1-${MAX_PROJECTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
-        ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [400, 401],
+        ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401],
       }),
     })
     .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {
@@ -79,7 +79,11 @@ export function adminRoutes(deps: Deps) {
             link_domains: { type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' }, description: 'Advertisers only: hosts (subdomains included) product URLs may use besides the verified domain; replaces the list, [] clears it' },
           },
         },
-        ok: { description: 'The project', schema: ProjectSchema }, errors: [400, 401, 403, 404, 409],
+        ok: { description: 'The project', schema: ProjectSchema },
+        errors: [
+          [400, ...JSON_BODY_400, 'invalid_name', 'invalid_domain', 'invalid_link_domains', 'invalid_value'], 401,
+          [403, 'domain_not_verified', 'no_active_key'], 404, [409, 'not_an_advertiser', 'not_a_publisher'], 413,
+        ],
       }),
     })
     .post('/projects/:id/domain/verify', async ({ params, request }) => {
@@ -92,11 +96,11 @@ export function adminRoutes(deps: Deps) {
         description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
         security: ADMIN_SECURITY, parameters: [pid],
         body: { type: 'object', required: ['method'], properties: { method: { type: 'string', enum: ['dns', 'manual'] } } },
-        ok: { description: 'The project with its new domain_status and a detail line', schema: ProjectSchema }, errors: [400, 401, 404],
+        ok: { description: 'The project with its new domain_status and a detail line', schema: ProjectSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
       }),
     })
     .get('/projects/:id/domain/checks', ({ params }) => ({ object: 'list', data: deps.projects.listChecks(params.id).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
-      detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: { type: 'object' } }, errors: [401, 404] }),
+      detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: listOf(DomainCheckSchema) }, errors: [401, 404] }),
     })
     .post('/projects/:id/keys', async ({ params, request, set }) => {
       const pair = deps.keys.generatePair(deps.projects.get(params.id), await body(request));
@@ -108,7 +112,8 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
         security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' }, ...KeyLimitsBody } },
-        ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema }, errors: [400, 401, 403, 404],
+        ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema },
+        errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, [403, 'domain_not_verified'], 404, 413],
       }),
     })
     .get('/projects/:id/keys', ({ params }) => (deps.projects.get(params.id), { object: 'list', data: deps.keys.list(params.id) }), {
@@ -124,7 +129,7 @@ export function adminRoutes(deps: Deps) {
         description: 'Fields left out keep their value; `null` removes a limit.',
         security: ADMIN_SECURITY, parameters: [pid, kid],
         body: { type: 'object', properties: { name: { type: 'string' }, ...KeyLimitsBody } },
-        ok: { description: 'The pair', schema: KeySchema }, errors: [400, 401, 404],
+        ok: { description: 'The pair', schema: KeySchema }, errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, 404, 413],
       }),
     })
     .post('/projects/:id/keys/:key_id/rotate', async ({ params, request, set }) => {
@@ -139,7 +144,8 @@ export function adminRoutes(deps: Deps) {
         description: 'A new secret key (shown only in this response; the publishable key stays). The previous secret keeps working until `previous_secret_valid_until`, `grace_period_seconds` from now (default 3600, 0 ends it at once, at most 30 days).',
         security: ADMIN_SECURITY, parameters: [pid, kid],
         body: { type: 'object', properties: { grace_period_seconds: { type: 'integer', minimum: 0, maximum: 2_592_000, example: 3600 } } },
-        ok: { description: 'The pair, with its new secret', schema: NewKeySchema }, errors: [400, 401, 404],
+        ok: { description: 'The pair, with its new secret', schema: NewKeySchema },
+        errors: [[400, ...JSON_BODY_400, 'invalid_value'], [401, 'invalid_admin_token', 'inactive_key'], 404, 413],
       }),
     })
     .get('/projects/:id/keys/:key_id/usage', ({ params, query }) => {
@@ -150,7 +156,7 @@ export function adminRoutes(deps: Deps) {
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Usage of a key pair: requests, tokens and cost by day (and model)', security: ADMIN_SECURITY,
-        parameters: [pid, kid, fromParam, toParam], ok: { description: 'Usage', schema: UsageSchema }, errors: [400, 401, 404],
+        parameters: [pid, kid, fromParam, toParam], ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
     .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
@@ -169,7 +175,8 @@ export function adminRoutes(deps: Deps) {
         tags: ['Admin: wallets'], summary: 'Top up the credit wallet', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
         security: ADMIN_SECURITY, parameters: [pid],
         body: { type: 'object', required: ['amount'], properties: { amount: { type: 'string', example: '10.00' }, idempotency_key: { type: 'string' } } },
-        ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema }, errors: [400, 401, 404, 409],
+        ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema },
+        errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 401, 404, [409, 'idempotency_key_reused'], 413],
       }),
     })
     .get('/projects/:id/wallet', ({ params, query }) => {
@@ -179,7 +186,7 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: wallets'], summary: 'Credit wallet: balance, held, available and transactions (newest first)', security: ADMIN_SECURITY,
         parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000 (default 100)', { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
-        ok: { description: 'The wallet', schema: WalletSchema }, errors: [400, 401, 404],
+        ok: { description: 'The wallet', schema: WalletSchema }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401, 404],
       }),
     });
 }

@@ -104,3 +104,21 @@ export const TopUpResultSchema = {
   properties: { transaction: TransactionSchema, replayed: { type: 'boolean', description: 'true when the idempotency_key was seen before' }, wallet: WalletSchema },
 };
 
+
+/** One domain verification attempt (GET /projects/{id}/domain/checks). */
+export const DomainCheckSchema = {
+  type: 'object',
+  required: ['id', 'project_id', 'domain', 'method', 'result', 'detail', 'created_at'],
+  properties: {
+    id: { type: 'integer' },
+    project_id: { type: 'string' },
+    domain: { type: 'string', example: 'example.com' },
+    method: { type: 'string', enum: ['dns', 'manual'] },
+    result: { type: 'string', enum: ['verified', 'failed'] },
+    detail: { type: ['string', 'null'], description: 'What the check found, or the operator override' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};
+
+/** 400 codes of every route that reads a JSON body (src/http/body.ts readJsonObject). */
+export const JSON_BODY_400 = ['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body'] as const;

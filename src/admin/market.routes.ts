@@ -9,6 +9,7 @@ import type { ProjectsService } from '../projects/projects.service';
 import { MAX_PRODUCTS_PAGE } from '../products/products.service';
 import { CLICK_STATUSES, MAX_CLICKS_PAGE, toClickView } from '../clicks/clicks.service';
 import { adminGuard, type AdminAuth } from './admin-token';
+import { JSON_BODY_400 } from './admin.schemas';
 import { AnalyticsSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
 type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
@@ -16,6 +17,12 @@ const pid = pathParam('id', 'Project id');
 const cid = pathParam('campaign_id', 'Campaign id');
 const prid = pathParam('product_id', 'Product id');
 const tags = { products: ['Admin: products'], campaigns: ['Admin: campaigns'], money: ['Admin: earnings and analytics'] };
+/** 400 codes of a product body: its fields, then the URL checks of src/products/product-url.ts. */
+const PRODUCT_400 = [...JSON_BODY_400, 'invalid_value', 'invalid_type', 'invalid_url', 'url_has_userinfo', 'url_internal_address', 'advertiser_domain_not_verified', 'url_not_on_advertiser_domain'] as const;
+const CAMPAIGN_409: Record<'activate' | 'pause' | 'archive', readonly [409, ...string[]]> = {
+  activate: [409, 'campaign_archived', 'activation_refused'], pause: [409, 'campaign_archived'], archive: [409, 'campaign_archived'],
+};
+const PAGE_400 = [400, 'invalid_value', 'invalid_cursor'] as const;
 
 function kindOf(project: ProjectRow, kind: 'publisher' | 'advertiser'): ProjectRow {
   if (project.kind === kind) return project;
@@ -43,7 +50,7 @@ export function marketRoutes(deps: Deps) {
     [
       `/projects/:id/campaigns/:campaign_id/${action}`,
       ({ params }: { params: { id: string; campaign_id: string } }) => market.campaigns[action](project(params.id), params.campaign_id),
-      { parse: 'none' as const, detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, 409] }) },
+      { parse: 'none' as const, detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, CAMPAIGN_409[action]] }) },
     ] as const;
 
   return new Elysia({ name: 'market-routes', prefix: '/admin/v1' })
@@ -55,7 +62,7 @@ export function marketRoutes(deps: Deps) {
       const product = catalog(p, () => market.products.create(p, input), (v) => [v.id]);
       set.status = 201;
       return product;
-    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409] }) })
+    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413] }) })
     .patch('/projects/:id/products/:product_id', async ({ params, request }) => {
       const p = project(params.id);
       const input = await body(request);
@@ -65,7 +72,8 @@ export function marketRoutes(deps: Deps) {
       detail: describe({
         tags: tags.products, summary: 'Edit a product',
         description: 'Any field of the create body; only the fields sent change. `category` and `sku` may be null to clear them. Campaigns serving the product use the new text at once; a new category moves it into or out of category-targeted campaigns.',
-        security: ADMIN_SECURITY, parameters: [pid, prid], body: { ...NewProductSchema, required: [] }, ok: { description: 'The product', schema: ProductSchema }, errors: [400, 401, 404, 409],
+        security: ADMIN_SECURITY, parameters: [pid, prid], body: { ...NewProductSchema, required: [] }, ok: { description: 'The product', schema: ProductSchema },
+        errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413],
       }),
     })
     .delete('/projects/:id/products/:product_id', ({ params }) => {
@@ -75,13 +83,13 @@ export function marketRoutes(deps: Deps) {
       detail: describe({
         tags: tags.products, summary: 'Delete a product',
         description: 'Soft delete: the product leaves every campaign and stops serving at once, and is no longer listed; impressions, clicks and analytics keep it, and links already shown still redirect. Its sku becomes free.',
-        security: ADMIN_SECURITY, parameters: [pid, prid], ok: { description: 'Deleted', schema: DeletedProductSchema }, errors: [401, 404, 409],
+        security: ADMIN_SECURITY, parameters: [pid, prid], ok: { description: 'Deleted', schema: DeletedProductSchema }, errors: [401, 404, [409, 'not_an_advertiser']],
       }),
     })
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
       return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `Page size, 1-${MAX_PRODUCTS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_PRODUCTS_PAGE, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [400, 401, 404] }) })
+    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `Page size, 1-${MAX_PRODUCTS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_PRODUCTS_PAGE, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [PAGE_400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
       const text = await readBodyText(request, deps.maxImportBytes);
@@ -94,7 +102,7 @@ export function marketRoutes(deps: Deps) {
         tags: tags.products, summary: 'Import products from JSON Lines (upsert by sku)',
         description: 'One product object per line (content type application/x-ndjson), the fields of the create body. A line whose `sku` names a live product of the advertiser updates it (or leaves it unchanged); any other line creates a product, so a re-import updates instead of duplicating. Bad lines are reported with their line number. `first_line` offsets the reported numbers when a large file is sent in parts (the CLI does this).',
         security: ADMIN_SECURITY, parameters: [pid, queryParam('first_line', 'Line number of the first line of this part (default 1)', { type: 'integer', minimum: 1 })],
-        ok: { description: 'Import report', schema: ImportReportSchema }, errors: [401, 404, 409, 413],
+        ok: { description: 'Import report', schema: ImportReportSchema }, errors: [[400, 'invalid_encoding'], 401, 404, [409, 'not_an_advertiser'], 413],
       }), ImportBodySchema),
     })
     .post('/projects/:id/campaigns', async ({ params, request, set }) => {
@@ -102,9 +110,9 @@ export function marketRoutes(deps: Deps) {
       const campaign = market.campaigns.create(p, await body(request));
       set.status = 201;
       return campaign;
-    }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }) })
+    }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'not_an_advertiser'], 413] }) })
     .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, parseLimit(query.limit, 1000, 100))), {
-      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'At most this many campaigns, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [401, 404] }),
+      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'At most this many campaigns, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
     .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
       detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
@@ -114,25 +122,25 @@ export function marketRoutes(deps: Deps) {
       return market.campaigns.update(p, params.campaign_id, await body(request));
     }, {
       parse: 'none',
-      detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: { ...NewCampaignSchema, required: [] }, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [400, 401, 404, 409] }),
+      detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: { ...NewCampaignSchema, required: [] }, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'campaign_archived', 'no_products'], 413] }),
     })
     .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
     .post(...campaignAction('pause', 'Pause (paused_user)'))
     .post(...campaignAction('archive', 'Archive (final)'))
     .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, parseLimit(query.limit, 1000, 500))), {
-      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: { type: 'object' } }, errors: [401, 404] }),
+      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: { type: 'object' } }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
     .get('/projects/:id/earnings', ({ params, query }) => {
       kindOf(project(params.id), 'publisher');
       return market.earnings.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [400, 401, 404, 409] }) })
+    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [PAGE_400, 401, 404, [409, 'not_a_publisher']] }) })
     .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), query), {
       detail: describe({
         tags: tags.money, summary: 'Impressions, clicks, cost or earnings, average CPC, CTR, no-fill reasons; per day and per campaign',
         security: ADMIN_SECURITY,
         description: 'Advertiser projects report cost, publisher projects earnings (and no-fill reasons). The range is whole UTC days, `from` to `to` inclusive, at most 366 days.',
         parameters: [pid, queryParam('from', 'First day (UTC, YYYY-MM-DD), default 29 days before `to`', { type: 'string', format: 'date', example: '2026-01-01' }), queryParam('to', 'Last day (UTC, YYYY-MM-DD, inclusive), default today', { type: 'string', format: 'date', example: '2026-01-31' }), queryParam('campaign_id', 'Only this campaign (totals, daily and campaigns rows)', { type: 'string' })],
-        ok: { description: 'Report', schema: AnalyticsSchema }, errors: [400, 401, 404],
+        ok: { description: 'Report', schema: AnalyticsSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
     .get('/projects/:id/clicks', ({ params, query }) => {
@@ -152,7 +160,7 @@ export function marketRoutes(deps: Deps) {
           queryParam('limit', `1-${MAX_CLICKS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_CLICKS_PAGE, default: 100 }),
           queryParam('cursor', 'next_cursor of the previous page', { type: 'string' }),
         ],
-        ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [400, 401, 404],
+        ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [PAGE_400, 401, 404],
       }),
     })
     .get('/clicks/:click_id', ({ params }) => {
@@ -162,6 +170,6 @@ export function marketRoutes(deps: Deps) {
     }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [401, 404] }) })
     .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(market.clicks.refund(params.click_id, String((await body(request)).reason ?? 'invalidated'))), {
       parse: 'none',
-      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string', maxLength: 200, default: 'invalidated' } } }, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [401, 404, 409] }),
+      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string', maxLength: 200, default: 'invalidated' } } }, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [[400, ...JSON_BODY_400], 401, 404, [409, 'click_not_charged', 'earning_available'], 413] }),
     });
 }

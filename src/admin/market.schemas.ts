@@ -44,8 +44,8 @@ export const ImportReportSchema = {
   },
 };
 
+// No top-level `type`: beside oneOf it would add an empty-object branch to generated clients.
 const TargetingSchema = {
-  type: ['object', 'null'],
   description: 'null: the campaign serves its product_ids. `{"all_products": true}`: every live product of the advertiser. `{"categories": [...]}`: live products of these categories. Rule-based campaigns take products added or re-categorized later, at once.',
   oneOf: [
     { type: 'object', required: ['all_products'], properties: { all_products: { type: 'boolean', enum: [true] } }, additionalProperties: false },

@@ -8,13 +8,16 @@ import { CreditsSchema, fromParam, toParam, UsageSchema } from './usage.model';
 import { usageRange, usageReport } from './usage.service';
 
 /** A publisher's own state, read with its key pair: the project's credits and usage (or the calling key's). */
+/** authenticatePublic: the key pair's 401s, then the project's unverified domain. */
+const AUTH_ERRORS = [[401, 'missing_api_key', 'invalid_api_key', 'key_pair_mismatch', 'inactive_key', 'expired_key'], [403, 'domain_not_verified']] as const;
+
 export function usageRoutes(deps: { keys: KeysService; wallet: WalletService; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return new Elysia({ name: 'usage-routes' })
     .get('/v1/credits', ({ request }) => deps.wallet.credits(authenticatePublic(deps.keys, request).projectId), {
       detail: describe({
         tags: ['Usage'], summary: "The calling key's project credits: balance, held and available", security: PUBLIC_SECURITY,
-        ok: { description: 'Credits', schema: CreditsSchema }, errors: [401, 403],
+        ok: { description: 'Credits', schema: CreditsSchema }, errors: AUTH_ERRORS,
       }),
     })
     .get('/v1/usage', ({ request, query }) => {
@@ -31,7 +34,7 @@ export function usageRoutes(deps: { keys: KeysService; wallet: WalletService; no
         description: 'Requests, tokens and cost of the requests charged to the credit wallet, by UTC day and model.',
         security: PUBLIC_SECURITY,
         parameters: [fromParam, toParam, { name: 'key', in: 'query', required: false, description: '`self`: only the calling key pair', schema: { type: 'string', enum: ['self'] } }],
-        ok: { description: 'Usage', schema: UsageSchema }, errors: [400, 401, 403],
+        ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], ...AUTH_ERRORS],
       }),
     });
 }

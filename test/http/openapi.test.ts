@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { errorCodesInSource } from '../helpers/error-codes';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 let t: TestApp;
@@ -70,10 +71,64 @@ describe('OpenAPI and Swagger UI', () => {
     expect(codes(spec.paths['/r/{token}'].get, 404)).toEqual(['link_not_found']);
     expect(codes(spec.paths['/admin/v1/clicks/{click_id}/invalidate'].post, 404)).toEqual(['click_not_found']);
     expect(codes(spec.paths['/admin/v1/projects/{id}/keys/{key_id}/deactivate'].post, 404)).toEqual(['project_not_found', 'key_not_found']);
-    expect(codes(spec.paths['/admin/v1/projects'].get, 400)).toEqual(['invalid_value']);
-    expect(codes(spec.paths['/admin/v1/projects'].post, 400)).toEqual(['invalid_json', 'invalid_request_body']);
+    expect(codes(spec.paths['/admin/v1/projects'].get, 400)).toEqual(['invalid_value', 'invalid_cursor']);
+    expect(codes(spec.paths['/admin/v1/projects'].post, 400)).toEqual(['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'invalid_kind', 'invalid_name', 'invalid_domain']);
     const chat401 = spec.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].examples.invalid_api_key.value;
     expect(chat401).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' }, statusCode: 401, message: 'Invalid API key' });
+  });
+
+  test('every documented error example is a code the source can return, under that status', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    const source = errorCodesInSource();
+    const unknown: string[] = [];
+    let examples = 0;
+    for (const [path, item] of Object.entries<any>(spec.paths)) {
+      for (const [method, op] of Object.entries<any>(item)) {
+        for (const [status, res] of Object.entries<any>(op.responses)) {
+          for (const ex of Object.values<any>(res.content?.['application/json']?.examples ?? {})) {
+            examples++;
+            if (!source.has(`${status} ${ex.value.error.code}`)) unknown.push(`${method} ${path}: ${status} ${ex.value.error.code}`);
+          }
+        }
+      }
+    }
+    expect(examples).toBeGreaterThan(100);
+    expect(unknown).toEqual([]);
+  });
+
+  test('admin and market routes name the codes each really returns', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    const codes = (path: string, method: string, status: number) =>
+      Object.keys(spec.paths[path][method].responses[String(status)]?.content['application/json'].examples ?? {});
+    const p = '/admin/v1/projects/{id}';
+    expect(codes(p, 'patch', 403)).toEqual(['domain_not_verified', 'no_active_key']);
+    expect(codes(p, 'patch', 409)).toEqual(['not_an_advertiser', 'not_a_publisher']);
+    expect(codes(`${p}/credits`, 'post', 409)).toEqual(['idempotency_key_reused']);
+    expect(codes(`${p}/credits`, 'post', 400)).toContain('invalid_amount');
+    expect(codes(`${p}/wallet`, 'get', 400)).toEqual(['invalid_value', 'invalid_cursor']);
+    expect(codes(`${p}/keys/{key_id}/rotate`, 'post', 401)).toEqual(['invalid_admin_token', 'inactive_key']);
+    expect(codes(`${p}/keys`, 'post', 403)).toEqual(['domain_not_verified']);
+    expect(codes(`${p}/products`, 'post', 409)).toEqual(['not_an_advertiser', 'sku_taken']);
+    expect(codes(`${p}/products`, 'post', 400)).toContain('url_not_on_advertiser_domain');
+    expect(codes(`${p}/products/{product_id}`, 'delete', 409)).toEqual(['not_an_advertiser']);
+    expect(codes(`${p}/products/import`, 'post', 409)).toEqual(['not_an_advertiser']);
+    expect(codes(`${p}/campaigns`, 'post', 409)).toEqual(['not_an_advertiser']);
+    expect(codes(`${p}/campaigns/{campaign_id}`, 'patch', 409)).toEqual(['campaign_archived', 'no_products']);
+    expect(codes(`${p}/campaigns/{campaign_id}/activate`, 'post', 409)).toEqual(['campaign_archived', 'activation_refused']);
+    expect(codes(`${p}/campaigns/{campaign_id}/pause`, 'post', 409)).toEqual(['campaign_archived']);
+    expect(codes(`${p}/earnings`, 'get', 409)).toEqual(['not_a_publisher']);
+    expect(codes(`${p}/clicks`, 'get', 400)).toEqual(['invalid_value', 'invalid_cursor']);
+    expect(codes('/admin/v1/clicks/{click_id}/invalidate', 'post', 409)).toEqual(['click_not_charged', 'earning_available']);
+    expect(codes('/v1/credits', 'get', 401)).toContain('expired_key');
+  });
+
+  test('domain checks and campaign targeting have schemas a generated client can type', async () => {
+    const spec = await (await t.call('GET', '/swagger/json')).json() as any;
+    const checks = spec.paths['/admin/v1/projects/{id}/domain/checks'].get.responses['200'].content['application/json'].schema;
+    expect(Object.keys(checks.properties.data.items.properties).sort()).toEqual(['created_at', 'detail', 'domain', 'id', 'method', 'project_id', 'result']);
+    const targeting = spec.paths['/admin/v1/projects/{id}/campaigns'].post.requestBody.content['application/json'].schema.properties.targeting;
+    expect(targeting.type).toBeUndefined();
+    expect(targeting.oneOf.map((b: any) => b.type)).toEqual(['object', 'object', 'null']);
   });
 
   test('documented query and header parameters survive on routes with path parameters', async () => {

@@ -1,0 +1,33 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/**
+ * Every `status code` pair the source under src/ can send a client, read from the ApiError shorthands and
+ * constructors. The same reading as test/docs/readme-errors.test.ts, so the README table and the OpenAPI
+ * examples are held to the same list.
+ */
+const ROOT = join(import.meta.dir, '..', '..');
+const SHORTHANDS: Record<string, number> = { badRequest: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409, unprocessable: 422 };
+/** Call sites whose code is not a literal, with every code each can produce. */
+const DYNAMIC_SITES: Record<string, (text: string) => string[]> = {
+  'src/products/product-url.ts': (text) => [...text.matchAll(/\brefused\(\s*'([a-z0-9_]+)'/g)].map((m) => `400 ${m[1]}`),
+};
+
+function sourceFiles(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+}
+
+export function errorCodesInSource(): Set<string> {
+  const pairs = new Set<string>();
+  for (const file of sourceFiles(join(ROOT, 'src'))) {
+    const text = readFileSync(file, 'utf8');
+    const rel = file.slice(ROOT.length + 1);
+    for (const m of text.matchAll(/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*'([a-z0-9_]+)'/g)) pairs.add(`${SHORTHANDS[m[1]]} ${m[2]}`);
+    for (const m of text.matchAll(/new ApiError\(\s*(\d{3}),\s*'[a-z_]+',\s*(?:[A-Za-z.]+ \?\? )?'([a-z0-9_]+)'/g)) pairs.add(`${m[1]} ${m[2]}`);
+    if (/\bpayloadTooLarge\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('413 payload_too_large');
+    if (/\binternalError\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('500 internal_error');
+    for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
+  }
+  return pairs;
+}
