@@ -72,7 +72,7 @@ describe('the checker', () => {
   });
 });
 
-describe('every GET route of the OpenAPI document that returns JSON', () => {
+describe('every JSON response of the public and admin API', () => {
   let upstream: FakeUpstream;
   let t: TestApp;
   let contexts: Array<{ label: string; params: Record<string, string>; headers: Record<string, string> }>;
@@ -94,7 +94,7 @@ describe('every GET route of the OpenAPI document that returns JSON', () => {
     for (const ua of [BROWSER_UA, BROWSER_UA]) await t.call('GET', linkPath, { headers: { 'user-agent': ua } });
     t.rt.flushAll();
     const clicks = await t.admin('GET', `/projects/${adv.id}/clicks`);
-    const clickId = clicks.body.data[0].id as string;
+    const clickId = (clicks.body.data as any[]).find((c) => c.status === 'charged').id as string;
     const conversations = await (await t.call('GET', '/v1/conversations', { headers: pub.headers })).json() as any;
     const conversationId = conversations.data[0].id as string;
     const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -109,7 +109,28 @@ describe('every GET route of the OpenAPI document that returns JSON', () => {
     await upstream.close();
   });
 
-  test('writes times as ISO 8601 and money as decimals with their micros', async () => {
+  test('write responses (create, edit, rotate, grant, invalidate, search) follow the same rules', async () => {
+    const [pub, adv] = [contexts[0], contexts[1]];
+    const bodies: Array<[string, unknown]> = [];
+    const send = async (method: string, path: string, body?: unknown, headers: Record<string, string> = adv.headers) => {
+      const res = await t.call(method, path, { body, headers });
+      expect(res.status).toBeLessThan(300);
+      bodies.push([`${method} ${path}`, await res.json()]);
+    };
+    await send('POST', '/admin/v1/projects', { name: 'Write Adv', domain: 'write-adv.example.com', kind: 'advertiser' });
+    await send('POST', `/admin/v1/projects/${adv.params.id}/credits`, { amount: '1.5' });
+    await send('POST', `/admin/v1/projects/${adv.params.id}/keys`, { name: 'Limited', budget: { amount: '3', period: 'total' }, expires_at: '2031-01-01T00:00:00Z' });
+    await send('PATCH', `/admin/v1/projects/${adv.params.id}/keys/${adv.params.key_id}`, { budget: { amount: '7.5', period: 'monthly' } });
+    await send('POST', `/admin/v1/projects/${adv.params.id}/keys/${adv.params.key_id}/rotate`, { grace_period_seconds: 60 });
+    await send('POST', `/admin/v1/projects/${adv.params.id}/campaigns`, { name: 'Second', context: 'kanban boards for teams', base_cpc: '0.5', budget: '20', budget_type: 'daily', start_at: '2026-01-01T00:00:00Z', targeting: { all_products: true } });
+    await send('PATCH', `/admin/v1/projects/${adv.params.id}/campaigns/${adv.params.campaign_id}`, { budget: '60' });
+    await send('POST', `/admin/v1/clicks/${adv.params.click_id}/invalidate`, { reason: 'fraud review' });
+    await send('POST', '/v1/promotions/search', { query: 'a kanban board to track my team tasks' }, pub.headers);
+    const problems = bodies.flatMap(([label, body]) => findInconsistencies(body, label));
+    expect(problems).toEqual([]);
+  });
+
+  test('every GET route of the OpenAPI document writes times as ISO 8601 and money as decimals with their micros', async () => {
     const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, any>> };
     const paths = Object.keys(spec.paths).filter((p) => spec.paths[p].get && p !== '/swagger/json' && p !== '/r/{token}' && p !== '/metrics');
     expect(paths.length).toBeGreaterThan(15);
