@@ -274,19 +274,25 @@ describe('observability', () => {
       return line ? Number(line.split(' ').at(-1)) : 0;
     };
     const credits = 'route="/v1/credits",status="200"';
-    const n = count(before.text, credits);
+    const limited = 'route="/v1/chat/completions",status="429"';
+    const rotations = 'route="/admin/v1/projects/:id/keys/:key_id/rotate",status="200"';
+    const [n, n429, nRotate] = [count(before.text, credits), count(before.text, limited), count(before.text, rotations)];
     for (let i = 0; i < 3; i++) expect((await gw.request('GET', '/v1/credits', { headers: project.headers })).status).toBe(200);
+    const k = await limitedKey({ rpm_limit: 1 });
+    expect((await chat(k.headers)).status).toBe(200);
+    expect((await chat(k.headers)).status).toBe(429);
+    await ok(gw.admin('POST', `/projects/${project.id}/keys/${k.id}/rotate`, { grace_period_seconds: 60 }), 200, 'rotate');
     const after = await gw.request('GET', '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(after.status).toBe(200);
     expect(after.headers.get('content-type')).toContain('text/plain');
     expect(count(after.text, credits)).toBe(n + 3);
-    // Earlier tests: 429s on chat completions and one rotation, under route templates.
-    expect(count(after.text, 'route="/v1/chat/completions",status="429"')).toBeGreaterThanOrEqual(3);
-    expect(count(after.text, 'route="/admin/v1/projects/:id/keys/:key_id/rotate",status="200"')).toBe(1);
+    expect(count(after.text, limited)).toBe(n429 + 1);
+    expect(count(after.text, rotations)).toBe(nRotate + 1);
     expect(after.text).toMatch(/^vexrail_tokens_total\{[^}]*model="gpt-4o-mini"/m);
     expect(leakedSecrets(after.text, gw.secrets())).toEqual([]);
     expect(after.text).not.toContain(project.id);
     expect(after.text).not.toContain(project.keyId);
+    expect(after.text).not.toContain(k.id);
     expect(after.text).not.toMatch(/(pk|sk)_live_/);
 
     const wrong = await gw.request('GET', '/metrics', { headers: { authorization: 'Bearer not-the-admin-token' } });
@@ -295,20 +301,21 @@ describe('observability', () => {
   });
 
   test('--log-format logfmt: the request log on stdout is logfmt, with no secrets', async () => {
-    expect((await gw.request('GET', '/v1/credits', { headers: project.headers })).status).toBe(200);
-    const lines = await eventuallyLines();
+    const refused = await chat(project.headers, 'no-such-model');
+    expect(refused.status).toBe(422);
+    const lines = await eventuallyLines('status=422');
     expect(lines.length).toBeGreaterThan(0);
     for (const line of lines) expect(line).toMatch(/^ts=\S+ (\w+=("[^"]*"|\S*) ?)+$/);
-    expect(lines.some((l) => /\bmethod=POST\b/.test(l) && /\bpath=\/v1\/chat\/completions\b/.test(l) && /\bstatus=429\b/.test(l))).toBe(true);
+    expect(lines.some((l) => /\bmethod=POST\b/.test(l) && /\bpath=\/v1\/chat\/completions\b/.test(l) && /\bstatus=422\b/.test(l))).toBe(true);
     expect(gw.stdout().split('\n').some((l) => l.startsWith('{'))).toBe(false);
     expect(leakedSecrets(gw.stdout() + gw.stderr(), gw.secrets())).toEqual([]);
   });
 });
 
-/** The request-log lines (those with a request id) once the background flush wrote the latest one. */
-async function eventuallyLines(): Promise<string[]> {
+/** The request-log lines (those with a request id) once the background flush wrote one containing `awaited`. */
+async function eventuallyLines(awaited: string): Promise<string[]> {
   const pick = () => gw.stdout().split('\n').filter((l) => l.includes('request_id=req_'));
   const deadline = performance.now() + 3_000;
-  while (!pick().some((l) => l.includes('path=/v1/credits')) && performance.now() < deadline) await Bun.sleep(25);
+  while (!pick().some((l) => l.includes(awaited)) && performance.now() < deadline) await Bun.sleep(25);
   return pick();
 }
