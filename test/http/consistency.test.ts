@@ -156,3 +156,29 @@ describe('every JSON response of the public and admin API', () => {
     expect(Object.entries(checked).filter(([, n]) => n === 0).map(([p]) => p)).toEqual([]);
   });
 });
+
+describe('invalid_value has the status the README documents', () => {
+  let t: TestApp;
+  let pub: Awaited<ReturnType<TestApp['project']>>;
+  beforeAll(async () => {
+    t = await createTestApp();
+    pub = await t.project('1.00', 'Status Pub');
+  });
+  afterAll(() => t.close());
+
+  const codeOf = async (res: Response) => [res.status, ((await res.json()) as any).error.code];
+
+  test('422 for a chat number out of its range', async () => {
+    const res = await t.chat(pub.headers, { model: 'demo', messages: [{ role: 'user', content: 'hi' }], temperature: 3 });
+    expect(await codeOf(res)).toEqual([422, 'invalid_value']);
+  });
+
+  test('400 for a bad value in an admin body, an admin query or a public query', async () => {
+    const adv = await t.admin('POST', '/projects', { name: 'Status Adv', domain: 'status-adv.example.com', kind: 'advertiser' });
+    const campaign = await t.admin('POST', `/projects/${adv.body.id}/campaigns`, { name: 'C', context: 'x', base_cpc: '999999.00', budget: '10.00', budget_type: 'total', product_ids: [] });
+    expect([campaign.status, campaign.body.error.code]).toEqual([400, 'invalid_value']);
+    const paged = await t.admin('GET', '/projects?limit=0');
+    expect([paged.status, paged.body.error.code]).toEqual([400, 'invalid_value']);
+    expect(await codeOf(await t.call('GET', '/v1/usage?from=yesterday', { headers: pub.headers }))).toEqual([400, 'invalid_value']);
+  });
+});
