@@ -10,7 +10,7 @@ import { MAX_PRODUCTS_PAGE } from '../products/products.service';
 import { CLICK_STATUSES, MAX_CLICKS_PAGE, toClickView } from '../clicks/clicks.service';
 import { adminGuard, type AdminAuth } from './admin-token';
 import { JSON_BODY_400 } from './admin.schemas';
-import { AnalyticsSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
+import { AnalyticsSchema, CampaignEventSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
 
 type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
 const pid = pathParam('id', 'Project id');
@@ -128,7 +128,7 @@ export function marketRoutes(deps: Deps) {
     .post(...campaignAction('pause', 'Pause (paused_user)'))
     .post(...campaignAction('archive', 'Archive (final)'))
     .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, parseLimit(query.limit, 1000, 500))), {
-      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: { type: 'object' } }, errors: [[400, 'invalid_value'], 401, 404] }),
+      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: listOf(CampaignEventSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
     .get('/projects/:id/earnings', ({ params, query }) => {
       kindOf(project(params.id), 'publisher');

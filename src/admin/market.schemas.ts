@@ -132,3 +132,16 @@ export const ClickSchema = {
     user_agent: { type: ['string', 'null'] }, created_at: { type: 'string', format: 'date-time' },
   },
 };
+
+/** One event of GET /projects/{id}/campaigns/{campaign_id}/history. */
+export const CampaignEventSchema = {
+  type: 'object',
+  required: ['id', 'event', 'actor', 'detail', 'created_at'],
+  properties: {
+    id: { type: 'integer' },
+    event: { type: 'string', example: 'activated', description: 'created, updated, activated, paused, resumed, archived, pause_reason_changed, ...' },
+    actor: { type: 'string', enum: ['operator', 'system'] },
+    detail: { type: ['object', 'null'], additionalProperties: true, description: 'What changed (fields and their new values, the previous status, a pause reason)' },
+    created_at: { type: 'string', format: 'date-time' },
+  },
+};

@@ -129,6 +129,12 @@ describe('OpenAPI and Swagger UI', () => {
     const targeting = spec.paths['/admin/v1/projects/{id}/campaigns'].post.requestBody.content['application/json'].schema.properties.targeting;
     expect(targeting.type).toBeUndefined();
     expect(targeting.oneOf.map((b: any) => b.type)).toEqual(['object', 'object', 'null']);
+    // No 200 answer is an object without properties (a generated client would type it Record<string, never>).
+    for (const [path, item] of Object.entries<any>(spec.paths))
+      for (const [method, op] of Object.entries<any>(item)) {
+        const schema = op.responses['200']?.content?.['application/json']?.schema;
+        if (schema?.type === 'object') expect(schema.properties ?? schema.additionalProperties, `${method} ${path}`).toBeDefined();
+      }
   });
 
   test('documented query and header parameters survive on routes with path parameters', async () => {
