@@ -9,7 +9,7 @@ import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
 import { fromParam, toParam, UsageSchema } from '../usage/usage.model';
 import { usageRange, usageReport } from '../usage/usage.service';
-import { DomainCheckSchema, JSON_BODY_400, KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+import { AdSettingsBody, DomainCheckSchema, JSON_BODY_400, KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = {
   adminAuth: AdminAuth;
@@ -77,6 +77,7 @@ export function adminRoutes(deps: Deps) {
           properties: {
             name: { type: 'string' }, domain: { type: 'string' }, monetization: { type: 'boolean' },
             link_domains: { type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' }, description: 'Advertisers only: hosts (subdomains included) product URLs may use besides the verified domain; replaces the list, [] clears it' },
+            ...AdSettingsBody,
           },
         },
         ok: { description: 'The project', schema: ProjectSchema },

@@ -19,7 +19,24 @@ export const ProjectSchema = {
     },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
+    ad_settings: {
+      type: 'object', description: 'Publishers: how promotions appear in answers (set with PATCH)',
+      properties: {
+        disclosure_label: { type: 'string', example: 'Sponsored' },
+        frequency_cap_turns: { type: 'integer', minimum: 1, maximum: 1000 },
+        blocked_categories: { type: 'array', items: { type: 'string' } },
+        bridge_mode: { type: 'string', enum: ['template', 'llm'] },
+      },
+    },
   },
+};
+
+/** The ad settings a PATCH /projects/{id} body may carry (src/projects/projects.service.ts parseAdSettings). */
+export const AdSettingsBody = {
+  disclosure_label: { type: 'string', minLength: 1, maxLength: 40, example: 'Sponsored', description: 'Plain text (no Markdown or HTML characters) that marks a promotion' },
+  frequency_cap_turns: { type: 'integer', minimum: 1, maximum: 1000, example: 3, description: 'At most one promotion every this many turns of a conversation' },
+  blocked_categories: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 64, example: 'gambling' }, description: 'Product categories never promoted in this project' },
+  bridge_mode: { type: 'string', enum: ['template', 'llm'], description: 'How the sentence leading into a promotion is written' },
 };
 
 export const KeySchema = {

@@ -129,6 +129,10 @@ describe('OpenAPI and Swagger UI', () => {
     const targeting = spec.paths['/admin/v1/projects/{id}/campaigns'].post.requestBody.content['application/json'].schema.properties.targeting;
     expect(targeting.type).toBeUndefined();
     expect(targeting.oneOf.map((b: any) => b.type)).toEqual(['object', 'object', 'null']);
+    const patch = spec.paths['/admin/v1/projects/{id}'].patch;
+    for (const field of ['disclosure_label', 'frequency_cap_turns', 'blocked_categories', 'bridge_mode'])
+      expect(patch.requestBody.content['application/json'].schema.properties[field], field).toBeDefined();
+    expect(patch.responses['200'].content['application/json'].schema.properties.ad_settings.properties.bridge_mode.enum).toEqual(['template', 'llm']);
     // No 200 answer is an object without properties (a generated client would type it Record<string, never>).
     for (const [path, item] of Object.entries<any>(spec.paths))
       for (const [method, op] of Object.entries<any>(item)) {
