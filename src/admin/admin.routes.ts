@@ -97,7 +97,7 @@ export function adminRoutes(deps: Deps) {
         description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
         security: ADMIN_SECURITY, parameters: [pid],
         body: { type: 'object', required: ['method'], properties: { method: { type: 'string', enum: ['dns', 'manual'] } } },
-        ok: { description: 'The project with its new domain_status and a detail line', schema: ProjectSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
+        ok: { description: 'The project with its new domain_status and a detail line', schema: { ...ProjectSchema, properties: { ...ProjectSchema.properties, detail: { type: 'string', description: 'What the check found, e.g. marked verified by the operator' } } } }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
       }),
     })
     .get('/projects/:id/domain/checks', ({ params }) => ({ object: 'list', data: deps.projects.listChecks(params.id).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
