@@ -1,50 +1,13 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { scanErrorCodes } from '../helpers/error-codes';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /** The README's error table and order of checks are the code's, not a memory of it. */
 const ROOT = join(import.meta.dir, '..', '..');
 const README = readFileSync(join(ROOT, 'README.md'), 'utf8');
-
-function sourceFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
-}
-
-const SHORTHANDS: Record<string, number> = { badRequest: 400, unauthorized: 401, forbidden: 403, notFound: 404, conflict: 409, unprocessable: 422 };
-/**
- * Call sites whose code is not a literal, with every code each can produce. A new dynamic site fails the
- * test until it is listed here (and its codes documented).
- */
-const DYNAMIC_SITES: Record<string, (text: string) => string[]> = {
-  // Product URL checks return `refused(code, ...)`, thrown as a 400 on `url`.
-  'src/products/product-url.ts': (text) => [...text.matchAll(/\brefused\(\s*'([a-z0-9_]+)'/g)].map((m) => `400 ${m[1]}`),
-};
-
-/** Every (status, code) pair the source can return to a client. */
-function codesInSource(): { pairs: Set<string>; dynamicFiles: string[] } {
-  const pairs = new Set<string>();
-  const dynamicFiles: string[] = [];
-  for (const file of sourceFiles(join(ROOT, 'src'))) {
-    const text = readFileSync(file, 'utf8');
-    const rel = file.slice(ROOT.length + 1);
-    for (const m of text.matchAll(/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*'([a-z0-9_]+)'/g)) pairs.add(`${SHORTHANDS[m[1]]} ${m[2]}`);
-    for (const m of text.matchAll(/new ApiError\(\s*(\d{3}),\s*'[a-z_]+',\s*(?:[A-Za-z.]+ \?\? )?'([a-z0-9_]+)'/g)) pairs.add(`${m[1]} ${m[2]}`);
-    if (/\bpayloadTooLarge\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('413 payload_too_large');
-    if (/\binternalError\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('500 internal_error');
-    if (/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*[^'\s)]/.test(text)) {
-      dynamicFiles.push(rel);
-      for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
-    }
-  }
-  // Never seen by a client: the log's status for a client that left before its answer.
-  pairs.delete('499 client_closed_request');
-  // An upstream 4xx keeps its status and the upstream's own code when it has one (src/upstream/upstream-errors.ts).
-  pairs.add('4xx upstream_rejected_request');
-  return { pairs, dynamicFiles: dynamicFiles.sort() };
-}
 
 /** `| 400 | \`a\`, \`b\` ... |` rows of the Errors section; a status such as `4xx` stands for the upstream's own. */
 function codesInReadme(): Set<string> {
@@ -57,11 +20,12 @@ function codesInReadme(): Set<string> {
 
 describe('README: errors', () => {
   test('every dynamic error site is accounted for', () => {
-    expect(codesInSource().dynamicFiles).toEqual(Object.keys(DYNAMIC_SITES).sort());
+    const scan = scanErrorCodes();
+    expect(scan.dynamicFiles).toEqual(scan.dynamicSites);
   });
 
   test('the error table lists exactly the codes the code can return, under their status', () => {
-    const source = codesInSource().pairs;
+    const source = scanErrorCodes().pairs;
     const readme = codesInReadme();
     const undocumented = [...source].filter((p) => !readme.has(p)).sort();
     const stale = [...readme].filter((p) => !source.has(p)).sort();

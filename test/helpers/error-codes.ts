@@ -18,8 +18,13 @@ function sourceFiles(dir: string): string[] {
     e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
 }
 
-export function errorCodesInSource(): Set<string> {
+/**
+ * Every pair, plus the files whose error calls take a non-literal code (each must be listed in DYNAMIC_SITES).
+ * `4xx upstream_rejected_request` stands for an upstream 4xx passed through under its own status.
+ */
+export function scanErrorCodes(): { pairs: Set<string>; dynamicFiles: string[]; dynamicSites: string[] } {
   const pairs = new Set<string>();
+  const dynamicFiles: string[] = [];
   for (const file of sourceFiles(join(ROOT, 'src'))) {
     const text = readFileSync(file, 'utf8');
     const rel = file.slice(ROOT.length + 1);
@@ -27,7 +32,18 @@ export function errorCodesInSource(): Set<string> {
     for (const m of text.matchAll(/new ApiError\(\s*(\d{3}),\s*'[a-z_]+',\s*(?:[A-Za-z.]+ \?\? )?'([a-z0-9_]+)'/g)) pairs.add(`${m[1]} ${m[2]}`);
     if (/\bpayloadTooLarge\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('413 payload_too_large');
     if (/\binternalError\(/.test(text) && !rel.endsWith('http/errors.ts')) pairs.add('500 internal_error');
-    for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
+    if (/\b(badRequest|unauthorized|forbidden|notFound|conflict|unprocessable)\(\s*[^'\s)]/.test(text)) {
+      dynamicFiles.push(rel);
+      for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
+    }
   }
-  return pairs;
+  // Never seen by a client: the log's status for a client that left before its answer.
+  pairs.delete('499 client_closed_request');
+  // An upstream 4xx keeps its status and the upstream's own code when it has one (src/upstream/upstream-errors.ts).
+  pairs.add('4xx upstream_rejected_request');
+  return { pairs, dynamicFiles: dynamicFiles.sort(), dynamicSites: Object.keys(DYNAMIC_SITES).sort() };
+}
+
+export function errorCodesInSource(): Set<string> {
+  return scanErrorCodes().pairs;
 }
