@@ -1,3 +1,5 @@
+import { BalanceProperties } from '../wallet/wallet.schemas';
+
 /** OpenAPI schemas of the admin API (documentation only; services validate). */
 export const ProjectSchema = {
   type: 'object',
@@ -91,6 +93,7 @@ const TransactionSchema = {
     amount: { type: 'string', example: '10.00', description: 'USD; negative for consumption' },
     amount_micros: { type: 'integer' },
     balance_after: { type: 'string' },
+    balance_after_micros: { type: 'integer' },
     request_id: { type: ['string', 'null'] },
     idempotency_key: { type: ['string', 'null'] },
     note: { type: ['string', 'null'] },
@@ -103,13 +106,7 @@ export const WalletSchema = {
   properties: {
     object: { type: 'string', example: 'wallet' },
     project_id: { type: 'string' },
-    currency: { type: 'string', example: 'USD' },
-    balance: { type: 'string', example: '10.00' },
-    held: { type: 'string', description: 'Reserved by requests in flight' },
-    available: { type: 'string', description: 'balance - held' },
-    balance_micros: { type: 'integer' },
-    held_micros: { type: 'integer' },
-    available_micros: { type: 'integer' },
+    ...BalanceProperties,
     transactions: { type: 'array', items: TransactionSchema, description: 'Newest first' },
     has_more: { type: 'boolean' },
     next_cursor: { type: ['string', 'null'] },

@@ -58,11 +58,13 @@ export const CampaignSchema = {
   type: 'object',
   properties: {
     id: { type: 'string' }, object: { type: 'string', example: 'campaign' }, project_id: { type: 'string' }, name: { type: 'string' },
-    context: { type: 'string' }, base_cpc: { type: 'string', example: '0.40' }, budget: { type: 'string', example: '50.00' },
+    context: { type: 'string' }, base_cpc: { type: 'string', example: '0.40' }, base_cpc_micros: { type: 'integer' },
+    budget: { type: 'string', example: '50.00' }, budget_micros: { type: 'integer' },
     budget_type: { type: 'string', enum: ['daily', 'total'] }, start_at: { type: ['string', 'null'] }, end_at: { type: ['string', 'null'] },
     status: { type: 'string', enum: ['active', 'paused_user', 'paused_system', 'archived'] },
     pause_reason: { type: ['string', 'null'], enum: ['budget_exhausted', 'funds_short', 'end_date_passed', 'domain_unverified', null] },
-    spent_total: { type: 'string' }, targeting: TargetingSchema,
+    spent_total: { type: 'string' }, spent_total_micros: { type: 'integer' },
+    spent_today: { type: 'string', description: 'daily-budget campaigns' }, spent_today_micros: { type: 'integer' }, targeting: TargetingSchema,
     product_ids: { type: 'array', items: { type: 'string' }, description: 'The products the campaign serves now (resolved from targeting when it is set)' },
     created_at: { type: 'string' }, updated_at: { type: 'string' },
   },
@@ -84,10 +86,11 @@ export const NewCampaignSchema = {
 export const EarningsSchema = {
   type: 'object',
   properties: {
-    object: { type: 'string', example: 'earnings' }, available: { type: 'string' }, pending: { type: 'string' }, total: { type: 'string' },
+    object: { type: 'string', example: 'earnings' }, available: { type: 'string' }, available_micros: { type: 'integer' },
+    pending: { type: 'string' }, pending_micros: { type: 'integer' }, total: { type: 'string' }, total_micros: { type: 'integer' },
     transactions: {
       type: 'array',
-      items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string', enum: ['earning', 'withdrawal', 'refund', 'adjustment'] }, status: { type: 'string' }, amount: { type: 'string' }, click_id: { type: ['string', 'null'] }, available_at: { type: 'string' }, created_at: { type: 'string' } } },
+      items: { type: 'object', properties: { id: { type: 'string' }, type: { type: 'string', enum: ['earning', 'withdrawal', 'refund', 'adjustment'] }, status: { type: 'string' }, amount: { type: 'string' }, amount_micros: { type: 'integer' }, click_id: { type: ['string', 'null'] }, available_at: { type: 'string' }, created_at: { type: 'string' } } },
     },
     has_more: { type: 'boolean' }, next_cursor: { type: ['string', 'null'] },
   },
@@ -95,8 +98,10 @@ export const EarningsSchema = {
 
 const Metrics = {
   impressions: { type: 'integer' }, clicks: { type: 'integer' }, valid_clicks: { type: 'integer' }, invalid_clicks: { type: 'integer' },
-  unbilled_clicks: { type: 'integer' }, ctr: { type: 'number' }, avg_cpc: { type: 'string' },
-  cost: { type: 'string', description: 'advertiser projects' }, earnings: { type: 'string', description: 'publisher projects' },
+  unbilled_clicks: { type: 'integer' }, ctr: { type: 'number' }, avg_cpc: { type: 'string' }, avg_cpc_micros: { type: 'integer' },
+  cost: { type: 'string', description: 'advertiser projects' }, cost_micros: { type: 'integer' },
+  earnings: { type: 'string', description: 'publisher projects' }, earnings_micros: { type: 'integer' },
+  advertiser_spend: { type: 'string', description: 'publisher projects: what advertisers paid for their clicks' }, advertiser_spend_micros: { type: 'integer' },
 };
 
 export const AnalyticsSchema = {

@@ -27,6 +27,7 @@ const MessageSchema = {
     model: { type: ['string', 'null'] },
     usage: { type: ['object', 'null'], properties: { prompt_tokens: { type: 'integer' }, completion_tokens: { type: 'integer' }, total_tokens: { type: 'integer' } } },
     cost: { type: ['string', 'null'], description: 'USD, decimal string' },
+    cost_micros: { type: ['integer', 'null'] },
     latency_ms: { type: ['integer', 'null'] },
     streamed: { type: ['boolean', 'null'] },
     end_user: { type: ['string', 'null'] },

@@ -1,3 +1,5 @@
+import { BalanceProperties } from '../wallet/wallet.schemas';
+
 /** OpenAPI schemas of the usage and credits reports (documentation only; the service builds the values). */
 const TotalsProperties = {
   requests: { type: 'integer', description: 'Charged requests' },
@@ -35,13 +37,7 @@ export const CreditsSchema = {
   type: 'object',
   properties: {
     object: { type: 'string', example: 'credits' },
-    currency: { type: 'string', example: 'USD' },
-    balance: { type: 'string', example: '10.00' },
-    held: { type: 'string', description: 'Reserved by requests in flight' },
-    available: { type: 'string', description: 'balance - held' },
-    balance_micros: { type: 'integer' },
-    held_micros: { type: 'integer' },
-    available_micros: { type: 'integer' },
+    ...BalanceProperties,
   },
 };
 
