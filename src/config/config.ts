@@ -12,6 +12,8 @@ import {
   DEMO_MODEL_ID,
 } from './defaults';
 
+export { helpText } from './help';
+
 /** The only module that reads the environment; everything else receives a frozen Config. */
 export type ModelPrice = { inputMicrosPerMTok: number; outputMicrosPerMTok: number };
 
@@ -289,44 +291,6 @@ function loadAds(raw: any): AdsSettings {
   };
 }
 
-export function helpText(): string {
-  return `vexrail - self-hosted OpenAI-compatible gateway with prepaid credits
-
-Usage:
-  vexrail [serve] [options]     run the gateway (default command)
-  vexrail backup FILE           write a consistent online copy of the database to FILE
-  vexrail import-products PROJECT_ID FILE [--url URL] [--token TOKEN]
-                                import products from a JSON Lines file into an advertiser project
-                                of a running gateway, in parts of 2,000 lines, with a progress bar;
-                                exits 0 all imported, 1 some lines failed, 2 usage, 3 server error
-  vexrail admin-token --reset    print a new admin token once and store its hash (the old one stops
-                                working at once, running server included); refused while
-                                VEXRAIL_ADMIN_TOKEN is set or when the data directory has no database
-  vexrail check-config FILE     validate a config file without starting: every error at once;
-                                exits 0 valid, 2 errors
-  vexrail --help | --version
-
-Options (environment variable in brackets):
-  --port N          listen port, default 8080             [VEXRAIL_PORT]
-  --host ADDR       listen address, default 127.0.0.1      [VEXRAIL_HOST]
-  --data-dir DIR    data directory, default ./vexrail_data beside the executable  [VEXRAIL_DATA_DIR]
-  --config FILE     JSON config file (providers, prices, limits)  [VEXRAIL_CONFIG]
-  --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
-  --allowed-hosts H hosts or origins (comma-separated, e.g. gw.example.com,https://ai.example.com)
-                    whose Host header may name the origin of tracked links when no public URL
-                    is set; otherwise links use the listen address  [VEXRAIL_ALLOWED_HOSTS]
-  --demo            on a fresh data directory, create a funded demo project and print its keys
-  --quiet           no per-request log lines
-  --log-format F    request-log lines: json (default), logfmt or pretty   [VEXRAIL_LOG_FORMAT]
-  --url URL         import-products: gateway URL, default http://127.0.0.1:<--port or 8080>  [VEXRAIL_URL]
-  --token TOKEN     import-products: admin token            [VEXRAIL_ADMIN_TOKEN]
-
-Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) configure one
-OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
-Admin API token: VEXRAIL_ADMIN_TOKEN, or generated on first start and printed once.
-Metrics: GET /metrics with the admin token, or a read-only VEXRAIL_METRICS_TOKEN, as a Bearer token.
-`;
-}
 
 export function loadConfig(input: LoadInput): Config {
   const { positionals, flags } = parseArgv(input.argv);
