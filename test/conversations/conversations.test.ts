@@ -50,9 +50,11 @@ describe('conversations', () => {
   });
 
   test('list is newest first and paged; scoped to the caller\'s project; unknown id is 404', async () => {
+    // Each conversation a few milliseconds newer than the one before (and than the previous test's): the list
+    // orders by last update, and equal timestamps fall back to the id.
     for (const id of ['p-1', 'p-2', 'p-3']) {
-      await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: id }] }, { 'x-conversation-id': id })).json() as any;
       await Bun.sleep(3);
+      await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: id }] }, { 'x-conversation-id': id })).json() as any;
     }
     t.rt.flushAll();
     const page1 = await get(a.headers, '/v1/conversations?limit=2');
