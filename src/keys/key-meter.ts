@@ -77,7 +77,10 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
     const overTokens = limits.tpmLimit !== null && s.tokens >= limits.tpmLimit;
     if (overRequests || overTokens) {
       const headers = rateHeaders(s, limits, nowMs);
-      headers['retry-after'] = String(Math.max(1, Math.ceil((s.windowStartMs + WINDOW_MS - nowMs) / 1000)));
+      const waitMs = Math.max(1, s.windowStartMs + WINDOW_MS - nowMs);
+      headers['retry-after'] = String(Math.ceil(waitMs / 1000));
+      // The OpenAI SDKs prefer this one when present: they then wait exactly until the window reopens.
+      headers['retry-after-ms'] = String(waitMs);
       const what = overRequests ? `${limits.rpmLimit} requests` : `${limits.tpmLimit} tokens`;
       return { error: new ApiError(429, 'rate_limit_error', 'rate_limit_exceeded', `Rate limit of this key reached: ${what} per minute`), headers };
     }

@@ -12,6 +12,7 @@ test('the request window opens with the first request and resets a minute later'
   const refused = meter.admit('k', limits, T0 + 20_000);
   expect('error' in refused && refused.error.status).toBe(429);
   expect(refused.headers['retry-after']).toBe('40');
+  expect(refused.headers['retry-after-ms']).toBe('40000');
   expect(refused.headers['x-ratelimit-reset-requests']).toBe('40s');
   expect('error' in meter.admit('other', limits, T0 + 20_000)).toBe(false);
   const next = meter.admit('k', limits, T0 + 60_000);
