@@ -21,18 +21,10 @@
  * words OR-ed, without a floor and with the lowest score floor whose false-promotion rate is no worse than
  * Vexrail's at the configured floor.
  */
-import { Database } from 'bun:sqlite';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/config';
 import { DEFAULT_ADS } from '../src/config/defaults';
-import { createRuntime } from '../src/runtime';
-import { openStore } from '../src/store/database';
-
-type Product = { id: string; advertiser: string; campaign: string; name: string; description: string; url: string; keywords: string[]; category: string; campaign_context: string };
-type Message = { role: string; content: string };
-type Conversation = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; catalog?: string; relevant?: string[] };
-type Ranked = Array<{ id: string; relevance: number }>;
+import { createBm25, loadCatalogRuntime, readCatalog, readConversations, readJsonl, type Conversation, type Message, type Product, type Ranked } from './promotion-eval-lib';
 
 const root = join(import.meta.dir, '..');
 const argv = process.argv.slice(2);
@@ -49,10 +41,6 @@ if (!floors.includes(configuredFloor)) floors.push(configuredFloor);
 floors.sort((a, b) => a - b);
 const showMisses = Number(flag('--misses', '0'));
 
-function readJsonl<T>(path: string): T[] {
-  return readFileSync(path, 'utf8').split('\n').filter((l) => l.trim()).map((l) => JSON.parse(l) as T);
-}
-
 function loadData(): { catalog: Product[]; conversations: Conversation[] } {
   if (catalogName === 'relevance') {
     const dir = join(root, 'test/fixtures/relevance');
@@ -60,78 +48,25 @@ function loadData(): { catalog: Product[]; conversations: Conversation[] } {
     const own: Conversation[] = queries.map((q) => ({ id: q.id, kind: q.kind === 'commercial' ? 'shopping' : 'none', topic: q.topic ?? q.category, messages: q.messages, catalog: 'relevance', relevant: q.relevant }));
     return { catalog: readJsonl<Product>(join(dir, 'catalog.jsonl')), conversations: [...own, ...promotionConversations('relevance')] };
   }
-  return { catalog: readJsonl<Product>(join(root, 'test/fixtures/promotions/catalogs', `${catalogName}.jsonl`)), conversations: promotionConversations(catalogName) };
+  return { catalog: readCatalog(catalogName), conversations: promotionConversations(catalogName) };
 }
 
 /** The split's "none" and "sensitive" conversations (catalog-free) and its shopping ones labelled against `catalog`. */
 function promotionConversations(catalog: string): Conversation[] {
-  const dir = join(root, 'test/fixtures/promotions/conversations', split);
-  if (!existsSync(dir)) return [];
-  const out: Conversation[] = [];
-  for (const file of readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort())
-    for (const c of readJsonl<Conversation>(join(dir, file))) if (c.kind !== 'shopping' || (c.catalog === catalog && c.relevant?.length)) out.push(c);
-  return out;
+  return readConversations(split).filter((c) => c.kind !== 'shopping' || (c.catalog === catalog && c.relevant?.length));
 }
 
 /** The catalog through the real services, searched like POST /v1/promotions/search with a floor of 0. */
 async function loadVexrail(catalog: Product[], intentGate: boolean) {
   const ads = intentGate ? { relevanceFloor: 0 } : { relevanceFloor: 0, intentThreshold: 0, safetyThreshold: 1 };
-  const config = loadConfig({ argv: ['--quiet', '--config', 'dev.json'], env: { VEXRAIL_ADMIN_TOKEN: 'dev' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads }) });
-  const store = openStore(':memory:');
-  const rt = createRuntime(config, store.db, { resolver: async () => [] });
-  const ours = new Map<string, string>(); // our product id -> fixture id
-  const byAdvertiser = new Map<string, Product[]>();
-  for (const p of catalog) byAdvertiser.set(p.advertiser, [...(byAdvertiser.get(p.advertiser) ?? []), p]);
-  for (const [advertiser, products] of byAdvertiser) {
-    const hosts = [...new Set(products.map((p) => new URL(p.url).hostname))];
-    const project = rt.projects.create({ name: advertiser, domain: hosts[0], kind: 'advertiser' });
-    await rt.projects.verifyDomain(project.id, 'manual');
-    if (hosts.length > 1) rt.projects.update(project.id, { link_domains: hosts.slice(1, 21) });
-    rt.wallet.topUp(project.id, { amount: '100000.00' });
-    const owner = rt.projects.get(project.id);
-    const lines = products.map((p) => JSON.stringify({ name: p.name, description: p.description, url: p.url, keywords: p.keywords, category: p.category }));
-    const report = rt.market.products.importLines(owner, lines.join('\n'));
-    if (report.failed > 0) throw new Error(`import for ${advertiser}: ${JSON.stringify(report.errors.slice(0, 3))}`);
-    report.product_ids.forEach((id, k) => ours.set(id, products[k].id));
-    const reverse = new Map(report.product_ids.map((id, k) => [products[k].id, id]));
-    const byCampaign = new Map<string, Product[]>();
-    for (const p of products) byCampaign.set(p.campaign, [...(byCampaign.get(p.campaign) ?? []), p]);
-    for (const [name, items] of byCampaign) {
-      const campaign = rt.market.campaigns.create(owner, { name, context: items[0].campaign_context, base_cpc: '0.40', budget: '1000.00', product_ids: items.map((p) => reverse.get(p.id)!) });
-      rt.market.campaigns.activate(owner, campaign.id);
-    }
-  }
-  const publisher = rt.projects.create({ name: 'dev publisher', domain: 'dev-publisher.example.com' });
-  return {
-    rank(c: Conversation): Ranked {
-      const results = rt.market.ads.search(publisher.id, true, { messages: c.messages as any }, 20);
-      return results.map((r) => ({ id: ours.get(r.product.id)!, relevance: r.relevance }));
-    },
-    stats: () => (rt as any).market?.matcher?.stats?.() ?? null,
-    close: () => rt.stop(),
-  };
+  const runtime = await loadCatalogRuntime(catalog, ads);
+  return { rank: (c: Conversation): Ranked => runtime.search(c.messages, 20), close: runtime.close };
 }
-
-const STOP = new Set('a an and are as at be but by can do for from have how i in is it me my of on or so that the this to was what when where which who why will with you your'.split(' '));
 
 /** SQLite FTS5 out of the box (porter tokenizer, unweighted bm25), user words OR-ed; score = -bm25. */
 function loadBaseline(catalog: Product[]) {
-  const db = new Database(':memory:');
-  db.exec(`CREATE VIRTUAL TABLE docs USING fts5 (pid UNINDEXED, name, description, keywords, category, context, tokenize = 'porter unicode61')`);
-  const insert = db.query('INSERT INTO docs (pid, name, description, keywords, category, context) VALUES (?, ?, ?, ?, ?, ?)');
-  db.transaction(() => {
-    for (const p of catalog) insert.run(p.id, p.name, p.description, p.keywords.join(' '), p.category.replace(/_/g, ' '), p.campaign_context);
-  })();
-  const search = db.query('SELECT pid, -bm25(docs) AS score FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT 20');
-  return {
-    rank(c: Conversation): Ranked {
-      const words = c.messages.filter((m) => m.role === 'user').flatMap((m) => m.content.toLowerCase().match(/[a-z0-9]+/g) ?? []).filter((w) => w.length > 1 && !STOP.has(w));
-      if (words.length === 0) return [];
-      const rows = search.all([...new Set(words)].map((w) => `"${w}"`).join(' OR ')) as Array<{ pid: string; score: number }>;
-      return rows.map((r) => ({ id: r.pid, relevance: r.score }));
-    },
-    close: () => db.close(),
-  };
+  const bm25 = createBm25(catalog, 20);
+  return { rank: (c: Conversation): Ranked => bm25.search(c.messages), close: bm25.close };
 }
 
 type Metrics = { p1: number; mrr10: number; hit5: number; fill: number; falsePromotions: number; sensitivePromotions: number };
@@ -139,7 +74,7 @@ type Metrics = { p1: number; mrr10: number; hit5: number; fill: number; falsePro
 function measure(conversations: Conversation[], ranked: Map<string, Ranked>, floor: number): Metrics {
   let shopping = 0, p1 = 0, rr = 0, hit5 = 0, filled = 0, none = 0, falsePromos = 0, sensitive = 0, sensitivePromos = 0;
   for (const c of conversations) {
-    const ids = ranked.get(c.id)!.filter((r) => r.relevance >= floor).map((r) => r.id);
+    const ids = ranked.get(c.id)!.filter((r) => r.score >= floor).map((r) => r.id);
     if (c.kind === 'none') {
       none++;
       if (ids.length > 0) falsePromos++;
@@ -212,15 +147,15 @@ else {
 if (showMisses > 0) {
   // Dev/train items only (the test split is refused above); ranking alone, at the default floor.
   const byId = new Map(catalog.map((p) => [p.id, p]));
-  const misses = conversations.filter((c) => c.kind === 'shopping' && !(c.relevant ?? []).includes(rankingOnly.ranked.get(c.id)!.filter((r) => r.relevance >= configuredFloor)[0]?.id ?? ''));
+  const misses = conversations.filter((c) => c.kind === 'shopping' && !(c.relevant ?? []).includes(rankingOnly.ranked.get(c.id)!.filter((r) => r.score >= configuredFloor)[0]?.id ?? ''));
   for (const c of misses.slice(0, showMisses)) {
     const top = rankingOnly.ranked.get(c.id)![0];
     const user = c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ');
-    console.log(`MISS ${c.id}: ${user}\n   got ${top ? `${byId.get(top.id)?.name} (${top.relevance})` : 'nothing'}; wanted e.g. ${byId.get(c.relevant?.[0] ?? '')?.name}`);
+    console.log(`MISS ${c.id}: ${user}\n   got ${top ? `${byId.get(top.id)?.name} (${top.score})` : 'nothing'}; wanted e.g. ${byId.get(c.relevant?.[0] ?? '')?.name}`);
   }
-  const falses = conversations.filter((c) => c.kind === 'none' && rankingOnly.ranked.get(c.id)!.some((r) => r.relevance >= configuredFloor));
+  const falses = conversations.filter((c) => c.kind === 'none' && rankingOnly.ranked.get(c.id)!.some((r) => r.score >= configuredFloor));
   for (const c of falses.slice(0, showMisses)) {
     const top = rankingOnly.ranked.get(c.id)![0];
-    console.log(`FALSE ${c.id}: ${c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ').slice(0, 160)}\n   got ${byId.get(top.id)?.name} (${top.relevance})`);
+    console.log(`FALSE ${c.id}: ${c.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' | ').slice(0, 160)}\n   got ${byId.get(top.id)?.name} (${top.score})`);
   }
 }

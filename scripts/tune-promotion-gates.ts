@@ -18,20 +18,13 @@
  * On dev it records its choice in src/ads/models/gates.json (--no-write: print only), beside the models it was
  * made for. --explore shows where the constraints bind.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadConfig } from '../src/config/config';
 import { scoreConversation } from '../src/ads/models';
 import { classifySensitivity } from '../src/ads/sensitive';
-import { createRuntime } from '../src/runtime';
-import { openStore } from '../src/store/database';
+import { catalogNames, loadCatalogRuntime, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
 
-type Message = { role: string; content: string };
-type Conversation = { id: string; kind: 'shopping' | 'none' | 'sensitive'; messages: Message[]; catalog?: string; relevant?: string[] };
-type Product = { id: string; advertiser: string; campaign: string; name: string; description: string; url: string; keywords: string[]; category: string; campaign_context: string };
-type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Array<{ id: string; relevance: number }> };
+type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
-const ROOT = join(import.meta.dir, '..', 'test', 'fixtures', 'promotions');
 const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
 if (split === 'test') throw new Error('the test split is for the final report only');
 const MAX_FALSE_RATE = 0.025;
@@ -48,52 +41,23 @@ const SAFETY = grid(0.1, 0.9, 0.025);
 const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : 0.35;
 const FLOOR = grid(MIN_FLOOR, 0.5, 0.025);
 
-const readJsonl = async <T>(path: string): Promise<T[]> =>
-  (await Bun.file(path).text()).split('\n').filter((l) => l.trim() !== '').map((l) => JSON.parse(l) as T);
-
-const dir = join(ROOT, 'conversations', split);
-const conversations = (await Promise.all(readdirSync(dir).filter((f) => f.endsWith('.jsonl')).sort().map((f) => readJsonl<Conversation>(join(dir, f))))).flat();
+const conversations = readConversations(split);
 
 /** One catalog behind the real services with the learned gates open; records every conversation once. */
 async function record(name: string): Promise<Record_[]> {
-  const catalog = await readJsonl<Product>(join(ROOT, 'catalogs', `${name}.jsonl`));
-  const file = { ads: { intentThreshold: 0, safetyThreshold: 1, relevanceFloor: 0 } };
-  const config = loadConfig({ argv: ['--quiet', '--config', 'tune.json'], env: { VEXRAIL_ADMIN_TOKEN: 'tune' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify(file) });
-  const store = openStore(':memory:');
-  const rt = createRuntime(config, store.db, { resolver: async () => [] });
-  const advertisers = new Map<string, string>();
-  const theirs = new Map<string, string>();
-  const ours = new Map<string, string>();
-  for (const adv of new Set(catalog.map((p) => p.advertiser))) {
-    const project = rt.projects.create({ name: adv, domain: new URL(catalog.find((p) => p.advertiser === adv)!.url).hostname, kind: 'advertiser' });
-    await rt.projects.verifyDomain(project.id, 'manual');
-    rt.wallet.topUp(project.id, { amount: '1000.00' });
-    advertisers.set(adv, project.id);
-  }
-  for (const p of catalog) {
-    const created = rt.market.products.create(rt.projects.get(advertisers.get(p.advertiser)!), { name: p.name, description: p.description, url: p.url, keywords: p.keywords, category: p.category });
-    theirs.set(created.id, p.id);
-    ours.set(p.id, created.id);
-  }
-  const byCampaign = new Map<string, Product[]>();
-  for (const p of catalog) byCampaign.set(p.campaign, [...(byCampaign.get(p.campaign) ?? []), p]);
-  for (const [campaign, products] of byCampaign) {
-    const owner = rt.projects.get(advertisers.get(products[0].advertiser)!);
-    const created = rt.market.campaigns.create(owner, { name: campaign, context: products[0].campaign_context, base_cpc: '0.40', budget: '100.00', product_ids: products.map((p) => ours.get(p.id)!) });
-    rt.market.campaigns.activate(owner, created.id);
-  }
-  const publisher = rt.projects.create({ name: 'tune publisher', domain: 'tune-publisher.example.com' });
+  const catalog = readCatalog(name);
+  const runtime = await loadCatalogRuntime(catalog, { intentThreshold: 0, safetyThreshold: 1, relevanceFloor: 0 });
   const records: Record_[] = [];
   for (const c of conversations) {
     if (c.kind === 'shopping' && c.catalog !== undefined && c.catalog !== name) continue;
-    const users = c.messages.filter((m) => m.role === 'user').map((m) => m.content).slice(-CONTEXT_TURNS);
+    const users = userTexts(c.messages).slice(-CONTEXT_TURNS);
     const current = users[users.length - 1] ?? '';
     const earlier = users.slice(0, -1).reverse();
     const scores = scoreConversation(current, earlier);
-    const ranked = rt.market.ads.search(publisher.id, true, { messages: c.messages as any }, 10).map((r) => ({ id: theirs.get(r.product.id)!, relevance: r.relevance }));
+    const ranked = runtime.search(c.messages, 10);
     records.push({ c, lexicon: classifySensitivity([current, ...earlier]).sensitive, intent: scores.intent, safety: scores.safety, ranked });
   }
-  rt.stop();
+  runtime.close();
   return records;
 }
 
@@ -103,7 +67,7 @@ function score(records: Record_[], ti: number, ts: number, floor: number): Score
   let none = 0, falses = 0, sensitive = 0, shopping = 0, hit5 = 0, fill = 0, p1 = 0;
   for (const r of records) {
     const open = !r.lexicon && r.safety < ts && r.intent >= ti;
-    const shown = open ? r.ranked.filter((x) => x.relevance >= floor) : [];
+    const shown = open ? r.ranked.filter((x) => x.score >= floor) : [];
     if (r.c.kind === 'none') {
       none++;
       if (shown.length > 0) falses++;
@@ -121,7 +85,7 @@ function score(records: Record_[], ti: number, ts: number, floor: number): Score
   return { falseRate: falses / Math.max(1, none), sensitive, hit5: hit5 / Math.max(1, shopping), fill: fill / Math.max(1, shopping), p1: p1 / Math.max(1, shopping) };
 }
 
-const catalogs = readdirSync(join(ROOT, 'catalogs')).filter((f) => f.endsWith('.jsonl') && !f.endsWith('.labels.jsonl')).map((f) => f.slice(0, -6)).sort();
+const catalogs = catalogNames();
 const recorded = new Map<string, Record_[]>();
 for (const name of catalogs) {
   process.stderr.write(`recording ${name} (${split})...\n`);
@@ -169,13 +133,13 @@ if (process.argv.includes('--explore')) {
         else if (r.safety >= ts) why.safety++;
         else if (r.intent < ti) why.intent++;
         else if (r.ranked.length === 0) why.none++;
-        else if (r.ranked[0].relevance < floor) why.floor++;
+        else if (r.ranked[0].score < floor) why.floor++;
         else why.shown++;
       }
       console.log(ti, ts, floor, n, shop.length, JSON.stringify(why));
     }
   }
-  const gateOnly = catalogs.map((n) => recorded.get(n)!.filter((r) => r.c.kind === 'sensitive' && !r.lexicon).map((r) => [r.c.id, r.safety.toFixed(2), r.intent.toFixed(2), r.ranked[0]?.relevance ?? 0]));
+  const gateOnly = catalogs.map((n) => recorded.get(n)!.filter((r) => r.c.kind === 'sensitive' && !r.lexicon).map((r) => [r.c.id, r.safety.toFixed(2), r.intent.toFixed(2), r.ranked[0]?.score ?? 0]));
   console.log('sensitive (not lexicon) with intent >= 0.5:', gateOnly.flat().filter((x) => Number(x[2]) >= 0.5).length);
 }
 if (!best) throw new Error('no setting meets the constraints on this split');
