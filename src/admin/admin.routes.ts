@@ -1,15 +1,16 @@
 import { Elysia } from 'elysia';
-import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
-import { readJsonObject } from '../http/body';
+import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf } from '../http/docs';
 import { badRequest } from '../http/errors';
-import { pageOf, parseLimit } from '../http/paging';
+import { pageOf } from '../http/paging';
+import { readBody } from '../http/schema';
+import { CreateKeyBody, CreateProjectBody, pageQuery, RotateKeyBody, TopUpBody, UpdateKeyBody, UpdateProjectBody, UsageQuery, VerifyDomainBody } from './admin.inputs';
 import type { KeysService } from '../keys/keys.service';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
-import { fromParam, toParam, UsageSchema } from '../usage/usage.model';
+import { UsageSchema } from '../usage/usage.model';
 import { usageRange, usageReport } from '../usage/usage.service';
-import { AdSettingsBody, DomainCheckSchema, JSON_BODY_400, KeyLimitsBody, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
+import { DomainCheckSchema, JSON_BODY_400, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = {
   adminAuth: AdminAuth;
@@ -21,6 +22,8 @@ type Deps = {
 };
 
 const MAX_PROJECTS_PAGE = 1000;
+const ProjectsQuery = pageQuery(MAX_PROJECTS_PAGE, 100);
+const WalletQuery = pageQuery(1000, 100);
 const pid = pathParam('id', 'Project id');
 const kid = pathParam('key_id', 'Key pair id');
 
@@ -34,12 +37,10 @@ function projectCursor(cursor: string | undefined): { id: string; createdAt: num
 
 /** Operator API for projects, domains, keys and credit wallets; the admin guard runs before any body is read. */
 export function adminRoutes(deps: Deps) {
-  const body = (request: Request) => readJsonObject(request, deps.maxBodyBytes);
   return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects', async ({ request, set }) => {
-      const { name, domain, kind } = await body(request);
-      const project = deps.projects.create({ name, domain, kind });
+      const project = deps.projects.create(await readBody(request, CreateProjectBody, deps.maxBodyBytes));
       deps.wallet.ensureWallet(project.id);
       set.status = 201;
       return deps.projects.view(project);
@@ -47,39 +48,32 @@ export function adminRoutes(deps: Deps) {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Create a project', security: ADMIN_SECURITY,
-        body: { type: 'object', required: ['name', 'domain'], properties: { name: { type: 'string' }, domain: { type: 'string', example: 'example.com' }, kind: { type: 'string', enum: ['publisher', 'advertiser'] } } },
+        body: CreateProjectBody.schema,
         ok: { status: 201, description: 'The project, with the TXT record that verifies its domain', schema: ProjectSchema },
         errors: [[400, ...JSON_BODY_400, 'invalid_kind', 'invalid_name', 'invalid_domain'], 401, 413],
       }),
     })
     .get('/projects', ({ query }) => {
-      const limit = parseLimit(query.limit, MAX_PROJECTS_PAGE, 100);
-      const { page, has_more, next_cursor } = pageOf(deps.projects.list(limit + 1, projectCursor(query.cursor)), limit, (last) =>
+      const { limit = 100, cursor } = ProjectsQuery.check(query);
+      const { page, has_more, next_cursor } = pageOf(deps.projects.list(limit + 1, projectCursor(cursor)), limit, (last) =>
         Buffer.from(`${last.created_at}:${last.id}`).toString('base64url'));
       return { object: 'list', data: page.map(deps.projects.view), has_more, next_cursor };
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
-        parameters: [queryParam('limit', `1-${MAX_PROJECTS_PAGE}`, { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
+        query: ProjectsQuery.schema,
         ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401],
       }),
     })
     .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
     })
-    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(deps.projects.update(params.id, await body(request))), {
+    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(deps.projects.update(params.id, await readBody(request, UpdateProjectBody, deps.maxBodyBytes))), {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
         security: ADMIN_SECURITY, parameters: [pid],
-        body: {
-          type: 'object',
-          properties: {
-            name: { type: 'string' }, domain: { type: 'string' }, monetization: { type: 'boolean' },
-            link_domains: { type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' }, description: 'Advertisers only: hosts (subdomains included) product URLs may use besides the verified domain; replaces the list, [] clears it' },
-            ...AdSettingsBody,
-          },
-        },
+        body: UpdateProjectBody.schema,
         ok: { description: 'The project', schema: ProjectSchema },
         errors: [
           [400, ...JSON_BODY_400, 'invalid_name', 'invalid_domain', 'invalid_link_domains', 'invalid_value'], 401,
@@ -88,7 +82,7 @@ export function adminRoutes(deps: Deps) {
       }),
     })
     .post('/projects/:id/domain/verify', async ({ params, request }) => {
-      const { project, detail } = await deps.projects.verifyDomain(params.id, (await body(request)).method);
+      const { project, detail } = await deps.projects.verifyDomain(params.id, (await readBody(request, VerifyDomainBody, deps.maxBodyBytes)).method);
       return { ...deps.projects.view(project), detail };
     }, {
       parse: 'none',
@@ -96,7 +90,7 @@ export function adminRoutes(deps: Deps) {
         tags: ['Admin: projects'], summary: 'Verify the project domain',
         description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
         security: ADMIN_SECURITY, parameters: [pid],
-        body: { type: 'object', required: ['method'], properties: { method: { type: 'string', enum: ['dns', 'manual'] } } },
+        body: VerifyDomainBody.schema,
         ok: { description: 'The project with its new domain_status and a detail line', schema: { ...ProjectSchema, properties: { ...ProjectSchema.properties, detail: { type: 'string', description: 'What the check found, e.g. marked verified by the operator' } } } }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
       }),
     })
@@ -104,7 +98,7 @@ export function adminRoutes(deps: Deps) {
       detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: listOf(DomainCheckSchema) }, errors: [401, 404] }),
     })
     .post('/projects/:id/keys', async ({ params, request, set }) => {
-      const pair = deps.keys.generatePair(deps.projects.get(params.id), await body(request));
+      const pair = deps.keys.generatePair(deps.projects.get(params.id), await readBody(request, CreateKeyBody, deps.maxBodyBytes));
       set.status = 201;
       set.headers['cache-control'] = 'no-store';
       return pair;
@@ -112,7 +106,7 @@ export function adminRoutes(deps: Deps) {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
-        security: ADMIN_SECURITY, parameters: [pid], body: { type: 'object', required: ['name'], properties: { name: { type: 'string', example: 'Production' }, ...KeyLimitsBody } },
+        security: ADMIN_SECURITY, parameters: [pid], body: CreateKeyBody.schema,
         ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema },
         errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, [403, 'domain_not_verified'], 404, 413],
       }),
@@ -122,20 +116,20 @@ export function adminRoutes(deps: Deps) {
     })
     .patch('/projects/:id/keys/:key_id', async ({ params, request }) => {
       deps.projects.get(params.id);
-      return deps.keys.update(params.id, params.key_id, await body(request));
+      return deps.keys.update(params.id, params.key_id, await readBody(request, UpdateKeyBody, deps.maxBodyBytes));
     }, {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Edit a key pair: name, limits, expiry (effective on the next request)',
         description: 'Fields left out keep their value; `null` removes a limit.',
         security: ADMIN_SECURITY, parameters: [pid, kid],
-        body: { type: 'object', properties: { name: { type: 'string' }, ...KeyLimitsBody } },
+        body: UpdateKeyBody.schema,
         ok: { description: 'The pair', schema: KeySchema }, errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, 404, 413],
       }),
     })
     .post('/projects/:id/keys/:key_id/rotate', async ({ params, request, set }) => {
       deps.projects.get(params.id);
-      const pair = deps.keys.rotate(params.id, params.key_id, await body(request));
+      const pair = deps.keys.rotate(params.id, params.key_id, await readBody(request, RotateKeyBody, deps.maxBodyBytes));
       set.headers['cache-control'] = 'no-store';
       return pair;
     }, {
@@ -144,7 +138,7 @@ export function adminRoutes(deps: Deps) {
         tags: ['Admin: projects'], summary: 'Rotate the secret key',
         description: 'A new secret key (shown only in this response; the publishable key stays). The previous secret keeps working until `previous_secret_valid_until`, `grace_period_seconds` from now (default 3600, 0 ends it at once, at most 30 days).',
         security: ADMIN_SECURITY, parameters: [pid, kid],
-        body: { type: 'object', properties: { grace_period_seconds: { type: 'integer', minimum: 0, maximum: 2_592_000, example: 3600 } } },
+        body: RotateKeyBody.schema,
         ok: { description: 'The pair, with its new secret', schema: NewKeySchema },
         errors: [[400, ...JSON_BODY_400, 'invalid_value'], [401, 'invalid_admin_token', 'inactive_key'], 404, 413],
       }),
@@ -152,12 +146,13 @@ export function adminRoutes(deps: Deps) {
     .get('/projects/:id/keys/:key_id/usage', ({ params, query }) => {
       deps.projects.get(params.id);
       deps.keys.get(params.id, params.key_id);
-      const range = usageRange(query.from, query.to, Date.now());
+      const { from, to } = UsageQuery.check(query);
+      const range = usageRange(from, to, Date.now());
       return usageReport(deps.wallet.usage(params.id, params.key_id, range.fromMs, range.toMs), range, { projectId: params.id, keyId: params.key_id });
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Usage of a key pair: requests, tokens and cost by day (and model)', security: ADMIN_SECURITY,
-        parameters: [pid, kid, fromParam, toParam], ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 401, 404],
+        parameters: [pid, kid], query: UsageQuery.schema, ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
     .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
@@ -166,7 +161,7 @@ export function adminRoutes(deps: Deps) {
     })
     .post('/projects/:id/credits', async ({ params, request, set }) => {
       deps.projects.get(params.id);
-      const result = deps.wallet.topUp(params.id, await body(request));
+      const result = deps.wallet.topUp(params.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
       deps.onFundsChanged(params.id);
       set.status = result.replayed ? 200 : 201;
       return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
@@ -175,18 +170,19 @@ export function adminRoutes(deps: Deps) {
       detail: describe({
         tags: ['Admin: wallets'], summary: 'Top up the credit wallet', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
         security: ADMIN_SECURITY, parameters: [pid],
-        body: { type: 'object', required: ['amount'], properties: { amount: { type: 'string', example: '10.00' }, idempotency_key: { type: 'string' } } },
+        body: TopUpBody.schema,
         ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema },
         errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 401, 404, [409, 'idempotency_key_reused'], 413],
       }),
     })
     .get('/projects/:id/wallet', ({ params, query }) => {
       deps.projects.get(params.id);
-      return deps.wallet.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
+      const { limit = 100, cursor } = WalletQuery.check(query);
+      return deps.wallet.view(params.id, limit, cursor ?? null);
     }, {
       detail: describe({
         tags: ['Admin: wallets'], summary: 'Credit wallet: balance, held, available and transactions (newest first)', security: ADMIN_SECURITY,
-        parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000 (default 100)', { type: 'integer' }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })],
+        parameters: [pid], query: WalletQuery.schema,
         ok: { description: 'The wallet', schema: WalletSchema }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401, 404],
       }),
     });

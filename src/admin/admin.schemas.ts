@@ -1,6 +1,6 @@
 import { BalanceProperties } from '../wallet/wallet.schemas';
 
-/** OpenAPI schemas of the admin API (documentation only; services validate). */
+/** OpenAPI schemas of what the admin API answers (its inputs are in admin.inputs.ts). */
 export const ProjectSchema = {
   type: 'object',
   properties: {
@@ -33,14 +33,6 @@ export const ProjectSchema = {
   },
 };
 
-/** The ad settings a PATCH /projects/{id} body may carry (src/projects/projects.service.ts parseAdSettings). */
-export const AdSettingsBody = {
-  disclosure_label: { type: 'string', minLength: 1, maxLength: 40, example: 'Sponsored', description: 'Plain text (no Markdown or HTML characters) that marks a promotion' },
-  frequency_cap_turns: { type: 'integer', minimum: 1, maximum: 1000, example: 3, description: 'At most one promotion every this many turns of a conversation' },
-  blocked_categories: { type: 'array', maxItems: 100, items: { type: 'string', minLength: 1, maxLength: 64, example: 'gambling' }, description: 'Product categories never promoted in this project' },
-  bridge_mode: { type: 'string', enum: ['template', 'llm'], description: 'How the sentence leading into a promotion is written' },
-};
-
 export const KeySchema = {
   type: 'object',
   properties: {
@@ -65,19 +57,6 @@ export const KeySchema = {
     rotated_at: { type: ['string', 'null'], format: 'date-time' },
     previous_secret_valid_until: { type: ['string', 'null'], format: 'date-time', description: 'Until then the secret replaced by the last rotation still works' },
   },
-};
-
-/** The optional limits of a key pair, at creation and in PATCH (null removes one). */
-export const KeyLimitsBody = {
-  rpm_limit: { type: ['integer', 'null'], minimum: 1, description: 'Requests per minute; past it 429 rate_limit_exceeded' },
-  tpm_limit: { type: ['integer', 'null'], minimum: 1, description: 'Tokens per minute (counted when requests settle); past it 429 rate_limit_exceeded' },
-  budget: {
-    type: ['object', 'null'], required: ['amount'],
-    properties: { amount: { type: 'string', example: '5.00', description: 'USD' }, period: { type: 'string', enum: ['total', 'daily', 'monthly'], default: 'total', description: 'UTC days and months' } },
-    description: 'Spend limit of this key; past it 403 key_budget_exceeded',
-  },
-  expires_at: { type: ['string', 'null'], format: 'date-time', example: '2027-01-31T00:00:00Z', description: 'From then on 401 expired_key' },
-  allowed_models: { type: ['array', 'null'], items: { type: 'string' }, maxItems: 100, description: 'Model ids this key may use; others 403 model_not_allowed' },
 };
 
 export const NewKeySchema = {
@@ -134,5 +113,5 @@ export const DomainCheckSchema = {
   },
 };
 
-/** 400 codes of every route that reads a JSON body (src/http/body.ts readJsonObject). */
-export const JSON_BODY_400 = ['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body'] as const;
+/** 400 codes of every route that reads a JSON body (src/http/body.ts readJsonObject, src/http/schema.ts readBody). */
+export const JSON_BODY_400 = ['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'unknown_field'] as const;

@@ -1,8 +1,10 @@
 /**
- * OpenAPI descriptions for routes whose bodies the services validate themselves (so every error keeps
- * our envelope and codes). The schemas here document; they are not a second validator.
+ * OpenAPI descriptions of routes. Request bodies and queries are the TypeBox schemas the routes validate with
+ * (src/http/schema.ts), passed here as they are; response schemas document what the services build.
  */
+import type { TObject } from '@sinclair/typebox';
 import type { ErrorType } from './errors';
+import { queryParameters, schemaErrorCodes } from './schema';
 
 /** The one error envelope, registered once as a component (see openapi.ts) and referenced by every error. */
 export const ErrorEnvelopeSchema = {
@@ -164,6 +166,29 @@ export function restoreParameters(spec: { paths?: Record<string, Record<string, 
 export const PUBLIC_SECURITY = [{ publishableKey: [], secretKey: [] }];
 export const ADMIN_SECURITY = [{ adminBearer: [] }];
 
+/**
+ * Adds what the route's input schemas can answer to its error list: a status listed alone keeps its default
+ * codes and gains the schema's; a status not listed at all appears.
+ */
+function withSchemaCodes(errors: readonly ErrorSpec[], schemas: Array<Schema | undefined>, defaults: (status: number) => readonly string[]): ErrorSpec[] {
+  const fromSchemas = new Map<number, Set<string>>();
+  for (const schema of schemas) {
+    if (!schema || !(schema as any)[Symbol.for('TypeBox.Kind')]) continue;
+    for (const [status, codes] of schemaErrorCodes(schema as any)) for (const code of codes) (fromSchemas.get(status) ?? fromSchemas.set(status, new Set()).get(status)!).add(code);
+  }
+  if (fromSchemas.size === 0) return [...errors];
+  const out: ErrorSpec[] = errors.map((spec) => {
+    const [status, ...explicit] = typeof spec === 'number' ? [spec] : spec;
+    const extra = fromSchemas.get(status);
+    if (!extra) return spec;
+    fromSchemas.delete(status);
+    const listed = explicit.length > 0 ? explicit : defaults(status);
+    return [status, ...listed, ...[...extra].filter((c) => !listed.includes(c))] as ErrorSpec;
+  });
+  for (const [status, codes] of fromSchemas) out.push([status, ...codes] as ErrorSpec);
+  return out.sort((a, b) => (typeof a === 'number' ? a : a[0]) - (typeof b === 'number' ? b : b[0]));
+}
+
 export function describe(opts: {
   tags: string[];
   summary: string;
@@ -174,10 +199,14 @@ export function describe(opts: {
   /** Statuses, each alone (default codes for the status) or as `[status, ...codes]` this route returns. */
   errors: readonly ErrorSpec[];
   parameters?: Schema[];
+  /** The query schema the route validates with (src/http/schema.ts): documented as query parameters. */
+  query?: TObject;
 }) {
+  if (opts.query) opts = { ...opts, parameters: [...(opts.parameters ?? []), ...queryParameters(opts.query)] };
   const okContent: Record<string, { schema: Schema }> = { 'application/json': { schema: opts.ok.schema }, ...(opts.ok.extraContent ?? {}) };
   const admin = opts.security === ADMIN_SECURITY || (opts.security ?? []).some((s) => 'adminBearer' in s);
   const pathParams = (opts.parameters ?? []).filter((p) => p.in === 'path').map((p) => String(p.name));
+  const errors = withSchemaCodes(opts.errors, [opts.body, opts.query], (status) => defaultCodes(status, { admin, hasBody: opts.body !== undefined, pathParams }));
   return {
     tags: opts.tags,
     summary: opts.summary,
@@ -189,7 +218,7 @@ export function describe(opts: {
     requestBody: opts.body ? { required: true, content: { 'application/json': { schema: opts.body } } } : undefined,
     responses: {
       [String(opts.ok.status ?? 200)]: { description: opts.ok.description, content: okContent },
-      ...errorResponses(opts.errors, { admin, hasBody: opts.body !== undefined, pathParams }),
+      ...errorResponses(errors, { admin, hasBody: opts.body !== undefined, pathParams }),
     },
   } as any;
 }
