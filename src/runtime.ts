@@ -29,6 +29,8 @@ export type RuntimeOptions = {
   decorator?: AnswerDecorator;
   logSink?: (text: string) => void;
   demoChunkDelayMs?: number;
+  /** Clock of the keys (expiry, rate windows, budget periods); tests move it instead of waiting a minute. */
+  keysNow?: () => number;
 };
 
 /** Builds every service from a config and an open database. Shared by main.ts and the tests. */
@@ -49,7 +51,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     },
     hasActiveKey: (id) => keysRef!.hasActiveKey(id),
   });
-  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros });
+  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros, now: options.keysNow });
   keysRef = keys;
   const conversations = createConversationsService({ repo: createConversationsRepo(db) });
   const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests, config.logFormat);
@@ -74,7 +76,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   marketRef = market;
   metrics.watchQueue('impressions', market.impressionQueueStats);
   const chat = createChatService({
-    config, catalog, wallet: observeHolds(wallet, metrics), upstream,
+    config, catalog, wallet: observeHolds(wallet, metrics), keyBudget: keys.budget, upstream,
     decorator: countDecisions(options.decorator ?? market.ads.decorator, metrics.promotion.decided),
     onExchange: (record) => {
       exchanges.push(record);

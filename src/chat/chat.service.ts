@@ -1,5 +1,5 @@
 import type { Config } from '../config/config';
-import type { Caller } from '../keys/keys.service';
+import type { Caller, KeyBudget } from '../keys/keys.service';
 import { ApiError, forbidden, unprocessable } from '../http/errors';
 import type { ModelCatalog, ModelRoute } from '../models/catalog';
 import { tokenCostMicros } from '../money/money';
@@ -33,6 +33,8 @@ type Deps = {
   config: Config;
   catalog: ModelCatalog;
   wallet: WalletService;
+  /** The calling key's budget: reserved beside the wallet hold, settled with it. */
+  keyBudget: KeyBudget;
   upstream: UpstreamClient;
   decorator: AnswerDecorator;
   onExchange: (record: ExchangeRecord) => void;
@@ -99,10 +101,22 @@ export function createChatService(deps: Deps) {
     const choices = typeof call.request.body.n === 'number' ? call.request.body.n : 1;
     const lowered = { maxTokens: null as number | null };
     const answer = { wanted, choices, minAnswer: limits.minAnswerTokens };
-    const hold = deps.wallet.reserve(call.caller.projectId, holdSizer(route, promptTokens, answer, lowered));
-    if (!hold) throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
+    const sizer = holdSizer(route, promptTokens, answer, lowered);
+    // The key's budget left and the wallet's available money bound the hold alike; the smaller one decides,
+    // and names the refusal. From reading the budget to holding it there is no await: no other request interleaves.
+    const keyLeft = deps.keyBudget.left(call.caller);
+    let keyBound = false;
+    const hold = deps.wallet.reserve(call.caller.projectId, (available) => {
+      keyBound = keyLeft !== null && keyLeft < available;
+      return sizer(keyBound ? (keyLeft as number) : available);
+    });
+    if (!hold) {
+      if (keyBound) throw deps.keyBudget.exceeded(call.caller);
+      throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
+    }
+    const keyHold = deps.keyBudget.hold(call.caller, hold.amountMicros);
     const clamped = asked !== null && asked > cap ? cap : null;
-    return { hold, sentMaxTokens: lowered.maxTokens ?? clamped };
+    return { hold, keyHold, sentMaxTokens: lowered.maxTokens ?? clamped };
   }
 
   function upstreamBody(call: ChatCall, sentMaxTokens: number | null): Record<string, unknown> {
@@ -116,19 +130,21 @@ export function createChatService(deps: Deps) {
   async function complete(call: ChatCall): Promise<ChatResult> {
     const route = resolveModel(call.request.body.model);
     const promptTokens = countRequestPromptTokens(call.request.body);
-    const { hold, sentMaxTokens } = reserve(call, route, promptTokens);
+    const { hold, keyHold, sentMaxTokens } = reserve(call, route, promptTokens);
     let settled = false;
     const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true) => {
       if (settled) return;
       settled = true;
       const cost = tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, route.price);
       const tag = { keyId: call.caller.keyId, model: route.id, promptTokens: usage.prompt_tokens || 0, completionTokens: usage.completion_tokens || 0 };
-      const result = deps.wallet.settle(hold.holdId, cost, call.requestId, tag);
-      call.onSettled?.(tag.promptTokens + tag.completionTokens, result?.chargedMicros ?? 0);
+      // The key budget's hold and the wallet's settle together: the charge is capped by both.
+      const charged = deps.keyBudget.settle(keyHold, (capMicros) =>
+        deps.wallet.settle(hold.holdId, cost, call.requestId, tag, capMicros)?.chargedMicros ?? 0) ?? 0;
+      call.onSettled?.(tag.promptTokens + tag.completionTokens, charged);
       if (!report) return;
       deps.onExchange({
         requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
-        request: call.request, answerText, model: route.id, usage, costMicros: result?.chargedMicros ?? 0,
+        request: call.request, answerText, model: route.id, usage, costMicros: charged,
         latencyMs: Math.round(performance.now() - call.startedMs), streamed, status: error?.status ?? 200,
         errorCode: error?.code ?? null, createdAtMs: Date.now(),
       });

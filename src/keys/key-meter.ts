@@ -2,9 +2,13 @@ import { ApiError, forbidden } from '../http/errors';
 import { periodStartMs, type KeyLimits } from './key-limits';
 
 /**
- * Per-key request and token windows and budget spend, all in memory: a limit check never touches the disk.
- * Windows are fixed one-minute windows opened by a key's first request. Spend is seeded once per key and
- * budget period from the ledger (`seedSpendMicros`), then kept up to date by `record` as charges settle.
+ * Per-key request and token windows, budget spend and budget holds, all in memory: a limit check never
+ * touches the disk. Windows are fixed one-minute windows opened by a key's first request. Spend is seeded
+ * once per key and budget period from the ledger (`seedSpendMicros`), then kept up to date as holds settle.
+ *
+ * Budget holds mirror the wallet's: an admitted request holds what it may cost, so the budget left is
+ * budget - spent - held, and N concurrent requests can never be promised more than the budget. A hold
+ * counts against whatever period is current (its charge lands in the period in which it settles).
  */
 const WINDOW_MS = 60_000;
 /** Bound on tracked keys: past it the meter starts over (windows reset, spend is re-read from the ledger). */
@@ -16,7 +20,12 @@ type KeyState = {
   tokens: number;
   spendPeriodStartMs: number;
   spentMicros: number | null;
+  /** Reserved by this key's requests in flight, released when each settles. */
+  heldMicros: number;
 };
+
+/** One request's reservation against its key's budget; settled exactly once. */
+export type BudgetHold = { keyId: string; amountMicros: number; limits: KeyLimits; settled: boolean };
 
 export type Admission = { headers: Record<string, string> };
 export type Refusal = { error: ApiError; headers: Record<string, string> };
@@ -24,11 +33,16 @@ export type Refusal = { error: ApiError; headers: Record<string, string> };
 export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs: number) => number }) {
   const states = new Map<string, KeyState>();
 
+  /** Past the bound, keys without a request in flight start over; a held amount is never forgotten. */
+  function evictIdle(): void {
+    for (const [keyId, s] of states) if (s.heldMicros === 0) states.delete(keyId);
+  }
+
   function stateOf(keyId: string, nowMs: number): KeyState {
     let s = states.get(keyId);
     if (!s) {
-      if (states.size >= MAX_TRACKED) states.clear();
-      s = { windowStartMs: nowMs, requests: 0, tokens: 0, spendPeriodStartMs: -1, spentMicros: null };
+      if (states.size >= MAX_TRACKED) evictIdle();
+      s = { windowStartMs: nowMs, requests: 0, tokens: 0, spendPeriodStartMs: -1, spentMicros: null, heldMicros: 0 };
       states.set(keyId, s);
     }
     if (nowMs - s.windowStartMs >= WINDOW_MS) {
@@ -67,12 +81,12 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
   /**
    * Admits one request of `keyId` or refuses it: 429 rate_limit_exceeded when the minute's requests are used up
    * or its tokens already reached tpm_limit (tokens are counted when a request settles), 403 key_budget_exceeded
-   * when the period's spend reached the budget. An admitted request counts against rpm_limit at once.
+   * when the period's spend and the holds of requests in flight leave nothing of the budget. An admitted request
+   * counts against rpm_limit at once; what it may cost is held later, by `holdBudget`, once its price is known.
    */
   function admit(keyId: string, limits: KeyLimits, nowMs: number): Admission | Refusal {
     const s = stateOf(keyId, nowMs);
-    if (limits.budgetMicros !== null && spentIn(keyId, s, limits, nowMs) >= limits.budgetMicros)
-      return { error: forbidden('key_budget_exceeded', `This key's ${limits.budgetPeriod ?? 'total'} budget is used up`), headers: {} };
+    if (leftIn(keyId, s, limits, nowMs) === 0) return { error: budgetExceeded(limits), headers: {} };
     const overRequests = limits.rpmLimit !== null && s.requests >= limits.rpmLimit;
     const overTokens = limits.tpmLimit !== null && s.tokens >= limits.tpmLimit;
     if (overRequests || overTokens) {
@@ -88,13 +102,61 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
     return { headers: rateHeaders(s, limits, nowMs) };
   }
 
-  /** Counts a settled request's tokens and charge. Spend not yet seeded is left to the next seeding. */
-  function record(keyId: string, tokens: number, chargedMicros: number, nowMs: number): void {
-    const s = stateOf(keyId, nowMs);
-    s.tokens += tokens;
-    if (s.spentMicros !== null && nowMs >= s.spendPeriodStartMs) s.spentMicros += chargedMicros;
+  /** Budget left for new holds: budget - spent - held, at least 0; null when the key has no budget. */
+  function leftIn(keyId: string, s: KeyState, limits: KeyLimits, nowMs: number): number | null {
+    if (limits.budgetMicros === null) return null;
+    return Math.max(0, limits.budgetMicros - spentIn(keyId, s, limits, nowMs) - s.heldMicros);
   }
 
-  return { admit, record, forget: (keyId: string) => void states.delete(keyId) };
+  /** Counts a settled request's tokens against tpm_limit (its charge is counted by `settleBudget`). */
+  function record(keyId: string, tokens: number, nowMs: number): void {
+    stateOf(keyId, nowMs).tokens += tokens;
+  }
+
+  /**
+   * Reserves `amountMicros` of the key's budget for one request. The caller sizes it from `budgetLeft` in the
+   * same synchronous step (no await in between), so two requests can never be promised the same micro-dollar.
+   * Keys without a budget hold too: a budget set while they run then counts them.
+   */
+  function holdBudget(keyId: string, limits: KeyLimits, amountMicros: number, nowMs: number): BudgetHold {
+    if (!Number.isSafeInteger(amountMicros) || amountMicros < 0) throw new Error(`invalid budget hold ${amountMicros}`);
+    stateOf(keyId, nowMs).heldMicros += amountMicros;
+    return { keyId, amountMicros, limits, settled: false };
+  }
+
+  /**
+   * Settles a hold exactly once: releases it, then lets `charge` take the real cost with `capMicros`, the most
+   * the key may still spend (budget - spent - other holds; null without a budget), and records what it charged.
+   * Returns the charge, or null when the hold was already settled.
+   */
+  function settleBudget(hold: BudgetHold, nowMs: number, charge: (capMicros: number | null) => number): number | null {
+    if (hold.settled) return null;
+    hold.settled = true;
+    const s = states.get(hold.keyId) ?? stateOf(hold.keyId, nowMs);
+    s.heldMicros = Math.max(0, s.heldMicros - hold.amountMicros);
+    // Seeded before the charge is written, so the ledger read cannot already contain it.
+    const cap = leftIn(hold.keyId, s, hold.limits, nowMs);
+    const charged = charge(cap);
+    if (s.spentMicros !== null && s.spendPeriodStartMs === periodStartMs(hold.limits.budgetPeriod ?? 'total', nowMs))
+      s.spentMicros += charged;
+    else s.spentMicros = null; // another period, or never seeded: the next check re-reads the ledger
+    return charged;
+  }
+
+  return {
+    admit,
+    record,
+    holdBudget,
+    settleBudget,
+    /** Budget left for a new hold, seeding the period's spend from the ledger if needed; null without a budget. */
+    budgetLeft: (keyId: string, limits: KeyLimits, nowMs: number) => leftIn(keyId, stateOf(keyId, nowMs), limits, nowMs),
+    /** What the key's requests in flight hold (0 when none): for tests and operators. */
+    heldMicros: (keyId: string) => states.get(keyId)?.heldMicros ?? 0,
+  };
 }
 export type KeyMeter = ReturnType<typeof createKeyMeter>;
+
+/** 403 key_budget_exceeded: nothing left of the period's budget, or too little for the smallest request. */
+export function budgetExceeded(limits: KeyLimits): ApiError {
+  return forbidden('key_budget_exceeded', `This key's ${limits.budgetPeriod ?? 'total'} budget is used up or held by its requests in flight`);
+}

@@ -11,7 +11,7 @@ import {
   secretPrefixOf,
 } from './key-format';
 import { limitsView, NO_LIMITS, parseKeyLimits, type KeyLimits } from './key-limits';
-import { createKeyMeter, type Admission, type Refusal } from './key-meter';
+import { budgetExceeded, createKeyMeter, type Admission, type BudgetHold, type Refusal } from './key-meter';
 import type { KeyRow, KeysRepo } from './keys.repo';
 
 export type Caller = {
@@ -231,15 +231,33 @@ export function createKeysService(deps: Deps) {
     deps.repo.touchMany(entries);
   }
 
+  /**
+   * A key's budget as the chat service reserves against it, the way the wallet reserves credits: `left`, then
+   * `hold` in the same synchronous step, and `settle` exactly once when the request ends (success or not).
+   */
+  const budget = {
+    /** What a new request may still hold (budget - spent - held); null when the key has no budget. */
+    left: (caller: Caller) => meter.budgetLeft(caller.keyId, caller.limits, now()),
+    hold: (caller: Caller, amountMicros: number): BudgetHold => meter.holdBudget(caller.keyId, caller.limits, amountMicros, now()),
+    /** Releases the hold and records the charge `charge` makes, given the most the key may still spend. */
+    settle: (hold: BudgetHold, charge: (capMicros: number | null) => number) => meter.settleBudget(hold, now(), charge),
+    exceeded: (caller: Caller) => budgetExceeded(caller.limits),
+    heldMicros: (keyId: string) => meter.heldMicros(keyId),
+  };
+
   return {
     authenticate,
+    budget,
     generatePair,
     deactivate,
     update,
     rotate,
     admit,
-    /** Called when a request settles: its tokens count against tpm_limit, its charge against the budget. */
-    recordUsage: (keyId: string, tokens: number, chargedMicros: number) => meter.record(keyId, tokens, chargedMicros, now()),
+    /**
+     * Called when a request settles: its tokens count against tpm_limit. Its charge was already counted against
+     * the budget when its budget hold settled (`budget.settle`); the argument is accepted and not counted twice.
+     */
+    recordUsage: (keyId: string, tokens: number, _chargedMicros?: number) => meter.record(keyId, tokens, now()),
     get: (projectId: string, keyId: string) => toKeyView(existing(projectId, keyId), now()),
     list: (projectId: string, limit = 1000) => deps.repo.listByProject(projectId, limit).map((k) => toKeyView(k, now())),
     hasActiveKey: (projectId: string) => deps.repo.countActive(projectId) > 0,
@@ -248,3 +266,4 @@ export function createKeysService(deps: Deps) {
   };
 }
 export type KeysService = ReturnType<typeof createKeysService>;
+export type KeyBudget = KeysService['budget'];

@@ -96,13 +96,14 @@ export function createWalletService(deps: { repo: WalletRepo; now?: () => number
     },
     /**
      * Settles a hold exactly once: charges min(cost, what the wallet can pay without touching other
-     * holds) in one transaction and releases the rest. Null when the hold was already settled.
+     * holds, `capMicros` when given: what the calling key's budget still allows) in one transaction and
+     * releases the rest. Null when the hold was already settled.
      */
-    settle(holdId: string, costMicros: number, requestId: string, tag?: ChargeTag) {
+    settle(holdId: string, costMicros: number, requestId: string, tag?: ChargeTag, capMicros: number | null = null) {
       const hold = holds.take(holdId);
       if (!hold) return null;
       const payable = Math.max(0, available(hold.projectId));
-      const charge = Math.min(costMicros, payable);
+      const charge = Math.min(costMicros, payable, capMicros ?? Number.MAX_SAFE_INTEGER);
       if (charge > 0) {
         const note = charge < costMicros ? `uncollected ${costMicros - charge} micros` : null;
         if (tag) deps.repo.consumeForKey(hold.projectId, charge, requestId, note, now(), tag);

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { formatMicros } from '../../src/money/money';
 import { auditMoney } from '../../src/wallet/wallet.repo';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -104,28 +105,50 @@ describe('enforcement', () => {
     expect(refused.headers.get('retry-after')).not.toBeNull();
   });
 
-  test('budget: 403 key_budget_exceeded once the key spent it; the ledger names the key; raising it lets it back in', async () => {
+  test('budget: 403 key_budget_exceeded when what is left cannot pay for the smallest request; nothing is charged', async () => {
     const k = await keyWith('Budget', { budget: { amount: '0.000001', period: 'daily' } });
-    expect((await t.chat(k.headers, ask)).status).toBe(200);
     expect(await errorOf(await t.chat(k.headers, ask))).toEqual([403, 'key_budget_exceeded']);
-    const rows = t.db.query(`SELECT key_id, model, prompt_tokens FROM ledger_entries WHERE project_id = ? AND type = 'consumption'`).all(k.projectId) as any[];
-    expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ key_id: k.keyId, model: 'vexrail-demo' });
-    expect(rows[0].prompt_tokens).toBeGreaterThan(0);
+    const charges = () => t.db.query(`SELECT key_id, model, prompt_tokens, amount_micros FROM ledger_entries WHERE project_id = ? AND type = 'consumption'`).all(k.projectId) as any[];
+    expect(charges()).toHaveLength(0);
     // Another key of the same project has its own budget (none).
     expect((await t.chat(k.other.headers, ask)).status).toBe(200);
     await t.admin('PATCH', `/projects/${k.projectId}/keys/${k.keyId}`, { budget: { amount: '1.00', period: 'daily' } });
     expect((await t.chat(k.headers, ask)).status).toBe(200);
+    const mine = charges().filter((r) => r.key_id === k.keyId);
+    expect(mine).toHaveLength(1);
+    expect(mine[0]).toMatchObject({ key_id: k.keyId, model: 'vexrail-demo' });
+    expect(mine[0].prompt_tokens).toBeGreaterThan(0);
   });
 
-  test('budget spend is seeded from the ledger: a fresh runtime on the same database still refuses', async () => {
-    const k = await keyWith('Budget seed', { budget: { amount: '0.000001', period: 'total' } });
+  test('budget: requests lower their max_tokens to what is left, are refused once it cannot pay for a minimal answer, never spend past it', async () => {
+    const k = await keyWith('Budget spend', { budget: { amount: '0.000100', period: 'total' } });
+    const statuses: number[] = [];
+    for (let i = 0; i < 60 && statuses.at(-1) !== 403; i++) {
+      const res = await t.chat(k.headers, { ...ask, max_tokens: 4000 });
+      statuses.push(res.status);
+      if (res.status === 403) expect(((await res.json()) as any).error.code).toBe('key_budget_exceeded');
+    }
+    expect(statuses.at(-1)).toBe(403);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
+    const spent = (t.db.query(`SELECT -sum(amount_micros) AS s FROM ledger_entries WHERE key_id = ?`).get(k.keyId) as any).s;
+    expect(spent).toBeGreaterThan(50);
+    expect(spent).toBeLessThanOrEqual(100);
+    expect(t.rt.keys.budget.heldMicros(k.keyId)).toBe(0);
+  });
+
+  test('budget spend is seeded from the ledger: a fresh runtime on the same database sees what is left', async () => {
+    const k = await keyWith('Budget seed', { budget: { amount: '0.001000', period: 'total' } });
     expect((await t.chat(k.headers, ask)).status).toBe(200);
+    const spent = (t.db.query(`SELECT -sum(amount_micros) AS s FROM ledger_entries WHERE key_id = ?`).get(k.keyId) as any).s;
+    expect(spent).toBeGreaterThan(0);
     const { createKeysService } = await import('../../src/keys/keys.service');
     const { createKeysRepo } = await import('../../src/keys/keys.repo');
     const fresh = createKeysService({ repo: createKeysRepo(t.db), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
     const caller = fresh.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']);
-    const verdict = fresh.admit(caller, 'vexrail-demo');
+    expect(fresh.budget.left(caller)).toBe(1000 - spent);
+    await t.admin('PATCH', `/projects/${k.projectId}/keys/${k.keyId}`, { budget: { amount: formatMicros(spent), period: 'total' } });
+    const again = createKeysService({ repo: createKeysRepo(t.db), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
+    const verdict = again.admit(again.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']), 'vexrail-demo');
     expect('error' in verdict && verdict.error.code).toBe('key_budget_exceeded');
   });
 });

@@ -24,9 +24,9 @@ test('tokens recorded at settle count until the window ends', () => {
   const meter = createKeyMeter({ seedSpendMicros: () => 0 });
   const limits = { ...NO_LIMITS, tpmLimit: 100 };
   meter.admit('k', limits, T0);
-  meter.record('k', 60, 0, T0 + 10);
+  meter.record('k', 60, T0 + 10);
   expect(meter.admit('k', limits, T0 + 20).headers['x-ratelimit-remaining-tokens']).toBe('40');
-  meter.record('k', 40, 0, T0 + 30);
+  meter.record('k', 40, T0 + 30);
   expect('error' in meter.admit('k', limits, T0 + 40)).toBe(true);
   expect('error' in meter.admit('k', limits, T0 + 60_000)).toBe(false);
 });
@@ -36,7 +36,7 @@ test('a daily budget is seeded from the ledger per UTC day and starts over the n
   const meter = createKeyMeter({ seedSpendMicros: (key, since) => (seeds.push([key, since]), since === periodStartMs('daily', T0) ? 900 : 0) });
   const limits = { ...NO_LIMITS, budgetMicros: 1000, budgetPeriod: 'daily' as const };
   expect('error' in meter.admit('k', limits, T0)).toBe(false);
-  meter.record('k', 10, 100, T0 + 1);
+  meter.settleBudget(meter.holdBudget('k', limits, 50, T0 + 1), T0 + 1, (cap) => (expect(cap).toBe(100), 100));
   const refused = meter.admit('k', limits, T0 + 2);
   expect('error' in refused && refused.error.code).toBe('key_budget_exceeded');
   expect(seeds).toEqual([['k', Date.parse('2030-03-31T00:00:00Z')]]);
