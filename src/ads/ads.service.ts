@@ -10,6 +10,7 @@ import type { ImpressionRow, ImpressionsRepo } from './impressions.repo';
 import type { Judge, JudgeCall } from './judge';
 import type { Candidate, Matcher } from './matcher';
 import { templatePromotion } from './promotion-text';
+import { createServingSet } from './serving-set';
 import type { SensitivityResult } from './sensitive';
 import { terms } from './text';
 import { createTrackingToken } from './tracking-token';
@@ -44,15 +45,11 @@ type Deps = {
 };
 
 export type Offer = { candidate: Candidate; campaign: CampaignState; priceMicros: number };
-/** What one sweep did: campaigns judged, how long each slice held the event loop, the sweep's wall time. */
-export type SweepReport = { judged: number; sliceMs: number[]; durationMs: number };
+export type { SweepReport } from './serving-set';
 
 const MAX_CONTEXT_TURNS = 4;
 const MAX_CONVERSATION_STATE = 100_000;
 const SEARCH_MAX = 20;
-/** Bounds of a sweep page (campaigns judged in one slice of the event loop). */
-const SWEEP_PAGE_MIN = 8;
-const SWEEP_PAGE_MAX = 512;
 
 /**
  * Chooses a promotion for an answer. The choice is made when the upstream call starts and only
@@ -60,108 +57,12 @@ const SWEEP_PAGE_MAX = 512;
  */
 export function createAdsService(deps: Deps) {
   const now = deps.now ?? Date.now;
-  /**
-   * The campaigns that can serve, refreshed by whoever changes them (admin edits, top-ups, clicks: one
-   * advertiser at a time) and by a periodic sweep for time-based changes. Decisions only read it.
-   */
-  const serving = new Map<string, CampaignState>();
-  /** The ids in `serving` of each advertiser: one advertiser's refresh touches its own campaigns only. */
-  const servingOf = new Map<string, Set<string>>();
-  /** While a sweep runs: campaigns judged since it started by other refreshes (newer than the sweep's view). */
-  let judgedElsewhere: Set<string> | null = null;
-  let fullRefreshes = 0;
+  /** The campaigns that can serve (see serving-set.ts): refreshed by changes and a periodic sweep; decisions only read it. */
+  const serving = createServingSet({ evaluateCampaigns: deps.evaluateCampaigns, evaluateCampaignPage: deps.evaluateCampaignPage });
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
   const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
   /** Campaign of each recently delivered impression: impressions reach the database only on the next flush. */
   const recentImpressions = new Map<string, string>();
-
-  /**
-   * Puts a campaign's fresh state in `serving`, in place when it already serves: a JavaScript Map that loses
-   * and regains thousands of keys rehashes, and bun's rehash of 10,000 campaigns held the loop 3-14 ms.
-   */
-  function serve(c: CampaignState): void {
-    const old = serving.get(c.id);
-    serving.set(c.id, c);
-    if (old?.project_id === c.project_id) return;
-    if (old) forgetOwner(old);
-    const own = servingOf.get(c.project_id);
-    if (own) own.add(c.id);
-    else servingOf.set(c.project_id, new Set([c.id]));
-  }
-
-  function unserve(id: string): void {
-    const c = serving.get(id);
-    if (!c) return;
-    serving.delete(id);
-    forgetOwner(c);
-  }
-
-  function forgetOwner(c: CampaignState): void {
-    const own = servingOf.get(c.project_id);
-    own?.delete(c.id);
-    if (own?.size === 0) servingOf.delete(c.project_id);
-  }
-
-  /** Serves `fresh` and drops those of `judged` that are not in it (no delete and re-add of what still serves). */
-  function replaceJudged(judged: Iterable<string>, fresh: CampaignState[]): void {
-    const keep = new Set<string>();
-    for (const c of fresh) keep.add(c.id);
-    for (const id of judged) if (!keep.has(id)) unserve(id);
-    for (const c of fresh) serve(c);
-  }
-
-  /** Judges the campaigns now, synchronously: one advertiser's (cheap: its campaigns only), or all (start-up, tests). */
-  function refreshServing(advertiserProjectId: string | null = null): void {
-    const fresh = deps.evaluateCampaigns(advertiserProjectId);
-    if (advertiserProjectId === null) {
-      fullRefreshes++;
-      serving.clear();
-      servingOf.clear();
-      for (const c of fresh) serve(c);
-    } else {
-      const before = [...(servingOf.get(advertiserProjectId) ?? [])];
-      replaceJudged(before, fresh);
-      for (const id of before) judgedElsewhere?.add(id);
-    }
-    for (const c of fresh) judgedElsewhere?.add(c.id);
-  }
-
-  /**
-   * The periodic sweep for time-based changes (a new day, an end or start date): judges every campaign
-   * again a page at a time and calls `pause()` (a turn of the event loop) between pages, so a decision waits
-   * for one page at most. Page sizes adapt so that a slice takes about `sliceMs`. Changes by other refreshes
-   * during the sweep stay: each page is judged fresh, and only campaigns no one judged are dropped at the end.
-   */
-  async function sweepServing(opts: { sliceMs: number; pause: () => Promise<void> }): Promise<SweepReport> {
-    const started = performance.now();
-    const seen = new Set<string>();
-    const refreshesAtStart = fullRefreshes;
-    judgedElsewhere = new Set();
-    let pageSize = 64;
-    let afterId = '';
-    const sliceMs: number[] = [];
-    try {
-      for (;;) {
-        const t0 = performance.now();
-        const page = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
-        for (const id of page.judged) seen.add(id);
-        replaceJudged(page.judged, page.serving);
-        const tookMs = performance.now() - t0;
-        sliceMs.push(tookMs);
-        if (page.done || page.lastId === null) break;
-        afterId = page.lastId;
-        // Reading a page costs time even when judging stops early: pages grow while slices are short.
-        if (tookMs < opts.sliceMs / 2 && page.judged.length === pageSize) pageSize = Math.min(pageSize * 2, SWEEP_PAGE_MAX);
-        else if (tookMs > opts.sliceMs) pageSize = Math.max(Math.floor(pageSize / 2), SWEEP_PAGE_MIN);
-        await opts.pause();
-      }
-      // Serving, yet neither active nor system-paused any more, and not refreshed since: no longer serves.
-      if (fullRefreshes === refreshesAtStart) for (const id of [...serving.keys()]) if (!seen.has(id) && !judgedElsewhere.has(id)) unserve(id);
-    } finally {
-      judgedElsewhere = null;
-    }
-    return { judged: seen.size, sliceMs, durationMs: performance.now() - started };
-  }
 
   /** The user turns to match against; `storedTurns` is how many came from the store (null: not asked). */
   function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
@@ -182,10 +83,9 @@ export function createAdsService(deps: Deps) {
    * units of one campaign (each campaign's most relevant), ordered by bid x relevance as the auction ranks them.
    */
   function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number, perCampaign = 1): Offer[] {
-    const campaigns = serving;
-    if (campaigns.size === 0) return [];
+    if (serving.size() === 0) return [];
     const blockedSet = new Set(blocked);
-    const accept = (u: UnitRow) => campaigns.has(u.campaign_id) && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
+    const accept = (u: UnitRow) => serving.get(u.campaign_id) !== null && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
     const taken = new Map<string, number>();
     const ranked: Offer[] = [];
     for (const candidate of deps.matcher.rank(context, accept, Math.max(limit * 3, 30))) {
@@ -193,7 +93,7 @@ export function createAdsService(deps: Deps) {
       const count = taken.get(campaignId) ?? 0;
       if (candidate.relevance < deps.config.relevanceFloor || count >= perCampaign) continue;
       taken.set(campaignId, count + 1);
-      ranked.push({ candidate, campaign: campaigns.get(campaignId)!, priceMicros: 0 });
+      ranked.push({ candidate, campaign: serving.get(campaignId)!, priceMicros: 0 });
     }
     ranked.sort((a, b) => b.campaign.base_cpc_micros * b.candidate.relevance - a.campaign.base_cpc_micros * a.candidate.relevance);
     return ranked.slice(0, limit);
@@ -341,9 +241,9 @@ export function createAdsService(deps: Deps) {
     decorator,
     search,
     /** Campaign, wallet, budget or domain state changed: judge the campaigns again (one advertiser's, or all). */
-    refreshServing,
+    refreshServing: serving.refresh,
     /** The periodic sweep, in slices that yield to the event loop (see marketplace.ts for its schedule). */
-    sweepServing,
+    sweepServing: serving.sweep,
   };
 }
 export type AdsService = ReturnType<typeof createAdsService>;
