@@ -16,7 +16,23 @@ const PERIODS: BudgetPeriod[] = ['total', 'daily', 'monthly'];
 const MAX_PER_MINUTE = 1_000_000_000;
 const MAX_MODELS = 100;
 const MAX_BUDGET_MICROS = 1_000_000 * 1_000_000;
-const ISO_8601 = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+const ISO_8601 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+
+/**
+ * Epoch ms of an ISO 8601 date-time with a zone, or null when malformed or not a real calendar time:
+ * Date.parse quietly rolls "2027-02-30" over to March 2 and accepts "T24:00", so the fields are checked first.
+ */
+export function parseIsoDateTimeMs(text: string): number | null {
+  const m = ISO_8601.exec(text);
+  if (!m) return null;
+  const [year, month, day, hour, minute, second, offH, offM] = m.slice(1).map((v) => (v === undefined ? 0 : Number(v)));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const daysInMonth = month === 2 ? (leap ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth || hour > 23 || minute > 59 || second > 59 || offH > 23 || offM > 59)
+    return null;
+  const ms = Date.parse(text);
+  return Number.isFinite(ms) ? ms : null;
+}
 
 function perMinute(value: unknown, param: string): number | null {
   if (value === null) return null;
@@ -41,8 +57,8 @@ function budgetOf(value: unknown): { micros: number; period: BudgetPeriod } | nu
 
 function expiryOf(value: unknown): number | null {
   if (value === null) return null;
-  const ms = typeof value === 'string' && ISO_8601.test(value) ? Date.parse(value) : NaN;
-  if (!Number.isFinite(ms)) throw badRequest('invalid_value', 'expires_at must be an ISO 8601 date-time with a time zone, e.g. "2027-01-31T00:00:00Z", or null', 'expires_at');
+  const ms = typeof value === 'string' ? parseIsoDateTimeMs(value) : null;
+  if (ms === null) throw badRequest('invalid_value', 'expires_at must be an ISO 8601 date-time with a time zone, e.g. "2027-01-31T00:00:00Z", or null', 'expires_at');
   return ms;
 }
 

@@ -1,4 +1,4 @@
-import { badRequest, forbidden, notFound, unauthorized } from '../http/errors';
+import { badRequest, conflict, forbidden, notFound, unauthorized } from '../http/errors';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
 import {
@@ -207,7 +207,8 @@ export function createKeysService(deps: Deps) {
     const grace = input.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
     if (!Number.isSafeInteger(grace) || (grace as number) < 0 || (grace as number) > MAX_GRACE_SECONDS)
       throw badRequest('invalid_value', `grace_period_seconds must be an integer from 0 to ${MAX_GRACE_SECONDS}`, 'grace_period_seconds');
-    if (row.status !== 'active') throw unauthorized('inactive_key', 'This API key pair is inactive');
+    // The admin is authenticated; the key's state conflicts with the request, so 409, not 401.
+    if (row.status !== 'active') throw conflict('inactive_key', 'This API key pair is inactive: a deactivated key pair cannot be rotated');
     const secretKey = generateKey(SECRET_PREFIX);
     const t = now();
     deps.repo.rotate(projectId, keyId, { secretHash: hashSecret(secretKey), secretPrefix: secretPrefixOf(secretKey), graceEndsMs: t + (grace as number) * 1000, now: t });

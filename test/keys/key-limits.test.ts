@@ -43,6 +43,7 @@ describe('key limits at creation and in PATCH', () => {
       [{ rpm_limit: 0 }, 'rpm_limit'], [{ tpm_limit: 1.5 }, 'tpm_limit'], [{ budget: { amount: '-1' } }, 'budget.amount'],
       [{ budget: { amount: '1', period: 'weekly' } }, 'budget.period'], [{ expires_at: 'tomorrow' }, 'expires_at'],
       [{ allowed_models: [] }, 'allowed_models'], [{ name: '' }, 'name'],
+      [{ expires_at: '2027-02-30T00:00:00Z' }, 'expires_at'], [{ expires_at: '2027-02-30' }, 'expires_at'],
     ] as const) {
       const res = await t.admin('PATCH', `/projects/${k.projectId}/keys/${k.keyId}`, body);
       expect([res.status, res.body.error.param]).toEqual([400, param]);
@@ -154,6 +155,16 @@ describe('enforcement', () => {
 });
 
 describe('rotation', () => {
+  test('rotating a deactivated key pair is 409 inactive_key (the admin is authenticated); nothing changes', async () => {
+    const k = await keyWith('Rotate inactive', {});
+    await t.admin('POST', `/projects/${k.projectId}/keys/${k.keyId}/deactivate`);
+    const res = await t.admin('POST', `/projects/${k.projectId}/keys/${k.keyId}/rotate`, { grace_period_seconds: 0 });
+    expect([res.status, res.body.error.code, res.body.error.type]).toEqual([409, 'inactive_key', 'invalid_request_error']);
+    expect(res.body.secret_key).toBeUndefined();
+    const view = await t.admin('GET', `/projects/${k.projectId}/keys`);
+    expect(view.body.data.find((x: any) => x.id === k.keyId)).toMatchObject({ status: 'inactive', rotated_at: null });
+  });
+
   test('a new secret at once; the old one works until the grace ends, then is refused', async () => {
     let clock = Date.parse('2030-01-01T00:00:00Z');
     const { createKeysService } = await import('../../src/keys/keys.service');

@@ -56,3 +56,10 @@ test('limit parsing: absent keeps, null clears, offsets in expires_at are honour
   expect(parseKeyLimits({ rpm_limit: null }, base).rpmLimit).toBeNull();
   expect(() => parseKeyLimits({ expires_at: '2030-01-01' }, NO_LIMITS)).toThrow('expires_at');
 });
+
+test('expires_at must be a real calendar time: 2027-02-30, 2027-04-31, 24:00 and a 13th month are refused', () => {
+  for (const bad of ['2027-02-30T00:00:00Z', '2027-02-29T00:00:00Z', '2027-04-31T12:00:00Z', '2027-01-01T24:00:00Z', '2027-13-01T00:00:00Z', '2027-01-01T10:00:00+25:00', '2027-02-30'])
+    expect(() => parseKeyLimits({ expires_at: bad }, NO_LIMITS)).toThrow('expires_at');
+  expect(parseKeyLimits({ expires_at: '2028-02-29T23:59:59Z' }, NO_LIMITS).expiresAtMs).toBe(Date.UTC(2028, 1, 29, 23, 59, 59));
+  expect(parseKeyLimits({ expires_at: '2027-04-30T00:00+02:00' }, NO_LIMITS).expiresAtMs).toBe(Date.UTC(2027, 3, 29, 22, 0));
+});
