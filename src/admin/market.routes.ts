@@ -1,16 +1,16 @@
 import { Elysia } from 'elysia';
 import type { Marketplace } from '../ads/marketplace';
-import { ADMIN_SECURITY, describe, pathParam, queryParam, listOf, pagedListOf } from '../http/docs';
-import { readBodyText, readJsonObject } from '../http/body';
+import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf } from '../http/docs';
+import { readBodyText } from '../http/body';
 import { conflict, notFound } from '../http/errors';
-import { parseLimit } from '../http/paging';
+import { readBody } from '../http/schema';
 import type { ProjectRow } from '../projects/projects.repo';
 import type { ProjectsService } from '../projects/projects.service';
-import { MAX_PRODUCTS_PAGE } from '../products/products.service';
-import { CLICK_STATUSES, MAX_CLICKS_PAGE, toClickView } from '../clicks/clicks.service';
+import { toClickView } from '../clicks/clicks.service';
+import { AnalyticsQuery, CampaignsQuery, ClicksQuery, CreateCampaignBody, CreateProductBody, EarningsQuery, HistoryQuery, ImportQuery, InvalidateClickBody, ProductsQuery, UpdateCampaignBody, UpdateProductBody } from './market.inputs';
 import { adminGuard, type AdminAuth } from './admin-token';
 import { JSON_BODY_400 } from './admin.schemas';
-import { AnalyticsSchema, CampaignEventSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, NewCampaignSchema, NewProductSchema, ProductSchema } from './market.schemas';
+import { AnalyticsSchema, CampaignEventSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, ProductSchema } from './market.schemas';
 
 type Deps = { adminAuth: AdminAuth; projects: ProjectsService; market: Marketplace; maxBodyBytes: number; maxImportBytes: number };
 const pid = pathParam('id', 'Project id');
@@ -42,7 +42,6 @@ function withNdjsonBody(detail: ReturnType<typeof describe>, schema: Record<stri
  */
 export function marketRoutes(deps: Deps) {
   const { market } = deps;
-  const body = (request: Request) => readJsonObject(request, deps.maxBodyBytes);
   const project = (id: string) => deps.projects.get(id);
   /** A product write and the campaign/index update it implies, in one transaction. */
   const catalog = <T>(p: ProjectRow, change: () => T, idsOf: (result: T) => string[]) => market.campaigns.applyCatalogChange(p.id, change, idsOf);
@@ -57,22 +56,22 @@ export function marketRoutes(deps: Deps) {
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects/:id/products', async ({ params, request, set }) => {
       const p = project(params.id);
-      const input = await body(request);
+      const input = await readBody(request, CreateProductBody, deps.maxBodyBytes);
       // Campaigns that target all products or the product's category take it at once.
       const product = catalog(p, () => market.products.create(p, input), (v) => [v.id]);
       set.status = 201;
       return product;
-    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: NewProductSchema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413] }) })
+    }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: CreateProductBody.schema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413] }) })
     .patch('/projects/:id/products/:product_id', async ({ params, request }) => {
       const p = project(params.id);
-      const input = await body(request);
+      const input = await readBody(request, UpdateProductBody, deps.maxBodyBytes);
       return catalog(p, () => market.products.update(p, params.product_id, input), (v) => [v.id]);
     }, {
       parse: 'none',
       detail: describe({
         tags: tags.products, summary: 'Edit a product',
         description: 'Any field of the create body; only the fields sent change. `category` and `sku` may be null to clear them. Campaigns serving the product use the new text at once; a new category moves it into or out of category-targeted campaigns.',
-        security: ADMIN_SECURITY, parameters: [pid, prid], body: { ...NewProductSchema, required: [] }, ok: { description: 'The product', schema: ProductSchema },
+        security: ADMIN_SECURITY, parameters: [pid, prid], body: UpdateProductBody.schema, ok: { description: 'The product', schema: ProductSchema },
         errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413],
       }),
     })
@@ -88,78 +87,72 @@ export function marketRoutes(deps: Deps) {
     })
     .get('/projects/:id/products', ({ params, query }) => {
       project(params.id);
-      return market.products.list(params.id, parseLimit(query.limit, MAX_PRODUCTS_PAGE, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', `Page size, 1-${MAX_PRODUCTS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_PRODUCTS_PAGE, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [PAGE_400, 401, 404] }) })
+      const { limit = 100, cursor } = ProductsQuery.check(query);
+      return market.products.list(params.id, limit, cursor ?? null);
+    }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid], query: ProductsQuery.schema, ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [PAGE_400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
       const p = project(params.id);
+      const { first_line = 1 } = ImportQuery.check(query);
       const text = await readBodyText(request, deps.maxImportBytes);
-      const firstLine = query.first_line ? Number(query.first_line) : 1;
-      const start = Number.isSafeInteger(firstLine) && firstLine > 0 ? firstLine : 1;
-      return catalog(p, () => market.products.importLines(p, text, start), (r) => r.product_ids);
+      return catalog(p, () => market.products.importLines(p, text, first_line), (r) => r.product_ids);
     }, {
       parse: 'none',
       detail: withNdjsonBody(describe({
         tags: tags.products, summary: 'Import products from JSON Lines (upsert by sku)',
         description: 'One product object per line (content type application/x-ndjson), the fields of the create body. A line whose `sku` names a live product of the advertiser updates it (or leaves it unchanged); any other line creates a product, so a re-import updates instead of duplicating. Bad lines are reported with their line number. `first_line` offsets the reported numbers when a large file is sent in parts (the CLI does this).',
-        security: ADMIN_SECURITY, parameters: [pid, queryParam('first_line', 'Line number of the first line of this part (default 1)', { type: 'integer', minimum: 1 })],
+        security: ADMIN_SECURITY, parameters: [pid], query: ImportQuery.schema,
         ok: { description: 'Import report', schema: ImportReportSchema }, errors: [[400, 'invalid_encoding'], 401, 404, [409, 'not_an_advertiser'], 413],
       }), ImportBodySchema),
     })
     .post('/projects/:id/campaigns', async ({ params, request, set }) => {
       const p = project(params.id);
-      const campaign = market.campaigns.create(p, await body(request));
+      const campaign = market.campaigns.create(p, await readBody(request, CreateCampaignBody, deps.maxBodyBytes));
       set.status = 201;
       return campaign;
-    }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: NewCampaignSchema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'not_an_advertiser'], 413] }) })
-    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, parseLimit(query.limit, 1000, 100))), {
-      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'At most this many campaigns, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 })], ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
+    }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: CreateCampaignBody.schema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'not_an_advertiser'], 413] }) })
+    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, CampaignsQuery.check(query).limit ?? 100)), {
+      detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid], query: CampaignsQuery.schema, ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
     .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
       detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
     })
     .patch('/projects/:id/campaigns/:campaign_id', async ({ params, request }) => {
       const p = project(params.id);
-      return market.campaigns.update(p, params.campaign_id, await body(request));
+      return market.campaigns.update(p, params.campaign_id, await readBody(request, UpdateCampaignBody, deps.maxBodyBytes));
     }, {
       parse: 'none',
-      detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: { ...NewCampaignSchema, required: [] }, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'campaign_archived', 'no_products'], 413] }),
+      detail: describe({ tags: tags.campaigns, summary: 'Edit a campaign', description: 'Any field of the create body; product_ids replaces the set.', security: ADMIN_SECURITY, parameters: [pid, cid], body: UpdateCampaignBody.schema, ok: { description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'campaign_archived', 'no_products'], 413] }),
     })
     .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
     .post(...campaignAction('pause', 'Pause (paused_user)'))
     .post(...campaignAction('archive', 'Archive (final)'))
-    .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, parseLimit(query.limit, 1000, 500))), {
-      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid, queryParam('limit', 'At most this many events, 1-1000, default 500', { type: 'integer', minimum: 1, maximum: 1000, default: 500 })], ok: { description: 'Events', schema: listOf(CampaignEventSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
+    .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, HistoryQuery.check(query).limit ?? 500)), {
+      detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid], query: HistoryQuery.schema, ok: { description: 'Events', schema: listOf(CampaignEventSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
     .get('/projects/:id/earnings', ({ params, query }) => {
       kindOf(project(params.id), 'publisher');
-      return market.earnings.view(params.id, parseLimit(query.limit, 1000, 100), query.cursor ?? null);
-    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid, queryParam('limit', 'Transactions per page, 1-1000, default 100', { type: 'integer', minimum: 1, maximum: 1000, default: 100 }), queryParam('cursor', 'next_cursor of the previous page', { type: 'string' })], ok: { description: 'Earnings', schema: EarningsSchema }, errors: [PAGE_400, 401, 404, [409, 'not_a_publisher']] }) })
-    .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), query), {
+      const { limit = 100, cursor } = EarningsQuery.check(query);
+      return market.earnings.view(params.id, limit, cursor ?? null);
+    }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid], query: EarningsQuery.schema, ok: { description: 'Earnings', schema: EarningsSchema }, errors: [PAGE_400, 401, 404, [409, 'not_a_publisher']] }) })
+    .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), AnalyticsQuery.check(query)), {
       detail: describe({
         tags: tags.money, summary: 'Impressions, clicks, cost or earnings, average CPC, CTR, no-fill reasons; per day and per campaign',
         security: ADMIN_SECURITY,
         description: 'Advertiser projects report cost, publisher projects earnings (and no-fill reasons). The range is whole UTC days, `from` to `to` inclusive, at most 366 days.',
-        parameters: [pid, queryParam('from', 'First day (UTC, YYYY-MM-DD), default 29 days before `to`', { type: 'string', format: 'date', example: '2026-01-01' }), queryParam('to', 'Last day (UTC, YYYY-MM-DD, inclusive), default today', { type: 'string', format: 'date', example: '2026-01-31' }), queryParam('campaign_id', 'Only this campaign (totals, daily and campaigns rows)', { type: 'string' })],
+        parameters: [pid], query: AnalyticsQuery.schema,
         ok: { description: 'Report', schema: AnalyticsSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
     .get('/projects/:id/clicks', ({ params, query }) => {
       const p = project(params.id);
-      const limit = parseLimit(query.limit, MAX_CLICKS_PAGE, 100);
-      return market.clicks.list(p.kind === 'advertiser' ? 'advertiser' : 'publisher', p.id, { campaign_id: query.campaign_id, status: query.status, reason: query.reason, limit, cursor: query.cursor ?? null });
+      const { campaign_id, status, reason, limit = 100, cursor } = ClicksQuery.check(query);
+      return market.clicks.list(p.kind === 'advertiser' ? 'advertiser' : 'publisher', p.id, { campaign_id, status, reason, limit, cursor: cursor ?? null });
     }, {
       detail: describe({
         tags: tags.money, summary: 'List clicks, newest first',
         description: 'An advertiser project lists the clicks on its promotions, a publisher project the clicks its answers earned. Each click shows its status and, for invalid, unbilled and refunded clicks, the reason (`duplicate`, `non_human_agent`, `expired`, `budget_exhausted`, `funds_short`, or the operator\'s refund reason).',
         security: ADMIN_SECURITY,
-        parameters: [
-          pid,
-          queryParam('campaign_id', 'Only clicks on this campaign', { type: 'string' }),
-          queryParam('status', 'Only clicks with this status', { type: 'string', enum: CLICK_STATUSES }),
-          queryParam('reason', 'Only clicks with this reason, e.g. non_human_agent', { type: 'string', maxLength: 200 }),
-          queryParam('limit', `1-${MAX_CLICKS_PAGE}, default 100`, { type: 'integer', minimum: 1, maximum: MAX_CLICKS_PAGE, default: 100 }),
-          queryParam('cursor', 'next_cursor of the previous page', { type: 'string' }),
-        ],
+        parameters: [pid], query: ClicksQuery.schema,
         ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [PAGE_400, 401, 404],
       }),
     })
@@ -168,8 +161,8 @@ export function marketRoutes(deps: Deps) {
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
       return toClickView(click);
     }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [401, 404] }) })
-    .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(market.clicks.refund(params.click_id, String((await body(request)).reason ?? 'invalidated'))), {
+    .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(market.clicks.refund(params.click_id, (await readBody(request, InvalidateClickBody, deps.maxBodyBytes)).reason ?? 'invalidated')), {
       parse: 'none',
-      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: { type: 'object', properties: { reason: { type: 'string', maxLength: 200, default: 'invalidated' } } }, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [[400, ...JSON_BODY_400], 401, 404, [409, 'click_not_charged', 'earning_available'], 413] }),
+      detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: InvalidateClickBody.schema, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [[400, ...JSON_BODY_400], 401, 404, [409, 'click_not_charged', 'earning_available'], 413] }),
     });
 }

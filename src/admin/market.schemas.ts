@@ -1,4 +1,4 @@
-/** OpenAPI schemas of the marketplace admin API (documentation only; services validate). */
+/** OpenAPI schemas of what the marketplace admin API answers (its inputs are in market.inputs.ts). */
 export const ProductSchema = {
   type: 'object',
   properties: {
@@ -13,17 +13,6 @@ export const ProductSchema = {
 export const DeletedProductSchema = {
   type: 'object',
   properties: { id: { type: 'string' }, object: { type: 'string', example: 'product' }, deleted: { type: 'boolean', example: true } },
-};
-
-export const NewProductSchema = {
-  type: 'object',
-  required: ['name', 'description', 'url'],
-  properties: {
-    name: { type: 'string', maxLength: 200 }, description: { type: 'string', maxLength: 2000 }, url: { type: 'string', format: 'uri' },
-    keywords: { type: 'array', items: { type: 'string', maxLength: 60 }, maxItems: 20 },
-    category: { type: ['string', 'null'], maxLength: 64, description: 'Normalized to lower_snake_case' },
-    sku: { type: ['string', 'null'], maxLength: 100, description: 'Your own product id; unique per advertiser; imports upsert by it' },
-  },
 };
 
 export const ImportBodySchema = {
@@ -67,19 +56,6 @@ export const CampaignSchema = {
     spent_today: { type: 'string', description: 'daily-budget campaigns' }, spent_today_micros: { type: 'integer' }, targeting: TargetingSchema,
     product_ids: { type: 'array', items: { type: 'string' }, description: 'The products the campaign serves now (resolved from targeting when it is set)' },
     created_at: { type: 'string' }, updated_at: { type: 'string' },
-  },
-};
-
-export const NewCampaignSchema = {
-  type: 'object',
-  required: ['name', 'base_cpc', 'budget'],
-  properties: {
-    name: { type: 'string' }, context: { type: 'string', description: 'Free text that helps matching' },
-    base_cpc: { type: 'string', example: '0.40', description: 'Maximum bid per click, USD' },
-    budget: { type: 'string', example: '50.00' }, budget_type: { type: 'string', enum: ['daily', 'total'], default: 'total' },
-    start_at: { type: 'string', format: 'date-time' }, end_at: { type: 'string', format: 'date-time' },
-    product_ids: { type: 'array', items: { type: 'string' }, description: 'Serve these products (not with a targeting rule)' },
-    targeting: TargetingSchema,
   },
 };
 

@@ -41,6 +41,8 @@ export function isIsoDateTime(value: string): boolean {
 }
 FormatRegistry.Set('date', isIsoDate);
 FormatRegistry.Set('date-time', isIsoDateTime);
+/** `format: "uri"`: an absolute URL (routes add their own rules on scheme and host). */
+FormatRegistry.Set('uri', (value) => URL.canParse(value));
 
 TypeRegistry.Set<{ enum: readonly string[] }>('StringEnum', (schema, value) => typeof value === 'string' && schema.enum.includes(value));
 
@@ -52,28 +54,47 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
 /** Optional and nullable (`null` clears a setting). */
 export const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown> = {}) => Type.Union([schema, Type.Null()], options);
 
-function paramOf(path: string): string | null {
-  if (path === '' || path === '/') return null;
-  return path
-    .slice(1)
-    .split('/')
-    .map((part) => part.replace(/~1/g, '/').replace(/~0/g, '~'))
-    .reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+const unescapePointer = (part: string) => part.replace(/~1/g, '/').replace(/~0/g, '~');
+
+function paramOf(parts: string[]): string | null {
+  const param = parts.reduce((out, part) => (/^\d+$/.test(part) ? `${out}[${part}]` : out ? `${out}.${part}` : part), '');
+  return param === '' ? null : param;
 }
 
-/** The schemas along a JSON pointer, root first (properties and array items only: what route inputs use). */
-function schemasAlong(root: TSchema, path: string): TSchema[] {
-  const out: TSchema[] = [root];
+/** A schema's alternatives, nested unions flattened (a nullable union of objects). */
+function alternatives(node: any): any[] {
+  return node?.anyOf ? node.anyOf.flatMap(alternatives) : [node];
+}
+
+/**
+ * The schemas along a JSON pointer, root first, each with the path parts that lead to it (properties and
+ * array items only: what route inputs use).
+ */
+function schemasAlong(root: TSchema, path: string): Array<{ schema: any; parts: string[] }> {
+  const out = [{ schema: root as any, parts: [] as string[] }];
   let node: any = root;
+  const parts: string[] = [];
   for (const raw of path.split('/').slice(1)) {
-    const part = raw.replace(/~1/g, '/').replace(/~0/g, '~');
-    const options: any[] = node?.anyOf ?? [node];
-    const next = options.map((s) => (s?.properties?.[part] ?? (/^\d+$/.test(part) ? s?.items : undefined))).find((s) => s !== undefined);
+    const part = unescapePointer(raw);
+    const next = alternatives(node).map((s) => (s?.properties?.[part] ?? (/^\d+$/.test(part) ? s?.items : undefined))).find((s) => s !== undefined);
     if (!next) break;
-    out.push(next);
+    parts.push(part);
+    out.push({ schema: next, parts: [...parts] });
     node = next;
   }
   return out;
+}
+
+/**
+ * Where an error is reported: a field with its own message (a union such as targeting) answers as a whole,
+ * and an item of a list of plain values is reported as the list ("keywords", not "keywords[1]").
+ */
+function reportedAt(along: Array<{ schema: any; parts: string[] }>) {
+  let at = along.length - 1;
+  for (let i = along.length - 1; i > 0; i--) if (typeof along[i].schema['x-error-message'] === 'string' && alternatives(along[i].schema).length > 1) at = Math.min(at, i);
+  const last = along[at];
+  if (at > 0 && /^\d+$/.test(last.parts[last.parts.length - 1]) && alternatives(last.schema).every((s) => s?.type !== 'object')) at -= 1;
+  return along[at];
 }
 
 function editDistance(a: string, b: string): number {
@@ -96,27 +117,29 @@ function suggestion(name: string, known: string[]): string {
 }
 
 function toApiError(root: TSchema, error: ValueError, what: string): ApiError {
-  const param = paramOf(error.path);
   const along = schemasAlong(root, error.path);
-  if (error.type === ValueErrorType.ObjectAdditionalProperties) {
-    const name = error.path.split('/').pop() ?? '';
-    const parent = along[along.length - 1] as any;
-    const known = Object.keys(parent?.properties ?? (root as any).properties ?? {});
-    const where = param && param.includes('.') ? param : name;
-    return new ApiError(400, 'invalid_request_error', 'unknown_field', `${where} is not a field of this ${what}${suggestion(name, known)}`, param);
+  const at = reportedAt(along);
+  if (error.type === ValueErrorType.ObjectAdditionalProperties && (at === along[along.length - 1] || at.schema.type === 'object')) {
+    const parts = error.path.split('/').slice(1).map(unescapePointer);
+    const name = parts[parts.length - 1] ?? '';
+    const known = alternatives(along[along.length - 1].schema).flatMap((s) => Object.keys(s?.properties ?? {}));
+    const param = paramOf(parts);
+    return new ApiError(400, 'invalid_request_error', 'unknown_field', `${param ?? name} is not a field of this ${what}${suggestion(name, known)}`, param);
   }
   let code = 'invalid_value';
   let status = 400;
-  for (const schema of along) {
+  for (const { schema } of along) {
     if (typeof schema[ERROR_CODE] === 'string') code = schema[ERROR_CODE];
     if (typeof schema[ERROR_STATUS] === 'number') status = schema[ERROR_STATUS];
   }
+  const param = paramOf(at.parts);
   const field = param ?? what;
-  const leaf = along[along.length - 1] as any;
+  const leaf = at.schema;
   let message: string;
-  if (error.type === ValueErrorType.ObjectRequiredProperty) message = `${field} is required`;
+  if (error.type === ValueErrorType.ObjectRequiredProperty && at === along[along.length - 1]) message = `${field} is required`;
   else if (typeof leaf?.['x-error-message'] === 'string') message = `${field} ${leaf['x-error-message']}`;
   else if (leaf?.[Kind] === 'StringEnum') message = `${field} must be one of ${leaf.enum.map((v: string) => JSON.stringify(v)).join(', ')}`;
+  else if (at !== along[along.length - 1]) message = `${paramOf(error.path.split('/').slice(1).map(unescapePointer))}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
   else message = `${field}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;
   return new ApiError(status, 'invalid_request_error', code, message, param);
 }

@@ -128,7 +128,7 @@ describe('OpenAPI and Swagger UI', () => {
     expect(Object.keys(checks.properties.data.items.properties).sort()).toEqual(['created_at', 'detail', 'domain', 'id', 'method', 'project_id', 'result']);
     const targeting = spec.paths['/admin/v1/projects/{id}/campaigns'].post.requestBody.content['application/json'].schema.properties.targeting;
     expect(targeting.type).toBeUndefined();
-    expect(targeting.oneOf.map((b: any) => b.type)).toEqual(['object', 'object', 'null']);
+    expect(targeting.anyOf.map((b: any) => b.type)).toEqual(['object', 'object', 'null']);
     const patch = spec.paths['/admin/v1/projects/{id}'].patch;
     for (const field of ['disclosure_label', 'frequency_cap_turns', 'blocked_categories', 'bridge_mode'])
       expect(patch.requestBody.content['application/json'].schema.properties[field], field).toBeDefined();
