@@ -8,6 +8,7 @@
  *   catalogs/services.jsonl   hand-written in scripts/promotion-data/services.ts (+ .labels.jsonl)
  *   conversations/{train,dev}/fx-*.jsonl        test/fixtures/relevance/queries.json, 70/30, never test
  *   conversations/{train,dev,test}/d1-shopping.jsonl  scripts/promotion-data/shopping-queries.txt, 50/20/30
+ *   conversations/holdout/d6-*.jsonl            test/fixtures/promotions/sources/d6-holdout.txt (all held out)
  *
  * A shopping conversation carries a target (product types plus attribute constraints); `relevant` is computed
  * from the labels, so it stays right when a catalog is regenerated. Every check failure stops the script before
@@ -27,7 +28,7 @@ const MIN = { retailProducts: 3000, retailAdvertisers: 300, retailTypes: 60, ser
 
 type Message = { role: 'user' | 'assistant' | 'system'; content: string };
 type Conversation = {
-  id: string; kind: 'shopping' | 'none'; topic: string; messages: Message[]; catalog?: string; relevant?: string[];
+  id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; lexicon_free?: boolean; messages: Message[]; catalog?: string; relevant?: string[];
   target?: { types: string[]; attributes: Record<string, string[]> }; shares_words_with?: string;
 };
 type Catalog = { name: string; products: CatalogProduct[]; labels: ProductLabel[] };
@@ -108,6 +109,51 @@ function loadShopping(catalogs: Map<string, Catalog>, errors: string[]): Convers
   return out;
 }
 
+/**
+ * The fresh held-out set (author d6), test/fixtures/promotions/sources/d6-holdout.txt: '@none <topic>' and
+ * '@sensitive <topic>' start blocks of unlabelled conversations, '@shopping <catalog> <type>[,<type>] [attr=v]'
+ * a block labelled against a catalog (as in shopping-queries.txt). Turns are separated by ' >> '.
+ */
+function loadHoldout(catalogs: Map<string, Catalog>, errors: string[]): Conversation[] {
+  const text = readFileSync(join(OUT, 'sources', 'd6-holdout.txt'), 'utf8');
+  const out: Conversation[] = [];
+  type Head = { kind: 'none' | 'sensitive'; topic: string } | { kind: 'shopping'; catalog: Catalog; types: string[]; attributes: Record<string, string[]> };
+  let head: Head | null = null;
+  text.split('\n').forEach((rawLine, i) => {
+    const line = rawLine.trim();
+    if (!line || line.startsWith('#')) return;
+    if (line.startsWith('@')) {
+      const [kind, first, second, ...rest] = line.slice(1).split(/\s+/);
+      head = null;
+      if (kind === 'none' || kind === 'sensitive') { head = { kind, topic: first }; return; }
+      const catalog = kind === 'shopping' ? catalogs.get(first) : undefined;
+      if (!catalog || !second) { errors.push(`d6-holdout.txt line ${i + 1}: bad header ${line}`); return; }
+      const attributes: Record<string, string[]> = {};
+      for (const c of rest) { const [k, v] = c.split('='); attributes[k] = v.split('|').map((x) => x.replace(/_/g, ' ')); }
+      const types = second.split(',');
+      const known = new Set(catalog.labels.map((l) => l.type));
+      for (const t of types) if (!known.has(t)) errors.push(`d6-holdout.txt line ${i + 1}: unknown type ${t} in ${first}`);
+      head = { kind: 'shopping', catalog, types, attributes };
+      return;
+    }
+    if (!head) { errors.push(`d6-holdout.txt line ${i + 1}: conversation before any @ header`); return; }
+    const h: Head = head;
+    const messages = line.split(' >> ').map((content, k): Message => ({ role: k % 2 === 0 ? 'user' : 'assistant', content: content.trim() }));
+    const id = `d6-${h.kind}-${hex8(line)}`;
+    if (h.kind !== 'shopping') {
+      const c: Conversation = { id, kind: h.kind, topic: h.topic, messages };
+      if (h.kind === 'sensitive') c.lexicon_free = !classifySensitivity(messages.filter((m) => m.role === 'user').map((m) => m.content)).sensitive;
+      out.push(c);
+      return;
+    }
+    const relevant = h.catalog.labels.filter((l) => h.types.includes(l.type) &&
+      Object.entries(h.attributes).every(([k, vs]) => vs.includes(l.attributes[k] ?? ''))).map((l) => l.id).sort();
+    const first = h.catalog.labels.find((l) => l.type === h.types[0]);
+    out.push({ id, kind: 'shopping', topic: first?.attributes.department ?? first?.attributes.domain ?? 'shopping', messages, catalog: h.catalog.name, relevant, target: { types: h.types, attributes: h.attributes } });
+  });
+  return out;
+}
+
 function checkCatalog(c: Catalog, errors: string[]): void {
   const ids = new Set<string>(), names = new Set<string>(), urls = new Set<string>();
   for (const p of c.products) {
@@ -151,7 +197,8 @@ function main(): void {
   const catalogs = new Map<string, Catalog>([[fixture.catalog.name, fixture.catalog], ['retail', retail], ['services', services]]);
   for (const c of catalogs.values()) checkCatalog(c, errors);
   const shopping = loadShopping(catalogs, errors);
-  const all = [...fixture.conversations, ...shopping];
+  const holdout = loadHoldout(catalogs, errors);
+  const all = [...fixture.conversations, ...shopping, ...holdout];
   const seen = new Set<string>();
   for (const c of all) {
     if (seen.has(c.id)) errors.push(`duplicate conversation id ${c.id} (${c.messages[c.messages.length - 1].content})`);
@@ -179,10 +226,10 @@ function main(): void {
     console.error(`${errors.length} check(s) failed, nothing written:\n  ${errors.slice(0, 40).join('\n  ')}`);
     process.exit(1);
   }
-  write(catalogs, fixture.conversations, shopping);
+  write(catalogs, fixture.conversations, shopping, holdout);
 }
 
-function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Conversation[]): void {
+function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Conversation[], holdout: Conversation[]): void {
   mkdirSync(join(OUT, 'catalogs'), { recursive: true });
   for (const c of catalogs.values()) {
     writeFileSync(join(OUT, 'catalogs', `${c.name}.jsonl`), jsonl(c.products));
@@ -198,7 +245,9 @@ function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Con
   };
   for (const c of fx) add(splitOf(c.id, [['train', 0.7], ['dev', 0.3]]), `fx-${c.kind}.jsonl`, c);
   for (const c of shopping) add(splitOf(c.id, [['train', 0.5], ['dev', 0.2], ['test', 0.3]]), 'd1-shopping.jsonl', c);
-  for (const split of ['train', 'dev', 'test']) mkdirSync(join(OUT, 'conversations', split), { recursive: true });
+  for (const kind of ['none', 'sensitive', 'shopping']) files.set(`holdout/d6-${kind}.jsonl`, []);
+  for (const c of holdout) add('holdout', `d6-${c.kind}.jsonl`, c);
+  for (const split of ['train', 'dev', 'test', 'holdout']) mkdirSync(join(OUT, 'conversations', split), { recursive: true });
   const summary: string[] = [];
   for (const [key, rows] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     rows.sort((a, b) => a.id.localeCompare(b.id));
