@@ -6,6 +6,7 @@
  */
 import { statSync } from 'node:fs';
 import type { Config } from '../config/config';
+import { repeatedSkuMessage, skuOfLine } from '../products/import-rules';
 
 export const EXIT_OK = 0;
 /** Some lines were refused by the server (the others are imported). */
@@ -207,7 +208,17 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
     return new Stop(EXIT_SERVER, `the gateway at ${shownUrl} answered HTTP ${res.status}: ${message}`);
   }
 
-  async function sendPart(lines: string[], firstLine: number, localErrors: LineError[]): Promise<void> {
+  /**
+   * The first line of each sku the gateway applied in an earlier part. The gateway catches a sku repeated within
+   * one part; a repeat in a later part is reported here, without sending it, so the rule is the same for the file.
+   */
+  const skuFirstLines = new Map<string, number>();
+
+  function claimSkus(partSkus: Array<[number, string]>, failedLines: Set<number>): void {
+    for (const [line, sku] of partSkus) if (!failedLines.has(line) && !skuFirstLines.has(sku)) skuFirstLines.set(sku, line);
+  }
+
+  async function sendPart(lines: string[], firstLine: number, localErrors: LineError[], partSkus: Array<[number, string]>): Promise<void> {
     const res = await request(`${projectPath}/products/import?first_line=${firstLine}`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
@@ -226,8 +237,10 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
     report.failed += part.failed + localErrors.length;
     if (UPSERT_COUNTS.every((k) => typeof part[k] === 'number')) for (const k of UPSERT_COUNTS) upserts[k] += part[k]!;
     else upsertCounts = false;
+    const partErrors = Array.isArray(part.errors) ? part.errors : [];
+    claimSkus(partSkus, new Set([...partErrors, ...localErrors].map((e) => e.line)));
     if (report.errors.length < SHOWN_ERRORS) {
-      const errors = [...(Array.isArray(part.errors) ? part.errors : []), ...localErrors].sort((a, b) => a.line - b.line);
+      const errors = [...partErrors, ...localErrors].sort((a, b) => a.line - b.line);
       report.errors.push(...errors.slice(0, SHOWN_ERRORS - report.errors.length));
     }
     done = firstLine - 1 + lines.length;
@@ -275,16 +288,19 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
     let lines: string[] = [];
     let partBytes = 0;
     let localErrors: LineError[] = [];
+    let partSkus: Array<[number, string]> = [];
     let lineNo = 0;
     const flush = async () => {
       if (lines.length === 0) return;
       const first = lineNo - lines.length + 1;
       const sending = lines;
       const local = localErrors;
+      const skus = partSkus;
       lines = [];
       partBytes = 0;
       localErrors = [];
-      await sendPart(sending, first, local);
+      partSkus = [];
+      await sendPart(sending, first, local, skus);
     };
     try {
       for await (const line of readLines(file, maxLineBytes)) {
@@ -300,6 +316,13 @@ export async function runImportProducts(config: ImportProductsConfig, opts: Impo
           bytes = Buffer.byteLength(line) + 1;
         }
         if (lines.length > 0 && partBytes + bytes > maxPartBytes) await flush();
+        const sku = line === TOO_LONG ? null : skuOfLine(text);
+        const firstWithSku = sku === null ? undefined : skuFirstLines.get(sku);
+        if (firstWithSku !== undefined) {
+          localErrors.push({ line: lineNo + 1, message: repeatedSkuMessage(sku!, firstWithSku) });
+          text = '';
+          bytes = 1;
+        } else if (sku !== null) partSkus.push([lineNo + 1, sku]);
         lineNo++;
         lines.push(text);
         partBytes += bytes;

@@ -2,6 +2,7 @@ import { ApiError, badRequest, conflict, notFound } from '../http/errors';
 import { checkLimit, pageOf, seqCursor } from '../http/paging';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
+import { repeatedSkuMessage } from './import-rules';
 import { parseProductUrl, productUrlRule, safeParseProductUrl, type ProductUrlRule } from './product-url';
 import type { NewProduct, ProductFields, ProductRow, ProductsRepo } from './products.repo';
 
@@ -86,11 +87,14 @@ export function parseProductEdit(input: Record<string, unknown>, urlRule: Produc
 /**
  * What an import did: lines whose sku names a live product update it (or leave it unchanged), other lines
  * create products. `imported` = created + updated + unchanged (every good line), kept for older clients.
+ * A sku repeated within one import is taken from its first line; each later line with it fails, naming that line.
  */
 export type ImportReport = {
   imported: number; created: number; updated: number; unchanged: number; failed: number;
   errors: Array<{ line: number; message: string }>; product_ids: string[];
 };
+
+const repeatedSku = (sku: string, firstLine: number) => badRequest('invalid_value', repeatedSkuMessage(sku, firstLine), 'sku');
 
 const isSkuConflict = (err: unknown) => err instanceof Error && /UNIQUE constraint failed: products\.project_id, products\.sku/.test(err.message);
 const skuTaken = (sku: string | null | undefined) => conflict('sku_taken', `Another product of this advertiser has sku ${JSON.stringify(sku)}`);
@@ -165,6 +169,8 @@ export function createProductsService(deps: Deps) {
     const lines = body.split('\n');
     const at = now();
     const urlRule = ruleOf(project);
+    // A sku's first line in this import wins; a later line with the same sku is a mistake in the file, not an update.
+    const skuLines = new Map<string, number>();
     lines.forEach((raw, index) => {
       const line = raw.trim();
       if (line === '') return;
@@ -176,6 +182,11 @@ export function createProductsService(deps: Deps) {
           throw badRequest('invalid_json', 'not valid JSON');
         }
         const product = parseProduct(value, project.id, urlRule, at);
+        if (product.sku !== null) {
+          const first = skuLines.get(product.sku);
+          if (first !== undefined) throw repeatedSku(product.sku, first);
+          skuLines.set(product.sku, firstLine + index);
+        }
         batch.push(product);
         if (batch.length >= IMPORT_BATCH) flush();
       } catch (err) {

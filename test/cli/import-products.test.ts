@@ -137,6 +137,29 @@ describe('import-products against the in-process server', () => {
     expect(await productCount(projectId)).toBe(6);
   });
 
+  test('a sku repeated in one file, in the same part or a later one: the first line is applied, later ones fail naming it', async () => {
+    const projectId = await newProject();
+    const line = (sku: string, name: string, url = 'https://shop.example.com/p/r') => JSON.stringify({ sku, name, description: `About ${name}`, url });
+    const path = join(dir, 'sku-repeats.jsonl');
+    // Parts of 2 lines: [1,2] [3,4] [5,6]. Line 2 repeats line 1 in its part; lines 4 and 6 repeat it in later parts.
+    // Line 3's sku B fails on its url, so line 5 is B's first good line and is applied.
+    writeFileSync(path, [line('A', 'First A'), line('A', 'Second A'), line('B', 'Bad B', 'not a url'), line('A', 'Third A'), line('B', 'Good B'), line('B', 'Again B')].join('\n') + '\n');
+    const r = await run({ project: projectId, file: path }, { linesPerPart: 2 });
+    expect(r.code).toBe(1);
+    const repeats = (sku: string, first: number) => `sku "${sku}" repeats line ${first} of this import (the first line with a sku is kept; a later one is not applied)`;
+    expect(r.stdout).toBe([
+      'Imported 2 products (2 created, 0 updated, 0 unchanged), 4 lines failed.',
+      `line 2: ${repeats('A', 1)}`,
+      'line 3: url must be an absolute http(s) URL',
+      `line 4: ${repeats('A', 1)}`,
+      `line 6: ${repeats('B', 5)}`,
+      '',
+    ].join('\n'));
+    const res = await fetch(`${url}/admin/v1/projects/${projectId}/products`, { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
+    const names = ((await res.json()) as any).data.map((p: any) => `${p.sku}:${p.name}`).sort();
+    expect(names).toEqual(['A:First A', 'B:Good B']);
+  });
+
   test('all lines good: exit 0; TTY mode redraws one line', async () => {
     const projectId = await newProject();
     const file = writeJsonl('good.jsonl', 3000, {}, '\r\n');

@@ -159,10 +159,23 @@ describe('JSON Lines import upserts by sku', () => {
     expect(products).toHaveLength(4);
     expect(products.find((p) => p.id === tr)).toMatchObject({ sku: 'TR', name: 'Trailfox Grip Runner 2' });
     expect(products.find((p) => p.id === kb).updated_at).toBeNull();
-    // The same sku twice in one file: the second line updates the product the first created.
-    const twice = await importLines(adv, [{ ...GRINDER, sku: 'NEW' }, { ...GRINDER, sku: 'NEW', description: 'Changed.' }]);
-    expect(twice.body).toMatchObject({ created: 1, updated: 1, unchanged: 0, failed: 0 });
-    expect(await listed(adv)).toHaveLength(5);
+    // The same sku twice in one file is a mistake in the file: the first line is applied, each later one fails
+    // naming it (the report must not claim an update of a product that existed before).
+    const twice = await importLines(adv, [{ ...GRINDER, sku: 'NEW' }, { ...GRINDER, sku: 'NEW', description: 'Changed.' }, { ...SHOES, sku: 'NEW' }]);
+    expect(twice.body).toMatchObject({ created: 1, updated: 0, unchanged: 0, failed: 2, imported: 1 });
+    expect(twice.body.errors).toEqual([
+      { line: 2, message: 'sku "NEW" repeats line 1 of this import (the first line with a sku is kept; a later one is not applied)' },
+      { line: 3, message: 'sku "NEW" repeats line 1 of this import (the first line with a sku is kept; a later one is not applied)' },
+    ]);
+    const all = await listed(adv);
+    expect(all).toHaveLength(5);
+    expect(all.find((p) => p.sku === 'NEW')).toMatchObject({ name: GRINDER.name, description: GRINDER.description });
+    // With first_line the numbers are the file's (a client sending a large file in parts).
+    const part = await t.call('POST', `/admin/v1/projects/${adv}/products/import?first_line=101`, {
+      raw: [{ ...BOARDS, sku: 'P1' }, { ...BOARDS, sku: 'P1' }].map((l) => JSON.stringify(l)).join('\n'),
+      headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/x-ndjson' },
+    });
+    expect(((await part.json()) as any).errors[0].line).toBe(102);
   });
 });
 
