@@ -117,6 +117,13 @@ function text(input: Record<string, unknown>, field: string, max: number, requir
   return value.trim();
 }
 
+/** 409 no_products for an active campaign whose new targeting rule matches none of the advertiser's live products. */
+function emptyRule(categoriesJson: string) {
+  const categories = JSON.parse(categoriesJson) as string[];
+  const what = categories.length > 0 ? `no live product of this advertiser is in the categories ${categories.join(', ')}` : 'this advertiser has no live product';
+  return conflict('no_products', `An active campaign needs at least one product: ${what}. Pause it first, or add products in these categories`);
+}
+
 export function createCampaignsService(deps: Deps) {
   const now = deps.now ?? Date.now;
   const { minCpcMicros } = deps;
@@ -208,6 +215,8 @@ export function createCampaignsService(deps: Deps) {
       deps.repo.update(id, fields, at);
       if (products) deps.repo.replaceProducts(id, products);
       if (refill) deps.repo.fillByRule(id);
+      // As with an empty product_ids: an active campaign may not switch to a rule that matches nothing (rolled back).
+      if (refill && c.status === 'active' && deps.repo.productIds(id).length === 0) throw emptyRule(fields.target_categories as string);
       if (products || refill || changes.context !== undefined) deps.syncIndex(id);
       if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
     });

@@ -214,6 +214,25 @@ describe('campaign targeting: all products or categories', () => {
     expect(grinder).toBeTruthy();
   });
 
+  test('an active campaign switched to categories that match no product is refused (409 no_products) and keeps its products; a paused one may', async () => {
+    const adv = await advertiserProject();
+    const grinder = await addProduct(adv, { ...GRINDER, category: 'coffee_equipment' });
+    const camp = await activeCampaign(adv, { product_ids: [grinder] });
+    const refused = await t.admin('PATCH', `/projects/${adv}/campaigns/${camp}`, { targeting: { categories: ['Garden Tools', 'kites'] }, name: 'Renamed' });
+    expect([refused.status, refused.body.error.code]).toEqual([409, 'no_products']);
+    expect(refused.body.error.message).toContain('garden_tools, kites');
+    // Nothing of the refused edit was applied, and the campaign still serves its product.
+    expect(await campaignOf(adv, camp)).toMatchObject({ status: 'active', name: 'Catalog push', targeting: null, product_ids: [grinder] });
+    expect(await served(camp, COFFEE_QUESTION)).toEqual([grinder]);
+    // A category that matches is accepted.
+    const ok = await t.admin('PATCH', `/projects/${adv}/campaigns/${camp}`, { targeting: { categories: ['Coffee Equipment'] } });
+    expect([ok.status, ok.body.product_ids]).toEqual([200, [grinder]]);
+    // Paused, it may wait for products of a category to come.
+    await t.admin('POST', `/projects/${adv}/campaigns/${camp}/pause`);
+    const paused = await t.admin('PATCH', `/projects/${adv}/campaigns/${camp}`, { targeting: { categories: ['kites'] } });
+    expect([paused.status, paused.body.product_ids]).toEqual([200, []]);
+  });
+
   test('switching between a list and a rule, and refusing bad targeting', async () => {
     const adv = await advertiserProject();
     const boards = await addProduct(adv, BOARDS);
