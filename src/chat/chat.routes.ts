@@ -7,7 +7,7 @@ import type { LinkOrigins } from '../http/link-origin';
 import { authenticatePublic } from '../http/public-auth';
 import { requestIdOf, requestStartOf } from '../http/request-ids';
 import type { KeysService } from '../keys/keys.service';
-import { ChatCompletionChunkSchema, ChatCompletionRequestSchema, ChatCompletionSchema } from './chat.model';
+import { ChatCompletionChunkSchema, ChatCompletionSchema, chatInput } from './chat.model';
 import type { ChatService } from './chat.service';
 import { validateChatBody, validateConversationId } from './chat.validate';
 
@@ -52,7 +52,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           '403 `model_not_allowed` for a model outside its `allowed_models`.',
         security: PUBLIC_SECURITY,
         parameters: [headerParam('x-conversation-id', 'Groups requests into a conversation (1-128 printable ASCII characters)')],
-        body: ChatCompletionRequestSchema,
+        body: chatInput(deps.config.limits).schema,
         ok: {
           description: 'The completion (JSON), or a stream of chunks (text/event-stream)',
           schema: ChatCompletionSchema,

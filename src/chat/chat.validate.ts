@@ -1,5 +1,6 @@
 import type { Limits } from '../config/config';
-import { badRequest, unprocessable } from '../http/errors';
+import { badRequest } from '../http/errors';
+import { chatInput } from './chat.model';
 
 /** The request after validation: the raw body (passed upstream untouched) plus what the gateway reads. */
 export type ChatRequest = {
@@ -13,94 +14,40 @@ export type ChatRequest = {
 };
 export type ChatMessage = { role: string; content?: unknown; name?: unknown };
 
-const ROLES = new Set(['system', 'developer', 'user', 'assistant', 'tool', 'function']);
-
-type Range = { min: number; max: number; integer?: boolean };
-const RANGES: Record<string, Range> = {
-  temperature: { min: 0, max: 2 },
-  top_p: { min: 0, max: 1 },
-  presence_penalty: { min: -2, max: 2 },
-  frequency_penalty: { min: -2, max: 2 },
-  n: { min: 1, max: 128, integer: true },
-  max_tokens: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
-  max_completion_tokens: { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true },
-  top_logprobs: { min: 0, max: 20, integer: true },
-};
-
-function checkNumber(body: Record<string, unknown>, field: string, range: Range): void {
-  const value = body[field];
-  if (value === undefined || value === null) return;
-  if (typeof value !== 'number' || !Number.isFinite(value))
-    throw badRequest('invalid_type', `${field} must be a number`, field);
-  if (range.integer && !Number.isInteger(value)) throw badRequest('invalid_type', `${field} must be an integer`, field);
-  if (value < range.min || value > range.max)
-    throw unprocessable('invalid_value', `${field} must be between ${range.min} and ${range.max}, got ${value}`, field);
-}
-
-function contentLength(content: unknown, index: number): number {
-  if (content === undefined || content === null) return 0;
+function contentLength(content: unknown): number {
   if (typeof content === 'string') return content.length;
-  if (Array.isArray(content)) {
-    let total = 0;
-    for (const part of content) {
-      if (!part || typeof part !== 'object' || typeof part.type !== 'string')
-        throw badRequest('invalid_type', `messages[${index}].content parts must be objects with a type`, `messages[${index}].content`);
-      if (typeof part.text === 'string') total += part.text.length;
-    }
-    return total;
-  }
-  throw badRequest('invalid_type', `messages[${index}].content must be a string or an array of content parts`, `messages[${index}].content`);
+  if (!Array.isArray(content)) return 0;
+  let total = 0;
+  for (const part of content) if (typeof part.text === 'string') total += part.text.length;
+  return total;
 }
 
-function checkMessages(messages: unknown, limits: Limits): ChatMessage[] {
-  if (messages === undefined || messages === null) throw badRequest('missing_messages', 'messages is required', 'messages');
-  if (!Array.isArray(messages)) throw badRequest('invalid_type', 'messages must be an array', 'messages');
-  if (messages.length === 0) throw badRequest('empty_messages', 'messages must contain at least one message', 'messages');
-  if (messages.length > limits.maxMessages)
-    throw badRequest('too_many_messages', `messages has ${messages.length} entries; the limit is ${limits.maxMessages}`, 'messages');
+/**
+ * The body's shape, types and ranges are checked by its schema (chatInput in chat.model.ts: 400 for shape
+ * and type, 422 for values out of range); then the rules a schema can't state, in order.
+ */
+export function validateChatBody(input: Record<string, unknown>, limits: Limits): ChatRequest {
+  const body = chatInput(limits).check(input);
   let totalChars = 0;
-  messages.forEach((m, i) => {
-    if (!m || typeof m !== 'object' || Array.isArray(m)) throw badRequest('invalid_type', `messages[${i}] must be an object`, `messages[${i}]`);
-    if (typeof m.role !== 'string') throw badRequest('invalid_type', `messages[${i}].role must be a string`, `messages[${i}].role`);
-    if (!ROLES.has(m.role))
-      throw badRequest('invalid_value', `messages[${i}].role must be one of ${[...ROLES].join(', ')}`, `messages[${i}].role`);
+  body.messages.forEach((m, i) => {
     if (m.content === undefined && m.role !== 'assistant')
       throw badRequest('missing_content', `messages[${i}].content is required`, `messages[${i}].content`);
-    totalChars += contentLength(m.content, i);
+    totalChars += contentLength(m.content);
   });
   if (totalChars > limits.maxContentChars)
     throw badRequest('content_too_long', `messages hold ${totalChars} characters of content; the limit is ${limits.maxContentChars}`, 'messages');
-  return messages as ChatMessage[];
-}
-
-/** Field checks in a fixed order; 400 for shape and type, 422 for values out of range. */
-export function validateChatBody(body: Record<string, unknown>, limits: Limits): ChatRequest {
-  if (body.model === undefined || body.model === null) throw badRequest('missing_model', 'model is required', 'model');
-  if (typeof body.model !== 'string' || body.model.length === 0) throw badRequest('invalid_type', 'model must be a non-empty string', 'model');
-  if (body.model.length > limits.maxModelChars) throw badRequest('invalid_value', 'model name is too long', 'model');
-  const messages = checkMessages(body.messages, limits);
-  if (body.stream !== undefined && body.stream !== null && typeof body.stream !== 'boolean')
-    throw badRequest('invalid_type', 'stream must be a boolean', 'stream');
-  for (const [field, range] of Object.entries(RANGES)) checkNumber(body, field, range);
-  const streamOptions = body.stream_options;
-  if (streamOptions !== undefined && streamOptions !== null && (typeof streamOptions !== 'object' || Array.isArray(streamOptions)))
-    throw badRequest('invalid_type', 'stream_options must be an object', 'stream_options');
-  if (body.user !== undefined && (typeof body.user !== 'string' || body.user.length > 256))
-    throw badRequest('invalid_type', 'user must be a string of at most 256 characters', 'user');
-  const metadata = body.metadata;
-  if (metadata !== undefined && metadata !== null && (typeof metadata !== 'object' || Array.isArray(metadata)))
-    throw badRequest('invalid_type', 'metadata must be an object', 'metadata');
+  const metadata = body.metadata ?? null;
   if (metadata && JSON.stringify(metadata).length > 16 * 1024) throw badRequest('invalid_value', 'metadata is larger than 16 KiB', 'metadata');
   const useCompletionField = typeof body.max_completion_tokens === 'number';
-  const maxTokens = (useCompletionField ? body.max_completion_tokens : body.max_tokens) as number | undefined;
+  const maxTokens = useCompletionField ? body.max_completion_tokens : body.max_tokens;
   return {
-    body: body as ChatRequest['body'],
+    body: input as ChatRequest['body'],
     stream: body.stream === true,
-    wantsUsage: (streamOptions as { include_usage?: unknown } | undefined)?.include_usage === true,
+    wantsUsage: body.stream_options?.include_usage === true,
     maxTokens: typeof maxTokens === 'number' ? maxTokens : null,
     maxTokensField: useCompletionField ? 'max_completion_tokens' : 'max_tokens',
     endUser: typeof body.user === 'string' ? body.user : null,
-    metadata: (metadata as Record<string, unknown> | undefined) ?? null,
+    metadata: metadata as Record<string, unknown> | null,
   };
 }
 

@@ -16,6 +16,27 @@ import { readJsonObject } from './body';
 
 export const ERROR_CODE = 'x-error-code';
 export const ERROR_STATUS = 'x-error-status';
+/** Codes by the kind of problem, where one field answers several (`{required: 'missing_model', type: 'invalid_type'}`). */
+export const ERROR_CODES = 'x-error-codes';
+
+/** The JSON Schema keyword an error broke: `required`, `type`, or a constraint such as `maxItems`. */
+function keywordOf(error: ValueError): string {
+  const T = ValueErrorType;
+  switch (error.type) {
+    case T.ObjectRequiredProperty: return 'required';
+    case T.String: case T.Number: case T.Integer: case T.Boolean: case T.Array: case T.Object: case T.Null: return 'type';
+    case T.Kind: return typeof error.value === 'string' ? 'enum' : 'type';
+    case T.ArrayMinItems: return 'minItems';
+    case T.ArrayMaxItems: return 'maxItems';
+    case T.StringMinLength: return 'minLength';
+    case T.StringMaxLength: return 'maxLength';
+    case T.StringPattern: return 'pattern';
+    case T.StringFormat: return 'format';
+    case T.NumberMinimum: case T.NumberExclusiveMinimum: case T.IntegerMinimum: case T.IntegerExclusiveMinimum: return 'minimum';
+    case T.NumberMaximum: case T.NumberExclusiveMaximum: case T.IntegerMaximum: case T.IntegerExclusiveMaximum: return 'maximum';
+    default: return 'value';
+  }
+}
 
 /** Error options for a field: `fieldError('invalid_name')`, or with a status: `fieldError('invalid_value', 422)`. */
 export function fieldError(code: string, status: 400 | 422 = 400): Record<string, unknown> {
@@ -126,11 +147,17 @@ function toApiError(root: TSchema, error: ValueError, what: string): ApiError {
     const param = paramOf(parts);
     return new ApiError(400, 'invalid_request_error', 'unknown_field', `${param ?? name} is not a field of this ${what}${suggestion(name, known)}`, param);
   }
+  const keyword = keywordOf(error);
   let code = 'invalid_value';
   let status = 400;
+  const own = along[along.length - 1].schema;
   for (const { schema } of along) {
-    if (typeof schema[ERROR_CODE] === 'string') code = schema[ERROR_CODE];
-    if (typeof schema[ERROR_STATUS] === 'number') status = schema[ERROR_STATUS];
+    // Codes by kind belong to the field itself: a list's `required` code is not for a field inside its items.
+    const byKind = schema === own ? schema[ERROR_CODES]?.[keyword] : undefined;
+    if (typeof byKind === 'string') code = byKind;
+    else if (typeof schema[ERROR_CODE] === 'string') code = schema[ERROR_CODE];
+    // Shape problems are always 400; a field's own status (422) is for values out of its range.
+    if (typeof schema[ERROR_STATUS] === 'number') status = keyword === 'type' || keyword === 'required' ? 400 : schema[ERROR_STATUS];
   }
   const param = paramOf(at.parts);
   const field = param ?? what;
@@ -234,6 +261,7 @@ export function schemaErrorCodes(schema: TSchema): Map<number, Set<string>> {
     if (!node || typeof node !== 'object') return;
     const here = typeof node[ERROR_CODE] === 'string' ? node[ERROR_CODE] : code;
     const hereStatus = typeof node[ERROR_STATUS] === 'number' ? node[ERROR_STATUS] : status;
+    for (const [keyword, byKind] of Object.entries<string>(node[ERROR_CODES] ?? {})) add(keyword === 'type' || keyword === 'required' ? 400 : hereStatus, byKind);
     if (node.type === 'object' && node.properties) {
       if (node.additionalProperties === false) add(400, 'unknown_field');
       for (const property of Object.values(node.properties)) walk(property, here, hereStatus);

@@ -13,6 +13,22 @@ const DYNAMIC_SITES: Record<string, (text: string) => string[]> = {
   'src/products/product-url.ts': (text) => [...text.matchAll(/\brefused\(\s*'([a-z0-9_]+)'/g)].map((m) => `400 ${m[1]}`),
 };
 
+/**
+ * The codes every route input schema can answer: the validators exported by src/**\/*.inputs.ts and the chat
+ * body's (built for the default limits).
+ */
+function schemaPairs(): string[] {
+  const { schemaErrorCodes } = require(join(ROOT, 'src/http/schema.ts'));
+  const { chatInput } = require(join(ROOT, 'src/chat/chat.model.ts'));
+  const { DEFAULT_LIMITS } = require(join(ROOT, 'src/config/defaults.ts'));
+  const schemas = [chatInput(DEFAULT_LIMITS).schema];
+  for (const file of sourceFiles(join(ROOT, 'src')).filter((f) => f.endsWith('.inputs.ts')))
+    for (const value of Object.values<any>(require(file))) if (value?.schema && typeof value.check === 'function') schemas.push(value.schema);
+  const out: string[] = [];
+  for (const schema of schemas) for (const [status, codes] of schemaErrorCodes(schema)) for (const code of codes) out.push(`${status} ${code}`);
+  return out;
+}
+
 function sourceFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
     e.isDirectory() ? sourceFiles(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
@@ -37,6 +53,8 @@ export function scanErrorCodes(): { pairs: Set<string>; dynamicFiles: string[]; 
       for (const pair of DYNAMIC_SITES[rel]?.(text) ?? []) pairs.add(pair);
     }
   }
+  // Route input schemas (src/http/schema.ts) answer their fields' codes: read from the schemas themselves.
+  for (const pair of schemaPairs()) pairs.add(pair);
   // Never seen by a client: the log's status for a client that left before its answer.
   pairs.delete('499 client_closed_request');
   // An upstream 4xx keeps its status and the upstream's own code when it has one (src/upstream/upstream-errors.ts).
