@@ -32,6 +32,8 @@ function listSql(f: ClickFilter, after: boolean): string {
 }
 
 export type ChargeInput = {
+  /** The promoted product: a click on a product deleted since the answer was shown is recorded, never charged. */
+  productId: string;
   impressionId: string; campaignId: string; publisherId: string; advertiserId: string; priceMicros: number;
   publisherShareBps: number; earningsHoldMs: number; userAgent: string | null; now: number;
 };
@@ -40,10 +42,13 @@ export type ChargeResult = { click: ClickRow; pausedFor: 'budget_exhausted' | 'f
 /**
  * A charged click moves money in one IMMEDIATE transaction: advertiser wallet debit (guarded, never
  * negative), campaign spend (never past its budget), the publisher's pending earning and the platform's
- * fee, which add up to the charge to the micro-unit. The partial unique index on clicks makes a second
+ * fee, which add up to the charge to the micro-unit. A click on a deleted product is recorded as invalid
+ * (product_deleted) and moves no money. The partial unique index on clicks makes a second
  * charge for the same impression impossible, however many clicks race.
  */
 export function createClicksRepo(db: Database) {
+  // Deleted products keep their row (soft delete), so a link shown before the deletion still resolves.
+  const productDeleted = db.query('SELECT 1 FROM products WHERE id = ? AND deleted_at IS NOT NULL');
   const chargedFor = db.query(`SELECT id FROM clicks WHERE impression_id = ? AND status IN ('charged', 'refunded')`);
   const insertClick = db.query(
     `INSERT INTO clicks (id, impression_id, campaign_id, publisher_project_id, advertiser_project_id, status, reason, charged_micros,
@@ -89,6 +94,7 @@ export function createClicksRepo(db: Database) {
   }
 
   const charge = db.transaction((input: ChargeInput): ChargeResult => {
+    if (productDeleted.get(input.productId)) return { click: record(input, 'invalid', 'product_deleted'), pausedFor: null };
     if (chargedFor.get(input.impressionId)) return { click: record(input, 'invalid', 'duplicate'), pausedFor: null };
     const c = campaign.get(input.campaignId) as { budget_micros: number; budget_type: string; spent_total_micros: number; status: string };
     const day = clickDay(input.now);

@@ -79,7 +79,9 @@ export function createClicksService(deps: Deps) {
 
   /**
    * Resolves a tracked link. The redirect target is always the product's registered URL. The first valid
-   * click of an impression is charged; repeats, non-human agents and expired links are recorded as invalid.
+   * click of an impression is charged; repeats, non-human agents, expired links and clicks on a product the
+   * advertiser deleted after the answer was shown are recorded as invalid. A deleted product's link still
+   * redirects (the reader clicked a link they were shown; its page is the advertiser's to keep or retire).
    */
   function click(token: string, userAgent: string | null): ClickOutcome {
     const verified = verifyTrackingToken(deps.trackingKey, token);
@@ -88,7 +90,7 @@ export function createClicksService(deps: Deps) {
     if (!verified || !impression || !location) throw notFound('link_not_found', 'This link is not valid');
     const at = now();
     const input = {
-      impressionId: impression.id, campaignId: impression.campaign_id, publisherId: impression.publisher_project_id,
+      productId: impression.product_id, impressionId: impression.id, campaignId: impression.campaign_id, publisherId: impression.publisher_project_id,
       advertiserId: impression.advertiser_project_id, priceMicros: impression.price_micros, publisherShareBps: deps.publisherShareBps,
       earningsHoldMs: deps.earningsHoldMs, userAgent: userAgent ? userAgent.slice(0, 512) : null, now: at,
     };
