@@ -8,7 +8,8 @@
 local pool, turns, prefix = 128, 8, "bench"
 local slots, cursor, begun = {}, 0, 0
 
--- Commercial questions about tools for work (they match the benchmark's project-tool campaigns).
+-- Commercial questions about tools for work: each one, asked alone, gets a promotion from the benchmark's
+-- advertiser (scripts/bench-setup.ts); later turns can still go without one (relevance and intent gates).
 local QUESTIONS = {
   "What tools can help me manage my projects?",
   "Which project management app is best for a small remote team?",
@@ -16,10 +17,13 @@ local QUESTIONS = {
   "What software can I use to plan timelines and workload for my team?",
   "Is there a simple app for shared to-do lists and project deadlines?",
   "Which tool would you recommend for tracking time on client projects?",
-  "We keep missing deadlines. What planning software should we try?",
-  "Can you suggest a tool to organize sprints and assign tasks?",
-  "What is a good app for taking meeting notes and turning them into tasks?",
   "Which CRM works well for a small business that also manages projects?",
+  "Can you recommend project planning software for a team that keeps missing deadlines?",
+  "What app should I buy to organize sprints and assign tasks to my team?",
+  "Which note-taking app would you recommend for meeting notes and tasks?",
+  "What is the best task management tool for a small agency?",
+  "Can you recommend a Gantt chart tool for planning projects?",
+  "Which app is good for managing client projects and deadlines?",
 }
 -- The mock upstream's answer (scripts/bench-mock-upstream.ts), as the client would keep it in the history.
 local ANSWER = '{"role":"assistant","content":"Project boards such as Trello or Jira, a shared calendar, and a time tracker."}'
