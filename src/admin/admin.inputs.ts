@@ -82,8 +82,4 @@ export const pageQuery = (max: number, fallback: number) => queryValidator(T.Obj
   cursor: T.Optional(T.String({ maxLength: 200, description: 'next_cursor of the previous page', ...fieldError('invalid_cursor') })),
 }));
 
-/** `from` and `to` of a usage report (UTC days, inclusive). */
-export const UsageQuery = queryValidator(T.Object({
-  from: T.Optional(T.String({ format: 'date', example: '2026-01-01', description: 'First day, UTC (default: 29 days before `to`)', 'x-error-message': 'must be a date like 2026-01-31' })),
-  to: T.Optional(T.String({ format: 'date', example: '2026-01-31', description: 'Last day, UTC, inclusive (default: today)', 'x-error-message': 'must be a date like 2026-01-31' })),
-}));
+export { UsageQuery } from '../usage/usage.inputs';

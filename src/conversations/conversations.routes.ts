@@ -1,8 +1,9 @@
 import { Elysia } from 'elysia';
-import { describe, pagedListOf, pathParam, PUBLIC_SECURITY, queryParam } from '../http/docs';
+import { describe, pagedListOf, pathParam, PUBLIC_SECURITY } from '../http/docs';
 import { authenticatePublic } from '../http/public-auth';
 import type { KeysService } from '../keys/keys.service';
-import { MAX_CONVERSATIONS_PAGE, MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
+import { MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
+import { ConversationsQuery, MessagesQuery } from './conversations.inputs';
 
 const ConversationSchema = {
   type: 'object',
@@ -37,7 +38,6 @@ const MessageSchema = {
   },
 };
 
-const intParam = (value: string | null | undefined, fallback: number) => (value === null || value === undefined || value === '' ? fallback : Number(value));
 
 export function conversationsRoutes(deps: { keys: KeysService; conversations: ConversationsService }) {
   return new Elysia({ name: 'conversations-routes' })
@@ -45,17 +45,15 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
       '/v1/conversations',
       ({ request, query }) => {
         const caller = authenticatePublic(deps.keys, request);
-        return deps.conversations.list(caller.projectId, intParam(query.limit, 20), query.cursor ?? null);
+        const { limit = 20, cursor } = ConversationsQuery.check(query);
+        return deps.conversations.list(caller.projectId, limit, cursor ?? null);
       },
       {
         detail: describe({
           tags: ['Conversations'],
           summary: 'List conversations, newest first',
           security: PUBLIC_SECURITY,
-          parameters: [
-            queryParam('limit', `Page size, 1-${MAX_CONVERSATIONS_PAGE} (default 20)`, { type: 'integer' }),
-            queryParam('cursor', 'next_cursor of the previous page', { type: 'string' }),
-          ],
+          query: ConversationsQuery.schema,
           ok: {
             description: 'A page of conversations',
             schema: pagedListOf(ConversationSchema),
@@ -69,18 +67,16 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
       ({ request, params, query }) => {
         const caller = authenticatePublic(deps.keys, request);
         // params.id is already percent-decoded once by the router: decoding again would misread ids holding '%'.
-        return deps.conversations.get(caller.projectId, params.id, intParam(query.from_seq, 0), intParam(query.limit, MAX_MESSAGES_PAGE));
+        const { from_seq = 0, limit = MAX_MESSAGES_PAGE } = MessagesQuery.check(query);
+        return deps.conversations.get(caller.projectId, params.id, from_seq, limit);
       },
       {
         detail: describe({
           tags: ['Conversations'],
           summary: 'One conversation with its messages, oldest first',
           security: PUBLIC_SECURITY,
-          parameters: [
-            pathParam('id', 'Conversation id'),
-            queryParam('from_seq', 'First message position to return (default 0)', { type: 'integer' }),
-            queryParam('limit', `Messages per page, 1-${MAX_MESSAGES_PAGE}`, { type: 'integer' }),
-          ],
+          parameters: [pathParam('id', 'Conversation id')],
+          query: MessagesQuery.schema,
           ok: {
             description: 'The conversation',
             schema: { ...ConversationSchema, properties: { ...ConversationSchema.properties, messages: { type: 'array', items: MessageSchema }, has_more: { type: 'boolean' }, next_seq: { type: ['integer', 'null'] } } },

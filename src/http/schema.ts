@@ -199,7 +199,15 @@ export function validator<T extends TSchema>(schema: T, what = 'request body'): 
     schema,
     check(value: unknown): Static<T> {
       if (compiled.Check(value)) return value as Static<T>;
-      const first = innermost(compiled.Errors(value).First());
+      // A field the route does not define is reported first: it is most often a misspelling of one it needs.
+      let first: ValueError | undefined;
+      let seen = 0;
+      for (const error of compiled.Errors(value)) {
+        if (error.type === ValueErrorType.ObjectAdditionalProperties) { first = error; break; }
+        first ??= error;
+        if (++seen >= 100) break; // a large body with many bad items: the first problems are enough
+      }
+      first = innermost(first);
       throw first ? toApiError(schema, first, what) : new ApiError(400, 'invalid_request_error', 'invalid_value', `The ${what} is not valid`);
     },
   };

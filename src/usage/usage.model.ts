@@ -41,5 +41,3 @@ export const CreditsSchema = {
   },
 };
 
-export const fromParam = { name: 'from', in: 'query', required: false, description: 'First UTC day, YYYY-MM-DD (default: 29 days before `to`)', schema: { type: 'string', format: 'date' } };
-export const toParam = { name: 'to', in: 'query', required: false, description: 'Last UTC day, included, YYYY-MM-DD (default: today); at most 366 days in all', schema: { type: 'string', format: 'date' } };
