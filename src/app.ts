@@ -43,8 +43,13 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     allowedOrigins: rt.config.allowedLinkOrigins,
     listenOrigin: opts.listenOrigin ?? (() => listenOriginOf(rt.config.host, rt.config.port)),
   });
+  /** The template of the route the router matched for each request: the metrics label, from the router itself. */
+  const matchedRoute = new WeakMap<Request, string>();
   const app = new Elysia()
     .onError(({ code, error, request }) => renderError(toApiError(code, error, requestIdOf(request))))
+    .onTransform({ as: 'global' }, ({ request, route }) => {
+      matchedRoute.set(request, route);
+    })
     .use(openapiPlugin())
     .use(healthRoutes({ db: rt.db, isShuttingDown: opts.isShuttingDown ?? (() => false) }))
     .use(metricsRoutes({
@@ -66,9 +71,6 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       projects: rt.projects, market: rt.market,
     }));
 
-  // Request metrics are labelled with the template of the route that served them, never the raw path.
-  rt.metrics.useRoutes(app.routes.map((route) => route.path));
-
   /** Outer handler: parses the request target once, routes on it, stamps the request id, logs one line. */
   async function fetch(request: Request): Promise<Response> {
     const started = performance.now();
@@ -79,7 +81,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       ? await app.handle(routed)
       : renderError(badRequest('invalid_request_target', 'The request target is not a valid path'));
     response.headers.set('x-request-id', requestId);
-    rt.metrics.request(request.method, target ? target.path : null, response.status, performance.now() - started);
+    rt.metrics.request(request.method, target ? matchedRoute.get(routed) ?? 'unmatched' : 'unparsable', response.status, performance.now() - started);
     const overheadMs = response.headers.get('x-vexrail-overhead-ms');
     if (overheadMs !== null) rt.metrics.overhead(Number(overheadMs));
     const path = target?.path ?? '(unparsable)';

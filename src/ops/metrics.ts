@@ -155,42 +155,6 @@ export function createRegistry() {
 }
 export type Registry = ReturnType<typeof createRegistry>;
 
-type RouteNode = { fixed: Map<string, RouteNode>; param: RouteNode | null; wildcard: string | null; template: string | null };
-const node = (): RouteNode => ({ fixed: new Map(), param: null, wildcard: null, template: null });
-
-/**
- * Maps a raw path to the route template that serves it (`/admin/v1/projects/:id`), so ids never become
- * label values. Built once from the app's route list; a path no route matches is labelled `unmatched`.
- */
-export function createRouteLabeler(templates: Iterable<string>) {
-  const root = node();
-  for (const template of templates) {
-    let at = root;
-    for (const part of template.split('/').slice(1)) {
-      if (part === '*') {
-        at.wildcard = template;
-        at = null as unknown as RouteNode;
-        break;
-      }
-      if (part.startsWith(':')) at = at.param ??= node();
-      else {
-        let next = at.fixed.get(part);
-        if (!next) at.fixed.set(part, (next = node()));
-        at = next;
-      }
-    }
-    if (at) at.template ??= template;
-  }
-  // Fixed segments win over parameters; a wildcard catches what is left.
-  const walk = (at: RouteNode, parts: string[], i: number): string | null => {
-    if (i === parts.length) return at.template ?? at.wildcard;
-    const fixed = at.fixed.get(parts[i]);
-    const found = (fixed && walk(fixed, parts, i + 1)) || (at.param && parts[i] !== '' && walk(at.param, parts, i + 1)) || null;
-    return found ?? at.wildcard;
-  };
-  return (path: string): string => walk(root, path.split('/').slice(1), 0) ?? 'unmatched';
-}
-
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
 export type QueueStats = { queued: number; dropped: number; failed: number; writtenThrough: number };
@@ -225,16 +189,16 @@ export function createGatewayMetrics() {
     if (lagMax) set([], lagMax());
   });
   const lagMs = registry.histogram('vexrail_event_loop_lag_ms', 'Delay of a 1 ms timer beyond its due time (ms)', [], LAG_BUCKETS_MS);
-  let labelRoute: (path: string) => string = () => 'unmatched';
 
   return {
     render: registry.render,
-    useRoutes(templates: Iterable<string>) {
-      labelRoute = createRouteLabeler(templates);
-    },
-    /** One finished request (headers sent). `path` is the parsed path, null when the target was unparsable. */
-    request(method: string, path: string | null, status: number, durationMs: number) {
-      const labels = [METHODS.has(method) ? method : 'other', path === null ? 'unparsable' : labelRoute(path), String(status)];
+    /**
+     * One finished request (headers sent). `route` is the template of the route the router matched
+     * (`/admin/v1/projects/:id`, never the raw path, so ids are never label values), `unmatched` when none
+     * did, `unparsable` when the request target could not be parsed.
+     */
+    request(method: string, route: string, status: number, durationMs: number) {
+      const labels = [METHODS.has(method) ? method : 'other', route, String(status)];
       requests.inc(labels);
       requestMs.observe(labels, durationMs);
     },

@@ -1,25 +1,8 @@
 import { describe, expect, test } from 'bun:test';
-import { createGatewayMetrics, createRegistry, createRouteLabeler } from '../../src/ops/metrics';
+import { createGatewayMetrics, createRegistry } from '../../src/ops/metrics';
 
 /** Sample lines of the exposition as `name{labels} value`. */
 const samples = (text: string) => text.split('\n').filter((l) => l && !l.startsWith('#'));
-
-describe('route labels', () => {
-  const label = createRouteLabeler(['/healthz', '/admin/v1/projects', '/admin/v1/projects/:id', '/admin/v1/projects/:id/keys/:key_id', '/admin/v1/projects/:id/credits', '/r/*', '/swagger', '/swagger/json']);
-
-  test('raw paths become their template; fixed segments win over parameters', () => {
-    expect(label('/healthz')).toBe('/healthz');
-    expect(label('/admin/v1/projects/proj_abc')).toBe('/admin/v1/projects/:id');
-    expect(label('/admin/v1/projects/proj_abc/keys/key_9')).toBe('/admin/v1/projects/:id/keys/:key_id');
-    expect(label('/admin/v1/projects/proj_abc/credits')).toBe('/admin/v1/projects/:id/credits');
-    expect(label('/r/imp_1.sig')).toBe('/r/*');
-    expect(label('/swagger/json')).toBe('/swagger/json');
-  });
-
-  test('unknown paths collapse to one label', () => {
-    for (const path of ['/nope', '/admin/v1/projects/a/b/c', '/admin/v1/projects/', '/', '/healthz/x']) expect(label(path)).toBe('unmatched');
-  });
-});
 
 describe('registry', () => {
   test('counters and histograms render in Prometheus text format', () => {
@@ -65,11 +48,10 @@ describe('registry', () => {
 describe('gateway metrics', () => {
   test('requests by method, route template and status; holds, queues and lag read at scrape time', () => {
     const m = createGatewayMetrics();
-    m.useRoutes(['/admin/v1/projects/:id']);
-    m.request('GET', '/admin/v1/projects/proj_secret123', 200, 3);
-    m.request('GET', '/admin/v1/projects/proj_other', 200, 7);
-    m.request('BREW', '/wp-admin', 404, 1);
-    m.request('GET', null, 400, 0.2);
+    m.request('GET', '/admin/v1/projects/:id', 200, 3);
+    m.request('GET', '/admin/v1/projects/:id', 200, 7);
+    m.request('BREW', 'unmatched', 404, 1);
+    m.request('GET', 'unparsable', 400, 0.2);
     m.holdOpened(500);
     m.holdOpened(700);
     m.holdClosed(500);
@@ -81,7 +63,6 @@ describe('gateway metrics', () => {
     m.upstream('openai', 5, 'upstream_timeout');
     m.promotion.noFill('frequency_cap');
     const text = m.render();
-    expect(text).not.toContain('proj_secret123');
     const lines = samples(text);
     expect(lines).toContain('vexrail_http_requests_total{method="GET",route="/admin/v1/projects/:id",status="200"} 2');
     expect(lines).toContain('vexrail_http_requests_total{method="other",route="unmatched",status="404"} 1');
@@ -104,9 +85,7 @@ describe('gateway metrics', () => {
 
   test('recording a request is cheap: a few microseconds at most (measured about 1.6 µs), no I/O', () => {
     const m = createGatewayMetrics();
-    const templates = Array.from({ length: 60 }, (_, i) => `/admin/v1/projects/:id/thing${i}/:sub`).concat(['/v1/chat/completions', '/healthz']);
-    m.useRoutes(templates);
-    const paths = ['/v1/chat/completions', '/admin/v1/projects/proj_1/thing42/abc', '/healthz', '/nope/x'];
+    const paths = ['/v1/chat/completions', '/admin/v1/projects/:id/thing42/:sub', '/healthz', 'unmatched'];
     for (let i = 0; i < 20_000; i++) m.request('POST', paths[i & 3], 200, i % 300);
     const n = 400_000;
     const t0 = performance.now();
