@@ -29,7 +29,7 @@ import { classifySensitivity, type SensitivityResult } from './sensitive';
 /** How often all campaigns are re-judged for time-based changes (a new day, an end date, a start date). */
 const SWEEP_INTERVAL_MS = 5_000;
 /** How long one slice of a sweep may hold the event loop (pages of campaigns adapt to it). */
-const SWEEP_SLICE_MS = 2;
+const SWEEP_SLICE_MS = 1;
 /** Impressions queued between flushes; past this they are written at once (never dropped). */
 const IMPRESSION_QUEUE_MAX = 200_000;
 /** LLM judge calls queued between flushes (platform cost records); past this they are written at once. */

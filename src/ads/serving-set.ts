@@ -22,6 +22,10 @@ type Entry = { id: string; projectId: string; state: CampaignState | null; judge
 const SWEEP_PAGE_MIN = 8;
 const SWEEP_PAGE_MAX = 256;
 const SWEEP_PAGE_START = 32;
+/** A page is sized to take this share of the slice at the cheapest cost per campaign seen (writes make some dearer). */
+const SWEEP_PAGE_FILL = 0.6;
+/** The cheapest cost per campaign forgets itself this fast (per slice), so a real rise in cost is followed. */
+const SWEEP_COST_DRIFT = 1.1;
 /** Entries of campaigns that stopped serving are dropped (a rebuild of the map) once they outnumber this and the serving ones. */
 const COMPACT_MIN_IDLE = 4096;
 
@@ -114,6 +118,8 @@ export function createServingSet(deps: Deps) {
     const started = performance.now();
     const startTick = ++tick;
     let pageSize = SWEEP_PAGE_START;
+    /** The cheapest milliseconds per campaign of this sweep's slices: time lost to other processes or GC only adds. */
+    let msPerCampaign = Infinity;
     let afterId = '';
     let judgedCount = 0;
     const sliceMs: number[] = [];
@@ -133,9 +139,12 @@ export function createServingSet(deps: Deps) {
       sliceMs.push(tookMs);
       if (page.done || page.lastId === null) break;
       afterId = page.lastId;
-      // Reading a page costs time even when judging stops early: pages grow while slices are short.
-      if (tookMs < opts.sliceMs / 2 && page.judged.length === pageSize) pageSize = Math.min(pageSize * 2, SWEEP_PAGE_MAX);
-      else if (tookMs > opts.sliceMs) pageSize = Math.max(Math.floor(pageSize / 2), SWEEP_PAGE_MIN);
+      // Pages are sized from the cheapest cost per campaign seen, not from the last slice alone: on a busy
+      // machine a slice that lost the CPU would otherwise shrink pages to the minimum for the rest of the sweep.
+      // The page is read whole even when judging stops at the budget, so its reading must fit in the slice.
+      if (page.judged.length > 0) msPerCampaign = Math.min(msPerCampaign * SWEEP_COST_DRIFT, tookMs / page.judged.length);
+      const fits = Math.floor((opts.sliceMs * SWEEP_PAGE_FILL) / msPerCampaign);
+      pageSize = Math.max(SWEEP_PAGE_MIN, Math.min(SWEEP_PAGE_MAX, pageSize * 2, Number.isFinite(fits) ? fits : pageSize));
       await opts.pause();
     }
     // Serving, yet neither active nor system-paused any more (no page returned it), and not refreshed since.
