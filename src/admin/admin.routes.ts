@@ -140,7 +140,7 @@ export function adminRoutes(deps: Deps) {
         security: ADMIN_SECURITY, parameters: [pid, kid],
         body: RotateKeyBody.schema,
         ok: { description: 'The pair, with its new secret', schema: NewKeySchema },
-        errors: [[400, ...JSON_BODY_400, 'invalid_value'], [401, 'invalid_admin_token', 'inactive_key'], 404, 413],
+        errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'inactive_key'], 413],
       }),
     })
     .get('/projects/:id/keys/:key_id/usage', ({ params, query }) => {

@@ -81,7 +81,7 @@ export function marketRoutes(deps: Deps) {
     }, {
       detail: describe({
         tags: tags.products, summary: 'Delete a product',
-        description: 'Soft delete: the product leaves every campaign and stops serving at once, and is no longer listed; impressions, clicks and analytics keep it, and links already shown still redirect. Its sku becomes free.',
+        description: 'Soft delete: the product leaves every campaign and stops serving at once, and is no longer listed; impressions, clicks and analytics keep it, and links already shown still redirect, but their clicks are recorded invalid (product_deleted) and charge nothing. Its sku becomes free.',
         security: ADMIN_SECURITY, parameters: [pid, prid], ok: { description: 'Deleted', schema: DeletedProductSchema }, errors: [401, 404, [409, 'not_an_advertiser']],
       }),
     })
@@ -150,7 +150,7 @@ export function marketRoutes(deps: Deps) {
     }, {
       detail: describe({
         tags: tags.money, summary: 'List clicks, newest first',
-        description: 'An advertiser project lists the clicks on its promotions, a publisher project the clicks its answers earned. Each click shows its status and, for invalid, unbilled and refunded clicks, the reason (`duplicate`, `non_human_agent`, `expired`, `budget_exhausted`, `funds_short`, or the operator\'s refund reason).',
+        description: 'An advertiser project lists the clicks on its promotions, a publisher project the clicks its answers earned. Each click shows its status and, for invalid, unbilled and refunded clicks, the reason (`duplicate`, `non_human_agent`, `expired`, `budget_exhausted`, `funds_short`, `product_deleted`, or the operator\'s refund reason).',
         security: ADMIN_SECURITY,
         parameters: [pid], query: ClicksQuery.schema,
         ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [PAGE_400, 401, 404],

@@ -31,7 +31,8 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
         origin: deps.links.originFor(request),
         signal: request.signal,
         startedMs: requestStartOf(request),
-        onSettled: (tokens, chargedMicros) => deps.keys.recordUsage(caller.keyId, tokens, chargedMicros),
+        // Tokens per minute; the charge reaches the key's budget through its hold (keys.budget).
+        onSettled: (tokens) => deps.keys.recordUsage(caller.keyId, tokens),
       });
       for (const [name, value] of Object.entries(admission.headers)) response.headers.set(name, value);
       return response;
@@ -48,7 +49,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           'tokens is charged to the project\'s credit wallet. Response headers: `x-request-id`, `x-vexrail-overhead-ms` ' +
           '(time spent in the gateway outside the upstream) and `Server-Timing`. A key with `rpm_limit` / `tpm_limit` gets ' +
           '`x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests`, `x-ratelimit-reset-requests` (and the `-tokens` trio) ' +
-          'on every answer, and 429 `rate_limit_exceeded` with `Retry-After` past them; 403 `key_budget_exceeded` past its budget, ' +
+          'on every answer, and 429 `rate_limit_exceeded` with `Retry-After` past them; 403 `key_budget_exceeded` when its budget, less what requests in flight hold, cannot pay for the prompt and a minimal answer; ' +
           '403 `model_not_allowed` for a model outside its `allowed_models`.',
         security: PUBLIC_SECURITY,
         parameters: [headerParam('x-conversation-id', 'Groups requests into a conversation (1-128 printable ASCII characters)')],

@@ -106,7 +106,8 @@ describe('OpenAPI and Swagger UI', () => {
     expect(codes(`${p}/credits`, 'post', 409)).toEqual(['idempotency_key_reused']);
     expect(codes(`${p}/credits`, 'post', 400)).toContain('invalid_amount');
     expect(codes(`${p}/wallet`, 'get', 400)).toEqual(['invalid_value', 'invalid_cursor']);
-    expect(codes(`${p}/keys/{key_id}/rotate`, 'post', 401)).toEqual(['invalid_admin_token', 'inactive_key']);
+    expect(codes(`${p}/keys/{key_id}/rotate`, 'post', 401)).toEqual(['invalid_admin_token']);
+    expect(codes(`${p}/keys/{key_id}/rotate`, 'post', 409)).toEqual(['inactive_key']);
     expect(codes(`${p}/keys`, 'post', 403)).toEqual(['domain_not_verified']);
     expect(codes(`${p}/products`, 'post', 409)).toEqual(['not_an_advertiser', 'sku_taken']);
     expect(codes(`${p}/products`, 'post', 400)).toContain('url_not_on_advertiser_domain');
