@@ -4,20 +4,26 @@ import { createRuntime, type Runtime } from '../../src/runtime';
 import { openStore, type Store } from '../../src/store/database';
 
 /**
- * The periodic sweep re-judges every campaign without holding the event loop: with 10,000 campaigns (5,000 of
- * them paused or resumed by each sweep) a heartbeat on the event loop does not wait longer than STALL_BOUND_MS
- * (the median of three sweeps' longest waits: this machine is shared), while the full synchronous
- * re-evaluation (what the sweep ran before) holds it more than twice as long.
+ * The periodic sweep re-judges every campaign without holding the event loop. With 10,000 campaigns (5,000 of
+ * them paused or resumed by each sweep), each sweep is followed by the full synchronous re-evaluation that
+ * flips them back (the same work in one piece, which is what the sweep ran before it was sliced), measured
+ * under the same load. The machine is shared, so the bounds are ratios to that calibration and medians:
+ * - the longest slice of a sweep (its own report) and the longest wait of a heartbeat on the event loop
+ *   during the sweep are small fractions of the full re-evaluation (second-smallest of four sweeps, so two
+ *   sweeps may lose the CPU to other processes);
+ * - the median slice stays near the 1 ms the sweep aims at.
+ * Measured on a quiet 2-core machine: full re-evaluation 60-90 ms, longest slice 2-4 ms (ratio 0.03-0.05);
+ * under a load average of 5-7 from other processes both grow several times and the ratios stay below 0.1.
  */
 const ADVERTISERS = 500;
 const CAMPAIGNS = 10_000;
 const FLIPPING = 5_000;
-/**
- * Generous for a shared machine: slices aim at 2 ms; the second-shortest of four sweeps' longest waits measured
- * 3-5 ms here once serving campaigns were updated in place (three times that is still far under the old sweep's
- * 60-130 ms, which the next test checks is more than twice the bound).
- */
-const STALL_BOUND_MS = 15;
+/** Longest slice / full re-evaluation; a sweep of a few pages (or a rehash of the serving map) exceeds it. */
+const SLICE_RATIO_MAX = 0.15;
+/** Longest heartbeat wait during a sweep / full re-evaluation (a heartbeat also waits for the bench's own writes). */
+const GAP_RATIO_MAX = 0.25;
+/** The median slice, in ms (the sweep aims at 1 ms). */
+const MEDIAN_SLICE_MAX_MS = 4;
 
 /** Letters only (the matcher's terms): a distinct word per advertiser and per product. */
 const word = (n: number) => {
@@ -112,30 +118,33 @@ async function longestGapDuring(work: () => Promise<unknown>): Promise<number> {
 }
 
 describe('campaign sweep with 10,000 campaigns', () => {
-  test('pauses and resumes 5,000 campaigns without holding the event loop longer than the bound', async () => {
+  test('pauses and resumes 5,000 campaigns in slices, each a small part of the whole re-evaluation', async () => {
     expect(statusCount('active')).toBe(CAMPAIGNS);
-    const gaps: number[] = [];
-    for (const exhausted of [true, false, true, false]) {
-      setExhausted(exhausted);
+    const rounds: Array<{ fullMs: number; sliceMaxMs: number; gapMs: number }> = [];
+    const slices: number[] = [];
+    for (let round = 0; round < 4; round++) {
+      setExhausted(true);
       let report: Awaited<ReturnType<Runtime['market']['sweep']>> = null;
-      gaps.push(await longestGapDuring(async () => (report = await rt.market.sweep())));
+      const gapMs = await longestGapDuring(async () => (report = await rt.market.sweep()));
       expect(report!.judged).toBe(CAMPAIGNS);
-      expect(report!.sliceMs.length).toBeGreaterThan(10);
-      expect(statusCount('paused_system')).toBe(exhausted ? FLIPPING : 0);
+      expect(report!.sliceMs.length).toBeGreaterThan(CAMPAIGNS / 256);
+      expect(statusCount('paused_system')).toBe(FLIPPING);
+      slices.push(...report!.sliceMs);
+      // The calibration: the same 5,000 flips (back) in one synchronous re-evaluation.
+      setExhausted(false);
+      const t0 = performance.now();
+      rt.market.refreshCampaigns(null);
+      const fullMs = performance.now() - t0;
+      expect(statusCount('paused_system')).toBe(0);
+      rounds.push({ fullMs, sliceMaxMs: Math.max(...report!.sliceMs), gapMs });
     }
-    console.error('sliced sweep: longest event-loop wait per sweep', gaps.map((g) => g.toFixed(1)).join(', '), 'ms');
-    expect(gaps.sort((a, b) => a - b)[1]).toBeLessThan(STALL_BOUND_MS);
-  }, 60_000);
-
-  test('the full synchronous re-evaluation of the same campaigns (the old sweep) does hold it longer', async () => {
-    setExhausted(true);
-    const gap = await longestGapDuring(async () => rt.market.refreshCampaigns(null));
-    console.error('full synchronous re-evaluation: longest event-loop gap', gap.toFixed(1), 'ms');
-    expect(statusCount('paused_system')).toBe(FLIPPING);
-    expect(gap).toBeGreaterThan(2 * STALL_BOUND_MS);
-    setExhausted(false);
-    rt.market.refreshCampaigns(null);
-    expect(statusCount('active')).toBe(CAMPAIGNS);
+    const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
+    console.error(`sweep vs full re-evaluation, ms: full ${fmt(rounds.map((r) => r.fullMs))}; longest slice ${fmt(rounds.map((r) => r.sliceMaxMs))}; longest heartbeat wait ${fmt(rounds.map((r) => r.gapMs))}`);
+    const secondSmallest = (xs: number[]) => [...xs].sort((a, b) => a - b)[1];
+    expect(secondSmallest(rounds.map((r) => r.sliceMaxMs / r.fullMs))).toBeLessThan(SLICE_RATIO_MAX);
+    expect(secondSmallest(rounds.map((r) => r.gapMs / r.fullMs))).toBeLessThan(GAP_RATIO_MAX);
+    slices.sort((a, b) => a - b);
+    expect(slices[Math.floor(slices.length / 2)]).toBeLessThan(MEDIAN_SLICE_MAX_MS);
   }, 60_000);
 
   test('what serves follows the sweep, and a change made during a sweep is not undone by it', async () => {
