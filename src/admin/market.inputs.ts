@@ -7,28 +7,13 @@ import { Type as T, type TSchema } from '@sinclair/typebox';
 import { CAMPAIGN_LIMITS } from '../campaigns/campaigns.service';
 import { CLICK_STATUSES, MAX_CLICKS_PAGE } from '../clicks/clicks.service';
 import { Nullable, queryValidator, StringEnum, validator } from '../http/schema';
-import { MAX_PRODUCTS_PAGE, PRODUCT_LIMITS } from '../products/products.service';
+import { MAX_PRODUCTS_PAGE, PRODUCT_LIMITS } from '../products/products.inputs';
+export { CreateProductBody, UpdateProductBody } from '../products/products.inputs';
 import { pageQuery } from './admin.inputs';
 
 const NOT_BLANK = '\\S';
 const USD_TEXT = '^\\s*\\d{1,13}(\\.\\d{1,12})?\\s*$';
 const opt = <S extends TSchema>(schema: S) => T.Optional(schema);
-
-const productFields = {
-  name: T.String({ minLength: 1, maxLength: PRODUCT_LIMITS.nameChars, pattern: NOT_BLANK, example: 'Kanbanix Boards' }),
-  description: T.String({ minLength: 1, maxLength: PRODUCT_LIMITS.descriptionChars, pattern: NOT_BLANK, example: 'Kanban boards for small teams planning projects.' }),
-  url: T.String({ minLength: 1, maxLength: PRODUCT_LIMITS.urlChars, 'x-error-code': 'invalid_url', example: 'https://kanbanix.example/boards', description: 'http(s), on the advertiser\'s verified domain or one of its link_domains' }),
-  keywords: T.Array(T.String({ minLength: 1, maxLength: PRODUCT_LIMITS.keywordChars, pattern: NOT_BLANK }), { maxItems: PRODUCT_LIMITS.keywords, example: ['project management', 'kanban'] }),
-  category: Nullable(T.String({ maxLength: PRODUCT_LIMITS.categoryChars, example: 'productivity_software' }), { description: 'Normalized to lower_snake_case; null clears it' }),
-  sku: Nullable(T.String({ maxLength: PRODUCT_LIMITS.skuChars, example: 'KB-TEAM' }), { description: 'Your own product id; unique per advertiser among live products; imports upsert by it' }),
-};
-
-export const CreateProductBody = validator(T.Object({
-  name: productFields.name, description: productFields.description, url: productFields.url,
-  keywords: opt(productFields.keywords), category: opt(productFields.category), sku: opt(productFields.sku),
-}, { additionalProperties: false }));
-
-export const UpdateProductBody = validator(T.Partial(T.Object(productFields, { additionalProperties: false })));
 
 const Targeting = T.Union([
   T.Object({ all_products: T.Literal(true) }, { additionalProperties: false }),

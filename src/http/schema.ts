@@ -163,7 +163,11 @@ function toApiError(root: TSchema, error: ValueError, what: string): ApiError {
   const field = param ?? what;
   const leaf = at.schema;
   let message: string;
+  const blank = typeof error.value === 'string' && error.value.trim() === '' && (keyword === 'minLength' || keyword === 'pattern');
+  const parent = along.length > 1 ? along[along.length - 2].schema : null;
+  const requiredHere = parent?.required?.includes(at.parts[at.parts.length - 1]) === true;
   if (error.type === ValueErrorType.ObjectRequiredProperty && at === along[along.length - 1]) message = `${field} is required`;
+  else if (blank && at === along[along.length - 1]) message = requiredHere ? `${field} is required` : `${field} must not be empty`;
   else if (typeof leaf?.['x-error-message'] === 'string') message = `${field} ${leaf['x-error-message']}`;
   else if (leaf?.[Kind] === 'StringEnum') message = `${field} must be one of ${leaf.enum.map((v: string) => JSON.stringify(v)).join(', ')}`;
   else if (at !== along[along.length - 1]) message = `${paramOf(error.path.split('/').slice(1).map(unescapePointer))}: ${error.message.charAt(0).toLowerCase()}${error.message.slice(1)}`;

@@ -5,9 +5,10 @@ import { newId } from '../store/ids';
 import { repeatedSkuMessage } from './import-rules';
 import { parseProductUrl, productUrlRule, safeParseProductUrl, type ProductUrlRule } from './product-url';
 import type { NewProduct, ProductFields, ProductRow, ProductsRepo } from './products.repo';
+import { CreateProductBody, MAX_PRODUCTS_PAGE, PRODUCT_LIMITS, UpdateProductBody } from './products.inputs';
 
-export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64, skuChars: 100 };
-export const MAX_PRODUCTS_PAGE = 10_000;
+export { MAX_PRODUCTS_PAGE, PRODUCT_LIMITS };
+
 const IMPORT_BATCH = 1000;
 const MAX_REPORTED_ERRORS = 1000;
 
@@ -54,7 +55,8 @@ export function normalizeCategory(value: string): string {
 /** Validates one product; throws ApiError naming the field. */
 export function parseProduct(input: unknown, projectId: string, urlRule: ProductUrlRule, now: number): NewProduct {
   if (!input || typeof input !== 'object' || Array.isArray(input)) throw badRequest('invalid_request_body', 'a product must be a JSON object');
-  const body = input as Record<string, unknown>;
+  // The same schema as POST .../products: an imported line is checked exactly as a created product.
+  const body = CreateProductBody.check(input) as Record<string, unknown>;
   const category = text(body, 'category', PRODUCT_LIMITS.categoryChars, false);
   return {
     id: newId('prod'),
@@ -70,7 +72,8 @@ export function parseProduct(input: unknown, projectId: string, urlRule: Product
 }
 
 /** The fields present in an edit, validated; `category` and `sku` may be null to clear them. */
-export function parseProductEdit(input: Record<string, unknown>, urlRule: ProductUrlRule): ProductFields {
+export function parseProductEdit(edit: Record<string, unknown>, urlRule: ProductUrlRule): ProductFields {
+  const input = UpdateProductBody.check(edit) as Record<string, unknown>;
   const fields: ProductFields = {};
   if (input.name !== undefined) fields.name = text(input, 'name', PRODUCT_LIMITS.nameChars)!;
   if (input.description !== undefined) fields.description = text(input, 'description', PRODUCT_LIMITS.descriptionChars)!;
