@@ -14,18 +14,21 @@
  *
  * Then it runs promotion searches back to back on the event loop (each one first yields with setImmediate,
  * the way a server interleaves requests; a sample is the time from that yield to the search's result, so
- * any time the loop spent on something else is counted) in phases of --seconds each:
+ * any time the loop spent on something else is counted), --runs times (default 3) two phases of --seconds:
  *   idle   no sweep at all;
- *   full   every --every ms the full synchronous re-evaluation, `market.refreshCampaigns(null)` (what the
- *          5 s sweep ran before, and what an operator-triggered full refresh still runs);
- *   sweep  every --every ms the periodic sweep as the server now schedules it, `market.sweep()`.
+ *   sweep  every --every ms the periodic sweep as the server schedules it, `market.sweep()`.
+ * With --full a last phase runs the full synchronous re-evaluation, `market.refreshCampaigns(null)`, every
+ * --every ms instead (what the sweep ran before it was sliced; operators and start-up still run it).
  * Before each sweep the bench flips the churn campaigns (writes or deletes today's spend for them, so each
  * sweep pauses or resumes them all: the write-heavy case of a day rollover); samples overlapping that write
- * are left out. It reports, per phase, p50 / p99 / max of all searches and of the searches that overlapped a
- * sweep, the sweeps' wall time, and the cost of one advertiser's refresh (what every click and top-up runs).
+ * are left out. Per run it prints p50 / p99 / max of the searches of the idle phase and of the searches that
+ * overlapped a sweep, and for those the time the sweep itself held them up (the part of the search's wait
+ * spent inside the sweep's slices, from the slices' start times in the sweep's report), the slices, and
+ * the sweeps' wall time; then the cost of one advertiser's refresh (what every click and top-up runs).
+ * The machine's load average is printed with each run: on a shared machine the idle phase is the noise floor.
  *
- * Options: --advertisers N (2000) --campaigns N (10000) --products N (100000) --seconds S (6)
- *          --every MS (300) --churn F (0.2) --seed N (7) --keep --json
+ * Options: --advertisers N (2000) --campaigns N (10000) --products N (100000) --seconds S (6) --runs N (3)
+ *          --every MS (300) --churn F (0.2) --seed N (7) --full --keep --json
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -37,7 +40,7 @@ import { startCheckpointer, type Checkpointer } from '../src/store/checkpointer'
 import { openStore, type Store } from '../src/store/database';
 import { loadAverage, mulberry32 } from './dev-lib';
 
-const opts = { advertisers: 2000, campaigns: 10_000, products: 100_000, seconds: 6, every: 300, churn: 0.2, seed: 7, keep: false, json: false };
+const opts = { advertisers: 2000, campaigns: 10_000, products: 100_000, seconds: 6, runs: 3, every: 300, churn: 0.2, seed: 7, full: false, keep: false, json: false };
 {
   const argv = process.argv.slice(2);
   for (let i = 0; i < argv.length; i++) {
@@ -45,6 +48,8 @@ const opts = { advertisers: 2000, campaigns: 10_000, products: 100_000, seconds:
     const value = () => Number(inline ?? argv[++i]);
     if (flag === '--keep') opts.keep = true;
     else if (flag === '--json') opts.json = true;
+    else if (flag === '--full') opts.full = true;
+    else if (flag === '--runs') opts.runs = value();
     else if (flag === '--advertisers') opts.advertisers = value();
     else if (flag === '--campaigns') opts.campaigns = value();
     else if (flag === '--products') opts.products = value();
@@ -193,20 +198,30 @@ async function load(dataDir: string): Promise<Loaded> {
 // ------------------------------------------------------------------------------------------- measuring
 
 const percentile = (sorted: number[], p: number) => (sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]);
-function summary(samples: number[]) {
+type Summary = { n: number; p50: number; p99: number; max: number };
+function summary(samples: number[]): Summary {
   const s = [...samples].sort((a, b) => a - b);
   return { n: s.length, p50: percentile(s, 50), p99: percentile(s, 99), max: s.length ? s[s.length - 1] : NaN };
 }
 const yieldOnce = () => new Promise<void>((resolve) => setImmediate(resolve));
 type Window = { from: number; to: number };
 const overlaps = (a: number, b: number, ws: Window[]) => ws.some((w) => a < w.to && b > w.from);
+/** How much of [a, b] the windows cover (they do not overlap each other). */
+const covered = (a: number, b: number, ws: Window[]) => ws.reduce((sum, w) => sum + Math.max(0, Math.min(b, w.to) - Math.max(a, w.from)), 0);
 
-/** Runs searches back to back for `seconds` while `sweeper` runs every `every` ms; returns the latencies. */
-async function phase(runtime: Runtime, loaded: Loaded, sweeper: null | (() => unknown), flip: () => void) {
+type PhaseResult = { all: Summary; duringSweep: Summary; heldBySweep: Summary; sweeps: Summary; slices: Summary; slicesPerSweep: number; fillRate: number };
+
+/**
+ * Runs searches back to back for --seconds while `sweeper` runs every --every ms (none: idle). A sweeper
+ * that returns a SweepReport lets the phase tell, per search, how long the sweep's slices held it up.
+ */
+async function phase(runtime: Runtime, loaded: Loaded, sweeper: null | (() => Promise<SweepReport | null> | void), flip: () => void): Promise<PhaseResult> {
   const queries = Array.from({ length: 500 }, queryText);
-  const samples: Array<{ from: number; to: number }> = [];
+  const samples: Window[] = [];
   const sweeps: Window[] = [];
   const writes: Window[] = [];
+  const slices: Window[] = [];
+  const perSweep: number[] = [];
   let stop = false;
   let filled = 0;
   const loop = (async () => {
@@ -228,15 +243,29 @@ async function phase(runtime: Runtime, loaded: Loaded, sweeper: null | (() => un
     writes.push({ from: w0, to: performance.now() });
     await Bun.sleep(1); // the searches held up by the bench's own write finish before the sweep starts
     const s0 = performance.now();
-    await sweeper();
-    sweeps.push({ from: s0, to: performance.now() });
+    const report = await sweeper();
+    const s1 = performance.now();
+    sweeps.push({ from: s0, to: s1 });
+    // A synchronous sweeper is one slice; a sliced sweep reports when each of its slices started.
+    if (!report) slices.push({ from: s0, to: s1 });
+    else {
+      report.sliceStartMs.forEach((from, k) => slices.push({ from, to: from + report.sliceMs[k] }));
+      perSweep.push(report.sliceMs.length);
+    }
   }
   stop = true;
   await loop;
   const kept = samples.filter((s) => !overlaps(s.from, s.to, writes));
-  const all = kept.map((s) => s.to - s.from);
-  const during = kept.filter((s) => overlaps(s.from, s.to, sweeps)).map((s) => s.to - s.from);
-  return { all: summary(all), duringSweep: summary(during), sweeps: summary(sweeps.map((w) => w.to - w.from)), fillRate: filled / Math.max(1, samples.length) };
+  const during = kept.filter((s) => overlaps(s.from, s.to, sweeps));
+  return {
+    all: summary(kept.map((s) => s.to - s.from)),
+    duringSweep: summary(during.map((s) => s.to - s.from)),
+    heldBySweep: summary(during.map((s) => covered(s.from, s.to, slices))),
+    sweeps: summary(sweeps.map((w) => w.to - w.from)),
+    slices: summary(slices.map((w) => w.to - w.from)),
+    slicesPerSweep: summary(perSweep).p50,
+    fillRate: filled / Math.max(1, samples.length),
+  };
 }
 
 async function main() {
@@ -268,49 +297,53 @@ async function main() {
     })();
     exhausted = !exhausted;
   };
-
-  for (let i = 0; i < 2000; i++) runtime.market.ads.search(loaded.publisherId, true, { query: queryText() }, 10); // warm-up
-  const results: Record<string, unknown> = {};
-  console.error('Phase idle: searches without sweeps');
-  results.idle = await phase(runtime, loaded, null, flip);
-  console.error('Phase full: refreshCampaigns(null) every', opts.every, 'ms');
-  results.full = await phase(runtime, loaded, () => runtime.market.refreshCampaigns(null), flip);
-  if (exhausted) flip(), runtime.market.refreshCampaigns(null);
-  console.error('Phase sweep: market.sweep() every', opts.every, 'ms');
-  const reports: SweepReport[] = [];
-  results.sweep = await phase(runtime, loaded, async () => {
+  const restore = () => {
+    if (exhausted) flip(), runtime.market.refreshCampaigns(null);
+  };
+  const sweep = async () => {
     const report = await runtime.market.sweep();
     if (!report) throw new Error('the sweep failed');
-    reports.push(report);
-  }, flip);
-  if (exhausted) flip(), runtime.market.refreshCampaigns(null);
-  results.sweepSlices = {
-    judged: Math.max(...reports.map((r) => r.judged)), slicesPerSweep: summary(reports.map((r) => r.sliceMs.length)).p50,
-    sliceMs: summary(reports.flatMap((r) => r.sliceMs)),
+    return report;
   };
+
+  for (let i = 0; i < 2000; i++) runtime.market.ads.search(loaded.publisherId, true, { query: queryText() }, 10); // warm-up
+  const runs: Array<{ load: string; idle: PhaseResult; sweep: PhaseResult }> = [];
+  for (let run = 1; run <= opts.runs; run++) {
+    console.error(`Run ${run}/${opts.runs}: idle, then market.sweep() every ${opts.every} ms`);
+    const idle = await phase(runtime, loaded, null, flip);
+    const swept = await phase(runtime, loaded, sweep, flip);
+    restore();
+    runs.push({ load: loadAverage(), idle, sweep: swept });
+  }
+  let full: PhaseResult | null = null;
+  if (opts.full) {
+    console.error(`Full synchronous re-evaluation, refreshCampaigns(null), every ${opts.every} ms`);
+    full = await phase(runtime, loaded, () => void runtime.market.refreshCampaigns(null), flip);
+    restore();
+  }
   const perAdvertiser: number[] = [];
   for (let i = 0; i < 500; i++) {
     const s = performance.now();
     runtime.market.refreshCampaigns(loaded.advertiserIds[i % loaded.advertiserIds.length]);
     perAdvertiser.push(performance.now() - s);
   }
-  results.advertiserRefresh = summary(perAdvertiser);
+  const advertiserRefresh = summary(perAdvertiser);
 
   const f = (n: number) => (Number.isFinite(n) ? n.toFixed(2) : 'n/a');
-  console.log(`\nLoad average at the end: ${loadAverage()} (2 cores shared: the idle row is this machine's noise floor)`);
-  console.log(`\n${serving} campaigns serving, ${opts.products} products, ${loaded.churnIds.length} campaigns paused or resumed by each sweep, a sweep every ${opts.every} ms, ${opts.seconds} s per phase\n`);
-  console.log('| phase | searches | p50 ms | p99 ms | max ms | during a sweep: n | p99 ms | max ms | sweep wall ms p50 / max |');
-  console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|');
-  for (const name of ['idle', 'full', 'sweep'] as const) {
-    const r = results[name] as Awaited<ReturnType<typeof phase>> | undefined;
-    if (!r) continue;
-    console.log(`| ${name} | ${r.all.n} | ${f(r.all.p50)} | ${f(r.all.p99)} | ${f(r.all.max)} | ${r.duringSweep.n} | ${f(r.duringSweep.p99)} | ${f(r.duringSweep.max)} | ${r.sweeps.n ? `${f(r.sweeps.p50)} / ${f(r.sweeps.max)}` : '-'} |`);
-  }
-  const sl = results.sweepSlices as { judged: number; slicesPerSweep: number; sliceMs: ReturnType<typeof summary> };
-  console.log(`\nSliced sweep: ${sl.judged} campaigns judged in ${sl.slicesPerSweep} slices (median); one slice holds the event loop p50 ${f(sl.sliceMs.p50)} ms, p99 ${f(sl.sliceMs.p99)} ms, max ${f(sl.sliceMs.max)} ms`);
-  const a = results.advertiserRefresh as ReturnType<typeof summary>;
-  console.log(`\nOne advertiser's refresh (clicks, top-ups, edits): p50 ${f(a.p50)} ms, p99 ${f(a.p99)} ms, max ${f(a.max)} ms`);
-  if (opts.json) console.log(JSON.stringify({ opts, serving, churn: loaded.churnIds.length, ...results }));
+  const trio = (s: Summary) => `${f(s.p50)} / ${f(s.p99)} / ${f(s.max)}`;
+  console.log(`\n${serving} campaigns serving, ${opts.products} products, ${loaded.churnIds.length} campaigns paused or resumed by each sweep, a sweep every ${opts.every} ms, ${opts.seconds} s per phase`);
+  console.log('Times in ms as p50 / p99 / max. "held by the sweep": the part of a search\'s wait spent inside the sweep\'s slices.\n');
+  console.log('| run | load average | idle: searches | idle: ms | during a sweep: searches | during a sweep: ms | held by the sweep: ms | slices: ms | slices per sweep | sweep wall p50 ms |');
+  console.log('|---|---|---:|---|---:|---|---|---|---:|---:|');
+  for (const [k, r] of runs.entries())
+    console.log(`| ${k + 1} | ${r.load} | ${r.idle.all.n} | ${trio(r.idle.all)} | ${r.sweep.duringSweep.n} | ${trio(r.sweep.duringSweep)} | ${trio(r.sweep.heldBySweep)} | ${trio(r.sweep.slices)} | ${r.sweep.slicesPerSweep} | ${f(r.sweep.sweeps.p50)} |`);
+  if (full)
+    console.log(`| full re-evaluation | ${loadAverage()} | | | ${full.duringSweep.n} | ${trio(full.duringSweep)} | ${trio(full.heldBySweep)} | ${trio(full.slices)} | 1 | ${f(full.sweeps.p50)} |`);
+  const range = (xs: number[]) => `${f(Math.min(...xs))}-${f(Math.max(...xs))}`;
+  console.log(`\nOver ${runs.length} runs: idle p99 ${range(runs.map((r) => r.idle.all.p99))} ms; during a sweep p99 ${range(runs.map((r) => r.sweep.duringSweep.p99))} ms,` +
+    ` max ${range(runs.map((r) => r.sweep.duringSweep.max))} ms; held by the sweep p99 ${range(runs.map((r) => r.sweep.heldBySweep.p99))} ms, max ${range(runs.map((r) => r.sweep.heldBySweep.max))} ms`);
+  console.log(`One advertiser's refresh (clicks, top-ups, edits): p50 ${f(advertiserRefresh.p50)} ms, p99 ${f(advertiserRefresh.p99)} ms, max ${f(advertiserRefresh.max)} ms`);
+  if (opts.json) console.log(JSON.stringify({ opts, serving, churn: loaded.churnIds.length, runs, full, advertiserRefresh }));
 }
 
 main().then(

@@ -1,7 +1,10 @@
 import type { CampaignState } from '../campaigns/campaigns.repo';
 
-/** What one sweep did: campaigns judged, how long each slice held the event loop, the sweep's wall time. */
-export type SweepReport = { judged: number; sliceMs: number[]; durationMs: number };
+/**
+ * What one sweep did: campaigns judged, how long each slice held the event loop and when it started
+ * (performance.now()), the sweep's wall time.
+ */
+export type SweepReport = { judged: number; sliceMs: number[]; sliceStartMs: number[]; durationMs: number };
 
 type Deps = {
   /** Judges campaigns (all, or one advertiser's) and returns those that can serve. */
@@ -123,8 +126,10 @@ export function createServingSet(deps: Deps) {
     let afterId = '';
     let judgedCount = 0;
     const sliceMs: number[] = [];
+    const sliceStartMs: number[] = [];
     for (;;) {
       const t0 = performance.now();
+      sliceStartMs.push(t0);
       const page = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
       const at = ++tick;
       for (const c of page.serving) serve(c, at);
@@ -149,10 +154,11 @@ export function createServingSet(deps: Deps) {
     }
     // Serving, yet neither active nor system-paused any more (no page returned it), and not refreshed since.
     const t0 = performance.now();
+    sliceStartMs.push(t0);
     for (const e of entries.values()) if (e.state !== null && e.judged < startTick) setState(e, null);
     compactIfIdle();
     sliceMs.push(performance.now() - t0);
-    return { judged: judgedCount, sliceMs, durationMs: performance.now() - started };
+    return { judged: judgedCount, sliceMs, sliceStartMs, durationMs: performance.now() - started };
   }
 
   return {
