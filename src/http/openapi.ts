@@ -38,7 +38,7 @@ export function openapiPlugin() {
         info: {
           title: 'Vexrail',
           version: pkg.version,
-          // package.json names no licence yet; npm's word for "no licence granted" until it does.
+          // package.json's licence: UNLICENSED is npm's word for proprietary (no licence granted to others).
           license: { name: (pkg as { license?: string }).license ?? 'UNLICENSED' },
           description:
             'Self-hosted OpenAI-compatible chat-completions gateway with key-pair authentication, a prepaid credit ' +

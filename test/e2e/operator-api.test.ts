@@ -120,6 +120,18 @@ describe('keys that can be handed out safely', () => {
     expect((await chat(k.headers)).status).toBe(200);
   });
 
+  test('budget under concurrency: 12 requests at once never spend past it (the key usage report agrees)', async () => {
+    const k = await limitedKey({ budget: { amount: '0.008', period: 'total' } });
+    const results = await Promise.all(Array.from({ length: 12 }, () => chat(k.headers)));
+    const served = results.filter((r) => r.status === 200).length;
+    expect(served).toBeGreaterThan(0);
+    for (const r of results) if (r.status !== 200) expect([r.status, r.body.error.code]).toEqual([403, 'key_budget_exceeded']);
+    const usage = await ok(gw.admin('GET', `/projects/${project.id}/keys/${k.id}/usage`), 200, 'usage');
+    expect(usage.requests).toBe(served);
+    expect(usage.cost_micros).toBeGreaterThan(0);
+    expect(usage.cost_micros).toBeLessThanOrEqual(8_000);
+  });
+
   test('PATCH a key: name and limits change, null removes a limit, the list shows it', async () => {
     const k = await limitedKey({ rpm_limit: 1 });
     expect((await chat(k.headers)).status).toBe(200);
@@ -266,6 +278,18 @@ describe('catalog management, rule-based targeting and the clicks list', () => {
 });
 
 describe('observability', () => {
+  test('the schema a route documents is the one it checks: a misspelled field is 400 unknown_field with a suggestion', async () => {
+    const res = await gw.admin('PATCH', `/projects/${project.id}`, { frequency_cap_turn: 3 });
+    expect([res.status, res.body.error.code, res.body.error.param]).toEqual([400, 'unknown_field', 'frequency_cap_turn']);
+    expect(res.body.error.message).toContain('did you mean frequency_cap_turns?');
+    const spec = (await gw.request('GET', '/swagger/json')).body;
+    const body = spec.paths['/admin/v1/projects/{id}'].patch.requestBody.content['application/json'].schema;
+    expect(body.additionalProperties).toBe(false);
+    expect(body.properties.frequency_cap_turns).toMatchObject({ type: 'integer', minimum: 1, maximum: 1000 });
+    const over = await gw.admin('PATCH', `/projects/${project.id}`, { frequency_cap_turns: 1001 });
+    expect([over.status, over.body.error.code, over.body.error.param]).toEqual([400, 'invalid_value', 'frequency_cap_turns']);
+  });
+
   test('GET /metrics with the admin token counts the requests made, by route template, with no secrets or ids; a wrong token is 401', async () => {
     const before = await gw.request('GET', '/metrics', { headers: { authorization: `Bearer ${ADMIN_TOKEN}` } });
     expect(before.status).toBe(200);
