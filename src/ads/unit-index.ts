@@ -46,6 +46,12 @@ function unitFields(u: UnitRow): string[][] {
   return [terms(u.name), terms(keywords.join(' ')), terms((u.category ?? '').replace(/_/g, ' ')), terms(u.description), terms(u.context), productTypeTerms(u.name, keywords, u.category)];
 }
 
+/** Every field the index reads is the same (a unit whose product or campaign text changed is re-indexed). */
+function sameUnit(a: UnitRow, b: UnitRow): boolean {
+  return a.seq === b.seq && a.name === b.name && a.description === b.description && a.url === b.url && a.keywords === b.keywords
+    && a.category === b.category && a.context === b.context && a.campaign_name === b.campaign_name && a.advertiser_project_id === b.advertiser_project_id;
+}
+
 export function createUnitIndex() {
   // ---- documents (internal ids, dense, growable)
   let cap = 0;
@@ -339,12 +345,29 @@ export function createUnitIndex() {
     if (docCount - live > Math.max(64, docCount * DEAD_SHARE)) compact();
   }
 
-  /** Tombstones the campaign's current units and adds `units` (the campaign's units as they now are). */
+  /**
+   * Brings a campaign to `units` (its units as they now are): units that did not change keep their documents,
+   * changed and removed ones are tombstoned, changed and new ones added. The cost follows what changed, not
+   * the campaign's size: one product edited in a campaign of 10,000 tokenizes two units, not 20,000.
+   */
   function replaceCampaign(campaignId: string, units: UnitRow[]): void {
-    for (const doc of byCampaign.get(campaignId) ?? []) killDoc(doc);
-    byCampaign.delete(campaignId);
-    campaignStrings.delete(campaignId);
-    for (const u of units) addDoc(internRow(u), unitFields(u));
+    const current = byCampaign.get(campaignId) ?? [];
+    const unchanged = new Map<string, number>();
+    for (const doc of current) unchanged.set(rows[doc]!.product_id, doc);
+    const kept: number[] = [];
+    const added: UnitRow[] = [];
+    for (const u of units) {
+      const doc = unchanged.get(u.product_id);
+      if (doc !== undefined && sameUnit(rows[doc]!, u)) {
+        unchanged.delete(u.product_id);
+        kept.push(doc);
+      } else added.push(u);
+    }
+    for (const doc of unchanged.values()) killDoc(doc);
+    if (kept.length > 0 || added.length > 0) byCampaign.set(campaignId, kept);
+    else if (current.length > 0) byCampaign.delete(campaignId);
+    if (kept.length === 0) campaignStrings.delete(campaignId);
+    for (const u of added) addDoc(internRow(u), unitFields(u));
     maintain();
   }
 

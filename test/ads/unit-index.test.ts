@@ -98,6 +98,28 @@ describe('unit index', () => {
     expect(ix.size()).toBe(4);
   });
 
+  test('replaceCampaign re-indexes only the units that changed (a big campaign with one edit stays cheap)', () => {
+    const ix = createUnitIndex();
+    const rows = Array.from({ length: 2000 }, (_, i) => unit('big', `Lamp ${i}`, { description: `desk lamp number ${i}`, keywordList: ['lamp'] }));
+    ix.build([...rows, ...smallCatalog()]);
+    // The same units again: nothing is tombstoned or added.
+    ix.replaceCampaign('big', rows.map((u) => ({ ...u })));
+    expect(ix.stats()).toEqual(expect.objectContaining({ units: 2005, tombstones: 0 }));
+    // One edited, one removed, one added: three documents change, the other 1,998 keep theirs.
+    const edited = { ...rows[7], description: 'a heliotrope reading lamp' };
+    const next = [...rows.slice(0, 7), edited, ...rows.slice(8, 1999), unit('big', 'Lamp new', { description: 'a zinnia lamp', keywordList: ['lamp'] })];
+    ix.replaceCampaign('big', next);
+    expect(ix.stats()).toEqual(expect.objectContaining({ units: 2005, tombstones: 2 }));
+    expect(products(ix.search(ask('heliotrope'), all, 10))).toEqual(['Lamp 7']);
+    expect(products(ix.search(ask('zinnia'), all, 10))).toEqual(['Lamp new']);
+    expect(ix.docFrequency('lamp')).toBe(2000);
+    expect(products(ix.search(ask('desk lamp number 1999'), all, 3))).not.toContain('Lamp 1999');
+    // Campaign-level text (context) is in every unit: a change re-indexes them all.
+    ix.replaceCampaign('big', next.map((u) => ({ ...u, context: 'study room' })));
+    expect(ix.stats().units).toBe(2005);
+    expect(ix.search(ask('study room'), all, 3000)).toHaveLength(2000);
+  });
+
   test('tombstones are compacted (automatically and on demand) without changing results', () => {
     const ix = createUnitIndex();
     const make = (round: number) =>
