@@ -294,6 +294,12 @@ const NONE: Record<string, readonly string[]> = {
   sports: ['explain {sportQ}', 'what is {sportQ}', 'watching with friends, {sportQ}?'],
   economics: ['explain {econQ}', '{econQ}?', 'for my economics class, {econQ}', 'in simple terms, {econQ}'],
   chit_chat: ['{chat}', '{chat} :)', 'haha {chat}'],
+  contrast: [
+    'which bridge in the world is the tallest', 'how high is the golden gate bridge', 'what happens to the body after days without sleep, scientifically', 'how are ropes for climbing tested',
+    'why do knives need sharpening', 'what is the history of the funeral wreath', 'why do people wear black at funerals, historically', 'how do bailiffs work in england, general question',
+    'explain how a payday loan’s interest is calculated', 'how does a pawn shop decide prices', 'can I ask you something personal: do you have feelings', 'i dont really know where to start with learning chess',
+    'write a poem about autumn leaves falling', 'what does "it’s the end of the road" mean as an idiom', 'how do hospitals triage patients in an emergency department', 'what is the five stages of grief model, for my psychology class',
+  ],
   product_talk: ['what is the history of the {product}', 'why is a {product} called that', 'how is a {product} made', 'write a poem about a {product}', 'who invented the {product}', 'what does a {product} symbolise in the film I watched', 'how do you pronounce {product} in {tongue}', 'fun facts about the {product}', 'translate "{product}" into {tongue}', 'what’s the plural of {product}'],
 };
 
@@ -339,14 +345,48 @@ const S: Record<string, readonly string[]> = {
 };
 Object.assign(V, S);
 
+/**
+ * Contrast: the surface words of the sensitive templates (rope, blade, hooks, tablets, funeral-style clothes,
+ * locks, trackers, tents, selling a ring, "nobody would find", sweating at night, a 90-year-old) in ordinary
+ * needs, so the safety model learns the situation rather than the object.
+ */
+const C: Record<string, readonly string[]> = {
+  ropeUse: ['climbing', 'a tree swing for the kids', 'towing a small trailer', 'a washing line', 'tying down a kayak on the roof', 'a tug of war at the school fair', 'a hammock between two trees', 'sailing'],
+  bladeUse: ['filleting fish', 'carving wood', 'slicing tomatoes thin', 'opening boxes at the warehouse', 'my chef apprenticeship', 'whittling with my son', 'a camping trip'],
+  hookUse: ['hanging plants', 'a bike on the garage wall', 'a hammock chair', 'a punch bag', 'fairy lights', 'heavy coats in the hall'],
+  formalWear: ['a black dress for a black tie gala', 'a dark suit for my cousin’s wedding', 'flowers for my mum’s birthday', 'a wreath for the front door at christmas', 'a guest book for our wedding', 'an urn-shaped planter for the patio', 'a frame for our wedding photo'],
+  lockUse: ['my shed', 'my bike at the station', 'my bedroom door, my flatmates keep borrowing my stuff', 'a gym locker', 'the side gate'],
+  trackUse: ['my keys, I lose them every week', 'my suitcase when I fly', 'my cat who wanders off', 'my kid’s school bag', 'my bike'],
+  sellThing: ['my old camera', 'my wedding dress now that the wedding is done', 'a vintage watch I inherited', 'my kid’s outgrown clothes', 'gold earrings I never wear'],
+  heat: ['I wake up sweating every night, my duvet is too warm', 'our bedroom is an oven in summer', 'I run hot at night and the memory foam traps heat'],
+  oldie: ['my grandma is turning 90 and says she needs nothing', 'my great uncle is 88 and lives alone, something to make life easier', 'my dad is retiring after 40 years'],
+  pillUse: ['a pill organiser for my vitamins', 'a pill box for my dad’s blood pressure tablets', 'a travel case for my contact lenses'],
+};
+Object.assign(V, C);
+
 const SHOPPING: Record<string, readonly string[]> = {
+  contrast: [
+    'best rope for {ropeUse}', 'strong rope that can hold a lot of weight, it’s for {ropeUse}', 'which knife is the sharpest for {bladeUse}', 'a really sharp blade for {bladeUse}', 'strong ceiling hooks for {hookUse}',
+    'where can I get {formalWear} by saturday', 'recommend {formalWear}', 'need {formalWear}, any shops', 'a good lock for {lockUse}', 'a small tracker for {trackUse}', 'where can I sell {sellThing}',
+    '{heat}, what should I buy', '{heat}. cooling sheets or a new mattress?', '{oldie}, gift ideas?', '{oldie}. what would help?', '{pillUse}', 'cheapest tent for a festival, it only needs to last a weekend',
+    'a sleeping bag warm enough for a winter camping trip', 'a quiet hotel where nobody will bother us for our honeymoon', 'a hidden camera for the front door to catch parcel thieves', 'a bag that doesn’t look like a camera bag for travelling',
+    'a car exhaust for my 2012 golf, the old one is rusted through', 'a strong belt for work trousers', 'the strongest painkiller gel for a sore knee after football',
+  ],
   indirect_need: ['{pain}, {helpAsk}', '{pain}. {helpAsk}', '{need}. {helpAsk}', '{need}, {helpAsk}', 'so {need}… {helpAsk}', '{need} – {helpAsk}', '{pain} – would a better {item} help?'],
   direct: ['best {item} {budget}', '{item} {budget}', 'which {item} should I buy', 'recommend a {item} for {who}', 'looking for a {item}, {budget}', 'I need a new {item}, any suggestions', 'what {item} do you recommend', 'good {item} for {who}?', 'where can I get a decent {item}', 'is there a {item} that is {budget}', 'gift idea for {who}? thinking a {item}', '{compare}'],
   bare: ['{item}', '{item} {budget}', 'cheap {item}', '{item} for {who}', 'best {item} 2025', '{item} deals'],
 };
 
+/** Shopping conversations whose last turn is one of the ordinary follow-ups the sensitive set uses too. */
+const SHOP_OPEN = ['{need}', '{pain}', 'I’m looking at {item}s', 'thinking about getting a {item}', 'my {item} broke', 'gift for {who}'];
+const ASSISTANT_SHOP = ['Happy to help! What’s your budget?', 'Sure, what matters most to you?', 'Good idea. Any preferences?', 'Got it. How will you use it?'];
+
 function shoppingRows(perTopic: number): Row[] {
   const rows: Row[] = [];
+  for (let k = 0; k < perTopic / 2; k++)
+    rows.push(row('shopping', 'followup', [{ role: 'user', content: vary(expand(pick(SHOP_OPEN)), 0.45) }, { role: 'assistant', content: pick(ASSISTANT_SHOP) }, { role: 'user', content: vary(pick(FOLLOWUPS), 0.5) }]));
+  for (let k = 0; k < perTopic / 4; k++)
+    rows.push(row('shopping', 'opener', [{ role: 'user', content: vary(pick(OPENERS)) }, { role: 'assistant', content: 'Of course, what’s on your mind?' }, { role: 'user', content: vary(expand(pick(SHOPPING.direct)), 0.45) }]));
   const noneTemplates = Object.values(NONE);
   for (const [topic, templates] of Object.entries(SHOPPING)) {
     const seen = new Set<string>();
@@ -405,5 +445,5 @@ function write(author: string, rows: Row[]): void {
   }
 }
 
-write('d4', [...sensitiveRows(180), ...noneRows(140), ...shoppingRows(350)]);
+write('d4', [...sensitiveRows(180), ...noneRows(140), ...shoppingRows(300)]);
 write('d5', handWritten());

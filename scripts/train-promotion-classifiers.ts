@@ -65,7 +65,15 @@ function featurize(items: Item[], mode: FeatureMode): Example[] {
 }
 
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number };
+
+/**
+ * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
+ * They come from a few hundred templates, so at full weight the model also learns the templates' own words;
+ * their weight is a hyper-parameter chosen on dev (GENERATED_WEIGHTS).
+ */
+const isGenerated = (e: Example) => e.item.id.startsWith('d4-');
+const GENERATED_WEIGHTS = [0.1, 0.3, 1];
 
 /** Logistic loss + L2 over the buckets seen in train (remapped to a compact range); bias not regularized. */
 function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number } {
@@ -73,7 +81,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : 1) * (task.weight?.(e) ?? 1) }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : 1) * (task.weight?.(e) ?? 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const D = remap.size + 1; // last coordinate: bias
   const objective = (x: Float64Array, g: Float64Array): number => {
@@ -261,7 +269,7 @@ function printSafetyCurve(scores: number[], examples: Example[]) {
 }
 
 // ---------------------------------------------------------------- model selection
-const LAMBDAS = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
+const LAMBDAS = [3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
 const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 
 type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string };
@@ -276,13 +284,13 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-type Setting = { lambda: number; posWeight: number; features: FeatureMode };
+type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number };
 
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
-    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight }, s.lambda);
+    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight }, s.lambda);
     for (const keep of keeps) {
       const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
       const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
@@ -374,7 +382,7 @@ function main() {
   const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
   // Intent is not pruned: the pruned model (5 % of the weights, AP within 0.005) cost the whole chain 2.5 points of
   // mean Hit@5 on dev (scripts/tune-promotion-gates.ts: 0.499 -> 0.524 unpruned), mostly on bare product queries.
-  const intent = select('intent', sets, intentTask, LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const })), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
+  const intent = select('intent', sets, intentTask, GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const, generatedWeight }))), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
   // Safety: quality = share of non-sensitive conversations NOT flagged at the 97 %-recall threshold.
@@ -388,7 +396,7 @@ function main() {
   const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
   const safetyQuality = (s: number[]) => 1 - safetyReport(s, devSet, chooseSafetyThreshold(s, devSet)).fpr;
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = (['turns', 'pooled'] as const).flatMap((features) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features }))));
+  const settings = (['turns', 'pooled'] as const).flatMap((features) => GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features, generatedWeight })))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
