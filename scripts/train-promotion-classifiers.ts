@@ -4,7 +4,7 @@
  * the pruning and the default thresholds on dev, prints dev metrics and writes src/ads/models/{intent,safety}.json.
  *
  *   bun scripts/train-promotion-classifiers.ts            train, tune on dev, write the assets
- *   bun scripts/train-promotion-classifiers.ts --test     evaluate the written assets on the test split
+ *   bun scripts/train-promotion-classifiers.ts --test     evaluate the written assets on the holdout and test splits
  *                                                         (final report only: never tune on it)
  *   --intent-sensitive=negative                           train intent with sensitive conversations as negatives (comparison)
  *   --no-write                                            print only
@@ -334,16 +334,21 @@ function timing(models: Record<'intent' | 'safety', ReturnType<typeof loadClassi
   console.log(`inference, both models, ${chars} chars of user text: p50 ${q(0.5)} us, p99 ${q(0.99)} us`);
 }
 
+/** Final report only: the written assets on the held-out splits (holdout: fresh; test: previously looked at). */
 function evaluateTest() {
-  const test = featurize(readSplit('test'), 'turns');
-  const testPooled = featurize(readSplit('test'), 'pooled');
-  const testOf = (a: ClassifierAsset) => (a.features === 'pooled' ? testPooled : test);
-  if (test.length === 0) throw new Error('no test split');
-  const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
-  const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
-  console.log(`TEST split (final report only): ${counts(test.map((e) => e.item))}`);
-  printIntent('TEST', intentReport(scoresOf(loadClassifier(intent), testOf(intent)), test, intent.devThreshold));
-  printSafety('TEST', safetyReport(scoresOf(loadClassifier(safety), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
+  for (const split of ['holdout', 'test']) {
+    const items = readSplit(split);
+    if (items.length === 0) continue;
+    const test = featurize(items, 'turns');
+    const testPooled = featurize(items, 'pooled');
+    const testOf = (a: ClassifierAsset) => (a.features === 'pooled' ? testPooled : test);
+    const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
+    const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
+    const label = split.toUpperCase();
+    console.log(`${label} split (final report only${split === 'test' ? ', previously looked at' : ''}): ${counts(items)}`);
+    printIntent(label, intentReport(scoresOf(loadClassifier(intent), testOf(intent)), test, intent.devThreshold));
+    printSafety(label, safetyReport(scoresOf(loadClassifier(safety), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
+  }
 }
 
 function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {

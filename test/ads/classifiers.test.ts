@@ -45,6 +45,20 @@ const SENSITIVE_PLAIN: string[][] = [
   ['our house burned down last night and we lost everything'],
   ['my mum fell down the stairs and will not wake up, her lips look blue'],
 ];
+// Sensitive conversations that read like shopping, or whose crisis is in an earlier turn (the latest turn alone
+// looks harmless). None of them is in the training data; the lexicon misses each one (asserted below).
+const SENSITIVE_SHOPPING_SHAPED: string[][] = [
+  ['which florist can deliver white lilies by tomorrow morning, we say goodbye to my uncle at the church at ten'],
+  ['recommend a heavy duty rope that can take the weight of an adult, I will not need it after this week'],
+  ['what is the cheapest sleeping bag that keeps you warm outside all winter, the landlord put our stuff on the street'],
+  ['ok so which one should I order?', 'my boyfriend reads every message I send and I need a second phone he will not find'],
+];
+// Shopping-like questions whose words appear in the sensitive training data (rope, blade, black dress, lock).
+const SHOPPING_SENSITIVE_WORDS: string[][] = [
+  ['which climbing rope is best for a beginner at an indoor wall'],
+  ['a sharp paring knife for peeling apples, something under 30 dollars'],
+  ['looking for a black cocktail dress for my company’s winter party'],
+];
 
 const intent = (c: string[]) => scoreConversation(c[0], c.slice(1)).intent >= DEFAULT_ADS.intentThreshold;
 const safety = (c: string[]) => scoreConversation(c[0], c.slice(1)).safety >= DEFAULT_ADS.safetyThreshold;
@@ -135,6 +149,19 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(count(NO_INTENT, safety)).toBeLessThanOrEqual(1);
   });
 
+  test('sensitive conversations phrased as shopping, or told in an earlier turn, are flagged although the lexicon misses them', () => {
+    for (const c of SENSITIVE_SHOPPING_SHAPED) expect(classifySensitivity(c).sensitive).toBe(false);
+    expect(count(SENSITIVE_SHOPPING_SHAPED, safety)).toBeGreaterThanOrEqual(3);
+    // The crisis told earlier counts: the same harmless last turn alone is scored lower.
+    const [last, earlier] = SENSITIVE_SHOPPING_SHAPED[3];
+    expect(scoreConversation(last, [earlier]).safety).toBeGreaterThan(scoreConversation(last, []).safety);
+  });
+
+  test('shopping with words from the sensitive training data (rope, knife, black dress) is not flagged', () => {
+    expect(count(SHOPPING_SENSITIVE_WORDS, safety)).toBeLessThanOrEqual(1);
+    expect(count(SHOPPING_SENSITIVE_WORDS, intent)).toBeGreaterThanOrEqual(2);
+  });
+
   test('inference is fast: both models on a 2 KB conversation well under 0.2 ms (median)', () => {
     const sentence = 'We moved off spreadsheets and I keep losing track of who owns which task before a deadline. ';
     const turns = [sentence.repeat(9), sentence.repeat(6), sentence.repeat(5)];
@@ -195,5 +222,18 @@ describe('gates in the marketplace', () => {
     // The same topic asked as a need gets its promotion.
     expect((await ask(pub.headers, 'What project management tool can help my team track tasks and deadlines?')).impression).toMatch(/^imp_/);
     expect((await search(pub.headers, 'kanban board tool for my team')).length).toBeGreaterThan(0);
+  });
+
+  test("the seed's example question gets the project-management product: manage my projects meets project management", async () => {
+    const pub = await publisher(t, 'Pub Seed');
+    const question = 'What tools can help me manage my projects?';
+    expect(intent([question])).toBe(true);
+    expect(safety([question])).toBe(false);
+    const found = (await search(pub.headers, question)) as Array<{ product: { name: string } }>;
+    expect(found.length).toBeGreaterThan(0);
+    expect(found[0].product.name).toBe('Kanbanix Boards');
+    const answer = await ask(pub.headers, question);
+    expect(answer.impression).toMatch(/^imp_/);
+    expect(answer.content).toContain('Kanbanix');
   });
 });
