@@ -153,6 +153,58 @@ describe('unit index', () => {
     expect(ix.search(query, all, 30).map(score)).toEqual(fresh.search(query, all, 30).map(score));
   });
 
+  test('a large index is compacted in steps between events, not inside the update that calls for it', async () => {
+    const ix = createUnitIndex();
+    const make = (campaign: number, round: number) =>
+      Array.from({ length: 100 }, (_, i) => unit(`c${campaign}`, `Lamp ${campaign}-${i}`, { description: `desk lamp ${i % 2 ? 'warm' : 'cool'} light r${round}`, keywordList: ['lamp'] }));
+    const current = new Map(Array.from({ length: 40 }, (_, c) => [c, make(c, 0)]));
+    const rows = () => [...current.values()].flat();
+    ix.build(rows());
+    const query = ask('warm desk lamp');
+    // Each replacement tombstones 100 units; the 11th passes a quarter of the 4,000 documents.
+    let c = 0;
+    while (!ix.stats().rebuilding) {
+      current.set(c, make(c, 1));
+      ix.replaceCampaign(`c${c}`, current.get(c)!);
+      c++;
+      expect(c).toBeLessThan(40);
+    }
+    expect(ix.stats().tombstones).toBeGreaterThan(1000);
+    // Searches still read the current store meanwhile; a change made during the rebuild is kept.
+    expect(ix.search(query, all, 5000)).toHaveLength(2000);
+    current.set(39, make(39, 2).map((u) => ({ ...u, description: 'a verdigris lamp' })));
+    ix.replaceCampaign('c39', current.get(39)!);
+    current.set(0, make(0, 3).slice(0, 50));
+    ix.replaceCampaign('c0', current.get(0)!);
+    const score = (x: { unit: UnitRow; score: number }) => [x.unit.product_id, x.score.toFixed(6)];
+    const before = ix.search(query, all, 200).map(score);
+    await ix.settled();
+    expect(ix.stats()).toEqual(expect.objectContaining({ rebuilding: false, units: 3950 }));
+    expect(ix.stats().tombstones).toBeLessThanOrEqual(150);
+    expect(products(ix.search(ask('verdigris'), all, 200)).length).toBe(100);
+    // Compaction keeps the length averages: the same ranking and scores as before it, changes included.
+    expect(ix.search(query, all, 200).map(score)).toEqual(before);
+    // ("lamp" is in every unit: no weight; the edited c39 units lost "desk" and match no more.)
+    expect(products(ix.search(query, all, 5000)).sort()).toEqual(rows().filter((u) => u.description.includes('desk')).map((u) => u.product_id).sort());
+  });
+
+  test('when field lengths drift, new averages are taken in steps and scores match a fresh build', async () => {
+    const ix = createUnitIndex();
+    const short = Array.from({ length: 600 }, (_, i) => unit(`c${i % 6}`, `Kettle ${i}`, { description: 'kettle', keywordList: ['kettle'] }));
+    ix.build(short);
+    const long = (u: UnitRow) => ({ ...u, description: `a gooseneck kettle ${'for slow pour-over brewing at home '.repeat(4)}` });
+    const now = short.map((u) => (u.campaign_id === 'c0' || u.campaign_id === 'c1' ? long(u) : u));
+    ix.replaceCampaign('c0', now.filter((u) => u.campaign_id === 'c0'));
+    ix.replaceCampaign('c1', now.filter((u) => u.campaign_id === 'c1'));
+    expect(ix.stats().rebuilding).toBe(true);
+    await ix.settled();
+    const fresh = createUnitIndex();
+    fresh.build(now);
+    const score = (x: { unit: UnitRow; score: number }) => [x.unit.product_id, x.score.toFixed(6)];
+    const q = ask('gooseneck kettle for pour-over');
+    expect(ix.search(q, all, 20).map(score)).toEqual(fresh.search(q, all, 20).map(score));
+  });
+
   test('idf is catalog-size stable: a matching unit gets the same relevance in 100 and 10,000 units', () => {
     const letters = (n: number) => {
       let s = '';
