@@ -114,8 +114,8 @@ function loadShopping(catalogs: Map<string, Catalog>, errors: string[]): Convers
  * '@sensitive <topic>' start blocks of unlabelled conversations, '@shopping <catalog> <type>[,<type>] [attr=v]'
  * a block labelled against a catalog (as in shopping-queries.txt). Turns are separated by ' >> '.
  */
-function loadHoldout(catalogs: Map<string, Catalog>, errors: string[]): Conversation[] {
-  const text = readFileSync(join(OUT, 'sources', 'd6-holdout.txt'), 'utf8');
+function loadHoldout(catalogs: Map<string, Catalog>, errors: string[], file = 'd6-holdout.txt', author = 'd6'): Conversation[] {
+  const text = readFileSync(join(OUT, 'sources', file), 'utf8');
   const out: Conversation[] = [];
   type Head = { kind: 'none' | 'sensitive'; topic: string } | { kind: 'shopping'; catalog: Catalog; types: string[]; attributes: Record<string, string[]> };
   let head: Head | null = null;
@@ -127,19 +127,19 @@ function loadHoldout(catalogs: Map<string, Catalog>, errors: string[]): Conversa
       head = null;
       if (kind === 'none' || kind === 'sensitive') { head = { kind, topic: first }; return; }
       const catalog = kind === 'shopping' ? catalogs.get(first) : undefined;
-      if (!catalog || !second) { errors.push(`d6-holdout.txt line ${i + 1}: bad header ${line}`); return; }
+      if (!catalog || !second) { errors.push(`${file} line ${i + 1}: bad header ${line}`); return; }
       const attributes: Record<string, string[]> = {};
       for (const c of rest) { const [k, v] = c.split('='); attributes[k] = v.split('|').map((x) => x.replace(/_/g, ' ')); }
       const types = second.split(',');
       const known = new Set(catalog.labels.map((l) => l.type));
-      for (const t of types) if (!known.has(t)) errors.push(`d6-holdout.txt line ${i + 1}: unknown type ${t} in ${first}`);
+      for (const t of types) if (!known.has(t)) errors.push(`${file} line ${i + 1}: unknown type ${t} in ${first}`);
       head = { kind: 'shopping', catalog, types, attributes };
       return;
     }
-    if (!head) { errors.push(`d6-holdout.txt line ${i + 1}: conversation before any @ header`); return; }
+    if (!head) { errors.push(`${file} line ${i + 1}: conversation before any @ header`); return; }
     const h: Head = head;
     const messages = line.split(' >> ').map((content, k): Message => ({ role: k % 2 === 0 ? 'user' : 'assistant', content: content.trim() }));
-    const id = `d6-${h.kind}-${hex8(line)}`;
+    const id = `${author}-${h.kind}-${hex8(line)}`;
     if (h.kind !== 'shopping') {
       const c: Conversation = { id, kind: h.kind, topic: h.topic, messages };
       if (h.kind === 'sensitive') c.lexicon_free = !classifySensitivity(messages.filter((m) => m.role === 'user').map((m) => m.content)).sensitive;
@@ -198,7 +198,8 @@ function main(): void {
   for (const c of catalogs.values()) checkCatalog(c, errors);
   const shopping = loadShopping(catalogs, errors);
   const holdout = loadHoldout(catalogs, errors);
-  const all = [...fixture.conversations, ...shopping, ...holdout];
+  const holdout2 = loadHoldout(catalogs, errors, 'd7-holdout2.txt', 'd7');
+  const all = [...fixture.conversations, ...shopping, ...holdout, ...holdout2];
   const seen = new Set<string>();
   for (const c of all) {
     if (seen.has(c.id)) errors.push(`duplicate conversation id ${c.id} (${c.messages[c.messages.length - 1].content})`);
@@ -226,10 +227,10 @@ function main(): void {
     console.error(`${errors.length} check(s) failed, nothing written:\n  ${errors.slice(0, 40).join('\n  ')}`);
     process.exit(1);
   }
-  write(catalogs, fixture.conversations, shopping, holdout);
+  write(catalogs, fixture.conversations, shopping, holdout, holdout2);
 }
 
-function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Conversation[], holdout: Conversation[]): void {
+function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Conversation[], holdout: Conversation[], holdout2: Conversation[]): void {
   mkdirSync(join(OUT, 'catalogs'), { recursive: true });
   for (const c of catalogs.values()) {
     writeFileSync(join(OUT, 'catalogs', `${c.name}.jsonl`), jsonl(c.products));
@@ -247,7 +248,9 @@ function write(catalogs: Map<string, Catalog>, fx: Conversation[], shopping: Con
   for (const c of shopping) add(splitOf(c.id, [['train', 0.5], ['dev', 0.2], ['test', 0.3]]), 'd1-shopping.jsonl', c);
   for (const kind of ['none', 'sensitive', 'shopping']) files.set(`holdout/d6-${kind}.jsonl`, []);
   for (const c of holdout) add('holdout', `d6-${c.kind}.jsonl`, c);
-  for (const split of ['train', 'dev', 'test', 'holdout']) mkdirSync(join(OUT, 'conversations', split), { recursive: true });
+  for (const kind of ['none', 'sensitive', 'shopping']) files.set(`holdout2/d7-${kind}.jsonl`, []);
+  for (const c of holdout2) add('holdout2', `d7-${c.kind}.jsonl`, c);
+  for (const split of ['train', 'dev', 'test', 'holdout', 'holdout2']) mkdirSync(join(OUT, 'conversations', split), { recursive: true });
   const summary: string[] = [];
   for (const [key, rows] of [...files.entries()].sort(([a], [b]) => a.localeCompare(b))) {
     rows.sort((a, b) => a.id.localeCompare(b.id));
