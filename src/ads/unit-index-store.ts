@@ -359,6 +359,8 @@ export function createUnitStore(averages?: Float64Array) {
     unitsOf: (campaignId: string): UnitRow[] => (byCampaign.get(campaignId) ?? []).map((doc) => rows[doc]!),
     /** Adds one unit (a store being rebuilt from another's live units). */
     add: (u: UnitRow) => addDoc(internRow(u), unitFields(u)),
+    /** Makes room for `docs` documents at once (a rebuild knows how many units it will add). */
+    reserve: (docs: number) => ensureDocCapacity(docs),
   };
 }
 export type UnitStore = ReturnType<typeof createUnitStore>;

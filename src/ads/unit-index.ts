@@ -36,6 +36,7 @@ export function createUnitIndex() {
     if (!kind) return;
     const from = store;
     rebuild = { next: createUnitStore(kind === 'renormalize' ? from.liveAverages() : from.averages()), from, cursor: 0, end: from.docCount(), changed: new Set() };
+    rebuild.next.reserve(from.size());
     if (from.docCount() <= REBUILD_AT_ONCE_MAX_DOCS) finishNow();
     else scheduleStep(rebuild);
   }
