@@ -38,7 +38,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   warmTokenizer();
   const metrics = createGatewayMetrics();
   const catalog = createModelCatalog(config.providers, config.prices, Date.now());
-  const wallet = createWalletService({ repo: createWalletRepo(db) });
+  const wallet = createWalletService({ repo: createWalletRepo(db), db });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
   let marketRef: Marketplace | null = null;
   const projects = createProjectsService({
@@ -91,14 +91,18 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   });
   const adminAuth: AdminAuth = setUpAdminAuth(db, config.adminToken);
 
-  // One background tick writes everything that is kept off the request path.
-  const flushAll = () => {
-    exchanges.flush();
+  // One background tick writes what is kept off the request path; the exchanges queue drains itself on its
+  // own timer, in short slices. flushAll (tests, shutdown) writes everything at once.
+  const flushRest = () => {
     market.flush();
     keys.flushTouches();
     log.flush();
   };
-  const ticker = setInterval(flushAll, config.flushIntervalMs);
+  const flushAll = () => {
+    exchanges.flush();
+    flushRest();
+  };
+  const ticker = setInterval(flushRest, config.flushIntervalMs);
   ticker.unref?.();
   // A 10 ms timer: a 1 ms one cost about 4 % of a core on an idle server; lag under 10 ms is not what operators chase.
   const lag = startEventLoopLag(metrics.lag, 10);
@@ -112,6 +116,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
       lag.stop();
       exchanges.stop();
       market.stop();
+      wallet.commitQueued();
       flushAll();
     },
   };

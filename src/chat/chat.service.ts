@@ -132,22 +132,28 @@ export function createChatService(deps: Deps) {
     const promptTokens = countRequestPromptTokens(call.request.body);
     const { hold, keyHold, sentMaxTokens } = reserve(call, route, promptTokens);
     let settled = false;
-    const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true) => {
-      if (settled) return;
+    /** Decides and queues the charge; resolves once it is committed (the answer completes only after that). */
+    const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true): Promise<void> => {
+      if (settled) return NO_WAIT;
       settled = true;
       const cost = tokenCostMicros(usage.prompt_tokens, usage.completion_tokens, route.price);
       const tag = { keyId: call.caller.keyId, model: route.id, promptTokens: usage.prompt_tokens || 0, completionTokens: usage.completion_tokens || 0 };
       // The key budget's hold and the wallet's settle together: the charge is capped by both.
-      const charged = deps.keyBudget.settle(keyHold, (capMicros) =>
-        deps.wallet.settle(hold.holdId, cost, call.requestId, tag, capMicros)?.chargedMicros ?? 0) ?? 0;
+      let committed = NO_WAIT;
+      const charged = deps.keyBudget.settle(keyHold, (capMicros) => {
+        const settlement = deps.wallet.settle(hold.holdId, cost, call.requestId, tag, capMicros);
+        if (settlement) committed = settlement.committed;
+        return settlement?.chargedMicros ?? 0;
+      }) ?? 0;
       call.onSettled?.(tag.promptTokens + tag.completionTokens, charged);
-      if (!report) return;
+      if (!report) return committed;
       deps.onExchange({
         requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
         request: call.request, answerText, model: route.id, usage, costMicros: charged,
         latencyMs: Math.round(performance.now() - call.startedMs), streamed, status: error?.status ?? 200,
         errorCode: error?.code ?? null, createdAtMs: Date.now(),
       });
+      return committed;
     };
     const ctx: AnswerContext = {
       requestId: call.requestId, projectId: call.caller.projectId, monetization: call.caller.project.monetization === 1,
@@ -185,7 +191,7 @@ export function createChatService(deps: Deps) {
     } catch (err) {
       decoration?.abandoned?.(err instanceof ApiError && err.code === 'client_closed_request' ? 'not_delivered' : 'answer_not_finished');
       // Nothing reached the client: release the whole hold. The error response itself is logged by the app.
-      settle({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, '', call.request.stream, null, false);
+      await settle({ prompt_tokens: 0, completion_tokens: 0, total_tokens: 0 }, '', call.request.stream, null, false);
       throw err;
     }
   }
@@ -196,7 +202,7 @@ export function createChatService(deps: Deps) {
     promptTokens: number,
     decoration: ReturnType<AnswerDecorator['decide']>,
     headers: Record<string, string>,
-    settle: (usage: StreamUsage, text: string, streamed: boolean, error: ApiError | null) => void,
+    settle: (usage: StreamUsage, text: string, streamed: boolean, error: ApiError | null) => Promise<void>,
   ): Promise<Response> {
     const readStarted = performance.now();
     let raw: string;
@@ -226,7 +232,8 @@ export function createChatService(deps: Deps) {
       if (extra) message.content = organic + extra;
       body = JSON.stringify(parsed);
     }
-    settle(usage, organic, false, null);
+    // The charge is committed before the answer is returned.
+    await settle(usage, organic, false, null);
     if (extra) {
       Object.assign(headers, decoration?.headers?.() ?? {});
       decoration?.delivered?.();
@@ -249,5 +256,7 @@ function estimateUsage(promptTokens: number, text: string): StreamUsage {
   const completion = countTextTokens(text);
   return { prompt_tokens: promptTokens, completion_tokens: completion, total_tokens: promptTokens + completion };
 }
+
+const NO_WAIT: Promise<void> = Promise.resolve();
 
 export type ChatService = ReturnType<typeof createChatService>;

@@ -20,8 +20,11 @@ type RelayOptions = {
   keepAliveMs: number;
   idleTimeoutMs: number;
   decoration: AnswerDecoration | null;
-  /** Runs exactly once, after the last byte or the failure; settles the hold. */
-  onDone: (outcome: StreamOutcome) => void;
+  /**
+   * Runs exactly once, after the last byte or the failure; settles the hold. The stream ends only when the
+   * promise it returns resolves (the charge is committed), so a charge is durable before its answer completes.
+   */
+  onDone: (outcome: StreamOutcome) => Promise<void> | void;
 };
 
 const encoder = new TextEncoder();
@@ -69,17 +72,20 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
     }
   };
 
-  const finish = () => {
+  const finish = async () => {
     if (keepAliveTimer) clearInterval(keepAliveTimer);
     if (opts.decoration && !decorationSettled) opts.decoration.abandoned?.(outcome.clientGone ? 'not_delivered' : 'answer_not_finished');
     upstream.dispose();
-    if (!closed) {
-      closed = true;
-      try {
-        controller.close();
-      } catch {}
+    try {
+      await opts.onDone(outcome);
+    } finally {
+      if (!closed) {
+        closed = true;
+        try {
+          controller.close();
+        } catch {}
+      }
     }
-    opts.onDone(outcome);
   };
 
   const fail = (err: ApiError) => {
@@ -167,7 +173,7 @@ export function relayStream(opts: RelayOptions): ReadableStream<Uint8Array> {
       else fail(reason === 'request_timeout' || reason === 'idle_timeout' ? upstreamTimeout() : upstreamBroken('the stream broke off'));
     } finally {
       reader.releaseLock();
-      finish();
+      await finish();
     }
   }
 

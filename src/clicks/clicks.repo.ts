@@ -1,4 +1,5 @@
 import type { Database } from 'bun:sqlite';
+import { writeWalletOutside } from '../wallet/money-sync';
 import { utcDay } from '../campaigns/campaigns.repo';
 import { newId } from '../store/ids';
 
@@ -135,9 +136,11 @@ export function createClicksRepo(db: Database) {
   });
 
   return {
-    charge: (input: ChargeInput) => charge.immediate(input),
+    charge: (input: ChargeInput) => writeWalletOutside(db, input.advertiserId, () => charge.immediate(input)),
     recordInvalid: (input: ChargeInput, reason: string) => record(input, 'invalid', reason),
-    refund: (clickId: string, reason: string, now: number) => refund.immediate(clickId, reason, now),
+    // The refunded wallet is the click's advertiser's.
+    refund: (clickId: string, reason: string, now: number) =>
+      writeWalletOutside(db, (byId.get(clickId) as ClickRow | null)?.advertiser_project_id ?? '', () => refund.immediate(clickId, reason, now)),
     get: (id: string) => byId.get(id) as ClickRow | null,
     /** Newest first, at most `limit` clicks older than `cursor`. */
     list(filter: ClickFilter, cursor: ClickCursor | null, limit: number): ClickListRow[] {

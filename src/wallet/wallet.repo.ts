@@ -21,6 +21,9 @@ export type LedgerRow = {
 /** Who made a consumption charge and for what: written on its ledger entry, read by the usage reports. */
 export type ChargeTag = { keyId: string; model: string; promptTokens: number; completionTokens: number };
 
+/** One consumption charge of a group commit (wallet.repo consumeGroup). */
+export type GroupCharge = { projectId: string; amount: number; requestId: string; note: string | null; now: number; tag: ChargeTag | null };
+
 export type UsageRow = { day: string; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number };
 
 /**
@@ -63,6 +66,11 @@ export function createWalletRepo(db: Database) {
   const usageByProject = db.query(usageSql(''));
   const usageByKey = db.query(usageSql('AND key_id = $keyId'));
   const entries = db.query('SELECT * FROM ledger_entries WHERE project_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
+  const insertCharge = db.query(
+    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
+       key_id, model, prompt_tokens, completion_tokens)
+     VALUES ($projectId, 'consumption', $amount, $balanceAfter, $requestId, $note, $now, $keyId, $model, $promptTokens, $completionTokens)`,
+  );
 
   const topUp = db.transaction((projectId: string, amount: number, idempotencyKey: string | null, now: number) => {
     if (idempotencyKey) {
@@ -87,7 +95,24 @@ export function createWalletRepo(db: Database) {
     return consumeTagged.get({ projectId, amount: -amount, balanceAfter: after.balance_micros, requestId, note, now, ...tag }) as LedgerRow;
   });
 
+  /**
+   * Several requests' consumption charges in one transaction (a group commit): each is the same guarded debit
+   * and ledger entry as `consume`. Returns, per charge, whether it was written (false: the balance could not
+   * cover it, nothing written for it).
+   */
+  const consumeGroup = db.transaction((charges: GroupCharge[]) =>
+    charges.map((c) => {
+      const after = debit.get({ amount: c.amount, projectId: c.projectId }) as { balance_micros: number } | null;
+      if (!after) return false;
+      insertCharge.run({
+        projectId: c.projectId, amount: -c.amount, balanceAfter: after.balance_micros, requestId: c.requestId, note: c.note, now: c.now,
+        keyId: c.tag?.keyId ?? null, model: c.tag?.model ?? null, promptTokens: c.tag?.promptTokens ?? null, completionTokens: c.tag?.completionTokens ?? null,
+      });
+      return true;
+    }));
+
   return {
+    consumeGroup: (charges: GroupCharge[]): boolean[] => consumeGroup.immediate(charges),
     ensureWallet: (projectId: string) => void ensure.run(projectId),
     balance: (projectId: string) => (balance.get(projectId) as { balance_micros: number } | null)?.balance_micros ?? 0,
     topUp: (projectId: string, amount: number, idempotencyKey: string | null, now: number) => topUp.immediate(projectId, amount, idempotencyKey, now),

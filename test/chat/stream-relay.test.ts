@@ -72,7 +72,7 @@ async function relay(script: Scripted, wantsUsage: boolean) {
   const upstream = await createUpstreamClient({ fetch: (url, init) => fetch(url, init), demo: () => Promise.reject(new Error('unused')) })
     .open(provider, { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, null);
   let outcome: StreamOutcome | null = null;
-  const body = relayStream({ upstream, wantsUsage, keepAliveMs: 60_000, idleTimeoutMs: 60_000, decoration: null, onDone: (o) => (outcome = o) });
+  const body = relayStream({ upstream, wantsUsage, keepAliveMs: 60_000, idleTimeoutMs: 60_000, decoration: null, onDone: (o) => { outcome = o; } });
   return { body, record: seen.at(-1)!, outcome: () => outcome };
 }
 

@@ -25,7 +25,7 @@ describe('wallet service: settle caps the charge', () => {
   test('a cost above hold and balance charges the whole balance and records the rest as uncollected', () => {
     fund('proj_cap_a', '0.001000');
     const hold = wallet.reserve('proj_cap_a', () => 300)!;
-    expect(wallet.settle(hold.holdId, 5_000, 'req_cap_a')).toEqual({ chargedMicros: 1_000, uncollectedMicros: 4_000 });
+    expect(wallet.settle(hold.holdId, 5_000, 'req_cap_a')).toMatchObject({ chargedMicros: 1_000, uncollectedMicros: 4_000 });
     const view = wallet.view('proj_cap_a', 10, null);
     expect(view).toMatchObject({ balance_micros: 0, held_micros: 0, available_micros: 0 });
     expect(view.transactions[0]).toMatchObject({ type: 'consumption', amount_micros: -1_000, balance_after: '0.00', request_id: 'req_cap_a', note: 'uncollected 4000 micros' });
@@ -37,9 +37,9 @@ describe('wallet service: settle caps the charge', () => {
     const first = wallet.reserve('proj_cap_b', () => 400)!;
     const second = wallet.reserve('proj_cap_b', () => 500)!;
     // 1000 in the wallet, 500 of it held by the second request: the first can take at most 500.
-    expect(wallet.settle(first.holdId, 900, 'req_cap_b1')).toEqual({ chargedMicros: 500, uncollectedMicros: 400 });
+    expect(wallet.settle(first.holdId, 900, 'req_cap_b1')).toMatchObject({ chargedMicros: 500, uncollectedMicros: 400 });
     expect(wallet.view('proj_cap_b', 1, null)).toMatchObject({ balance_micros: 500, held_micros: 500 });
-    expect(wallet.settle(second.holdId, 500, 'req_cap_b2')).toEqual({ chargedMicros: 500, uncollectedMicros: 0 });
+    expect(wallet.settle(second.holdId, 500, 'req_cap_b2')).toMatchObject({ chargedMicros: 500, uncollectedMicros: 0 });
     const view = wallet.view('proj_cap_b', 10, null);
     expect(view.balance_micros).toBe(0);
     expect(view.transactions.map((e) => e.note)).toEqual([null, 'uncollected 400 micros', null]);
@@ -50,7 +50,7 @@ describe('wallet service: settle caps the charge', () => {
   test('a cost within the balance is charged in full with no note', () => {
     fund('proj_cap_c', '0.001000');
     const hold = wallet.reserve('proj_cap_c', () => 300)!;
-    expect(wallet.settle(hold.holdId, 700, 'req_cap_c')).toEqual({ chargedMicros: 700, uncollectedMicros: 0 });
+    expect(wallet.settle(hold.holdId, 700, 'req_cap_c')).toMatchObject({ chargedMicros: 700, uncollectedMicros: 0 });
     expect(wallet.view('proj_cap_c', 1, null).transactions[0]).toMatchObject({ amount_micros: -700, note: null });
   });
 });
