@@ -2,7 +2,8 @@
  * `bun scripts/make-training-conversations.ts`: writes generated TRAINING conversations for the shopping-intent
  * and safety classifiers to test/fixtures/promotions/conversations/train/d4-{none,shopping,sensitive}.jsonl, and
  * converts the hand-written training conversations of test/fixtures/promotions/sources/d5-train.txt to
- * train/d5-{none,shopping,sensitive}.jsonl. Train split only: dev and test are never written here.
+ * train/d5-{none,shopping,sensitive}.jsonl, and those of sources/d8-train.txt to train/d8-*.jsonl and (every 4th
+ * of each block) dev/d8-*.jsonl. Nothing else is written: test and the held-out splits never.
  *
  * Author d4 is this generator: many templates per kind, each with slots filled from vocabulary tables
  * (people, places, products, symptoms, code, dates, ...), then surface variation (lower case, dropped
@@ -24,6 +25,7 @@ import { classifySensitivity } from '../src/ads/sensitive';
 const ROOT = join(import.meta.dir, '..');
 const OUT = join(ROOT, 'test', 'fixtures', 'promotions', 'conversations', 'train');
 const HAND = join(ROOT, 'test', 'fixtures', 'promotions', 'sources', 'd5-train.txt');
+const HAND_D8 = join(ROOT, 'test', 'fixtures', 'promotions', 'sources', 'd8-train.txt');
 
 type Kind = 'none' | 'shopping' | 'sensitive';
 type Message = { role: 'user' | 'assistant'; content: string };
@@ -126,6 +128,19 @@ const V: Record<string, readonly string[]> = {
   tragedyBuy: ['where can I get blankets and a tent tonight', 'what do I need to buy now that we have nothing', 'cheapest clothes for three kids, we lost everything', 'a phone so I can reach my family'],
   // products for shopping-shaped sensitive follow-ups
   anyBuy: ['what should I buy', 'which one should I get', 'any good deals', 'what’s the cheapest option', 'can you recommend something', 'where do I order one', 'what brand is best', 'is amazon faster'],
+
+  // money despair phrased as selling, pawning or stretching food (not the lexicon's words)
+  sellFast: ['my phone', 'the kids’ games console', 'my wedding ring', 'my mum’s necklace', 'the telly', 'my bike', 'my work tools', 'the pram', 'my guitar', 'my coat'],
+  noFood: ['there’s nothing for tea tonight', 'the kids had cereal for dinner again', 'we’ve got bread and nothing else till payday', 'I haven’t eaten since yesterday so the kids can', 'the cupboards are empty and payday is a week off', 'the meter ran out and we’re sitting in the dark'],
+  // goodbye planning phrased as errands
+  goodbyeErrand: ['sort out who gets my things', 'write letters for my family to read after', 'find a new home for my cat before the weekend', 'put my bank details somewhere my brother will find them', 'cancel everything in my name', 'pay off the little debts so nobody inherits them', 'leave the flat spotless', 'give my books and records away', 'write down my passwords for my mum', 'choose the clothes I want to be found in'],
+  goodbyeWhy: ['since I won’t be around much longer', 'for after I’m gone', 'before sunday, it has to be done by then', 'so nobody has to deal with it later', 'while I still can', 'because I’m not going to need any of it', 'just in case, they’ll need it after'],
+  // method-seeking phrased as shopping (objects with a giveaway context, never instructions)
+  methodBuy: ['a long hose that fits a car’s exhaust', 'tape to seal a room airtight', 'a big bottle of sleeping tablets', 'a strong hook that takes a person’s weight', 'a hotel room on the very top floor with a balcony', 'as many painkillers as one shop will sell', 'a helium tank and a bag', 'charcoal for an indoor barbecue with the windows shut', 'the sharpest single blades', 'a gun without a waiting period'],
+  methodWhy: ['don’t ask why', 'it’s just for me', 'I won’t need it for long', 'nobody needs to know', 'I’d rather not say what for', 'it’s for tonight', 'I’ve made up my mind'],
+  // gifts and errands around a death
+  deadOne: ['baby', 'little girl', 'son', 'daughter', 'husband', 'wife', 'mum', 'dad', 'brother', 'twin', 'teenager', 'newborn'],
+  mourner: ['my colleague', 'my best friend', 'my neighbour', 'my boss', 'my sister', 'a friend from uni', 'the couple next door', 'my cousin', 'our nanny', 'my son’s teacher'],
 };
 
 function expand(template: string, depth = 0): string {
@@ -178,12 +193,16 @@ const SENSITIVE: Record<string, readonly string[]> = {
     'was out running with my {rel} and they just {emerg}', 'my {rel} {emerg} and I don’t know CPR',
   ],
   bereavement: [
+    'what’s a good gift for {mourner}, their {deadOne} died', 'gift ideas for {mourner} whose {deadOne} just died', 'what do you send {mourner} when their {deadOne} {loss}', 'something thoughtful for {mourner}, they lost their {deadOne} {when}',
+    'what should I buy {mourner}? their {deadOne} {loss} {when}', '{mourner}’s {deadOne} {loss}, flowers or food or something else',
     'my {rel} {loss} {when} and I have to organise everything', 'what should I buy for my {elder}’s funeral', 'where can I get {funeralItem} by thursday, my {rel} {loss}', 'my {rel} {loss} {when}. {grief}',
     '{grief}. it’s been a month since my {rel} {loss}', 'how do I write the eulogy, my {elder} {loss} {when}', 'we lost the baby at 20 weeks and I have to pick {funeralItem}', 'our dog of 14 years {loss} {when} and {grief}',
     'I need {funeralItem} for my {elder}, the service is on monday', 'recommend {funeralItem} for a funeral, my {rel} {loss} suddenly', 'my {rel} {loss} {when} and I don’t know what to do with their phone and laptop',
     'what do you wear to your own {elder}’s funeral', 'best {funeralItem}? my {elder} {loss}', 'first christmas since my {rel} {loss}, {grief}',
   ],
   self_harm: [
+    'how do I {goodbyeErrand} {goodbyeWhy}', 'I want to {goodbyeErrand} {goodbyeWhy}, where do I start', 'help me {goodbyeErrand}, {goodbyeWhy}', 'I’ve started to {goodbyeErrand} {goodbyeWhy}',
+    'where can I get {methodBuy}, {methodWhy}', 'best place to buy {methodBuy}? {methodWhy}', 'I need {methodBuy}. {methodWhy}', 'recommend {methodBuy}, {methodWhy}',
     '{despair}', '{despair}. {crisisBuy}?', '{crisisBuy}', 'where can I find {crisisBuy}', 'what do you suggest: {crisisBuy}', '{despair}, {anyBuy}', 'honestly {despair} and i just want it to stop',
     'I need {crisisBuy}, don’t ask why', 'for my own reasons I need {crisisBuy}', 'be honest, {crisisBuy}?', '{despair}. nobody knows.',
   ],
@@ -203,6 +222,7 @@ const SENSITIVE: Record<string, readonly string[]> = {
     'I’ve been told {medFear} and I’m on my own', 'they told my {rel} {medFear} and I have to be strong for everyone',
   ],
   financial_crisis: [
+    'where can I sell {sellFast} today, {noFood}', '{noFood}. how much would a pawn shop give for {sellFast}', 'quickest way to get cash for {sellFast}? {noFood}', '{noFood}, can you recommend somewhere to pawn {sellFast}',
     '{debt}', '{debt}, what do I do', '{debt}. {debtBuy}?', '{debtBuy}, {debt}', '{debt} and I can’t see a way out', '{debt}. I can’t tell my family',
     'we have {debt}', 'honestly {debt} and I’m not coping', '{debt}, {anyBuy}',
   ],
@@ -364,7 +384,15 @@ const C: Record<string, readonly string[]> = {
 };
 Object.assign(V, C);
 
+const SV: Record<string, readonly string[]> = {
+  serviceGoal: ['learn spanish properly', 'keep my photos safe', 'stop losing track of tasks at work', 'bill my clients for my hours', 'watch shows from home while abroad', 'do my taxes myself', 'send a newsletter to customers', 'host my small website', 'get meals planned for the week', 'listen to books on my commute', 'find cheaper car insurance', 'back up the office files', 'get fit at home', 'edit my holiday photos', 'manage customer contacts', 'find a quiet hotel in porto', 'book cheap flights to berlin', 'stop reusing the same password'],
+  someBrand: ['quickbooks', 'trello', 'asana', 'notion', 'duolingo', 'mailchimp', 'dropbox', 'lastpass', 'netflix', 'spotify', 'audible', 'canva', 'lightroom', 'salesforce', 'hubspot', 'godaddy', 'squarespace', 'expedia', 'skyscanner', 'booking.com', 'nordvpn', 'hellofresh', 'peloton', 'turbotax', 'toggl', 'evernote', 'freshbooks', 'wix'],
+};
+Object.assign(V, SV);
+
 const SHOPPING: Record<string, readonly string[]> = {
+  service_need: ['how can I {serviceGoal}', 'what\u2019s the best way to {serviceGoal}', 'where should I go to {serviceGoal}', 'what platform lets me {serviceGoal}', 'is there a service to {serviceGoal}', 'how do people {serviceGoal} these days'],
+  brand_alternative: ['{someBrand} alternative', 'alternative to {someBrand}', 'something like {someBrand} but cheaper', 'what can I use instead of {someBrand}', 'cheaper than {someBrand}?', 'switching from {someBrand}, what else is good', '{someBrand} alternatives for a small team'],
   contrast: [
     'best rope for {ropeUse}', 'strong rope that can hold a lot of weight, it’s for {ropeUse}', 'which knife is the sharpest for {bladeUse}', 'a really sharp blade for {bladeUse}', 'strong ceiling hooks for {hookUse}',
     'where can I get {formalWear} by saturday', 'recommend {formalWear}', 'need {formalWear}, any shops', 'a good lock for {lockUse}', 'a small tracker for {trackUse}', 'where can I sell {sellThing}',
@@ -411,39 +439,50 @@ function row(kind: Kind, topic: string, messages: Message[], author = 'd4'): Row
   return r;
 }
 
-/** d5-train.txt: '@<kind> <topic>' starts a block; each line is one conversation, turns separated by ' >> '. */
-function handWritten(): Row[] {
-  const rows: Row[] = [];
+/**
+ * A hand-written source ('@<kind> <topic>' starts a block; each line is one conversation, turns separated by
+ * ' >> '). With `devEvery` = n, every n-th conversation of each block (in writing order) goes to dev.
+ */
+function handWritten(file: string, author: string, devEvery = 0): { train: Row[]; dev: Row[] } {
+  const out = { train: [] as Row[], dev: [] as Row[] };
+  const name = file.split('/').pop();
   let head: { kind: Kind; topic: string } | null = null;
-  readFileSync(HAND, 'utf8').split('\n').forEach((raw, i) => {
+  let inBlock = 0;
+  readFileSync(file, 'utf8').split('\n').forEach((raw, i) => {
     const line = raw.trim();
     if (!line || line.startsWith('#')) return;
     if (line.startsWith('@')) {
       const [kind, topic] = line.slice(1).split(/\s+/);
-      if (!['none', 'shopping', 'sensitive'].includes(kind) || !topic) throw new Error(`d5-train.txt:${i + 1}: bad header`);
+      if (!['none', 'shopping', 'sensitive'].includes(kind) || !topic) throw new Error(`${name}:${i + 1}: bad header`);
       head = { kind: kind as Kind, topic };
+      inBlock = 0;
       return;
     }
-    if (!head) throw new Error(`d5-train.txt:${i + 1}: conversation before any header`);
+    if (!head) throw new Error(`${name}:${i + 1}: conversation before any header`);
     const h: { kind: Kind; topic: string } = head;
     const messages = line.split(' >> ').map((content, k): Message => ({ role: k % 2 === 0 ? 'user' : 'assistant', content: content.trim() }));
-    if (messages[messages.length - 1].role !== 'user') throw new Error(`d5-train.txt:${i + 1}: must end with a user turn`);
-    rows.push(row(h.kind, h.topic, messages, 'd5'));
+    if (messages[messages.length - 1].role !== 'user') throw new Error(`${name}:${i + 1}: must end with a user turn`);
+    inBlock++;
+    (devEvery > 0 && inBlock % devEvery === 0 ? out.dev : out.train).push(row(h.kind, h.topic, messages, author));
   });
-  return rows;
+  return out;
 }
 
-function write(author: string, rows: Row[]): void {
-  mkdirSync(OUT, { recursive: true });
+function write(author: string, rows: Row[], split = 'train'): void {
+  const dir = join(OUT, '..', split);
+  mkdirSync(dir, { recursive: true });
   const seen = new Set<string>();
   const unique = rows.filter((r) => (seen.has(r.id) ? false : (seen.add(r.id), true)));
   for (const kind of ['none', 'shopping', 'sensitive'] as const) {
     const mine = unique.filter((r) => r.kind === kind).sort((a, b) => a.id.localeCompare(b.id));
-    writeFileSync(join(OUT, `${author}-${kind}.jsonl`), mine.map((r) => JSON.stringify(r) + '\n').join(''));
+    writeFileSync(join(dir, `${author}-${kind}.jsonl`), mine.map((r) => JSON.stringify(r) + '\n').join(''));
     const free = mine.filter((r) => r.lexicon_free).length;
-    console.log(`train/${author}-${kind}.jsonl: ${mine.length}${kind === 'sensitive' ? ` (${free} lexicon-free)` : ''}, ${new Set(mine.map((r) => r.topic)).size} topics, ${mine.filter((r) => r.messages.length > 1).length} multi-turn`);
+    console.log(`${split}/${author}-${kind}.jsonl: ${mine.length}${kind === 'sensitive' ? ` (${free} lexicon-free)` : ''}, ${new Set(mine.map((r) => r.topic)).size} topics, ${mine.filter((r) => r.messages.length > 1).length} multi-turn`);
   }
 }
 
 write('d4', [...sensitiveRows(180), ...noneRows(140), ...shoppingRows(300)]);
-write('d5', handWritten());
+write('d5', handWritten(HAND, 'd5').train);
+const d8 = handWritten(HAND_D8, 'd8', 4);
+write('d8', d8.train);
+write('d8', d8.dev, 'dev');

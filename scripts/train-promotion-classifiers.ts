@@ -4,7 +4,7 @@
  * the pruning and the default thresholds on dev, prints dev metrics and writes src/ads/models/{intent,safety}.json.
  *
  *   bun scripts/train-promotion-classifiers.ts            train, tune on dev, write the assets
- *   bun scripts/train-promotion-classifiers.ts --test     evaluate the written assets on the holdout and test splits
+ *   bun scripts/train-promotion-classifiers.ts --test     evaluate the written assets on the holdout2, holdout and test splits
  *                                                         (final report only: never tune on it)
  *   --intent-sensitive=negative                           train intent with sensitive conversations as negatives (comparison)
  *   --no-write                                            print only
@@ -25,7 +25,7 @@ const args = new Set(process.argv.slice(2));
 
 type Message = { role: string; content: string };
 type Item = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; lexicon_free?: boolean; source: string };
-type Example = { item: Item; idx: Int32Array; val: Float32Array; lexicon: boolean };
+type Example = { item: Item; idx: Int32Array; val: Float32Array; tag: Uint8Array; segs: Int32Array; lexicon: boolean };
 type Sets = Record<FeatureMode, { train: Example[]; dev: Example[] }>;
 
 // ---------------------------------------------------------------- data
@@ -60,12 +60,12 @@ function featurize(items: Item[], mode: FeatureMode): Example[] {
   return items.map((item) => {
     const { current, earlier } = userContext(item.messages);
     extractFeatures(buf, current, earlier, mode);
-    return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), lexicon: classifySensitivity([current, ...earlier]).sensitive };
+    return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), tag: buf.tag!.slice(0, buf.n), segs: buf.segs!.slice(0, buf.nseg), lexicon: classifySensitivity([current, ...earlier]).sensitive };
   });
 }
 
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; turnMaxChoices?: boolean[] };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -74,6 +74,8 @@ type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: numb
  */
 const isGenerated = (e: Example) => e.item.id.startsWith('d4-');
 const GENERATED_WEIGHTS = [0.1, 0.3, 1];
+/** Safety at full generated weight learned the templates' words (dev quality 0.83 vs 0.87 at 0.1): not retried. */
+const SAFETY_GENERATED_WEIGHTS = [0.1, 0.3];
 
 /** Logistic loss + L2 over the buckets seen in train (remapped to a compact range); bias not regularized. */
 function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number } {
@@ -169,8 +171,10 @@ function lbfgs(f: (x: Float64Array, g: Float64Array) => number, D: number, maxIt
 }
 
 // ---------------------------------------------------------------- metrics
-function scoresOf(model: { weights: ArrayLike<number>; bias: number }, examples: Example[]): number[] {
-  return examples.map((e) => scoreFeatures(model, { idx: e.idx, val: e.val, n: e.idx.length }));
+const bufferOf = (e: Example) => ({ idx: e.idx, val: e.val, n: e.idx.length, tag: e.tag, segs: e.segs, nseg: e.segs.length });
+
+function scoresOf(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean }, examples: Example[]): number[] {
+  return examples.map((e) => scoreFeatures(model, bufferOf(e)));
 }
 
 /** Average precision of the positives among all labelled examples. */
@@ -256,8 +260,12 @@ function safetyThresholdAt(scores: number[], examples: Example[], recall: number
 /** Extra training weight of a sensitive conversation per unit of its shopping-intent score (see main). */
 const SAFETY_HARD_WEIGHT = 3;
 
-/** Safety default: a missed sensitive conversation is far worse than a lost impression. */
-const SAFETY_RECALL = 0.97;
+/**
+ * Safety default: a missed sensitive conversation is far worse than a lost impression. The threshold keeps 99 % of
+ * the dev sensitive conversations flagged by the safety stage alone (lexicon OR model), whatever intent and
+ * relevance would do with them (scripts/tune-promotion-gates.ts applies the same rule, with a margin).
+ */
+const SAFETY_RECALL = 0.99;
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
 
 function printSafetyCurve(scores: number[], examples: Example[]) {
@@ -291,12 +299,16 @@ function select(name: string, sets: Sets, task: Task, settings: Setting[], quali
   for (const s of settings) {
     const t0 = performance.now();
     const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight }, s.lambda);
-    for (const keep of keeps) {
-      const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
-      const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
-      all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} weights=${asset.count}` });
-    }
-    console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${all[all.length - keeps.length].quality.toFixed(4)}`);
+    const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
+    for (const keep of keeps)
+      for (const turnMax of turnMaxes) {
+        const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
+        if (turnMax) asset.turnMax = true;
+        const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
+        all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} turnMax=${turnMax} weights=${asset.count}` });
+      }
+    const mine = all.slice(-keeps.length * turnMaxes.length);
+    console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${mine.map((c) => c.quality.toFixed(4)).join(' / ')}`);
   }
   const best = Math.max(...all.map((c) => c.quality));
   const ok = all.filter((c) => c.quality >= best - tolerance).sort((a, b) => a.asset.count - b.asset.count || b.quality - a.quality);
@@ -334,9 +346,9 @@ function timing(models: Record<'intent' | 'safety', ReturnType<typeof loadClassi
   console.log(`inference, both models, ${chars} chars of user text: p50 ${q(0.5)} us, p99 ${q(0.99)} us`);
 }
 
-/** Final report only: the written assets on the held-out splits (holdout: fresh; test: previously looked at). */
+/** Final report only: the written assets on the held-out splits (holdout2: fresh; holdout and test: previously looked at). */
 function evaluateTest() {
-  for (const split of ['holdout', 'test']) {
+  for (const split of ['holdout2', 'holdout', 'test']) {
     const items = readSplit(split);
     if (items.length === 0) continue;
     const test = featurize(items, 'turns');
@@ -345,7 +357,7 @@ function evaluateTest() {
     const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
     const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
     const label = split.toUpperCase();
-    console.log(`${label} split (final report only${split === 'test' ? ', previously looked at' : ''}): ${counts(items)}`);
+    console.log(`${label} split (final report only${split !== 'holdout2' ? ', previously looked at' : ''}): ${counts(items)}`);
     printIntent(label, intentReport(scoresOf(loadClassifier(intent), testOf(intent)), test, intent.devThreshold));
     printSafety(label, safetyReport(scoresOf(loadClassifier(safety), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
   }
@@ -397,11 +409,13 @@ function main() {
   // items, so these scores are out of sample. Dev, whole chain at zero leaks: mean Hit@5 0.577 -> 0.598 with 3
   // (6 and 10: 0.588).
   const intentModel = loadClassifier(intent.asset);
-  const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, { idx: e.idx, val: e.val, n: e.idx.length })]));
-  const safetyTask: Task = { name: 'safety', label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
-  const safetyQuality = (s: number[]) => 1 - safetyReport(s, devSet, chooseSafetyThreshold(s, devSet)).fpr;
+  const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
+  const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
+  // Quality: the share of non-sensitive conversations NOT flagged, averaged over the 95, 97 and 99 % recall
+  // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail).
+  const safetyQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - safetyReport(s, devSet, safetyThresholdAt(s, devSet, r)).fpr, 0) / 3;
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = (['turns', 'pooled'] as const).flatMap((features) => GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features, generatedWeight })))));
+  const settings = (['turns', 'pooled'] as const).flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features, generatedWeight })))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 

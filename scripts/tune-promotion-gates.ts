@@ -10,9 +10,11 @@
  *
  * Each catalog is loaded once through the real services with every learned gate open (intent 0, safety never,
  * floor 0); each conversation's lexicon verdict, model scores and ranked results (with relevance) are recorded;
- * then every grid point is scored offline. Constraints on every catalog: no promotion on a sensitive conversation
- * at the chosen safety threshold and at the next looser grid step (a margin), and at most MAX_FALSE_RATE of
- * conversations without shopping intent promoted. Among those, the highest mean Hit@5 on labelled shopping
+ * then every grid point is scored offline. Constraints: the safety stage alone (lexicon OR safety model) flags at
+ * least MIN_SAFETY_RECALL of the dev sensitive conversations, at the chosen safety threshold and at the next looser
+ * grid step (a margin), so that the chain does not lean on intent and relevance to stop sensitive conversations
+ * (on a fresh set they did not: 2-4 of 160 promoted per catalog); on every catalog no promotion on a sensitive
+ * conversation at both steps, and at most MAX_FALSE_RATE of conversations without shopping intent promoted. Among those, the highest mean Hit@5 on labelled shopping
  * conversations, then the highest fill. Never run on the test split: it is for the final report only.
  *
  * On dev it records its choice in src/ads/models/gates.json (--no-write: print only), beside the models it was
@@ -26,12 +28,13 @@ import { catalogNames, loadCatalogRuntime, readCatalog, readConversations, userT
 type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
 const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
-if (split === 'test') throw new Error('the test split is for the final report only');
+if (['test', 'holdout', 'holdout2'].includes(split)) throw new Error('the test and held-out splits are for the final report only');
 const MAX_FALSE_RATE = 0.025;
+const MIN_SAFETY_RECALL = 0.99;
 const CONTEXT_TURNS = 4;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 const INTENT = grid(0.3, 0.9, 0.025);
-const SAFETY = grid(0.1, 0.9, 0.025);
+const SAFETY = grid(0.025, 0.9, 0.025);
 /**
  * The floor is not tuned below 0.35 (override with --min-floor): the ranking halves a match on one shared word
  * that is not the product's type, and such matches stay under 0.35 (test/ads/relevance.test.ts), so at 0.35 one
@@ -92,9 +95,14 @@ for (const name of catalogs) {
   recorded.set(name, await record(name));
 }
 
+/** Share of the split's sensitive conversations the safety stage alone (lexicon OR model >= ts) flags. */
+const sensitiveRecords = recorded.get(catalogs[0])!.filter((r) => r.c.kind === 'sensitive');
+const safetyRecall = (ts: number) => sensitiveRecords.filter((r) => r.lexicon || r.safety >= ts).length / Math.max(1, sensitiveRecords.length);
+const safetyOk = (ts: number) => safetyRecall(ts) >= MIN_SAFETY_RECALL && safetyRecall(SAFETY[SAFETY.indexOf(ts) + 1] ?? ts) >= MIN_SAFETY_RECALL;
+
 let best: { ti: number; ts: number; floor: number; mean: Score } | null = null;
 for (const ti of INTENT)
-  for (const ts of SAFETY)
+  for (const ts of SAFETY.filter(safetyOk))
     for (const floor of FLOOR) {
       const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
       const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
@@ -144,7 +152,7 @@ if (process.argv.includes('--explore')) {
 }
 if (!best) throw new Error('no setting meets the constraints on this split');
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}`);
+console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}; safety stage flags ${pct(safetyRecall(best.ts))} of ${sensitiveRecords.length} sensitive (${pct(safetyRecall(SAFETY[SAFETY.indexOf(best.ts) + 1] ?? best.ts))} one step looser)`);
 for (const name of catalogs) {
   const s = score(recorded.get(name)!, best.ti, best.ts, best.floor);
   console.log(`  ${name}: false promotions ${pct(s.falseRate)}, sensitive promotions ${s.sensitive}, P@1 ${pct(s.p1)}, Hit@5 ${pct(s.hit5)}, fill ${pct(s.fill)}`);

@@ -29,11 +29,15 @@ const FNV_PRIME = 16777619;
 const SEED = { Lw: 0x811c9dc5, Lb: 0x2f6b1a37, Lc: 0x5bd1e995, Ew: 0x1b873593, Eb: 0x7e3a9c21, Ec: 0x3c6ef372 } as const;
 const BOS = 0x9e3779b1;
 
-/** A growable list of (bucket, value) pairs; reused across calls so inference allocates nothing per request. */
-export type FeatureBuffer = { idx: Int32Array; val: Float32Array; n: number };
+/**
+ * A growable list of (bucket, value) pairs; reused across calls so inference allocates nothing per request.
+ * `tag` (word or char feature) and `segs` (where each turn's features start, `nseg` of them) let a model score each
+ * turn of a pooled conversation on its own from the same extraction (see scoreFeatures); both are optional.
+ */
+export type FeatureBuffer = { idx: Int32Array; val: Float32Array; n: number; tag?: Uint8Array; segs?: Int32Array; nseg?: number };
 
 export function newFeatureBuffer(capacity = 4096): FeatureBuffer {
-  return { idx: new Int32Array(capacity), val: new Float32Array(capacity), n: 0 };
+  return { idx: new Int32Array(capacity), val: new Float32Array(capacity), n: 0, tag: new Uint8Array(capacity), segs: new Int32Array(MAX_EARLIER_TURNS + 2), nseg: 0 };
 }
 
 // While extracting, `val` holds the group tag of each feature; assignValues turns tags into values.
@@ -50,6 +54,7 @@ function reserve(buf: FeatureBuffer, more: number): void {
   val.set(buf.val.subarray(0, buf.n));
   buf.idx = idx;
   buf.val = val;
+  if (buf.tag) buf.tag = new Uint8Array(size);
 }
 
 function fmix(h: number): number {
@@ -174,6 +179,8 @@ function shapeFeatures(buf: FeatureBuffer, lower: string, words: number): void {
 /** Turns group tags in [from, to) into values: each group gets total L2 mass `weight` (weight / sqrt(count)). */
 function assignValues(buf: FeatureBuffer, from: number, to: number, weight: number): void {
   let chars = 0;
+  const tag = buf.tag;
+  if (tag) for (let i = from; i < to; i++) tag[i] = buf.val[i];
   for (let i = from; i < to; i++) chars += buf.val[i];
   const words = to - from - chars;
   const vw = words > 0 ? weight / Math.sqrt(words) : 0;
@@ -194,10 +201,18 @@ export type FeatureMode = 'turns' | 'pooled';
  */
 export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns'): FeatureBuffer {
   buf.n = 0;
+  const segs = buf.segs;
+  let nseg = 0;
+  if (segs) segs[nseg++] = 0;
   textFeatures(buf, typeof current === 'string' ? current : '', true);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
-  for (let t = 0; t < turns; t++) if (typeof earlier[t] === 'string') textFeatures(buf, earlier[t], mode === 'pooled');
+  for (let t = 0; t < turns; t++) {
+    if (typeof earlier[t] !== 'string') continue;
+    if (segs) segs[nseg++] = buf.n;
+    textFeatures(buf, earlier[t], mode === 'pooled');
+  }
+  buf.nseg = nseg;
   if (mode === 'pooled') return (assignValues(buf, 0, buf.n, 1), buf);
   assignValues(buf, 0, latestEnd, 1);
   assignValues(buf, latestEnd, buf.n, EARLIER_WEIGHT);
@@ -218,10 +233,16 @@ export type ClassifierAsset = {
   weights: string;
   /** The threshold chosen on dev by the training script (the config default mirrors it). */
   devThreshold: number;
+  /** See Classifier.turnMax (chosen on dev by the training script). */
+  turnMax?: boolean;
   trainedOn: Record<string, unknown>;
 };
 
-export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number };
+/**
+ * `turnMax` (pooled models only): the score is the highest of the pooled conversation's and of each user turn's
+ * alone, so a crisis told in one turn is not diluted by ordinary turns around it.
+ */
+export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number; turnMax?: boolean };
 
 /** Encodes dense weights as an asset, dropping those with |w| < minAbs. */
 export function encodeClassifier(name: string, features: FeatureMode, dense: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>): ClassifierAsset {
@@ -266,14 +287,27 @@ export function loadClassifier(asset: ClassifierAsset): Classifier {
   }
   const view = new DataView(raw.buffer, raw.byteOffset + p, asset.count * 2);
   for (let k = 0; k < asset.count; k++) weights[buckets[k]] = view.getInt16(k * 2, true) * asset.scale;
-  return { name: asset.name, features: asset.features, weights, bias: asset.bias };
+  return { name: asset.name, features: asset.features, weights, bias: asset.bias, turnMax: asset.features === 'pooled' && asset.turnMax === true };
 }
 
 /** Probability (0..1) the model gives to already-extracted features. */
-export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number }, buf: FeatureBuffer): number {
+export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean }, buf: FeatureBuffer): number {
   let z = model.bias;
   const { idx, val, weights } = { idx: buf.idx, val: buf.val, weights: model.weights };
   for (let i = 0; i < buf.n; i++) z += weights[idx[i]] * val[i];
+  const { tag, segs, nseg = 0 } = buf;
+  if (model.turnMax && tag && segs && nseg > 1) {
+    // Each turn alone, normalized as extractFeatures would a one-turn conversation: one pass over the same features.
+    for (let s = 0; s < nseg; s++) {
+      const end = s + 1 < nseg ? segs[s + 1] : buf.n;
+      let sw = 0, sc = 0, nw = 0, nc = 0;
+      for (let i = segs[s]; i < end; i++) {
+        if (tag[i] === CHAR_TAG) { sc += weights[idx[i]]; nc++; } else { sw += weights[idx[i]]; nw++; }
+      }
+      const zs = model.bias + (nw > 0 ? sw / Math.sqrt(nw) : 0) + (nc > 0 ? sc / Math.sqrt(nc) : 0);
+      if (zs > z) z = zs;
+    }
+  }
   return 1 / (1 + Math.exp(-z));
 }
 

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, type FeatureBuffer } from '../../src/ads/classifier';
+import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, scoreFeatures, type FeatureBuffer } from '../../src/ads/classifier';
 import { scoreConversation } from '../../src/ads/models';
 import { classifySensitivity } from '../../src/ads/sensitive';
 import { DEFAULT_ADS } from '../../src/config/defaults';
@@ -53,6 +53,24 @@ const SENSITIVE_SHOPPING_SHAPED: string[][] = [
   ['what is the cheapest sleeping bag that keeps you warm outside all winter, the landlord put our stuff on the street'],
   ['ok so which one should I order?', 'my boyfriend reads every message I send and I need a second phone he will not find'],
 ];
+// The kinds that leaked on a fresh held-out set, in new words: money despair phrased as selling, goodbye planning
+// phrased as errands, method-seeking phrased as shopping, a gift around a death. Not in any split; the lexicon
+// misses each one (asserted below).
+const SENSITIVE_ERRANDS: string[][] = [
+  ["how much cash would a second-hand shop give me for my daughter's bike and my drill today, the kids have had toast for three days"],
+  ["I've set the rent to keep paying after next week and given my neighbour a key so someone feeds the cat when I'm gone for good"],
+  ['where do I buy a big bag of barbecue charcoal and tape to seal the door of a small room, I have made my decision'],
+  ["a present for a friend, her little boy's heart stopped during the operation on monday"],
+  ["which hotel has the highest floor with a window that opens, it's for one night and I won't be checking out"],
+];
+// Service needs asked as "how" / "what's the easiest way" or as an alternative to a named product (held back).
+const SERVICE_NEEDS: string[][] = [
+  ['what is the easiest way to keep the books for my cleaning business'],
+  ['where should I put my portfolio site so it loads fast and never goes down'],
+  ['freshbooks alternative for a two person design studio'],
+  ['something like grammarly but cheaper'],
+  ['how can I get my team off endless email threads into proper chat channels'],
+];
 // Shopping-like questions whose words appear in the sensitive training data (rope, blade, black dress, lock).
 const SHOPPING_SENSITIVE_WORDS: string[][] = [
   ['which climbing rope is best for a beginner at an indoor wall'],
@@ -104,6 +122,22 @@ describe('features', () => {
     expect(mass).toBeCloseTo(2, 5);
   });
 
+  test('turn max: a pooled model with turnMax scores the highest of the whole conversation and of each turn alone', () => {
+    // A toy model: only the words of the second turn weigh, so pooling dilutes them and the turn alone does not.
+    const weights = new Float32Array(2 ** HASH_BITS);
+    const alarm = extractFeatures(newFeatureBuffer(), 'alarm bells', [], 'pooled');
+    for (let i = 0; i < alarm.n; i++) weights[alarm.idx[i]] = 1;
+    const turns = ['a long and ordinary question about the opening hours of the post office', 'alarm bells'];
+    const z = (b: FeatureBuffer, turnMax: boolean) => scoreFeatures({ weights, bias: -2, turnMax }, b);
+    const pooled = extractFeatures(newFeatureBuffer(), turns[0], [turns[1]], 'pooled');
+    const alone = (t: string) => z(extractFeatures(newFeatureBuffer(), t, [], 'pooled'), false);
+    expect(z(pooled, true)).toBeCloseTo(Math.max(z(pooled, false), alone(turns[0]), alone(turns[1])), 5);
+    expect(z(pooled, true)).toBeGreaterThan(z(pooled, false));
+    // One turn: nothing to take the max over.
+    const single = extractFeatures(newFeatureBuffer(), turns[1], [], 'pooled');
+    expect(z(single, true)).toBeCloseTo(z(single, false), 6);
+  });
+
   test('limits: only the most recent earlier turns count, and a huge text is cut', () => {
     const turns = ['one', 'two', 'three', 'four', 'five'];
     const capped = snapshot(extractFeatures(newFeatureBuffer(), 'now', turns));
@@ -124,6 +158,10 @@ describe('shopping intent (held-back examples, default threshold)', () => {
     expect(intent(['What project management tool can help my team track tasks and deadlines?'])).toBe(true);
     expect(intent(['Which coffee grinder should I buy for espresso?'])).toBe(true);
     expect(count(SHOPPING, intent)).toBeGreaterThanOrEqual(8);
+  });
+
+  test('service needs asked as "how can I" or "alternative to <product>" pass', () => {
+    expect(count(SERVICE_NEEDS, intent)).toBeGreaterThanOrEqual(4);
   });
 
   test('questions without shopping intent do not pass', () => {
@@ -155,6 +193,20 @@ describe('safety (held-back examples, default threshold)', () => {
     // The crisis told earlier counts: the same harmless last turn alone is scored lower.
     const [last, earlier] = SENSITIVE_SHOPPING_SHAPED[3];
     expect(scoreConversation(last, [earlier]).safety).toBeGreaterThan(scoreConversation(last, []).safety);
+  });
+
+  test('money despair, goodbye errands, method-seeking and gifts around a death, phrased as shopping, are flagged', () => {
+    for (const c of SENSITIVE_ERRANDS) expect(classifySensitivity(c).sensitive).toBe(false);
+    expect(count(SENSITIVE_ERRANDS, safety)).toBeGreaterThanOrEqual(4);
+  });
+
+  test('the safety model scores each turn alone too: a crisis in one turn is not diluted by ordinary turns', () => {
+    const crisis = "I've been giving away all my things, nobody will miss me";
+    const ordinary = ['what time does the post office close', 'thanks, and is it open on saturday'];
+    const alone = scoreConversation(crisis, []).safety;
+    // The crisis as an earlier turn among ordinary ones scores at least what it scores alone.
+    expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(alone - 1e-6);
+    expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
   });
 
   test('shopping with words from the sensitive training data (rope, knife, black dress) is not flagged', () => {
