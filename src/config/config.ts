@@ -1,5 +1,6 @@
 import { dirname, join, resolve } from 'node:path';
 import { parseUsdToMicros } from '../money/money';
+import { DEFAULT_LAG_PROBE_MS } from '../ops/event-loop-lag';
 import { configFileErrors, parseJsonWithPosition } from './config-schema';
 import {
   DEFAULT_ADS,
@@ -85,6 +86,8 @@ export type Config = Readonly<{
   logFormat: 'json' | 'logfmt' | 'pretty';
   /** A read-only bearer token for GET /metrics besides the admin token (stored nowhere; compared hashed). */
   metricsToken: string | null;
+  /** Period of the event-loop lag timer (ms); 1 to measure stalls of a few milliseconds. */
+  lagProbeMs: number;
 }>;
 
 export class ConfigError extends Error {}
@@ -375,6 +378,7 @@ export function loadConfig(input: LoadInput): Config {
     logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',
     logFormat: toLogFormat(pick(flags['log-format'], env.VEXRAIL_LOG_FORMAT, file.log_format)),
     metricsToken: env.VEXRAIL_METRICS_TOKEN || null,
+    lagProbeMs: toPositiveInt(env.VEXRAIL_LAG_PROBE_MS || undefined, DEFAULT_LAG_PROBE_MS, 'VEXRAIL_LAG_PROBE_MS'),
   });
 }
 

@@ -35,5 +35,6 @@ Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) co
 OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
 Admin API token: VEXRAIL_ADMIN_TOKEN, or generated on first start and printed once.
 Metrics: GET /metrics with the admin token, or a read-only VEXRAIL_METRICS_TOKEN, as a Bearer token.
+Event-loop lag timer: every 10 ms; VEXRAIL_LAG_PROBE_MS=1 measures stalls of a few ms (costs more CPU).
 `;
 }

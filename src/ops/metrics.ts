@@ -64,7 +64,8 @@ export type Histogram = { observe(values: Labels, value: number): void; snapshot
 /** Bucket bounds in milliseconds (metric names end in _ms: units last). */
 export const LATENCY_BUCKETS_MS = [1, 2.5, 5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000, 30000, 60000];
 export const OVERHEAD_BUCKETS_MS = [0.1, 0.25, 0.5, 1, 2, 5, 10, 25, 50, 100];
-export const LAG_BUCKETS_MS = [0.5, 1, 2, 5, 10, 25, 50, 100, 250, 1000];
+/** Fine around 1-10 ms, where a stall starts to show in request latency. */
+export const LAG_BUCKETS_MS = [0.5, 1, 2, 3, 4, 5, 7.5, 10, 25, 50, 100, 250, 1000];
 
 export function createRegistry() {
   const metrics: Metric[] = [];
@@ -184,11 +185,16 @@ export function createGatewayMetrics() {
   const holds = { count: 0, micros: 0 };
   registry.gauge('vexrail_wallet_holds_outstanding', 'Credit holds of requests in flight', [], (set) => set([], holds.count));
   registry.gauge('vexrail_wallet_held_micros', 'Credits held by requests in flight (micro-USD)', [], (set) => set([], holds.micros));
-  let lagMax: (() => number) | null = null;
-  registry.gauge('vexrail_event_loop_lag_max_ms', 'Largest delay of the 1 ms event-loop timer since the previous scrape (ms)', [], (set) => {
-    if (lagMax) set([], lagMax());
+  // The lag timer re-arms itself every vexrail_event_loop_lag_probe_ms (10 by default, VEXRAIL_LAG_PROBE_MS);
+  // how late each firing comes is how long the loop was held. A stall shorter than the period can be missed.
+  let lagProbe: { takeMax: () => number; periodMs: number } | null = null;
+  registry.gauge('vexrail_event_loop_lag_probe_ms', 'Period of the event-loop lag timer (ms): 10 by default, VEXRAIL_LAG_PROBE_MS=1 to see stalls of a few ms', [], (set) => {
+    if (lagProbe) set([], lagProbe.periodMs);
   });
-  const lagMs = registry.histogram('vexrail_event_loop_lag_ms', 'Delay of a 1 ms timer beyond its due time (ms)', [], LAG_BUCKETS_MS);
+  registry.gauge('vexrail_event_loop_lag_max_ms', 'Largest delay of the event-loop lag timer beyond its due time since the previous scrape (ms; every scrape starts it over)', [], (set) => {
+    if (lagProbe) set([], lagProbe.takeMax());
+  });
+  const lagMs = registry.histogram('vexrail_event_loop_lag_ms', 'Delay of each firing of the event-loop lag timer beyond its due time (ms; the timer period is vexrail_event_loop_lag_probe_ms)', [], LAG_BUCKETS_MS);
 
   return {
     render: registry.render,
@@ -229,8 +235,9 @@ export function createGatewayMetrics() {
     watchQueue(name: string, stats: () => QueueStats) {
       queues.push({ name, stats });
     },
-    watchLag(takeMax: () => number) {
-      lagMax = takeMax;
+    /** The lag timer: its largest delay since the last call (reset by the call) and its period. */
+    watchLag(probe: { takeMax: () => number; periodMs: number }) {
+      lagProbe = probe;
     },
     lag: (ms: number) => lagMs.observe([], ms),
   };

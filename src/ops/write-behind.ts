@@ -1,14 +1,20 @@
 /**
- * A bounded in-memory queue drained on a timer into one batch write. Keeps analytics and conversation
- * writes off the request's critical path: a hard kill loses at most one interval of them. Money never
- * goes through here.
+ * A bounded in-memory queue drained on a timer into batch writes. Keeps analytics and conversation writes
+ * off the request's critical path: a hard kill loses at most what was queued (about one interval of
+ * records, unless the writer has fallen behind). Money never goes through here.
+ *
+ * The timer's drain is cut into slices so that it never holds the event loop for long: each slice is one
+ * write (one transaction) of at most `sliceMaxRecords` records, sized from the measured cost of the
+ * previous slices to take about `sliceBudgetMs`; the next slice runs on a later turn (setImmediate), after
+ * the I/O that waited. `flush()` and `stop()` still write everything at once (in slices, all in the
+ * caller's turn): for shutdown and for callers that need the records stored now.
  *
  * What happens when the queue is full is the caller's choice:
  * - 'drop_oldest' (default): the oldest record goes, so memory stays bounded when the disk stalls. Every
  *   drop is counted, and logged once per flush with the number dropped since the last log line.
  * - 'write_through': the queue and the new record are written at once, in the caller's turn, like a
  *   money record. For records that must never be lost (an impression is what a click is paid against).
- * A batch whose write throws is lost either way: counted as failed and reported through onError.
+ * A slice whose write throws is lost either way: counted as failed and reported through onError.
  */
 export type Overflow = 'drop_oldest' | 'write_through';
 
@@ -25,10 +31,19 @@ export type WriteBehindStats = {
 
 export type WriteBehind<T> = {
   push(item: T): void;
+  /** Writes everything queued, now, in the caller's turn. */
   flush(): void;
+  /** Stops the timer and writes everything queued. */
   stop(): void;
   stats(): WriteBehindStats;
 };
+
+/** Most records one write (one transaction) takes by default. */
+export const DEFAULT_SLICE_MAX_RECORDS = 512;
+/** How long a timed slice is sized to take by default: well under the 5 ms a request should ever wait. */
+export const DEFAULT_SLICE_BUDGET_MS = 1.5;
+/** Records in the first slice, before any cost has been measured. */
+const FIRST_SLICE_RECORDS = 16;
 
 export function createWriteBehind<T>(opts: {
   intervalMs: number;
@@ -40,12 +55,25 @@ export function createWriteBehind<T>(opts: {
   name?: string;
   /** Where drop reports go (one JSON line each); stderr by default. */
   log?: (line: string) => void;
+  /** Most records in one write. */
+  sliceMaxRecords?: number;
+  /** What a slice of the timer's drain is sized to take (ms). */
+  sliceBudgetMs?: number;
+  /** Clock for measuring slices (ms); performance.now by default. */
+  now?: () => number;
 }): WriteBehind<T> {
   const overflow = opts.overflow ?? 'drop_oldest';
   const log = opts.log ?? ((line: string) => console.error(line));
+  const sliceMax = Math.max(1, Math.floor(opts.sliceMaxRecords ?? DEFAULT_SLICE_MAX_RECORDS));
+  const budgetMs = opts.sliceBudgetMs ?? DEFAULT_SLICE_BUDGET_MS;
+  const now = opts.now ?? (() => performance.now());
   let queue: T[] = [];
   const counts = { dropped: 0, failed: 0, writtenThrough: 0 };
   let droppedSinceLog = 0;
+  // Measured cost of one record (ms), averaged over the recent slices: one slice slowed by a GC pause or by
+  // the process being descheduled halves the next slices at most, it does not shrink them to one record.
+  let recordMs: number | null = null;
+  let next: ReturnType<typeof setImmediate> | null = null;
 
   const reportDrops = () => {
     if (droppedSinceLog === 0) return;
@@ -53,19 +81,45 @@ export function createWriteBehind<T>(opts: {
     droppedSinceLog = 0;
   };
 
-  const flush = () => {
-    reportDrops();
-    if (queue.length === 0) return;
-    const batch = queue;
-    queue = [];
+  /** Writes the oldest `size` queued records in one write. */
+  const writeSlice = (size: number) => {
+    const batch = queue.length <= size ? queue : queue.splice(0, size);
+    if (batch === queue) queue = [];
+    const started = now();
     try {
       opts.write(batch);
     } catch (err) {
       counts.failed += batch.length;
       opts.onError(err, batch.length);
     }
+    const perRecordMs = (now() - started) / batch.length;
+    recordMs = recordMs === null ? perRecordMs : (recordMs + perRecordMs) / 2;
   };
-  const timer = setInterval(flush, opts.intervalMs);
+
+  const sliceSize = () => {
+    if (recordMs === null) return Math.min(FIRST_SLICE_RECORDS, sliceMax);
+    if (recordMs <= 0) return sliceMax;
+    return Math.max(1, Math.min(sliceMax, Math.floor(budgetMs / recordMs)));
+  };
+
+  /** Everything, now (in slices of at most sliceMax records). */
+  const flush = () => {
+    reportDrops();
+    while (queue.length > 0) writeSlice(sliceMax);
+  };
+
+  /** The timer's drain: one budget-sized slice per turn until the queue is empty. */
+  const drainSlice = () => {
+    next = null;
+    reportDrops();
+    if (queue.length === 0) return;
+    writeSlice(sliceSize());
+    if (queue.length > 0) next = setImmediate(drainSlice);
+  };
+
+  const timer = setInterval(() => {
+    if (next === null) drainSlice();
+  }, opts.intervalMs);
   timer.unref?.();
   return {
     push(item) {
@@ -87,6 +141,8 @@ export function createWriteBehind<T>(opts: {
     flush,
     stop() {
       clearInterval(timer);
+      if (next !== null) clearImmediate(next);
+      next = null;
       flush();
     },
     stats: () => ({ queued: queue.length, ...counts }),

@@ -57,7 +57,9 @@ describe('gateway metrics', () => {
     m.holdClosed(500);
     let queued = 4;
     m.watchQueue('impressions', () => ({ queued, dropped: 1, failed: 2, writtenThrough: 3 }));
-    m.watchLag(() => 12.5);
+    m.watchLag({ takeMax: () => 12.5, periodMs: 1 });
+    m.lag(3.5);
+    m.lag(0.2);
     m.usage('gpt-4o-mini', 10, 20, 31);
     m.upstream('openai', 120, null);
     m.upstream('openai', 5, 'upstream_timeout');
@@ -74,6 +76,12 @@ describe('gateway metrics', () => {
     expect(lines).toContain('vexrail_write_behind_queued{queue="impressions"} 4');
     expect(lines).toContain('vexrail_write_behind_dropped_total{queue="impressions"} 1');
     expect(lines).toContain('vexrail_event_loop_lag_max_ms 12.5');
+    expect(lines).toContain('vexrail_event_loop_lag_probe_ms 1');
+    // Buckets fine enough between 1 and 10 ms to tell a 3.5 ms stall from a 5 ms one.
+    expect(lines).toContain('vexrail_event_loop_lag_ms_bucket{le="0.5"} 1');
+    expect(lines).toContain('vexrail_event_loop_lag_ms_bucket{le="3"} 1');
+    expect(lines).toContain('vexrail_event_loop_lag_ms_bucket{le="4"} 2');
+    expect(lines).toContain('vexrail_event_loop_lag_ms_bucket{le="7.5"} 2');
     expect(lines).toContain('vexrail_tokens_total{model="gpt-4o-mini",kind="completion"} 20');
     expect(lines).toContain('vexrail_spend_micros_total{model="gpt-4o-mini"} 31');
     expect(lines).toContain('vexrail_upstream_duration_ms_count{provider="openai"} 1');
