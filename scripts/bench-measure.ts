@@ -55,7 +55,8 @@ export function ensureWrk(log: (line: string) => void): string {
   return installed;
 }
 
-export type LagReading = { maxMs: number; p99BoundMs: number; ticks: number; over5Ms: number };
+/** The gateway's lag timer over one run; probeMs is its period (the bench starts the gateway with VEXRAIL_LAG_PROBE_MS=1). */
+export type LagReading = { probeMs: number; maxMs: number; p99BoundMs: number; ticks: number; over5Ms: number };
 
 export type Measurement = {
   wrk: WrkReport;
@@ -118,6 +119,7 @@ export async function measure(o: {
     const h = histogram(after, 'vexrail_event_loop_lag_ms', before);
     const at5 = h.bounds.indexOf(5);
     lag = {
+      probeMs: after.get('vexrail_event_loop_lag_probe_ms') ?? NaN,
       maxMs: after.get('vexrail_event_loop_lag_max_ms') ?? NaN,
       p99BoundMs: histogramQuantileBound(h, 0.99),
       ticks: h.count,

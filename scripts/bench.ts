@@ -195,7 +195,7 @@ let step = 0;
 let totalSteps = 0;
 
 function progressLine(label: string, m: Measurement): string {
-  const lag = m.lag ? `  lag max ${fmt(m.lag.maxMs, 1)} ms` : '';
+  const lag = m.lag ? `  lag max ${fmt(m.lag.maxMs, 1)} ms (${fmt(m.lag.probeMs, 0)} ms timer)` : '';
   const promo = m.gatewayChat && m.gatewayChat.promoted > 0 ? `  promoted ${fmtInt(m.gatewayChat.promoted)}/${fmtInt(m.gatewayChat.ok)}` : '';
   const errs = m.wrk.non2xx + m.wrk.socketErrors.connect + m.wrk.socketErrors.read + m.wrk.socketErrors.write + m.wrk.socketErrors.timeout;
   return `${label.padEnd(34)} ${fmtInt(m.wrk.requestsPerS).padStart(7)} req/s  p50 ${fmt(m.wrk.latencyMs.p50)} ms  p99 ${fmt(m.wrk.latencyMs.p99)} ms  ` +
@@ -217,7 +217,7 @@ async function runScenario(name: ScenarioName, mock: { child: Child; base: strin
   const configPath = join(dir, 'vexrail.json');
   writeFileSync(configPath, JSON.stringify({ providers: [{ name: 'mock', base_url: `${mock.base}/v1`, api_key: 'x', models: ['gpt-4o-mini'] }] }));
   const gateway = await startChild(dir, 'gateway', [...gatewayCmd, 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--config', configPath],
-    /listening on http:\/\/127\.0\.0\.1:(\d+)/, { cwd: root, env: { VEXRAIL_ADMIN_TOKEN: ADMIN_TOKEN, VEXRAIL_LOG: 'on' }, timeoutMs: 120_000 });
+    /listening on http:\/\/127\.0\.0\.1:(\d+)/, { cwd: root, env: { VEXRAIL_ADMIN_TOKEN: ADMIN_TOKEN, VEXRAIL_LOG: 'on', VEXRAIL_LAG_PROBE_MS: '1' }, timeoutMs: 120_000 });
   const gatewayBase = `http://127.0.0.1:${gateway.port}`;
   const probe: GatewayProbe = { base: gatewayBase, token: ADMIN_TOKEN };
   console.log(`  proxy :${proxy.port} (pid ${proxy.child.proc.pid}), gateway :${gateway.port} (pid ${gateway.child.proc.pid})`);
@@ -341,7 +341,7 @@ async function main(): Promise<void> {
   out.push('', '## How to read it', '',
     '- CPU per request: user + system time of the server process from /proc/<pid>/stat over the wrk run, divided by the requests wrk completed (the mock upstream behind the proxy and gateway is not included).',
     '- Event-loop lag: from the gateway\'s /metrics, scraped just before and after each run: vexrail_event_loop_lag_max_ms (largest delay since the previous scrape) and the vexrail_event_loop_lag_ms histogram. ' +
-      'The gateway\'s lag timer runs every 10 ms (src/runtime.ts), not 1 ms, and a histogram gives a p99 only as a bucket bound (buckets 0.5, 1, 2, 5, 10, 25 ... ms); a stall shorter than the timer period can be missed.',
+      'The bench starts the gateway with VEXRAIL_LAG_PROBE_MS=1, so the timer fires every 1 ms (the default is 10 ms; vexrail_event_loop_lag_probe_ms shows the period in use); the p99 is a histogram bucket bound (buckets 0.5, 1, 2, 3, 4, 5, 7.5, 10, 25 ... ms).',
     '- Peak RSS: VmHWM of /proc/<pid>/status at the end of the scenario (each scenario starts a fresh proxy and gateway).',
     '- wrk\'s own CPU shows whether the load generator could be the bottleneck (it is one thread: near 100 % of a core it would be). The machine-busy line counts every process on the machine; other work there distorts all numbers.',
     '- p99 added @1: p99 at one connection minus the mock upstream\'s own p99 at one connection in the same run.');
