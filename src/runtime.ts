@@ -91,15 +91,16 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   });
   const adminAuth: AdminAuth = setUpAdminAuth(db, config.adminToken);
 
-  // One background tick writes what is kept off the request path; the exchanges queue drains itself on its
-  // own timer, in short slices. flushAll (tests, shutdown) writes everything at once.
+  // One background tick writes the small things kept off the request path; the exchange, impression and
+  // judge-cost queues drain on their own timers, in short slices. flushAll (tests, shutdown) writes everything.
   const flushRest = () => {
-    market.flush();
+    market.flushNoFills();
     keys.flushTouches();
     log.flush();
   };
   const flushAll = () => {
     exchanges.flush();
+    market.flush();
     flushRest();
   };
   const ticker = setInterval(flushRest, config.flushIntervalMs);

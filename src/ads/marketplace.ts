@@ -186,6 +186,13 @@ export function createMarketplace(deps: {
     /** Size of the in-memory index of ad units (for benchmarks and operators). */
     indexStats: () => matcher.stats(),
     flush,
+    /**
+     * The periodic tick's share: no-fill counters only. The impression and judge-cost queues drain on their
+     * own timers in short slices; flush() (tests, clicks, shutdown) writes them all at once.
+     */
+    flushNoFills: () => {
+      if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
+    },
     /** Counters of the impression queue (queued, dropped, failed, written through), for tests and metrics. */
     impressionQueueStats: () => impressionQueue.stats(),
     stop() {
