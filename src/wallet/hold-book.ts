@@ -13,6 +13,8 @@ export function createHoldBook() {
   const heldByProject = new Map<string, number>();
   return {
     held: (projectId: string) => heldByProject.get(projectId) ?? 0,
+    /** Holds open now: requests in flight. */
+    count: () => holds.size,
     add(projectId: string, amountMicros: number): Hold {
       const hold = { id: `hold_${++counter}`, projectId, amountMicros };
       holds.set(hold.id, hold);

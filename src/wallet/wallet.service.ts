@@ -111,9 +111,9 @@ export function createWalletService(deps: { repo: WalletRepo; db?: Database; now
     const committed = new Promise<void>((done, failed) => queue.push({ ...charge, done, failed }));
     if (!scheduled) {
       scheduled = true;
-      // Idle: commit after this turn. Busy: at most one group per GROUP_WINDOW_MS, so groups grow with the load
-      // while a lone request waits for no timer.
-      const wait = lastCommitMs + GROUP_WINDOW_MS - performance.now();
+      // Other requests in flight: at most one group per GROUP_WINDOW_MS, so groups grow with the load. A lone
+      // request (nothing else holding credit) waits for no timer: its charge commits right after this turn.
+      const wait = holds.count() === 0 ? 0 : lastCommitMs + GROUP_WINDOW_MS - performance.now();
       if (wait <= 0) setImmediate(commitQueued);
       else setTimeout(commitQueued, wait);
     }
