@@ -58,6 +58,10 @@ export function createConversationsRepo(db: Database) {
        $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`,
   );
   const setCount = db.query('UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?');
+  const insertFresh = db.query(
+    `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
+     VALUES ($id, $projectId, $tracked, $endUser, $metadata, $count, $at, $at) ON CONFLICT (project_id, id) DO NOTHING`,
+  );
   const page = db.query(
     `SELECT * FROM conversations WHERE project_id = $projectId
        AND ($afterId IS NULL OR updated_at < $afterTs OR (updated_at = $afterTs AND id < $afterId))
@@ -93,6 +97,19 @@ export function createConversationsRepo(db: Database) {
         id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0,
         endUser: x.endUser, metadata: x.metadata, at: x.atMs,
       }) as { message_count: number }).message_count,
+    /**
+     * A conversation that cannot exist yet (an untracked request, keyed by its own request id) with all its
+     * messages: two statements fewer than touch + append + count. False, writing nothing, if it does exist.
+     */
+    insertNewConversation: (x: ConversationTouch, rows: NewMessage[]): boolean => {
+      const created = insertFresh.run({
+        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0, endUser: x.endUser, metadata: x.metadata, count: rows.length, at: x.atMs,
+      });
+      if (created.changes === 0) return false;
+      let seq = 0;
+      for (const row of rows) insertMessage.run({ ...row, projectId: x.projectId, conversationId: x.conversationId, seq: seq++ });
+      return true;
+    },
     /** Appends messages from position `fromSeq` on and records the new count. */
     appendMessages: (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
       let seq = fromSeq;

@@ -87,6 +87,8 @@ export function toExchangeWrite(r: ExchangeRecord): ExchangeWrite {
 
 /** Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer. */
 function storeExchange(repo: ConversationsRepo, x: ExchangeWrite): void {
+  // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against.
+  if (!x.tracked && repo.insertNewConversation(x, [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer])) return;
   const storedCount = repo.touchConversation(x);
   const fresh = storedCount === 0 ? x.history : x.history.slice(knownCount(repo, x, storedCount));
   const rows = fresh.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) }));
