@@ -1,10 +1,10 @@
-import { randomBase62 } from '../store/ids';
+import { timeOrderedBase62 } from '../store/ids';
 
 /** Request ids, assigned by the outer fetch wrapper and looked up by handlers through the Request object. */
 const ids = new WeakMap<Request, { id: string; startedMs: number }>();
 
 export function assignRequestId(request: Request, startedMs: number): string {
-  const id = `req_${randomBase62(20)}`;
+  const id = `req_${timeOrderedBase62()}`;
   ids.set(request, { id, startedMs });
   return id;
 }
