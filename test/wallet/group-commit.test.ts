@@ -1,10 +1,10 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { openStore } from '../../src/store/database';
 import { writeWalletOutside } from '../../src/wallet/money-sync';
 import { auditMoney, createWalletRepo, type GroupCharge } from '../../src/wallet/wallet.repo';
 import { createWalletService } from '../../src/wallet/wallet.service';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
-import { createTestApp, readSse, type TestApp } from '../helpers/test-app';
+import { readSse } from '../helpers/test-app';
+import { useUpstreamApp } from '../helpers/upstream-app';
 
 function setUp() {
   const store = openStore(':memory:');
@@ -85,20 +85,12 @@ describe('group commit of consumption charges', () => {
 });
 
 describe('a charge is durable before its answer completes', () => {
-  let upstream: FakeUpstream;
-  let t: TestApp;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await createTestApp({ upstreamUrl: upstream.baseUrl });
-  });
-  afterAll(async () => {
-    t.close();
-    await upstream.close();
-  });
+  const env = useUpstreamApp();
   const charged = (requestId: string) =>
-    t.db.query(`SELECT count(*) AS n FROM ledger_entries WHERE type = 'consumption' AND request_id = ?`).get(requestId) as { n: number };
+    env.t.db.query(`SELECT count(*) AS n FROM ledger_entries WHERE type = 'consumption' AND request_id = ?`).get(requestId) as { n: number };
 
   test('JSON and streamed answers: the ledger entry exists when the client has the whole answer', async () => {
+    const { t } = env;
     const p = await t.project('5.00', 'Durable');
     const messages = [{ role: 'user', content: 'hello' }];
     for (let i = 0; i < 5; i++) {
