@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { loadConfig } from '../src/config/config';
 import { createRuntime } from '../src/runtime';
 import { openStore } from '../src/store/database';
+import { syllableBrand } from './dev-lib';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, products: { type: 'string' }, campaigns: { type: 'string' }, advertisers: { type: 'string' } } });
 if (!values.dir) {
@@ -38,16 +39,7 @@ const byCategory = new Map<string, Fixture[]>();
 for (const p of catalog) byCategory.set(p.category, [...(byCategory.get(p.category) ?? []), p]);
 const categories = [...byCategory.keys()].sort();
 
-const SYLLABLES = ['ka', 'lo', 'mi', 'ven', 'tor', 'ix', 'bra', 'zu', 'quel', 'dor', 'fen', 'sha', 'rip', 'nox', 'tal', 'ume'];
-function brandOf(i: number): string {
-  let n = i + 17;
-  let s = '';
-  do {
-    s += SYLLABLES[n % SYLLABLES.length];
-    n = Math.floor(n / SYLLABLES.length);
-  } while (n > 0);
-  return s[0].toUpperCase() + s.slice(1) + 'ly';
-}
+const brandOf = (i: number) => syllableBrand(i, 'ly');
 const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
 
 const started = performance.now();

@@ -38,7 +38,7 @@ import { loadConfig } from '../src/config/config';
 import { createRuntime, type Runtime } from '../src/runtime';
 import { startCheckpointer, type Checkpointer } from '../src/store/checkpointer';
 import { openStore, type Store } from '../src/store/database';
-import { loadAverage, mulberry32 } from './dev-lib';
+import { loadAverage, mulberry32, syllableBrand } from './dev-lib';
 
 const opts = { advertisers: 2000, campaigns: 10_000, products: 100_000, seconds: 6, runs: 3, every: 300, churn: 0.2, seed: 7, full: false, keep: false, json: false };
 {
@@ -86,16 +86,7 @@ const DOMAINS: Record<string, { nouns: string[]; traits: string[]; uses: string[
   fitness: { nouns: ['adjustable dumbbells', 'yoga mat', 'resistance bands', 'rowing machine', 'kettlebell'], traits: ['non-slip', 'compact', 'heavy duty', 'quiet', 'foldable'], uses: ['home workouts', 'strength training', 'stretching', 'cardio'] },
 };
 const DOMAIN_NAMES = Object.keys(DOMAINS);
-const SYLLABLES = ['ka', 'lo', 'mi', 'ven', 'tor', 'ix', 'bra', 'zu', 'quel', 'dor', 'fen', 'sha', 'rip', 'nox', 'tal', 'ume'];
-const brandOf = (i: number) => {
-  let n = i + 17;
-  let s = '';
-  do {
-    s += SYLLABLES[n % SYLLABLES.length];
-    n = Math.floor(n / SYLLABLES.length);
-  } while (n > 0);
-  return s[0].toUpperCase() + s.slice(1) + 'co';
-};
+const brandOf = (i: number) => syllableBrand(i, 'co');
 
 function productLine(brand: string, domain: string, k: number): string {
   const d = DOMAINS[domain];

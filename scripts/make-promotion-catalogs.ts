@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { classifySensitivity } from '../src/ads/sensitive';
 import { generateRetail, type CatalogProduct, type ProductLabel } from './promotion-data/retail-catalog';
 import { buildServices } from './promotion-data/services';
+import { splitmix32 as seeded } from './dev-lib';
 
 const ROOT = join(import.meta.dir, '..');
 const OUT = join(ROOT, 'test', 'fixtures', 'promotions');
@@ -32,18 +33,6 @@ type Conversation = {
   target?: { types: string[]; attributes: Record<string, string[]> }; shares_words_with?: string;
 };
 type Catalog = { name: string; products: CatalogProduct[]; labels: ProductLabel[] };
-
-/** splitmix32: small, seedable, good enough to shuffle vocabulary. */
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
 
 /** FNV-1a over the seed and a string: fixed split assignment by id, independent of file order. */
 function hash01(text: string): number {

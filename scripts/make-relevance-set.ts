@@ -13,21 +13,13 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { mulberry32 } from './dev-lib';
 
 const OUT = join(import.meta.dir, '..', 'test', 'fixtures', 'relevance');
 const SEED = 0x5eed2024;
 const REGULAR_PER_CATEGORY = 50;
 const DISTRACTORS_PER_CATEGORY = 6;
 
-function mulberry32(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rnd = mulberry32(SEED);
 const pick = <T>(a: T[]): T => a[Math.floor(rnd() * a.length)];
 const shuffle = <T>(a: T[]): T[] => {

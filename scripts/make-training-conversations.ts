@@ -21,6 +21,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifySensitivity } from '../src/ads/sensitive';
+import { splitmix32 as seeded } from './dev-lib';
 
 const ROOT = join(import.meta.dir, '..');
 const OUT = join(ROOT, 'test', 'fixtures', 'promotions', 'conversations', 'train');
@@ -32,16 +33,6 @@ type Message = { role: 'user' | 'assistant'; content: string };
 type Row = { id: string; kind: Kind; topic: string; messages: Message[]; lexicon_free?: boolean };
 
 // ---------------------------------------------------------------- randomness
-function seeded(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x9e3779b9) >>> 0;
-    let z = s;
-    z = Math.imul(z ^ (z >>> 16), 0x85ebca6b) >>> 0;
-    z = Math.imul(z ^ (z >>> 13), 0xc2b2ae35) >>> 0;
-    return ((z ^ (z >>> 16)) >>> 0) / 4294967296;
-  };
-}
 const rand = seeded(0xd4d4a11);
 const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rand() * xs.length)];
 const chance = (p: number) => rand() < p;
