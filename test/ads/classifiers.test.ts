@@ -1,12 +1,11 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { describe, expect, test } from 'bun:test';
 import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, scoreFeatures, type FeatureBuffer } from '../../src/ads/classifier';
 import { scoreConversation } from '../../src/ads/models';
 import { classifySensitivity } from '../../src/ads/sensitive';
 import { DEFAULT_ADS } from '../../src/config/defaults';
 import gates from '../../src/ads/models/gates.json' with { type: 'json' };
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { advertiser, publisher } from '../helpers/market';
-import { createTestApp, type TestApp } from '../helpers/test-app';
+import { useUpstreamApp } from '../helpers/upstream-app';
 
 // Held-back conversations written for this test only (not in any split of test/fixtures/promotions).
 // Each is [latest user turn, ...earlier user turns, most recent first].
@@ -229,32 +228,22 @@ describe('safety (held-back examples, default threshold)', () => {
 });
 
 describe('gates in the marketplace', () => {
-  let upstream: FakeUpstream;
-  let t: TestApp;
-  beforeAll(async () => {
-    upstream = await startFakeUpstream();
-    t = await createTestApp({ upstreamUrl: upstream.baseUrl });
-    await advertiser(t);
-  });
-  afterAll(async () => {
-    t.close();
-    await upstream.close();
-  });
+  const env = useUpstreamApp({ setUp: (t) => advertiser(t) });
   const ORGANIC = 'Here is some general information.';
   const ask = async (headers: Record<string, string>, content: string) => {
-    upstream.script({ kind: 'normal', content: ORGANIC });
-    const res = await t.chat(headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
+    env.upstream.script({ kind: 'normal', content: ORGANIC });
+    const res = await env.t.chat(headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] });
     return { impression: res.headers.get('x-vexrail-impression'), content: ((await res.json()) as any).choices[0].message.content as string };
   };
   const noFill = async (projectId: string) => {
-    t.rt.flushAll();
-    return (await t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill as Record<string, number>;
+    env.t.rt.flushAll();
+    return (await env.t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill as Record<string, number>;
   };
   const search = async (headers: Record<string, string>, query: string) =>
-    ((await (await t.call('POST', '/v1/promotions/search', { headers, body: { query } })).json()) as any).data as unknown[];
+    ((await (await env.t.call('POST', '/v1/promotions/search', { headers, body: { query } })).json()) as any).data as unknown[];
 
   test('a plain-words emergency next to a relevant product gets no promotion (sensitive_topic) and no search result', async () => {
-    const pub = await publisher(t, 'Pub Safety');
+    const pub = await publisher(env.t, 'Pub Safety');
     const question = "my dad collapsed at dinner and he isn't breathing, which project management tool should we use";
     expect(classifySensitivity([question]).sensitive).toBe(false);
     const answer = await ask(pub.headers, question);
@@ -265,7 +254,7 @@ describe('gates in the marketplace', () => {
   });
 
   test('a relevant question without shopping intent gets no promotion (no_shopping_intent) and no search result', async () => {
-    const pub = await publisher(t, 'Pub Intent');
+    const pub = await publisher(env.t, 'Pub Intent');
     const question = 'Explain the history of kanban boards and project management at Toyota';
     const answer = await ask(pub.headers, question);
     expect(answer.impression).toBeNull();
@@ -277,7 +266,7 @@ describe('gates in the marketplace', () => {
   });
 
   test("the seed's example question gets the project-management product: manage my projects meets project management", async () => {
-    const pub = await publisher(t, 'Pub Seed');
+    const pub = await publisher(env.t, 'Pub Seed');
     const question = 'What tools can help me manage my projects?';
     expect(intent([question])).toBe(true);
     expect(safety([question])).toBe(false);

@@ -2,23 +2,12 @@
  * The promotion is chosen from the question, but only added once the finished answer is known: an answer
  * that itself turns out sensitive gets no promotion, even when the question was harmless.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
+import { describe, expect, test } from 'bun:test';
 import { advertiser, publisher } from '../helpers/market';
-import { createTestApp, readSse, type TestApp } from '../helpers/test-app';
+import { readSse } from '../helpers/test-app';
+import { useUpstreamApp } from '../helpers/upstream-app';
 
-let upstream: FakeUpstream;
-let t: TestApp;
-
-beforeAll(async () => {
-  upstream = await startFakeUpstream();
-  t = await createTestApp({ upstreamUrl: upstream.baseUrl });
-  await advertiser(t);
-});
-afterAll(async () => {
-  t.close();
-  await upstream.close();
-});
+const env = useUpstreamApp({ setUp: (t) => advertiser(t) });
 
 const QUESTION = 'What project management tool can help my team track tasks and deadlines?';
 const HARMLESS = 'Many teams use a shared board to plan work and track deadlines.';
@@ -26,9 +15,9 @@ const SENSITIVE = 'A shared board helps. If stress at work has you thinking abou
 const ask = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], ...extra });
 
 function recorded(publisherId: string) {
-  t.rt.market.flush();
-  const impressions = (t.db.query('SELECT count(*) AS n FROM impressions WHERE publisher_project_id = ?').get(publisherId) as { n: number }).n;
-  const rows = t.db.query('SELECT reason, count FROM no_fill_daily WHERE publisher_project_id = ?').all(publisherId) as { reason: string; count: number }[];
+  env.t.rt.market.flush();
+  const impressions = (env.t.db.query('SELECT count(*) AS n FROM impressions WHERE publisher_project_id = ?').get(publisherId) as { n: number }).n;
+  const rows = env.t.db.query('SELECT reason, count FROM no_fill_daily WHERE publisher_project_id = ?').all(publisherId) as { reason: string; count: number }[];
   return { impressions, noFill: Object.fromEntries(rows.map((r) => [r.reason, r.count])) };
 }
 
@@ -40,15 +29,15 @@ async function streamedText(res: Response): Promise<string> {
 
 describe('the finished answer is checked too', () => {
   test('non-stream: a harmless answer gets the promotion, a sensitive one is returned untouched', async () => {
-    const control = await publisher(t, 'Finished Control');
-    upstream.script({ kind: 'normal', content: HARMLESS });
-    const shown = await (await t.chat(control.headers, ask())).json() as any;
+    const control = await publisher(env.t, 'Finished Control');
+    env.upstream.script({ kind: 'normal', content: HARMLESS });
+    const shown = await (await env.t.chat(control.headers, ask())).json() as any;
     expect(shown.choices[0].message.content).toContain('*Sponsored:*');
     expect(recorded(control.id).impressions).toBe(1);
 
-    const pub = await publisher(t, 'Finished Json');
-    upstream.script({ kind: 'normal', content: SENSITIVE });
-    const res = await t.chat(pub.headers, ask());
+    const pub = await publisher(env.t, 'Finished Json');
+    env.upstream.script({ kind: 'normal', content: SENSITIVE });
+    const res = await env.t.chat(pub.headers, ask());
     expect(res.status).toBe(200);
     expect(res.headers.get('x-vexrail-impression')).toBeNull();
     expect(((await res.json()) as any).choices[0].message.content).toBe(SENSITIVE);
@@ -56,13 +45,13 @@ describe('the finished answer is checked too', () => {
   });
 
   test('stream: a sensitive answer ends with no promotion chunk and no impression', async () => {
-    const control = await publisher(t, 'Finished Stream Control');
-    upstream.script({ kind: 'normal', content: HARMLESS });
-    expect(await streamedText(await t.chat(control.headers, ask({ stream: true })))).toContain('*Sponsored:*');
+    const control = await publisher(env.t, 'Finished Stream Control');
+    env.upstream.script({ kind: 'normal', content: HARMLESS });
+    expect(await streamedText(await env.t.chat(control.headers, ask({ stream: true })))).toContain('*Sponsored:*');
 
-    const pub = await publisher(t, 'Finished Stream');
-    upstream.script({ kind: 'normal', content: SENSITIVE });
-    expect(await streamedText(await t.chat(pub.headers, ask({ stream: true })))).toBe(SENSITIVE);
+    const pub = await publisher(env.t, 'Finished Stream');
+    env.upstream.script({ kind: 'normal', content: SENSITIVE });
+    expect(await streamedText(await env.t.chat(pub.headers, ask({ stream: true })))).toBe(SENSITIVE);
     expect(recorded(pub.id)).toEqual({ impressions: 0, noFill: { sensitive_topic: 1 } });
   });
 });
