@@ -11,6 +11,7 @@
 import { FormatRegistry, Kind, Type, TypeRegistry, type Static, type TObject, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { ValueErrorType, type ValueError } from '@sinclair/typebox/errors';
+import { closestKey } from '../config/config-schema';
 import { ApiError } from './errors';
 import { readJsonObject } from './body';
 
@@ -118,23 +119,9 @@ function reportedAt(along: Array<{ schema: any; parts: string[] }>) {
   return along[at];
 }
 
-function editDistance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    let diagonal = row[0];
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const above = row[j];
-      row[j] = Math.min(row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diagonal = above;
-    }
-  }
-  return row[b.length];
-}
-
 function suggestion(name: string, known: string[]): string {
-  const best = known.map((k) => [k, editDistance(name.toLowerCase(), k.toLowerCase())] as const).sort((x, y) => x[1] - y[1])[0];
-  return best && best[1] <= Math.max(2, Math.floor(name.length / 3)) ? ` (did you mean ${best[0]}?)` : '';
+  const best = closestKey(name, known);
+  return best ? ` (did you mean ${best}?)` : '';
 }
 
 function toApiError(root: TSchema, error: ValueError, what: string): ApiError {
