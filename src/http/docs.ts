@@ -2,7 +2,7 @@
  * OpenAPI descriptions of routes. Request bodies and queries are the TypeBox schemas the routes validate with
  * (src/http/schema.ts), passed here as they are; response schemas document what the services build.
  */
-import type { TObject } from '@sinclair/typebox';
+import { Kind, type TObject } from '@sinclair/typebox';
 import type { ErrorType } from './errors';
 import { queryParameters, schemaErrorCodes } from './schema';
 
@@ -173,7 +173,7 @@ export const ADMIN_SECURITY = [{ adminBearer: [] }];
 function withSchemaCodes(errors: readonly ErrorSpec[], schemas: Array<Schema | undefined>, defaults: (status: number) => readonly string[]): ErrorSpec[] {
   const fromSchemas = new Map<number, Set<string>>();
   for (const schema of schemas) {
-    if (!schema || !(schema as any)[Symbol.for('TypeBox.Kind')]) continue;
+    if (!schema || !(Kind in schema)) continue;
     for (const [status, codes] of schemaErrorCodes(schema as any)) for (const code of codes) (fromSchemas.get(status) ?? fromSchemas.set(status, new Set()).get(status)!).add(code);
   }
   if (fromSchemas.size === 0) return [...errors];
@@ -236,5 +236,4 @@ export const pagedListOf = (item: Schema) => ({
 });
 
 export const pathParam = (name: string, description: string) => ({ name, in: 'path', required: true, description, schema: { type: 'string' } });
-export const queryParam = (name: string, description: string, schema: Schema) => ({ name, in: 'query', required: false, description, schema });
 export const headerParam = (name: string, description: string) => ({ name, in: 'header', required: false, description, schema: { type: 'string' } });

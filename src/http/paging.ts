@@ -9,11 +9,6 @@ export function checkLimit(limit: number, max: number): number {
   return limit;
 }
 
-/** A `?limit=` query value: absent means the fallback. */
-export function parseLimit(value: string | undefined, max: number, fallback: number): number {
-  return checkLimit(value === undefined || value === '' ? fallback : Number(value), max);
-}
-
 /** A cursor that is a row sequence number; null means `whenAbsent`. */
 export function seqCursor(cursor: string | null | undefined, whenAbsent: number): number {
   if (cursor === null || cursor === undefined || cursor === '') return whenAbsent;
