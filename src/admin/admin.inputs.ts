@@ -4,13 +4,9 @@
  * schema cannot state (domain syntax, money parsing, uniqueness, state transitions).
  */
 import { Type as T } from '@sinclair/typebox';
-import { fieldError, Nullable, queryValidator, StringEnum, validator } from '../http/schema';
+import { fieldError, NOT_BLANK, Nullable, queryValidator, StringEnum, USD_TEXT, validator } from '../http/schema';
 
 const MAX_NAME_CHARS = 200;
-/** Some text that is not only spaces. */
-const NOT_BLANK = '\\S';
-/** A decimal USD amount as text; the service parses it to micro-units and applies the limits. */
-const USD_TEXT = '^\\s*\\d{1,13}(\\.\\d{1,12})?\\s*$';
 
 const Name = (example: string) =>
   T.String({ minLength: 1, maxLength: MAX_NAME_CHARS, pattern: NOT_BLANK, example, ...fieldError('invalid_name'), 'x-error-message': `must be 1-${MAX_NAME_CHARS} characters, not only spaces` });

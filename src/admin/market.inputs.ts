@@ -6,13 +6,12 @@
 import { Type as T, type TSchema } from '@sinclair/typebox';
 import { CAMPAIGN_LIMITS } from '../campaigns/campaigns.service';
 import { CLICK_STATUSES, MAX_CLICKS_PAGE } from '../clicks/clicks.service';
-import { Nullable, queryValidator, StringEnum, validator } from '../http/schema';
+import { NOT_BLANK, Nullable, queryValidator, StringEnum, USD_TEXT, validator } from '../http/schema';
 import { MAX_PRODUCTS_PAGE, PRODUCT_LIMITS } from '../products/products.inputs';
 export { CreateProductBody, UpdateProductBody } from '../products/products.inputs';
+import { DAY_RANGE } from '../usage/usage.inputs';
 import { pageQuery } from './admin.inputs';
 
-const NOT_BLANK = '\\S';
-const USD_TEXT = '^\\s*\\d{1,13}(\\.\\d{1,12})?\\s*$';
 const opt = <S extends TSchema>(schema: S) => T.Optional(schema);
 
 const Targeting = T.Union([
@@ -66,8 +65,7 @@ export const CampaignsQuery = limitOnly(1000, 100, 'campaigns');
 export const HistoryQuery = limitOnly(1000, 500, 'events');
 
 export const AnalyticsQuery = queryValidator(T.Object({
-  from: T.Optional(T.String({ format: 'date', example: '2026-01-01', description: 'First day (UTC, YYYY-MM-DD), default 29 days before `to`', 'x-error-message': 'must be a date like 2026-01-31' })),
-  to: T.Optional(T.String({ format: 'date', example: '2026-01-31', description: 'Last day (UTC, YYYY-MM-DD, inclusive), default today', 'x-error-message': 'must be a date like 2026-01-31' })),
+  ...DAY_RANGE,
   campaign_id: T.Optional(T.String({ minLength: 1, maxLength: 100, description: 'Only this campaign (totals, daily and campaigns rows)' })),
 }));
 

@@ -73,6 +73,11 @@ export function StringEnum<const T extends readonly string[]>(values: T, options
   return Type.Unsafe<T[number]>({ ...options, [Kind]: 'StringEnum', type: 'string', enum: values });
 }
 
+/** `pattern` of text that is not only spaces. */
+export const NOT_BLANK = '\\S';
+/** `pattern` of a decimal USD amount as text; services parse it to micro-units and apply their limits. */
+export const USD_TEXT = '^\\s*\\d{1,13}(\\.\\d{1,12})?\\s*$';
+
 /** Optional and nullable (`null` clears a setting). */
 export const Nullable = <T extends TSchema>(schema: T, options: Record<string, unknown> = {}) => Type.Union([schema, Type.Null()], options);
 

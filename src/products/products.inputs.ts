@@ -4,11 +4,10 @@
  * the same way whichever way it arrives. URL rules, trimming and category normalization stay in the service.
  */
 import { Type as T } from '@sinclair/typebox';
-import { Nullable, validator } from '../http/schema';
+import { NOT_BLANK, Nullable, validator } from '../http/schema';
 
 export const PRODUCT_LIMITS = { nameChars: 200, descriptionChars: 2000, urlChars: 2048, keywords: 20, keywordChars: 60, categoryChars: 64, skuChars: 100 };
 export const MAX_PRODUCTS_PAGE = 10_000;
-const NOT_BLANK = '\\S';
 
 const productFields = {
   name: T.String({ minLength: 1, maxLength: PRODUCT_LIMITS.nameChars, pattern: NOT_BLANK, example: 'Kanbanix Boards' }),
