@@ -1,11 +1,7 @@
-import { badRequest } from '../http/errors';
 import { formatMicros } from '../money/money';
 import type { ProjectRow } from '../projects/projects.repo';
+import { usageRange } from '../usage/usage.service';
 import type { AnalyticsRepo, DayCampaignRow } from './analytics.repo';
-
-const DAY_MS = 86_400_000;
-const MAX_RANGE_DAYS = 366;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 type Totals = { impressions: number; valid: number; invalid: number; unbilled: number; cost: number; earnings: number };
 
@@ -32,26 +28,6 @@ function metrics(t: Totals, side: 'publisher' | 'advertiser') {
     : { ...base, earnings: formatMicros(t.earnings), earnings_micros: t.earnings, advertiser_spend: formatMicros(t.cost), advertiser_spend_micros: t.cost };
 }
 
-/** Midnight UTC of a real calendar date written YYYY-MM-DD (2030-02-30 is refused), else null. */
-function dayStart(day: string): number | null {
-  if (!DATE.test(day)) return null;
-  const ms = Date.parse(`${day}T00:00:00Z`);
-  return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === day ? ms : null;
-}
-
-function range(from: string | undefined, to: string | undefined, nowMs: number): { fromMs: number; toMs: number; from: string; to: string } {
-  const toDay = to ?? new Date(nowMs).toISOString().slice(0, 10);
-  const toStart = dayStart(toDay);
-  if (toStart === null) throw badRequest('invalid_value', 'to must be a date like 2026-01-31', 'to');
-  const fromDay = from ?? new Date(toStart - 29 * DAY_MS).toISOString().slice(0, 10);
-  const fromMs = dayStart(fromDay);
-  if (fromMs === null) throw badRequest('invalid_value', 'from must be a date like 2026-01-31', 'from');
-  const toMs = toStart + DAY_MS;
-  if (toMs <= fromMs) throw badRequest('invalid_value', 'from must not be after to', 'from');
-  if (toMs - fromMs > MAX_RANGE_DAYS * DAY_MS) throw badRequest('invalid_value', `the range is limited to ${MAX_RANGE_DAYS} days`, 'from');
-  return { fromMs, toMs, from: fromDay, to: toDay };
-}
-
 /** The LLM judge's calls on a publisher's answers; their cost is the platform's (the publisher is never charged it). */
 function judgeSummary(rows: ReturnType<AnalyticsRepo['judgeCalls']>) {
   const outcomes: Record<string, number> = {};
@@ -72,7 +48,7 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
   return {
     report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
       const side = project.kind;
-      const r = range(query.from, query.to, now());
+      const r = usageRange(query.from, query.to, now());
       const rows = deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null);
       const days = [...new Set(rows.map((x) => x.day))].sort();
       const campaigns = [...new Set(rows.map((x) => x.campaign_id))];

@@ -13,7 +13,7 @@ function dayStart(day: string): number | null {
   return Number.isFinite(ms) && new Date(ms).toISOString().slice(0, 10) === day ? ms : null;
 }
 
-/** `from` and `to` are UTC days, both included; by default the 30 days ending today. */
+/** `from` and `to` are UTC days, both included; by default the 30 days ending today (usage reports and analytics). */
 export function usageRange(from: unknown, to: unknown, nowMs: number) {
   const toDay = typeof to === 'string' ? to : new Date(nowMs).toISOString().slice(0, 10);
   const toStart = dayStart(toDay);

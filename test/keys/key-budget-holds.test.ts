@@ -6,6 +6,7 @@
 import { describe, expect, test } from 'bun:test';
 import { NO_LIMITS, periodStartMs, type BudgetPeriod, type KeyLimits } from '../../src/keys/key-limits';
 import { createKeyMeter, type BudgetHold } from '../../src/keys/key-meter';
+import { mulberry32 } from '../../scripts/dev-lib';
 
 const T0 = Date.parse('2030-03-31T23:58:00Z');
 
@@ -95,18 +96,6 @@ describe('budget holds', () => {
   });
 });
 
-/** Small deterministic PRNG (mulberry32), so a failing seed can be replayed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 describe('randomized: spend in a period plus holds never exceed the budget', () => {
   /** Runs in which the budget cap actually cut a charge: most of them, or the invariant was never under pressure. */
   const cappedRuns = new Set<string>();
@@ -118,7 +107,7 @@ describe('randomized: spend in a period plus holds never exceed the budget', () 
   for (const period of ['total', 'daily', 'monthly'] as const)
     for (const seed of [1, 2, 3, 4, 5])
       test(`${period}, seed ${seed}`, () => {
-        const random = rng(seed * 7919 + period.length);
+        const random = mulberry32(seed * 7919 + period.length);
         const int = (n: number) => Math.floor(random() * n);
         const ledger = fakeLedger();
         const meter = createKeyMeter({ seedSpendMicros: ledger.seed });
