@@ -56,7 +56,11 @@ export function ensureWrk(log: (line: string) => void): string {
 }
 
 /** The gateway's lag timer over one run; probeMs is its period (the bench starts the gateway with VEXRAIL_LAG_PROBE_MS=1). */
-export type LagReading = { probeMs: number; maxMs: number; p99BoundMs: number; ticks: number; over5Ms: number };
+export type LagReading = {
+  probeMs: number; maxMs: number; p99BoundMs: number; ticks: number; over5Ms: number;
+  /** Holds of the store's writes by the WAL checkpointer during the run, and the longest (ms). */
+  writeHolds: number; writeHoldMaxMs: number;
+};
 
 export type Measurement = {
   wrk: WrkReport;
@@ -124,6 +128,8 @@ export async function measure(o: {
       p99BoundMs: histogramQuantileBound(h, 0.99),
       ticks: h.count,
       over5Ms: at5 >= 0 ? h.count - h.cumulative[at5] : NaN,
+      writeHolds: (after.get('vexrail_store_write_holds_total') ?? NaN) - (before.get('vexrail_store_write_holds_total') ?? NaN),
+      writeHoldMaxMs: after.get('vexrail_store_write_hold_max_ms') ?? NaN,
     };
     const delta = (name: string, match: Record<string, string> = {}) => sumSeries(after, name, match) - sumSeries(before, name, match);
     const okCount = delta('vexrail_http_requests_total', { route: CHAT_ROUTE, status: '200' });

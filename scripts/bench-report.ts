@@ -78,6 +78,8 @@ export function scenarioTable(r: ScenarioReport): string[] {
   lines.push(`| event-loop lag @${hi}: longest (ms) | - | ${cell(spread(lagMax), ms)} | - | no stall > 5 ms | ${verdict(lagMax, { pass: (v) => v <= 5, target: '' })} |`);
   lines.push(`| event-loop lag @${hi}: p99 (ms, histogram bucket bound) | - | ${cell(spread(col((x) => x.gatewayHi.lag?.p99BoundMs ?? NaN)), (n) => `<= ${ms(n)}`)} | - | - | - |`);
   lines.push(`| event-loop lag @${hi}: timer delays > 5 ms | - | ${cell(spread(col((x) => x.gatewayHi.lag?.over5Ms ?? NaN)), int)} of ${cell(spread(col((x) => x.gatewayHi.lag?.ticks ?? NaN)), int)} | - | - | - |`);
+  lines.push(`| store writes held by the WAL checkpointer @${hi}: holds, longest (ms) | - | ${cell(spread(col((x) => x.gatewayHi.lag?.writeHolds ?? NaN)), int)}, ${cell(spread(col((x) => x.gatewayHi.lag?.writeHoldMaxMs ?? NaN)), ms)} | - | - | - |`);
+  lines.push(`| store writes held by the WAL checkpointer @1: holds, longest (ms) | - | ${cell(spread(col((x) => x.gateway1.lag?.writeHolds ?? NaN)), int)}, ${cell(spread(col((x) => x.gateway1.lag?.writeHoldMaxMs ?? NaN)), ms)} | - | - | - |`);
   if (r.runs.every((x) => x.gatewayOffHi)) {
     lines.push(row(`monetization on: req/s @${hi} vs off`, col((x) => x.gatewayOffHi!.wrk.requestsPerS), col((x) => x.gatewayHi.wrk.requestsPerS),
       col((x) => (x.gatewayHi.wrk.requestsPerS / x.gatewayOffHi!.wrk.requestsPerS) * 100), pct, int, { pass: (v) => v >= 80, target: '>= 80 % of off' }, '>= 80 % of off (proxy column: off)'));

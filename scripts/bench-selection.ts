@@ -421,7 +421,7 @@ async function main(): Promise<number> {
     readFile: () => '{}',
   });
   store = openStore(dataDir);
-  // As in src/main.ts: commits never checkpoint; a worker thread does, once a second.
+  // As in src/main.ts: commits never checkpoint; a worker thread does (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   checkpointer = startCheckpointer(store.db, store.path);
   rt = createRuntime(config, store.db, { resolver: async () => [], logSink: () => {} });
@@ -562,7 +562,7 @@ async function main(): Promise<number> {
   lines.push(`| campaigns (create with products + index + activate) | ${(loadMs.campaigns / 1000).toFixed(1)} s (${int(opts.campaigns / (loadMs.campaigns / 1000))}/s) |`);
   lines.push(`| total | ${(loadMs.total / 1000).toFixed(1)} s |`);
   lines.push(`| database file (after a TRUNCATE checkpoint) | ${mb(dbBytes)} MB |`);
-  lines.push(`| WAL file at the end of the load (1 s PASSIVE checkpointer, as in the server) | ${mb(walBytes)} MB${checkpoint.busy ? ' (final checkpoint was busy)' : ''} |`);
+  lines.push(`| WAL file at the end of the load (checkpoint worker as in the server) | ${mb(walBytes)} MB${checkpoint.busy ? ' (final checkpoint was busy)' : ''} |`);
   lines.push(`| process RSS: empty runtime → loaded → after the warm runs | ${mb(rssBefore)} → ${mb(rssLoaded)} → ${mb(rssWarm)} MB |`);
   lines.push(`| JS heap after GC: empty runtime → loaded → after the warm runs (matcher unit + df caches, conversation state) | ${mb(heapBefore)} → ${mb(memLoaded.heap)} → ${mb(memWarm.heap)} MB |`);
   lines.push(`| one campaign rename (update + cache invalidation), mean | ${ms(changeMs / rounds)} ms |`);

@@ -263,7 +263,7 @@ async function main() {
   tmp = mkdtempSync(join(tmpdir(), 'vexrail-sweep-'));
   const dataDir = join(tmp, 'data');
   store = openStore(dataDir);
-  // As in src/main.ts: commits never checkpoint; a worker thread does, once a second.
+  // As in src/main.ts: commits never checkpoint; a worker thread does (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   checkpointer = startCheckpointer(store.db, store.path);
   const t0 = performance.now();

@@ -76,7 +76,7 @@ const DATA_DIR_SOURCES: Record<Config['dataDirSource'], string> = {
 
 async function serve(config: Config): Promise<void> {
   const store = openStore(config.dataDir);
-  // Checkpoints run on a worker thread; the serving connection only appends to the WAL.
+  // Checkpoints run on a worker thread; the serving connection only appends to the WAL (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   const checkpointer = startCheckpointer(store.db, store.path);
   const rt = createRuntime(config, store.db);

@@ -13,6 +13,7 @@ import { startEventLoopLag } from './ops/event-loop-lag';
 import { countDecisions, createGatewayMetrics, observeHolds } from './ops/metrics';
 import { createRequestLog } from './ops/request-log';
 import { createWriteBehind } from './ops/write-behind';
+import { writeGateOf } from './store/write-gate';
 import { systemTxtResolver, type TxtResolver } from './projects/domain';
 import { createAdSettingsRepo } from './projects/ad-settings.repo';
 import { createProjectsRepo } from './projects/projects.repo';
@@ -60,6 +61,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
     intervalMs: config.flushIntervalMs,
     maxQueued: 100_000,
     write: (batch) => conversations.writeBatch(batch),
+    gate: writeGateOf(db),
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
   });
   metrics.watchQueue('conversations', exchanges.stats);
@@ -108,6 +110,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   // Every 10 ms by default (VEXRAIL_LAG_PROBE_MS): a 1 ms timer costs about 1.3 % of a core more on an idle server.
   const lag = startEventLoopLag(metrics.lag, config.lagProbeMs);
   metrics.watchLag(lag);
+  metrics.watchWriteGate(writeGateOf(db));
 
   return {
     config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,

@@ -10,6 +10,7 @@ import { createEarningsRepo } from '../earnings/earnings.repo';
 import { createEarningsService } from '../earnings/earnings.service';
 import type { ModelCatalog } from '../models/catalog';
 import { createWriteBehind } from '../ops/write-behind';
+import { writeGateOf } from '../store/write-gate';
 import { createProductsRepo } from '../products/products.repo';
 import { createProductsService } from '../products/products.service';
 import type { ProjectsService } from '../projects/projects.service';
@@ -78,6 +79,7 @@ export function createMarketplace(deps: {
     maxQueued: deps.impressionQueueMax ?? IMPRESSION_QUEUE_MAX,
     overflow: 'write_through',
     write: (batch) => impressionsRepo.writeBatch(batch, takeNoFills()),
+    gate: writeGateOf(db),
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'impression write failed', lost: n, error: String(err) })),
   });
   // No-fills are only counted: one counter per (publisher, day, reason) in memory, added on each flush.
@@ -102,6 +104,7 @@ export function createMarketplace(deps: {
     maxQueued: JUDGE_CALL_QUEUE_MAX,
     overflow: 'write_through',
     write: (batch) => impressionsRepo.writeJudgeCalls(batch),
+    gate: writeGateOf(db),
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'judge cost write failed', lost: n, error: String(err) })),
   });
   const judge = judgeRoute ? createJudge({ route: judgeRoute, upstream: deps.upstream, timeoutMs: config.ads.judgeTimeoutMs, record: (row) => judgeCalls.push(row) }) : null;

@@ -194,6 +194,17 @@ export function createGatewayMetrics() {
   registry.gauge('vexrail_event_loop_lag_max_ms', 'Largest delay of the event-loop lag timer beyond its due time since the previous scrape (ms; every scrape starts it over)', [], (set) => {
     if (lagProbe) set([], lagProbe.takeMax());
   });
+  // The checkpointer's holds of the store's deferrable writes (src/store/write-gate.ts).
+  let writeGate: { stats(): { holds: number; heldMs: number }; takeLongestMs(): number } | null = null;
+  registry.gauge('vexrail_store_write_holds_total', 'Times the WAL checkpointer held the group commit and background writes so that the log could start over', [], (set) => {
+    if (writeGate) set([], writeGate.stats().holds);
+  }, 'counter');
+  registry.gauge('vexrail_store_write_held_ms_total', 'Time writes were held by the WAL checkpointer (ms)', [], (set) => {
+    if (writeGate) set([], writeGate.stats().heldMs);
+  }, 'counter');
+  registry.gauge('vexrail_store_write_hold_max_ms', 'Longest hold of writes by the WAL checkpointer since the previous scrape (ms; every scrape starts it over)', [], (set) => {
+    if (writeGate) set([], writeGate.takeLongestMs());
+  });
   const lagMs = registry.histogram('vexrail_event_loop_lag_ms', 'Delay of each firing of the event-loop lag timer beyond its due time (ms; the timer period is vexrail_event_loop_lag_probe_ms)', [], LAG_BUCKETS_MS);
 
   return {
@@ -240,6 +251,9 @@ export function createGatewayMetrics() {
       lagProbe = probe;
     },
     lag: (ms: number) => lagMs.observe([], ms),
+    watchWriteGate(gate: { stats(): { holds: number; heldMs: number }; takeLongestMs(): number }) {
+      writeGate = gate;
+    },
   };
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;

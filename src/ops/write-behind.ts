@@ -1,3 +1,5 @@
+import type { WriteGate } from '../store/write-gate';
+
 /**
  * A bounded in-memory queue drained on a timer into batch writes. Keeps analytics and conversation writes
  * off the request's critical path: a hard kill loses at most what was queued (about one interval of
@@ -61,6 +63,8 @@ export function createWriteBehind<T>(opts: {
   sliceBudgetMs?: number;
   /** Clock for measuring slices (ms); performance.now by default. */
   now?: () => number;
+  /** The store's write gate: timed slices wait while the checkpointer holds writes (flush() does not). */
+  gate?: WriteGate;
 }): WriteBehind<T> {
   const overflow = opts.overflow ?? 'drop_oldest';
   const log = opts.log ?? ((line: string) => console.error(line));
@@ -74,6 +78,8 @@ export function createWriteBehind<T>(opts: {
   // the process being descheduled halves the next slices at most, it does not shrink them to one record.
   let recordMs: number | null = null;
   let next: ReturnType<typeof setImmediate> | null = null;
+  let waitingForGate = false;
+  let stopped = false;
 
   const reportDrops = () => {
     if (droppedSinceLog === 0) return;
@@ -113,12 +119,20 @@ export function createWriteBehind<T>(opts: {
     next = null;
     reportDrops();
     if (queue.length === 0) return;
+    if (opts.gate?.held) {
+      waitingForGate = true;
+      opts.gate.whenOpen(() => {
+        waitingForGate = false;
+        if (next === null && !stopped) drainSlice();
+      });
+      return;
+    }
     writeSlice(sliceSize());
     if (queue.length > 0) next = setImmediate(drainSlice);
   };
 
   const timer = setInterval(() => {
-    if (next === null) drainSlice();
+    if (next === null && !waitingForGate) drainSlice();
   }, opts.intervalMs);
   timer.unref?.();
   return {
@@ -140,6 +154,7 @@ export function createWriteBehind<T>(opts: {
     },
     flush,
     stop() {
+      stopped = true;
       clearInterval(timer);
       if (next !== null) clearImmediate(next);
       next = null;

@@ -1,41 +1,98 @@
 /**
- * Moves SQLite's WAL checkpoints off the request path. By default SQLite checkpoints inside whichever
- * commit crosses the threshold, so every few dozen requests one of them stalls for milliseconds while the
- * database file is written and synced. Instead the serving connection never checkpoints and a worker
- * thread with its own connection runs a PASSIVE checkpoint once a second (it never blocks writers).
- * Under steady writes a passive checkpoint never finds the moment to start the log over, so once the log
- * passes WAL_LIMIT_BYTES the serving connection itself runs a TRUNCATE checkpoint between two requests:
- * short, because the passive runs already copied almost everything, and it cannot be starved by writers
- * the way a second connection can.
+ * Keeps SQLite's WAL bounded without ever checkpointing on the request thread.
+ *
+ * The serving connection never checkpoints (`wal_autocheckpoint = 0`): a worker thread with its own
+ * connection runs PASSIVE checkpoints, which copy the log into the database file without blocking writers.
+ * Copying alone never shortens the log under load, though: SQLite starts the log over only when a write
+ * begins while every frame has been copied, and the serving connection commits every millisecond or so.
+ * So once the log passes `restartBytes` and the worker has caught up to within `residualBytes`, the
+ * worker syncs the database file (so that little is left to sync later), then asks the serving thread
+ * for a short hold of its deferrable writes (src/store/write-gate.ts), copies the last frames while
+ * nothing is written, and releases the hold; the next write starts the log over in place. The request
+ * thread only answers two messages; the copying and the file syncs happen on the worker. A hold costs two
+ * small syncs (a few milliseconds, at most MAX_HOLD_MS); commits waiting for it are delayed by that much,
+ * the event loop is not. A large restart size keeps holds rare: under the benchmark's full load a 128 MB
+ * log starts over once in several seconds (`vexrail_store_write_holds_total` counts the holds).
  */
 import type { Database } from 'bun:sqlite';
+import { writeGateOf } from './write-gate';
 
-const WAL_LIMIT_BYTES = 64 * 1024 * 1024;
+/** Log size at which the worker works towards starting the log over. */
+const RESTART_BYTES = 128 * 1024 * 1024;
+/** How far behind the log the worker's copy may be when it asks for a hold. */
+const RESIDUAL_BYTES = 512 * 1024;
+/** Longest a hold lasts, whatever the worker does. */
+export const MAX_HOLD_MS = 20;
+/** Least time between two holds, so that a log that did not start over (a write went ahead) is not held again at once. */
+const HOLD_SPACING_MS = 250;
 
 const WORKER_SOURCE = `
 import { Database } from 'bun:sqlite';
-import { statSync } from 'node:fs';
+import { closeSync, fsyncSync, openSync } from 'node:fs';
 let db = null;
-let walPath = '';
-let walLimit = Infinity;
-const walBytes = () => { try { return statSync(walPath).size; } catch { return 0; } };
-self.onmessage = (event) => {
-  const { type, path, limit } = event.data;
+let dbFd = -1;
+let restartFrames = Infinity;
+let residualFrames = 0;
+let holdSpacingMs = 0;
+let intervalMs = 100;
+let timer = null;
+let awaiting = false;
+let lastHold = -Infinity;
+const passive = () => db.query('PRAGMA wal_checkpoint(PASSIVE)').get();
+const schedule = (ms) => { if (db && timer === null) timer = setTimeout(tick, ms); };
+function tick() {
+  timer = null;
+  if (!db || awaiting) return;
   try {
-    if (type === 'open') {
-      db = new Database(path);
-      walPath = path + '-wal';
-      walLimit = limit;
+    const r = passive();
+    if (r.log >= restartFrames && performance.now() - lastHold >= holdSpacingMs) {
+      if (r.log - r.checkpointed <= residualFrames) {
+        // Write the copied pages out now, so that the sync inside the held checkpoint has little left to do.
+        fsyncSync(dbFd);
+        const again = passive();
+        awaiting = true;
+        lastHold = performance.now();
+        postMessage({ type: 'hold', frames: again.log });
+        return;
+      }
+      schedule(0); // behind: copy again at once, the writer only adds what arrived meanwhile
+      return;
+    }
+  } catch (err) {
+    postMessage({ type: 'error', message: String(err) });
+  }
+  schedule(intervalMs);
+}
+self.onmessage = (event) => {
+  const msg = event.data;
+  try {
+    if (msg.type === 'open') {
+      db = new Database(msg.path);
+      dbFd = openSync(msg.path, 'r');
       db.exec('PRAGMA busy_timeout = 5000');
-      db.exec('PRAGMA journal_size_limit = ' + limit);
-    } else if (type === 'checkpoint' && db) {
-      db.query('PRAGMA wal_checkpoint(PASSIVE)').get();
-      const bytes = walBytes();
-      if (bytes > walLimit) postMessage({ type: 'wal_large', bytes });
-    } else if (type === 'close' && db) {
+      const pageSize = db.query('PRAGMA page_size').get().page_size;
+      restartFrames = Math.max(1, Math.floor(msg.restartBytes / pageSize));
+      residualFrames = Math.floor(msg.residualBytes / pageSize);
+      holdSpacingMs = msg.holdSpacingMs;
+      intervalMs = msg.intervalMs;
+      schedule(intervalMs);
+    } else if (msg.type === 'held' && db) {
+      const started = performance.now();
+      let r = { busy: 1, log: 0, checkpointed: 0 };
+      try {
+        r = passive();
+      } finally {
+        awaiting = false;
+        postMessage({ type: 'release', log: r.log, checkpointed: r.checkpointed, ms: performance.now() - started });
+        schedule(intervalMs);
+      }
+    } else if (msg.type === 'close' && db) {
+      if (timer !== null) clearTimeout(timer);
+      timer = null;
       db.query('PRAGMA wal_checkpoint(TRUNCATE)').get();
       db.close();
       db = null;
+      closeSync(dbFd);
       postMessage({ type: 'closed' });
     }
   } catch (err) {
@@ -43,22 +100,44 @@ self.onmessage = (event) => {
   }
 };`;
 
-export type Checkpointer = { stop(): Promise<void> };
+export type CheckpointerStats = { holds: number; restartsAsked: number; longestHoldMs: number };
+export type Checkpointer = { stop(): Promise<void>; stats(): CheckpointerStats };
 
-export function startCheckpointer(db: Database, dbPath: string, intervalMs = 1000, walLimitBytes = WAL_LIMIT_BYTES): Checkpointer {
+export function startCheckpointer(
+  db: Database,
+  dbPath: string,
+  opts: { intervalMs?: number; restartBytes?: number; residualBytes?: number; holdSpacingMs?: number } = {},
+): Checkpointer {
+  const restartBytes = opts.restartBytes ?? RESTART_BYTES;
+  const gate = writeGateOf(db);
+  // The write that starts the log over cuts the file back to this size if it grew past it (the log is
+  // reused in place otherwise: shrinking a file on every start-over costs the request thread milliseconds).
+  db.exec(`PRAGMA journal_size_limit = ${2 * restartBytes}`);
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' }));
   const worker = new Worker(url);
+  let restartsAsked = 0;
   worker.onmessage = (event: MessageEvent) => {
-    if (event.data?.type === 'wal_large') db.query('PRAGMA wal_checkpoint(TRUNCATE)').get();
-    else if (event.data?.type === 'error') console.error(JSON.stringify({ level: 'error', msg: 'checkpoint failed', error: event.data.message }));
+    const msg = event.data;
+    if (msg?.type === 'hold') {
+      gate.hold(MAX_HOLD_MS);
+      worker.postMessage({ type: 'held' });
+    } else if (msg?.type === 'release') {
+      if (msg.log === msg.checkpointed) restartsAsked++;
+      gate.open();
+    } else if (msg?.type === 'error') console.error(JSON.stringify({ level: 'error', msg: 'checkpoint failed', error: msg.message }));
   };
-  worker.postMessage({ type: 'open', path: dbPath, limit: walLimitBytes });
-  const timer = setInterval(() => worker.postMessage({ type: 'checkpoint' }), intervalMs);
-  timer.unref?.();
+  worker.postMessage({
+    type: 'open', path: dbPath, restartBytes, residualBytes: opts.residualBytes ?? RESIDUAL_BYTES,
+    holdSpacingMs: opts.holdSpacingMs ?? HOLD_SPACING_MS, intervalMs: opts.intervalMs ?? 100,
+  });
   worker.unref();
   return {
+    stats() {
+      const g = gate.stats();
+      return { holds: g.holds, restartsAsked, longestHoldMs: g.longestMs };
+    },
     stop() {
-      clearInterval(timer);
+      gate.open();
       return new Promise<void>((resolve) => {
         const done = () => {
           worker.terminate();

@@ -4,6 +4,7 @@ import { formatMicros, parseUsdToMicros } from '../money/money';
 import { createHoldBook } from './hold-book';
 import type { Database } from 'bun:sqlite';
 import { registerWalletSync } from './money-sync';
+import { writeGateOf } from '../store/write-gate';
 import type { ChargeTag, GroupCharge, LedgerRow, WalletRepo } from './wallet.repo';
 
 /** Largest single top-up: a typo of a few zeros should not mint a fortune. */
@@ -106,6 +107,10 @@ export function createWalletService(deps: { repo: WalletRepo; db?: Database; now
     });
   }
 
+  // While the checkpointer holds writes (a few ms, so that the WAL can start over) the group waits for it.
+  const gate = deps.db ? writeGateOf(deps.db) : null;
+  const commitWhenOpen = () => (gate ? gate.whenOpen(commitQueued) : commitQueued());
+
   function queueCharge(charge: GroupCharge): Promise<void> {
     queuedByProject.set(charge.projectId, (queuedByProject.get(charge.projectId) ?? 0) + charge.amount);
     const committed = new Promise<void>((done, failed) => queue.push({ ...charge, done, failed }));
@@ -114,8 +119,8 @@ export function createWalletService(deps: { repo: WalletRepo; db?: Database; now
       // Other requests in flight: at most one group per GROUP_WINDOW_MS, so groups grow with the load. A lone
       // request (nothing else holding credit) waits for no timer: its charge commits right after this turn.
       const wait = holds.count() === 0 ? 0 : lastCommitMs + GROUP_WINDOW_MS - performance.now();
-      if (wait <= 0) setImmediate(commitQueued);
-      else setTimeout(commitQueued, wait);
+      if (wait <= 0) setImmediate(commitWhenOpen);
+      else setTimeout(commitWhenOpen, wait);
     }
     return committed;
   }

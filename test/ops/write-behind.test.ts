@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { createWriteBehind } from '../../src/ops/write-behind';
+import { createWriteGate } from '../../src/store/write-gate';
 
 /** A queue whose timer never fires during a test: only pushes and explicit flushes write. */
 function queue(overflow: 'drop_oldest' | 'write_through', write: (batch: number[]) => void = () => {}) {
@@ -66,6 +67,28 @@ async function drained(q: { stats(): { queued: number } }, limitMs = 10_000) {
 }
 
 describe('the timer drains in slices', () => {
+  test('timed slices wait while the store\'s write gate is held; flush() does not', async () => {
+    const gate = createWriteGate();
+    const batches: number[][] = [];
+    const q = createWriteBehind<number>({
+      intervalMs: 2, maxQueued: 1000, gate, write: (batch) => batches.push(batch), onError: (err) => { throw err; },
+    });
+    gate.hold(10_000);
+    q.push(1);
+    q.push(2);
+    await Bun.sleep(30);
+    expect(batches).toEqual([]);
+    gate.open();
+    await drained(q);
+    expect(batches.flat()).toEqual([1, 2]);
+    gate.hold(10_000);
+    q.push(3);
+    q.flush();
+    expect(batches.flat()).toEqual([1, 2, 3]);
+    gate.open();
+    q.stop();
+  });
+
   test('a backlog is written in slices sized to the budget, one per event-loop turn, oldest first', async () => {
     // A fake clock: each record "costs" 0.125 ms, so a 1.5 ms budget is 12 records a slice.
     let clock = 0;

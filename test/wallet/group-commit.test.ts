@@ -1,5 +1,6 @@
 import { describe, expect, test } from 'bun:test';
 import { openStore } from '../../src/store/database';
+import { writeGateOf } from '../../src/store/write-gate';
 import { writeWalletOutside } from '../../src/wallet/money-sync';
 import { auditMoney, createWalletRepo, type GroupCharge } from '../../src/wallet/wallet.repo';
 import { createWalletService } from '../../src/wallet/wallet.service';
@@ -34,6 +35,36 @@ describe('group commit of consumption charges', () => {
     expect(groups).toEqual([5]);
     expect(wallet.credits('p1').balance_micros).toBe(950_000);
     expect(auditMoney(store.db)).toEqual([]);
+    store.close();
+  });
+
+  test('while the WAL checkpointer holds writes the group waits, still counted as spent, and commits when the hold ends', async () => {
+    const { store, wallet, ledgerCount } = setUp();
+    const gate = writeGateOf(store.db);
+    gate.hold(10_000);
+    const hold = wallet.reserve('p1', () => 100_000)!;
+    const settled = wallet.settle(hold.holdId, 40_000, 'req_held')!;
+    let committed = false;
+    void settled.committed.then(() => (committed = true));
+    await Bun.sleep(20);
+    expect(committed).toBe(false);
+    expect(ledgerCount()).toBe(0);
+    expect(wallet.availableMicros('p1')).toBe(960_000);
+    gate.open();
+    await settled.committed;
+    expect(ledgerCount()).toBe(1);
+    expect(wallet.credits('p1').balance_micros).toBe(960_000);
+    store.close();
+  });
+
+  test('a hold the checkpointer never releases ends by itself', async () => {
+    const { store, wallet, ledgerCount } = setUp();
+    writeGateOf(store.db).hold(30);
+    const hold = wallet.reserve('p1', () => 100_000)!;
+    const started = performance.now();
+    await wallet.settle(hold.holdId, 10_000, 'req_timeout')!.committed;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(25);
+    expect(ledgerCount()).toBe(1);
     store.close();
   });
 
