@@ -57,6 +57,8 @@ describe('GET /metrics', () => {
     expect(value(lines, 'vexrail_write_behind_queued{queue="conversations"}')).toBeGreaterThanOrEqual(0);
     expect(value(lines, 'vexrail_write_behind_dropped_total{queue="impressions"}')).toBe(0);
     expect(value(lines, 'vexrail_event_loop_lag_max_ms')).toBeGreaterThanOrEqual(0);
+    expect(value(lines, 'vexrail_store_write_holds_total')).toBe(0);
+    expect(value(lines, 'vexrail_store_write_hold_max_ms')).toBe(0);
     expect(value(lines, 'vexrail_promotion_no_fill_total{reason="monetization_off"}')).toBe(2);
     for (const secret of [p.id, p.keyId, p.pk, p.sk, ADMIN_TOKEN, METRICS_TOKEN]) expect(text).not.toContain(secret);
   });
