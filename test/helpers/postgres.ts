@@ -1,0 +1,34 @@
+/**
+ * PostgreSQL for tests: a throwaway server (scripts/pg-local.ts) and a fresh, empty database on it per test
+ * file or case, so that tests never see each other's rows or schema.
+ */
+import { SQL } from 'bun';
+import { startThrowawayPostgres, type ThrowawayPostgres } from '../../scripts/pg-local';
+
+export { startThrowawayPostgres, type ThrowawayPostgres };
+
+let databases = 0;
+
+/** Creates an empty database on the server at `serverUrl` (any database URL of it); drop() removes it. */
+export async function createTestDatabase(serverUrl: string): Promise<{ url: string; drop(): Promise<void> }> {
+  const name = `vexrail_test_${process.pid}_${++databases}`;
+  const admin = new SQL(serverUrl, { max: 1 });
+  try {
+    await admin.unsafe(`CREATE DATABASE ${name}`);
+  } finally {
+    await admin.close();
+  }
+  const url = new URL(serverUrl);
+  url.pathname = `/${name}`;
+  return {
+    url: url.toString(),
+    drop: async () => {
+      const dropper = new SQL(serverUrl, { max: 1 });
+      try {
+        await dropper.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      } finally {
+        await dropper.close();
+      }
+    },
+  };
+}
