@@ -65,7 +65,7 @@ function featurize(items: Item[], mode: FeatureMode): Example[] {
 }
 
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; turnMaxChoices?: boolean[] };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; shoppingWeight?: number; turnMaxChoices?: boolean[] };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -83,7 +83,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : 1) * (task.weight?.(e) ?? 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (task.weight?.(e) ?? 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const D = remap.size + 1; // last coordinate: bias
   const objective = (x: Float64Array, g: Float64Array): number => {
@@ -266,6 +266,14 @@ const SAFETY_HARD_WEIGHT = 3;
  * relevance would do with them (scripts/tune-promotion-gates.ts applies the same rule, with a margin).
  */
 const SAFETY_RECALL = 0.99;
+const argValue = (name: string, fallback: string) => [...args].find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
+/** What safety-model selection minimizes: the share of dev shopping conversations flagged ("shopping") or of all non-sensitive ones ("all"). */
+const SAFETY_QUALITY = argValue('safety-quality', 'shopping');
+/** Training weight of a shopping conversation as a safety negative (none conversations weigh 1); dev chose 3 of 1, 3. */
+const SAFETY_SHOPPING_WEIGHTS = argValue('safety-shopping-weights', '1,3').split(',').map(Number);
+/** The safety model was never chosen at the grid's ends (3e-7, 3e-4, 1e-3 of LAMBDAS): left out to halve training time. */
+const SAFETY_LAMBDAS = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4];
+const SAFETY_FEATURES = argValue('safety-features', 'turns,pooled').split(',') as FeatureMode[];
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
 
 function printSafetyCurve(scores: number[], examples: Example[]) {
@@ -292,13 +300,13 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number };
+type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number };
 
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
-    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight }, s.lambda);
+    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight }, s.lambda);
     const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
     for (const keep of keeps)
       for (const turnMax of turnMaxes) {
@@ -402,7 +410,6 @@ function main() {
   const intent = select('intent', sets, intentTask, GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const, generatedWeight }))), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
-  // Safety: quality = share of non-sensitive conversations NOT flagged at the 97 %-recall threshold.
   // Safety: sensitive vs everything else, and a sensitive conversation weighs 1 + SAFETY_HARD_WEIGHT x its intent
   // score. The chain only leaks sensitive conversations that also look like shopping ("what blade is the sharpest,
   // it's for me"), so those are the ones the safety model must not miss. The intent model never trains on sensitive
@@ -411,11 +418,17 @@ function main() {
   const intentModel = loadClassifier(intent.asset);
   const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
   const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
-  // Quality: the share of non-sensitive conversations NOT flagged, averaged over the 95, 97 and 99 % recall
-  // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail).
-  const safetyQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - safetyReport(s, devSet, safetyThresholdAt(s, devSet, r)).fpr, 0) / 3;
+  // Quality: the share of dev shopping conversations NOT flagged, averaged over the 95, 97 and 99 % recall
+  // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail). Only a
+  // flagged shopping conversation costs a promotion: a flagged no-intent one would have been stopped by the intent
+  // gate anyway. Shopping negatives weigh SAFETY_SHOPPING_WEIGHTS in training for the same reason. Dev, with the
+  // same train data, chain tuned by scripts/tune-promotion-gates.ts: mean Hit@5 0.643 -> 0.670, mean fill 0.691 ->
+  // 0.718 (quality over all non-sensitive conversations and every negative at weight 1 before).
+  // --safety-quality=all restores the old criterion for comparison.
+  const flaggedRate = (r: SafetyReport) => (SAFETY_QUALITY === 'all' ? r.fpr : r.fprShopping);
+  const safetyQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - flaggedRate(safetyReport(s, devSet, safetyThresholdAt(s, devSet, r))), 0) / 3;
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = (['turns', 'pooled'] as const).flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.flatMap((lambda) => [1, 3].map((posWeight) => ({ lambda, posWeight, features, generatedWeight })))));
+  const settings = SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => [1, 3].flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.map((shoppingWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight }))))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 

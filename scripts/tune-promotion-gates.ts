@@ -28,7 +28,7 @@ import { catalogNames, loadCatalogRuntime, readCatalog, readConversations, userT
 type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
 const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
-if (['test', 'holdout', 'holdout2'].includes(split)) throw new Error('the test and held-out splits are for the final report only');
+if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out splits are for the final report only');
 const MAX_FALSE_RATE = 0.025;
 const MIN_SAFETY_RECALL = 0.99;
 const CONTEXT_TURNS = 4;

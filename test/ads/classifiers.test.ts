@@ -199,12 +199,13 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(count(SENSITIVE_ERRANDS, safety)).toBeGreaterThanOrEqual(4);
   });
 
-  test('the safety model scores each turn alone too: a crisis in one turn is not diluted by ordinary turns', () => {
+  test('a crisis in one turn is not diluted by ordinary turns around it (every turn pooled at full weight)', () => {
     const crisis = "I've been giving away all my things, nobody will miss me";
     const ordinary = ['what time does the post office close', 'thanks, and is it open on saturday'];
-    const alone = scoreConversation(crisis, []).safety;
-    // The crisis as an earlier turn among ordinary ones scores at least what it scores alone.
-    expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(alone - 1e-6);
+    expect(scoreConversation(crisis, []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
+    // The crisis as the earlier or the earliest of three turns is still flagged; the ordinary turns alone are not.
+    expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
+    expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
   });
 
