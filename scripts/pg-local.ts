@@ -83,7 +83,7 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
       // Another process may take the free port between our probe and the server's bind: try another one.
       const portTaken = /could not bind|address already in use/i.test(readLog(logFile));
       if (!portTaken || attempt === START_ATTEMPTS) {
-        throw new Error(`PostgreSQL did not start within ${timeoutS} s (pg_ctl exit ${start.code}: ${start.output.trim()})`);
+        throw new Error(`PostgreSQL did not start (waited at most ${timeoutS} s; pg_ctl exit ${start.code}: ${start.output.trim()})`);
       }
       await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-s', 'stop']);
     }
