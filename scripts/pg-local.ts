@@ -71,6 +71,7 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
     const init = await exec('initdb', ['-D', dataDir, '-U', SUPERUSER, '-A', 'trust', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions']);
     if (init.code !== 0) throw new Error(`initdb failed (exit ${init.code}): ${init.output.trim()}`);
     configure(dataDir, socketDir, runAs);
+    watchOwner(dir, command(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-s', 'stop'], runAs));
     log(`initdb ${dir} in ${Math.round(performance.now() - t0)} ms`);
 
     const timeoutS = Math.ceil((options.startTimeoutMs ?? 30_000) / 1000);
@@ -155,6 +156,24 @@ function postgresUser(): RunAs {
   const [, , uid, gid] = line.split(':');
   if (!Bun.which('runuser')) throw new PostgresUnavailableError('running as root needs runuser (util-linux) to start PostgreSQL as `postgres`');
   return { uid: Number(uid), gid: Number(gid) };
+}
+
+/**
+ * A caller killed by a signal (Ctrl-C on a test run, a CI timeout, kill -9) never reaches stop() nor the
+ * 'exit' event. A small shell in its own session polls this process once a second and, once it is gone,
+ * stops the server and removes the directory. It ends by itself when stop() has removed the directory.
+ */
+function watchOwner(dir: string, stopCommand: string[]): void {
+  const script = [
+    'owner=$1; dir=$2; shift 2',
+    'while kill -0 "$owner" 2>/dev/null && [ -d "$dir" ]; do sleep 1; done',
+    'if [ -d "$dir" ]; then "$@" >/dev/null 2>&1; rm -rf "$dir"; fi',
+  ].join('\n');
+  const watcher = Bun.spawn(['sh', '-c', script, 'vexrail-pg-watchdog', String(process.pid), dir, ...stopCommand], {
+    detached: true,
+    stdio: ['ignore', 'ignore', 'ignore'],
+  });
+  watcher.unref();
 }
 
 function command(program: string, args: string[], runAs: RunAs): string[] {
