@@ -51,7 +51,7 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
   const dataDir = join(dir, 'data');
   const socketDir = join(dir, 'socket');
   const logFile = join(dir, 'postgres.log');
-  const exec = (program: string, args: string[]) => run(join(binDir, program), args, runAs, dir);
+  const exec: Exec = (program, args) => run(join(binDir, program), args, runAs, dir);
   let started = false;
   const cleanup = () => {
     // Synchronous: also runs from the 'exit' event, when the caller never reached stop().
@@ -74,22 +74,10 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
     watchOwner(dir, command(join(binDir, 'pg_ctl'), ['-D', dataDir, '-m', 'immediate', '-s', 'stop'], runAs));
     log(`initdb ${dir} in ${Math.round(performance.now() - t0)} ms`);
 
-    const timeoutS = Math.ceil((options.startTimeoutMs ?? 30_000) / 1000);
-    let port = 0;
-    for (let attempt = 1; ; attempt++) {
-      port = await freeLoopbackPort();
-      const start = await exec('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutS), '-s', '-o', `-p ${port}`, 'start']);
-      started = true;
-      if (start.code === 0) break;
-      // Another process may take the free port between our probe and the server's bind: try another one.
-      const portTaken = /could not bind|address already in use/i.test(readLog(logFile));
-      if (!portTaken || attempt === START_ATTEMPTS) {
-        throw new Error(`PostgreSQL did not start (waited at most ${timeoutS} s; pg_ctl exit ${start.code}: ${start.output.trim()})`);
-      }
-      await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-s', 'stop']);
-    }
+    const startTimeoutMs = options.startTimeoutMs ?? 30_000;
+    const port = await startOnFreePort(exec, dataDir, logFile, startTimeoutMs, () => (started = true));
     const adminUrl = `postgres://${SUPERUSER}@127.0.0.1:${port}/postgres`;
-    await waitForConnections(adminUrl, (options.startTimeoutMs ?? 30_000));
+    await waitForConnections(adminUrl, startTimeoutMs);
     const admin = new SQL(adminUrl, { max: 1 });
     try {
       await admin.unsafe(`CREATE DATABASE ${database}`);
@@ -116,6 +104,25 @@ export async function startThrowawayPostgres(options: ThrowawayOptions = {}): Pr
     cleanup();
     const where = kept ? ` Server log: ${kept}\n${tail(readLog(kept), 15)}` : '';
     throw new PostgresUnavailableError(`${(err as Error).message}.${where}`);
+  }
+}
+
+type Exec = (program: string, args: string[]) => Promise<{ code: number; output: string }>;
+
+/** pg_ctl start on a free loopback port; returns the port. `onLaunch` marks that a server may need stopping. */
+async function startOnFreePort(exec: Exec, dataDir: string, logFile: string, timeoutMs: number, onLaunch: () => void): Promise<number> {
+  const timeoutS = Math.ceil(timeoutMs / 1000);
+  for (let attempt = 1; ; attempt++) {
+    const port = await freeLoopbackPort();
+    const start = await exec('pg_ctl', ['-D', dataDir, '-l', logFile, '-w', '-t', String(timeoutS), '-s', '-o', `-p ${port}`, 'start']);
+    onLaunch();
+    if (start.code === 0) return port;
+    // Another process may take the free port between our probe and the server's bind: try another one.
+    const portTaken = /could not bind|address already in use/i.test(readLog(logFile));
+    if (!portTaken || attempt === START_ATTEMPTS) {
+      throw new Error(`PostgreSQL did not start (waited at most ${timeoutS} s; pg_ctl exit ${start.code}: ${start.output.trim()})`);
+    }
+    await exec('pg_ctl', ['-D', dataDir, '-m', 'immediate', '-s', 'stop']);
   }
 }
 
