@@ -8,9 +8,10 @@ import migration004 from './migrations/004_link_domains.sql' with { type: 'text'
 import migration005 from './migrations/005_judge_costs.sql' with { type: 'text' };
 import migration006 from './migrations/006_catalog.sql' with { type: 'text' };
 import migration007 from './migrations/007_key_limits.sql' with { type: 'text' };
+import migration008 from './migrations/008_credit_holds.sql' with { type: 'text' };
 
 /** Numbered migrations, embedded in the binary. Append only; never edit a shipped one. */
-const MIGRATIONS: Array<{ version: number; sql: string }> = [
+export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
   { version: 1, sql: migration001 },
   { version: 2, sql: migration002 },
   { version: 3, sql: migration003 },
@@ -18,6 +19,7 @@ const MIGRATIONS: Array<{ version: number; sql: string }> = [
   { version: 5, sql: migration005 },
   { version: 6, sql: migration006 },
   { version: 7, sql: migration007 },
+  { version: 8, sql: migration008 },
 ];
 
 export type Store = { db: Database; path: string; close(): void };
@@ -42,14 +44,14 @@ export function openDatabase(path: string): Database {
 
 export function migrate(db: Database): number {
   const current = (db.query('PRAGMA user_version').get() as { user_version: number }).user_version;
-  for (const { version, sql } of MIGRATIONS) {
+  for (const { version, sql } of SQLITE_MIGRATIONS) {
     if (version <= current) continue;
     db.transaction(() => {
       db.exec(sql);
       db.exec(`PRAGMA user_version = ${version}`);
     })();
   }
-  return MIGRATIONS[MIGRATIONS.length - 1].version;
+  return SQLITE_MIGRATIONS[SQLITE_MIGRATIONS.length - 1].version;
 }
 
 /** Opens (creating when needed) the data directory's database and brings its schema up to date. */

@@ -5,7 +5,7 @@
 import type { Database } from 'bun:sqlite';
 import { SQL } from 'bun';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
-import { openStore } from '../../src/store/database';
+import { openStore, SQLITE_MIGRATIONS } from '../../src/store/database';
 import { MIGRATION_LOCK_KEY, migratePostgres, openPostgres, POSTGRES_MIGRATIONS } from '../../src/store/postgres';
 import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
 
@@ -30,6 +30,8 @@ async function withMigratedDatabase(body: (sql: SQL) => Promise<void>): Promise<
   }
 }
 
+const LATEST = POSTGRES_MIGRATIONS[POSTGRES_MIGRATIONS.length - 1].version;
+
 const sqliteVersion = () => {
   const store = openStore(':memory:');
   try {
@@ -38,6 +40,13 @@ const sqliteVersion = () => {
     store.close();
   }
 };
+
+test('both backends number the same migrations: 1, 2, 3, ... with no gap, the same list in each', () => {
+  const versions = (list: ReadonlyArray<{ version: number }>) => list.map((m) => m.version);
+  expect(versions(POSTGRES_MIGRATIONS)).toEqual(versions(SQLITE_MIGRATIONS));
+  expect(versions(SQLITE_MIGRATIONS)).toEqual(SQLITE_MIGRATIONS.map((_, i) => i + 1));
+  expect(sqliteVersion()).toBe(LATEST);
+});
 
 test('the migrations apply to an empty database, each recorded once, and running them again changes nothing', async () => {
   const database = await createTestDatabase(server.url);
@@ -63,9 +72,9 @@ test('three instances starting at once apply each migration exactly once', async
   const instances = await Promise.all([1, 2, 3].map(() => openPostgres(database.url)));
   try {
     const versions = await Promise.all(instances.map((i) => migratePostgres(i.sql)));
-    expect(versions).toEqual([7, 7, 7]);
+    expect(versions).toEqual([LATEST, LATEST, LATEST]);
     const rows = await instances[0].sql`SELECT version FROM schema_version ORDER BY version`;
-    expect(rows.map((r: { version: number }) => r.version)).toEqual([1, 2, 3, 4, 5, 6, 7]);
+    expect(rows.map((r: { version: number }) => r.version)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.version));
     // Every instance released the lock: a new session takes it at once.
     const probe = await instances[1].sql.reserve();
     try {
@@ -93,7 +102,7 @@ test('an instance waits a bounded time for a migration lock held elsewhere, then
     expect(await waiter.sql`SELECT to_regclass('public.schema_version') AS t`).toEqual([{ t: null }]);
 
     await held.unsafe(`SELECT pg_advisory_unlock(${MIGRATION_LOCK_KEY})`);
-    expect(await migratePostgres(waiter.sql, { lockTimeoutMs: 300 })).toBe(7);
+    expect(await migratePostgres(waiter.sql, { lockTimeoutMs: 300 })).toBe(LATEST);
   } finally {
     held.release();
     await Promise.all([holder.close(), waiter.close()]);
@@ -104,7 +113,7 @@ test('an instance waits a bounded time for a migration lock held elsewhere, then
 test('a database with a newer schema than the binary is refused', async () => {
   await withMigratedDatabase(async (sql) => {
     await sql`INSERT INTO schema_version (version, applied_at) VALUES (${99}, ${Date.now()})`;
-    await expect(migratePostgres(sql)).rejects.toThrow(/schema is at version 99, newer than this binary's 7/);
+    await expect(migratePostgres(sql)).rejects.toThrow(new RegExp(`schema is at version 99, newer than this binary's ${LATEST}`));
   });
 }, 30_000);
 
@@ -284,6 +293,8 @@ const REJECTED: Array<{ what: string; statement: string; sqlstate: string }> = [
       publisher_micros, platform_micros, created_at) VALUES ('clk3', 'imp', 'cmp', 'pub', 'adv', 'invalid', 100, 70, 20, 2)`,
     sqlstate: '23514',
   },
+  { what: 'holds above the balance', statement: `UPDATE wallets SET held_micros = 6 WHERE project_id = 'pub'`, sqlstate: '23514' },
+  { what: 'a hold on a wallet that does not exist', statement: `INSERT INTO credit_holds (id, project_id, amount_micros, instance_id, created_at, expires_at) VALUES ('h', 'adv', 1, 'i', 1, 2)`, sqlstate: '23503' },
   { what: 'campaign spend below zero', statement: `UPDATE campaigns SET spent_total_micros = -1 WHERE id = 'cmp'`, sqlstate: '23514' },
   { what: 'link domains that are not JSON', statement: `UPDATE projects SET link_domains = 'not json' WHERE id = 'adv'`, sqlstate: '23514' },
   { what: 'link domains that are a JSON object', statement: `UPDATE projects SET link_domains = '{"a":1}' WHERE id = 'adv'`, sqlstate: '23514' },
