@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { listenOriginOf } from './http/link-origin';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
 import { startCheckpointer } from './store/checkpointer';
+import { migrateStore } from './cli/migrate-store';
 import { BackupError, StoreOpenError, backupDatabase, databasePath, openDatabase, openStore } from './store/database';
 import { resetAdminToken } from './admin/admin-token';
 import { existsSync } from 'node:fs';
@@ -140,6 +141,7 @@ function main(): void {
   else if (config.command === 'admin-token') runAdminTokenReset(config);
   else if (config.command === 'check-config') console.log(`${config.configFile}: valid`);
   else if (config.command === 'import-products') void runImportProducts(config).then((code) => process.exit(code));
+  else if (config.command === 'migrate-store') void migrateStore({ dataDir: config.dataDir, to: config.migrateTo! }).then((code) => process.exit(code));
   else
     serve(config).catch((err) => {
       console.error(`vexrail: failed to start: ${(err as Error).message}`);

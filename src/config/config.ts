@@ -48,8 +48,10 @@ export type AdsSettings = {
 };
 
 export type Config = Readonly<{
-  command: 'serve' | 'backup' | 'import-products' | 'admin-token' | 'check-config' | 'help' | 'version';
+  command: 'serve' | 'backup' | 'import-products' | 'admin-token' | 'check-config' | 'migrate-store' | 'help' | 'version';
   backupFile: string | null;
+  /** migrate-store: the PostgreSQL URL to copy the SQLite store into. */
+  migrateTo: string | null;
   /** import-products: project id, absolute file path, gateway base URL (no trailing slash), admin token. */
   importProject: string | null;
   importFile: string | null;
@@ -102,7 +104,7 @@ type LoadInput = {
 
 type Flags = Record<string, string | true>;
 
-const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token']);
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token', 'to']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet', 'reset']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -305,6 +307,7 @@ export function loadConfig(input: LoadInput): Config {
   else if (positionals[0] === 'import-products') command = 'import-products';
   else if (positionals[0] === 'admin-token') command = 'admin-token';
   else if (positionals[0] === 'check-config') command = 'check-config';
+  else if (positionals[0] === 'migrate-store') command = 'migrate-store';
   else if (positionals[0] && positionals[0] !== 'serve') throw new ConfigError(`unknown command "${positionals[0]}" (see --help)`);
   if (command === 'backup' && !positionals[1]) throw new ConfigError('usage: vexrail backup FILE');
   if (command === 'import-products' && (positionals.length !== 3 || !positionals[1] || !positionals[2]))
@@ -313,6 +316,9 @@ export function loadConfig(input: LoadInput): Config {
     throw new ConfigError('usage: vexrail admin-token --reset [--data-dir DIR]');
   if (command === 'check-config' && (positionals.length !== 2 || !positionals[1] || flags.config !== undefined))
     throw new ConfigError('usage: vexrail check-config FILE');
+  if (command === 'migrate-store' && (positionals.length !== 1 || typeof flags.to !== 'string' || !/^postgres(ql)?:\/\//.test(flags.to)))
+    throw new ConfigError('usage: vexrail migrate-store --to postgres://USER@HOST:PORT/DATABASE [--data-dir DIR]');
+  if (flags.to !== undefined && command !== 'migrate-store') throw new ConfigError('--to only applies to migrate-store');
   if (flags.reset === true && command !== 'admin-token') throw new ConfigError('--reset only applies to admin-token');
   if ((command === 'serve' || command === 'backup' || command === 'admin-token') && (flags.url !== undefined || flags.token !== undefined))
     throw new ConfigError('--url and --token only apply to import-products (the admin token of serve is VEXRAIL_ADMIN_TOKEN)');
@@ -354,6 +360,7 @@ export function loadConfig(input: LoadInput): Config {
   return Object.freeze({
     command,
     backupFile: command === 'backup' ? resolve(positionals[1]) : null,
+    migrateTo: command === 'migrate-store' ? (flags.to as string) : null,
     importProject: command === 'import-products' ? positionals[1] : null,
     importFile: command === 'import-products' ? resolve(positionals[2]) : null,
     importUrl,

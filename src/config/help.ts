@@ -14,6 +14,10 @@ Usage:
                                 VEXRAIL_ADMIN_TOKEN is set or when the data directory has no database
   vexrail check-config FILE     validate a config file without starting: every error at once;
                                 exits 0 valid, 2 errors
+  vexrail migrate-store --to postgres://USER@HOST:PORT/DB
+                                copy the data directory's database into an EMPTY PostgreSQL
+                                database (schema created there), verify row counts and money
+                                sums, all in one transaction; stop the server first
   vexrail --help | --version
 
 Options (environment variable in brackets):

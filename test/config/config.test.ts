@@ -84,6 +84,15 @@ describe('config: data directory source and the admin-token / check-config comma
     expect(load(['check-config', '/etc/v.json'])).toMatchObject({ command: 'check-config', configFile: '/etc/v.json' });
     expect(() => load(['check-config'])).toThrow(/usage: vexrail check-config FILE/);
   });
+
+  test('migrate-store needs --to with a postgres:// URL; --to belongs to migrate-store', () => {
+    expect(load(['migrate-store', '--to', 'postgres://u@h:5432/db', '--data-dir', '/d'])).toMatchObject({ command: 'migrate-store', migrateTo: 'postgres://u@h:5432/db', dataDir: '/d' });
+    expect(load(['migrate-store', '--to=postgresql://u@h/db']).migrateTo).toBe('postgresql://u@h/db');
+    expect(() => load(['migrate-store'])).toThrow(/usage: vexrail migrate-store --to postgres:/);
+    expect(() => load(['migrate-store', '--to', 'mysql://h/db'])).toThrow(/usage: vexrail migrate-store/);
+    expect(() => load(['--to', 'postgres://h/db'])).toThrow(/--to only applies to migrate-store/);
+    expect(load([]).migrateTo).toBeNull();
+  });
 });
 
 describe('config file validation', () => {
