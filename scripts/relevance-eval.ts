@@ -1,5 +1,5 @@
 /**
- * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout3|holdout2|holdout|test|dev] [--catalog NAME] [--json]): the
+ * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout3|holdout2|holdout|test|dev] [--catalog NAME] [--json] [--misses]): the
  * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports
  * four held-out splits, none fitted nor tuned on:
  * - `holdout3` (author d9): written while the current models and gates were being tuned on train/dev and
@@ -55,12 +55,14 @@ type Result = {
   ranker: string; catalog: string; falsePromotions: number; none: number; sensitivePromotions: number; sensitive: number;
   lexiconFreePromotions: number; lexiconFree: number; shopping: number; p1: number; mrr: number; hit5: number; fill: number;
   intentPassed: number; unlabeledShopping: number; p50Ms: number; p99Ms: number;
+  /** Ids of the sensitive conversations that got a product (for `--misses`). */
+  sensitivePromotedIds: string[];
 };
 
 function evaluate(runOf: Run, catalog: string, conversations: Conversation[], floor = 0, name = runOf.name): Result {
   const r: Result = {
     ranker: name, catalog, falsePromotions: 0, none: 0, sensitivePromotions: 0, sensitive: 0, lexiconFreePromotions: 0, lexiconFree: 0,
-    shopping: 0, p1: 0, mrr: 0, hit5: 0, fill: 0, intentPassed: 0, unlabeledShopping: 0, p50Ms: 0, p99Ms: 0,
+    shopping: 0, p1: 0, mrr: 0, hit5: 0, fill: 0, intentPassed: 0, unlabeledShopping: 0, p50Ms: 0, p99Ms: 0, sensitivePromotedIds: [],
   };
   for (const c of conversations) {
     const ranked = runOf.ranked.get(c.id)!.filter((x) => x.score >= floor).map((x) => x.id);
@@ -69,7 +71,10 @@ function evaluate(runOf: Run, catalog: string, conversations: Conversation[], fl
       if (ranked.length > 0) r.falsePromotions++;
     } else if (c.kind === 'sensitive') {
       r.sensitive++;
-      if (ranked.length > 0) r.sensitivePromotions++;
+      if (ranked.length > 0) {
+        r.sensitivePromotions++;
+        r.sensitivePromotedIds.push(c.id);
+      }
       // Judged with today's lexicon, not the flag stored when the conversation was written.
       if (!classifySensitivity(userTexts(c.messages)).sensitive) {
         r.lexiconFree++;
@@ -142,6 +147,11 @@ async function evaluateSplit(split: string): Promise<{ split: string; results: R
     const kinds = (k: string) => conversations.filter((c) => c.kind === k).length;
     console.log(`\nSplit "${split}"${SPLIT_NOTE[split] ? ` (${SPLIT_NOTE[split]})` : ''}: ${kinds('shopping')} shopping (${conversations.filter((c) => c.relevant).length} labelled against a catalog), ${kinds('none')} without shopping intent, ${kinds('sensitive')} sensitive conversations. Gates: intent ${GATES.intentThreshold}, safety ${GATES.safetyThreshold}, relevance floor ${GATES.relevanceFloor}.\n`);
     console.log(table(results));
+    if (process.argv.includes('--misses'))
+      for (const r of results.filter((x) => x.ranker === 'Vexrail' && x.sensitivePromotedIds.length > 0)) {
+        const byId = new Map(conversations.map((c) => [c.id, c]));
+        console.log(`\nSensitive conversations promoted on ${r.catalog}: ${r.sensitivePromotedIds.map((id) => `${id} (${byId.get(id)?.topic ?? '?'})`).join(', ')}`);
+      }
   }
   return { split, results };
 }
