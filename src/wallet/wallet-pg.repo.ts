@@ -133,13 +133,44 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
     });
   }
 
+  /** The consumption entry's time and who made the charge (ChargeTag), as bind values. */
+  const entryFields = (tag: ChargeTag | null) => ({
+    now: clock(), keyId: tag?.keyId ?? null, model: tag?.model ?? null,
+    promptTokens: tag?.promptTokens ?? null, completionTokens: tag?.completionTokens ?? null,
+  });
+
   /**
-   * Settles a hold exactly once: removes it and charges min(chargeMicros, what the wallet holds beyond the other
-   * holds) with a consumption ledger entry (none for a zero charge), in one transaction. Null when the hold is
-   * gone: settled or released already, or removed by the expiry sweep.
+   * The usual settlement, a charge within what the hold reserved, in ONE statement (its own transaction): the hold
+   * is deleted, the wallet debited and the entry written, and the wallet row is locked only while it runs. The
+   * debit needs no read: a hold's own money is always there. Null when the hold is gone or reserved less.
    */
-  async function settle(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
-    assertAmount('charge', chargeMicros);
+  async function settleWithinHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
+    const c = entryFields(tag);
+    const rows = await sql`
+      WITH h AS (
+        DELETE FROM credit_holds WHERE id = ${holdId} AND amount_micros >= ${chargeMicros}::bigint RETURNING project_id, amount_micros
+      ), w AS (
+        UPDATE wallets SET balance_micros = balance_micros - ${chargeMicros}::bigint, held_micros = held_micros - h.amount_micros
+        FROM h WHERE wallets.project_id = h.project_id
+        RETURNING wallets.project_id, wallets.balance_micros
+      ), e AS (
+        INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, created_at,
+          key_id, model, prompt_tokens, completion_tokens)
+        SELECT w.project_id, 'consumption', ${-chargeMicros}::bigint, w.balance_micros, ${requestId}, ${c.now}::bigint,
+          ${c.keyId}, ${c.model}, ${c.promptTokens}::bigint, ${c.completionTokens}::bigint
+        FROM w WHERE ${chargeMicros}::bigint > 0
+        RETURNING seq
+      )
+      SELECT w.project_id, w.balance_micros FROM w`;
+    if (rows.length === 0) return null;
+    return { projectId: rows[0].project_id, chargedMicros: chargeMicros, uncollectedMicros: 0, balanceAfterMicros: micros(rows[0].balance_micros) };
+  }
+
+  /**
+   * A charge above what the hold reserved: under the wallet row's lock, read what the wallet holds beyond the
+   * other holds and charge up to that, in one transaction. Null when the hold is gone.
+   */
+  async function settleBeyondHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
     return sql.begin(async (tx) => {
       // The hold goes first (a concurrent settle of it waits, then finds nothing); then the wallet row is locked
       // and read as its newest version, so the charge is decided on what is really there.
@@ -152,6 +183,7 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
       const holdMicros = micros(taken[0].amount_micros);
       const payable = Math.max(0, micros(taken[0].balance_micros) - (micros(taken[0].held_micros) - holdMicros));
       const charge = Math.min(chargeMicros, payable);
+      const c = entryFields(tag);
       const note = charge < chargeMicros ? `uncollected ${chargeMicros - charge} micros` : null;
       const rows = await tx`
         WITH w AS (
@@ -161,8 +193,8 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
         ), e AS (
           INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
             key_id, model, prompt_tokens, completion_tokens)
-          SELECT ${projectId}, 'consumption', ${-charge}::bigint, w.balance_micros, ${requestId}, ${note}, ${clock()}::bigint,
-            ${tag?.keyId ?? null}, ${tag?.model ?? null}, ${tag?.promptTokens ?? null}::bigint, ${tag?.completionTokens ?? null}::bigint
+          SELECT ${projectId}, 'consumption', ${-charge}::bigint, w.balance_micros, ${requestId}, ${note}, ${c.now}::bigint,
+            ${c.keyId}, ${c.model}, ${c.promptTokens}::bigint, ${c.completionTokens}::bigint
           FROM w WHERE ${charge}::bigint > 0
           RETURNING seq
         )
@@ -171,6 +203,17 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
       if (rows.length !== 1) throw new Error(`settling ${holdId}: the guarded debit of ${charge} on ${projectId} found less`);
       return { projectId, chargedMicros: charge, uncollectedMicros: chargeMicros - charge, balanceAfterMicros: micros(rows[0].balance_micros) };
     });
+  }
+
+  /**
+   * Settles a hold exactly once: removes it and charges min(chargeMicros, what the wallet holds beyond the other
+   * holds) with a consumption ledger entry (none for a zero charge), atomically. Null when the hold is gone:
+   * settled or released already, or removed by the expiry sweep.
+   */
+  async function settle(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
+    assertAmount('charge', chargeMicros);
+    // Nothing returned: the hold is gone (the locked path finds that out too) or the charge exceeds it.
+    return (await settleWithinHold(holdId, chargeMicros, requestId, tag)) ?? settleBeyondHold(holdId, chargeMicros, requestId, tag);
   }
 
   /** Gives a hold's money back without charging (a request that never reached the upstream); false if it was gone. */
