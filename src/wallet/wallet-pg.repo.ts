@@ -8,8 +8,16 @@ import type { ChargeTag, LedgerRow } from './wallet.repo';
  * `held_micros <= balance_micros` (migration 008) makes an oversubscribed wallet impossible. Reserving is ONE
  * conditional statement: an UPDATE of the wallet row WHERE balance - held >= amount, which PostgreSQL re-checks
  * against the newest row version after waiting for a concurrent writer, so no two instances can reserve the
- * same money, and which inserts the hold row in the same statement. Settling deletes the hold (exactly once:
- * the DELETE finds it or not), debits the charge and appends the consumption entry in one transaction.
+ * same money, and which inserts the hold row in the same statement. `size` is the caller's function of the
+ * money available, so reserve reads that first and then runs the statement for size's answer; if another
+ * instance took money in between, the statement reserves nothing and reserve sizes again on what is left
+ * (after a few lost races, under the wallet row's lock). The row is never locked across a round trip in the
+ * usual case, which is what lets one busy wallet serve several instances.
+ *
+ * Settling deletes the hold (exactly once: the DELETE finds it or not), debits the charge and appends the
+ * consumption entry atomically: in one statement when the charge is within the hold (the usual case: the
+ * chat service never lets a request cost more than it held), in one transaction that reads the wallet under
+ * its lock when the charge is larger and may take only money no other hold reserved.
  *
  * Holds carry `expires_at`. A live instance renews its holds (`renew`) well within their time to live; those of
  * an instance that died stop being renewed, expire, and `releaseExpired` (any instance, one at a time) gives
@@ -48,7 +56,9 @@ const UNIQUE_VIOLATION = '23505';
 
 /** A BIGINT (string), INTEGER (number) or bigint from the client as a JavaScript number, refusing any unsafe one. */
 export function micros(value: unknown): number {
-  const n = typeof value === 'number' ? value : typeof value === 'string' || typeof value === 'bigint' ? Number(value) : Number.NaN;
+  const n = typeof value === 'number' ? value
+    : typeof value === 'bigint' || (typeof value === 'string' && /^-?\d{1,16}$/.test(value)) ? Number(value)
+    : Number.NaN;
   if (!Number.isSafeInteger(n)) throw new Error(`not a safe integer amount: ${String(value)}`);
   return n;
 }
@@ -109,7 +119,8 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
 
   /**
    * Places a hold of `size(available)` on the wallet, expiring ttlMs from now unless renewed; null when size
-   * declines (or asks for more than is available) or the project has no wallet.
+   * declines (or asks for more than is available) or the project has no wallet. `size` may be called more than
+   * once (after a lost race, with less available); the hold is its last answer.
    */
   async function reserve(projectId: string, size: (availableMicros: number) => number | null, ttlMs: number, instanceId: string): Promise<PgHold | null> {
     assertAmount('ttlMs', ttlMs);

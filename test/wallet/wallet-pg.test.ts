@@ -6,7 +6,7 @@ import { SQL } from 'bun';
 import { afterAll, beforeAll, expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { migratePostgres } from '../../src/store/postgres';
-import { auditMoneyPg, createPgWalletRepo, type PgHold, type PgWalletOptions, type PgWalletRepo } from '../../src/wallet/wallet-pg.repo';
+import { auditMoneyPg, createPgWalletRepo, micros, type PgHold, type PgWalletOptions, type PgWalletRepo } from '../../src/wallet/wallet-pg.repo';
 import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
 
 let server: ThrowawayPostgres;
@@ -343,3 +343,8 @@ test('serial reserve+settle latency on one pool (printed), every cycle charged o
     expect(await auditMoneyPg(sql)).toEqual([]);
   });
 }, 60_000);
+
+test('amounts read back from BIGINT columns are safe integers or an error, never a rounded number', () => {
+  expect([micros('9007199254740991'), micros(-5), micros(12n), micros('0')]).toEqual([Number.MAX_SAFE_INTEGER, -5, 12, 0]);
+  for (const bad of ['9007199254740993', '12345678901234567', '1.5', '1e3', ' 1', '', null, undefined, 2 ** 60]) expect(() => micros(bad)).toThrow(/not a safe integer/);
+});
