@@ -1,11 +1,11 @@
 /**
- * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout3|holdout2|holdout|test|dev] [--catalog NAME] [--json] [--misses]): the
+ * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout4|holdout3|holdout2|holdout|test|dev] [--catalog NAME] [--json] [--misses]): the
  * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports
- * four held-out splits, none fitted nor tuned on:
- * - `holdout3` (author d9): written while the current models and gates were being tuned on train/dev and
+ * five held-out splits, none fitted nor tuned on:
+ * - `holdout4` (author d11): written while the current models and gates were being tuned on train/dev and
  *   committed before any model output on it was seen; the numbers to quote;
- * - `holdout2` (author d7), `holdout` (author d6) and `test` (authors d1, d3): older held-out splits, reported too
- *   but marked as previously looked at (earlier rounds of work saw their numbers, so they are no longer clean).
+ * - `holdout3` (d9), `holdout2` (d7), `holdout` (d6) and `test` (d1, d3): older held-out splits, reported too but
+ *   marked as previously looked at (earlier rounds of work saw their numbers, so they are no longer clean).
  * The gates run with the settings the joint tuning chose on dev (src/ads/models/gates.json).
  *
  * Each catalog is loaded through the real services (one advertiser project per brand, its campaigns active, equal
@@ -26,10 +26,12 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const splits = arg('split') ? [arg('split')!] : ['holdout3', 'holdout2', 'holdout', 'test'];
-for (const s of splits) if (!['train', 'dev', 'test', 'holdout', 'holdout2', 'holdout3'].includes(s)) throw new Error('--split must be train, dev, test, holdout, holdout2 or holdout3');
+const HELD_OUT = ['holdout4', 'holdout3', 'holdout2', 'holdout', 'test'];
+const splits = arg('split') ? [arg('split')!] : HELD_OUT;
+for (const s of splits) if (!['train', 'dev', ...HELD_OUT].includes(s)) throw new Error(`--split must be train, dev or one of ${HELD_OUT.join(', ')}`);
 const SPLIT_NOTE: Record<string, string> = {
-  holdout3: 'fresh held-out split (author d9), committed before any model output on it was seen',
+  holdout4: 'fresh held-out split (author d11), committed before any model output on it was seen',
+  holdout3: 'held-out split of author d9, PREVIOUSLY LOOKED AT (an earlier round reported its numbers): for comparison only',
   holdout2: 'held-out split of author d7, PREVIOUSLY LOOKED AT (the previous round reported its numbers): for comparison only',
   holdout: 'held-out split of author d6, PREVIOUSLY LOOKED AT (the previous round saw its numbers): for comparison only',
   test: 'older test split, PREVIOUSLY LOOKED AT (earlier rounds saw its numbers): for comparison only',
