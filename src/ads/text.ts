@@ -16,7 +16,10 @@ const STOPWORDS = new Set(
     'yourselves hi hello hey ok okay yes yeah really maybe much many lot lots thing things something anything way ways want wanted need needs ' +
     'needed know think tell help use using used make making made one two three new good great best better well also still even every ' +
     'give go going look looking find finding try trying recommend recommendation recommendations suggest suggestion suggestions option options ' +
-    'kind sort type day days time times year years people person someone anyone question answer sure right'
+    'kind sort type day days time times year years people person someone anyone question answer sure right ' +
+    // Words that say a product is wanted in place of another, never what it is: in "turbotax alternative" the
+    // need is the named product's, and "alternative" alone matched any product whose keywords say "X alternative".
+    'alternative alternatives instead replacement substitute equivalent similar else'
   ).split(' '),
 );
 

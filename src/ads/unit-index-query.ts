@@ -1,4 +1,5 @@
 import type { UnitRow } from './ad-index.repo';
+import { stem } from './text';
 
 /**
  * Query side of the unit index (src/ads/unit-index.ts): IDF weighting, candidate retrieval over the
@@ -48,6 +49,36 @@ function typeFactor(credit: number, hits: number): number {
 }
 
 export type ScoredUnit = { unit: UnitRow; score: number; matched: string[] };
+
+/**
+ * Out-of-vocabulary query words split against the index's own vocabulary. Names of products the catalog does
+ * not carry are often compounds of what they are ("nordvpn", "turbotax", "1password", "docusign"): a query word
+ * no unit contains is cut in two at every point, and the longest part (at least COMPOUND_MIN_PART letters) that
+ * is an indexed word, stemmed, stands for it at COMPOUND_FACTOR of its weight. Only words of at least
+ * COMPOUND_MIN_WORD letters are cut, and only when no unit contains them, so known words are never re-read; and
+ * only words the user typed in the latest turns (query weight at least COMPOUND_MIN_WEIGHT), not the matcher's
+ * synonyms (weight 0.4 at most) nor words from turns long past.
+ */
+export const COMPOUND_FACTOR = 0.6;
+const COMPOUND_MIN_WEIGHT = 0.5;
+const COMPOUND_MIN_PART = 3;
+const COMPOUND_MIN_WORD = 6;
+export function compoundPart(word: string, known: (term: string) => boolean): string | null {
+  if (word.length < COMPOUND_MIN_WORD || !/^[a-z0-9]+$/.test(word)) return null;
+  let best: string | null = null;
+  let bestLen = 0;
+  for (let i = 1; i < word.length; i++) {
+    for (const part of [word.slice(0, i), word.slice(i)]) {
+      if (part.length < COMPOUND_MIN_PART || part.length <= bestLen || /^\d+$/.test(part)) continue;
+      const s = stem(part);
+      if (known(s)) {
+        best = s;
+        bestLen = part.length;
+      }
+    }
+  }
+  return best;
+}
 
 /**
  * What the query path reads of the index, taken afresh for every query (the index replaces its arrays
@@ -130,9 +161,21 @@ export function searchUnits(
   const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number }> = [];
-  for (const [term, w] of weights) {
-    const tid = termIds.get(term);
-    if (tid === undefined || df[tid] <= 0) continue;
+  const known = (t: string) => {
+    const id = termIds.get(t);
+    return id !== undefined && df[id] > 0;
+  };
+  for (const [word, weight] of weights) {
+    let term = word, w = weight;
+    if (!known(term)) {
+      if (weight < COMPOUND_MIN_WEIGHT) continue;
+      const part = compoundPart(term, known);
+      if (part === null || weights.has(part)) continue;
+      term = part;
+      w = weight * COMPOUND_FACTOR;
+    }
+    const tid = termIds.get(term)!;
+    if (present.some((p) => p.tid === tid)) continue;
     const f = w * idfWeight(df[tid], live);
     if (f > 0) present.push({ term, tid, f, credit: w / TYPE_FULL_CREDIT_WEIGHT });
   }

@@ -117,3 +117,35 @@ describe('relevance through POST /v1/promotions/search', () => {
     expect(body.data[0].relevance).toBeGreaterThanOrEqual(FLOOR);
   });
 });
+
+describe('relevance: needs named by a product the catalog does not carry', () => {
+  function servicesCatalog(): UnitRow[] {
+    const rows = [
+      unit('Tunnelbright VPN', { description: 'Connects in a second on public Wi-Fi and keeps no activity logs.', keywords: ['vpn', 'privacy', 'public wifi'], category: 'security' }),
+      unit('Taxcompass', { description: 'Guided self-assessment filed straight to the tax office.', keywords: ['tax return', 'self assessment', 'filing'], category: 'finance' }),
+      unit('Sendmellow Creator', { description: 'Paid newsletters for writers.', keywords: ['paid newsletter', 'creators', 'substack alternative'], category: 'marketing' }),
+    ];
+    const kinds = ['lamp', 'kettle', 'backpack', 'blender', 'mattress', 'jacket', 'drill', 'monitor', 'notebook', 'candle'];
+    for (let i = 0; i < 200; i++) rows.push(unit(`Brand${i} ${kinds[i % kinds.length]}`, { description: `A ${kinds[i % kinds.length]} for everyday use.`, category: 'home' }));
+    return rows;
+  }
+
+  test('"alternative", "instead" and the like are not product words: they no longer match a product whose keywords say "X alternative"', () => {
+    expect(terms('turbotax alternative instead of a replacement')).toEqual(terms('turbotax'));
+    const index = createUnitIndex();
+    index.build(servicesCatalog());
+    expect(ranked(index, 'hubspot alternative').map((r) => r.name)).not.toContain('Sendmellow Creator');
+  });
+
+  test('an unknown compound word is read through its longest indexed part ("nordvpn" -> vpn, "turbotax" -> tax), below the whole word', () => {
+    const index = createUnitIndex();
+    index.build(servicesCatalog());
+    expect(ranked(index, 'nordvpn alternative')[0]?.name).toBe('Tunnelbright VPN');
+    expect(ranked(index, 'turbotax alternative')[0]?.name).toBe('Taxcompass');
+    const viaPart = ranked(index, 'nordvpn')[0].relevance;
+    const direct = ranked(index, 'vpn')[0].relevance;
+    expect(viaPart).toBeLessThan(direct);
+    // Words the index knows are never cut, and words of no indexed part add nothing.
+    expect(ranked(index, 'xyzzyq plugh')).toEqual([]);
+  });
+});
