@@ -78,6 +78,7 @@ export function scenarioTable(r: ScenarioReport): string[] {
   lines.push(`| event-loop lag @${hi}: longest (ms) | - | ${cell(spread(lagMax), ms)} | - | no stall > 5 ms | ${verdict(lagMax, { pass: (v) => v <= 5, target: '' })} |`);
   const lagMax1 = col((x) => x.gateway1.lag?.maxMs ?? NaN);
   lines.push(`| event-loop lag @1: longest (ms) | - | ${cell(spread(lagMax1), ms)} | - | no stall > 5 ms | ${verdict(lagMax1, { pass: (v) => v <= 5, target: '' })} |`);
+  lines.push(`| event-loop lag @1: timer delays > 5 ms | - | ${cell(spread(col((x) => x.gateway1.lag?.over5Ms ?? NaN)), int)} of ${cell(spread(col((x) => x.gateway1.lag?.ticks ?? NaN)), int)} | - | - | - |`);
   lines.push(`| event-loop lag @${hi}: p99 (ms, histogram bucket bound) | - | ${cell(spread(col((x) => x.gatewayHi.lag?.p99BoundMs ?? NaN)), (n) => `<= ${ms(n)}`)} | - | - | - |`);
   lines.push(`| event-loop lag @${hi}: timer delays > 5 ms | - | ${cell(spread(col((x) => x.gatewayHi.lag?.over5Ms ?? NaN)), int)} of ${cell(spread(col((x) => x.gatewayHi.lag?.ticks ?? NaN)), int)} | - | - | - |`);
   lines.push(`| store writes held by the WAL checkpointer @${hi}: holds, longest (ms) | - | ${cell(spread(col((x) => x.gatewayHi.lag?.writeHolds ?? NaN)), int)}, ${cell(spread(col((x) => x.gatewayHi.lag?.writeHoldMaxMs ?? NaN)), ms)} | - | - | - |`);
