@@ -23,6 +23,12 @@ const RESTART_BYTES = 128 * 1024 * 1024;
 const RESIDUAL_BYTES = 512 * 1024;
 /** Longest a hold lasts, whatever the worker does. */
 export const MAX_HOLD_MS = 20;
+/**
+ * A writer faster than the copy (a bulk import writing thousands of pages per transaction) can keep the worker
+ * from ever catching up. Past twice the restart size the worker asks for a hold anyway and copies the rest
+ * while writes wait, for at most this long: the log stays bounded, and only commits wait, never the event loop.
+ */
+export const MAX_LONG_HOLD_MS = 250;
 /** Least time between two holds, so that a log that did not start over (a write went ahead) is not held again at once. */
 const HOLD_SPACING_MS = 250;
 
@@ -32,6 +38,7 @@ import { closeSync, fsyncSync, openSync } from 'node:fs';
 let db = null;
 let dbFd = -1;
 let restartFrames = Infinity;
+let hardFrames = Infinity;
 let residualFrames = 0;
 let holdSpacingMs = 0;
 let intervalMs = 100;
@@ -46,13 +53,14 @@ function tick() {
   try {
     const r = passive();
     if (r.log >= restartFrames && performance.now() - lastHold >= holdSpacingMs) {
-      if (r.log - r.checkpointed <= residualFrames) {
+      const caughtUp = r.log - r.checkpointed <= residualFrames;
+      if (caughtUp || r.log >= hardFrames) {
         // Write the copied pages out now, so that the sync inside the held checkpoint has little left to do.
         fsyncSync(dbFd);
         const again = passive();
         awaiting = true;
         lastHold = performance.now();
-        postMessage({ type: 'hold', frames: again.log });
+        postMessage({ type: 'hold', frames: again.log, long: !caughtUp });
         return;
       }
       schedule(0); // behind: copy again at once, the writer only adds what arrived meanwhile
@@ -72,6 +80,7 @@ self.onmessage = (event) => {
       db.exec('PRAGMA busy_timeout = 5000');
       const pageSize = db.query('PRAGMA page_size').get().page_size;
       restartFrames = Math.max(1, Math.floor(msg.restartBytes / pageSize));
+      hardFrames = 2 * restartFrames;
       residualFrames = Math.floor(msg.residualBytes / pageSize);
       holdSpacingMs = msg.holdSpacingMs;
       intervalMs = msg.intervalMs;
@@ -119,7 +128,7 @@ export function startCheckpointer(
   worker.onmessage = (event: MessageEvent) => {
     const msg = event.data;
     if (msg?.type === 'hold') {
-      gate.hold(MAX_HOLD_MS);
+      gate.hold(msg.long ? MAX_LONG_HOLD_MS : MAX_HOLD_MS);
       worker.postMessage({ type: 'held' });
     } else if (msg?.type === 'release') {
       if (msg.log === msg.checkpointed) restartsAsked++;
