@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
+import { afterAll, describe, expect, test } from 'bun:test';
 import { SQL } from 'bun';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -6,17 +6,13 @@ import { join } from 'node:path';
 import { EXIT_FAILED, EXIT_OK, migrateStore } from '../../src/cli/migrate-store';
 import { databasePath } from '../../src/store/database';
 import { advertiser, BROWSER_UA, publisher, trackedLink } from '../helpers/market';
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
+import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 import { useUpstreamApp } from '../helpers/upstream-app';
 
 const env = useUpstreamApp();
-let pg: ThrowawayPostgres;
+const pg = useThrowawayPostgres();
 const dirs: string[] = [];
-beforeAll(async () => {
-  pg = await startThrowawayPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
+afterAll(() => {
   for (const d of dirs) rmSync(d, { recursive: true, force: true });
 });
 
@@ -60,7 +56,7 @@ describe('vexrail migrate-store', () => {
     }
     expect(clicked).toBeGreaterThan(0);
     const dir = snapshotDataDir();
-    const target = await createTestDatabase(pg.url);
+    const target = await createTestDatabase(pg.server.url);
     try {
       const io = capture();
       expect(await migrateStore({ dataDir: dir, to: target.url, ...io })).toBe(EXIT_OK);
@@ -108,7 +104,7 @@ describe('vexrail migrate-store', () => {
     const res = await t.chat((await t.project('1.00', 'Nul Pub')).headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }, { 'x-conversation-id': 'nul-1' });
     expect(res.status).toBe(200);
     const dir = snapshotDataDir();
-    const target = await createTestDatabase(pg.url);
+    const target = await createTestDatabase(pg.server.url);
     try {
       const io = capture();
       expect(await migrateStore({ dataDir: dir, to: target.url, ...io })).toBe(EXIT_FAILED);
@@ -129,7 +125,7 @@ describe('vexrail migrate-store', () => {
     const empty = mkdtempSync(join(tmpdir(), 'vexrail-migrate-empty-'));
     dirs.push(empty);
     const io = capture();
-    expect(await migrateStore({ dataDir: empty, to: pg.url, ...io })).toBe(EXIT_FAILED);
+    expect(await migrateStore({ dataDir: empty, to: pg.server.url, ...io })).toBe(EXIT_FAILED);
     expect(io.err.join('')).toContain('no database at');
     const dir = snapshotDataDir();
     const down = capture();

@@ -3,19 +3,15 @@
  * directory into an empty PostgreSQL database (schema from the migrations embedded in the binary).
  */
 import { SQL } from 'bun';
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { afterAll, expect, test } from 'bun:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
+import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 import { runCli, startGateway, tempDir } from './binary.helpers';
 
-let pg: ThrowawayPostgres;
+const pg = useThrowawayPostgres();
 const dir = tempDir('migrate');
-beforeAll(async () => {
-  pg = await startThrowawayPostgres();
-}, 60_000);
-afterAll(async () => {
-  await pg?.stop();
+afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
@@ -34,7 +30,7 @@ test('a stopped demo install is copied and verified; a second copy into the same
   }
   expect((await gw.stop()).exitCode).toBe(0);
 
-  const target = await createTestDatabase(pg.url);
+  const target = await createTestDatabase(pg.server.url);
   try {
     const run = await runCli(['migrate-store', '--to', target.url, '--data-dir', dataDir]);
     expect(run.stderr).toContain('ledger_entries:');

@@ -3,6 +3,7 @@
  * file or case, so that tests never see each other's rows or schema.
  */
 import { SQL } from 'bun';
+import { afterAll, beforeAll } from 'bun:test';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../scripts/pg-local';
 
 export { startThrowawayPostgres, type ThrowawayPostgres };
@@ -31,4 +32,19 @@ export async function createTestDatabase(serverUrl: string): Promise<{ url: stri
       }
     },
   };
+}
+
+/**
+ * A throwaway server for the enclosing file, started before its tests and stopped after them (quietly). Read
+ * `pg.server` inside the tests. No PostgreSQL, no pass: a server that cannot start fails the file (CI runs it).
+ */
+export function useThrowawayPostgres(): { server: ThrowawayPostgres } {
+  const env = {} as { server: ThrowawayPostgres };
+  beforeAll(async () => {
+    env.server = await startThrowawayPostgres({ log: () => {} });
+  }, 60_000);
+  afterAll(async () => {
+    await env.server?.stop();
+  }, 30_000);
+  return env;
 }

@@ -4,22 +4,16 @@
  */
 import type { Database } from 'bun:sqlite';
 import { SQL } from 'bun';
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import { openStore, SQLITE_MIGRATIONS } from '../../src/store/database';
 import { MIGRATION_LOCK_KEY, migratePostgres, openPostgres, POSTGRES_MIGRATIONS } from '../../src/store/postgres';
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
+import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 
-let server: ThrowawayPostgres;
-beforeAll(async () => {
-  server = await startThrowawayPostgres({ log: () => {} });
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-}, 30_000);
+const pg = useThrowawayPostgres();
 
 /** A migrated, empty database of its own; dropped after `body`. */
 async function withMigratedDatabase(body: (sql: SQL) => Promise<void>): Promise<void> {
-  const database = await createTestDatabase(server.url);
+  const database = await createTestDatabase(pg.server.url);
   const store = await openPostgres(database.url);
   try {
     await migratePostgres(store.sql);
@@ -49,7 +43,7 @@ test('both backends number the same migrations: 1, 2, 3, ... with no gap, the sa
 });
 
 test('the migrations apply to an empty database, each recorded once, and running them again changes nothing', async () => {
-  const database = await createTestDatabase(server.url);
+  const database = await createTestDatabase(pg.server.url);
   const store = await openPostgres(database.url);
   try {
     expect(await migratePostgres(store.sql)).toBe(sqliteVersion());
@@ -68,7 +62,7 @@ test('the migrations apply to an empty database, each recorded once, and running
 }, 30_000);
 
 test('three instances starting at once apply each migration exactly once', async () => {
-  const database = await createTestDatabase(server.url);
+  const database = await createTestDatabase(pg.server.url);
   const instances = await Promise.all([1, 2, 3].map(() => openPostgres(database.url)));
   try {
     const versions = await Promise.all(instances.map((i) => migratePostgres(i.sql)));
@@ -90,7 +84,7 @@ test('three instances starting at once apply each migration exactly once', async
 }, 30_000);
 
 test('an instance waits a bounded time for a migration lock held elsewhere, then says why it gave up', async () => {
-  const database = await createTestDatabase(server.url);
+  const database = await createTestDatabase(pg.server.url);
   const holder = await openPostgres(database.url);
   const waiter = await openPostgres(database.url);
   const held = await holder.sql.reserve();
@@ -118,7 +112,7 @@ test('a database with a newer schema than the binary is refused', async () => {
 }, 30_000);
 
 test('an unreachable server fails to open with a message naming it and never its password', async () => {
-  const url = `postgres://postgres:s3cret@127.0.0.1:${server.port}/no_such_database`;
+  const url = `postgres://postgres:s3cret@127.0.0.1:${pg.server.port}/no_such_database`;
   const error = await openPostgres(url, { connectTimeoutMs: 2_000 }).then(() => null, (err: Error) => err);
   expect(error?.message).toContain('unable to connect to PostgreSQL at postgres://postgres:***@127.0.0.1');
   expect(error?.message).not.toContain('s3cret');

@@ -3,26 +3,20 @@
  * gateway instances sharing one database. No PostgreSQL, no pass: a server that cannot start fails this file.
  */
 import { SQL } from 'bun';
-import { afterAll, beforeAll, expect, test } from 'bun:test';
+import { expect, test } from 'bun:test';
 import fc from 'fast-check';
 import { migratePostgres } from '../../src/store/postgres';
 import { auditMoneyPg, createPgWalletRepo, micros, type PgHold, type PgWalletOptions, type PgWalletRepo } from '../../src/wallet/wallet-pg.repo';
-import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from '../helpers/postgres';
+import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 
-let server: ThrowawayPostgres;
-beforeAll(async () => {
-  server = await startThrowawayPostgres({ log: () => {} });
-}, 60_000);
-afterAll(async () => {
-  await server?.stop();
-}, 30_000);
+const pg = useThrowawayPostgres();
 
 const MINUTE_MS = 60_000;
 const INSTANCES = 3;
 
 /** A migrated database of its own and INSTANCES pools on it (one per simulated instance); all closed after `body`. */
 async function withInstances(body: (pools: SQL[]) => Promise<void>, poolSize = 4): Promise<void> {
-  const database = await createTestDatabase(server.url);
+  const database = await createTestDatabase(pg.server.url);
   const pools = Array.from({ length: INSTANCES }, () => new SQL(database.url, { max: poolSize }));
   try {
     await migratePostgres(pools[0]);
