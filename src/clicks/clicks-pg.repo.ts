@@ -8,25 +8,27 @@ import type { ChargeInput, ChargeResult, ClickRow } from './clicks.repo';
  * Click charges in PostgreSQL, shared by every instance of the gateway: the same rows as the SQLite repository
  * (clicks.repo.ts), so that the same audit holds, written by async methods.
  *
- * A charge is ONE transaction, and its steps take their locks in one order (impression, campaign, daily spend,
- * wallet), the order of every refund too, so that charges and refunds from any number of instances never deadlock:
+ * A charge is ONE transaction of two statements in the usual case (a third when the click is not paid), whose
+ * locks are taken in one order (impression, campaign, then day's spend and wallet), the order of every refund
+ * too, so that charges and refunds from any number of instances never deadlock:
  *
  * 1. The claim. The click row is inserted as charged with ON CONFLICT DO NOTHING on the partial unique index
  *    clicks_one_charge_idx (one charged or refunded click per impression, migration 002). A concurrent claim of
  *    the same impression waits for this transaction: if it commits the charge, the waiting claim finds the
  *    conflict and records its click as invalid (duplicate); if it ends unbilled (the row becomes 'unbilled' and
  *    leaves the partial index) or rolls back, the waiting claim proceeds. The database, not a cache, decides.
- * 2. The budget, under a ROW LOCK: SELECT ... FOR UPDATE of the campaign row, which every writer of a
- *    campaign's spend (charge, refund) takes first. Holding it, a read of the total or the day's spend is exact,
- *    so the cap holds whichever instance charges. A conditional UPDATE alone could guard a total budget but not
- *    a daily one without writing the campaign row before knowing whether the wallet can pay.
- * 3. The money, ONE conditional statement: the advertiser's wallet is debited only WHERE balance - held >= price
- *    (the money held for requests in flight, wallet-pg.repo.ts, is never spent; PostgreSQL re-checks the
- *    condition on the newest row version after waiting for a concurrent writer), and the campaign spend, the
+ *    In the same statement, after a successful claim only, the campaign row is locked (SELECT ... FOR UPDATE).
+ * 2. The money, ONE statement under that ROW LOCK. Budgets hold by the lock: every writer of a campaign's
+ *    spend (charge, refund) takes it first, so this statement's snapshot, taken after the lock was granted,
+ *    holds the exact total and day's spend, and the budget check is a plain read in it. (A conditional UPDATE
+ *    could guard a total budget, but not a daily one without writing before knowing whether the wallet pays.)
+ *    The wallet by a CONDITIONAL UPDATE: it is debited only WHERE balance - held >= price (and the budget
+ *    fits), so money held for requests in flight (wallet-pg.repo.ts) is never spent; PostgreSQL re-checks the
+ *    condition on the newest row version after waiting for a concurrent writer. The wallet has no campaign
+ *    lock to rely on: holds, top-ups and the advertiser's other campaigns write it. The campaign spend, the
  *    day's spend, the cpc_cost ledger entry, the publisher's pending earning and the platform fee are written
- *    from the debit's result in the same statement: all of them or none. The wallet is not covered by the
- *    campaign lock (holds and other campaigns of the advertiser use it), hence the condition.
- * 4. When the budget or the wallet cannot pay: the claimed row becomes unbilled (budget_exhausted or
+ *    from the debit's result in the same statement: all of them or none.
+ * 3. When the budget or the wallet cannot pay: the claimed row becomes unbilled (budget_exhausted or
  *    funds_short) and the campaign, if active, is paused by the system with a history entry, in the same
  *    transaction.
  *
@@ -60,10 +62,13 @@ export function createPgClicksRepo(sql: SQL) {
   }
 
   /**
-   * The claim: the click inserted as charged unless its product is deleted or the impression already has a
-   * charged (or refunded) click, in which case nothing is inserted and the answer says which.
+   * The claim and the campaign lock, one statement: the click inserted as charged unless its product is deleted
+   * or the impression already has a charged (or refunded) click (then nothing is inserted, nothing locked, and
+   * the answer says which); after a successful claim, and only then, the campaign row is locked FOR UPDATE.
+   * The lock depends on the claim's result, so it is always taken after any wait on the impression: a click
+   * waiting for another charge of its impression holds no campaign lock.
    */
-  async function claim(tx: SQL, input: ChargeInput, split: Split): Promise<{ deleted: boolean; row: ClickRow | null }> {
+  async function claimAndLock(tx: SQL, input: ChargeInput, split: Split): Promise<{ deleted: boolean; row: ClickRow | null }> {
     const [r] = await tx`
       WITH p AS (
         SELECT EXISTS (SELECT 1 FROM products WHERE id = ${input.productId} AND deleted_at IS NOT NULL) AS deleted
@@ -75,28 +80,31 @@ export function createPgClicksRepo(sql: SQL) {
         FROM p WHERE NOT p.deleted
         ON CONFLICT (impression_id) WHERE status IN ('charged', 'refunded') DO NOTHING
         RETURNING *
+      ), c AS (
+        SELECT id FROM campaigns WHERE id = ${input.campaignId} AND EXISTS (SELECT 1 FROM ins) FOR UPDATE
       )
-      SELECT p.deleted, (SELECT to_jsonb(ins) FROM ins) AS row FROM p`;
+      SELECT p.deleted, (SELECT to_jsonb(ins) FROM ins) AS row, (SELECT count(*) FROM c)::int AS locked FROM p`;
     const row = r.row === null ? null : typeof r.row === 'string' ? JSON.parse(r.row) : r.row;
+    if (row && r.locked !== 1) throw new Error(`click on unknown campaign ${input.campaignId}`);
     return { deleted: r.deleted === true, row: row ? toClickRow(row) : null };
   }
 
-  /** What the campaign may still spend on `day`, read under the campaign row's lock (taken here). */
-  async function lockBudget(tx: SQL, campaignId: string, day: string): Promise<number> {
-    const [c] = await tx`SELECT budget_micros, budget_type, spent_total_micros FROM campaigns WHERE id = ${campaignId} FOR UPDATE`;
-    if (!c) throw new Error(`click on unknown campaign ${campaignId}`);
-    if (c.budget_type !== 'daily') return micros(c.budget_micros) - micros(c.spent_total_micros);
-    // A statement after the lock: its snapshot sees every committed change of the day's spend, whose writers all hold the lock.
-    const [d] = await tx`SELECT spent_micros FROM campaign_daily_spend WHERE campaign_id = ${campaignId} AND day = ${day}`;
-    return micros(c.budget_micros) - (d ? micros(d.spent_micros) : 0);
-  }
-
-  /** The guarded debit and every entry of a charge, in one statement; false (nothing written) when the wallet cannot pay. */
-  async function moveMoney(tx: SQL, input: ChargeInput, clickId: string, split: Split, day: string): Promise<boolean> {
+  /**
+   * The budget check, the guarded debit and every entry of a charge, in one statement run under the campaign
+   * lock: its snapshot, taken after the lock was granted, holds the campaign's exact spend (total, and the day's,
+   * whose writers all hold that lock), so the budget check needs no locking read of its own. Nothing is written
+   * when the budget or the wallet cannot pay; the answer says which.
+   */
+  async function moveMoney(tx: SQL, input: ChargeInput, clickId: string, split: Split, day: string): Promise<'charged' | 'budget_exhausted' | 'funds_short'> {
     const [r] = await tx`
-      WITH w AS (
+      WITH b AS (
+        SELECT c.budget_micros - CASE WHEN c.budget_type = 'daily'
+            THEN coalesce((SELECT spent_micros FROM campaign_daily_spend WHERE campaign_id = c.id AND day = ${day}), 0)
+            ELSE c.spent_total_micros END >= ${split.charged}::bigint AS fits
+        FROM campaigns c WHERE c.id = ${input.campaignId}
+      ), w AS (
         UPDATE wallets SET balance_micros = balance_micros - ${split.charged}::bigint
-        WHERE project_id = ${input.advertiserId} AND balance_micros - held_micros >= ${split.charged}::bigint
+        WHERE project_id = ${input.advertiserId} AND balance_micros - held_micros >= ${split.charged}::bigint AND (SELECT fits FROM b)
         RETURNING balance_micros
       ), c AS (
         UPDATE campaigns SET spent_total_micros = spent_total_micros + ${split.charged}::bigint FROM w
@@ -119,12 +127,13 @@ export function createPgClicksRepo(sql: SQL) {
         SELECT ${clickId}, 'fee', ${split.platform}::bigint, ${input.now}::bigint FROM w
         RETURNING seq
       )
-      SELECT (SELECT count(*) FROM w)::int AS w, (SELECT count(*) FROM c)::int AS c, (SELECT count(*) FROM d)::int AS d,
-        (SELECT count(*) FROM l)::int AS l, (SELECT count(*) FROM e)::int AS e, (SELECT count(*) FROM p)::int AS p`;
-    if (r.w === 0) return false;
+      SELECT (SELECT fits FROM b) AS fits, (SELECT count(*) FROM w)::int AS w, (SELECT count(*) FROM c)::int AS c,
+        (SELECT count(*) FROM d)::int AS d, (SELECT count(*) FROM l)::int AS l, (SELECT count(*) FROM e)::int AS e, (SELECT count(*) FROM p)::int AS p`;
+    if (r.fits !== true) return 'budget_exhausted';
+    if (r.w === 0) return 'funds_short';
     // Every leg or none: a missing one throws, which rolls the whole charge back.
     if (r.c !== 1 || r.d !== 1 || r.l !== 1 || r.e !== 1 || r.p !== 1) throw new Error(`charge of click ${clickId}: incomplete entries ${JSON.stringify(r)}`);
-    return true;
+    return 'charged';
   }
 
   /** The claimed click cannot be paid: it becomes unbilled and its campaign, if active, is paused by the system. */
@@ -155,12 +164,11 @@ export function createPgClicksRepo(sql: SQL) {
     const split: Split = { charged: price, publisher, platform: price - publisher };
     const day = utcDay(input.now);
     return sql.begin(async (tx) => {
-      const claimed = await claim(tx, input, split);
+      const claimed = await claimAndLock(tx, input, split);
       if (!claimed.row) return { click: await insertClick(tx, input, 'invalid', claimed.deleted ? 'product_deleted' : 'duplicate'), pausedFor: null };
-      const click = claimed.row;
-      if ((await lockBudget(tx, input.campaignId, day)) < price) return { click: await unbilled(tx, input, click.id, 'budget_exhausted'), pausedFor: 'budget_exhausted' };
-      if (!(await moveMoney(tx, input, click.id, split, day))) return { click: await unbilled(tx, input, click.id, 'funds_short'), pausedFor: 'funds_short' };
-      return { click, pausedFor: null };
+      const outcome = await moveMoney(tx, input, claimed.row.id, split, day);
+      if (outcome === 'charged') return { click: claimed.row, pausedFor: null };
+      return { click: await unbilled(tx, input, claimed.row.id, outcome), pausedFor: outcome };
     });
   }
 

@@ -301,9 +301,9 @@ test('a serial run writes the same clicks, ledger, earnings, platform, spend and
       const name = (ids: string[]) => (id: unknown) => (id === null ? null : `click${ids.indexOf(id as string)}`);
       const tables = async (read: (text: string) => Promise<any[]>, ids: string[]) => {
         const n = name(ids);
-        const ints = (row: Record<string, unknown>) => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v]));
+        const ints = (row: Record<string, unknown>): Record<string, any> => Object.fromEntries(Object.entries(row).map(([k, v]) => [k, typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v]));
         return {
-          clicks: (await read('SELECT * FROM clicks ORDER BY created_at, impression_id, status')).map((r) => ({ ...ints(r), id: n(r.id) })),
+          clicks: (await read('SELECT * FROM clicks ORDER BY created_at, impression_id, status')).map((r): Record<string, any> => ({ ...ints(r), id: n(r.id) })),
           ledger: (await read('SELECT project_id, type, amount_micros, balance_after_micros, click_id, note, created_at FROM ledger_entries ORDER BY seq'))
             .map((r) => ({ ...ints(r), click_id: n(r.click_id) })),
           earnings: (await read('SELECT project_id, type, status, amount_micros, click_id, available_at, created_at FROM earnings_entries ORDER BY seq'))
