@@ -423,18 +423,26 @@ test('randomized interleavings of clicks, refunds, top-ups and credit holds over
 
 const q = (xs: number[], p: number) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor(p * xs.length))].toFixed(2);
 
-test('charge latency, serial on one instance, and concurrent throughput on one campaign from three (printed)', async () => {
+test('charge latency, serial on one instance, and concurrent throughput on one campaign and on 30 from three (printed)', async () => {
   await withInstances(async (pools) => {
     const exec = pgExec(pools[0]);
     await project(exec, 'pub', 'publisher');
-    const productId = await advertiser(exec, 'adv', 1_000_000_000);
-    const c = await campaign(exec, 'cmp', 'adv', productId, 1_000_000_000, 'daily');
     const serial = 500;
     const concurrent = 1_500;
+    const spread = 30;
+    // Campaign 0 takes the serial and the one-campaign runs; campaigns 1..30, one advertiser each, the spread run.
+    const campaigns: Campaign[] = [];
+    for (let k = 0; k <= spread; k++) {
+      const productId = await advertiser(exec, `adv${k}`, 1_000_000_000);
+      campaigns.push(await campaign(exec, `cmp${k}`, `adv${k}`, productId, 1_000_000_000, 'daily'));
+    }
+    const ofCampaign = (i: number) => (i < serial + concurrent ? 0 : 1 + (i % spread));
     await pools[0].unsafe(`INSERT INTO impressions (id, publisher_project_id, advertiser_project_id, campaign_id, product_id, request_id, turn, relevance,
-        price_micros, created_at, expires_at) SELECT 'imp' || g, 'pub', 'adv', 'cmp', '${productId}', 'r' || g, 1, 0.5, 1000, ${T0}, ${T0 + DAY_MS}
-      FROM generate_series(0, ${serial + concurrent - 1}) g`);
-    const imp = (i: number): Impression => ({ id: `imp${i}`, campaign: c, price: 1_000 });
+        price_micros, created_at, expires_at)
+      SELECT 'imp' || g, 'pub', 'adv' || k, 'cmp' || k, 'adv' || k || '-product', 'r' || g, 1, 0.5, 1000, ${T0}, ${T0 + DAY_MS}
+      FROM generate_series(0, ${serial + 2 * concurrent - 1}) g,
+        LATERAL (SELECT CASE WHEN g < ${serial + concurrent} THEN 0 ELSE 1 + g % ${spread} END AS k) x`);
+    const imp = (i: number): Impression => ({ id: `imp${i}`, campaign: campaigns[ofCampaign(i)], price: 1_000 });
     const repos = pools.map(createPgClicksRepo);
     const ms: number[] = [];
     for (let i = 0; i < serial; i++) {
@@ -443,13 +451,19 @@ test('charge latency, serial on one instance, and concurrent throughput on one c
       ms.push(performance.now() - t0);
       expect(click.status).toBe('charged');
     }
-    const t0 = performance.now();
-    const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => repos[i % INSTANCES].charge(clickOf(imp(serial + i)))));
-    const seconds = (performance.now() - t0) / 1000;
-    expect(results.every((r) => r.click.status === 'charged')).toBe(true);
-    process.stderr.write(`clicks-pg: serial charge (${serial}) p50 ${q(ms, 0.5)} ms, p99 ${q(ms, 0.99)} ms; ` +
-      `${concurrent} concurrent charges on one campaign from ${INSTANCES} pools of 4: ${(concurrent / seconds).toFixed(0)} charges/s\n`);
-    expect(await balanceOf(pools[0], 'adv')).toBe(1_000_000_000 - (serial + concurrent) * 1_000);
+    const burst = async (first: number) => {
+      const t0 = performance.now();
+      const results = await Promise.all(Array.from({ length: concurrent }, (_, i) => repos[i % INSTANCES].charge(clickOf(imp(first + i)))));
+      const seconds = (performance.now() - t0) / 1000;
+      expect(results.every((r) => r.click.status === 'charged')).toBe(true);
+      return (concurrent / seconds).toFixed(0);
+    };
+    const one = await burst(serial);
+    const many = await burst(serial + concurrent);
+    process.stderr.write(`clicks-pg: serial charge (${serial}) p50 ${q(ms, 0.5)} ms, p99 ${q(ms, 0.99)} ms; ${concurrent} concurrent charges from ` +
+      `${INSTANCES} pools of 4: ${one} charges/s on one campaign, ${many} charges/s over ${spread} campaigns and wallets\n`);
+    expect(await balanceOf(pools[0], 'adv0')).toBe(1_000_000_000 - (serial + concurrent) * 1_000);
+    expect(await balanceOf(pools[0], 'adv1')).toBe(1_000_000_000 - (concurrent / spread) * 1_000);
     expect(await audits(pools[0])).toEqual([]);
   });
 }, 120_000);
