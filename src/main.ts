@@ -123,9 +123,15 @@ async function serve(config: Config): Promise<void> {
     // In-flight requests (streams included) get a grace period, then the rest are cut off.
     const graceful = server.stop(false);
     const timedOut = await Promise.race([graceful.then(() => false), Bun.sleep(SHUTDOWN_GRACE_MS).then(() => true)]);
-    if (timedOut) await server.stop(true);
+    if (timedOut) {
+      await server.stop(true);
+      await Bun.sleep(50); // streams cut off settle their holds and queue their records on the next turns
+    }
     rt.stop();
     await checkpointer.stop();
+    // Anything settled while the checkpointer closed (a late stream's charge or record) is written before closing.
+    rt.wallet.commitQueued();
+    rt.flushAll();
     store.close();
     process.exit(0);
   };

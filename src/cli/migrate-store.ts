@@ -3,7 +3,8 @@
  * PostgreSQL database, for an install that moves to several instances.
  *
  * The target's schema is created by the PostgreSQL migrations (the same version as the SQLite store's);
- * a target that already holds rows is refused. Tables are copied parent before child (by their foreign
+ * a target that already holds Vexrail rows or another application's tables is refused before anything is
+ * created in it. Tables are copied parent before child (by their foreign
  * keys) inside ONE PostgreSQL transaction, in batches, with a progress line per table on stderr; identity
  * counters are moved past the copied ids. Before the commit every table's row count and the sum of every
  * money column (`*_micros`, per table, and per wallet for the ledger) are compared with the source: any
@@ -106,18 +107,24 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
     const version = migrate(db);
     err(`Source: ${path} (schema version ${version})\n`);
     pg = await openPostgres(opts.to);
-    const pgVersion = await migratePostgres(pg.sql);
-    if (pgVersion !== version) throw new MigrateError(`schema versions differ: SQLite ${version}, PostgreSQL ${pgVersion}`);
-    err(`Target: ${redactUrl(opts.to)} (schema version ${pgVersion})\n`);
-
     const tables = tablesInOrder(db);
+    // Before anything is created there: a database holding another application's tables, or Vexrail rows, is refused.
+    const ours = new Set([...tables.map((t) => t.name), 'schema_version']);
+    const present = ((await pg.sql`SELECT table_name FROM information_schema.tables
+      WHERE table_schema = current_schema() AND table_type = 'BASE TABLE'`) as Array<{ table_name: string }>).map((r) => r.table_name);
+    const foreign = present.filter((name) => !ours.has(name));
+    if (foreign.length > 0)
+      throw new MigrateError(`the target database holds tables that are not Vexrail's (${foreign.slice(0, 5).join(', ')}${foreign.length > 5 ? ', ...' : ''}); migrate-store copies into an empty database only`);
     const nonEmpty: string[] = [];
-    for (const t of tables) {
-      const [row] = await pg.sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${quote(t.name)}) AS any`);
-      if (row.any) nonEmpty.push(t.name);
+    for (const name of present.filter((n) => n !== 'schema_version')) {
+      const [row] = await pg.sql.unsafe(`SELECT EXISTS (SELECT 1 FROM ${quote(name)}) AS any`);
+      if (row.any) nonEmpty.push(name);
     }
     if (nonEmpty.length > 0)
       throw new MigrateError(`the target database is not empty (rows in ${nonEmpty.join(', ')}); migrate-store copies into an empty database only`);
+    const pgVersion = await migratePostgres(pg.sql);
+    if (pgVersion !== version) throw new MigrateError(`schema versions differ: SQLite ${version}, PostgreSQL ${pgVersion}`);
+    err(`Target: ${redactUrl(opts.to)} (schema version ${pgVersion})\n`);
 
     const source = db;
     const copied = await pg.sql.begin(async (tx) => {
@@ -153,11 +160,16 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
         err(`  ${t.name}: ${done.toLocaleString('en-US')} rows (${Math.round(performance.now() - tableStarted)} ms)\n`);
       }
 
-      // Identity columns: the next generated id follows the copied ones.
+      // Identity columns: the next generated id follows the copied ones, and SQLite's AUTOINCREMENT high-water
+      // mark (ids of deleted rows are never given out again).
+      const issued = new Map<string, number>();
+      if (source.query(`SELECT 1 FROM sqlite_master WHERE name = 'sqlite_sequence'`).get())
+        for (const r of source.query('SELECT name, seq FROM sqlite_sequence').all() as Array<{ name: string; seq: number }>) issued.set(r.name, r.seq);
       const identities = await tx`SELECT table_name, column_name FROM information_schema.columns
         WHERE table_schema = current_schema() AND is_identity = 'YES'`;
       for (const { table_name, column_name } of identities)
-        await tx.unsafe(`SELECT setval(pg_get_serial_sequence($1, $2), coalesce((SELECT max(${quote(column_name)}) FROM ${quote(table_name)}), 0) + 1, false)`, [table_name, column_name]);
+        await tx.unsafe(`SELECT setval(pg_get_serial_sequence($1, $2), greatest(coalesce((SELECT max(${quote(column_name)}) FROM ${quote(table_name)}), 0), $3::bigint) + 1, false)`,
+          [table_name, column_name, issued.get(table_name) ?? 0]);
 
       // Verification, before the commit: a difference rolls everything back.
       const problems: string[] = [];

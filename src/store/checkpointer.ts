@@ -10,8 +10,8 @@
  * for a short hold of its deferrable writes (src/store/write-gate.ts), copies the last frames while
  * nothing is written, and releases the hold; the next write starts the log over in place. The request
  * thread only answers two messages; the copying and the file syncs happen on the worker. A hold costs two
- * small syncs (a few milliseconds, at most MAX_HOLD_MS); commits waiting for it are delayed by that much,
- * the event loop is not. A large restart size keeps holds rare: under the benchmark's full load a 128 MB
+ * small syncs (a few milliseconds, at most MAX_HOLD_MS; MAX_LONG_HOLD_MS when a writer outpaces the copy);
+ * commits waiting for it are delayed by that much, the event loop is not. A large restart size keeps holds rare: under the benchmark's full load a 128 MB
  * log starts over once in several seconds (`vexrail_store_write_holds_total` counts the holds).
  */
 import type { Database } from 'bun:sqlite';
@@ -139,6 +139,8 @@ export function startCheckpointer(
     type: 'open', path: dbPath, restartBytes, residualBytes: opts.residualBytes ?? RESIDUAL_BYTES,
     holdSpacingMs: opts.holdSpacingMs ?? HOLD_SPACING_MS, intervalMs: opts.intervalMs ?? 100,
   });
+  // A worker that dies stops the checkpoints, and the serving connection never checkpoints: say so loudly.
+  worker.addEventListener('error', (event) => console.error(JSON.stringify({ level: 'error', msg: 'checkpoint worker failed; the WAL will grow until restart', error: String((event as ErrorEvent).message ?? event) })));
   worker.unref();
   return {
     stats() {
@@ -154,7 +156,8 @@ export function startCheckpointer(
         };
         const fallback = setTimeout(done, 5000);
         worker.onmessage = (event: MessageEvent) => {
-          if (event.data?.type === 'closed') {
+          if (event.data?.type === 'closed' || event.data?.type === 'error') {
+            if (event.data.type === 'error') console.error(JSON.stringify({ level: 'error', msg: 'final checkpoint failed', error: event.data.message }));
             clearTimeout(fallback);
             done();
           }

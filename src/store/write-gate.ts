@@ -45,7 +45,14 @@ export function createWriteGate(): WriteGate {
     if (ms > longestSinceTake) longestSinceTake = ms;
     const run = waiting;
     waiting = [];
-    for (const fn of run) fn();
+    // One failing callback must not keep the others (the group commit among them) from running.
+    for (const fn of run) {
+      try {
+        fn();
+      } catch (err) {
+        console.error(JSON.stringify({ level: 'error', msg: 'a write held by the WAL checkpointer failed when released', error: String(err) }));
+      }
+    }
   };
 
   return {

@@ -118,8 +118,51 @@ describe('vexrail migrate-store', () => {
       }
     } finally {
       await target.drop();
+      // The later tests copy the same app's database: take the NUL out again.
+      for (const row of t.db.query('SELECT rowid AS id, content FROM messages').all() as Array<{ id: number; content: string }>)
+        if (row.content.includes('\u0000')) t.db.run('UPDATE messages SET content = ? WHERE rowid = ?', [row.content.replaceAll('\u0000', ''), row.id]);
     }
   }, 120_000);
+
+  test('a database holding another application\'s tables is refused before anything is created in it', async () => {
+    const dir = snapshotDataDir();
+    const target = await createTestDatabase(pg.server.url);
+    const sql = new SQL(target.url, { max: 1 });
+    try {
+      await sql`CREATE TABLE customers (id integer PRIMARY KEY, name text)`;
+      await sql`INSERT INTO customers VALUES (1, 'Ada')`;
+      const io = capture();
+      expect(await migrateStore({ dataDir: dir, to: target.url, ...io })).toBe(EXIT_FAILED);
+      expect(io.err.join('')).toContain("tables that are not Vexrail's (customers)");
+      const tables = (await sql`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`) as Array<{ table_name: string }>;
+      expect(tables.map((t) => t.table_name)).toEqual(['customers']);
+    } finally {
+      await sql.close();
+      await target.drop();
+    }
+  }, 60_000);
+
+  test('ids of deleted rows are not given out again: identity counters start past SQLite\'s AUTOINCREMENT mark', async () => {
+    const t = env.t;
+    // domain_checks ids are AUTOINCREMENT: delete the newest rows so that max(id) is below SQLite's mark.
+    const { m } = t.db.query('SELECT max(id) AS m FROM domain_checks').get() as { m: number };
+    const mark = (t.db.query(`SELECT seq FROM sqlite_sequence WHERE name = 'domain_checks'`).get() as { seq: number }).seq;
+    t.db.run('DELETE FROM domain_checks WHERE id = ?', [m]);
+    const dir = snapshotDataDir();
+    const target = await createTestDatabase(pg.server.url);
+    const sql = new SQL(target.url, { max: 1 });
+    try {
+      const io = capture();
+      const code = await migrateStore({ dataDir: dir, to: target.url, ...io });
+      if (code !== EXIT_OK) throw new Error(io.err.join(''));
+      const [row] = await sql`INSERT INTO domain_checks (project_id, domain, method, result, created_at)
+        SELECT id, domain, 'manual', 'verified', 0 FROM projects LIMIT 1 RETURNING id`;
+      expect(Number(row.id)).toBe(mark + 1);
+    } finally {
+      await sql.close();
+      await target.drop();
+    }
+  }, 60_000);
 
   test('usage errors: no database in the data directory, an unreachable server', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'vexrail-migrate-empty-'));
@@ -131,6 +174,10 @@ describe('vexrail migrate-store', () => {
     const down = capture();
     expect(await migrateStore({ dataDir: dir, to: 'postgres://postgres:secret-pw@127.0.0.1:1/vexrail', ...down })).toBe(EXIT_FAILED);
     expect(down.err.join('')).not.toContain('secret-pw');
+    const query = capture();
+    expect(await migrateStore({ dataDir: dir, to: 'postgres://postgres@127.0.0.1:1/vexrail?password=secret-qp&sslmode=disable', ...query })).toBe(EXIT_FAILED);
+    expect(query.err.join('')).not.toContain('secret-qp');
+    expect(query.err.join('')).toContain('sslmode=disable');
     expect(down.err.join('')).toContain('unable to connect to PostgreSQL at postgres://postgres:***@127.0.0.1:1/');
   }, 60_000);
 });

@@ -57,6 +57,29 @@ describe('group commit of consumption charges', () => {
     store.close();
   });
 
+  test('a write released with the gate that throws does not keep the group commit from running', async () => {
+    const { store, wallet, ledgerCount } = setUp();
+    const gate = writeGateOf(store.db);
+    gate.hold(10_000);
+    gate.whenOpen(() => {
+      throw new Error('a failing background write');
+    });
+    const hold = wallet.reserve('p1', () => 100_000)!;
+    const settled = wallet.settle(hold.holdId, 10_000, 'req_after_throw')!;
+    const errors: unknown[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void errors.push(args.join(' '));
+    try {
+      gate.open();
+    } finally {
+      console.error = original;
+    }
+    await settled.committed;
+    expect(ledgerCount()).toBe(1);
+    expect(String(errors[0])).toContain('failed when released');
+    store.close();
+  });
+
   test('a hold the checkpointer never releases ends by itself', async () => {
     const { store, wallet, ledgerCount } = setUp();
     writeGateOf(store.db).hold(30);
