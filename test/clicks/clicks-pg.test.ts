@@ -10,9 +10,8 @@ import { auditMarketMoneyPg, createPgClicksRepo, type PgClicksRepo } from '../..
 import { auditMarketMoney } from '../../src/clicks/audit';
 import { createClicksRepo, type ChargeInput, type ClickRow } from '../../src/clicks/clicks.repo';
 import { openStore } from '../../src/store/database';
-import { migratePostgres } from '../../src/store/postgres';
 import { auditMoneyPg, createPgWalletRepo, micros, type PgHold } from '../../src/wallet/wallet-pg.repo';
-import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
+import { useThrowawayPostgres, withInstances as withPools } from '../helpers/postgres';
 
 const pg = useThrowawayPostgres();
 
@@ -21,18 +20,8 @@ const DAY_MS = 86_400_000;
 const HOLD_MS = 3 * DAY_MS;
 const T0 = Date.UTC(2026, 5, 1, 12);
 
-/** A migrated database of its own and INSTANCES pools on it (one per simulated instance); all closed after `body`. */
-async function withInstances(body: (pools: SQL[]) => Promise<void>, poolSize = 4): Promise<void> {
-  const database = await createTestDatabase(pg.server.url);
-  const pools = Array.from({ length: INSTANCES }, () => new SQL(database.url, { max: poolSize }));
-  try {
-    await migratePostgres(pools[0]);
-    await body(pools);
-  } finally {
-    await Promise.all(pools.map((p) => p.close()));
-    await database.drop();
-  }
-}
+/** A migrated database of its own and INSTANCES pools on it (one per simulated instance). */
+const withInstances = (body: (pools: SQL[]) => Promise<void>, poolSize = 4) => withPools(pg.server.url, INSTANCES, body, poolSize);
 
 // ---- Fixtures, written with the same SQL to either backend ----
 

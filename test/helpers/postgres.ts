@@ -5,6 +5,7 @@
 import { SQL } from 'bun';
 import { afterAll, beforeAll } from 'bun:test';
 import { startThrowawayPostgres, type ThrowawayPostgres } from '../../scripts/pg-local';
+import { migratePostgres } from '../../src/store/postgres';
 
 export { startThrowawayPostgres, type ThrowawayPostgres };
 
@@ -47,4 +48,20 @@ export function useThrowawayPostgres(): { server: ThrowawayPostgres } {
     await env.server?.stop();
   }, 30_000);
   return env;
+}
+
+/**
+ * A migrated database of its own and `instances` connection pools on it, one per simulated gateway instance;
+ * all closed, and the database dropped, after `body`.
+ */
+export async function withInstances(serverUrl: string, instances: number, body: (pools: SQL[]) => Promise<void>, poolSize = 4): Promise<void> {
+  const database = await createTestDatabase(serverUrl);
+  const pools = Array.from({ length: instances }, () => new SQL(database.url, { max: poolSize }));
+  try {
+    await migratePostgres(pools[0]);
+    await body(pools);
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+    await database.drop();
+  }
 }

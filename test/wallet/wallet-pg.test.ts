@@ -5,27 +5,16 @@
 import { SQL } from 'bun';
 import { expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { migratePostgres } from '../../src/store/postgres';
 import { auditMoneyPg, createPgWalletRepo, micros, type PgHold, type PgWalletOptions, type PgWalletRepo } from '../../src/wallet/wallet-pg.repo';
-import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
+import { useThrowawayPostgres, withInstances as withPools } from '../helpers/postgres';
 
 const pg = useThrowawayPostgres();
 
 const MINUTE_MS = 60_000;
 const INSTANCES = 3;
 
-/** A migrated database of its own and INSTANCES pools on it (one per simulated instance); all closed after `body`. */
-async function withInstances(body: (pools: SQL[]) => Promise<void>, poolSize = 4): Promise<void> {
-  const database = await createTestDatabase(pg.server.url);
-  const pools = Array.from({ length: INSTANCES }, () => new SQL(database.url, { max: poolSize }));
-  try {
-    await migratePostgres(pools[0]);
-    await body(pools);
-  } finally {
-    await Promise.all(pools.map((p) => p.close()));
-    await database.drop();
-  }
-}
+/** A migrated database of its own and INSTANCES pools on it (one per simulated instance). */
+const withInstances = (body: (pools: SQL[]) => Promise<void>, poolSize = 4) => withPools(pg.server.url, INSTANCES, body, poolSize);
 
 async function createProject(sql: SQL, id: string): Promise<void> {
   await sql`INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at)
