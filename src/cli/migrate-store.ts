@@ -9,8 +9,8 @@
  * counters are moved past the copied ids. Before the commit every table's row count and the sum of every
  * money column (`*_micros`, per table, and per wallet for the ledger) are compared with the source: any
  * difference rolls the whole copy back, so the target is either a verified copy or still empty. The SQLite
- * database is only read (after bringing its schema up to date). Stop the server first: rows written while
- * the copy runs would not be in it.
+ * database is only read (after bringing its schema up to date), in one read transaction, so the copy is one
+ * consistent snapshot. Stop the server first: rows written after the snapshot would not be in it.
  */
 import type { Database } from 'bun:sqlite';
 import type { SQL } from 'bun';
@@ -127,6 +127,8 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
     err(`Target: ${redactUrl(opts.to)} (schema version ${pgVersion})\n`);
 
     const source = db;
+    // One read transaction on the SQLite side: the copy and the totals it is verified against see one snapshot.
+    source.exec('BEGIN');
     const copied = await pg.sql.begin(async (tx) => {
       let total = 0;
       for (const t of tables) {
@@ -183,7 +185,7 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
       for (const [id, v] of wa) if (wb.get(id) !== v) problems.push(`wallet ${id}: balance/ledger ${v} in SQLite, ${wb.get(id) ?? 'missing'} in PostgreSQL`);
       if (problems.length > 0) throw new MigrateError(`verification failed, nothing was kept:\n  ${problems.join('\n  ')}`);
       return total;
-    });
+    }).finally(() => source.exec('COMMIT'));
     const seconds = ((performance.now() - started) / 1000).toFixed(1);
     out(`Copied ${copied.toLocaleString('en-US')} rows in ${tables.length} tables to ${redactUrl(opts.to)} in ${seconds} s; row counts and money sums verified.\n`);
     return EXIT_OK;

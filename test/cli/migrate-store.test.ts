@@ -164,6 +164,34 @@ describe('vexrail migrate-store', () => {
     }
   }, 60_000);
 
+  test('rows written while the copy runs do not break it: the copy is one snapshot of the SQLite store', async () => {
+    const dir = snapshotDataDir();
+    const target = await createTestDatabase(pg.server.url);
+    const { Database } = require('bun:sqlite') as typeof import('bun:sqlite');
+    const writer = new Database(databasePath(dir));
+    writer.exec('PRAGMA busy_timeout = 5000');
+    let written = 0;
+    const timer = setInterval(() => void writer.run('INSERT INTO settings (key, value) VALUES (?, ?)', [`concurrent_${written++}`, 'x']), 1);
+    try {
+      const io = capture();
+      const code = await migrateStore({ dataDir: dir, to: target.url, ...io });
+      clearInterval(timer);
+      if (code !== EXIT_OK) throw new Error(io.err.join(''));
+      expect(written).toBeGreaterThan(0);
+      const sql = new SQL(target.url, { max: 1 });
+      try {
+        const copied = fromCount(await sql`SELECT count(*)::int AS n FROM settings WHERE key LIKE 'concurrent_%'`);
+        expect(copied).toBeLessThanOrEqual(written);
+      } finally {
+        await sql.close();
+      }
+    } finally {
+      clearInterval(timer);
+      writer.close();
+      await target.drop();
+    }
+  }, 60_000);
+
   test('usage errors: no database in the data directory, an unreachable server', async () => {
     const empty = mkdtempSync(join(tmpdir(), 'vexrail-migrate-empty-'));
     dirs.push(empty);
