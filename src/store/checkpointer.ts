@@ -109,7 +109,11 @@ self.onmessage = (event) => {
   }
 };`;
 
-export type CheckpointerStats = { holds: number; restartsAsked: number; longestHoldMs: number };
+/**
+ * `restartsReady`: holds after which every frame had been copied, so that the next write could start the log
+ * over (it does unless a write that does not wait for the gate came first, or a reader still used the log).
+ */
+export type CheckpointerStats = { holds: number; restartsReady: number; longestHoldMs: number };
 export type Checkpointer = { stop(): Promise<void>; stats(): CheckpointerStats };
 
 export function startCheckpointer(
@@ -124,14 +128,14 @@ export function startCheckpointer(
   db.exec(`PRAGMA journal_size_limit = ${2 * restartBytes}`);
   const url = URL.createObjectURL(new Blob([WORKER_SOURCE], { type: 'application/javascript' }));
   const worker = new Worker(url);
-  let restartsAsked = 0;
+  let restartsReady = 0;
   worker.onmessage = (event: MessageEvent) => {
     const msg = event.data;
     if (msg?.type === 'hold') {
       gate.hold(msg.long ? MAX_LONG_HOLD_MS : MAX_HOLD_MS);
       worker.postMessage({ type: 'held' });
     } else if (msg?.type === 'release') {
-      if (msg.log === msg.checkpointed) restartsAsked++;
+      if (msg.log >= 0 && msg.log === msg.checkpointed) restartsReady++;
       gate.open();
     } else if (msg?.type === 'error') console.error(JSON.stringify({ level: 'error', msg: 'checkpoint failed', error: msg.message }));
   };
@@ -145,7 +149,7 @@ export function startCheckpointer(
   return {
     stats() {
       const g = gate.stats();
-      return { holds: g.holds, restartsAsked, longestHoldMs: g.longestMs };
+      return { holds: g.holds, restartsReady, longestHoldMs: g.longestMs };
     },
     stop() {
       gate.open();
