@@ -5,6 +5,8 @@
  * counted under one `other` series, so a bug that leaks an id into a label cannot grow memory without limit.
  * (No library: prom-client is ~10x this file and brings its own default collectors and global registry.)
  */
+import type { WriteGate } from '../store/write-gate';
+
 const MAX_SERIES = 500;
 const OVERFLOW = 'other';
 
@@ -158,6 +160,9 @@ export type Registry = ReturnType<typeof createRegistry>;
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS']);
 
+/** What the metrics read of the store's write gate (src/store/write-gate.ts). */
+type WatchedGate = Pick<WriteGate, 'stats' | 'takeLongestMs'>;
+
 export type QueueStats = { queued: number; dropped: number; failed: number; writtenThrough: number };
 
 /** The gateway's metrics. Recording functions are what the request path calls; the rest is read at scrape time. */
@@ -195,7 +200,7 @@ export function createGatewayMetrics() {
     if (lagProbe) set([], lagProbe.takeMax());
   });
   // The checkpointer's holds of the store's deferrable writes (src/store/write-gate.ts).
-  let writeGate: { stats(): { holds: number; heldMs: number }; takeLongestMs(): number } | null = null;
+  let writeGate: WatchedGate | null = null;
   registry.gauge('vexrail_store_write_holds_total', 'Times the WAL checkpointer held the group commit and background writes so that the log could start over', [], (set) => {
     if (writeGate) set([], writeGate.stats().holds);
   }, 'counter');
@@ -251,7 +256,7 @@ export function createGatewayMetrics() {
       lagProbe = probe;
     },
     lag: (ms: number) => lagMs.observe([], ms),
-    watchWriteGate(gate: { stats(): { holds: number; heldMs: number }; takeLongestMs(): number }) {
+    watchWriteGate(gate: WatchedGate) {
       writeGate = gate;
     },
   };

@@ -57,10 +57,10 @@ function tick() {
       if (caughtUp || r.log >= hardFrames) {
         // Write the copied pages out now, so that the sync inside the held checkpoint has little left to do.
         fsyncSync(dbFd);
-        const again = passive();
+        passive();
         awaiting = true;
         lastHold = performance.now();
-        postMessage({ type: 'hold', frames: again.log, long: !caughtUp });
+        postMessage({ type: 'hold', long: !caughtUp });
         return;
       }
       schedule(0); // behind: copy again at once, the writer only adds what arrived meanwhile
@@ -86,13 +86,13 @@ self.onmessage = (event) => {
       intervalMs = msg.intervalMs;
       schedule(intervalMs);
     } else if (msg.type === 'held' && db) {
-      const started = performance.now();
-      let r = { busy: 1, log: 0, checkpointed: 0 };
+      // -1/-1 is what SQLite reports for a checkpoint that could not run: not ready for a restart.
+      let r = { busy: 1, log: -1, checkpointed: -1 };
       try {
         r = passive();
       } finally {
         awaiting = false;
-        postMessage({ type: 'release', log: r.log, checkpointed: r.checkpointed, ms: performance.now() - started });
+        postMessage({ type: 'release', log: r.log, checkpointed: r.checkpointed });
         schedule(intervalMs);
       }
     } else if (msg.type === 'close' && db) {
