@@ -129,10 +129,12 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
     const source = db;
     // One read transaction on the SQLite side: the copy and the totals it is verified against see one snapshot.
     source.exec('BEGIN');
+    // Read once, inside the snapshot: the progress lines' totals and what the copy is verified against.
+    const sourceTotals = new Map(tables.map((t) => [t.name, sqliteTotals(source, t)]));
     const copied = await pg.sql.begin(async (tx) => {
       let total = 0;
       for (const t of tables) {
-        const expected = Number((source.query(`SELECT count(*) AS n FROM ${quote(t.name)}`).get() as { n: number }).n);
+        const expected = Number(sourceTotals.get(t.name)!.rows);
         const tableStarted = performance.now();
         let lastReport = tableStarted;
         let done = 0;
@@ -176,7 +178,7 @@ export async function migrateStore(opts: MigrateStoreOptions): Promise<number> {
       // Verification, before the commit: a difference rolls everything back.
       const problems: string[] = [];
       for (const t of tables) {
-        const [a, b] = [sqliteTotals(source, t), await pgTotals(tx, t)];
+        const [a, b] = [sourceTotals.get(t.name)!, await pgTotals(tx, t)];
         if (a.rows !== b.rows) problems.push(`${t.name}: ${a.rows} rows in SQLite, ${b.rows} in PostgreSQL`);
         for (const c of Object.keys(a.sums))
           if (a.sums[c] !== b.sums[c]) problems.push(`${t.name}.${c}: sum ${a.sums[c]} in SQLite, ${b.sums[c]} in PostgreSQL`);
