@@ -18,6 +18,7 @@ import { loadConfig } from '../src/config/config';
 import { createRuntime } from '../src/runtime';
 import { openStore } from '../src/store/database';
 import { syllableBrand } from './dev-lib';
+import { sqliteStore } from '../src/store/sql-store';
 
 const { values } = parseArgs({ options: { dir: { type: 'string' }, products: { type: 'string' }, campaigns: { type: 'string' }, advertisers: { type: 'string' } } });
 if (!values.dir) {
@@ -45,7 +46,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 const started = performance.now();
 const store = openStore(values.dir);
 const config = loadConfig({ argv: ['--quiet', '--data-dir', values.dir, '--config', 'seed.json'], env: { VEXRAIL_ADMIN_TOKEN: 'bench-seed' }, defaultDataParent: values.dir, readFile: () => '{}' });
-const rt = createRuntime(config, store.db, { resolver: async () => [], logSink: () => {} });
+const rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
 const progress = (text: string) => console.error(`  seed: ${text} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
 let products = 0;

@@ -48,6 +48,7 @@ import { createRuntime, type Runtime } from '../src/runtime';
 import { startCheckpointer, type Checkpointer } from '../src/store/checkpointer';
 import { openStore, type Store } from '../src/store/database';
 import { loadAverage, mulberry32 } from './dev-lib';
+import { sqliteStore } from '../src/store/sql-store';
 
 const started = performance.now();
 const loadAtStart = loadAverage();
@@ -424,7 +425,7 @@ async function main(): Promise<number> {
   // As in src/main.ts: commits never checkpoint; a worker thread does (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   checkpointer = startCheckpointer(store.db, store.path);
-  rt = createRuntime(config, store.db, { resolver: async () => [], logSink: () => {} });
+  rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
   Bun.gc(true);
   const rssBefore = process.memoryUsage().rss;
   const heapBefore = process.memoryUsage().heapUsed;

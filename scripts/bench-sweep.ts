@@ -39,6 +39,7 @@ import { createRuntime, type Runtime } from '../src/runtime';
 import { startCheckpointer, type Checkpointer } from '../src/store/checkpointer';
 import { openStore, type Store } from '../src/store/database';
 import { loadAverage, mulberry32, syllableBrand } from './dev-lib';
+import { sqliteStore } from '../src/store/sql-store';
 
 const opts = { advertisers: 2000, campaigns: 10_000, products: 100_000, seconds: 6, runs: 3, every: 300, churn: 0.2, seed: 7, full: false, keep: false, json: false };
 {
@@ -131,7 +132,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => pr
 
 function startRuntime(dataDir: string): Runtime {
   const config = loadConfig({ argv: ['--quiet', '--data-dir', dataDir, '--config', 'bench.json'], env: { VEXRAIL_ADMIN_TOKEN: 'bench-sweep' }, defaultDataParent: tmp!, readFile: () => '{}' });
-  return createRuntime(config, store!.db, { resolver: async () => [], logSink: () => {} });
+  return createRuntime(config, sqliteStore(store!.db), { resolver: async () => [], logSink: () => {} });
 }
 
 type Loaded = { publisherId: string; advertiserIds: string[]; churnIds: string[] };

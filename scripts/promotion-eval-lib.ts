@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { loadConfig } from '../src/config/config';
 import { createRuntime } from '../src/runtime';
 import { openStore } from '../src/store/database';
+import { sqliteStore } from '../src/store/sql-store';
 
 export type Message = { role: string; content: string };
 export type Conversation = {
@@ -49,7 +50,7 @@ export const userTexts = (messages: Message[]) => messages.filter((m) => m.role 
 export async function loadCatalogRuntime(catalog: Product[], ads: Record<string, unknown> = {}) {
   const config = loadConfig({ argv: ['--quiet', '--config', 'eval.json'], env: { VEXRAIL_ADMIN_TOKEN: 'eval' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads }) });
   const store = openStore(':memory:');
-  const rt = createRuntime(config, store.db, { resolver: async () => [] });
+  const rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [] });
   const fixtureIdOf = new Map<string, string>();
   const byAdvertiser = new Map<string, Product[]>();
   for (const p of catalog) byAdvertiser.set(p.advertiser, [...(byAdvertiser.get(p.advertiser) ?? []), p]);

@@ -8,6 +8,7 @@ import { BackupError, StoreOpenError, backupDatabase, databasePath, openDatabase
 import { resetAdminToken } from './admin/admin-token';
 import { existsSync } from 'node:fs';
 import { createRuntime } from './runtime';
+import { sqliteStore } from './store/sql-store';
 import { runImportProducts } from './cli/import-products';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -80,7 +81,7 @@ async function serve(config: Config): Promise<void> {
   // Checkpoints run on a worker thread; the serving connection only appends to the WAL (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   const checkpointer = startCheckpointer(store.db, store.path);
-  const rt = createRuntime(config, store.db);
+  const rt = createRuntime(config, sqliteStore(store.db));
   let shuttingDown = false;
   let listenOrigin = listenOriginOf(config.host, config.port);
   const { fetch, links } = createApp(rt, { isShuttingDown: () => shuttingDown, listenOrigin: () => listenOrigin });

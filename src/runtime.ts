@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import type { SqlStore } from './store/sql-store';
 import { setUpAdminAuth, type AdminAuth } from './admin/admin-token';
 import type { AnswerDecorator } from './chat/answer-decorator';
 import { createMarketplace, type Marketplace } from './ads/marketplace';
@@ -35,7 +35,9 @@ export type RuntimeOptions = {
 };
 
 /** Builds every service from a config and an open database. Shared by main.ts and the tests. */
-export function createRuntime(config: Config, db: Database, options: RuntimeOptions = {}) {
+export function createRuntime(config: Config, store: SqlStore, options: RuntimeOptions = {}) {
+  // Features not yet on the shared statement interface still take the embedded database directly.
+  const db = store.sqlite!;
   warmTokenizer();
   const metrics = createGatewayMetrics();
   const catalog = createModelCatalog(config.providers, config.prices, Date.now());
@@ -113,7 +115,7 @@ export function createRuntime(config: Config, db: Database, options: RuntimeOpti
   metrics.watchWriteGate(writeGateOf(db));
 
   return {
-    config, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
+    config, store, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
     flushAll,
     stop() {
       clearInterval(ticker);

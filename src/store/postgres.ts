@@ -40,6 +40,8 @@ export type PostgresOptions = {
 export async function openPostgres(url: string, options: PostgresOptions = {}): Promise<PostgresStore> {
   const sql = new SQL(url, {
     max: options.maxConnections ?? 10,
+    // int8 (money, times, counts) as BigInt, which the statement layer turns into checked numbers.
+    bigint: true,
     connectionTimeout: Math.ceil((options.connectTimeoutMs ?? 10_000) / 1000),
     idleTimeout: 60,
   });

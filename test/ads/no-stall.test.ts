@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/config';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import { openStore, type Store } from '../../src/store/database';
+import { sqliteStore } from '../../src/store/sql-store';
 
 /**
  * The periodic sweep re-judges every campaign without holding the event loop. With 10,000 campaigns (5,000 of
@@ -47,7 +48,7 @@ function config() {
 
 beforeAll(async () => {
   store = openStore(':memory:');
-  const setup = createRuntime(config(), store.db, { resolver: async () => [], logSink: () => {} });
+  const setup = createRuntime(config(), sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
   const products: string[][] = [];
   const advertisers: string[] = [];
   for (let a = 0; a < ADVERTISERS; a++) {
@@ -80,7 +81,7 @@ beforeAll(async () => {
       if (flips) flipIds.push(id);
     }
   })();
-  rt = createRuntime(config(), store.db, { resolver: async () => [], logSink: () => {} });
+  rt = createRuntime(config(), sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
 }, 120_000);
 
 afterAll(() => {

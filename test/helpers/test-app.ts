@@ -2,6 +2,7 @@ import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createRuntime, type RuntimeOptions } from '../../src/runtime';
 import { openStore } from '../../src/store/database';
+import { sqliteStore } from '../../src/store/sql-store';
 import type { TxtResolver } from '../../src/projects/domain';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
@@ -33,7 +34,7 @@ export async function createTestApp(opts: {
   });
   const logLines: string[] = [];
   const store = openStore(':memory:');
-  const rt = createRuntime(config, store.db, {
+  const rt = createRuntime(config, sqliteStore(store.db), {
     resolver: opts.resolver ?? (async () => []),
     logSink: (text) => logLines.push(text),
     demoChunkDelayMs: 0,

@@ -306,7 +306,7 @@ test('the same writes are rejected by both backends, and the rows keep their val
         const error = await sql.unsafe(statement).then(() => null, (err: { errno?: string }) => err);
         expect({ what, sqlstate: error?.errno }).toEqual({ what, sqlstate });
       }
-      expect(await sql`SELECT balance_micros FROM wallets WHERE project_id = 'pub'`).toEqual([{ balance_micros: '5' }]);
+      expect(await sql`SELECT balance_micros FROM wallets WHERE project_id = 'pub'`).toEqual([{ balance_micros: 5n }]);
       expect(await sql`SELECT id FROM clicks ORDER BY id`).toEqual([{ id: 'clk1' }]);
       // What the same checks let through: a debit to exactly zero, valid link domains.
       await sql.unsafe(`UPDATE wallets SET balance_micros = balance_micros - 5 WHERE project_id = 'pub'`);
