@@ -311,7 +311,7 @@ test('the same writes are rejected by both backends, and the rows keep their val
       // What the same checks let through: a debit to exactly zero, valid link domains.
       await sql.unsafe(`UPDATE wallets SET balance_micros = balance_micros - 5 WHERE project_id = 'pub'`);
       await sql.unsafe(`UPDATE projects SET link_domains = '["shop.example"]' WHERE id = 'adv'`);
-      expect(await sql`SELECT balance_micros FROM wallets`).toEqual([{ balance_micros: '0' }]);
+      expect(await sql`SELECT balance_micros FROM wallets`).toEqual([{ balance_micros: 0n }]);
     });
   } finally {
     sqlite.close();
