@@ -2,13 +2,41 @@ import { createApp } from '../../src/app';
 import { loadConfig, type Config } from '../../src/config/config';
 import { createRuntime, type RuntimeOptions } from '../../src/runtime';
 import { openStore } from '../../src/store/database';
-import { sqliteStore } from '../../src/store/sql-store';
+import { postgresStore, sqliteStore, type SqlStore } from '../../src/store/sql-store';
+import { migratePostgres, openPostgres } from '../../src/store/postgres';
+import { createTestDatabase, startThrowawayPostgres, type ThrowawayPostgres } from './postgres';
 import type { TxtResolver } from '../../src/projects/domain';
 
 export const ADMIN_TOKEN = 'test-admin-token-0123456789';
 export const BASE = 'http://127.0.0.1:8080';
 
 export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
+
+/**
+ * Which store the tests run on: the embedded SQLite database (default) or, with VEXRAIL_TEST_STORE=postgres,
+ * PostgreSQL: the server at VEXRAIL_TEST_PG_URL, or a throwaway one started once for this test process. Each
+ * test app gets a fresh database of its own either way.
+ */
+export const TEST_STORE: 'sqlite' | 'postgres' = process.env.VEXRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
+
+let sharedServer: Promise<ThrowawayPostgres> | null = null;
+function postgresServerUrl(): Promise<string> {
+  if (process.env.VEXRAIL_TEST_PG_URL) return Promise.resolve(process.env.VEXRAIL_TEST_PG_URL);
+  sharedServer ??= startThrowawayPostgres({ log: () => {} });
+  return sharedServer.then((s) => s.url);
+}
+
+/** A migrated, empty store of the kind the tests run on; close() also drops a PostgreSQL database. */
+export async function createTestStore(): Promise<{ store: SqlStore; close(): Promise<void> }> {
+  if (TEST_STORE === 'sqlite') {
+    const opened = openStore(':memory:');
+    return { store: sqliteStore(opened.db), close: async () => opened.close() };
+  }
+  const database = await createTestDatabase(await postgresServerUrl());
+  const pg = await openPostgres(database.url, { maxConnections: 8 });
+  await migratePostgres(pg.sql);
+  return { store: postgresStore(pg.sql), close: async () => { await pg.close(); await database.drop(); } };
+}
 
 /**
  * The real app on a real in-memory SQLite database with the real migrations. `upstreamUrl` points the
@@ -33,8 +61,8 @@ export async function createTestApp(opts: {
     defaultDataParent: '/tmp',
   });
   const logLines: string[] = [];
-  const store = openStore(':memory:');
-  const rt = createRuntime(config, sqliteStore(store.db), {
+  const store = await createTestStore();
+  const rt = createRuntime(config, store.store, {
     resolver: opts.resolver ?? (async () => []),
     logSink: (text) => logLines.push(text),
     demoChunkDelayMs: 0,
@@ -72,12 +100,12 @@ export async function createTestApp(opts: {
     return call('POST', '/v1/chat/completions', { body, headers: { ...headers, ...extra } });
   }
 
-  function close() {
+  async function close() {
     rt.stop();
-    store.close();
+    await store.close();
   }
 
-  return { rt, db: store.db, fetch, call, admin, project, chat, close, logLines, config };
+  return { rt, store: store.store, db: store.store.sqlite!, fetch, call, admin, project, chat, close, logLines, config };
 }
 
 /** Reads an SSE body into its data payloads (comments dropped). */
