@@ -2,13 +2,14 @@ import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } fro
 import { createApp } from './app';
 import { listenOriginOf } from './http/link-origin';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
-import { startCheckpointer } from './store/checkpointer';
 import { migrateStore } from './cli/migrate-store';
-import { BackupError, StoreOpenError, backupDatabase, databasePath, openDatabase, openStore } from './store/database';
+import { BackupError, StoreOpenError, backupDatabase, databasePath, openDatabase } from './store/database';
 import { resetAdminToken } from './admin/admin-token';
 import { existsSync } from 'node:fs';
 import { createRuntime } from './runtime';
-import { sqliteStore } from './store/sql-store';
+import { openServingStore } from './store/open';
+import { migratePostgres, openPostgres, redactUrl } from './store/postgres';
+import { postgresStore, sqliteStore } from './store/sql-store';
 import { runImportProducts } from './cli/import-products';
 import pkg from '../package.json' with { type: 'json' };
 
@@ -32,6 +33,16 @@ function readConfig(): Config {
 }
 
 function runBackup(config: Config): void {
+  if (config.databaseUrl) {
+    // The store is PostgreSQL: its own tools make consistent online backups; this command will not pretend to.
+    console.error([
+      `vexrail: the store is PostgreSQL (${redactUrl(config.databaseUrl)}); back it up with PostgreSQL's own tools:`,
+      '  pg_dump --format=custom --file=vexrail.dump "$VEXRAIL_DATABASE_URL"     (one consistent snapshot, online)',
+      '  pg_restore --dbname="postgres://.../empty_db" vexrail.dump                (restore into an empty database)',
+      '  or continuous archiving (WAL archiving, pg_basebackup) for point-in-time recovery.',
+    ].join('\n'));
+    process.exit(2);
+  }
   const started = performance.now();
   process.stderr.write(`Backing up ${config.dataDir} ...\n`);
   try {
@@ -44,28 +55,46 @@ function runBackup(config: Config): void {
 }
 
 /** `vexrail admin-token --reset`: refused while VEXRAIL_ADMIN_TOKEN is set (the stored token would not be used). */
-function runAdminTokenReset(config: Config): void {
+async function runAdminTokenReset(config: Config): Promise<number> {
   if (config.adminToken) {
     console.error('vexrail: VEXRAIL_ADMIN_TOKEN is set, so the stored admin token is not used: change or unset that variable instead');
-    process.exit(2);
+    return 2;
+  }
+  if (config.databaseUrl) {
+    const where = redactUrl(config.databaseUrl);
+    try {
+      const pg = await openPostgres(config.databaseUrl, { maxConnections: 1 });
+      try {
+        await migratePostgres(pg.sql);
+        const token = await resetAdminToken(postgresStore(pg.sql));
+        console.log(`New admin token for ${where} (shown once, stored hashed; every instance uses it at once):\n  ${token}`);
+      } finally {
+        await pg.close();
+      }
+      return 0;
+    } catch (err) {
+      console.error(`vexrail: cannot store the new token in ${where}: ${(err as Error).message}`);
+      return 1;
+    }
   }
   const path = databasePath(config.dataDir);
   if (!existsSync(path)) {
     console.error(`vexrail: no database at ${path} (check --data-dir; a first start creates it and prints a token)`);
-    process.exit(1);
+    return 1;
   }
   try {
     const db = openDatabase(path);
     try {
-      const token = resetAdminToken(db);
+      const token = await resetAdminToken(sqliteStore(db));
       console.log(`New admin token for ${path} (shown once, stored hashed; the previous token no longer works):\n  ${token}`);
     } finally {
       db.close();
     }
+    return 0;
   } catch (err) {
     const message = err instanceof StoreOpenError ? err.message : `cannot store the new token in ${path}: ${(err as Error).message}`;
     console.error(`vexrail: ${message}`);
-    process.exit(1);
+    return 1;
   }
 }
 
@@ -77,11 +106,8 @@ const DATA_DIR_SOURCES: Record<Config['dataDirSource'], string> = {
 };
 
 async function serve(config: Config): Promise<void> {
-  const store = openStore(config.dataDir);
-  // Checkpoints run on a worker thread; the serving connection only appends to the WAL (src/store/checkpointer.ts).
-  store.db.exec('PRAGMA wal_autocheckpoint = 0');
-  const checkpointer = startCheckpointer(store.db, store.path);
-  const rt = createRuntime(config, sqliteStore(store.db));
+  const opened = await openServingStore(config);
+  const rt = createRuntime(config, opened.store);
   let shuttingDown = false;
   let listenOrigin = listenOriginOf(config.host, config.port);
   const { fetch, links } = createApp(rt, { isShuttingDown: () => shuttingDown, listenOrigin: () => listenOrigin });
@@ -94,7 +120,7 @@ async function serve(config: Config): Promise<void> {
     idleTimeout: 255,
   });
   // Only now, with the port bound, is a generated admin token stored: a failed first start stores none.
-  const tokenStored = rt.adminAuth.persistGeneratedToken();
+  const tokenStored = await rt.adminAuth.persistGeneratedToken();
   listenOrigin = listenOriginOf(config.host, server.port!);
   const base = config.publicUrl ?? listenOrigin;
   const lines = [
@@ -102,7 +128,7 @@ async function serve(config: Config): Promise<void> {
     `  API:          ${base}/v1  (OpenAI-compatible; headers x-publishable-key and x-secret-key)`,
     `  Swagger docs: ${base}/swagger  (spec at ${base}/swagger/json)`,
     `  Admin API:    ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
-    `  Data:         ${store.path}  (${DATA_DIR_SOURCES[config.dataDirSource]})`,
+    config.databaseUrl ? `  Data:         ${opened.where}` : `  Data:         ${opened.where}  (${DATA_DIR_SOURCES[config.dataDirSource]})`,
     `  Models:       ${rt.catalog.ids().join(', ')}${rt.config.providers[0].kind === 'demo' ? '  (offline demo model: no upstream LLM configured)' : ''}`,
   ];
   if (rt.adminAuth.generatedToken && tokenStored)
@@ -111,8 +137,8 @@ async function serve(config: Config): Promise<void> {
   if (demo) {
     lines.push('', `Demo project ${demo.projectId} (domain marked verified, funded with demo credits). Its key pair, shown once:`,
       `  publishable key: ${demo.publishableKey}`, `  secret key:      ${demo.secretKey}`, '', 'Try it:', curlExample(base, rt.catalog.ids()[0], demo));
-  } else if (rt.projects.list(1, null).length === 0) lines.push('', firstProjectHelp(base));
-  if (!links.configured && rt.projects.anyMonetized())
+  } else if ((await rt.projects.list(1, null)).length === 0) lines.push('', firstProjectHelp(base));
+  if (!links.configured && (await rt.projects.anyMonetized()))
     lines.push('', `Warning: monetization is on but no --public-url or --allowed-hosts is set, so tracked links point at ${listenOrigin}.`,
       '  Set --public-url to the address your users reach this gateway at.');
   console.log(lines.join('\n'));
@@ -128,12 +154,13 @@ async function serve(config: Config): Promise<void> {
       await server.stop(true);
       await Bun.sleep(50); // streams cut off settle their holds and queue their records on the next turns
     }
-    rt.stop();
-    await checkpointer.stop();
+    await rt.stop();
+    await opened.stopBackground();
     // Anything settled while the checkpointer closed (a late stream's charge or record) is written before closing.
-    rt.wallet.commitQueued();
-    rt.flushAll();
-    store.close();
+    await rt.wallet.commitQueued();
+    await rt.flushAll();
+    await rt.wallet.stop();
+    await opened.close();
     process.exit(0);
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
@@ -145,7 +172,7 @@ function main(): void {
   if (config.command === 'help') console.log(helpText());
   else if (config.command === 'version') console.log(pkg.version);
   else if (config.command === 'backup') runBackup(config);
-  else if (config.command === 'admin-token') runAdminTokenReset(config);
+  else if (config.command === 'admin-token') void runAdminTokenReset(config).then((code) => process.exit(code));
   else if (config.command === 'check-config') console.log(`${config.configFile}: valid`);
   else if (config.command === 'import-products') void runImportProducts(config).then((code) => process.exit(code));
   else if (config.command === 'migrate-store') void migrateStore({ dataDir: config.dataDir, to: config.migrateTo! }).then((code) => process.exit(code));

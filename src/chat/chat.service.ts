@@ -1,5 +1,6 @@
 import type { Config } from '../config/config';
 import type { Caller, KeyBudget } from '../keys/keys.service';
+import type { BudgetHold } from '../keys/key-meter';
 import { ApiError, forbidden, unprocessable } from '../http/errors';
 import type { ModelCatalog, ModelRoute } from '../models/catalog';
 import { tokenCostMicros } from '../money/money';
@@ -94,7 +95,7 @@ export function createChatService(deps: Deps) {
    * differs from the client's: lowered to what the wallet can pay, or clamped to the cap, so the upstream can never
    * write more than was held.
    */
-  function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
+  async function reserve(call: ChatCall, route: ModelRoute, promptTokens: number) {
     const cap = maxOutputTokensOf(deps.config, route.id);
     const asked = call.request.maxTokens;
     const wanted = Math.min(asked ?? cap, cap);
@@ -103,20 +104,27 @@ export function createChatService(deps: Deps) {
     const answer = { wanted, choices, minAnswer: limits.minAnswerTokens };
     const sizer = holdSizer(route, promptTokens, answer, lowered);
     // The key's budget left and the wallet's available money bound the hold alike; the smaller one decides,
-    // and names the refusal. From reading the budget to holding it there is no await: no other request interleaves.
-    const keyLeft = deps.keyBudget.left(call.caller);
+    // and names the refusal. The key's budget is read and held inside the sizing step (synchronous), so no other
+    // request can be promised the same budget; a sizing step run again (a shared store's retry) gives back the
+    // budget the previous one held.
     let keyBound = false;
-    const hold = deps.wallet.reserve(call.caller.projectId, (available) => {
+    let keyHold: BudgetHold | null = null;
+    const hold = await deps.wallet.reserve(call.caller.projectId, (available) => {
+      if (keyHold) deps.keyBudget.settle(keyHold, () => 0);
+      keyHold = null;
+      const keyLeft = deps.keyBudget.left(call.caller);
       keyBound = keyLeft !== null && keyLeft < available;
-      return sizer(keyBound ? (keyLeft as number) : available);
+      const amount = sizer(keyBound ? (keyLeft as number) : available);
+      if (amount !== null) keyHold = deps.keyBudget.hold(call.caller, amount);
+      return amount;
     });
-    if (!hold) {
+    if (!hold || !keyHold) {
+      if (keyHold) deps.keyBudget.settle(keyHold, () => 0);
       if (keyBound) throw deps.keyBudget.exceeded(call.caller);
       throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
     }
-    const keyHold = deps.keyBudget.hold(call.caller, hold.amountMicros);
     const clamped = asked !== null && asked > cap ? cap : null;
-    return { hold, keyHold, sentMaxTokens: lowered.maxTokens ?? clamped };
+    return { hold, keyHold: keyHold as BudgetHold, sentMaxTokens: lowered.maxTokens ?? clamped };
   }
 
   function upstreamBody(call: ChatCall, sentMaxTokens: number | null): Record<string, unknown> {
@@ -130,7 +138,7 @@ export function createChatService(deps: Deps) {
   async function complete(call: ChatCall): Promise<ChatResult> {
     const route = resolveModel(call.request.body.model);
     const promptTokens = countRequestPromptTokens(call.request.body);
-    const { hold, keyHold, sentMaxTokens } = reserve(call, route, promptTokens);
+    const { hold, keyHold, sentMaxTokens } = await reserve(call, route, promptTokens);
     let settled = false;
     /** Decides and queues the charge; resolves once it is committed (the answer completes only after that). */
     const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true): Promise<void> => {
@@ -162,9 +170,11 @@ export function createChatService(deps: Deps) {
     let decoration: AnswerDecoration | null = null;
     try {
       const opening = deps.upstream.open(route.provider, upstreamBody(call, sentMaxTokens), call.signal);
+      // Awaited below, after the decision: a failure meanwhile is not an unhandled rejection.
+      opening.catch(() => {});
       // The promotion decision runs while the upstream generates; a failure there never fails the answer.
       try {
-        decoration = deps.decorator.decide(ctx);
+        decoration = await deps.decorator.decide(ctx);
       } catch (err) {
         console.error(JSON.stringify({ level: 'error', request_id: call.requestId, msg: 'promotion decision failed', error: String(err) }));
       }
@@ -200,7 +210,7 @@ export function createChatService(deps: Deps) {
     call: ChatCall,
     handle: Awaited<ReturnType<UpstreamClient['open']>>,
     promptTokens: number,
-    decoration: ReturnType<AnswerDecorator['decide']>,
+    decoration: AnswerDecoration | null,
     headers: Record<string, string>,
     settle: (usage: StreamUsage, text: string, streamed: boolean, error: ApiError | null) => Promise<void>,
   ): Promise<Response> {

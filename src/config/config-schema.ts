@@ -59,6 +59,9 @@ export const ConfigFileSchema = T.Object({
   ads: T.Optional(Ads),
   keepalive_ms: T.Optional(PositiveInt),
   flush_interval_ms: T.Optional(PositiveInt),
+  database_url: T.Optional(T.String({ minLength: 1, expect: 'a postgres:// URL' })),
+  hold_ttl_ms: T.Optional(PositiveInt),
+  database_pool_size: T.Optional(PositiveInt),
   log_format: T.Optional(T.Union([T.Literal('json'), T.Literal('logfmt'), T.Literal('pretty')], { expect: '"json", "logfmt" or "pretty"' })),
 }, strict);
 

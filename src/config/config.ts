@@ -83,6 +83,12 @@ export type Config = Readonly<{
   ads: AdsSettings;
   keepAliveMs: number;
   flushIntervalMs: number;
+  /** postgres://... selects PostgreSQL as the store (several instances may share it); null: the embedded SQLite file. */
+  databaseUrl: string | null;
+  /** On PostgreSQL, a credit hold not renewed for this long (its instance died) is given back by the others. */
+  holdTtlMs: number;
+  /** Connections this instance keeps to PostgreSQL. */
+  databasePoolSize: number;
   logRequests: boolean;
   /** Request-log lines: JSON (default), logfmt, or a short human-readable line for a terminal. */
   logFormat: 'json' | 'logfmt' | 'pretty';
@@ -104,7 +110,7 @@ type LoadInput = {
 
 type Flags = Record<string, string | true>;
 
-const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token', 'to']);
+const FLAGS_WITH_VALUE = new Set(['port', 'host', 'data-dir', 'database', 'config', 'public-url', 'allowed-hosts', 'log-format', 'url', 'token', 'to']);
 const BOOLEAN_FLAGS = new Set(['help', 'version', 'demo', 'quiet', 'reset']);
 
 function parseArgv(argv: string[]): { positionals: string[]; flags: Flags } {
@@ -382,6 +388,9 @@ export function loadConfig(input: LoadInput): Config {
     ads: Object.freeze(loadAds(file.ads)),
     keepAliveMs: toPositiveInt(file.keepalive_ms, DEFAULT_KEEPALIVE_MS, 'keepalive_ms'),
     flushIntervalMs: toPositiveInt(file.flush_interval_ms, DEFAULT_FLUSH_INTERVAL_MS, 'flush_interval_ms'),
+    databaseUrl: databaseUrlOf(pick(flags.database, env.VEXRAIL_DATABASE_URL, file.database_url)),
+    holdTtlMs: toPositiveInt(file.hold_ttl_ms, 30_000, 'hold_ttl_ms'),
+    databasePoolSize: toPositiveInt(file.database_pool_size, 16, 'database_pool_size'),
     logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',
     logFormat: toLogFormat(pick(flags['log-format'], env.VEXRAIL_LOG_FORMAT, file.log_format)),
     metricsToken: env.VEXRAIL_METRICS_TOKEN || null,
@@ -393,4 +402,13 @@ export function loadConfig(input: LoadInput): Config {
 export function defaultDataParent(execPath: string, cwd: string): string {
   const base = execPath.split('/').pop() ?? '';
   return base === 'bun' || base === 'node' || base === 'bun.exe' ? cwd : dirname(execPath);
+}
+
+/** The store's URL: absent for the embedded SQLite file; otherwise it must name PostgreSQL. */
+function databaseUrlOf(value: unknown): string | null {
+  if (value === undefined || value === null || value === '') return null;
+  const url = String(value);
+  if (!/^postgres(ql)?:\/\//.test(url))
+    throw new ConfigError('--database (VEXRAIL_DATABASE_URL, database_url) must be a postgres:// URL; leave it out for the embedded SQLite store in the data directory');
+  return url;
 }

@@ -24,6 +24,8 @@ Options (environment variable in brackets):
   --port N          listen port, default 8080             [VEXRAIL_PORT]
   --host ADDR       listen address, default 127.0.0.1      [VEXRAIL_HOST]
   --data-dir DIR    data directory, default ./vexrail_data beside the executable  [VEXRAIL_DATA_DIR]
+  --database URL    postgres://USER:PASSWORD@HOST:PORT/DB: PostgreSQL as the store, shared by several
+                    instances; without it, the embedded SQLite file in the data directory  [VEXRAIL_DATABASE_URL]
   --config FILE     JSON config file (providers, prices, limits)  [VEXRAIL_CONFIG]
   --public-url URL  public base URL used in links           [VEXRAIL_PUBLIC_URL]
   --allowed-hosts H hosts or origins (comma-separated, e.g. gw.example.com,https://ai.example.com)

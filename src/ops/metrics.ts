@@ -263,8 +263,9 @@ export function createGatewayMetrics() {
 }
 export type GatewayMetrics = ReturnType<typeof createGatewayMetrics>;
 
+type Reservation = { holdId: string; amountMicros: number } | null;
 type HoldingWallet = {
-  reserve(projectId: string, size: (availableMicros: number) => number | null): { holdId: string; amountMicros: number } | null;
+  reserve(projectId: string, size: (availableMicros: number) => number | null): Reservation | Promise<Reservation>;
   settle(holdId: string, ...rest: any[]): unknown;
 };
 
@@ -274,12 +275,15 @@ export function observeHolds<W extends HoldingWallet>(wallet: W, metrics: Pick<G
   return {
     ...wallet,
     reserve(projectId, size) {
+      const opened = (hold: Reservation) => {
+        if (hold) {
+          open.set(hold.holdId, hold.amountMicros);
+          metrics.holdOpened(hold.amountMicros);
+        }
+        return hold;
+      };
       const hold = wallet.reserve(projectId, size);
-      if (hold) {
-        open.set(hold.holdId, hold.amountMicros);
-        metrics.holdOpened(hold.amountMicros);
-      }
-      return hold;
+      return hold instanceof Promise ? hold.then(opened) : opened(hold);
     },
     settle(holdId: string, ...rest: any[]) {
       const micros = open.get(holdId);
@@ -298,6 +302,7 @@ export function countDecisions<D extends { decide(ctx: any): unknown }>(decorato
     ...decorator,
     decide(ctx: unknown) {
       const decision = decorator.decide(ctx);
+      if (decision instanceof Promise) return decision.then((d) => (d && onDecided(), d));
       if (decision) onDecided();
       return decision;
     },

@@ -18,6 +18,11 @@ import type { SQL } from 'bun';
  */
 
 export type Awaitable<T> = T | Promise<T>;
+
+/** `f` of an Awaitable's value: synchronous when the value is (the embedded store), a promise when it is not. */
+export function thenOf<T, U>(value: Awaitable<T>, f: (v: T) => U | Promise<U>): Awaitable<U> {
+  return value instanceof Promise ? value.then(f) : f(value);
+}
 export type Params = Record<string, unknown> | readonly unknown[];
 export type RunResult = { changes: number };
 export type Row = Record<string, unknown>;
@@ -43,6 +48,11 @@ export interface SqlStore extends Tx {
   transaction<T>(body: (tx: Tx) => Promise<T> | T): Promise<T>;
   /** Resolves once no transaction is open (SQLite); at once on PostgreSQL. */
   idle(): Promise<void>;
+  /**
+   * Runs `fn` now when no transaction of this interface is open, else right after it ends: for SQLite-only code
+   * that uses the embedded database's own synchronous transactions (which must never nest inside an open one).
+   */
+  exclusive<T>(fn: () => T): Awaitable<T>;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -110,6 +120,13 @@ export function sqliteStore(db: Database): SqlStore {
       }
     },
     idle: () => (open ? whenIdle() : Promise.resolve()),
+    exclusive<T>(fn: () => T): Awaitable<T> {
+      if (!open) return fn();
+      return (async () => {
+        while (open) await whenIdle();
+        return fn();
+      })();
+    },
   };
 }
 
@@ -242,5 +259,6 @@ export function postgresStore(sql: SQL): SqlStore {
       return sql.begin(async (conn) => body({ kind: 'postgres', stmt: pgStatements((text, values) => conn.unsafe(text, values)) })) as Promise<T>;
     },
     idle: () => Promise.resolve(),
+    exclusive: <T>(fn: () => T) => fn(),
   };
 }

@@ -1,4 +1,6 @@
 import type { Database } from 'bun:sqlite';
+import { thenOf, type SqlStore } from '../store/sql-store';
+import { auditMoneyPg, createPgWalletRepo, type PgWalletOptions } from './wallet-pg.repo';
 
 export type LedgerType = 'top_up' | 'consumption' | 'cpc_cost' | 'refund';
 export type LedgerRow = {
@@ -26,15 +28,64 @@ export type GroupCharge = { projectId: string; amount: number; requestId: string
 
 export type UsageRow = { day: string; model: string; requests: number; prompt_tokens: number; completion_tokens: number; cost_micros: number };
 
+/** The UTC day (YYYY-MM-DD) of a Unix-millisecond column: the one expression the two dialects spell differently. */
+export function utcDayOf(store: { kind: 'sqlite' | 'postgres' }, column: string): string {
+  return store.kind === 'sqlite'
+    ? `strftime('%Y-%m-%d', ${column} / 1000, 'unixepoch')`
+    : `to_char(to_timestamp(${column} / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD')`;
+}
+
 /**
- * Wallet balances and their append-only ledger. Every movement is one short IMMEDIATE transaction that
- * changes the balance with a guarded UPDATE and appends its ledger entry; the CHECK constraint on
- * wallets makes a negative balance impossible even if a caller gets its arithmetic wrong. Each statement
- * maps one-to-one onto PostgreSQL.
+ * Wallet balances and their append-only ledger, on either store. Reads and reports share one SQL text. Money
+ * moves differ by store, each kept here:
+ * - `local` (embedded SQLite, one process): the synchronous writes of the wallet service's in-memory holds and
+ *   group commit. Every movement is one short IMMEDIATE transaction with a guarded UPDATE and its ledger entry;
+ *   the CHECK constraint on wallets makes a negative balance impossible even if a caller gets its arithmetic wrong.
+ * - `shared` (PostgreSQL, several instances): holds in the store, reserved by one conditional statement and
+ *   settled atomically (wallet-pg.repo.ts).
+ * Exactly one of the two is set.
  */
-export function createWalletRepo(db: Database) {
+export function createWalletRepo(store: SqlStore, options: PgWalletOptions = {}) {
+  const ensure = store.stmt('INSERT INTO wallets (project_id) VALUES (?) ON CONFLICT (project_id) DO NOTHING');
+  const balance = store.stmt<{ balance_micros: number }>('SELECT balance_micros FROM wallets WHERE project_id = ?');
+  const spentByKey = store.stmt<{ spent: number }>(
+    `SELECT CAST(COALESCE(-SUM(amount_micros), 0) AS BIGINT) AS spent FROM ledger_entries
+     WHERE key_id = ? AND created_at >= ? AND type = 'consumption'`,
+  );
+  // Charged requests by UTC day and model; a request the wallet charged nothing for is not in the ledger.
+  const usageSql = (keyFilter: string) =>
+    `SELECT ${utcDayOf(store, 'created_at')} AS day, COALESCE(model, 'unknown') AS model,
+       COUNT(*) AS requests, CAST(COALESCE(SUM(prompt_tokens), 0) AS BIGINT) AS prompt_tokens,
+       CAST(COALESCE(SUM(completion_tokens), 0) AS BIGINT) AS completion_tokens, CAST(-SUM(amount_micros) AS BIGINT) AS cost_micros
+     FROM ledger_entries
+     WHERE project_id = $projectId AND type = 'consumption' AND created_at >= $fromMs AND created_at < $toMs ${keyFilter}
+     GROUP BY 1, 2 ORDER BY 1, 2`;
+  const usageByProject = store.stmt<UsageRow>(usageSql(''));
+  const usageByKey = store.stmt<UsageRow>(usageSql('AND key_id = $keyId'));
+  const entries = store.stmt<LedgerRow>('SELECT * FROM ledger_entries WHERE project_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
+
+  const local = store.sqlite ? createLocalLedger(store.sqlite) : null;
+  const shared = store.postgres ? createPgWalletRepo(store.postgres, options) : null;
+
+  return {
+    local,
+    shared,
+    ensureWallet: (projectId: string) => thenOf(ensure.run([projectId]), () => undefined),
+    balance: (projectId: string) => thenOf(balance.get([projectId]), (r) => r?.balance_micros ?? 0),
+    /** Credits a top-up and its entry atomically; with an idempotency key a repeat returns the first entry (replayed). */
+    topUp: (projectId: string, amount: number, idempotencyKey: string | null, now: number): Promise<{ entry: LedgerRow; replayed: boolean }> | { entry: LedgerRow; replayed: boolean } =>
+      local ? store.exclusive(() => local.topUp(projectId, amount, idempotencyKey, now)) : shared!.topUp(projectId, amount, idempotencyKey),
+    spentByKey: (keyId: string, sinceMs: number) => thenOf(spentByKey.get([keyId, sinceMs]), (r) => r!.spent),
+    /** Usage by day and model in [fromMs, toMs), for a project or one of its keys. */
+    usage: (projectId: string, keyId: string | null, fromMs: number, toMs: number) =>
+      keyId === null ? usageByProject.all({ projectId, fromMs, toMs }) : usageByKey.all({ projectId, keyId, fromMs, toMs }),
+    listEntries: (projectId: string, limit: number, beforeSeq: number) => entries.all([projectId, beforeSeq, limit]),
+  };
+}
+
+/** The embedded store's synchronous money writes (one process owns its wallets; see createWalletRepo). */
+function createLocalLedger(db: Database) {
   const ensure = db.query('INSERT INTO wallets (project_id) VALUES (?) ON CONFLICT (project_id) DO NOTHING');
-  const balance = db.query('SELECT balance_micros FROM wallets WHERE project_id = ?');
   const byIdempotency = db.query('SELECT * FROM ledger_entries WHERE project_id = ? AND idempotency_key = ?');
   const credit = db.query('UPDATE wallets SET balance_micros = balance_micros + ? WHERE project_id = ? RETURNING balance_micros');
   const debit = db.query(
@@ -45,27 +96,6 @@ export function createWalletRepo(db: Database) {
     `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, idempotency_key, note, created_at)
      VALUES ($projectId, $type, $amount, $balanceAfter, $requestId, $idempotencyKey, $note, $now) RETURNING *`,
   );
-  const consumeTagged = db.query(
-    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
-       key_id, model, prompt_tokens, completion_tokens)
-     VALUES ($projectId, 'consumption', $amount, $balanceAfter, $requestId, $note, $now, $keyId, $model, $promptTokens, $completionTokens)
-     RETURNING *`,
-  );
-  const spentByKey = db.query(
-    `SELECT coalesce(-sum(amount_micros), 0) AS spent FROM ledger_entries
-     WHERE key_id = ? AND created_at >= ? AND type = 'consumption'`,
-  );
-  // Charged requests by UTC day and model; a request the wallet charged nothing for is not in the ledger.
-  const usageSql = (keyFilter: string) =>
-    `SELECT strftime('%Y-%m-%d', created_at / 1000, 'unixepoch') AS day, coalesce(model, 'unknown') AS model,
-       count(*) AS requests, coalesce(sum(prompt_tokens), 0) AS prompt_tokens,
-       coalesce(sum(completion_tokens), 0) AS completion_tokens, -sum(amount_micros) AS cost_micros
-     FROM ledger_entries
-     WHERE project_id = $projectId AND type = 'consumption' AND created_at >= $fromMs AND created_at < $toMs ${keyFilter}
-     GROUP BY day, model ORDER BY day, model`;
-  const usageByProject = db.query(usageSql(''));
-  const usageByKey = db.query(usageSql('AND key_id = $keyId'));
-  const entries = db.query('SELECT * FROM ledger_entries WHERE project_id = ? AND seq < ? ORDER BY seq DESC LIMIT ?');
   const insertCharge = db.query(
     `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
        key_id, model, prompt_tokens, completion_tokens)
@@ -83,22 +113,10 @@ export function createWalletRepo(db: Database) {
     return { entry, replayed: false };
   });
 
-  /** Charges a request's consumption; null (nothing written) when the balance cannot cover `amount`. */
-  const consume = db.transaction((projectId: string, amount: number, requestId: string, note: string | null, now: number) => {
-    const after = debit.get({ amount, projectId }) as { balance_micros: number } | null;
-    if (!after) return null;
-    return insertEntry.get({ projectId, type: 'consumption', amount: -amount, balanceAfter: after.balance_micros, requestId, idempotencyKey: null, note, now }) as LedgerRow;
-  });
-  const consumeForKey = db.transaction((projectId: string, amount: number, requestId: string, note: string | null, now: number, tag: ChargeTag) => {
-    const after = debit.get({ amount, projectId }) as { balance_micros: number } | null;
-    if (!after) return null;
-    return consumeTagged.get({ projectId, amount: -amount, balanceAfter: after.balance_micros, requestId, note, now, ...tag }) as LedgerRow;
-  });
-
   /**
-   * Several requests' consumption charges in one transaction (a group commit): each is the same guarded debit
-   * and ledger entry as `consume`. Returns, per charge, whether it was written (false: the balance could not
-   * cover it, nothing written for it).
+   * Several requests' consumption charges in one transaction (a group commit): each a guarded debit and its
+   * ledger entry. Returns, per charge, whether it was written (false: the balance could not cover it, nothing
+   * written for it).
    */
   const consumeGroup = db.transaction((charges: GroupCharge[]) =>
     charges.map((c) => {
@@ -110,27 +128,26 @@ export function createWalletRepo(db: Database) {
       });
       return true;
     }));
+  const balanceOf = db.query('SELECT balance_micros FROM wallets WHERE project_id = ?');
 
   return {
+    /** Synchronous: the caller runs it through SqlStore.exclusive, never inside an open transaction. */
     consumeGroup: (charges: GroupCharge[]): boolean[] => consumeGroup.immediate(charges),
-    ensureWallet: (projectId: string) => void ensure.run(projectId),
-    balance: (projectId: string) => (balance.get(projectId) as { balance_micros: number } | null)?.balance_micros ?? 0,
+    balance: (projectId: string) => (balanceOf.get(projectId) as { balance_micros: number } | null)?.balance_micros ?? 0,
     topUp: (projectId: string, amount: number, idempotencyKey: string | null, now: number) => topUp.immediate(projectId, amount, idempotencyKey, now),
-    consume: (projectId: string, amount: number, requestId: string, note: string | null, now: number) =>
-      consume.immediate(projectId, amount, requestId, note, now),
-    consumeForKey: (projectId: string, amount: number, requestId: string, note: string | null, now: number, tag: ChargeTag) =>
-      consumeForKey.immediate(projectId, amount, requestId, note, now, tag),
-    spentByKey: (keyId: string, sinceMs: number) => (spentByKey.get(keyId, sinceMs) as { spent: number }).spent,
-    /** Usage by day and model in [fromMs, toMs), for a project or one of its keys. */
-    usage: (projectId: string, keyId: string | null, fromMs: number, toMs: number) =>
-      (keyId === null ? usageByProject.all({ projectId, fromMs, toMs }) : usageByKey.all({ projectId, keyId, fromMs, toMs })) as UsageRow[],
-    listEntries: (projectId: string, limit: number, beforeSeq: number) => entries.all(projectId, beforeSeq, limit) as LedgerRow[],
   };
 }
+export type LocalLedger = ReturnType<typeof createLocalLedger>;
 export type WalletRepo = ReturnType<typeof createWalletRepo>;
 
-/** Money invariants, checked by tests after concurrent and randomized runs. Returns the violations found. */
-export function auditMoney(db: Database): string[] {
+/** Money invariants, checked by tests after concurrent and randomized runs, on either store. Returns the violations found. */
+export async function auditMoney(store: SqlStore): Promise<string[]> {
+  if (store.postgres) return auditMoneyPg(store.postgres);
+  await store.idle();
+  return auditMoneySqlite(store.sqlite!);
+}
+
+function auditMoneySqlite(db: Database): string[] {
   const problems: string[] = [];
   const q = (sql: string) => db.query(sql).all() as any[];
   for (const r of q('SELECT project_id, balance_micros FROM wallets WHERE balance_micros < 0'))
