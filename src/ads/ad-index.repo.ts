@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import type { Awaitable, SqlStore } from '../store/sql-store';
 
 /** One ad unit (a product inside a campaign) as the matcher sees it. */
 export type UnitRow = {
@@ -19,17 +19,34 @@ export type UnitRow = {
 const UNIT_SELECT = `SELECT cp.seq, cp.campaign_id, cp.product_id, p.name, p.description, p.url, p.keywords, p.category,
        c.context, c.name AS campaign_name, c.project_id AS advertiser_project_id
   FROM campaign_products cp JOIN products p ON p.id = cp.product_id AND p.deleted_at IS NULL JOIN campaigns c ON c.id = cp.campaign_id`;
+const UNITS_OF_CAMPAIGN = `${UNIT_SELECT} WHERE cp.campaign_id = $campaign`;
+const ALL_UNITS = `${UNIT_SELECT} ORDER BY cp.seq`;
+const UNITS_AFTER = `${UNIT_SELECT} WHERE cp.seq > $after ORDER BY cp.seq LIMIT $limit`;
+
+/** Units per read of the full build on PostgreSQL: no result holds the whole catalog at once. */
+export const UNIT_PAGE_ROWS = 2000;
 
 /**
  * Ad units as stored: the rows the in-memory index (unit-index.ts) is built from, and the record of which
  * campaigns changed since the index last looked.
  */
-export function createAdIndexRepo(db: Database) {
-  const unitsOfCampaign = db.query(`${UNIT_SELECT} WHERE cp.campaign_id = ?`);
-
-  const allUnits = db.query(`${UNIT_SELECT} ORDER BY cp.seq`);
+export function createAdIndexRepo(store: SqlStore, opts: { pageRows?: number } = {}) {
+  const unitsOfCampaign = store.stmt<UnitRow>(UNITS_OF_CAMPAIGN);
+  const unitsAfter = store.stmt<UnitRow>(UNITS_AFTER);
+  const pageRows = opts.pageRows ?? UNIT_PAGE_ROWS;
   /** Campaigns whose units changed since the last `takeSynced()` (read by the in-memory matcher index). */
   const synced = new Set<string>();
+
+  /** PostgreSQL: the units in pages by seq (keyset), each page one short read. */
+  async function* unitPages(): AsyncIterable<UnitRow> {
+    let after = 0;
+    for (;;) {
+      const page = await unitsAfter.all({ after, limit: pageRows });
+      for (const row of page) yield row;
+      if (page.length < pageRows) return;
+      after = page[page.length - 1].seq;
+    }
+  }
 
   return {
     /** A campaign's units changed (products, context): the in-memory index re-reads it. */
@@ -46,10 +63,14 @@ export function createAdIndexRepo(db: Database) {
       synced.clear();
       return ids;
     },
-    /** Every ad unit, streamed row by row (the matcher's full build at start-up). */
-    allUnits: () => allUnits.iterate() as IterableIterator<UnitRow>,
+    /**
+     * Every ad unit, for the matcher's full build at start-up: streamed row by row from one statement on
+     * SQLite (synchronous), read in keyset pages of `pageRows` on PostgreSQL.
+     */
+    allUnits: (): Iterable<UnitRow> | AsyncIterable<UnitRow> =>
+      store.sqlite ? (store.sqlite.query(ALL_UNITS).iterate() as IterableIterator<UnitRow>) : unitPages(),
     /** The current ad units of one campaign. */
-    unitsOfCampaign: (campaignId: string) => unitsOfCampaign.all(campaignId) as UnitRow[],
+    unitsOfCampaign: (campaignId: string): Awaitable<UnitRow[]> => unitsOfCampaign.all({ campaign: campaignId }),
   };
 }
 export type AdIndexRepo = ReturnType<typeof createAdIndexRepo>;

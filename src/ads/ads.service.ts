@@ -3,6 +3,7 @@ import type { ChatMessage } from '../chat/chat.validate';
 import type { CampaignState } from '../campaigns/campaigns.repo';
 import type { AdSettings } from '../projects/ad-settings.repo';
 import { newId } from '../store/ids';
+import type { Awaitable } from '../store/sql-store';
 import type { UnitRow } from './ad-index.repo';
 import { runAuction } from './auction';
 import { historyFacts, requestGate, type NoFillReason } from './gates';
@@ -10,7 +11,7 @@ import type { ImpressionRow, ImpressionsRepo } from './impressions.repo';
 import type { Judge, JudgeCall } from './judge';
 import type { Candidate, Matcher } from './matcher';
 import { templatePromotion } from './promotion-text';
-import { createServingSet } from './serving-set';
+import { createServingSet, type CampaignPage } from './serving-set';
 import type { SensitivityResult } from './sensitive';
 import { terms } from './text';
 import { createTrackingToken } from './tracking-token';
@@ -25,18 +26,21 @@ type Deps = {
   config: AdsConfig;
   matcher: Matcher;
   /** Judges campaigns (all, or one advertiser's) and returns those that can serve. */
-  evaluateCampaigns: (advertiserProjectId?: string | null) => CampaignState[];
+  evaluateCampaigns: (advertiserProjectId?: string | null) => Awaitable<CampaignState[]>;
   /** Judges up to `limit` campaigns after `afterId` in id order, stopping once `budgetMs` passed (a sweep's slice). */
-  evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => { judged: string[]; serving: CampaignState[]; lastId: string | null; done: boolean };
-  adSettings: (projectId: string) => AdSettings;
-  impressions: ImpressionsRepo;
-  recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
+  evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => Awaitable<CampaignPage>;
+  adSettings: (projectId: string) => Awaitable<AdSettings>;
+  impressions: Pick<ImpressionsRepo, 'get' | 'lastInConversation'>;
+  recentUserMessages: (projectId: string, conversationId: string, limit: number) => Awaitable<string[]>;
   classify: (texts: string[]) => SensitivityResult;
   /** The check of the finished answer (default: classify). The learned safety model knows user turns only. */
   classifyAnswer?: (text: string) => SensitivityResult;
   /** Shopping-intent gate (latest user turn, earlier ones most recent first): false means no promotion at all. */
   hasShoppingIntent?: (context: { current: string; earlier: string[] }) => boolean;
+  /** The tracked links' signing key (filled in before the first decision: see `ready`). */
   trackingKey: Buffer;
+  /** Resolves when what decisions read is loaded (the signing key, the ad index, the serving set); null: already. */
+  ready?: Promise<void> | null;
   record: { impression(row: ImpressionRow): void; noFill(publisherProjectId: string, reason: NoFillReason): void };
   bridge?: BridgeWriter;
   /** ads.judge "llm": confirms intent, safety and fit of every chosen product; without its yes nothing is shown. */
@@ -45,6 +49,13 @@ type Deps = {
 };
 
 export type Offer = { candidate: Candidate; campaign: CampaignState; priceMicros: number };
+/** One promotion of a search: the product, its campaign and advertiser, and how relevant it is (0..1). */
+export type SearchResult = {
+  product: { id: string; name: string; description: string; url: string };
+  campaign: { id: string; name: string };
+  advertiser: { id: string; name: string };
+  relevance: number;
+};
 export type { SweepReport } from './serving-set';
 
 const MAX_CONTEXT_TURNS = 4;
@@ -57,6 +68,8 @@ const SEARCH_MAX = 20;
  */
 export function createAdsService(deps: Deps) {
   const now = deps.now ?? Date.now;
+  let readyNow = !deps.ready;
+  deps.ready?.then(() => (readyNow = true), () => {});
   /** The campaigns that can serve (see serving-set.ts): refreshed by changes and a periodic sweep; decisions only read it. */
   const serving = createServingSet({ evaluateCampaigns: deps.evaluateCampaigns, evaluateCampaignPage: deps.evaluateCampaignPage });
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
@@ -65,12 +78,12 @@ export function createAdsService(deps: Deps) {
   const recentImpressions = new Map<string, string>();
 
   /** The user turns to match against; `storedTurns` is how many came from the store (null: not asked). */
-  function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
+  async function contextOf(projectId: string, conversationId: string | null, userTexts: string[]) {
     let texts = userTexts.slice(-MAX_CONTEXT_TURNS);
     let storedTurns: number | null = null;
     // A client that sends only the latest message still gets its conversation's earlier turns considered.
     if (texts.length <= 1 && conversationId) {
-      const stored = deps.recentUserMessages(projectId, conversationId, MAX_CONTEXT_TURNS - 1);
+      const stored = [...(await deps.recentUserMessages(projectId, conversationId, MAX_CONTEXT_TURNS - 1))];
       storedTurns = stored.length;
       texts = [...stored.reverse(), ...texts];
     }
@@ -82,18 +95,21 @@ export function createAdsService(deps: Deps) {
    * Ranked offers for a context: eligible campaigns only, above the relevance floor, at most `perCampaign`
    * units of one campaign (each campaign's most relevant), ordered by bid x relevance as the auction ranks them.
    */
-  function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number, perCampaign = 1): Offer[] {
+  async function offers(context: { current: string; earlier: string[] }, blocked: string[], publisherId: string, limit: number, perCampaign = 1): Promise<Offer[]> {
     if (serving.size() === 0) return [];
     const blockedSet = new Set(blocked);
     const accept = (u: UnitRow) => serving.get(u.campaign_id) !== null && u.advertiser_project_id !== publisherId && !(u.category && blockedSet.has(u.category));
     const taken = new Map<string, number>();
     const ranked: Offer[] = [];
-    for (const candidate of deps.matcher.rank(context, accept, Math.max(limit * 3, 30))) {
+    // The serving set is read again after the rank: a campaign that stopped while the index caught up is skipped.
+    for (const candidate of await deps.matcher.rank(context, accept, Math.max(limit * 3, 30))) {
       const campaignId = candidate.unit.campaign_id;
       const count = taken.get(campaignId) ?? 0;
       if (candidate.relevance < deps.config.relevanceFloor || count >= perCampaign) continue;
+      const campaign = serving.get(campaignId);
+      if (!campaign) continue;
       taken.set(campaignId, count + 1);
-      ranked.push({ candidate, campaign: serving.get(campaignId)!, priceMicros: 0 });
+      ranked.push({ candidate, campaign, priceMicros: 0 });
     }
     ranked.sort((a, b) => b.campaign.base_cpc_micros * b.candidate.relevance - a.campaign.base_cpc_micros * a.candidate.relevance);
     return ranked.slice(0, limit);
@@ -104,17 +120,17 @@ export function createAdsService(deps: Deps) {
   }
 
   /** The last delivered promotion of a conversation: from memory, the request's history, or the database. */
-  function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number, storedTurns: number | null) {
+  async function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number, storedTurns: number | null) {
     const state = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
     if (state?.promoTurn != null) return { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign };
     if (facts.lastPromotion) {
       const id = facts.lastPromotion.impressionId;
-      const campaignId = recentImpressions.get(id) ?? deps.impressions.get(id)?.campaign_id ?? null;
+      const campaignId = recentImpressions.get(id) ?? (await deps.impressions.get(id))?.campaign_id ?? null;
       return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId };
     }
     // A conversation with nothing stored yet has had no promotion either: no need to ask.
     if (ctx.conversationId && !state && storedTurns !== 0) {
-      const imp = deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
+      const imp = await deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
       if (imp) return { turnsAgo: turn - imp.turn, campaignId: imp.campaign_id };
     }
     return null;
@@ -137,19 +153,24 @@ export function createAdsService(deps: Deps) {
     });
   }
 
-  function decide(ctx: AnswerContext): AnswerDecoration | null {
+  /**
+   * The decision for one answer. It reads the store only when memory cannot answer (earlier turns of a
+   * conversation, its last impression, ad settings not cached), so on SQLite it costs no I/O wait either way.
+   */
+  async function decide(ctx: AnswerContext): Promise<AnswerDecoration | null> {
     if (!ctx.monetization) return noFill(ctx, 'monetization_off');
     const gate = requestGate(ctx.request);
     if (gate) return noFill(ctx, gate);
+    if (deps.ready && !readyNow) await deps.ready;
     const facts = historyFacts(ctx.request.messages as ChatMessage[]);
     const prior = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
     const turn = Math.max(facts.turn, (prior?.lastTurn ?? 0) + 1);
-    const context = contextOf(ctx.projectId, ctx.conversationId, facts.userTexts);
+    const context = await contextOf(ctx.projectId, ctx.conversationId, facts.userTexts);
     if (deps.classify([context.current, ...context.earlier]).sensitive) return (trackTurn(ctx, turn, null), noFill(ctx, 'sensitive_topic'));
-    const settings = deps.adSettings(ctx.projectId);
-    const last = lastPromotion(ctx, facts, turn, context.storedTurns);
+    const settings = await deps.adSettings(ctx.projectId);
+    const last = await lastPromotion(ctx, facts, turn, context.storedTurns);
     if (last && last.turnsAgo < settings.frequencyCapTurns) return (trackTurn(ctx, turn, null), noFill(ctx, 'frequency_cap'));
-    let ranked = offers(context, settings.blockedCategories, ctx.projectId, 10);
+    let ranked = await offers(context, settings.blockedCategories, ctx.projectId, 10);
     if (last?.campaignId) ranked = ranked.filter((o) => o.campaign.id !== last.campaignId);
     const auction = runAuction(
       ranked.map((o) => ({ key: o.campaign.id, bidMicros: o.campaign.base_cpc_micros, relevance: o.candidate.relevance, offer: o })),
@@ -221,14 +242,16 @@ export function createAdsService(deps: Deps) {
   }
 
   /** Promotions that would be eligible for a context, best first, up to maxProductsPerCampaign per campaign; records nothing. */
-  function search(projectId: string, monetization: boolean, input: { query?: string; messages?: ChatMessage[] }, limit: number) {
+  async function search(projectId: string, monetization: boolean, input: { query?: string; messages?: ChatMessage[] }, limit: number): Promise<SearchResult[]> {
     if (!monetization) return [];
+    if (deps.ready && !readyNow) await deps.ready;
     const facts = historyFacts(input.messages ?? [{ role: 'user', content: input.query ?? '' }]);
-    const context = contextOf(projectId, null, facts.userTexts);
+    const context = await contextOf(projectId, null, facts.userTexts);
     if (deps.classify([context.current, ...context.earlier]).sensitive) return [];
     if (deps.hasShoppingIntent && !deps.hasShoppingIntent(context)) return [];
-    const settings = deps.adSettings(projectId);
-    return offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX), deps.config.maxProductsPerCampaign).map(({ candidate, campaign }) => ({
+    const settings = await deps.adSettings(projectId);
+    const found = await offers(context, settings.blockedCategories, projectId, Math.min(limit, SEARCH_MAX), deps.config.maxProductsPerCampaign);
+    return found.map(({ candidate, campaign }) => ({
       product: { id: candidate.unit.product_id, name: candidate.unit.name, description: candidate.unit.description, url: candidate.unit.url },
       campaign: { id: campaign.id, name: campaign.name },
       advertiser: { id: campaign.project_id, name: campaign.advertiser_name },

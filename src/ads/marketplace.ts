@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import type { Awaitable, SqlStore } from '../store/sql-store';
 import { createAnalyticsRepo } from '../analytics/analytics.repo';
 import { createAnalyticsService } from '../analytics/analytics.service';
 import { createCampaignsRepo } from '../campaigns/campaigns.repo';
@@ -39,35 +39,74 @@ const JUDGE_CALL_QUEUE_MAX = 100_000;
 /** Builds the advertising marketplace: products, campaigns, matching, clicks, earnings and analytics. */
 export function createMarketplace(deps: {
   config: Config;
-  db: Database;
+  store: SqlStore;
   projects: ProjectsService;
   wallet: WalletService;
   upstream: UpstreamClient;
   catalog: ModelCatalog;
-  recentUserMessages: (projectId: string, conversationId: string, limit: number) => string[];
+  recentUserMessages: (projectId: string, conversationId: string, limit: number) => Awaitable<string[]>;
   /** Overrides IMPRESSION_QUEUE_MAX (tests use a tiny queue). */
   impressionQueueMax?: number;
   /** Metrics hooks (src/ops/metrics.ts): promotions delivered, no-fills by reason, clicks by status. */
   promotionMetrics?: { delivered(): void; noFill(reason: string): void; click(status: string): void };
 }) {
-  const { config, db } = deps;
-  const trackingKey = linkSigningKey(createSettingsRepo(db));
-  const index = createAdIndexRepo(db);
+  const { config, store } = deps;
+  // The signing key is read synchronously from SQLite; from PostgreSQL it arrives later and is copied into this
+  // buffer before `ready` resolves (decisions wait for it; the clicks service holds the same buffer).
+  const signingKey = linkSigningKey(createSettingsRepo(store));
+  const trackingKey = signingKey instanceof Promise ? Buffer.alloc(32) : signingKey;
+  const keyLoaded = signingKey instanceof Promise
+    ? signingKey.then((key) => {
+      if (key.length !== trackingKey.length) throw new Error(`the stored link signing key has ${key.length} bytes, not ${trackingKey.length}`);
+      key.copy(trackingKey);
+    })
+    : null;
+  const index = createAdIndexRepo(store);
   const matcher = createMatcher({ index });
-  const impressionsRepo = createImpressionsRepo(db);
-  const products = createProductsService({ repo: createProductsRepo(db), findProject: deps.projects.find, allowInternalUrls: config.allowInternalProductUrls });
+  const impressionsRepo = createImpressionsRepo(store);
+  const gate = store.sqlite ? writeGateOf(store.sqlite) : undefined;
+  /**
+   * Background writes still running (a batch is one transaction, which answers later on PostgreSQL): flush()
+   * waits for them. A failed one is logged and counted; the records are lost as a failed synchronous batch is.
+   */
+  const inFlight = new Set<Promise<void>>();
+  const failedAsync = { impressions: 0 };
+  const background = (what: string, records: number, write: Awaitable<void>, onFail?: () => void): void => {
+    if (!(write instanceof Promise)) return;
+    const tracked: Promise<void> = write
+      .catch((err) => {
+        onFail?.();
+        console.error(JSON.stringify({ level: 'error', msg: `${what} write failed`, lost: records, error: String(err) }));
+      })
+      .finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+  };
+  const writesSettled = async (): Promise<void> => {
+    while (inFlight.size > 0) await Promise.all([...inFlight]);
+  };
+  const products = createProductsService({ repo: createProductsRepo(store), findProject: deps.projects.find, allowInternalUrls: config.allowInternalProductUrls });
   let ads: ReturnType<typeof createAdsService> | null = null;
-  /** Something changed for an advertiser (or for everyone: null): judge its campaigns now. */
-  const refreshCampaigns = (advertiserProjectId: string | null = null) => ads?.refreshServing(advertiserProjectId);
+  /**
+   * Something changed for an advertiser (or for everyone: null): judge its campaigns now. Synchronous on
+   * SQLite; on PostgreSQL the returned promise resolves once the serving set took the new judgement.
+   */
+  const refreshCampaigns = (advertiserProjectId: string | null = null): Awaitable<void> => {
+    const done = ads?.refreshServing(advertiserProjectId);
+    if (!(done instanceof Promise)) return;
+    return done.catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'campaign refresh failed', advertiser: advertiserProjectId, error: String(err) })));
+  };
   const campaigns = createCampaignsService({
-    repo: createCampaignsRepo(db),
+    repo: createCampaignsRepo(store),
     productsOwnedBy: products.idsOwnedBy,
     walletAvailable: deps.wallet.availableMicros,
     minCpcMicros: config.ads.minCpcMicros,
     syncIndex: (campaignId) => index.syncCampaign(campaignId),
+    // The index re-reads the changed campaigns and the serving set judges the advertiser's campaigns again;
+    // on PostgreSQL both are reads that answer later: the promise resolves once both took effect.
     onChange: (advertiserProjectId) => {
-      matcher.invalidate();
-      refreshCampaigns(advertiserProjectId);
+      const indexed = matcher.invalidate();
+      const judged = refreshCampaigns(advertiserProjectId);
+      if (indexed instanceof Promise || judged instanceof Promise) return Promise.all([indexed, judged]).then(() => undefined);
     },
   });
 
@@ -78,8 +117,8 @@ export function createMarketplace(deps: {
     intervalMs: config.flushIntervalMs,
     maxQueued: deps.impressionQueueMax ?? IMPRESSION_QUEUE_MAX,
     overflow: 'write_through',
-    write: (batch) => impressionsRepo.writeBatch(batch, takeNoFills()),
-    gate: writeGateOf(db),
+    write: (batch) => background('impression', batch.length, impressionsRepo.writeBatch(batch, takeNoFills()), () => (failedAsync.impressions += batch.length)),
+    gate,
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'impression write failed', lost: n, error: String(err) })),
   });
   // No-fills are only counted: one counter per (publisher, day, reason) in memory, added on each flush.
@@ -103,17 +142,26 @@ export function createMarketplace(deps: {
     intervalMs: config.flushIntervalMs,
     maxQueued: JUDGE_CALL_QUEUE_MAX,
     overflow: 'write_through',
-    write: (batch) => impressionsRepo.writeJudgeCalls(batch),
-    gate: writeGateOf(db),
+    write: (batch) => background('judge cost', batch.length, impressionsRepo.writeJudgeCalls(batch)),
+    gate,
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'judge cost write failed', lost: n, error: String(err) })),
   });
   const judge = judgeRoute ? createJudge({ route: judgeRoute, upstream: deps.upstream, timeoutMs: config.ads.judgeTimeoutMs, record: (row) => judgeCalls.push(row) }) : null;
-  const flush = () => {
+  const writeNoFills = () => {
+    if (noFills.size > 0) background('no-fill count', noFills.size, impressionsRepo.writeBatch([], takeNoFills()));
+  };
+  /** Writes every queued impression, no-fill count and judge cost; resolves once all of them are stored. */
+  const flush = (): Promise<void> => {
     if (impressionQueue.stats().queued > 0) impressionQueue.flush();
-    else if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
+    else writeNoFills();
     if (judgeCalls.stats().queued > 0) judgeCalls.flush();
+    return writesSettled();
   };
 
+  // Decisions wait for `ready` (defined below, once the first judgement is asked for).
+  let announceReady: (loaded: Promise<void>) => void = () => {};
+  const readyForDecisions = new Promise<void>((resolve, reject) => (announceReady = (loaded) => void loaded.then(resolve, reject)));
+  readyForDecisions.catch(() => {});
   ads = createAdsService({
     config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, maxProductsPerCampaign: config.ads.maxProductsPerCampaign },
     matcher,
@@ -128,6 +176,7 @@ export function createMarketplace(deps: {
     classifyAnswer: (text) => classifySensitivity([text]),
     hasShoppingIntent: ({ current, earlier }) => scoreConversation(current, earlier).intent >= config.ads.intentThreshold,
     trackingKey,
+    ready: readyForDecisions,
     record: {
       impression: (impression) => (impressionQueue.push(impression), deps.promotionMetrics?.delivered()),
       noFill: (projectId, reason) => (countNoFill(projectId, reason), deps.promotionMetrics?.noFill(reason)),
@@ -137,7 +186,7 @@ export function createMarketplace(deps: {
   });
 
   const clicks = createClicksService({
-    repo: createClicksRepo(db),
+    repo: createClicksRepo(deps.store),
     trackingKey,
     impression: impressionsRepo.get,
     flushImpressions: flush,
@@ -152,7 +201,11 @@ export function createMarketplace(deps: {
   // The system pauses and resumes campaigns on its own when time alone changes their state.
   // At start all at once; then a sweep in slices that yield to the event loop, the next one SWEEP_INTERVAL_MS
   // after the last ended (never two at a time), so no decision waits for more than one slice.
-  refreshCampaigns(null);
+  const initialRefresh = refreshCampaigns(null);
+  /** What decisions read is loaded: the signing key, the ad index and the first judgement of every campaign. */
+  const ready: Promise<void> = Promise.all([keyLoaded, matcher.ready(), initialRefresh]).then(() => undefined);
+  ready.catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'marketplace failed to load', error: String(err) })));
+  announceReady(ready);
   let stopped = false;
   let sweeping: Promise<SweepReport | null> | null = null;
   const pause = () => new Promise<void>((resolve, reject) => setImmediate(() => (stopped ? reject(new Error('marketplace stopped')) : resolve())));
@@ -180,30 +233,36 @@ export function createMarketplace(deps: {
     products,
     campaigns,
     ads,
-    clicks: deps.promotionMetrics ? { ...clicks, click: (token: string, userAgent: string | null) => countClick(clicks.click(token, userAgent)) } : clicks,
-    earnings: createEarningsService({ repo: createEarningsRepo(db) }),
-    analytics: createAnalyticsService({ repo: createAnalyticsRepo(db) }),
+    clicks: deps.promotionMetrics ? { ...clicks, click: (token: string, userAgent: string | null) => clicks.click(token, userAgent).then(countClick) } : clicks,
+    earnings: createEarningsService({ repo: createEarningsRepo(deps.store) }),
+    analytics: createAnalyticsService({ repo: createAnalyticsRepo(deps.store) }),
     refreshCampaigns,
     /** Runs the periodic sweep now (or joins the one running); resolves with what it did (null: failed or stopped). */
     sweep,
     /** Size of the in-memory index of ad units (for benchmarks and operators). */
     indexStats: () => matcher.stats(),
+    /** Resolves once decisions can be made (at once on SQLite; after the first reads on PostgreSQL): for readiness. */
+    ready: () => ready,
     flush,
     /**
      * The periodic tick's share: no-fill counters only. The impression and judge-cost queues drain on their
      * own timers in short slices; flush() (tests, clicks, shutdown) writes them all at once.
      */
-    flushNoFills: () => {
-      if (noFills.size > 0) impressionsRepo.writeBatch([], takeNoFills());
-    },
+    flushNoFills: writeNoFills,
+    /** Resolves once no background write (impressions, no-fill counts, judge costs) is under way. */
+    writesSettled,
     /** Counters of the impression queue (queued, dropped, failed, written through), for tests and metrics. */
-    impressionQueueStats: () => impressionQueue.stats(),
-    stop() {
+    impressionQueueStats: () => {
+      const stats = impressionQueue.stats();
+      return { ...stats, failed: stats.failed + failedAsync.impressions };
+    },
+    /** Stops the sweep and the queues; resolves once everything queued is stored. */
+    stop(): Promise<void> {
       stopped = true;
       if (sweeper) clearTimeout(sweeper);
       impressionQueue.stop();
       judgeCalls.stop();
-      flush();
+      return flush();
     },
   };
 }

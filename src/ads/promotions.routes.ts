@@ -40,7 +40,7 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
     '/v1/promotions/search',
     async ({ request }) => {
       // Keys first: an unauthenticated caller never gets its body read.
-      const caller = authenticatePublic(deps.keys, request);
+      const caller = await authenticatePublic(deps.keys, request);
       const input = await readBody(request, SearchBody, deps.limits.maxBodyBytes);
       const limit = input.limit ?? 5;
       let search: { query?: string; messages?: any[] };
@@ -48,7 +48,7 @@ export function promotionsRoutes(deps: { keys: KeysService; ads: AdsService; lim
       if (input.messages !== undefined) search = { messages: validateChatBody({ model: 'search', messages: input.messages }, deps.limits).body.messages };
       else if (input.query !== undefined) search = { query: input.query };
       else throw badRequest('invalid_request_body', `send {"query": "..."} (at most ${MAX_QUERY_CHARS} characters) or {"messages": [...]}`, 'query');
-      return { object: 'list', data: deps.ads.search(caller.projectId, caller.project.monetization === 1, search, limit) };
+      return { object: 'list', data: await deps.ads.search(caller.projectId, caller.project.monetization === 1, search, limit) };
     },
     {
       parse: 'none',

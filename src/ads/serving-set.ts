@@ -1,4 +1,5 @@
 import type { CampaignState } from '../campaigns/campaigns.repo';
+import type { Awaitable } from '../store/sql-store';
 
 /**
  * What one sweep did: campaigns judged, how long each slice held the event loop and when it started
@@ -6,18 +7,22 @@ import type { CampaignState } from '../campaigns/campaigns.repo';
  */
 export type SweepReport = { judged: number; sliceMs: number[]; sliceStartMs: number[]; durationMs: number };
 
+export type CampaignPage = { judged: string[]; serving: CampaignState[]; lastId: string | null; done: boolean };
+
 type Deps = {
   /** Judges campaigns (all, or one advertiser's) and returns those that can serve. */
-  evaluateCampaigns: (advertiserProjectId?: string | null) => CampaignState[];
+  evaluateCampaigns: (advertiserProjectId?: string | null) => Awaitable<CampaignState[]>;
   /** Judges up to `limit` campaigns after `afterId` in id order, stopping once `budgetMs` passed (a sweep's slice). */
-  evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => { judged: string[]; serving: CampaignState[]; lastId: string | null; done: boolean };
+  evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => Awaitable<CampaignPage>;
 };
 
 /**
  * One campaign the set has seen serve. `state` is null while it does not serve: the entry stays in the map
  * and is only flagged, because a bun Map that loses and regains thousands of keys rehashes all of them
  * (measured: single deletes or inserts of 2,000 out of 10,000 keys stalled up to 7.6 ms, flagging stays
- * under 1 ms). `judged` is the tick of the last judgement that looked at it.
+ * under 1 ms). `judged` is the tick of the last judgement that looked at it: ticks are taken when a judgement
+ * starts (before its read), so a judgement that started earlier but answered later (an asynchronous store)
+ * never overwrites what a newer one decided.
  */
 type Entry = { id: string; projectId: string; state: CampaignState | null; judged: number };
 
@@ -34,7 +39,8 @@ const COMPACT_MIN_IDLE = 4096;
 
 /**
  * The campaigns that can serve now, kept in memory for decisions (which only read it). Refreshed by whoever
- * changes a campaign (admin edits, top-ups, clicks: one advertiser at a time, synchronously) and by a
+ * changes a campaign (admin edits, top-ups, clicks: one advertiser at a time; synchronously on SQLite, once
+ * its read answers on PostgreSQL) and by a
  * periodic sweep for time-based changes, which judges every campaign a page at a time and yields to the
  * event loop between pages so that a decision waits for one page at most.
  *
@@ -73,10 +79,18 @@ export function createServingSet(deps: Deps) {
     e.state = state;
   }
 
-  /** Serves `c`: its entry takes the fresh state unless nothing in it changed. */
+  /** Serves `c` as judgement `at` saw it, unless a newer judgement already decided; unchanged states keep their object. */
   function serve(c: CampaignState, at: number): void {
     const e = entryOf(c);
+    if (e.judged > at) return;
     if (e.state === null || !sameState(e.state, c)) setState(e, c);
+    e.judged = at;
+  }
+
+  /** Judgement `at` looked at `e` and did not serve it: it stops, unless that judgement or a newer one served it. */
+  function stop(e: Entry, at: number): void {
+    if (e.judged >= at) return;
+    setState(e, null);
     e.judged = at;
   }
 
@@ -96,17 +110,21 @@ export function createServingSet(deps: Deps) {
     byProject = keptByProject;
   }
 
-  /** Judges the campaigns now, synchronously: one advertiser's (cheap: its campaigns only), or all (start-up, tests). */
-  function refresh(advertiserProjectId: string | null = null): void {
-    const fresh = deps.evaluateCampaigns(advertiserProjectId);
+  /**
+   * Judges the campaigns now: one advertiser's (cheap: its campaigns only), or all (start-up, tests). Applied
+   * in the caller's turn when the store answers synchronously (SQLite); else once it answers.
+   */
+  function refresh(advertiserProjectId: string | null = null): Awaitable<void> {
     const at = ++tick;
+    const fresh = deps.evaluateCampaigns(advertiserProjectId);
+    if (fresh instanceof Promise) return fresh.then((rows) => applyRefresh(advertiserProjectId, rows, at));
+    applyRefresh(advertiserProjectId, fresh, at);
+  }
+
+  function applyRefresh(advertiserProjectId: string | null, fresh: CampaignState[], at: number): void {
     for (const c of fresh) serve(c, at);
     const judged = advertiserProjectId === null ? entries.values() : (byProject.get(advertiserProjectId) ?? []);
-    for (const e of judged) {
-      if (e.judged === at) continue;
-      setState(e, null);
-      e.judged = at;
-    }
+    for (const e of judged) stop(e, at);
     compactIfIdle();
   }
 
@@ -128,19 +146,25 @@ export function createServingSet(deps: Deps) {
     const sliceMs: number[] = [];
     const sliceStartMs: number[] = [];
     for (;;) {
-      const t0 = performance.now();
+      let t0 = performance.now();
       sliceStartMs.push(t0);
-      const page = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
       const at = ++tick;
+      const asked = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
+      // An asynchronous store holds the event loop only before and after its read: the wait is not the slice's.
+      let heldMs = 0;
+      let page: CampaignPage;
+      if (asked instanceof Promise) {
+        heldMs = performance.now() - t0;
+        page = await asked;
+        t0 = performance.now();
+      } else page = asked;
       for (const c of page.serving) serve(c, at);
       for (const id of page.judged) {
         const e = entries.get(id);
-        if (!e || e.judged === at) continue;
-        setState(e, null);
-        e.judged = at;
+        if (e) stop(e, at);
       }
       judgedCount += page.judged.length;
-      const tookMs = performance.now() - t0;
+      const tookMs = heldMs + performance.now() - t0;
       sliceMs.push(tookMs);
       if (page.done || page.lastId === null) break;
       afterId = page.lastId;

@@ -232,14 +232,26 @@ export function createUnitStore(averages?: Float64Array) {
 
   /** Replaces the whole index: one pass to tokenize (and learn field lengths), one to write postings. */
   function build(units: Iterable<UnitRow>): void {
+    const builder = startBuild();
+    for (const u of units) builder.add(u);
+    builder.finish();
+  }
+
+  /**
+   * The same build fed one unit at a time (rows that arrive in pages from an asynchronous store): units are
+   * tokenized as they come, and `finish()` replaces the index with them; nothing changes before it.
+   */
+  function startBuild() {
     const tokenized: Array<{ row: UnitRow; fields: string[][] }> = [];
     const sums = new Float64Array(NF);
-    for (const u of units) {
-      const fields = unitFields(u);
-      for (let f = 0; f < NF; f++) sums[f] += fields[f].length;
-      tokenized.push({ row: internRow(u), fields });
-    }
-    buildFrom(tokenized, sums);
+    return {
+      add(u: UnitRow): void {
+        const fields = unitFields(u);
+        for (let f = 0; f < NF; f++) sums[f] += fields[f].length;
+        tokenized.push({ row: internRow(u), fields });
+      },
+      finish: () => buildFrom(tokenized, sums),
+    };
   }
 
   function buildFrom(tokenized: Array<{ row: UnitRow; fields: string[][] }>, sums: Float64Array) {
@@ -333,6 +345,7 @@ export function createUnitStore(averages?: Float64Array) {
 
   return {
     build,
+    startBuild,
     replaceCampaign,
     search,
     /** Live units containing the term. */

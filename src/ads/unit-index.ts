@@ -95,6 +95,20 @@ export function createUnitIndex() {
       store.build(units);
       for (const resolve of idle.splice(0)) resolve();
     },
+    /**
+     * Replaces the whole index with units that arrive asynchronously (pages from PostgreSQL): a new store is
+     * filled on the side and takes over when complete; searches read the current one meanwhile. The caller
+     * replaces no campaign while it runs (the matcher applies its changes after the build).
+     */
+    async buildAsync(units: AsyncIterable<UnitRow>): Promise<void> {
+      const next = createUnitStore();
+      const builder = next.startBuild();
+      for await (const u of units) builder.add(u);
+      builder.finish();
+      rebuild = null;
+      store = next;
+      for (const resolve of idle.splice(0)) resolve();
+    },
     replaceCampaign,
     removeCampaign: (campaignId: string) => replaceCampaign(campaignId, []),
     /** Drops tombstones now, synchronously (finishing a rebuild under way, or compacting). */
