@@ -4,12 +4,16 @@ import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
 import { repeatedSkuMessage } from './import-rules';
 import { parseProductUrl, productUrlRule, safeParseProductUrl, type ProductUrlRule } from './product-url';
-import type { NewProduct, ProductFields, ProductRow, ProductsRepo } from './products.repo';
+import { isSkuConflict, type NewProduct, type ProductFields, type ProductRow, type ProductsOn, type ProductsRepo } from './products.repo';
+import type { Awaitable, Tx } from '../store/sql-store';
 import { CreateProductBody, MAX_PRODUCTS_PAGE, PRODUCT_LIMITS, UpdateProductBody } from './products.inputs';
 
 export { MAX_PRODUCTS_PAGE, PRODUCT_LIMITS };
 
 const IMPORT_BATCH = 1000;
+
+/** `f` of a value that may still be coming: at once when it is there (the embedded store), else when it arrives. */
+const thenOf = <T, U>(value: Awaitable<T>, f: (v: T) => Awaitable<U>): Awaitable<U> => (value instanceof Promise ? value.then(f) : f(value));
 const MAX_REPORTED_ERRORS = 1000;
 
 export function toProductView(p: ProductRow) {
@@ -99,13 +103,12 @@ export type ImportReport = {
 
 const repeatedSku = (sku: string, firstLine: number) => badRequest('invalid_value', repeatedSkuMessage(sku, firstLine), 'sku');
 
-const isSkuConflict = (err: unknown) => err instanceof Error && /UNIQUE constraint failed: products\.project_id, products\.sku/.test(err.message);
 const skuTaken = (sku: string | null | undefined) => conflict('sku_taken', `Another product of this advertiser has sku ${JSON.stringify(sku)}`);
 
 type Deps = {
   repo: ProductsRepo;
   /** The owning project as it is now: its domain, verification and link_domains decide where links may go. */
-  findProject: (projectId: string) => ProjectRow | null;
+  findProject: (projectId: string) => Awaitable<ProjectRow | null>;
   /** config.allowInternalProductUrls: intranet installs may link to private addresses. */
   allowInternalUrls: boolean;
   now?: () => number;
@@ -114,60 +117,74 @@ type Deps = {
 export function createProductsService(deps: Deps) {
   const now = deps.now ?? Date.now;
   const ruleOf = (project: ProjectRow) => productUrlRule(project, deps.allowInternalUrls);
+  /** The statements of the caller's transaction when it passes one (a catalog change), else the store's. */
+  const on = (tx?: Tx): ProductsOn => (tx ? deps.repo.in(tx) : deps.repo);
 
   function requireAdvertiser(project: ProjectRow): void {
     if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'Products belong to advertiser projects');
   }
 
-  function create(project: ProjectRow, input: unknown) {
+  async function create(project: ProjectRow, input: unknown, tx?: Tx) {
     requireAdvertiser(project);
+    const repo = on(tx);
     const product = parseProduct(input, project.id, ruleOf(project), now());
-    if (product.sku !== null && deps.repo.bySku(project.id, product.sku)) throw skuTaken(product.sku);
-    deps.repo.insert(product);
-    return toProductView(deps.repo.get(product.id)!);
+    if (product.sku !== null && (await repo.bySku(project.id, product.sku))) throw skuTaken(product.sku);
+    try {
+      await repo.insert(product);
+    } catch (err) {
+      if (isSkuConflict(err)) throw skuTaken(product.sku);
+      throw err;
+    }
+    return toProductView((await repo.get(product.id))!);
   }
 
-  function requireLive(project: ProjectRow, productId: string): ProductRow {
-    const row = deps.repo.getLive(project.id, productId);
+  async function requireLive(repo: ProductsOn, project: ProjectRow, productId: string): Promise<ProductRow> {
+    const row = await repo.getLive(project.id, productId);
     if (!row) throw notFound('product_not_found', `No product with id ${productId} in this project`);
     return row;
   }
 
   /** Edits the fields present in `input`; a sku used by another live product of the advertiser is a 409. */
-  function update(project: ProjectRow, productId: string, input: Record<string, unknown>) {
+  async function update(project: ProjectRow, productId: string, input: Record<string, unknown>, tx?: Tx) {
     requireAdvertiser(project);
-    const row = requireLive(project, productId);
+    const repo = on(tx);
+    const row = await requireLive(repo, project, productId);
     const fields = parseProductEdit(input, ruleOf(project));
-    if (fields.sku && fields.sku !== row.sku && deps.repo.bySku(project.id, fields.sku)) throw skuTaken(fields.sku);
+    if (fields.sku && fields.sku !== row.sku && (await repo.bySku(project.id, fields.sku))) throw skuTaken(fields.sku);
     try {
-      deps.repo.edit(row, fields, now());
+      await repo.edit(row, fields, now());
     } catch (err) {
       if (isSkuConflict(err)) throw skuTaken(fields.sku);
       throw err;
     }
-    return toProductView(deps.repo.get(productId)!);
+    return toProductView((await repo.get(productId))!);
   }
 
   /** Soft delete: the row stays for impressions, clicks and analytics; lists, campaigns and serving drop it. */
-  function remove(project: ProjectRow, productId: string) {
+  async function remove(project: ProjectRow, productId: string, tx?: Tx) {
     requireAdvertiser(project);
-    requireLive(project, productId);
-    deps.repo.softDelete(productId, now());
+    const repo = on(tx);
+    await requireLive(repo, project, productId);
+    await repo.softDelete(productId, now());
     return { id: productId, object: 'product' as const, deleted: true };
   }
 
   /** JSON Lines, one product per line. Good lines are kept; bad ones are reported with their line number. */
-  function importLines(project: ProjectRow, body: string, firstLine = 1): ImportReport {
+  async function importLines(project: ProjectRow, body: string, firstLine = 1, tx?: Tx): Promise<ImportReport> {
     requireAdvertiser(project);
     const report: ImportReport = { imported: 0, created: 0, updated: 0, unchanged: 0, failed: 0, errors: [], product_ids: [] };
     let batch: NewProduct[] = [];
+    const batches: NewProduct[][] = [];
     const flush = () => {
-      for (const { id, outcome } of deps.repo.upsertMany(batch)) {
+      if (batch.length > 0) batches.push(batch);
+      batch = [];
+    };
+    const write = async (products: NewProduct[]) => {
+      for (const { id, outcome } of await deps.repo.upsertMany(products, tx)) {
         report[outcome]++;
         report.product_ids.push(id);
       }
-      report.imported += batch.length;
-      batch = [];
+      report.imported += products.length;
     };
     const lines = body.split('\n');
     const at = now();
@@ -199,12 +216,14 @@ export function createProductsService(deps: Deps) {
       }
     });
     flush();
+    // Lines are checked first (no store in between), then written a batch per transaction.
+    for (const products of batches) await write(products);
     return report;
   }
 
-  function list(projectId: string, limit: number, cursor: string | null) {
+  async function list(projectId: string, limit: number, cursor: string | null) {
     checkLimit(limit, MAX_PRODUCTS_PAGE);
-    const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, seqCursor(cursor, 0), limit + 1), limit, (p) => String(p.seq));
+    const { page, has_more, next_cursor } = pageOf(await deps.repo.list(projectId, seqCursor(cursor, 0), limit + 1), limit, (p) => String(p.seq));
     return { object: 'list' as const, data: page.map(toProductView), has_more, next_cursor };
   }
 
@@ -213,12 +232,16 @@ export function createProductsService(deps: Deps) {
    * the advertiser's current domain, verification and link_domains (two primary-key reads), so a domain
    * that changes or loses its verification stops the redirects at once.
    */
-  function redirectUrl(productId: string): string | null {
-    const product = deps.repo.get(productId);
-    const project = product ? deps.findProject(product.project_id) : null;
-    if (!product || !project) return null;
-    const judged = safeParseProductUrl(product.url, ruleOf(project));
-    return judged.ok ? judged.url : null;
+  function redirectUrl(productId: string): Awaitable<string | null> {
+    // On the click path: synchronous on the embedded store, no promise per click.
+    return thenOf(deps.repo.get(productId), (product) => {
+      if (!product) return null;
+      return thenOf(deps.findProject(product.project_id), (project) => {
+        if (!project) return null;
+        const judged = safeParseProductUrl(product.url, ruleOf(project));
+        return judged.ok ? judged.url : null;
+      });
+    });
   }
 
   return { create, update, remove, importLines, list, redirectUrl, get: deps.repo.get, idsOwnedBy: deps.repo.idsOwnedBy };

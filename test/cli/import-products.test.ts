@@ -28,7 +28,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.stop(true);
-  t?.close();
+  await t?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
 

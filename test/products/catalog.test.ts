@@ -13,7 +13,7 @@ beforeAll(async () => {
   pub = (await publisher(t)) as any;
 });
 afterAll(async () => {
-  t.close();
+  await t.close();
   await upstream.close();
 });
 
@@ -134,7 +134,7 @@ describe('DELETE /admin/v1/projects/{id}/products/{product_id}', () => {
     expect((await campaignOf(adv, allCamp)).product_ids).toEqual([grinder]);
     expect((await listed(adv)).map((p) => p.id)).toEqual([grinder]);
     // History keeps it: the row is still there (impressions and clicks point at it).
-    expect(t.rt.market.products.get(boards)?.deleted_at).toBeGreaterThan(0);
+    expect((await t.rt.market.products.get(boards))?.deleted_at).toBeGreaterThan(0);
     // A deleted product cannot be put back into a campaign, nor deleted twice.
     const readd = await t.admin('PATCH', `/projects/${adv}/campaigns/${listCamp}`, { product_ids: [boards, grinder] });
     expect(readd.status).toBe(400);

@@ -11,9 +11,9 @@ beforeAll(async () => {
   t = await createTestApp();
   intranet = await createTestApp({ configFile: { allow_internal_product_urls: true } });
 });
-afterAll(() => {
-  t.close();
-  intranet.close();
+afterAll(async () => {
+  await t.close();
+  await intranet.close();
 });
 
 let seq = 0;

@@ -290,7 +290,7 @@ describe('POST /admin/v1/projects/{id}/products/import (JSON Lines)', () => {
     const res = await importLines(pub, [line(1), line(2)].join('\n'));
     expect(res.status).toBe(409);
     expect(res.body.error.code).toBe('not_an_advertiser');
-    expect(t.db.query('SELECT count(*) AS n FROM products WHERE project_id = ?').get(pub)).toEqual({ n: 0 });
+    expect(await t.store.stmt('SELECT COUNT(*) AS n FROM products WHERE project_id = ?').get([pub])).toEqual({ n: 0 });
   });
 
   test('a body over limits.maxImportBytes is 413 and nothing is stored', async () => {
@@ -303,9 +303,9 @@ describe('POST /admin/v1/projects/{id}/products/import (JSON Lines)', () => {
         raw, headers: { authorization: `Bearer ${ADMIN_TOKEN}`, 'content-type': 'application/x-ndjson' },
       });
       expect(res.status).toBe(413);
-      expect(small.db.query('SELECT count(*) AS n FROM products').get()).toEqual({ n: 0 });
+      expect(await small.store.stmt('SELECT COUNT(*) AS n FROM products').get()).toEqual({ n: 0 });
     } finally {
-      small.close();
+      await small.close();
     }
   });
 });
