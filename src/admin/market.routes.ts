@@ -5,6 +5,7 @@ import { readBodyText } from '../http/body';
 import { conflict, notFound } from '../http/errors';
 import { readBody } from '../http/schema';
 import type { ProjectRow } from '../projects/projects.repo';
+import type { Tx } from '../store/sql-store';
 import type { ProjectsService } from '../projects/projects.service';
 import { toClickView } from '../clicks/clicks.service';
 import { AnalyticsQuery, CampaignsQuery, ClicksQuery, CreateCampaignBody, CreateProductBody, EarningsQuery, HistoryQuery, ImportQuery, InvalidateClickBody, ProductsQuery, UpdateCampaignBody, UpdateProductBody } from './market.inputs';
@@ -42,30 +43,30 @@ function withNdjsonBody(detail: ReturnType<typeof describe>, schema: Record<stri
  */
 export function marketRoutes(deps: Deps) {
   const { market } = deps;
-  const project = (id: string) => deps.projects.get(id);
+  const project = (id: string): Promise<ProjectRow> => Promise.resolve(deps.projects.get(id));
   /** A product write and the campaign/index update it implies, in one transaction. */
-  const catalog = <T>(p: ProjectRow, change: () => T, idsOf: (result: T) => string[]) => market.campaigns.applyCatalogChange(p.id, change, idsOf);
+  const catalog = <T>(p: ProjectRow, change: (tx: Tx) => Promise<T>, idsOf: (result: T) => string[]) => market.campaigns.applyCatalogChange(p.id, change, idsOf);
   const campaignAction = (action: 'activate' | 'pause' | 'archive', summary: string) =>
     [
       `/projects/:id/campaigns/:campaign_id/${action}`,
-      ({ params }: { params: { id: string; campaign_id: string } }) => market.campaigns[action](project(params.id), params.campaign_id),
+      async ({ params }: { params: { id: string; campaign_id: string } }) => market.campaigns[action](await project(params.id), params.campaign_id),
       { parse: 'none' as const, detail: describe({ tags: tags.campaigns, summary, security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404, CAMPAIGN_409[action]] }) },
     ] as const;
 
   return new Elysia({ name: 'market-routes', prefix: '/admin/v1' })
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects/:id/products', async ({ params, request, set }) => {
-      const p = project(params.id);
+      const p = await project(params.id);
       const input = await readBody(request, CreateProductBody, deps.maxBodyBytes);
       // Campaigns that target all products or the product's category take it at once.
-      const product = catalog(p, () => market.products.create(p, input), (v) => [v.id]);
+      const product = await catalog(p, (tx) => market.products.create(p, input, tx), (v) => [v.id]);
       set.status = 201;
       return product;
     }, { parse: 'none', detail: describe({ tags: tags.products, summary: 'Add a product', description: 'A `sku` already used by another live product of the advertiser is a 409 `sku_taken`. Campaigns that target all products, or the product\'s category, serve it at once.', security: ADMIN_SECURITY, parameters: [pid], body: CreateProductBody.schema, ok: { status: 201, description: 'The product', schema: ProductSchema }, errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413] }) })
     .patch('/projects/:id/products/:product_id', async ({ params, request }) => {
-      const p = project(params.id);
+      const p = await project(params.id);
       const input = await readBody(request, UpdateProductBody, deps.maxBodyBytes);
-      return catalog(p, () => market.products.update(p, params.product_id, input), (v) => [v.id]);
+      return catalog(p, (tx) => market.products.update(p, params.product_id, input, tx), (v) => [v.id]);
     }, {
       parse: 'none',
       detail: describe({
@@ -75,9 +76,9 @@ export function marketRoutes(deps: Deps) {
         errors: [[400, ...PRODUCT_400], 401, 404, [409, 'not_an_advertiser', 'sku_taken'], 413],
       }),
     })
-    .delete('/projects/:id/products/:product_id', ({ params }) => {
-      const p = project(params.id);
-      return catalog(p, () => market.products.remove(p, params.product_id), (v) => [v.id]);
+    .delete('/projects/:id/products/:product_id', async ({ params }) => {
+      const p = await project(params.id);
+      return catalog(p, (tx) => market.products.remove(p, params.product_id, tx), (v) => [v.id]);
     }, {
       detail: describe({
         tags: tags.products, summary: 'Delete a product',
@@ -85,16 +86,16 @@ export function marketRoutes(deps: Deps) {
         security: ADMIN_SECURITY, parameters: [pid, prid], ok: { description: 'Deleted', schema: DeletedProductSchema }, errors: [401, 404, [409, 'not_an_advertiser']],
       }),
     })
-    .get('/projects/:id/products', ({ params, query }) => {
-      project(params.id);
+    .get('/projects/:id/products', async ({ params, query }) => {
+      await project(params.id);
       const { limit = 100, cursor } = ProductsQuery.check(query);
       return market.products.list(params.id, limit, cursor ?? null);
     }, { detail: describe({ tags: tags.products, summary: 'List products, oldest first', description: 'Live products (deleted ones are not listed), in the order they were added.', security: ADMIN_SECURITY, parameters: [pid], query: ProductsQuery.schema, ok: { description: 'Products', schema: pagedListOf(ProductSchema) }, errors: [PAGE_400, 401, 404] }) })
     .post('/projects/:id/products/import', async ({ params, request, query }) => {
-      const p = project(params.id);
+      const p = await project(params.id);
       const { first_line = 1 } = ImportQuery.check(query);
       const text = await readBodyText(request, deps.maxImportBytes);
-      return catalog(p, () => market.products.importLines(p, text, first_line), (r) => r.product_ids);
+      return catalog(p, (tx) => market.products.importLines(p, text, first_line, tx), (r) => r.product_ids);
     }, {
       parse: 'none',
       detail: withNdjsonBody(describe({
@@ -105,19 +106,19 @@ export function marketRoutes(deps: Deps) {
       }), ImportBodySchema),
     })
     .post('/projects/:id/campaigns', async ({ params, request, set }) => {
-      const p = project(params.id);
-      const campaign = market.campaigns.create(p, await readBody(request, CreateCampaignBody, deps.maxBodyBytes));
+      const p = await project(params.id);
+      const campaign = await market.campaigns.create(p, await readBody(request, CreateCampaignBody, deps.maxBodyBytes));
       set.status = 201;
       return campaign;
     }, { parse: 'none', detail: describe({ tags: tags.campaigns, summary: 'Create a campaign (starts paused_user)', security: ADMIN_SECURITY, parameters: [pid], body: CreateCampaignBody.schema, ok: { status: 201, description: 'The campaign', schema: CampaignSchema }, errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'not_an_advertiser'], 413] }) })
-    .get('/projects/:id/campaigns', ({ params, query }) => (project(params.id), market.campaigns.list(params.id, CampaignsQuery.check(query).limit ?? 100)), {
+    .get('/projects/:id/campaigns', async ({ params, query }) => (await project(params.id), market.campaigns.list(params.id, CampaignsQuery.check(query).limit ?? 100)), {
       detail: describe({ tags: tags.campaigns, summary: 'List campaigns, newest first', security: ADMIN_SECURITY, parameters: [pid], query: CampaignsQuery.schema, ok: { description: 'Campaigns', schema: listOf(CampaignSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
-    .get('/projects/:id/campaigns/:campaign_id', ({ params }) => (project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
+    .get('/projects/:id/campaigns/:campaign_id', async ({ params }) => (await project(params.id), market.campaigns.get(params.id, params.campaign_id)), {
       detail: describe({ tags: tags.campaigns, summary: 'Get a campaign', security: ADMIN_SECURITY, parameters: [pid, cid], ok: { description: 'The campaign', schema: CampaignSchema }, errors: [401, 404] }),
     })
     .patch('/projects/:id/campaigns/:campaign_id', async ({ params, request }) => {
-      const p = project(params.id);
+      const p = await project(params.id);
       return market.campaigns.update(p, params.campaign_id, await readBody(request, UpdateCampaignBody, deps.maxBodyBytes));
     }, {
       parse: 'none',
@@ -126,15 +127,15 @@ export function marketRoutes(deps: Deps) {
     .post(...campaignAction('activate', 'Activate (refused with every unmet reason: domain_unverified, no_products, no_funds, end_date_passed)'))
     .post(...campaignAction('pause', 'Pause (paused_user)'))
     .post(...campaignAction('archive', 'Archive (final)'))
-    .get('/projects/:id/campaigns/:campaign_id/history', ({ params, query }) => (project(params.id), market.campaigns.history(params.id, params.campaign_id, HistoryQuery.check(query).limit ?? 500)), {
+    .get('/projects/:id/campaigns/:campaign_id/history', async ({ params, query }) => (await project(params.id), market.campaigns.history(params.id, params.campaign_id, HistoryQuery.check(query).limit ?? 500)), {
       detail: describe({ tags: tags.campaigns, summary: 'Campaign history, newest first', security: ADMIN_SECURITY, parameters: [pid, cid], query: HistoryQuery.schema, ok: { description: 'Events', schema: listOf(CampaignEventSchema) }, errors: [[400, 'invalid_value'], 401, 404] }),
     })
-    .get('/projects/:id/earnings', ({ params, query }) => {
-      kindOf(project(params.id), 'publisher');
+    .get('/projects/:id/earnings', async ({ params, query }) => {
+      kindOf(await project(params.id), 'publisher');
       const { limit = 100, cursor } = EarningsQuery.check(query);
       return market.earnings.view(params.id, limit, cursor ?? null);
     }, { detail: describe({ tags: tags.money, summary: 'Publisher earnings: available, pending, total and transactions', security: ADMIN_SECURITY, parameters: [pid], query: EarningsQuery.schema, ok: { description: 'Earnings', schema: EarningsSchema }, errors: [PAGE_400, 401, 404, [409, 'not_a_publisher']] }) })
-    .get('/projects/:id/analytics', ({ params, query }) => market.analytics.report(project(params.id), AnalyticsQuery.check(query)), {
+    .get('/projects/:id/analytics', async ({ params, query }) => market.analytics.report(await project(params.id), AnalyticsQuery.check(query)), {
       detail: describe({
         tags: tags.money, summary: 'Impressions, clicks, cost or earnings, average CPC, CTR, no-fill reasons; per day and per campaign',
         security: ADMIN_SECURITY,
@@ -143,8 +144,8 @@ export function marketRoutes(deps: Deps) {
         ok: { description: 'Report', schema: AnalyticsSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
-    .get('/projects/:id/clicks', ({ params, query }) => {
-      const p = project(params.id);
+    .get('/projects/:id/clicks', async ({ params, query }) => {
+      const p = await project(params.id);
       const { campaign_id, status, reason, limit = 100, cursor } = ClicksQuery.check(query);
       return market.clicks.list(p.kind === 'advertiser' ? 'advertiser' : 'publisher', p.id, { campaign_id, status, reason, limit, cursor: cursor ?? null });
     }, {
@@ -156,12 +157,12 @@ export function marketRoutes(deps: Deps) {
         ok: { description: 'Clicks', schema: pagedListOf(ClickSchema) }, errors: [PAGE_400, 401, 404],
       }),
     })
-    .get('/clicks/:click_id', ({ params }) => {
-      const click = market.clicks.get(params.click_id);
+    .get('/clicks/:click_id', async ({ params }) => {
+      const click = await market.clicks.get(params.click_id);
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
       return toClickView(click);
     }, { detail: describe({ tags: tags.money, summary: 'One click with its status and money split', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [401, 404] }) })
-    .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(market.clicks.refund(params.click_id, (await readBody(request, InvalidateClickBody, deps.maxBodyBytes)).reason ?? 'invalidated')), {
+    .post('/clicks/:click_id/invalidate', async ({ params, request }) => toClickView(await market.clicks.refund(params.click_id, (await readBody(request, InvalidateClickBody, deps.maxBodyBytes)).reason ?? 'invalidated')), {
       parse: 'none',
       detail: describe({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', security: ADMIN_SECURITY, parameters: [pathParam('click_id', 'Click id')], body: InvalidateClickBody.schema, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [[400, ...JSON_BODY_400], 401, 404, [409, 'click_not_charged', 'earning_available'], 413] }),
     });

@@ -3,7 +3,20 @@ import { formatMicros, parseUsdToMicros } from '../money/money';
 import type { ProjectRow } from '../projects/projects.repo';
 import { newId } from '../store/ids';
 import { normalizeCategory, PRODUCT_LIMITS } from '../products/products.service';
-import type { CampaignRow, CampaignsRepo, CampaignState, PauseReason, Targeting } from './campaigns.repo';
+import type { Awaitable, Tx } from '../store/sql-store';
+import type { CampaignRow, CampaignsRepo, CampaignState, CampaignStatus, PauseReason, Targeting } from './campaigns.repo';
+
+/** What judging a campaign decided: whether it serves, and the status change to record (if any). */
+type Verdict = {
+  state: CampaignState | null;
+  write: { status: CampaignStatus; reason: PauseReason | null; event: 'paused' | 'resumed' | 'pause_reason_changed'; detail: unknown } | null;
+};
+
+/** A page of the sweep: the campaigns judged, those that serve, where the next page starts, whether it was the last. */
+export type CampaignPage = { judged: string[]; serving: CampaignState[]; lastId: string | null; done: boolean };
+
+/** `f` of a value that may still be coming: at once when it is there (the embedded store), else when it arrives. */
+const thenOf = <T, U>(value: Awaitable<T>, f: (v: T) => Awaitable<U>): Awaitable<U> => (value instanceof Promise ? value.then(f) : f(value));
 
 export const CAMPAIGN_LIMITS = { nameChars: 200, contextChars: 2000, products: 10_000, maxCpcMicros: 1_000_000_000, categories: 50 };
 
@@ -37,14 +50,14 @@ export function parseTargeting(value: unknown): { targeting: Targeting; categori
 type Deps = {
   repo: CampaignsRepo;
   /** Which of the ids are products of the project. */
-  productsOwnedBy: (projectId: string, ids: string[]) => string[];
-  walletAvailable: (projectId: string) => number;
+  productsOwnedBy: (projectId: string, ids: string[]) => Awaitable<string[]>;
+  walletAvailable: (projectId: string) => Awaitable<number>;
   /** Lowest price a click can have; a campaign that cannot pay it does not serve. */
   minCpcMicros: number;
-  /** Tells the search index that a campaign's ad units changed (called inside the same transaction). */
+  /** Tells the search index that a campaign's ad units changed (called inside the same transaction; it only notes the id). */
   syncIndex: (campaignId: string) => void;
   /** Told about every change that can alter which campaigns serve or what they match. */
-  onChange: (advertiserProjectId: string) => void;
+  onChange: (advertiserProjectId: string) => Awaitable<void>;
   now?: () => number;
 };
 
@@ -128,27 +141,27 @@ export function createCampaignsService(deps: Deps) {
   const now = deps.now ?? Date.now;
   const { minCpcMicros } = deps;
 
-  function require(projectId: string, id: string): CampaignRow {
-    const c = deps.repo.get(projectId, id);
+  async function require(projectId: string, id: string): Promise<CampaignRow> {
+    const c = await deps.repo.get(projectId, id);
     if (!c) throw notFound('campaign_not_found', `No campaign with id ${id} in this project`);
     return c;
   }
 
-  function checkProducts(project: ProjectRow, value: unknown): string[] {
+  async function checkProducts(project: ProjectRow, value: unknown): Promise<string[]> {
     if (!Array.isArray(value) || value.some((v) => typeof v !== 'string') || value.length > CAMPAIGN_LIMITS.products)
       throw badRequest('invalid_value', `product_ids must be an array of at most ${CAMPAIGN_LIMITS.products} product ids`, 'product_ids');
     const ids = [...new Set(value as string[])];
-    const owned = new Set(deps.productsOwnedBy(project.id, ids));
+    const owned = new Set(await deps.productsOwnedBy(project.id, ids));
     const foreign = ids.filter((id) => !owned.has(id));
     if (foreign.length > 0) throw badRequest('invalid_value', `unknown products for this advertiser: ${foreign.slice(0, 5).join(', ')}`, 'product_ids');
     return ids;
   }
 
-  function view(c: CampaignRow) {
-    return toCampaignView(c, deps.repo.productIds(c.id));
+  async function view(c: CampaignRow) {
+    return toCampaignView(c, await deps.repo.productIds(c.id));
   }
 
-  function create(project: ProjectRow, input: Record<string, unknown>) {
+  async function create(project: ProjectRow, input: Record<string, unknown>) {
     if (project.kind !== 'advertiser') throw conflict('not_an_advertiser', 'Campaigns belong to advertiser projects');
     const baseCpc = money(input, 'base_cpc', minCpcMicros, CAMPAIGN_LIMITS.maxCpcMicros);
     const budget = money(input, 'budget', baseCpc, Number.MAX_SAFE_INTEGER);
@@ -160,22 +173,22 @@ export function createCampaignsService(deps: Deps) {
     const target = input.targeting === undefined ? null : parseTargeting(input.targeting);
     if (target && target.targeting !== 'products' && input.product_ids !== undefined)
       throw badRequest('invalid_value', 'send either targeting or product_ids, not both', 'targeting');
-    const products = input.product_ids === undefined ? [] : checkProducts(project, input.product_ids);
+    const products = input.product_ids === undefined ? [] : await checkProducts(project, input.product_ids);
     const id = newId('camp');
     const name = text(input, 'name', CAMPAIGN_LIMITS.nameChars, true)!;
     const context = text(input, 'context', CAMPAIGN_LIMITS.contextChars, false) ?? '';
     const targeting = target?.targeting ?? 'products';
     const targetCategories = JSON.stringify(target?.categories ?? []);
-    deps.repo.atomically(() => {
-      deps.repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, targeting, targetCategories, now: now() }, products);
+    await deps.repo.atomically(async (repo) => {
+      await repo.insert({ id, projectId: project.id, name, context, baseCpc, budget, budgetType, startAt, endAt, targeting, targetCategories, now: now() }, products);
       deps.syncIndex(id);
     });
-    deps.onChange(project.id);
-    return view(require(project.id, id));
+    await deps.onChange(project.id);
+    return view(await require(project.id, id));
   }
 
-  function update(project: ProjectRow, id: string, input: Record<string, unknown>) {
-    const c = require(project.id, id);
+  async function update(project: ProjectRow, id: string, input: Record<string, unknown>) {
+    const c = await require(project.id, id);
     if (c.status === 'archived') throw conflict('campaign_archived', 'An archived campaign cannot change');
     const fields: Record<string, unknown> = {};
     const changes: Record<string, unknown> = {};
@@ -200,7 +213,7 @@ export function createCampaignsService(deps: Deps) {
     const target = input.targeting === undefined ? null : parseTargeting(input.targeting);
     if (target && target.targeting !== 'products' && input.product_ids !== undefined)
       throw badRequest('invalid_value', 'send either targeting or product_ids, not both', 'targeting');
-    const products = input.product_ids === undefined ? null : checkProducts(project, input.product_ids);
+    const products = input.product_ids === undefined ? null : await checkProducts(project, input.product_ids);
     if (products && products.length === 0 && c.status === 'active') throw conflict('no_products', 'An active campaign needs at least one product');
     // product_ids turns a rule-based campaign back into a list; targeting null keeps its current products as the list.
     if (target || products) {
@@ -211,73 +224,90 @@ export function createCampaignsService(deps: Deps) {
     const refill = fields.targeting !== undefined && fields.targeting !== 'products';
     const at = now();
     if (products) changes.product_ids = products;
-    deps.repo.atomically(() => {
-      deps.repo.update(id, fields, at);
-      if (products) deps.repo.replaceProducts(id, products);
-      if (refill) deps.repo.fillByRule(id);
+    await deps.repo.atomically(async (repo) => {
+      await repo.update(id, fields, at);
+      if (products) await repo.replaceProducts(id, products);
+      if (refill) await repo.fillByRule(id);
       // As with an empty product_ids: an active campaign may not switch to a rule that matches nothing (rolled back).
-      if (refill && c.status === 'active' && deps.repo.productIds(id).length === 0) throw emptyRule(fields.target_categories as string);
+      if (refill && c.status === 'active' && (await repo.productIds(id)).length === 0) throw emptyRule(fields.target_categories as string);
       if (products || refill || changes.context !== undefined) deps.syncIndex(id);
-      if (Object.keys(changes).length > 0) deps.repo.addHistory(id, 'updated', 'operator', changes, at);
+      if (Object.keys(changes).length > 0) await repo.addHistory(id, 'updated', 'operator', changes, at);
     });
-    deps.onChange(project.id);
-    return view(require(project.id, id));
+    await deps.onChange(project.id);
+    return view(await require(project.id, id));
   }
 
-  function unmetForActivation(project: ProjectRow, c: CampaignRow): string[] {
+  async function unmetForActivation(project: ProjectRow, c: CampaignRow): Promise<string[]> {
     const reasons: string[] = [];
     if (project.domain_status !== 'verified') reasons.push('domain_unverified');
-    if (deps.repo.productIds(c.id).length === 0) reasons.push('no_products');
-    if (deps.walletAvailable(project.id) < c.base_cpc_micros) reasons.push('no_funds');
+    if ((await deps.repo.productIds(c.id)).length === 0) reasons.push('no_products');
+    if ((await deps.walletAvailable(project.id)) < c.base_cpc_micros) reasons.push('no_funds');
     if (c.end_at !== null && now() >= c.end_at) reasons.push('end_date_passed');
     return reasons;
   }
 
-  function transition(project: ProjectRow, id: string, action: 'activate' | 'pause' | 'archive') {
-    const c = require(project.id, id);
+  async function transition(project: ProjectRow, id: string, action: 'activate' | 'pause' | 'archive') {
+    const c = await require(project.id, id);
     if (c.status === 'archived') throw conflict('campaign_archived', 'An archived campaign cannot change');
     const at = now();
     if (action === 'activate') {
-      const reasons = unmetForActivation(project, c);
+      const reasons = await unmetForActivation(project, c);
       if (reasons.length > 0) throw conflict('activation_refused', `The campaign cannot be activated: ${reasons.join(', ')}`);
-      deps.repo.setStatus(id, 'active', null, at);
-    } else deps.repo.setStatus(id, action === 'pause' ? 'paused_user' : 'archived', null, at);
-    deps.repo.addHistory(id, action === 'activate' ? 'activated' : action === 'pause' ? 'paused' : 'archived', 'operator', { from: c.status }, at);
-    deps.onChange(project.id);
-    return view(require(project.id, id));
+    }
+    const status = action === 'activate' ? 'active' : action === 'pause' ? 'paused_user' : 'archived';
+    // The status and its history entry commit together.
+    await deps.repo.atomically(async (repo) => {
+      await repo.setStatus(id, status, null, at);
+      await repo.addHistory(id, action === 'activate' ? 'activated' : action === 'pause' ? 'paused' : 'archived', 'operator', { from: c.status }, at);
+    });
+    await deps.onChange(project.id);
+    return view(await require(project.id, id));
   }
 
   /**
    * The system's own pauses and resumptions for one campaign: pauses an active campaign that cannot serve
    * (budget spent, funds short, end date passed, domain no longer verified) and resumes a system-paused one
-   * whose cause has cleared (a new day for a daily budget, a top-up). Returns the campaign if it can serve now.
+   * whose cause has cleared (a new day for a daily budget, a top-up). `state` is the campaign if it can serve
+   * now; `write` the status change and history entry the judgement needs, if any.
    */
-  function judge(c: CampaignState, at: number): CampaignState | null {
+  function verdict(c: CampaignState, at: number): Verdict {
     const reason = blockingReason(c, at);
     let state: CampaignState | null = null;
+    let write: Verdict['write'] = null;
     if (c.status === 'active' && reason) {
-      deps.repo.setStatus(c.id, 'paused_system', reason, at);
-      deps.repo.addHistory(c.id, 'paused', 'system', { reason }, at);
+      write = { status: 'paused_system', reason, event: 'paused', detail: { reason } };
     } else if (c.status === 'paused_system' && !reason) {
-      deps.repo.setStatus(c.id, 'active', null, at);
-      deps.repo.addHistory(c.id, 'resumed', 'system', { previous_reason: c.pause_reason }, at);
+      write = { status: 'active', reason: null, event: 'resumed', detail: { previous_reason: c.pause_reason } };
       state = { ...c, status: 'active', pause_reason: null };
     } else if (c.status === 'paused_system' && reason !== c.pause_reason) {
-      deps.repo.setStatus(c.id, 'paused_system', reason, at);
-      deps.repo.addHistory(c.id, 'pause_reason_changed', 'system', { reason }, at);
+      write = { status: 'paused_system', reason, event: 'pause_reason_changed', detail: { reason } };
     } else if (c.status === 'active') state = c;
-    return state && (state.start_at === null || at >= state.start_at) ? state : null;
+    return { state: state && (state.start_at === null || at >= state.start_at) ? state : null, write };
   }
 
-  /** Judges the campaigns (all, or one advertiser's) and returns those that can serve now. */
-  function evaluate(advertiserProjectId: string | null = null): CampaignState[] {
+  /** Writes the verdicts' status changes and history entries in one transaction. */
+  async function record(rows: CampaignState[], verdicts: Verdict[], at: number): Promise<void> {
+    await deps.repo.atomically(async (repo) => {
+      for (let i = 0; i < verdicts.length; i++) {
+        const w = verdicts[i].write;
+        if (!w) continue;
+        await repo.setStatus(rows[i].id, w.status, w.reason, at);
+        await repo.addHistory(rows[i].id, w.event, 'system', w.detail, at);
+      }
+    });
+  }
+
+  /**
+   * Judges the campaigns (all, or one advertiser's) and returns those that can serve now. Synchronous on the
+   * embedded store when nothing needs writing (the usual case); a pause or resumption commits first.
+   */
+  function evaluate(advertiserProjectId: string | null = null): Awaitable<CampaignState[]> {
     const at = now();
-    const serving: CampaignState[] = [];
-    for (const c of deps.repo.states(at, advertiserProjectId)) {
-      const state = judge(c, at);
-      if (state) serving.push(state);
-    }
-    return serving;
+    return thenOf(deps.repo.states(at, advertiserProjectId), (rows) => {
+      const verdicts = rows.map((c) => verdict(c, at));
+      const serving = verdicts.flatMap((v) => (v.state ? [v.state] : []));
+      return verdicts.some((v) => v.write) ? record(rows, verdicts, at).then(() => serving) : serving;
+    });
   }
 
   /**
@@ -286,28 +316,26 @@ export function createCampaignsService(deps: Deps) {
    * in one transaction. `judged` lists the campaigns looked at, `lastId` the last of them; `done` says that
    * no campaign is left after it.
    */
-  function evaluatePage(afterId: string, limit: number, budgetMs = Infinity) {
+  function evaluatePage(afterId: string, limit: number, budgetMs = Infinity): Awaitable<CampaignPage> {
     const started = performance.now();
     const at = now();
-    const rows = deps.repo.statesPage(at, afterId, limit);
-    const serving: CampaignState[] = [];
-    let count = 0;
-    const judgeRows = () => {
-      while (count < rows.length) {
-        const state = judge(rows[count++], at);
-        if (state) serving.push(state);
+    return thenOf(deps.repo.statesPage(at, afterId, limit), (rows) => {
+      const verdicts: Verdict[] = [];
+      while (verdicts.length < rows.length) {
+        verdicts.push(verdict(rows[verdicts.length], at));
         if (performance.now() - started > budgetMs) break;
       }
-    };
-    // Most sweeps change nothing: no write transaction (and no wait for the write lock) unless one is needed.
-    const writes = rows.some((c) => {
-      const reason = blockingReason(c, at);
-      return c.status === 'active' ? reason !== null : reason !== c.pause_reason;
+      const judgedRows = rows.slice(0, verdicts.length);
+      const judged = judgedRows.map((c) => c.id);
+      const page: CampaignPage = {
+        judged,
+        serving: verdicts.flatMap((v) => (v.state ? [v.state] : [])),
+        lastId: judged.at(-1) ?? null,
+        done: verdicts.length === rows.length && rows.length < limit,
+      };
+      // Most sweeps change nothing: no write transaction (and no wait for the write lock) unless one is needed.
+      return verdicts.some((v) => v.write) ? record(judgedRows, verdicts, at).then(() => page) : page;
     });
-    if (writes) deps.repo.atomically(judgeRows);
-    else judgeRows();
-    const judged = rows.slice(0, count).map((c) => c.id);
-    return { judged, serving, lastId: judged.at(-1) ?? null, done: count === rows.length && rows.length < limit };
   }
 
   /**
@@ -315,14 +343,14 @@ export function createCampaignsService(deps: Deps) {
    * products leave every campaign, rule-based campaigns gain or lose the changed products, and the index
    * re-reads every campaign that held or now holds one of them (edited text included).
    */
-  function applyCatalogChange<T>(advertiserProjectId: string, change: () => T, productIdsOf: (result: T) => string[]): T {
-    const result = deps.repo.atomically(() => {
-      const value = change();
+  async function applyCatalogChange<T>(advertiserProjectId: string, change: (tx: Tx) => Promise<T>, productIdsOf: (result: T) => string[]): Promise<T> {
+    const result = await deps.repo.atomically(async (repo) => {
+      const value = await change(repo.tx);
       const ids = productIdsOf(value);
-      if (ids.length > 0) for (const campaignId of deps.repo.reconcileProducts(advertiserProjectId, ids)) deps.syncIndex(campaignId);
+      if (ids.length > 0) for (const campaignId of await repo.reconcileProducts(advertiserProjectId, ids)) deps.syncIndex(campaignId);
       return value;
     });
-    deps.onChange(advertiserProjectId);
+    await deps.onChange(advertiserProjectId);
     return result;
   }
 
@@ -333,13 +361,18 @@ export function createCampaignsService(deps: Deps) {
     activate: (p: ProjectRow, id: string) => transition(p, id, 'activate'),
     pause: (p: ProjectRow, id: string) => transition(p, id, 'pause'),
     archive: (p: ProjectRow, id: string) => transition(p, id, 'archive'),
-    get: (projectId: string, id: string) => view(require(projectId, id)),
-    list: (projectId: string, limit: number) => ({ object: 'list' as const, data: deps.repo.list(projectId, limit).map(view) }),
-    history: (projectId: string, id: string, limit = 500) => {
-      require(projectId, id);
+    get: async (projectId: string, id: string) => view(await require(projectId, id)),
+    list: async (projectId: string, limit: number) => {
+      const rows = await deps.repo.list(projectId, limit);
+      const data = [];
+      for (const c of rows) data.push(await view(c));
+      return { object: 'list' as const, data };
+    },
+    history: async (projectId: string, id: string, limit = 500) => {
+      await require(projectId, id);
       return {
         object: 'list' as const,
-        data: deps.repo.history(id, limit).map((h) => ({ id: h.id, event: h.event, actor: h.actor, detail: h.detail ? JSON.parse(h.detail) : null, created_at: new Date(h.created_at).toISOString() })),
+        data: (await deps.repo.history(id, limit)).map((h) => ({ id: h.id, event: h.event, actor: h.actor, detail: h.detail ? JSON.parse(h.detail) : null, created_at: new Date(h.created_at).toISOString() })),
       };
     },
     evaluate,

@@ -19,7 +19,7 @@ afterEach(() => {
   setSystemTime();
 });
 afterAll(async () => {
-  for (const t of apps) t.close();
+  for (const t of apps) await t.close();
   await upstream.close();
 });
 
@@ -86,13 +86,13 @@ async function clickAs(t: TestApp, path: string) {
 }
 
 /** Time alone changed: what the periodic sweep (every 5 s in a running server) does. */
-function sweep(t: TestApp): void {
-  t.rt.market.refreshCampaigns(null);
+async function sweep(t: TestApp): Promise<void> {
+  await t.rt.market.refreshCampaigns(null);
 }
 
-function audits(t: TestApp) {
-  expect(auditMarketMoney(t.db)).toEqual([]);
-  expect(auditMoney(t.db)).toEqual([]);
+async function audits(t: TestApp) {
+  expect(await auditMarketMoney(t.store)).toEqual([]);
+  expect(await auditMoney(t.store)).toEqual([]);
 }
 
 describe('creating a campaign', () => {
@@ -147,7 +147,7 @@ describe('creating a campaign', () => {
     const list = await t.admin('GET', `/projects/${adv.id}/campaigns`);
     expect(list.status).toBe(200);
     expect(list.body.data).toEqual([]);
-    expect(t.db.query('SELECT count(*) AS n FROM campaigns').get()).toEqual({ n: 0 });
+    expect(await t.store.stmt('SELECT COUNT(*) AS n FROM campaigns').get()).toEqual({ n: 0 });
   });
 
   test('a publisher project gets 409 not_an_advertiser; an unknown project 404', async () => {
@@ -453,7 +453,7 @@ describe('system pauses and resumptions', () => {
     expect(await search(t, pub.headers, PM_QUESTION)).toHaveLength(1);
     expect(await campaign(t, adv.id, adv.campaignId)).toMatchObject({ status: 'active', pause_reason: null });
     expect((await history(t, adv.id, adv.campaignId))[0]).toMatchObject({ event: 'resumed', actor: 'system', detail: { previous_reason: 'budget_exhausted' } });
-    audits(t);
+    await audits(t);
   });
 
   test('a daily budget spent today pauses the campaign, which resumes by itself the next UTC day', async () => {
@@ -469,13 +469,13 @@ describe('system pauses and resumptions', () => {
 
     // Later the same day: still paused.
     setSystemTime(new Date('2030-03-10T23:59:00Z'));
-    sweep(t);
+    await sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     expect((await campaign(t, adv.id, adv.campaignId)).status).toBe('paused_system');
 
     // The next UTC day: resumed by the system, serving again.
     setSystemTime(new Date('2030-03-11T00:00:30Z'));
-    sweep(t);
+    await sweep(t);
     expect((await search(t, pub.headers, PM_QUESTION)).map((r) => r.campaign.id)).toEqual([adv.campaignId]);
     expect(await campaign(t, adv.id, adv.campaignId)).toMatchObject({ status: 'active', pause_reason: null });
     const events = await history(t, adv.id, adv.campaignId);
@@ -484,9 +484,9 @@ describe('system pauses and resumptions', () => {
       ['paused', 'system', { reason: 'budget_exhausted' }],
     ]);
     expect(await promotedPath(t, pub.headers, PM_QUESTION, 'daily-3')).not.toBeNull();
-    const spend = t.db.query('SELECT day, spent_micros FROM campaign_daily_spend WHERE campaign_id = ?').all(adv.campaignId) as any[];
+    const spend = (await t.store.stmt('SELECT day, spent_micros FROM campaign_daily_spend WHERE campaign_id = ?').all([adv.campaignId])) as any[];
     expect(spend.map((s) => s.day)).toEqual(['2030-03-10']);
-    audits(t);
+    await audits(t);
   });
 
   test('funds below base_cpc pause the campaign (funds_short); a top-up resumes it on the next decision', async () => {
@@ -507,7 +507,7 @@ describe('system pauses and resumptions', () => {
     const events = await history(t, adv.id, adv.campaignId);
     expect(events[0]).toMatchObject({ event: 'resumed', actor: 'system', detail: { previous_reason: 'funds_short' } });
     expect(events.map((e) => e.event)).toEqual(['resumed', 'paused', 'activated', 'created']);
-    audits(t);
+    await audits(t);
   });
 
   test('a campaign past its end date is paused (end_date_passed) and resumes when the end date moves', async () => {
@@ -520,7 +520,7 @@ describe('system pauses and resumptions', () => {
     expect(await search(t, pub.headers, PM_QUESTION)).toHaveLength(1);
 
     setSystemTime(new Date('2030-04-01T12:00:01Z'));
-    sweep(t);
+    await sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     expect(await campaign(t, adv.id, id)).toMatchObject({ status: 'paused_system', pause_reason: 'end_date_passed' });
     expect((await history(t, adv.id, id))[0]).toMatchObject({ event: 'paused', actor: 'system', detail: { reason: 'end_date_passed' } });
@@ -540,7 +540,7 @@ describe('system pauses and resumptions', () => {
     expect((await t.admin('POST', `/projects/${adv.id}/campaigns/${id}/activate`)).body.status).toBe('active');
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     setSystemTime(new Date('2030-04-02T00:00:01Z'));
-    sweep(t);
+    await sweep(t);
     expect(await search(t, pub.headers, PM_QUESTION)).toHaveLength(1);
   });
 
@@ -565,7 +565,7 @@ describe('system pauses and resumptions', () => {
     await t.admin('POST', `/projects/${adv.id}/credits`, { amount: '5.00' });
     expect(await search(t, pub.headers, PM_QUESTION)).toEqual([]);
     expect(await campaign(t, adv.id, adv.campaignId)).toMatchObject({ status: 'paused_user', pause_reason: null });
-    expect(t.rt.market.campaigns.evaluate().map((c) => c.id)).not.toContain(adv.campaignId);
+    expect((await t.rt.market.campaigns.evaluate()).map((c) => c.id)).not.toContain(adv.campaignId);
     expect((await history(t, adv.id, adv.campaignId)).filter((e) => e.actor === 'system')).toEqual([]);
   });
 });
@@ -598,40 +598,40 @@ describe('evaluate and blockingReason with an injected clock', () => {
     const t = await app();
     const adv = await advertiser(t, { name: 'Clock Adv', baseCpc: '0.40', budget: '1.00', budgetType: 'daily', catalog: [CATALOG[0]] });
     const day1 = Date.parse('2031-07-04T08:00:00Z');
-    t.db.query('INSERT INTO campaign_daily_spend (campaign_id, day, spent_micros) VALUES (?, ?, ?)').run(adv.campaignId, '2031-07-04', 700_000);
-    t.db.query('UPDATE campaigns SET spent_total_micros = 700000 WHERE id = ?').run(adv.campaignId);
+    await t.store.stmt('INSERT INTO campaign_daily_spend (campaign_id, day, spent_micros) VALUES (?, ?, ?)').run([adv.campaignId, '2031-07-04', 700_000]);
+    await t.store.stmt('UPDATE campaigns SET spent_total_micros = 700000 WHERE id = ?').run([adv.campaignId]);
     let clock = day1;
-    const repo = createCampaignsRepo(t.db);
+    const repo = createCampaignsRepo(t.store);
     const service = createCampaignsService({
       repo, productsOwnedBy: () => [], walletAvailable: () => 0, minCpcMicros: 10_000, syncIndex: () => {}, onChange: () => {}, now: () => clock,
     });
-    const row = () => repo.getAny(adv.campaignId)!;
+    const row = async () => (await repo.getAny(adv.campaignId))!;
 
-    expect(service.evaluate().map((c) => c.id)).not.toContain(adv.campaignId);
-    expect(row()).toMatchObject({ status: 'paused_system', pause_reason: 'budget_exhausted' });
+    expect((await service.evaluate()).map((c) => c.id)).not.toContain(adv.campaignId);
+    expect(await row()).toMatchObject({ status: 'paused_system', pause_reason: 'budget_exhausted' });
     clock = Date.parse('2031-07-04T23:59:59.999Z');
-    expect(service.evaluate().map((c) => c.id)).not.toContain(adv.campaignId);
-    expect(row().status).toBe('paused_system');
+    expect((await service.evaluate()).map((c) => c.id)).not.toContain(adv.campaignId);
+    expect((await row()).status).toBe('paused_system');
 
     // The advertiser wallet empties overnight: still paused, now for funds.
-    t.db.query('UPDATE wallets SET balance_micros = 0 WHERE project_id = ?').run(adv.id);
+    await t.store.stmt('UPDATE wallets SET balance_micros = 0 WHERE project_id = ?').run([adv.id]);
     clock = Date.parse('2031-07-05T00:00:00Z');
-    expect(service.evaluate().map((c) => c.id)).not.toContain(adv.campaignId);
-    expect(row()).toMatchObject({ status: 'paused_system', pause_reason: 'funds_short' });
-    t.db.query('UPDATE wallets SET balance_micros = 5000000 WHERE project_id = ?').run(adv.id);
-    const serving = service.evaluate();
+    expect((await service.evaluate()).map((c) => c.id)).not.toContain(adv.campaignId);
+    expect(await row()).toMatchObject({ status: 'paused_system', pause_reason: 'funds_short' });
+    await t.store.stmt('UPDATE wallets SET balance_micros = 5000000 WHERE project_id = ?').run([adv.id]);
+    const serving = await service.evaluate();
     expect(serving.map((c) => c.id)).toContain(adv.campaignId);
-    expect(row()).toMatchObject({ status: 'active', pause_reason: null });
-    const events = repo.history(adv.campaignId, 10).map((h) => [h.event, h.actor, JSON.parse(h.detail ?? 'null')]);
+    expect(await row()).toMatchObject({ status: 'active', pause_reason: null });
+    const events = (await repo.history(adv.campaignId, 10)).map((h) => [h.event, h.actor, JSON.parse(h.detail ?? 'null')]);
     expect(events.slice(0, 3)).toEqual([
       ['resumed', 'system', { previous_reason: 'funds_short' }],
       ['pause_reason_changed', 'system', { reason: 'funds_short' }],
       ['paused', 'system', { reason: 'budget_exhausted' }],
     ]);
     // Put the ledger back in step with the wallet for the audit (the balance was edited directly above).
-    t.db.query('UPDATE campaigns SET spent_total_micros = 0 WHERE id = ?').run(adv.campaignId);
-    t.db.query('DELETE FROM campaign_daily_spend WHERE campaign_id = ?').run(adv.campaignId);
-    t.db.query('UPDATE wallets SET balance_micros = (SELECT sum(amount_micros) FROM ledger_entries WHERE project_id = ?) WHERE project_id = ?').run(adv.id, adv.id);
-    audits(t);
+    await t.store.stmt('UPDATE campaigns SET spent_total_micros = 0 WHERE id = ?').run([adv.campaignId]);
+    await t.store.stmt('DELETE FROM campaign_daily_spend WHERE campaign_id = ?').run([adv.campaignId]);
+    await t.store.stmt('UPDATE wallets SET balance_micros = (SELECT CAST(SUM(amount_micros) AS BIGINT) FROM ledger_entries WHERE project_id = $p) WHERE project_id = $p').run({ p: adv.id });
+    await audits(t);
   });
 });
