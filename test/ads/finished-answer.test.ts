@@ -14,10 +14,10 @@ const HARMLESS = 'Many teams use a shared board to plan work and track deadlines
 const SENSITIVE = 'A shared board helps. If stress at work has you thinking about suicide, please call a crisis line today.';
 const ask = (extra: Record<string, unknown> = {}) => ({ model: 'gpt-4o-mini', messages: [{ role: 'user', content: QUESTION }], ...extra });
 
-function recorded(publisherId: string) {
-  env.t.rt.market.flush();
-  const impressions = (env.t.db.query('SELECT count(*) AS n FROM impressions WHERE publisher_project_id = ?').get(publisherId) as { n: number }).n;
-  const rows = env.t.db.query('SELECT reason, count FROM no_fill_daily WHERE publisher_project_id = ?').all(publisherId) as { reason: string; count: number }[];
+async function recorded(publisherId: string) {
+  await env.t.rt.market.flush();
+  const impressions = (await env.t.store.stmt<{ n: number }>('SELECT count(*) AS n FROM impressions WHERE publisher_project_id = ?').get([publisherId]))!.n;
+  const rows = await env.t.store.stmt<{ reason: string; count: number }>('SELECT reason, count FROM no_fill_daily WHERE publisher_project_id = ?').all([publisherId]);
   return { impressions, noFill: Object.fromEntries(rows.map((r) => [r.reason, r.count])) };
 }
 
@@ -33,7 +33,7 @@ describe('the finished answer is checked too', () => {
     env.upstream.script({ kind: 'normal', content: HARMLESS });
     const shown = await (await env.t.chat(control.headers, ask())).json() as any;
     expect(shown.choices[0].message.content).toContain('*Sponsored:*');
-    expect(recorded(control.id).impressions).toBe(1);
+    expect((await recorded(control.id)).impressions).toBe(1);
 
     const pub = await publisher(env.t, 'Finished Json');
     env.upstream.script({ kind: 'normal', content: SENSITIVE });
@@ -41,7 +41,7 @@ describe('the finished answer is checked too', () => {
     expect(res.status).toBe(200);
     expect(res.headers.get('x-vexrail-impression')).toBeNull();
     expect(((await res.json()) as any).choices[0].message.content).toBe(SENSITIVE);
-    expect(recorded(pub.id)).toEqual({ impressions: 0, noFill: { sensitive_topic: 1 } });
+    expect(await recorded(pub.id)).toEqual({ impressions: 0, noFill: { sensitive_topic: 1 } });
   });
 
   test('stream: a sensitive answer ends with no promotion chunk and no impression', async () => {
@@ -52,6 +52,6 @@ describe('the finished answer is checked too', () => {
     const pub = await publisher(env.t, 'Finished Stream');
     env.upstream.script({ kind: 'normal', content: SENSITIVE });
     expect(await streamedText(await env.t.chat(pub.headers, ask({ stream: true })))).toBe(SENSITIVE);
-    expect(recorded(pub.id)).toEqual({ impressions: 0, noFill: { sensitive_topic: 1 } });
+    expect(await recorded(pub.id)).toEqual({ impressions: 0, noFill: { sensitive_topic: 1 } });
   });
 });

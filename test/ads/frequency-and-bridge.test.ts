@@ -60,12 +60,18 @@ async function ask(t: TestApp, headers: Record<string, string>, messages: unknow
 }
 
 /** A conversation in which the client resends the whole history each turn, previous answers included. */
+/** Everything queued is written (impressions are what the frequency cap reads back). */
+async function flushed(t: TestApp): Promise<void> {
+  await t.rt.flushAll();
+  await t.rt.market.writesSettled();
+}
+
 async function historyConversation(t: TestApp, headers: Record<string, string>, turns: number, conversation?: string, opts: { flush?: boolean } = {}): Promise<Array<string | null>> {
   const messages: Array<{ role: string; content: string }> = [];
   const promoted: Array<string | null> = [];
   for (let i = 0; i < turns; i++) {
     messages.push({ role: 'user', content: QUESTIONS[i % QUESTIONS.length] });
-    if (opts.flush) t.rt.flushAll();
+    if (opts.flush) await flushed(t);
     const turn = await ask(t, headers, messages, conversation);
     messages.push({ role: 'assistant', content: turn.content });
     promoted.push(turn.promoted);
@@ -81,7 +87,7 @@ async function latestOnlyConversation(t: TestApp, headers: Record<string, string
 }
 
 async function noFill(t: TestApp, projectId: string) {
-  t.rt.flushAll();
+  await flushed(t);
   return (await t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill as Record<string, number>;
 }
 

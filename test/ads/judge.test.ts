@@ -68,13 +68,15 @@ async function balanceMicros(t: TestApp, projectId: string): Promise<number> {
   return (await t.admin('GET', `/projects/${projectId}/wallet`)).body.balance_micros;
 }
 
-function judgeRows(t: TestApp) {
-  t.rt.flushAll();
-  return t.db.query('SELECT * FROM judge_calls ORDER BY created_at').all() as any[];
+async function judgeRows(t: TestApp): Promise<any[]> {
+  await t.rt.flushAll();
+  await t.rt.market.writesSettled();
+  return t.store.stmt('SELECT * FROM judge_calls ORDER BY created_at, request_id').all();
 }
 
 async function noFill(t: TestApp, projectId: string): Promise<Record<string, number>> {
-  t.rt.flushAll();
+  await t.rt.flushAll();
+  await t.rt.market.writesSettled();
   return (await t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill;
 }
 
@@ -93,7 +95,7 @@ describe('LLM judge (ads.judge "llm")', () => {
 
   async function ask(stream = false) {
     const before = upstream.seen.length;
-    const rowsBefore = judgeRows(t).length;
+    const rowsBefore = (await judgeRows(t)).length;
     const balance = await balanceMicros(t, pub.id);
     const started = performance.now();
     const res = await t.chat(pub.headers, { model: 'fake-model', stream, messages: [{ role: 'user', content: QUESTION }] });
@@ -103,7 +105,7 @@ describe('LLM judge (ads.judge "llm")', () => {
     await Bun.sleep(20); // let an aborted judge call settle and record itself
     const sent = upstream.seen.slice(before);
     const judgeCall = sent.find((s) => s.model === 'gpt-4o-mini');
-    return { res, content, elapsedMs, sent, judgeCall, charged: balance - (await balanceMicros(t, pub.id)), rows: judgeRows(t).slice(rowsBefore) };
+    return { res, content, elapsedMs, sent, judgeCall, charged: balance - (await balanceMicros(t, pub.id)), rows: (await judgeRows(t)).slice(rowsBefore) };
   }
 
   test('agree: the promotion is shown; the judge asked the configured model with a strict, short, deterministic request', async () => {
@@ -136,9 +138,9 @@ describe('LLM judge (ads.judge "llm")', () => {
     // gpt-4o-mini: 0.15 / 0.60 USD per Mtok -> ceil(22.5 + 4.2) micro-USD.
     expect(row.cost_micros).toBe(27);
     const report = (await t.admin('GET', `/projects/${pub.id}/analytics`)).body;
-    expect(report.judge.calls).toBe(judgeRows(t).length);
+    expect(report.judge.calls).toBe((await judgeRows(t)).length);
     expect(report.judge.outcomes.confirmed).toBeGreaterThanOrEqual(2);
-    expect(report.judge.platform_cost_micros).toBe(judgeRows(t).reduce((s, r) => s + r.cost_micros, 0));
+    expect(report.judge.platform_cost_micros).toBe((await judgeRows(t)).reduce((s, r) => s + r.cost_micros, 0));
   });
 
   test('disagree (no intent, sensitive, no fit) or unsure: dropped as judge_rejected', async () => {
@@ -287,7 +289,7 @@ describe('judge off (the default)', () => {
       const content = ((await res.json()) as any).choices[0].message.content as string;
       expect(trackedLink(content)).not.toBeNull();
       expect(upstream.seen.map((s) => s.model)).toEqual(['fake-model']);
-      expect(judgeRows(t)).toHaveLength(0);
+      expect(await judgeRows(t)).toHaveLength(0);
     } finally {
       t.close();
       upstream.stop();

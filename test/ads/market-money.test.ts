@@ -64,10 +64,11 @@ describe('marketplace money under randomized and concurrent clicks', () => {
       );
       if (links.length > 0 && rand(3) === 0) await t.call('GET', links[rand(links.length)], { headers: { 'user-agent': BROWSER_UA } });
     }
-    t.rt.flushAll();
+    await t.rt.flushAll();
+    await t.rt.market.writesSettled();
     expect(links.length).toBeGreaterThan(5);
 
-    const clicks = t.db.query(`SELECT status, reason, count(*) AS n FROM clicks GROUP BY status, reason`).all() as any[];
+    const clicks = await t.store.stmt<any>(`SELECT status, reason, count(*) AS n FROM clicks GROUP BY status, reason`).all();
     const count = (status: string, reason?: string) => clicks.filter((c) => c.status === status && (reason === undefined || c.reason === reason)).reduce((a, c) => a + c.n, 0);
     expect(count('charged')).toBeGreaterThan(0);
     expect(count('invalid', 'duplicate')).toBeGreaterThan(0);
@@ -80,10 +81,10 @@ describe('marketplace money under randomized and concurrent clicks', () => {
       if (campaign.budget_type === 'total') expect(Number(campaign.spent_total)).toBeLessThanOrEqual(Number(campaign.budget));
     }
     // Budgets and wallets ran out: the system paused those campaigns itself, with the reason.
-    const paused = t.db.query(`SELECT pause_reason FROM campaigns WHERE status = 'paused_system'`).all() as any[];
+    const paused = await t.store.stmt<any>(`SELECT pause_reason FROM campaigns WHERE status = 'paused_system'`).all();
     expect(paused.map((p) => p.pause_reason).sort()).toEqual(['budget_exhausted', 'budget_exhausted', 'funds_short']);
-    expect(auditMarketMoney(t.db)).toEqual([]);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMarketMoney(t.store)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('one impression clicked 20 times at once is charged exactly once', async () => {
@@ -91,9 +92,10 @@ describe('marketplace money under randomized and concurrent clicks', () => {
     const pub = await publisher(t, 'Pub Race');
     const link = await promotedLink(pub.headers, QUESTIONS[0], 'race-1');
     expect(link).not.toBeNull();
-    t.rt.flushAll();
+    await t.rt.flushAll();
+    await t.rt.market.writesSettled();
     const impressionId = /\/r\/(imp_[0-9A-Za-z]+)\./.exec(link!)![1];
-    const { advertiser_project_id: advId } = t.db.query('SELECT advertiser_project_id FROM impressions WHERE id = ?').get(impressionId) as any;
+    const { advertiser_project_id: advId } = (await t.store.stmt<any>('SELECT advertiser_project_id FROM impressions WHERE id = ?').get([impressionId]))!;
     const before = (await t.admin('GET', `/projects/${advId}/wallet`)).body.balance_micros;
     const results = await Promise.all(Array.from({ length: 20 }, () => t.call('GET', link!, { headers: { 'user-agent': BROWSER_UA } })));
     expect(results.every((r) => r.status === 302)).toBe(true);
@@ -101,10 +103,10 @@ describe('marketplace money under randomized and concurrent clicks', () => {
     expect(wallet.transactions.filter((x: any) => x.type === 'cpc_cost')).toHaveLength(1);
     const charge = before - wallet.balance_micros;
     expect(charge).toBeGreaterThan(0);
-    const statuses = t.db.query('SELECT status, count(*) AS n FROM clicks WHERE impression_id = ? GROUP BY status ORDER BY status').all(impressionId);
+    const statuses = await t.store.stmt('SELECT status, count(*) AS n FROM clicks WHERE impression_id = ? GROUP BY status ORDER BY status').all([impressionId]);
     expect(statuses).toEqual([{ status: 'charged', n: 1 }, { status: 'invalid', n: 19 }]);
     const earnings = (await t.admin('GET', `/projects/${pub.id}/earnings`)).body;
     expect(earnings.pending_micros).toBe(Math.floor(charge * 0.7));
-    expect(auditMarketMoney(t.db)).toEqual([]);
+    expect(await auditMarketMoney(t.store)).toEqual([]);
   });
 });
