@@ -50,33 +50,33 @@ export const userTexts = (messages: Message[]) => messages.filter((m) => m.role 
 export async function loadCatalogRuntime(catalog: Product[], ads: Record<string, unknown> = {}) {
   const config = loadConfig({ argv: ['--quiet', '--config', 'eval.json'], env: { VEXRAIL_ADMIN_TOKEN: 'eval' }, defaultDataParent: '/tmp', readFile: () => JSON.stringify({ ads }) });
   const store = openStore(':memory:');
-  const rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [] });
+  const rt = await createRuntime(config, sqliteStore(store.db), { resolver: async () => [] });
   const fixtureIdOf = new Map<string, string>();
   const byAdvertiser = new Map<string, Product[]>();
   for (const p of catalog) byAdvertiser.set(p.advertiser, [...(byAdvertiser.get(p.advertiser) ?? []), p]);
   for (const [advertiser, products] of byAdvertiser) {
     const hosts = [...new Set(products.map((p) => new URL(p.url).hostname))];
-    const project = rt.projects.create({ name: advertiser, domain: hosts[0], kind: 'advertiser' });
+    const project = await rt.projects.create({ name: advertiser, domain: hosts[0], kind: 'advertiser' });
     await rt.projects.verifyDomain(project.id, 'manual');
-    if (hosts.length > 1) rt.projects.update(project.id, { link_domains: hosts.slice(1, 21) });
-    rt.wallet.topUp(project.id, { amount: '100000.00' });
-    const owner = rt.projects.get(project.id);
+    if (hosts.length > 1) await rt.projects.update(project.id, { link_domains: hosts.slice(1, 21) });
+    await rt.wallet.topUp(project.id, { amount: '100000.00' });
+    const owner = await rt.projects.get(project.id);
     const lines = products.map((p) => JSON.stringify({ name: p.name, description: p.description, url: p.url, keywords: p.keywords, category: p.category }));
-    const report = rt.market.products.importLines(owner, lines.join('\n'));
+    const report = await rt.market.products.importLines(owner, lines.join('\n'));
     if (report.failed > 0) throw new Error(`import for ${advertiser}: ${JSON.stringify(report.errors.slice(0, 3))}`);
     report.product_ids.forEach((id, k) => fixtureIdOf.set(id, products[k].id));
     const ourIdOf = new Map(report.product_ids.map((id, k) => [products[k].id, id]));
     const byCampaign = new Map<string, Product[]>();
     for (const p of products) byCampaign.set(p.campaign, [...(byCampaign.get(p.campaign) ?? []), p]);
     for (const [name, items] of byCampaign) {
-      const campaign = rt.market.campaigns.create(owner, { name, context: items[0].campaign_context, base_cpc: '0.40', budget: '1000.00', product_ids: items.map((p) => ourIdOf.get(p.id)!) });
-      rt.market.campaigns.activate(owner, campaign.id);
+      const campaign = await rt.market.campaigns.create(owner, { name, context: items[0].campaign_context, base_cpc: '0.40', budget: '1000.00', product_ids: items.map((p) => ourIdOf.get(p.id)!) });
+      await await rt.market.campaigns.activate(owner, campaign.id);
     }
   }
-  const publisher = rt.projects.create({ name: 'eval publisher', domain: 'eval-publisher.example.com' });
+  const publisher = await rt.projects.create({ name: 'eval publisher', domain: 'eval-publisher.example.com' });
   return {
-    search: (messages: Message[], limit: number): Ranked =>
-      rt.market.ads.search(publisher.id, true, { messages: messages as any }, limit).map((r) => ({ id: fixtureIdOf.get(r.product.id)!, score: r.relevance })),
+    search: async (messages: Message[], limit: number): Promise<Ranked> =>
+      (await rt.market.ads.search(publisher.id, true, { messages: messages as any }, limit)).map((r) => ({ id: fixtureIdOf.get(r.product.id)!, score: r.relevance })),
     close: () => rt.stop(),
   };
 }

@@ -60,7 +60,7 @@ function promotionConversations(catalog: string): Conversation[] {
 async function loadVexrail(catalog: Product[], intentGate: boolean) {
   const ads = intentGate ? { relevanceFloor: 0 } : { relevanceFloor: 0, intentThreshold: 0, safetyThreshold: 1 };
   const runtime = await loadCatalogRuntime(catalog, ads);
-  return { rank: (c: Conversation): Ranked => runtime.search(c.messages, 20), close: runtime.close };
+  return { rank: (c: Conversation): Promise<Ranked> => runtime.search(c.messages, 20), close: runtime.close };
 }
 
 /** SQLite FTS5 out of the box (porter tokenizer, unweighted bm25), user words OR-ed; score = -bm25. */
@@ -95,12 +95,12 @@ function measure(conversations: Conversation[], ranked: Map<string, Ranked>, flo
   return { p1: share(p1, shopping), mrr10: share(rr, shopping), hit5: share(hit5, shopping), fill: share(filled, shopping), falsePromotions: share(falsePromos, none), sensitivePromotions: share(sensitivePromos, sensitive) };
 }
 
-function rankAll(conversations: Conversation[], ranker: { rank(c: Conversation): Ranked }) {
+async function rankAll(conversations: Conversation[], ranker: { rank(c: Conversation): Ranked | Promise<Ranked> }) {
   const ranked = new Map<string, Ranked>();
   const latencies: number[] = [];
   for (const c of conversations) {
     const t = performance.now();
-    ranked.set(c.id, ranker.rank(c));
+    ranked.set(c.id, await ranker.rank(c));
     latencies.push(performance.now() - t);
   }
   latencies.sort((a, b) => a - b);
@@ -114,14 +114,14 @@ async function runVexrail(intentGate: boolean) {
   const loadStarted = performance.now();
   const vexrail = await loadVexrail(catalog, intentGate);
   process.stderr.write(`loaded through the services in ${((performance.now() - loadStarted) / 1000).toFixed(1)} s\n`);
-  const result = rankAll(conversations, vexrail);
+  const result = await rankAll(conversations, vexrail);
   vexrail.close();
   return result;
 }
 const ours = await runVexrail(true);
 const rankingOnly = await runVexrail(false);
 const baseline = loadBaseline(catalog);
-const plain = rankAll(conversations, baseline);
+const plain = await rankAll(conversations, baseline);
 baseline.close();
 
 const rows: Array<{ ranker: string; m: Metrics }> = [

@@ -43,12 +43,12 @@ const LIMIT = 10;
 /** Each conversation's ranked results (unfloored for BM25) and how long the ranker took for it. */
 type Run = { name: string; ranked: Map<string, Ranked>; latenciesMs: number[] };
 
-function run(name: string, conversations: Conversation[], rank: (c: Conversation) => Ranked): Run {
+async function run(name: string, conversations: Conversation[], rank: (c: Conversation) => Ranked | Promise<Ranked>): Promise<Run> {
   const ranked = new Map<string, Ranked>();
   const latenciesMs: number[] = [];
   for (const c of conversations) {
     const started = performance.now();
-    ranked.set(c.id, rank(c));
+    ranked.set(c.id, await rank(c));
     latenciesMs.push(performance.now() - started);
   }
   return { name, ranked, latenciesMs };
@@ -138,11 +138,11 @@ async function evaluateSplit(split: string): Promise<{ split: string; results: R
     const mine = conversations.filter((c) => !(c.kind === 'shopping' && c.catalog !== undefined && c.catalog !== name));
     process.stderr.write(`${split} / ${name}: loading ${catalog.length} products; ${mine.length} conversations...\n`);
     const vexrail = await loadCatalogRuntime(catalog, GATES);
-    run('warm-up', mine, (c) => vexrail.search(c.messages, LIMIT)); // latencies are measured on the second pass
-    const ours = evaluate(run('Vexrail', mine, (c) => vexrail.search(c.messages, LIMIT)), name, mine);
+    await run('warm-up', mine, (c) => vexrail.search(c.messages, LIMIT)); // latencies are measured on the second pass
+    const ours = evaluate(await run('Vexrail', mine, (c) => vexrail.search(c.messages, LIMIT)), name, mine);
     vexrail.close();
     const bm25 = createBm25(catalog, LIMIT);
-    const plain = run('Plain BM25', mine, (c) => bm25.search(c.messages));
+    const plain = await run('Plain BM25', mine, (c) => bm25.search(c.messages));
     bm25.close();
     results.push(ours, evaluate(plain, name, mine), matchedBaseline(plain, name, mine, ours.falsePromotions / Math.max(1, ours.none)));
   }

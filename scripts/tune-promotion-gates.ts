@@ -57,7 +57,7 @@ async function record(name: string): Promise<Record_[]> {
     const current = users[users.length - 1] ?? '';
     const earlier = users.slice(0, -1).reverse();
     const scores = scoreConversation(current, earlier);
-    const ranked = runtime.search(c.messages, 10);
+    const ranked = await runtime.search(c.messages, 10);
     records.push({ c, lexicon: classifySensitivity([current, ...earlier]).sensitive, intent: scores.intent, safety: scores.safety, ranked });
   }
   runtime.close();

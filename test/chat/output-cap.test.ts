@@ -40,7 +40,7 @@ describe('max output clamp', () => {
     upstream.script({ kind: 'slow_first_byte', delayMs: 150, content: LONG_ANSWER });
     const pending = t.chat(p.headers, ask({ max_tokens: 1_000_000 }));
     await Bun.sleep(60);
-    const held = t.rt.wallet.view(p.id, 1, null).held_micros;
+    const held = (await t.rt.wallet.view(p.id, 1, null)).held_micros;
     const res = await pending;
     expect(res.status).toBe(200);
     expect(sentBody().max_tokens).toBe(CAP);
@@ -49,7 +49,7 @@ describe('max output clamp', () => {
     expect(held).toBeLessThan(2 * CAP + 100);
     const { usage } = (await res.json()) as any;
     expect(usage.completion_tokens).toBe(CAP);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('concurrent max_tokens 1000000 requests on a small wallet spend most of it instead of being refused', async () => {
@@ -58,12 +58,12 @@ describe('max output clamp', () => {
     const results = await Promise.all(Array.from({ length: 40 }, () => t.chat(p.headers, ask({ max_tokens: 1_000_000 }))));
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 200).length).toBe(40);
-    const wallet = t.rt.wallet.view(p.id, 100, null);
+    const wallet = (await t.rt.wallet.view(p.id, 100, null));
     expect(wallet.held_micros).toBe(0);
     expect(wallet.balance_micros).toBeGreaterThanOrEqual(0);
     expect(wallet.balance_micros).toBeLessThan(0.2 * 10_000);
     expect(wallet.transactions.filter((e) => e.note !== null)).toEqual([]);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('without max_tokens the model may write up to its cap: that is held, and a wallet that cannot pay it sends a lowered max_tokens', async () => {
@@ -75,11 +75,11 @@ describe('max output clamp', () => {
     const sent = sentBody().max_tokens as number;
     expect(sent).toBeGreaterThan(4000);
     expect(sent).toBeLessThan(5000);
-    const wallet = t.rt.wallet.view(p.id, 10, null);
+    const wallet = (await t.rt.wallet.view(p.id, 10, null));
     // Everything the upstream wrote was paid for: no uncollected shortfall, nothing held.
     expect(wallet.transactions.filter((e) => e.note !== null)).toEqual([]);
     expect(wallet.held_micros).toBe(0);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('the cap applies to max_completion_tokens in its own field', async () => {

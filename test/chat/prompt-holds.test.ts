@@ -115,7 +115,7 @@ describe('prompts outside messages[].content', () => {
       expect(res.status).toBe(403);
       expect(((await res.json()) as any).error.code).toBe('insufficient_credits');
       expect(requestsSeen).toBe(before);
-      expect(t.rt.wallet.view(p.id, 1, null)).toMatchObject({ balance_micros: 10_000, held_micros: 0 });
+      expect((await t.rt.wallet.view(p.id, 1, null))).toMatchObject({ balance_micros: 10_000, held_micros: 0 });
     });
 
   test('a small wallet pays every request in full until it is refused: never negative, nothing uncollected', async () => {
@@ -136,16 +136,16 @@ describe('prompts outside messages[].content', () => {
       const { usage } = (await res.json()) as any;
       expect(usage.prompt_tokens).toBeGreaterThan(1_400);
       charged += usage.prompt_tokens + 2 * usage.completion_tokens;
-      const wallet = t.rt.wallet.view(p.id, 100, null);
+      const wallet = (await t.rt.wallet.view(p.id, 100, null));
       // Charged exactly what the upstream billed, so the balance only went down by bills.
       expect(wallet.balance_micros).toBe(10_000 - charged);
       expect(wallet.held_micros).toBe(0);
       expect(wallet.transactions.filter((e) => e.note !== null)).toEqual([]);
-      expect(auditMoney(t.db)).toEqual([]);
+      expect(await auditMoney(t.store)).toEqual([]);
     }
     expect(served).toBeGreaterThanOrEqual(4);
     expect(billed.length).toBe(served);
-    expect(t.rt.wallet.view(p.id, 1, null).balance_micros).toBeGreaterThanOrEqual(0);
+    expect((await t.rt.wallet.view(p.id, 1, null)).balance_micros).toBeGreaterThanOrEqual(0);
   });
 
   test('images held at their worst case are charged what the upstream billed for their real size', async () => {
@@ -153,6 +153,6 @@ describe('prompts outside messages[].content', () => {
     const res = await t.chat(p.headers, { model: 'fake-model', max_tokens: 20, messages: [user([image('256x256'), image('256x256', 'low')])] });
     expect(res.status).toBe(200);
     const { usage } = (await res.json()) as any;
-    expect(t.rt.wallet.view(p.id, 1, null).balance_micros).toBe(10_000 - usage.prompt_tokens - 2 * usage.completion_tokens);
+    expect((await t.rt.wallet.view(p.id, 1, null)).balance_micros).toBe(10_000 - usage.prompt_tokens - 2 * usage.completion_tokens);
   });
 });

@@ -78,9 +78,9 @@ async function relay(script: Scripted, wantsUsage: boolean) {
 
 const framesOf = (text: string) => text.split('\n\n').filter((b) => b.startsWith('data: ')).map((b) => b.slice(6));
 
-async function until(condition: () => boolean, timeoutMs = 3_000): Promise<boolean> {
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3_000): Promise<boolean> {
   const deadline = performance.now() + timeoutMs;
-  while (!condition() && performance.now() < deadline) await Bun.sleep(5);
+  while (!(await condition()) && performance.now() < deadline) await Bun.sleep(5);
   return condition();
 }
 
@@ -162,6 +162,6 @@ describe('through the gateway', () => {
     await reader.cancel();
     const request = fake.requests.at(-1)!;
     expect(await until(() => request.aborted)).toBe(true);
-    expect(await until(() => t.rt.wallet.view(p.id, 1, null).held_micros === 0)).toBe(true);
+    expect(await until(async () => (await t.rt.wallet.view(p.id, 1, null)).held_micros === 0)).toBe(true);
   });
 });

@@ -55,8 +55,8 @@ test('a link shown before the product was deleted still redirects, but is not ch
   const list = await t.admin('GET', `/projects/${adv.id}/clicks`);
   expect(list.status).toBe(200);
   expect(list.body.data.map((c: any) => [c.status, c.reason, c.charged_micros])).toEqual([['invalid', 'product_deleted', 0], ['invalid', 'product_deleted', 0]]);
-  expect(auditMarketMoney(t.db)).toEqual([]);
-  expect(auditMoney(t.db)).toEqual([]);
+  expect(await auditMarketMoney(t.store)).toEqual([]);
+  expect(await auditMoney(t.store)).toEqual([]);
 });
 
 test('control: the same link for a product that is not deleted is charged', async () => {

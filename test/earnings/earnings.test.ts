@@ -31,9 +31,9 @@ async function app(ads?: Record<string, unknown>): Promise<TestApp> {
   return t;
 }
 
-function audits(t: TestApp) {
-  expect(auditMarketMoney(t.db)).toEqual([]);
-  expect(auditMoney(t.db)).toEqual([]);
+async function audits(t: TestApp) {
+  expect(await auditMarketMoney(t.store)).toEqual([]);
+  expect(await auditMoney(t.store)).toEqual([]);
 }
 
 let conversationSeq = 0;
@@ -93,7 +93,7 @@ describe('earnings hold', () => {
     expect((await wallet(t, adv.id)).balance_micros).toBe(balance);
     expect((await t.admin('GET', `/clicks/${clickId}`)).body).toMatchObject({ status: 'charged', reason: null });
     expect((await earnings(t, pub.id)).available_micros).toBe(share);
-    audits(t);
+    await audits(t);
   });
 
   test('with the default 7 days the earning stays pending, then becomes available; a refund is refused after that', async () => {
@@ -121,7 +121,7 @@ describe('earnings hold', () => {
     const refused = await t.admin('POST', `/clicks/${clickId}/invalidate`, { reason: 'late complaint' });
     expect(refused.status).toBe(409);
     expect(refused.body.error.code).toBe('earning_available');
-    audits(t);
+    await audits(t);
   });
 
   test('a non-numeric or negative earningsHoldDays is a configuration error', async () => {
@@ -153,7 +153,7 @@ describe('earnings hold', () => {
       const res = await t.admin('GET', `/projects/${pub.id}/earnings?${q}`);
       expect(res.status).toBe(400);
     }
-    audits(t);
+    await audits(t);
   });
 
   test('earnings are for publisher projects only', async () => {
@@ -203,7 +203,7 @@ describe('refunds', () => {
 
     const c = (await t.admin('GET', `/projects/${adv.id}/campaigns/${adv.campaignId}`)).body;
     expect(c.spent_total).toBe('0.00');
-    expect(t.db.query('SELECT sum(spent_micros) AS s FROM campaign_daily_spend WHERE campaign_id = ?').get(adv.campaignId)).toEqual({ s: 0 });
+    expect(await t.store.stmt('SELECT CAST(SUM(spent_micros) AS BIGINT) AS s FROM campaign_daily_spend WHERE campaign_id = ?').get([adv.campaignId])).toEqual({ s: 0 });
 
     const again = await t.admin('POST', `/clicks/${clickId}/invalidate`, { reason: 'again' });
     expect(again.status).toBe(409);
@@ -215,12 +215,12 @@ describe('refunds', () => {
     expect((await wallet(t, adv.id)).balance_micros).toBe(start);
 
     // Analytics count the refunded click as invalid, with no cost and no earning.
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const ra = (await t.admin('GET', `/projects/${adv.id}/analytics`)).body;
     expect(ra.totals).toMatchObject({ impressions: 1, valid_clicks: 0, invalid_clicks: 2, ctr: 0, avg_cpc: '0.00', cost: '0.00' });
     const rp = (await t.admin('GET', `/projects/${pub.id}/analytics`)).body;
     expect(rp.totals).toMatchObject({ impressions: 1, valid_clicks: 0, invalid_clicks: 2, earnings: '0.00' });
-    audits(t);
+    await audits(t);
   });
 
   test('only charged clicks can be invalidated: an invalid click is 409, an unknown click 404 on GET', async () => {
@@ -228,7 +228,7 @@ describe('refunds', () => {
     const adv = await advertiser(t, { name: 'Bot Adv', catalog: [CATALOG[0]] });
     const pub = await publisher(t, 'Bot Pub');
     await click(t, await promotedPath(t, pub.headers), 'Slackbot-LinkExpanding 1.0');
-    const bot = t.db.query(`SELECT id, status, reason FROM clicks`).all() as any[];
+    const bot = (await t.store.stmt(`SELECT id, status, reason FROM clicks`).all()) as any[];
     expect(bot).toEqual([{ id: expect.stringMatching(/^clk_/), status: 'invalid', reason: 'non_human_agent' }]);
     const res = await t.admin('POST', `/clicks/${bot[0].id}/invalidate`, { reason: 'x' });
     expect(res.status).toBe(409);
@@ -237,7 +237,7 @@ describe('refunds', () => {
     expect(missing.status).toBe(404);
     expect(missing.body.error.code).toBe('click_not_found');
     expect((await wallet(t, adv.id)).transactions.filter((x: any) => x.type !== 'top_up')).toEqual([]);
-    audits(t);
+    await audits(t);
   });
 
   test('a refund makes an exhausted budget serve again', async () => {
@@ -252,7 +252,7 @@ describe('refunds', () => {
     const again = await t.call('POST', '/v1/promotions/search', { headers: pub.headers, body: { query: PM_QUESTION } });
     expect(((await again.json()) as any).data).toHaveLength(1);
     expect((await t.admin('GET', `/projects/${adv.id}/campaigns/${adv.campaignId}`)).body).toMatchObject({ status: 'active', spent_total: '0.00' });
-    audits(t);
+    await audits(t);
   });
 });
 
@@ -275,8 +275,8 @@ describe('publisher share', () => {
       expect(charged).toBe(10_001);
       expect((await t.admin('GET', `/clicks/${clickId}`)).body).toMatchObject({ charged_micros: 10_001, publisher_micros: publisherShare, platform_micros: platformShare });
       expect((await earnings(t, pub.id)).pending_micros).toBe(publisherShare);
-      expect(t.db.query('SELECT type, amount_micros FROM platform_entries WHERE click_id = ?').all(clickId)).toEqual([{ type: 'fee', amount_micros: platformShare }]);
-      audits(t);
+      expect(await t.store.stmt('SELECT type, amount_micros FROM platform_entries WHERE click_id = ?').all([clickId])).toEqual([{ type: 'fee', amount_micros: platformShare }]);
+      await audits(t);
     });
   }
 
@@ -286,12 +286,12 @@ describe('publisher share', () => {
     await advertiser(t, { name: 'Low Adv', baseCpc: '0.37', catalog: [CATALOG[0]] });
     const pub = await publisher(t, 'Auction Pub');
     await click(t, await promotedPath(t, pub.headers));
-    const row = t.db.query(`SELECT charged_micros, publisher_micros, platform_micros FROM clicks WHERE status = 'charged'`).get() as any;
+    const row = (await t.store.stmt(`SELECT charged_micros, publisher_micros, platform_micros FROM clicks WHERE status = 'charged'`).get()) as any;
     expect(row.charged_micros).toBeGreaterThan(10_000);
     expect(row.charged_micros).toBeLessThanOrEqual(900_000);
     expect(row.publisher_micros).toBe(Math.floor(row.charged_micros / 2));
     expect(row.publisher_micros + row.platform_micros).toBe(row.charged_micros);
-    audits(t);
+    await audits(t);
   });
 });
 
@@ -301,10 +301,10 @@ describe('expired links', () => {
     const adv = await advertiser(t, { name: 'Expiry Adv', catalog: [CATALOG[0]] });
     const pub = await publisher(t, 'Expiry Pub');
     const path = await promotedPath(t, pub.headers);
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const impressionId = /\/r\/(imp_[0-9A-Za-z]{20})\./.exec(path)![1];
-    expect(t.db.query('SELECT id FROM impressions WHERE id = ?').get(impressionId)).toEqual({ id: impressionId });
-    const keyHex = (t.db.query(`SELECT value FROM settings WHERE key = 'link_signing_key'`).get() as { value: string }).value;
+    expect(await t.store.stmt('SELECT id FROM impressions WHERE id = ?').get([impressionId])).toEqual({ id: impressionId });
+    const keyHex = ((await t.store.stmt(`SELECT value FROM settings WHERE key = 'link_signing_key'`).get()) as { value: string }).value;
     const key = Buffer.from(keyHex, 'hex');
     const balance = (await wallet(t, adv.id)).balance_micros;
 
@@ -312,7 +312,7 @@ describe('expired links', () => {
     const res = await click(t, `/r/${expired}`);
     expect(res.headers.get('location')).toBe(CATALOG[0].url);
     expect((await wallet(t, adv.id)).balance_micros).toBe(balance);
-    expect(t.db.query('SELECT status, reason, charged_micros FROM clicks WHERE impression_id = ?').all(impressionId)).toEqual([{ status: 'invalid', reason: 'expired', charged_micros: 0 }]);
+    expect(await t.store.stmt('SELECT status, reason, charged_micros FROM clicks WHERE impression_id = ?').all([impressionId])).toEqual([{ status: 'invalid', reason: 'expired', charged_micros: 0 }]);
     expect((await earnings(t, pub.id)).pending_micros).toBe(0);
 
     // A token signed with another key is not ours: 404, no redirect.
@@ -324,7 +324,7 @@ describe('expired links', () => {
     // The real link is still valid and is charged once.
     await click(t, path);
     expect((await wallet(t, adv.id)).balance_micros).toBeLessThan(balance);
-    audits(t);
+    await audits(t);
   });
 
   test('clickTtlDays: the real link expires after the configured days', async () => {
@@ -339,8 +339,8 @@ describe('expired links', () => {
     const res = await click(t, path);
     expect(res.headers.get('location')).toBe(CATALOG[0].url);
     expect((await wallet(t, adv.id)).balance_micros).toBe(balance);
-    expect(t.db.query('SELECT status, reason FROM clicks').all()).toEqual([{ status: 'invalid', reason: 'expired' }]);
-    audits(t);
+    expect(await t.store.stmt('SELECT status, reason FROM clicks').all()).toEqual([{ status: 'invalid', reason: 'expired' }]);
+    await audits(t);
   });
 
   test('clickTtlDays below 1 is a configuration error', async () => {
@@ -378,7 +378,7 @@ describe('analytics', () => {
     const chargeB1 = (await lastCharge(t, b.id)).charged;
     await click(t, a4);
     const chargeA4 = (await lastCharge(t, a.id)).charged;
-    t.rt.flushAll();
+    await t.rt.flushAll();
 
     const share = (c: number) => Math.floor(c * 0.7);
 
@@ -435,7 +435,7 @@ describe('analytics', () => {
     expect(empty.body.totals).toEqual({ impressions: 0, clicks: 0, valid_clicks: 0, invalid_clicks: 0, unbilled_clicks: 0, ctr: 0, avg_cpc: '0.00', avg_cpc_micros: 0, cost: '0.00', cost_micros: 0 });
     expect(empty.body.daily).toEqual([]);
     expect(empty.body.campaigns).toEqual([]);
-    audits(t);
+    await audits(t);
   });
 
   test('400 for bad dates', async () => {

@@ -17,8 +17,8 @@ beforeAll(async () => {
   t = await createTestApp({ upstreamUrl: upstream.baseUrl });
 });
 afterAll(async () => {
-  expect(auditMoney(t.db)).toEqual([]);
-  t.close();
+  expect(await auditMoney(t.store)).toEqual([]);
+  await t.close();
   await upstream.close();
 });
 
@@ -31,7 +31,8 @@ async function keyWithBudget(name: string, amount: string, period: 'total' | 'da
   return { projectId: p.id, keyId: key.body.id as string, headers: { 'x-publishable-key': key.body.publishable_key, 'x-secret-key': key.body.secret_key } };
 }
 
-const spentBy = (keyId: string) => (t.db.query(`SELECT coalesce(-sum(amount_micros), 0) AS s FROM ledger_entries WHERE key_id = ?`).get(keyId) as { s: number }).s;
+const spentBy = async (keyId: string) =>
+  (await t.store.stmt<{ s: number }>('SELECT CAST(COALESCE(-SUM(amount_micros), 0) AS BIGINT) AS s FROM ledger_entries WHERE key_id = $keyId').get({ keyId }))!.s;
 
 /** Drains a response (JSON or stream); returns its status and error code, if any. */
 async function outcome(res: Response): Promise<[number, string | null]> {
@@ -49,7 +50,7 @@ describe('N concurrent requests never spend past the key budget', () => {
       const results = await Promise.all(Array.from({ length: 20 }, (_, i) => t.chat(k.headers, ask({ stream: i % 2 === 0 })).then(outcome)));
       expect(results.every(([s, code]) => s === 403 && code === 'key_budget_exceeded')).toBe(true);
       expect(upstream.requests.length).toBe(calls);
-      expect(spentBy(k.keyId)).toBe(0);
+      expect(await spentBy(k.keyId)).toBe(0);
     });
 
   for (const period of ['total', 'daily', 'monthly'] as const)
@@ -61,10 +62,10 @@ describe('N concurrent requests never spend past the key budget', () => {
       expect(served).toBeGreaterThanOrEqual(2);
       expect(served).toBeLessThan(20);
       for (const [s, code] of results) if (s !== 200) expect([s, code]).toEqual([403, 'key_budget_exceeded']);
-      expect(spentBy(k.keyId)).toBeGreaterThan(0);
-      expect(spentBy(k.keyId)).toBeLessThanOrEqual(300);
+      expect(await spentBy(k.keyId)).toBeGreaterThan(0);
+      expect(await spentBy(k.keyId)).toBeLessThanOrEqual(300);
       expect(t.rt.keys.budget.heldMicros(k.keyId)).toBe(0);
-      expect(t.rt.wallet.view(k.projectId, 1, null).held_micros).toBe(0);
+      expect((await t.rt.wallet.view(k.projectId, 1, null)).held_micros).toBe(0);
     });
 
   test('the official SDK over real HTTP: 20 concurrent calls, spend within the budget, refusals typed', async () => {
@@ -81,7 +82,7 @@ describe('N concurrent requests never spend past the key budget', () => {
           expect(r.reason).toBeInstanceOf(PermissionDeniedError);
           expect(r.reason.code).toBe('key_budget_exceeded');
         }
-      expect(spentBy(k.keyId)).toBeLessThanOrEqual(100);
+      expect(await spentBy(k.keyId)).toBeLessThanOrEqual(100);
     } finally {
       server.stop(true);
     }
@@ -111,9 +112,10 @@ describe('failures give the held budget back', () => {
 
     expect(t.rt.keys.budget.heldMicros(k.keyId)).toBe(0);
     // The aborted stream's charge is decided at settle and committed with its group: read the ledger after that.
-    t.rt.wallet.commitQueued();
-    const caller = t.rt.keys.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']);
-    expect(t.rt.keys.budget.left(caller)).toBe(200 - spentBy(k.keyId));
+    await t.rt.wallet.commitQueued();
+    const caller = await t.rt.keys.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']);
+    await t.rt.keys.budget.ready(caller);
+    expect(t.rt.keys.budget.left(caller)).toBe(200 - (await spentBy(k.keyId)));
     // The whole budget less the charges is usable again: a request holding nearly all of it is served.
     upstream.script({ kind: 'normal' });
     expect((await outcome(await t.chat(k.headers, ask())))[0]).toBe(200);
@@ -132,11 +134,12 @@ describe('failures give the held budget back', () => {
       const results = await Promise.all([slow.chat(headers, ask()), slow.chat(headers, ask({ stream: true }))].map((r) => r.then(outcome)));
       expect(results.map(([s]) => s)).toEqual([504, 504]);
       expect(slow.rt.keys.budget.heldMicros(key.body.id)).toBe(0);
-      const caller = slow.rt.keys.authenticate(headers['x-publishable-key'], headers['x-secret-key']);
+      const caller = await slow.rt.keys.authenticate(headers['x-publishable-key'], headers['x-secret-key']);
+      await slow.rt.keys.budget.ready(caller);
       expect(slow.rt.keys.budget.left(caller)).toBe(200);
     } finally {
       upstream.script({ kind: 'normal' });
-      slow.close();
+      await slow.close();
     }
   });
 });
@@ -178,8 +181,8 @@ describe('randomized through the gateway', () => {
         served += results.filter(([s]) => s === 200).length;
         for (const [s, code] of results) if (s === 403) expect(code).toBe('key_budget_exceeded');
         expect(t.rt.keys.budget.heldMicros(k.keyId)).toBe(0);
-        expect(spentBy(k.keyId)).toBeLessThanOrEqual(budget);
-        expect(auditMoney(t.db)).toEqual([]);
+        expect(await spentBy(k.keyId)).toBeLessThanOrEqual(budget);
+        expect(await auditMoney(t.store)).toEqual([]);
       }
       expect(served).toBeGreaterThan(0);
       upstream.script({ kind: 'normal' });

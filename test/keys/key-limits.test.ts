@@ -7,9 +7,9 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
-afterAll(() => {
-  expect(auditMoney(t.db)).toEqual([]);
-  t.close();
+afterAll(async () => {
+  expect(await auditMoney(t.store)).toEqual([]);
+  await t.close();
 });
 
 const ask = { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hi' }] };
@@ -109,13 +109,13 @@ describe('enforcement', () => {
   test('budget: 403 key_budget_exceeded when what is left cannot pay for the smallest request; nothing is charged', async () => {
     const k = await keyWith('Budget', { budget: { amount: '0.000001', period: 'daily' } });
     expect(await errorOf(await t.chat(k.headers, ask))).toEqual([403, 'key_budget_exceeded']);
-    const charges = () => t.db.query(`SELECT key_id, model, prompt_tokens, amount_micros FROM ledger_entries WHERE project_id = ? AND type = 'consumption'`).all(k.projectId) as any[];
-    expect(charges()).toHaveLength(0);
+    const charges = async () => (await t.store.stmt(`SELECT key_id, model, prompt_tokens, amount_micros FROM ledger_entries WHERE project_id = $projectId AND type = 'consumption'`).all({ projectId: k.projectId })) as any[];
+    expect(await charges()).toHaveLength(0);
     // Another key of the same project has its own budget (none).
     expect((await t.chat(k.other.headers, ask)).status).toBe(200);
     await t.admin('PATCH', `/projects/${k.projectId}/keys/${k.keyId}`, { budget: { amount: '1.00', period: 'daily' } });
     expect((await t.chat(k.headers, ask)).status).toBe(200);
-    const mine = charges().filter((r) => r.key_id === k.keyId);
+    const mine = (await charges()).filter((r) => r.key_id === k.keyId);
     expect(mine).toHaveLength(1);
     expect(mine[0]).toMatchObject({ key_id: k.keyId, model: 'vexrail-demo' });
     expect(mine[0].prompt_tokens).toBeGreaterThan(0);
@@ -131,7 +131,7 @@ describe('enforcement', () => {
     }
     expect(statuses.at(-1)).toBe(403);
     expect(statuses.filter((s) => s === 200).length).toBeGreaterThanOrEqual(2);
-    const spent = (t.db.query(`SELECT -sum(amount_micros) AS s FROM ledger_entries WHERE key_id = ?`).get(k.keyId) as any).s;
+    const spent = (await t.store.stmt<{ s: number }>('SELECT CAST(-SUM(amount_micros) AS BIGINT) AS s FROM ledger_entries WHERE key_id = $keyId').get({ keyId: k.keyId }))!.s;
     expect(spent).toBeGreaterThan(50);
     expect(spent).toBeLessThanOrEqual(100);
     expect(t.rt.keys.budget.heldMicros(k.keyId)).toBe(0);
@@ -140,16 +140,17 @@ describe('enforcement', () => {
   test('budget spend is seeded from the ledger: a fresh runtime on the same database sees what is left', async () => {
     const k = await keyWith('Budget seed', { budget: { amount: '0.001000', period: 'total' } });
     expect((await t.chat(k.headers, ask)).status).toBe(200);
-    const spent = (t.db.query(`SELECT -sum(amount_micros) AS s FROM ledger_entries WHERE key_id = ?`).get(k.keyId) as any).s;
+    const spent = (await t.store.stmt<{ s: number }>('SELECT CAST(-SUM(amount_micros) AS BIGINT) AS s FROM ledger_entries WHERE key_id = $keyId').get({ keyId: k.keyId }))!.s;
     expect(spent).toBeGreaterThan(0);
     const { createKeysService } = await import('../../src/keys/keys.service');
     const { createKeysRepo } = await import('../../src/keys/keys.repo');
-    const fresh = createKeysService({ repo: createKeysRepo(t.db), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
-    const caller = fresh.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']);
+    const fresh = createKeysService({ repo: createKeysRepo(t.store), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
+    const caller = await fresh.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']);
+    await fresh.budget.ready(caller);
     expect(fresh.budget.left(caller)).toBe(1000 - spent);
     await t.admin('PATCH', `/projects/${k.projectId}/keys/${k.keyId}`, { budget: { amount: formatMicros(spent), period: 'total' } });
-    const again = createKeysService({ repo: createKeysRepo(t.db), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
-    const verdict = again.admit(again.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']), 'vexrail-demo');
+    const again = createKeysService({ repo: createKeysRepo(t.store), findProject: (id) => t.rt.projects.find(id), spentByKeyMicros: t.rt.wallet.spentByKeyMicros });
+    const verdict = await again.admit(await again.authenticate(k.headers['x-publishable-key'], k.headers['x-secret-key']), 'vexrail-demo');
     expect('error' in verdict && verdict.error.code).toBe('key_budget_exceeded');
   });
 });
@@ -170,16 +171,16 @@ describe('rotation', () => {
     const { createKeysService } = await import('../../src/keys/keys.service');
     const { createKeysRepo } = await import('../../src/keys/keys.repo');
     const k = await keyWith('Rotate', {});
-    const keys = createKeysService({ repo: createKeysRepo(t.db), findProject: (id) => t.rt.projects.find(id), now: () => clock });
-    const rotated = keys.rotate(k.projectId, k.keyId, { grace_period_seconds: 600 });
+    const keys = createKeysService({ repo: createKeysRepo(t.store), findProject: (id) => t.rt.projects.find(id), now: () => clock });
+    const rotated = await keys.rotate(k.projectId, k.keyId, { grace_period_seconds: 600 });
     expect(rotated.secret_key).not.toBe(k.headers['x-secret-key']);
     expect(rotated.previous_secret_valid_until).toBe('2030-01-01T00:10:00.000Z');
     const pk = k.headers['x-publishable-key'];
-    expect(keys.authenticate(pk, rotated.secret_key).keyId).toBe(k.keyId);
-    expect(keys.authenticate(pk, k.headers['x-secret-key']).keyId).toBe(k.keyId);
+    expect((await keys.authenticate(pk, rotated.secret_key)).keyId).toBe(k.keyId);
+    expect((await keys.authenticate(pk, k.headers['x-secret-key'])).keyId).toBe(k.keyId);
     clock += 600_000;
-    expect(() => keys.authenticate(pk, k.headers['x-secret-key'])).toThrow('Invalid API key');
-    expect(keys.authenticate(pk, rotated.secret_key).keyId).toBe(k.keyId);
+    await expect(Promise.resolve().then(() => keys.authenticate(pk, k.headers['x-secret-key']))).rejects.toThrow('Invalid API key');
+    expect((await keys.authenticate(pk, rotated.secret_key)).keyId).toBe(k.keyId);
   });
 
   test('over HTTP: grace 0 ends the old secret at once; the response is no-store; bad grace is 400', async () => {

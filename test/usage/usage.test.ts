@@ -6,9 +6,9 @@ let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
 });
-afterAll(() => {
-  expect(auditMoney(t.db)).toEqual([]);
-  t.close();
+afterAll(async () => {
+  expect(await auditMoney(t.store)).toEqual([]);
+  await t.close();
 });
 
 const ask = { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hello there' }] };

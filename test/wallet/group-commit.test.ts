@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { openStore } from '../../src/store/database';
+import { sqliteStore } from '../../src/store/sql-store';
+import { syncOf } from '../helpers/sync';
 import { writeGateOf } from '../../src/store/write-gate';
 import { writeWalletOutside } from '../../src/wallet/money-sync';
 import { auditMoney, createWalletRepo, type GroupCharge } from '../../src/wallet/wallet.repo';
@@ -7,64 +9,67 @@ import { createWalletService } from '../../src/wallet/wallet.service';
 import { readSse } from '../helpers/test-app';
 import { useUpstreamApp } from '../helpers/upstream-app';
 
-function setUp() {
+/** The embedded store's wallet: its holds and group commit answer synchronously (the local credit book). */
+async function setUp() {
   const store = openStore(':memory:');
-  const repo = createWalletRepo(store.db);
+  const sql = sqliteStore(store.db);
+  const repo = createWalletRepo(sql);
   const groups: number[] = [];
-  const counted = { ...repo, consumeGroup: (charges: GroupCharge[]) => (groups.push(charges.length), repo.consumeGroup(charges)) };
-  const wallet = createWalletService({ repo: counted, db: store.db });
+  const local = repo.local!;
+  const counted = { ...repo, local: { ...local, consumeGroup: (charges: GroupCharge[]) => (groups.push(charges.length), local.consumeGroup(charges)) } };
+  const wallet = createWalletService({ repo: counted, store: sql });
   store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
     VALUES ('p1', 'P', 'publisher', 'p.example', 'verified', 't', 0, 0)`);
-  wallet.ensureWallet('p1');
-  wallet.topUp('p1', { amount: '1.00' });
+  await wallet.ensureWallet('p1');
+  await wallet.topUp('p1', { amount: '1.00' });
   const ledgerCount = () => (store.db.query(`SELECT count(*) AS n FROM ledger_entries WHERE type = 'consumption'`).get() as { n: number }).n;
-  return { store, wallet, groups, ledgerCount };
+  return { store, sql, wallet, groups, ledgerCount };
 }
 
 describe('group commit of consumption charges', () => {
   test('charges settled in one turn are written by one transaction, after the turn; each is counted at once', async () => {
-    const { store, wallet, groups, ledgerCount } = setUp();
-    const holds = Array.from({ length: 5 }, () => wallet.reserve('p1', () => 100_000)!);
-    expect(wallet.availableMicros('p1')).toBe(500_000);
+    const { store, sql, wallet, groups, ledgerCount } = await setUp();
+    const holds = Array.from({ length: 5 }, () => syncOf(wallet.reserve('p1', () => 100_000))!);
+    expect(syncOf(wallet.availableMicros('p1'))).toBe(500_000);
     const settled = holds.map((h, i) => wallet.settle(h.holdId, 10_000, `req_${i}`)!);
     // Decided and counted now: the next request sees the money as spent although nothing is written yet.
-    expect(wallet.availableMicros('p1')).toBe(1_000_000 - 50_000);
+    expect(syncOf(wallet.availableMicros('p1'))).toBe(1_000_000 - 50_000);
     expect(ledgerCount()).toBe(0);
     await Promise.all(settled.map((s) => s.committed));
     expect(ledgerCount()).toBe(5);
     expect(groups).toEqual([5]);
-    expect(wallet.credits('p1').balance_micros).toBe(950_000);
-    expect(auditMoney(store.db)).toEqual([]);
+    expect(syncOf(wallet.credits('p1')).balance_micros).toBe(950_000);
+    expect(await auditMoney(sql)).toEqual([]);
     store.close();
   });
 
   test('while the WAL checkpointer holds writes the group waits, still counted as spent, and commits when the hold ends', async () => {
-    const { store, wallet, ledgerCount } = setUp();
+    const { store, sql, wallet, ledgerCount } = await setUp();
     const gate = writeGateOf(store.db);
     gate.hold(10_000);
-    const hold = wallet.reserve('p1', () => 100_000)!;
+    const hold = syncOf(wallet.reserve('p1', () => 100_000))!;
     const settled = wallet.settle(hold.holdId, 40_000, 'req_held')!;
     let committed = false;
     void settled.committed.then(() => (committed = true));
     await Bun.sleep(20);
     expect(committed).toBe(false);
     expect(ledgerCount()).toBe(0);
-    expect(wallet.availableMicros('p1')).toBe(960_000);
+    expect(syncOf(wallet.availableMicros('p1'))).toBe(960_000);
     gate.open();
     await settled.committed;
     expect(ledgerCount()).toBe(1);
-    expect(wallet.credits('p1').balance_micros).toBe(960_000);
+    expect(syncOf(wallet.credits('p1')).balance_micros).toBe(960_000);
     store.close();
   });
 
   test('a write released with the gate that throws does not keep the group commit from running', async () => {
-    const { store, wallet, ledgerCount } = setUp();
+    const { store, sql, wallet, ledgerCount } = await setUp();
     const gate = writeGateOf(store.db);
     gate.hold(10_000);
     gate.whenOpen(() => {
       throw new Error('a failing background write');
     });
-    const hold = wallet.reserve('p1', () => 100_000)!;
+    const hold = syncOf(wallet.reserve('p1', () => 100_000))!;
     const settled = wallet.settle(hold.holdId, 10_000, 'req_after_throw')!;
     const errors: unknown[] = [];
     const original = console.error;
@@ -81,9 +86,9 @@ describe('group commit of consumption charges', () => {
   });
 
   test('a hold the checkpointer never releases ends by itself', async () => {
-    const { store, wallet, ledgerCount } = setUp();
+    const { store, sql, wallet, ledgerCount } = await setUp();
     writeGateOf(store.db).hold(30);
-    const hold = wallet.reserve('p1', () => 100_000)!;
+    const hold = syncOf(wallet.reserve('p1', () => 100_000))!;
     const started = performance.now();
     await wallet.settle(hold.holdId, 10_000, 'req_timeout')!.committed;
     expect(performance.now() - started).toBeGreaterThanOrEqual(25);
@@ -91,57 +96,62 @@ describe('group commit of consumption charges', () => {
     store.close();
   });
 
-  test('a wallet write made elsewhere (a click charge) first commits the queued charges, then re-reads the balance', () => {
-    const { store, wallet, ledgerCount } = setUp();
-    const hold = wallet.reserve('p1', () => 200_000)!;
+  test('a wallet write made elsewhere (a click charge) first commits the queued charges, then re-reads the balance', async () => {
+    const { store, sql, wallet, ledgerCount } = await setUp();
+    const hold = syncOf(wallet.reserve('p1', () => 200_000))!;
     void wallet.settle(hold.holdId, 200_000, 'req_a')!.committed;
     expect(ledgerCount()).toBe(0);
-    writeWalletOutside(store.db, 'p1', () => {
+    writeWalletOutside(sql, 'p1', () => {
       // Inside the outside write the queued charge is already in the ledger, so its guarded debit sees it.
       expect(ledgerCount()).toBe(1);
       store.db.run(`UPDATE wallets SET balance_micros = balance_micros - 300000 WHERE project_id = 'p1'`);
       store.db.run(`INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, created_at) VALUES ('p1', 'cpc_cost', -300000, 500000, 0)`);
     });
     // The cached balance was dropped: available is read again from the store.
-    expect(wallet.availableMicros('p1')).toBe(500_000);
-    expect(auditMoney(store.db)).toEqual([]);
+    expect(syncOf(wallet.availableMicros('p1'))).toBe(500_000);
+    expect(await auditMoney(sql)).toEqual([]);
     store.close();
   });
 
   test('a charge whose write fails fails alone: the rest of its group is written', async () => {
     const store = openStore(':memory:');
-    const repo = createWalletRepo(store.db);
+    const sql = sqliteStore(store.db);
+    const repo = createWalletRepo(sql);
+    const local = repo.local!;
     const poisoned = {
       ...repo,
-      consumeGroup: (charges: GroupCharge[]) => {
-        if (charges.some((c) => c.requestId === 'req_bad')) {
-          if (charges.length > 1) throw new Error('group failed');
-          throw new Error('this charge cannot be written');
-        }
-        return repo.consumeGroup(charges);
+      local: {
+        ...local,
+        consumeGroup: (charges: GroupCharge[]) => {
+          if (charges.some((c) => c.requestId === 'req_bad')) {
+            if (charges.length > 1) throw new Error('group failed');
+            throw new Error('this charge cannot be written');
+          }
+          return local.consumeGroup(charges);
+        },
       },
     };
-    const wallet = createWalletService({ repo: poisoned, db: store.db });
+    const wallet = createWalletService({ repo: poisoned, store: sql });
     store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
       VALUES ('p1', 'P', 'publisher', 'p.example', 'verified', 't', 0, 0)`);
-    wallet.topUp('p1', { amount: '1.00' });
-    const [a, bad, c] = ['req_a', 'req_bad', 'req_c'].map((id) => wallet.settle(wallet.reserve('p1', () => 1_000)!.holdId, 1_000, id)!);
+    await wallet.topUp('p1', { amount: '1.00' });
+    const [a, bad, c] = ['req_a', 'req_bad', 'req_c'].map((id) => wallet.settle(syncOf(wallet.reserve('p1', () => 1_000))!.holdId, 1_000, id)!);
     await a.committed;
     await c.committed;
     expect(bad.committed).rejects.toThrow('this charge cannot be written');
     const ids = (store.db.query(`SELECT request_id FROM ledger_entries WHERE type = 'consumption' ORDER BY seq`).all() as { request_id: string }[]).map((r) => r.request_id);
     expect(ids).toEqual(['req_a', 'req_c']);
     // The failed charge is no longer counted as queued: the balance is the store's.
-    expect(wallet.availableMicros('p1')).toBe(998_000);
-    expect(auditMoney(store.db)).toEqual([]);
+    expect(syncOf(wallet.availableMicros('p1'))).toBe(998_000);
+    expect(await auditMoney(sql)).toEqual([]);
     store.close();
   });
 });
 
 describe('a charge is durable before its answer completes', () => {
   const env = useUpstreamApp();
-  const charged = (requestId: string) =>
-    env.t.db.query(`SELECT count(*) AS n FROM ledger_entries WHERE type = 'consumption' AND request_id = ?`).get(requestId) as { n: number };
+  const charged = async (requestId: string) =>
+    (await env.t.store.stmt<{ n: number }>(`SELECT COUNT(*) AS n FROM ledger_entries WHERE type = 'consumption' AND request_id = ?`).get([requestId]))!;
 
   test('JSON and streamed answers: the ledger entry exists when the client has the whole answer', async () => {
     const { t } = env;
@@ -150,13 +160,13 @@ describe('a charge is durable before its answer completes', () => {
     for (let i = 0; i < 5; i++) {
       const res = await t.chat(p.headers, { model: 'fake-model', messages });
       await res.text();
-      expect(charged(res.headers.get('x-request-id')!).n).toBe(1);
+      expect((await charged(res.headers.get('x-request-id')!)).n).toBe(1);
       const streamed = await t.chat(p.headers, { model: 'fake-model', messages, stream: true });
       await readSse(streamed);
-      expect(charged(streamed.headers.get('x-request-id')!).n).toBe(1);
+      expect((await charged(streamed.headers.get('x-request-id')!)).n).toBe(1);
     }
     const concurrent = await Promise.all(Array.from({ length: 16 }, () => t.chat(p.headers, { model: 'fake-model', messages }).then(async (r) => (await r.text(), r))));
-    for (const r of concurrent) expect(charged(r.headers.get('x-request-id')!).n).toBe(1);
-    expect(auditMoney(t.db)).toEqual([]);
+    for (const r of concurrent) expect((await charged(r.headers.get('x-request-id')!)).n).toBe(1);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 });

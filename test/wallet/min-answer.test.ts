@@ -33,7 +33,7 @@ async function promptHoldMicros(): Promise<number> {
   let held = 0;
   for (let i = 0; i < 200 && held === 0; i++) {
     await Bun.sleep(5);
-    held = t.rt.wallet.view(rich.id, 1, null).held_micros;
+    held = (await t.rt.wallet.view(rich.id, 1, null)).held_micros;
   }
   await (await pending).text();
   expect(held).toBeGreaterThan(100 * OUTPUT_MICROS_PER_TOKEN);
@@ -57,7 +57,7 @@ describe('the 16-token minimum answer', () => {
     expect(refused.status).toBe(403);
     expect(((await refused.json()) as any).error.code).toBe('insufficient_credits');
     expect(upstream.requests.length).toBe(calls);
-    expect(t.rt.wallet.view(short.id, 1, null)).toMatchObject({ balance_micros: promptMicros + 31, held_micros: 0 });
-    expect(auditMoney(t.db)).toEqual([]);
+    expect((await t.rt.wallet.view(short.id, 1, null))).toMatchObject({ balance_micros: promptMicros + 31, held_micros: 0 });
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 });

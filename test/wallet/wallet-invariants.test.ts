@@ -25,11 +25,11 @@ describe('credit wallet', () => {
     const res = await t.chat(p.headers, ask('hello there', { max_tokens: 100 }));
     const body = await res.json() as any;
     const cost = Math.ceil((body.usage.prompt_tokens * 1_000_000 + body.usage.completion_tokens * 2_000_000) / 1_000_000);
-    const wallet = t.rt.wallet.view(p.id, 10, null);
+    const wallet = (await t.rt.wallet.view(p.id, 10, null));
     expect(wallet.held_micros).toBe(0);
     expect(wallet.balance_micros).toBe(1_000_000 - cost);
     expect(wallet.transactions[0]).toMatchObject({ type: 'consumption', amount_micros: -cost, request_id: res.headers.get('x-request-id') });
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('a zero balance is refused with 403 insufficient_credits before calling the upstream', async () => {
@@ -49,7 +49,7 @@ describe('credit wallet', () => {
     const sent = upstream.requests.at(-1)!.body.max_tokens;
     expect(sent).toBeLessThan(5000);
     expect(sent).toBeGreaterThanOrEqual(16);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('a balance that cannot cover the prompt and a minimal answer is refused', async () => {
@@ -100,10 +100,10 @@ describe('invariants under concurrency', () => {
     );
     expect(results.every((s) => s === 200 || s === 403)).toBe(true);
     expect(results.filter((s) => s === 403).length).toBeGreaterThan(0);
-    const wallet = t.rt.wallet.view(p.id, 1000, null);
+    const wallet = (await t.rt.wallet.view(p.id, 1000, null));
     expect(wallet.balance_micros).toBeGreaterThanOrEqual(0);
     expect(wallet.held_micros).toBe(0);
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 
   test('randomized mix of outcomes keeps every invariant', async () => {
@@ -126,10 +126,10 @@ describe('invariants under concurrency', () => {
       await Promise.all(batch);
     }
     for (const p of projects) {
-      const w = t.rt.wallet.view(p.id, 1000, null);
+      const w = (await t.rt.wallet.view(p.id, 1000, null));
       expect(w.balance_micros).toBeGreaterThanOrEqual(0);
       expect(w.held_micros).toBe(0);
     }
-    expect(auditMoney(t.db)).toEqual([]);
+    expect(await auditMoney(t.store)).toEqual([]);
   });
 });
