@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import type { Awaitable, SqlStore } from '../store/sql-store';
 
 export type ProjectRow = {
   id: string;
@@ -25,47 +25,53 @@ export type DomainCheckRow = {
   created_at: number;
 };
 
+/** The columns of a project row, named (not `*`) so that both stores return the same fields. */
+const PROJECT_COLUMNS = `id, name, kind, domain, domain_status, verification_token, domain_verified_at, domain_verify_method,
+  monetization, link_domains, created_at, updated_at`;
+/** The columns `update` may set. */
+const UPDATABLE = new Set(['name', 'kind', 'domain', 'domain_status', 'verification_token', 'domain_verified_at', 'domain_verify_method', 'monetization', 'link_domains', 'updated_at']);
+
+const INSERT = `INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at)
+     VALUES ($id, $name, $kind, $domain, $token, $now, $now)`;
+const BY_ID = `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $id`;
+const PAGE = `SELECT ${PROJECT_COLUMNS} FROM projects
+     WHERE (CAST($after AS TEXT) IS NULL OR created_at < $afterTs OR (created_at = $afterTs AND id < CAST($after AS TEXT)))
+     ORDER BY created_at DESC, id DESC LIMIT $limit`;
+const INSERT_CHECK = `INSERT INTO domain_checks (project_id, domain, method, result, detail, created_at)
+     VALUES ($projectId, $domain, $method, $result, $detail, $now)`;
+const CHECKS = 'SELECT id, project_id, domain, method, result, detail, created_at FROM domain_checks WHERE project_id = $projectId ORDER BY id DESC LIMIT 50';
+const ANY_MONETIZED = 'SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM projects WHERE monetization = 1 LIMIT 1) AS monetized';
+
 /** SQL for projects and their domain checks; nothing else touches these tables. */
-export function createProjectsRepo(db: Database) {
-  const insert = db.query(
-    `INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at)
-     VALUES ($id, $name, $kind, $domain, $token, $now, $now)`,
-  );
-  const byId = db.query('SELECT * FROM projects WHERE id = ?');
-  const page = db.query(
-    `SELECT * FROM projects WHERE ($after IS NULL OR created_at < $afterTs OR (created_at = $afterTs AND id < $after))
-     ORDER BY created_at DESC, id DESC LIMIT $limit`,
-  );
-  const insertCheck = db.query(
-    `INSERT INTO domain_checks (project_id, domain, method, result, detail, created_at)
-     VALUES (?, ?, ?, ?, ?, ?)`,
-  );
-  const checks = db.query('SELECT * FROM domain_checks WHERE project_id = ? ORDER BY id DESC LIMIT 50');
-  const monetized = db.query('SELECT EXISTS (SELECT 1 FROM projects WHERE monetization = 1) AS any');
+export function createProjectsRepo(store: SqlStore) {
+  const insert = store.stmt(INSERT);
+  const byId = store.stmt<ProjectRow>(BY_ID);
+  const page = store.stmt<ProjectRow>(PAGE);
+  const insertCheck = store.stmt(INSERT_CHECK);
+  const checks = store.stmt<DomainCheckRow>(CHECKS);
+  const monetized = store.stmt<{ n: number }>(ANY_MONETIZED);
   return {
-    insert(p: { id: string; name: string; kind: string; domain: string; token: string; now: number }) {
-      insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now });
+    async insert(p: { id: string; name: string; kind: string; domain: string; token: string; now: number }): Promise<void> {
+      await insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now });
     },
-    get(id: string): ProjectRow | null {
-      return byId.get(id) as ProjectRow | null;
-    },
-    list(limit: number, after: { id: string; createdAt: number } | null): ProjectRow[] {
-      return page.all({ after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }) as ProjectRow[];
-    },
-    update(id: string, fields: Partial<Omit<ProjectRow, 'id' | 'created_at'>>): void {
+    /** Synchronous on the embedded store (the keys' authentication reads it on a cache miss). */
+    get: (id: string): Awaitable<ProjectRow | null> => byId.get({ id }),
+    list: (limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>
+      page.all({ after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }),
+    async update(id: string, fields: Partial<Omit<ProjectRow, 'id' | 'created_at'>>): Promise<void> {
       const names = Object.keys(fields);
       if (names.length === 0) return;
-      const sets = names.map((n) => `${n} = $${n}`).join(', ');
-      db.query(`UPDATE projects SET ${sets} WHERE id = $id`).run({ ...(fields as any), id });
+      for (const n of names) if (!UPDATABLE.has(n)) throw new Error(`projects has no updatable column ${n}`);
+      // One statement text per set of columns (a handful in practice), prepared once by the store.
+      const sets = names.sort().map((n) => `${n} = $${n}`).join(', ');
+      await store.stmt(`UPDATE projects SET ${sets} WHERE id = $id`).run({ ...(fields as Record<string, unknown>), id });
     },
-    recordCheck(projectId: string, domain: string, method: string, result: string, detail: string | null, now: number) {
-      insertCheck.run(projectId, domain, method, result, detail, now);
+    async recordCheck(projectId: string, domain: string, method: string, result: string, detail: string | null, now: number): Promise<void> {
+      await insertCheck.run({ projectId, domain, method, result, detail, now });
     },
-    listChecks(projectId: string): DomainCheckRow[] {
-      return checks.all(projectId) as DomainCheckRow[];
-    },
-    anyMonetized(): boolean {
-      return (monetized.get() as { any: number }).any === 1;
+    listChecks: (projectId: string): Awaitable<DomainCheckRow[]> => checks.all({ projectId }),
+    async anyMonetized(): Promise<boolean> {
+      return ((await monetized.get())?.n ?? 0) > 0;
     },
   };
 }

@@ -3,6 +3,7 @@ import { newId, randomBase62 } from '../store/ids';
 import { expectedTxtValue, hasVerificationRecord, normalizeDomain, rootDomain, type TxtResolver } from './domain';
 import type { AdSettings, AdSettingsRepo } from './ad-settings.repo';
 import type { ProjectRow, ProjectsRepo } from './projects.repo';
+import { thenOf, type Awaitable } from '../store/sql-store';
 
 export type ProjectView = ReturnType<typeof toProjectView>;
 
@@ -31,7 +32,7 @@ type Deps = {
   resolver: TxtResolver;
   /** Told about every change so cached auth decisions never outlive the row they came from. */
   onChange: (projectId: string) => void;
-  hasActiveKey: (projectId: string) => boolean;
+  hasActiveKey: (projectId: string) => Awaitable<boolean>;
   now?: () => number;
 };
 
@@ -119,37 +120,45 @@ function checkLinkDomains(value: unknown): string[] {
 
 export function createProjectsService(deps: Deps) {
   const now = deps.now ?? Date.now;
-  /** Ad settings are read on every monetized request; they change only through update() below. */
+  /**
+   * Ad settings are read on every monetized request; they change only through update() below. A hit answers
+   * synchronously; a read that was under way while they changed is not cached (`generation` moved on).
+   */
   const adSettingsCache = new Map<string, AdSettings>();
-  const adSettingsOf = (id: string) => {
-    let settings = adSettingsCache.get(id);
-    if (!settings) {
+  let generation = 0;
+  const adSettingsOf = (id: string): Awaitable<AdSettings> => {
+    const cached = adSettingsCache.get(id);
+    if (cached) return cached;
+    const remember = (settings: AdSettings, readAt: number) => {
+      if (readAt !== generation) return settings;
       if (adSettingsCache.size >= 100_000) adSettingsCache.clear();
-      adSettingsCache.set(id, (settings = deps.adSettings.get(id)));
-    }
-    return settings;
+      adSettingsCache.set(id, settings);
+      return settings;
+    };
+    const readAt = generation;
+    return thenOf(deps.adSettings.get(id), (s) => remember(s, readAt));
   };
   const newToken = () => randomBase62(32);
 
-  function require(id: string): ProjectRow {
-    const project = deps.repo.get(id);
+  async function require(id: string): Promise<ProjectRow> {
+    const project = await deps.repo.get(id);
     if (!project) throw notFound('project_not_found', `No project with id ${id}`);
     return project;
   }
 
-  function create(input: { name: unknown; domain: unknown; kind?: unknown }): ProjectRow {
+  async function create(input: { name: unknown; domain: unknown; kind?: unknown }): Promise<ProjectRow> {
     const kind = input.kind ?? 'publisher';
     if (kind !== 'publisher' && kind !== 'advertiser')
       throw badRequest('invalid_kind', 'kind must be "publisher" or "advertiser"', 'kind');
     const id = newId('proj');
-    deps.repo.insert({ id, name: checkName(input.name), kind, domain: checkDomain(input.domain), token: newToken(), now: now() });
+    await deps.repo.insert({ id, name: checkName(input.name), kind, domain: checkDomain(input.domain), token: newToken(), now: now() });
     return require(id);
   }
 
-  function update(id: string, input: Record<string, unknown>): ProjectRow {
-    const project = require(id);
+  async function update(id: string, input: Record<string, unknown>): Promise<ProjectRow> {
+    const project = await require(id);
     const fields: Partial<ProjectRow> = {};
-    const settings = parseAdSettings(input, adSettingsOf(id));
+    const settings = parseAdSettings(input, await adSettingsOf(id));
     if (input.name !== undefined) fields.name = checkName(input.name);
     if (input.domain !== undefined) {
       const domain = checkDomain(input.domain);
@@ -164,29 +173,30 @@ export function createProjectsService(deps: Deps) {
     }
     if (input.monetization !== undefined) {
       if (typeof input.monetization !== 'boolean') throw badRequest('invalid_value', 'monetization must be a boolean', 'monetization');
-      if (input.monetization) assertCanMonetize(project, fields.domain_status ?? project.domain_status);
+      if (input.monetization) await assertCanMonetize(project, fields.domain_status ?? project.domain_status);
       fields.monetization = input.monetization ? 1 : 0;
     }
     if (fields.domain_status === 'unverified') fields.monetization = 0;
     if (settings) {
-      deps.adSettings.put(id, settings, now());
+      await deps.adSettings.put(id, settings, now());
+      generation++;
       adSettingsCache.delete(id);
     }
     if (Object.keys(fields).length > 0 || settings) {
-      deps.repo.update(id, { ...fields, updated_at: now() });
+      await deps.repo.update(id, { ...fields, updated_at: now() });
       deps.onChange(id);
     }
     return require(id);
   }
 
-  function assertCanMonetize(project: ProjectRow, domainStatus: string): void {
+  async function assertCanMonetize(project: ProjectRow, domainStatus: string): Promise<void> {
     if (project.kind !== 'publisher') throw conflict('not_a_publisher', 'Only publisher projects can enable monetization');
     if (domainStatus !== 'verified') throw forbidden('domain_not_verified', 'Verify the project domain before enabling monetization');
-    if (!deps.hasActiveKey(project.id)) throw forbidden('no_active_key', 'Generate an active key pair before enabling monetization');
+    if (!(await deps.hasActiveKey(project.id))) throw forbidden('no_active_key', 'Generate an active key pair before enabling monetization');
   }
 
   async function verifyDomain(id: string, method: unknown): Promise<{ project: ProjectRow; detail: string }> {
-    const project = require(id);
+    const project = await require(id);
     if (method !== 'dns' && method !== 'manual') throw badRequest('invalid_method', 'method must be "dns" or "manual"', 'method');
     let status: ProjectRow['domain_status'];
     let detail: string;
@@ -197,9 +207,9 @@ export function createProjectsService(deps: Deps) {
       ({ status, detail } = await checkDns(project));
     }
     const at = now();
-    deps.repo.recordCheck(id, project.domain, method, status === 'verified' ? 'verified' : 'failed', detail, at);
+    await deps.repo.recordCheck(id, project.domain, method, status === 'verified' ? 'verified' : 'failed', detail, at);
     const verified = status === 'verified';
-    deps.repo.update(id, {
+    await deps.repo.update(id, {
       domain_status: status,
       domain_verified_at: verified ? at : null,
       domain_verify_method: verified ? method : null,
@@ -207,7 +217,7 @@ export function createProjectsService(deps: Deps) {
       updated_at: at,
     });
     deps.onChange(id);
-    return { project: require(id), detail };
+    return { project: await require(id), detail };
   }
 
   async function checkDns(project: ProjectRow): Promise<{ status: ProjectRow['domain_status']; detail: string }> {
@@ -227,14 +237,16 @@ export function createProjectsService(deps: Deps) {
   return {
     create,
     /** The admin view: the row plus the project's ad settings. */
-    view: (p: ProjectRow) => ({ ...toProjectView(p), ad_settings: adSettingsView(adSettingsOf(p.id)) }),
+    view: async (p: ProjectRow) => ({ ...toProjectView(p), ad_settings: adSettingsView(await adSettingsOf(p.id)) }),
+    /** Read on every monetized request: synchronous when cached (and always on the embedded store). */
     adSettings: adSettingsOf,
     get: require,
-    find: (id: string) => deps.repo.get(id),
-    list: (limit: number, after: { id: string; createdAt: number } | null) => deps.repo.list(limit, after),
+    /** The row or null; synchronous on the embedded store. */
+    find: (id: string): Awaitable<ProjectRow | null> => deps.repo.get(id),
+    list: async (limit: number, after: { id: string; createdAt: number } | null): Promise<ProjectRow[]> => deps.repo.list(limit, after),
     update,
     verifyDomain,
-    listChecks: (id: string) => (require(id), deps.repo.listChecks(id)),
+    listChecks: async (id: string) => (await require(id), deps.repo.listChecks(id)),
     anyMonetized: () => deps.repo.anyMonetized(),
   };
 }

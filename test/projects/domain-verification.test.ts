@@ -14,7 +14,8 @@ const resolver = async (host: string) => {
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp({ resolver });
-});
+  // On PostgreSQL the first app also starts the throwaway server.
+}, 60_000);
 afterAll(() => t.close());
 
 describe('domain verification', () => {
