@@ -1,4 +1,5 @@
 import { ApiError, forbidden } from '../http/errors';
+import type { Awaitable } from '../store/sql-store';
 import { periodStartMs, type KeyLimits } from './key-limits';
 
 /**
@@ -9,6 +10,12 @@ import { periodStartMs, type KeyLimits } from './key-limits';
  * Budget holds mirror the wallet's: an admitted request holds what it may cost, so the budget left is
  * budget - spent - held, and N concurrent requests can never be promised more than the budget. A hold
  * counts against whatever period is current (its charge lands in the period in which it settles).
+ *
+ * The ledger read that seeds the spend may be asynchronous (a shared store): `prepare` starts it and resolves
+ * once it is in, and admission awaits it before the synchronous checks. Charges settled while such a read is
+ * in flight are added to what it returns (counted twice at worst, never missed). Should a synchronous check
+ * still find the period's spend unknown (the period turned since `prepare`), it counts the previous period's
+ * spend, or the whole budget when there is none: it may refuse too early, never promise too much.
  */
 const WINDOW_MS = 60_000;
 /** Bound on tracked keys: past it the meter starts over (windows reset, spend is re-read from the ledger). */
@@ -22,6 +29,8 @@ type KeyState = {
   spentMicros: number | null;
   /** Reserved by this key's requests in flight, released when each settles. */
   heldMicros: number;
+  /** An asynchronous ledger read under way for the period starting at `startMs`, and what settled meanwhile. */
+  seeding: { startMs: number; done: Promise<void>; chargedMeanwhile: number } | null;
 };
 
 /** One request's reservation against its key's budget; settled exactly once. */
@@ -30,7 +39,7 @@ export type BudgetHold = { keyId: string; amountMicros: number; limits: KeyLimit
 export type Admission = { headers: Record<string, string> };
 export type Refusal = { error: ApiError; headers: Record<string, string> };
 
-export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs: number) => number }) {
+export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs: number) => Awaitable<number> }) {
   const states = new Map<string, KeyState>();
 
   /** Past the bound, keys without a request in flight start over; a held amount is never forgotten. */
@@ -42,7 +51,7 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
     let s = states.get(keyId);
     if (!s) {
       if (states.size >= MAX_TRACKED) evictIdle();
-      s = { windowStartMs: nowMs, requests: 0, tokens: 0, spendPeriodStartMs: -1, spentMicros: null, heldMicros: 0 };
+      s = { windowStartMs: nowMs, requests: 0, tokens: 0, spendPeriodStartMs: -1, spentMicros: null, heldMicros: 0, seeding: null };
       states.set(keyId, s);
     }
     if (nowMs - s.windowStartMs >= WINDOW_MS) {
@@ -53,13 +62,53 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
     return s;
   }
 
+  /**
+   * Makes the spend of the period starting at `start` known: at once when the ledger answers synchronously,
+   * else returns the read under way (one per key and period).
+   */
+  function seed(keyId: string, s: KeyState, start: number): Promise<void> | null {
+    if (s.spentMicros !== null && s.spendPeriodStartMs === start) return null;
+    if (s.seeding?.startMs === start) return s.seeding.done;
+    const read = deps.seedSpendMicros(keyId, start);
+    if (!(read instanceof Promise)) {
+      s.seeding = null;
+      s.spentMicros = read;
+      s.spendPeriodStartMs = start;
+      return null;
+    }
+    const seeding: NonNullable<KeyState['seeding']> = {
+      startMs: start,
+      chargedMeanwhile: 0,
+      done: read.then(
+        (micros) => {
+          if (s.seeding !== seeding) return;
+          s.seeding = null;
+          s.spentMicros = micros + seeding.chargedMeanwhile;
+          s.spendPeriodStartMs = start;
+        },
+        (err) => {
+          if (s.seeding === seeding) s.seeding = null;
+          throw err;
+        },
+      ),
+    };
+    s.seeding = seeding;
+    return seeding.done;
+  }
+
   function spentIn(keyId: string, s: KeyState, limits: KeyLimits, nowMs: number): number {
     const start = periodStartMs(limits.budgetPeriod ?? 'total', nowMs);
-    if (s.spentMicros === null || s.spendPeriodStartMs !== start) {
-      s.spentMicros = deps.seedSpendMicros(keyId, start);
-      s.spendPeriodStartMs = start;
-    }
-    return s.spentMicros;
+    const pending = seed(keyId, s, start);
+    if (pending === null) return s.spentMicros!;
+    pending.catch(() => {}); // awaited (and reported) by prepare; here only started
+    // Unknown for now: the previous period's spend, else all of the budget (refuse rather than overspend).
+    return s.spentMicros ?? limits.budgetMicros ?? 0;
+  }
+
+  /** Resolves once the key's spend in the current budget period is known; null when it already is (or no budget). */
+  function prepare(keyId: string, limits: KeyLimits, nowMs: number): Promise<void> | null {
+    if (limits.budgetMicros === null) return null;
+    return seed(keyId, stateOf(keyId, nowMs), periodStartMs(limits.budgetPeriod ?? 'total', nowMs));
   }
 
   function rateHeaders(s: KeyState, limits: KeyLimits, nowMs: number): Record<string, string> {
@@ -137,13 +186,15 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
     // Seeded before the charge is written, so the ledger read cannot already contain it.
     const cap = leftIn(hold.keyId, s, hold.limits, nowMs);
     const charged = charge(cap);
-    if (s.spentMicros !== null && s.spendPeriodStartMs === periodStartMs(hold.limits.budgetPeriod ?? 'total', nowMs))
-      s.spentMicros += charged;
-    else s.spentMicros = null; // another period, or never seeded: the next check re-reads the ledger
+    const start = periodStartMs(hold.limits.budgetPeriod ?? 'total', nowMs);
+    if (s.seeding?.startMs === start) s.seeding.chargedMeanwhile += charged;
+    if (s.spentMicros !== null && s.spendPeriodStartMs === start) s.spentMicros += charged;
+    else if (s.seeding?.startMs !== start) s.spentMicros = null; // another period, or never seeded: the next check re-reads the ledger
     return charged;
   }
 
   return {
+    prepare,
     admit,
     record,
     holdBudget,

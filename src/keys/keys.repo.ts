@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import type { Awaitable, SqlStore } from '../store/sql-store';
 
 export type KeyRow = {
   id: string;
@@ -32,49 +32,59 @@ export type KeyLimitColumns = {
   allowedModelsJson: string | null;
 };
 
-export function createKeysRepo(db: Database) {
-  const insert = db.query(
-    `INSERT INTO api_keys (id, project_id, name, publishable_key, secret_hash, secret_prefix, created_at)
-     VALUES ($id, $projectId, $name, $publishableKey, $secretHash, $secretPrefix, $now)`,
-  );
-  const byPublishable = db.query('SELECT * FROM api_keys WHERE publishable_key = ?');
-  const bySecretHash = db.query('SELECT id FROM api_keys WHERE secret_hash = ?');
-  const byProject = db.query('SELECT * FROM api_keys WHERE project_id = ? ORDER BY created_at DESC, id DESC LIMIT ?');
-  const byId = db.query('SELECT * FROM api_keys WHERE id = ? AND project_id = ?');
-  const deactivate = db.query(
-    `UPDATE api_keys SET status = 'inactive', deactivated_at = ? WHERE id = ? AND project_id = ? AND status = 'active'`,
-  );
-  const countActive = db.query(`SELECT count(*) AS n FROM api_keys WHERE project_id = ? AND status = 'active'`);
-  const update = db.query(
-    `UPDATE api_keys SET name = $name, rpm_limit = $rpmLimit, tpm_limit = $tpmLimit, budget_micros = $budgetMicros,
+/** The columns of a key row, named (not `*`) so that both stores return the same fields. */
+const KEY_COLUMNS = `id, project_id, name, publishable_key, secret_hash, secret_prefix, status, created_at, last_used_at, deactivated_at,
+  rpm_limit, tpm_limit, budget_micros, budget_period, expires_at, allowed_models, previous_secret_hash, previous_secret_expires_at, rotated_at`;
+
+const INSERT = `INSERT INTO api_keys (id, project_id, name, publishable_key, secret_hash, secret_prefix, created_at)
+     VALUES ($id, $projectId, $name, $publishableKey, $secretHash, $secretPrefix, $now)`;
+const BY_PUBLISHABLE = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE publishable_key = $pk`;
+const BY_SECRET_HASH = 'SELECT id FROM api_keys WHERE secret_hash = $hash LIMIT 1';
+const BY_PROJECT = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE project_id = $projectId ORDER BY created_at DESC, id DESC LIMIT $limit`;
+const BY_ID = `SELECT ${KEY_COLUMNS} FROM api_keys WHERE id = $id AND project_id = $projectId`;
+const DEACTIVATE = `UPDATE api_keys SET status = 'inactive', deactivated_at = $now WHERE id = $id AND project_id = $projectId AND status = 'active'`;
+const COUNT_ACTIVE = `SELECT COUNT(*) AS n FROM api_keys WHERE project_id = $projectId AND status = 'active'`;
+const UPDATE = `UPDATE api_keys SET name = $name, rpm_limit = $rpmLimit, tpm_limit = $tpmLimit, budget_micros = $budgetMicros,
      budget_period = $budgetPeriod, expires_at = $expiresAtMs, allowed_models = $allowedModelsJson
-     WHERE id = $id AND project_id = $projectId`,
-  );
-  const rotate = db.query(
-    `UPDATE api_keys SET previous_secret_hash = secret_hash, previous_secret_expires_at = $graceEndsMs,
+     WHERE id = $id AND project_id = $projectId`;
+const ROTATE = `UPDATE api_keys SET previous_secret_hash = secret_hash, previous_secret_expires_at = $graceEndsMs,
      secret_hash = $secretHash, secret_prefix = $secretPrefix, rotated_at = $now
-     WHERE id = $id AND project_id = $projectId AND status = 'active'`,
-  );
-  const touch = db.query('UPDATE api_keys SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?');
+     WHERE id = $id AND project_id = $projectId AND status = 'active'`;
+/** Last use only moves forward (instances flush their batches in any order). */
+const TOUCH = `UPDATE api_keys SET last_used_at = CAST($at AS BIGINT)
+     WHERE id = $id AND (last_used_at IS NULL OR last_used_at < CAST($at AS BIGINT))`;
+
+export function createKeysRepo(store: SqlStore) {
+  const insert = store.stmt(INSERT);
+  const byPublishable = store.stmt<KeyRow>(BY_PUBLISHABLE);
+  const bySecretHash = store.stmt<{ id: string }>(BY_SECRET_HASH);
+  const byProject = store.stmt<KeyRow>(BY_PROJECT);
+  const byId = store.stmt<KeyRow>(BY_ID);
+  const deactivate = store.stmt(DEACTIVATE);
+  const countActive = store.stmt<{ n: number }>(COUNT_ACTIVE);
+  const update = store.stmt(UPDATE);
+  const rotate = store.stmt(ROTATE);
   return {
-    insert(k: { id: string; projectId: string; name: string; publishableKey: string; secretHash: string; secretPrefix: string; now: number }) {
-      insert.run(k);
+    async insert(k: { id: string; projectId: string; name: string; publishableKey: string; secretHash: string; secretPrefix: string; now: number }): Promise<void> {
+      await insert.run(k);
     },
-    findByPublishable: (pk: string) => byPublishable.get(pk) as KeyRow | null,
-    secretHashExists: (hash: string) => bySecretHash.get(hash) !== null,
-    update: (projectId: string, id: string, c: KeyLimitColumns) => void update.run({ ...c, id, projectId }),
+    /** Synchronous on the embedded store: the authentication of a key not yet cached reads it. */
+    findByPublishable: (pk: string): Awaitable<KeyRow | null> => byPublishable.get({ pk }),
+    secretHashExists: async (hash: string): Promise<boolean> => (await bySecretHash.get({ hash })) !== null,
+    update: async (projectId: string, id: string, c: KeyLimitColumns): Promise<void> => void (await update.run({ ...c, id, projectId })),
     /** The current secret becomes the previous one, valid until graceEndsMs; false when the pair is inactive. */
-    rotate: (projectId: string, id: string, r: { secretHash: string; secretPrefix: string; graceEndsMs: number; now: number }) =>
-      rotate.run({ ...r, id, projectId }).changes === 1,
-    listByProject: (projectId: string, limit: number) => byProject.all(projectId, limit) as KeyRow[],
-    get: (projectId: string, id: string) => byId.get(id, projectId) as KeyRow | null,
-    deactivate: (projectId: string, id: string, now: number) => deactivate.run(now, id, projectId).changes === 1,
-    countActive: (projectId: string) => (countActive.get(projectId) as { n: number }).n,
+    rotate: async (projectId: string, id: string, r: { secretHash: string; secretPrefix: string; graceEndsMs: number; now: number }): Promise<boolean> =>
+      (await rotate.run({ ...r, id, projectId })).changes === 1,
+    listByProject: (projectId: string, limit: number): Awaitable<KeyRow[]> => byProject.all({ projectId, limit }),
+    get: (projectId: string, id: string): Awaitable<KeyRow | null> => byId.get({ id, projectId }),
+    deactivate: async (projectId: string, id: string, now: number): Promise<boolean> => (await deactivate.run({ now, id, projectId })).changes === 1,
+    countActive: async (projectId: string): Promise<number> => (await countActive.get({ projectId }))?.n ?? 0,
     /** Batched by the caller: one transaction for many keys' last-use times. */
-    touchMany(entries: Array<[keyId: string, atMs: number]>) {
-      db.transaction(() => {
-        for (const [id, at] of entries) touch.run(at, id);
-      })();
+    async touchMany(entries: Array<[keyId: string, atMs: number]>): Promise<void> {
+      await store.transaction(async (tx) => {
+        const touch = tx.stmt(TOUCH);
+        for (const [id, at] of entries) await touch.run({ id, at });
+      });
     },
   };
 }

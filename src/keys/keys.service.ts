@@ -13,6 +13,7 @@ import {
 import { limitsView, NO_LIMITS, parseKeyLimits, type KeyLimits } from './key-limits';
 import { budgetExceeded, createKeyMeter, type Admission, type BudgetHold, type Refusal } from './key-meter';
 import type { KeyRow, KeysRepo } from './keys.repo';
+import { thenOf, type Awaitable } from '../store/sql-store';
 
 export type Caller = {
   keyId: string;
@@ -23,11 +24,12 @@ export type Caller = {
 
 type Deps = {
   repo: KeysRepo;
-  findProject: (id: string) => ProjectRow | null;
+  findProject: (id: string) => Awaitable<ProjectRow | null>;
   now?: () => number;
   /** Consumption charged to a key since `sinceMs` (from the ledger); seeds the in-memory budget counters. */
-  spentByKeyMicros?: (keyId: string, sinceMs: number) => number;
+  spentByKeyMicros?: (keyId: string, sinceMs: number) => Awaitable<number>;
 };
+
 
 /** Longest grace a rotated-out secret may keep: 30 days. */
 const MAX_GRACE_SECONDS = 30 * 24 * 3600;
@@ -71,7 +73,9 @@ export function toKeyView(k: KeyRow, nowMs = Date.now()) {
 export function createKeysService(deps: Deps) {
   const now = deps.now ?? Date.now;
   // Hot-path caches. Every write to keys or projects goes through invalidate*, so the very next request
-  // sees a deactivation or a domain change.
+  // sees a deactivation or a domain change. A read that was under way during an invalidation is not cached
+  // (`generation` moved on), so it cannot put back what was just forgotten.
+  let generation = 0;
   const keyCache = new Map<string, KeyRow>();
   const projectCache = new Map<string, ProjectRow>();
   const pendingTouches = new Map<string, number>();
@@ -88,51 +92,53 @@ export function createKeysService(deps: Deps) {
     return limits;
   }
 
-  function cachedKey(pk: string): KeyRow | null {
-    let row = keyCache.get(pk);
-    if (!row) {
-      row = deps.repo.findByPublishable(pk) ?? undefined;
-      if (!row) return null;
-      if (keyCache.size >= MAX_CACHED) keyCache.clear();
-      keyCache.set(pk, row);
-    }
-    return row;
+  function cachedRow<R>(cache: Map<string, R>, id: string, read: (id: string) => Awaitable<R | null>): Awaitable<R | null> {
+    const hit = cache.get(id);
+    if (hit) return hit;
+    const readAt = generation;
+    return thenOf(read(id), (row) => {
+      if (row && readAt === generation) {
+        if (cache.size >= MAX_CACHED) cache.clear();
+        cache.set(id, row);
+      }
+      return row;
+    });
   }
 
-  function cachedProject(id: string): ProjectRow | null {
-    let row = projectCache.get(id);
-    if (!row) {
-      row = deps.findProject(id) ?? undefined;
-      if (!row) return null;
-      if (projectCache.size >= MAX_CACHED) projectCache.clear();
-      projectCache.set(id, row);
-    }
-    return row;
+  const cachedKey = (pk: string) => cachedRow(keyCache, pk, deps.repo.findByPublishable);
+  const cachedProject = (id: string) => cachedRow(projectCache, id, deps.findProject);
+
+  /** Not this pair's secret: another pair's (key_pair_mismatch) or nobody's (invalid_api_key). */
+  async function refuseSecret(secretHash: string): Promise<never> {
+    if (await deps.repo.secretHashExists(secretHash))
+      throw unauthorized('key_pair_mismatch', 'The publishable key and the secret key belong to different key pairs');
+    throw unauthorized('invalid_api_key', 'Invalid API key');
   }
 
-  /** 401s in a fixed order, each with its own code: missing, unknown, mismatched pair, inactive. */
-  function authenticate(publishable: string | null | undefined, secret: string | null | undefined): Caller {
+  /**
+   * 401s in a fixed order, each with its own code: missing, unknown, mismatched pair, inactive, expired. The hot
+   * path of every request: with the key and its project cached it answers synchronously, without the store.
+   */
+  function authenticate(publishable: string | null | undefined, secret: string | null | undefined): Awaitable<Caller> {
     if (!publishable || !secret)
       throw unauthorized('missing_api_key', 'Missing x-publishable-key or x-secret-key header');
     if (!isWellFormedKey(publishable, PUBLISHABLE_PREFIX) || !isWellFormedKey(secret, SECRET_PREFIX))
       throw unauthorized('invalid_api_key', 'Invalid API key');
-    const key = cachedKey(publishable);
-    if (!key) throw unauthorized('invalid_api_key', 'Invalid API key');
-    const secretHash = hashSecret(secret);
-    const t = now();
-    const inGrace = key.previous_secret_hash !== null && key.previous_secret_expires_at !== null
-      && key.previous_secret_expires_at > t && sameHash(secretHash, key.previous_secret_hash);
-    if (!inGrace && !sameHash(secretHash, key.secret_hash)) {
-      if (deps.repo.secretHashExists(secretHash))
-        throw unauthorized('key_pair_mismatch', 'The publishable key and the secret key belong to different key pairs');
-      throw unauthorized('invalid_api_key', 'Invalid API key');
-    }
-    if (key.status !== 'active') throw unauthorized('inactive_key', 'This API key pair is inactive');
-    if (key.expires_at !== null && key.expires_at <= t) throw unauthorized('expired_key', 'This API key pair has expired');
-    const project = cachedProject(key.project_id);
-    if (!project) throw unauthorized('invalid_api_key', 'Invalid API key');
-    pendingTouches.set(key.id, t);
-    return { keyId: key.id, projectId: key.project_id, project, limits: cachedLimits(key) };
+    return thenOf(cachedKey(publishable), (key) => {
+      if (!key) throw unauthorized('invalid_api_key', 'Invalid API key');
+      const secretHash = hashSecret(secret);
+      const t = now();
+      const inGrace = key.previous_secret_hash !== null && key.previous_secret_expires_at !== null
+        && key.previous_secret_expires_at > t && sameHash(secretHash, key.previous_secret_hash);
+      if (!inGrace && !sameHash(secretHash, key.secret_hash)) return refuseSecret(secretHash);
+      if (key.status !== 'active') throw unauthorized('inactive_key', 'This API key pair is inactive');
+      if (key.expires_at !== null && key.expires_at <= t) throw unauthorized('expired_key', 'This API key pair has expired');
+      return thenOf(cachedProject(key.project_id), (project): Caller => {
+        if (!project) throw unauthorized('invalid_api_key', 'Invalid API key');
+        pendingTouches.set(key.id, t);
+        return { keyId: key.id, projectId: key.project_id, project, limits: cachedLimits(key) };
+      });
+    });
   }
 
   function checkName(name: unknown): string {
@@ -141,15 +147,15 @@ export function createKeysService(deps: Deps) {
     return name.trim();
   }
 
-  function storeLimits(projectId: string, id: string, name: string, l: KeyLimits) {
-    deps.repo.update(projectId, id, {
+  function storeLimits(projectId: string, id: string, name: string, l: KeyLimits): Promise<void> {
+    return deps.repo.update(projectId, id, {
       name, rpmLimit: l.rpmLimit, tpmLimit: l.tpmLimit, budgetMicros: l.budgetMicros, budgetPeriod: l.budgetPeriod,
       expiresAtMs: l.expiresAtMs, allowedModelsJson: l.allowedModels === null ? null : JSON.stringify(l.allowedModels),
     });
   }
 
   /** A name, or an admin body: name (required) and the optional limits (rpm_limit, tpm_limit, budget, expires_at, allowed_models). */
-  function generatePair(project: ProjectRow, nameOrInput: string | Record<string, unknown>) {
+  async function generatePair(project: ProjectRow, nameOrInput: string | Record<string, unknown>) {
     const input = typeof nameOrInput === 'string' ? { name: nameOrInput } : nameOrInput;
     const name = checkName(input.name);
     const limits = parseKeyLimits(input, NO_LIMITS);
@@ -158,7 +164,7 @@ export function createKeysService(deps: Deps) {
     const publishableKey = generateKey(PUBLISHABLE_PREFIX);
     const secretKey = generateKey(SECRET_PREFIX);
     const id = newId('key');
-    deps.repo.insert({
+    await deps.repo.insert({
       id,
       projectId: project.id,
       name,
@@ -167,43 +173,43 @@ export function createKeysService(deps: Deps) {
       secretPrefix: secretPrefixOf(secretKey),
       now: now(),
     });
-    if (limits !== NO_LIMITS) storeLimits(project.id, id, name, limits);
-    const row = deps.repo.get(project.id, id)!;
+    if (limits !== NO_LIMITS) await storeLimits(project.id, id, name, limits);
+    const row = (await deps.repo.get(project.id, id))!;
     // The only moment the secret exists outside the caller's hands.
     return { ...toKeyView(row), secret_key: secretKey };
   }
 
-  function deactivate(projectId: string, keyId: string) {
-    const row = deps.repo.get(projectId, keyId);
-    if (!row) throw notFound('key_not_found', `No key pair with id ${keyId} in this project`);
-    deps.repo.deactivate(projectId, keyId, now());
-    keyCache.delete(row.publishable_key);
-    return toKeyView(deps.repo.get(projectId, keyId)!);
+  async function deactivate(projectId: string, keyId: string) {
+    const row = await existing(projectId, keyId);
+    await deps.repo.deactivate(projectId, keyId, now());
+    forgetCached(row);
+    return toKeyView((await deps.repo.get(projectId, keyId))!);
   }
 
-  function existing(projectId: string, keyId: string): KeyRow {
-    const row = deps.repo.get(projectId, keyId);
+  async function existing(projectId: string, keyId: string): Promise<KeyRow> {
+    const row = await deps.repo.get(projectId, keyId);
     if (!row) throw notFound('key_not_found', `No key pair with id ${keyId} in this project`);
     return row;
   }
 
   function forgetCached(row: KeyRow) {
+    generation++;
     keyCache.delete(row.publishable_key);
     limitsCache.delete(row.id);
   }
 
   /** Edits name, limits and expiry; fields left out keep their value, null clears a limit. */
-  function update(projectId: string, keyId: string, input: Record<string, unknown>) {
-    const row = existing(projectId, keyId);
+  async function update(projectId: string, keyId: string, input: Record<string, unknown>) {
+    const row = await existing(projectId, keyId);
     const name = 'name' in input ? checkName(input.name) : row.name;
-    storeLimits(projectId, keyId, name, parseKeyLimits(input, limitsOf(row)));
+    await storeLimits(projectId, keyId, name, parseKeyLimits(input, limitsOf(row)));
     forgetCached(row);
-    return toKeyView(deps.repo.get(projectId, keyId)!, now());
+    return toKeyView((await deps.repo.get(projectId, keyId))!, now());
   }
 
   /** A new secret; the current one keeps working for `grace_period_seconds` (default 3600, 0 ends it at once). */
-  function rotate(projectId: string, keyId: string, input: Record<string, unknown>) {
-    const row = existing(projectId, keyId);
+  async function rotate(projectId: string, keyId: string, input: Record<string, unknown>) {
+    const row = await existing(projectId, keyId);
     const grace = input.grace_period_seconds ?? DEFAULT_GRACE_SECONDS;
     if (!Number.isSafeInteger(grace) || (grace as number) < 0 || (grace as number) > MAX_GRACE_SECONDS)
       throw badRequest('invalid_value', `grace_period_seconds must be an integer from 0 to ${MAX_GRACE_SECONDS}`, 'grace_period_seconds');
@@ -211,25 +217,36 @@ export function createKeysService(deps: Deps) {
     if (row.status !== 'active') throw conflict('inactive_key', 'This API key pair is inactive: a deactivated key pair cannot be rotated');
     const secretKey = generateKey(SECRET_PREFIX);
     const t = now();
-    deps.repo.rotate(projectId, keyId, { secretHash: hashSecret(secretKey), secretPrefix: secretPrefixOf(secretKey), graceEndsMs: t + (grace as number) * 1000, now: t });
+    await deps.repo.rotate(projectId, keyId, { secretHash: hashSecret(secretKey), secretPrefix: secretPrefixOf(secretKey), graceEndsMs: t + (grace as number) * 1000, now: t });
     forgetCached(row);
-    return { ...toKeyView(deps.repo.get(projectId, keyId)!, t), secret_key: secretKey };
+    return { ...toKeyView((await deps.repo.get(projectId, keyId))!, t), secret_key: secretKey };
   }
 
-  /** The hot-path limit check (no disk write): allowed models, then budget, then requests and tokens per minute. */
-  function admit(caller: Caller, model: string): Admission | Refusal {
+  /**
+   * The hot-path limit check (no disk write): allowed models, then budget, then requests and tokens per minute.
+   * Synchronous unless the key's spend in its budget period must first be read from the ledger.
+   */
+  function admit(caller: Caller, model: string): Awaitable<Admission | Refusal> {
     const { allowedModels } = caller.limits;
     if (allowedModels !== null && !allowedModels.includes(model))
       return { error: forbidden('model_not_allowed', `This API key may not use the model "${model}"`), headers: {} };
-    return meter.admit(caller.keyId, caller.limits, now());
+    const ready = meter.prepare(caller.keyId, caller.limits, now());
+    return ready ? ready.then(() => meter.admit(caller.keyId, caller.limits, now())) : meter.admit(caller.keyId, caller.limits, now());
   }
 
-  /** Writes last-used times collected on the hot path; called by the background flusher. */
-  function flushTouches(): void {
+  /**
+   * Writes last-used times collected on the hot path; called by the background flusher. They only inform the
+   * operator, so a failed write is logged and dropped rather than retried.
+   */
+  async function flushTouches(): Promise<void> {
     if (pendingTouches.size === 0) return;
     const entries = [...pendingTouches];
     pendingTouches.clear();
-    deps.repo.touchMany(entries);
+    try {
+      await deps.repo.touchMany(entries);
+    } catch (err) {
+      console.error(JSON.stringify({ level: 'error', msg: 'key last-use write failed', dropped: entries.length, error: String(err) }));
+    }
   }
 
   /**
@@ -237,6 +254,11 @@ export function createKeysService(deps: Deps) {
    * `hold` in the same synchronous step, and `settle` exactly once when the request ends (success or not).
    */
   const budget = {
+    /**
+     * Resolves once the key's spend in its budget period is known (null: it is); `admit` already waited for it.
+     * `left` right after it, and `hold` in the same step, need no store.
+     */
+    ready: (caller: Caller) => meter.prepare(caller.keyId, caller.limits, now()),
     /** What a new request may still hold (budget - spent - held); null when the key has no budget. */
     left: (caller: Caller) => meter.budgetLeft(caller.keyId, caller.limits, now()),
     hold: (caller: Caller, amountMicros: number): BudgetHold => meter.holdBudget(caller.keyId, caller.limits, amountMicros, now()),
@@ -259,10 +281,13 @@ export function createKeysService(deps: Deps) {
      * the budget when its budget hold settled (`budget.settle`); the argument is accepted and not counted twice.
      */
     recordUsage: (keyId: string, tokens: number, _chargedMicros?: number) => meter.record(keyId, tokens, now()),
-    get: (projectId: string, keyId: string) => toKeyView(existing(projectId, keyId), now()),
-    list: (projectId: string, limit = 1000) => deps.repo.listByProject(projectId, limit).map((k) => toKeyView(k, now())),
-    hasActiveKey: (projectId: string) => deps.repo.countActive(projectId) > 0,
-    invalidateProject: (projectId: string) => projectCache.delete(projectId),
+    get: async (projectId: string, keyId: string) => toKeyView(await existing(projectId, keyId), now()),
+    list: async (projectId: string, limit = 1000) => (await deps.repo.listByProject(projectId, limit)).map((k) => toKeyView(k, now())),
+    hasActiveKey: async (projectId: string) => (await deps.repo.countActive(projectId)) > 0,
+    invalidateProject: (projectId: string) => {
+      generation++;
+      projectCache.delete(projectId);
+    },
     flushTouches,
   };
 }

@@ -5,7 +5,8 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-});
+  // On PostgreSQL the first app also starts the throwaway server.
+}, 60_000);
 afterAll(() => t.close());
 
 const ask = { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hi' }] };
@@ -48,7 +49,7 @@ describe('authentication', () => {
     const off = await t.admin('POST', `/projects/${p.id}/keys/${p.keyId}/deactivate`);
     expect(off.body.status).toBe('inactive');
     expect(await code(await t.chat(p.headers, ask))).toEqual([401, 'inactive_key']);
-    t.rt.flushAll();
+    await t.rt.keys.flushTouches();
     const list = await t.admin('GET', `/projects/${p.id}/keys`);
     const text = JSON.stringify(list.body);
     expect(text).not.toContain(p.sk);
@@ -59,7 +60,7 @@ describe('authentication', () => {
 
   test('secrets are stored hashed', async () => {
     const p = await t.project('1.00', 'Auth D');
-    const dump = JSON.stringify(t.db.query('SELECT * FROM api_keys').all()) + JSON.stringify(t.db.query('SELECT * FROM settings').all());
+    const dump = JSON.stringify(await t.store.stmt('SELECT * FROM api_keys').all()) + JSON.stringify(await t.store.stmt('SELECT * FROM settings').all());
     expect(dump).not.toContain(p.sk);
     expect(dump).not.toContain('test-admin-token');
   });

@@ -15,7 +15,8 @@ beforeAll(async () => {
   upstream = await startFakeUpstream();
   // fake-model: 1 USD per million prompt tokens, 2 USD per million completion tokens.
   t = await createTestApp({ upstreamUrl: upstream.baseUrl });
-});
+  // On PostgreSQL the first app also starts the throwaway server.
+}, 60_000);
 afterAll(async () => {
   expect(await auditMoney(t.store)).toEqual([]);
   await t.close();

@@ -8,7 +8,8 @@ let t: TestApp;
 let skewMs = 0;
 beforeAll(async () => {
   t = await createTestApp({ runtime: { keysNow: () => Date.now() + skewMs } });
-});
+  // On PostgreSQL the first app also starts the throwaway server.
+}, 60_000);
 afterAll(() => t.close());
 
 async function sdkFor(limits: Record<string, unknown>, name: string, options: { maxRetries?: number; seen?: Array<{ status: number; atMs: number; retryAfterMs: string | null }> } = {}) {
