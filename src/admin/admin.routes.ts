@@ -40,8 +40,8 @@ export function adminRoutes(deps: Deps) {
   return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects', async ({ request, set }) => {
-      const project = deps.projects.create(await readBody(request, CreateProjectBody, deps.maxBodyBytes));
-      deps.wallet.ensureWallet(project.id);
+      const project = await deps.projects.create(await readBody(request, CreateProjectBody, deps.maxBodyBytes));
+      await deps.wallet.ensureWallet(project.id);
       set.status = 201;
       return deps.projects.view(project);
     }, {
@@ -53,11 +53,11 @@ export function adminRoutes(deps: Deps) {
         errors: [[400, ...JSON_BODY_400, 'invalid_kind', 'invalid_name', 'invalid_domain'], 401, 413],
       }),
     })
-    .get('/projects', ({ query }) => {
+    .get('/projects', async ({ query }) => {
       const { limit = 100, cursor } = ProjectsQuery.check(query);
-      const { page, has_more, next_cursor } = pageOf(deps.projects.list(limit + 1, projectCursor(cursor)), limit, (last) =>
+      const { page, has_more, next_cursor } = pageOf(await deps.projects.list(limit + 1, projectCursor(cursor)), limit, (last) =>
         Buffer.from(`${last.created_at}:${last.id}`).toString('base64url'));
-      return { object: 'list', data: page.map(deps.projects.view), has_more, next_cursor };
+      return { object: 'list', data: await Promise.all(page.map(deps.projects.view)), has_more, next_cursor };
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'List projects, newest first', security: ADMIN_SECURITY,
@@ -65,10 +65,10 @@ export function adminRoutes(deps: Deps) {
         ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401],
       }),
     })
-    .get('/projects/:id', ({ params }) => deps.projects.view(deps.projects.get(params.id)), {
+    .get('/projects/:id', async ({ params }) => deps.projects.view(await deps.projects.get(params.id)), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
     })
-    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(deps.projects.update(params.id, await readBody(request, UpdateProjectBody, deps.maxBodyBytes))), {
+    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(await deps.projects.update(params.id, await readBody(request, UpdateProjectBody, deps.maxBodyBytes))), {
       parse: 'none',
       detail: describe({
         tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
@@ -83,7 +83,7 @@ export function adminRoutes(deps: Deps) {
     })
     .post('/projects/:id/domain/verify', async ({ params, request }) => {
       const { project, detail } = await deps.projects.verifyDomain(params.id, (await readBody(request, VerifyDomainBody, deps.maxBodyBytes)).method);
-      return { ...deps.projects.view(project), detail };
+      return { ...(await deps.projects.view(project)), detail };
     }, {
       parse: 'none',
       detail: describe({
@@ -94,11 +94,12 @@ export function adminRoutes(deps: Deps) {
         ok: { description: 'The project with its new domain_status and a detail line', schema: { ...ProjectSchema, properties: { ...ProjectSchema.properties, detail: { type: 'string', description: 'What the check found, e.g. marked verified by the operator' } } } }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
       }),
     })
-    .get('/projects/:id/domain/checks', ({ params }) => ({ object: 'list', data: deps.projects.listChecks(params.id).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
+    .get('/projects/:id/domain/checks', async ({ params }) => ({ object: 'list', data: (await deps.projects.listChecks(params.id)).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
       detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: listOf(DomainCheckSchema) }, errors: [401, 404] }),
     })
     .post('/projects/:id/keys', async ({ params, request, set }) => {
-      const pair = deps.keys.generatePair(deps.projects.get(params.id), await readBody(request, CreateKeyBody, deps.maxBodyBytes));
+      const project = await deps.projects.get(params.id);
+      const pair = await deps.keys.generatePair(project, await readBody(request, CreateKeyBody, deps.maxBodyBytes));
       set.status = 201;
       set.headers['cache-control'] = 'no-store';
       return pair;
@@ -111,11 +112,11 @@ export function adminRoutes(deps: Deps) {
         errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, [403, 'domain_not_verified'], 404, 413],
       }),
     })
-    .get('/projects/:id/keys', ({ params }) => (deps.projects.get(params.id), { object: 'list', data: deps.keys.list(params.id) }), {
+    .get('/projects/:id/keys', async ({ params }) => (await deps.projects.get(params.id), { object: 'list', data: await deps.keys.list(params.id) }), {
       detail: describe({ tags: ['Admin: projects'], summary: 'List key pairs (never the secret)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [401, 404] }),
     })
     .patch('/projects/:id/keys/:key_id', async ({ params, request }) => {
-      deps.projects.get(params.id);
+      await deps.projects.get(params.id);
       return deps.keys.update(params.id, params.key_id, await readBody(request, UpdateKeyBody, deps.maxBodyBytes));
     }, {
       parse: 'none',
@@ -128,8 +129,8 @@ export function adminRoutes(deps: Deps) {
       }),
     })
     .post('/projects/:id/keys/:key_id/rotate', async ({ params, request, set }) => {
-      deps.projects.get(params.id);
-      const pair = deps.keys.rotate(params.id, params.key_id, await readBody(request, RotateKeyBody, deps.maxBodyBytes));
+      await deps.projects.get(params.id);
+      const pair = await deps.keys.rotate(params.id, params.key_id, await readBody(request, RotateKeyBody, deps.maxBodyBytes));
       set.headers['cache-control'] = 'no-store';
       return pair;
     }, {
@@ -143,28 +144,28 @@ export function adminRoutes(deps: Deps) {
         errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'inactive_key'], 413],
       }),
     })
-    .get('/projects/:id/keys/:key_id/usage', ({ params, query }) => {
-      deps.projects.get(params.id);
-      deps.keys.get(params.id, params.key_id);
+    .get('/projects/:id/keys/:key_id/usage', async ({ params, query }) => {
+      await deps.projects.get(params.id);
+      await deps.keys.get(params.id, params.key_id);
       const { from, to } = UsageQuery.check(query);
       const range = usageRange(from, to, Date.now());
-      return usageReport(deps.wallet.usage(params.id, params.key_id, range.fromMs, range.toMs), range, { projectId: params.id, keyId: params.key_id });
+      return usageReport(await deps.wallet.usage(params.id, params.key_id, range.fromMs, range.toMs), range, { projectId: params.id, keyId: params.key_id });
     }, {
       detail: describe({
         tags: ['Admin: projects'], summary: 'Usage of a key pair: requests, tokens and cost by day (and model)', security: ADMIN_SECURITY,
         parameters: [pid, kid], query: UsageQuery.schema, ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 401, 404],
       }),
     })
-    .post('/projects/:id/keys/:key_id/deactivate', ({ params }) => (deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
+    .post('/projects/:id/keys/:key_id/deactivate', async ({ params }) => (await deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
       parse: 'none',
       detail: describe({ tags: ['Admin: projects'], summary: 'Deactivate a key pair (effective on the next request)', security: ADMIN_SECURITY, parameters: [pid, pathParam('key_id', 'Key pair id')], ok: { description: 'The pair', schema: KeySchema }, errors: [401, 404] }),
     })
     .post('/projects/:id/credits', async ({ params, request, set }) => {
-      deps.projects.get(params.id);
-      const result = deps.wallet.topUp(params.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
+      await deps.projects.get(params.id);
+      const result = await deps.wallet.topUp(params.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
       deps.onFundsChanged(params.id);
       set.status = result.replayed ? 200 : 201;
-      return { ...result, wallet: deps.wallet.view(params.id, 10, null) };
+      return { ...result, wallet: await deps.wallet.view(params.id, 10, null) };
     }, {
       parse: 'none',
       detail: describe({
@@ -175,8 +176,8 @@ export function adminRoutes(deps: Deps) {
         errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 401, 404, [409, 'idempotency_key_reused'], 413],
       }),
     })
-    .get('/projects/:id/wallet', ({ params, query }) => {
-      deps.projects.get(params.id);
+    .get('/projects/:id/wallet', async ({ params, query }) => {
+      await deps.projects.get(params.id);
       const { limit = 100, cursor } = WalletQuery.check(query);
       return deps.wallet.view(params.id, limit, cursor ?? null);
     }, {

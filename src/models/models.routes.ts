@@ -11,9 +11,9 @@ const ModelListSchema = listOf({
 export function modelsRoutes(deps: { keys: KeysService; catalog: ModelCatalog }) {
   return new Elysia({ name: 'models-routes' }).get(
     '/v1/models',
-    ({ request }) => {
+    async ({ request }) => {
       // Needs a valid key pair but no credit: listing models is free.
-      deps.keys.authenticate(request.headers.get('x-publishable-key'), request.headers.get('x-secret-key'));
+      await deps.keys.authenticate(request.headers.get('x-publishable-key'), request.headers.get('x-secret-key'));
       return new Response(deps.catalog.listBody(), {
         headers: { 'content-type': 'application/json', 'cache-control': 'private, max-age=600' },
       });

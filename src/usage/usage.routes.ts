@@ -14,18 +14,18 @@ const AUTH_ERRORS = [[401, 'missing_api_key', 'invalid_api_key', 'key_pair_misma
 export function usageRoutes(deps: { keys: KeysService; wallet: WalletService; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return new Elysia({ name: 'usage-routes' })
-    .get('/v1/credits', ({ request }) => deps.wallet.credits(authenticatePublic(deps.keys, request).projectId), {
+    .get('/v1/credits', async ({ request }) => deps.wallet.credits((await authenticatePublic(deps.keys, request)).projectId), {
       detail: describe({
         tags: ['Usage'], summary: "The calling key's project credits: balance, held and available", security: PUBLIC_SECURITY,
         ok: { description: 'Credits', schema: CreditsSchema }, errors: AUTH_ERRORS,
       }),
     })
-    .get('/v1/usage', ({ request, query }) => {
-      const caller = authenticatePublic(deps.keys, request);
+    .get('/v1/usage', async ({ request, query }) => {
+      const caller = await authenticatePublic(deps.keys, request);
       const { from, to, key } = OwnUsageQuery.check(query);
       const range = usageRange(from, to, now());
       const keyId = key === 'self' ? caller.keyId : null;
-      const rows = deps.wallet.usage(caller.projectId, keyId, range.fromMs, range.toMs);
+      const rows = await deps.wallet.usage(caller.projectId, keyId, range.fromMs, range.toMs);
       return usageReport(rows, range, { projectId: caller.projectId, keyId });
     }, {
       detail: describe({

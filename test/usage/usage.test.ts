@@ -5,7 +5,8 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 let t: TestApp;
 beforeAll(async () => {
   t = await createTestApp();
-});
+  // On PostgreSQL the first app also starts the throwaway server.
+}, 60_000);
 afterAll(async () => {
   expect(await auditMoney(t.store)).toEqual([]);
   await t.close();
