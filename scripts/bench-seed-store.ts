@@ -46,7 +46,7 @@ const slug = (s: string) => s.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(
 const started = performance.now();
 const store = openStore(values.dir);
 const config = loadConfig({ argv: ['--quiet', '--data-dir', values.dir, '--config', 'seed.json'], env: { VEXRAIL_ADMIN_TOKEN: 'bench-seed' }, defaultDataParent: values.dir, readFile: () => '{}' });
-const rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
+const rt = await createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
 const progress = (text: string) => console.error(`  seed: ${text} (${((performance.now() - started) / 1000).toFixed(0)} s)`);
 
 let products = 0;
@@ -56,17 +56,17 @@ for (let i = 0; i < ADVERTISERS; i++) {
   const domain = `${slug(brand)}.example.com`;
   const category = categories[i % categories.length];
   const pool = byCategory.get(category)!;
-  const project = rt.projects.create({ name: `${brand} Inc.`, domain, kind: 'advertiser' });
+  const project = await rt.projects.create({ name: `${brand} Inc.`, domain, kind: 'advertiser' });
   await rt.projects.verifyDomain(project.id, 'manual');
-  rt.wallet.topUp(project.id, { amount: '10000.00' });
-  const owner = rt.projects.get(project.id);
+  await rt.wallet.topUp(project.id, { amount: '10000.00' });
+  const owner = await rt.projects.get(project.id);
   const productCount = Math.floor(PRODUCTS / ADVERTISERS) + (i < PRODUCTS % ADVERTISERS ? 1 : 0);
   const lines = Array.from({ length: productCount }, (_, k) => {
     const p = pool[(i * 7 + k) % pool.length];
     const name = `${brand} ${p.name.split(' ').slice(1).join(' ')} ${k + 1}`;
     return JSON.stringify({ name, description: p.description, url: `https://${domain}/p/${slug(name)}`, keywords: p.keywords, category });
   });
-  const report = rt.market.products.importLines(owner, lines.join('\n'));
+  const report = await rt.market.products.importLines(owner, lines.join('\n'));
   if (report.failed > 0) throw new Error(`product import for ${brand} failed on ${report.failed} lines: ${JSON.stringify(report.errors.slice(0, 3))}`);
   products += report.imported;
   const campaignCount = Math.floor(CAMPAIGNS / ADVERTISERS) + (i < CAMPAIGNS % ADVERTISERS ? 1 : 0);
@@ -74,8 +74,8 @@ for (let i = 0; i < ADVERTISERS; i++) {
     const ids = report.product_ids.filter((_: string, k: number) => k % campaignCount === j);
     if (ids.length === 0) continue;
     const context = pool[(i + j) % pool.length].campaign_context.replace(/^\S+/, brand);
-    const campaign = rt.market.campaigns.create(owner, { name: `${brand} campaign ${j + 1}`, context, base_cpc: ((10 + ((i * 31 + j * 17) % 141)) / 100).toFixed(2), budget: '500.00', product_ids: ids });
-    rt.market.campaigns.activate(owner, campaign.id);
+    const campaign = await rt.market.campaigns.create(owner, { name: `${brand} campaign ${j + 1}`, context, base_cpc: ((10 + ((i * 31 + j * 17) % 141)) / 100).toFixed(2), budget: '500.00', product_ids: ids });
+    await rt.market.campaigns.activate(owner, campaign.id);
     campaigns++;
   }
   if (i % 50 === 49 || i === ADVERTISERS - 1) {
@@ -85,11 +85,11 @@ for (let i = 0; i < ADVERTISERS; i++) {
   }
 }
 
-const publisher = rt.projects.create({ name: 'Bench publisher (large store)', domain: 'bench-large.example.com' });
+const publisher = await rt.projects.create({ name: 'Bench publisher (large store)', domain: 'bench-large.example.com' });
 await rt.projects.verifyDomain(publisher.id, 'manual');
-rt.wallet.topUp(publisher.id, { amount: '100000.00' });
-const keys = rt.keys.generatePair(rt.projects.get(publisher.id), 'bench');
-rt.projects.update(publisher.id, { monetization: true, frequency_cap_turns: 1 });
+await rt.wallet.topUp(publisher.id, { amount: '100000.00' });
+const keys = await rt.keys.generatePair(await rt.projects.get(publisher.id), 'bench');
+await rt.projects.update(publisher.id, { monetization: true, frequency_cap_turns: 1 });
 rt.stop();
 store.close();
 console.log(JSON.stringify({

@@ -19,7 +19,7 @@
  *   - rt.market.ads.decorator.decide(ctx): the full decision the gateway runs for each monetized answer
  *     (gates, conversation state, sensitivity, settings, frequency cap, matching, auction, tracking link),
  *     each call with a fresh conversation id so every request is eligible (the worst case);
- *   - rt.market.ads.search(...): the ranking only, as the promotions search endpoint runs it;
+ *   - await rt.market.ads.search(...): the ranking only, as the promotions search endpoint runs it;
  *   - the same decision right after a campaign change (the index re-reads that campaign), a charged
  *     click (clicks.click(), which re-judges the advertiser's campaigns) and the decision after it;
  *   - the size of the in-memory unit index.
@@ -308,15 +308,15 @@ async function load(): Promise<{ advertisers: Advertiser[]; publisherId: string;
   const advertisers: Advertiser[] = [];
   for (let i = 0; i < opts.advertisers; i++) {
     const brand = brands[i];
-    const project = runtime.projects.create({ name: `${brand} Inc.`, domain: `${slug(brand)}.example.com`, kind: 'advertiser' });
+    const project = await runtime.projects.create({ name: `${brand} Inc.`, domain: `${slug(brand)}.example.com`, kind: 'advertiser' });
     await runtime.projects.verifyDomain(project.id, 'manual');
-    runtime.wallet.topUp(project.id, { amount: '10000.00' });
+    await runtime.wallet.topUp(project.id, { amount: '10000.00' });
     advertisers.push({ projectId: project.id, brand, category: categories[i % categories.length], campaignIds: [] });
   }
-  const publisher = runtime.projects.create({ name: 'Selection bench publisher', domain: 'publisher.example.com' });
+  const publisher = await runtime.projects.create({ name: 'Selection bench publisher', domain: 'publisher.example.com' });
   await runtime.projects.verifyDomain(publisher.id, 'manual');
-  runtime.keys.generatePair(runtime.projects.get(publisher.id), 'bench');
-  runtime.projects.update(publisher.id, { monetization: true });
+  await runtime.keys.generatePair(await runtime.projects.get(publisher.id), 'bench');
+  await runtime.projects.update(publisher.id, { monetization: true });
   const t1 = performance.now();
 
   // Products: each advertiser imports its share as one JSON Lines body, like POST .../products/import.
@@ -334,7 +334,7 @@ async function load(): Promise<{ advertisers: Advertiser[]; publisherId: string;
       templates.push(template);
       lines.push(JSON.stringify(product));
     }
-    const report = runtime.market.products.importLines(runtime.projects.get(adv.projectId), lines.join('\n'));
+    const report = await runtime.market.products.importLines(await runtime.projects.get(adv.projectId), lines.join('\n'));
     if (report.failed > 0) throw new Error(`import for ${adv.brand} failed on ${report.failed} lines: ${JSON.stringify(report.errors.slice(0, 3))}`);
     report.product_ids.forEach((id, k) => labelOfProduct.set(id, labelKey(templates[k])));
     productIds.push(report.product_ids);
@@ -352,7 +352,7 @@ async function load(): Promise<{ advertisers: Advertiser[]; publisherId: string;
   let created = 0;
   for (let i = 0; i < advertisers.length; i++) {
     const adv = advertisers[i];
-    const owner = runtime.projects.get(adv.projectId);
+    const owner = await runtime.projects.get(adv.projectId);
     const n = Math.floor(opts.campaigns / opts.advertisers) + (i < opts.campaigns % opts.advertisers ? 1 : 0);
     const own = contexts.get(adv.category)!;
     for (let j = 0; j < n; j++) {
@@ -361,11 +361,11 @@ async function load(): Promise<{ advertisers: Advertiser[]; publisherId: string;
       const ctx = pick(own);
       const context = ctx.text.split(ctx.brand).join(adv.brand);
       const cpc = (10 + randInt(141)) / 100; // 0.10 .. 1.50 USD
-      const campaign = runtime.market.campaigns.create(owner, {
+      const campaign = await runtime.market.campaigns.create(owner, {
         name: `${adv.brand} ${['always-on', 'spring', 'summer', 'year-end', 'launch'][j % 5]} ${j + 1}`,
         context, base_cpc: cpc.toFixed(2), budget: '500.00', product_ids: ids,
       });
-      runtime.market.campaigns.activate(owner, campaign.id);
+      await runtime.market.campaigns.activate(owner, campaign.id);
       adv.campaignIds.push(campaign.id);
       created++;
     }
@@ -398,13 +398,15 @@ function contextFor(publisherId: string, q: Query): AnswerContext {
 }
 
 /** Times fn over `count` calls cycling through `list`; returns the latencies (ms) and how many calls returned something. */
-function timeCalls<T>(list: T[], count: number, fn: (item: T) => unknown, filled?: (r: unknown) => boolean): { samples: number[]; filled: number } {
+/** Times each call until its answer is ready (a promise is awaited inside the timed span; a plain value is not). */
+async function timeCalls<T>(list: T[], count: number, fn: (item: T) => unknown, filled?: (r: unknown) => boolean): Promise<{ samples: number[]; filled: number }> {
   const samples: number[] = new Array(count);
   let hits = 0;
   for (let i = 0; i < count; i++) {
     const item = list[i % list.length];
     const t0 = performance.now();
-    const r = fn(item);
+    let r = fn(item);
+    if (r instanceof Promise) r = await r;
     samples[i] = performance.now() - t0;
     if (filled ? filled(r) : r) hits++;
     if ((i & 255) === 255) checkDeadline();
@@ -425,7 +427,7 @@ async function main(): Promise<number> {
   // As in src/main.ts: commits never checkpoint; a worker thread does (src/store/checkpointer.ts).
   store.db.exec('PRAGMA wal_autocheckpoint = 0');
   checkpointer = startCheckpointer(store.db, store.path);
-  rt = createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
+  rt = await createRuntime(config, sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
   Bun.gc(true);
   const rssBefore = process.memoryUsage().rss;
   const heapBefore = process.memoryUsage().heapUsed;
@@ -461,20 +463,20 @@ async function main(): Promise<number> {
   // 1. Cold: the very first decision after start-up (eligibility, unit count, document frequencies, units all unread).
   console.error('Measuring: cold first call');
   const c0 = performance.now();
-  decide(commercial[0]);
+  await decide(commercial[0]);
   const coldFirst = performance.now() - c0;
   // 2. First sight: each query once, in order; terms and units not seen before are read from SQLite.
   console.error('Measuring: first pass over the queries');
-  const firstPass = timeCalls(order, order.length, decide);
+  const firstPass = await timeCalls(order, order.length, decide);
   // Warm-up: two more passes (both paths).
-  timeCalls(order, order.length * 2, decide);
-  timeCalls(order, order.length * 2, search);
+  await timeCalls(order, order.length * 2, decide);
+  await timeCalls(order, order.length * 2, search);
   // 3. Warm: the measured decisions, cycling through the queries.
   console.error(`Measuring: ${int(opts.decisions)} decisions and ${int(opts.decisions)} searches`);
-  const decisionsMeasured = timeCalls(order, opts.decisions, decide);
-  const commercialDecisions = timeCalls(commercial, commercial.length, decide);
-  const unrelatedDecisions = timeCalls(unrelated, unrelated.length, decide);
-  const searchesMeasured = timeCalls(order, opts.decisions, search, (r) => (r as unknown[]).length > 0);
+  const decisionsMeasured = await timeCalls(order, opts.decisions, decide);
+  const commercialDecisions = await timeCalls(commercial, commercial.length, decide);
+  const unrelatedDecisions = await timeCalls(unrelated, unrelated.length, decide);
+  const searchesMeasured = await timeCalls(order, opts.decisions, search, (r) => (r as unknown[]).length > 0);
   const memWarm = memory();
   const rssWarm = memWarm.rss;
 
@@ -486,11 +488,11 @@ async function main(): Promise<number> {
   let changeMs = 0;
   for (let r = 0; r < rounds; r++) {
     const adv = advertisers[r % advertisers.length];
-    const owner = runtime.projects.get(adv.projectId);
+    const owner = await runtime.projects.get(adv.projectId);
     const t0 = performance.now();
-    runtime.market.campaigns.update(owner, adv.campaignIds[0], { name: `${adv.brand} renamed ${r}` });
+    await runtime.market.campaigns.update(owner, adv.campaignIds[0], { name: `${adv.brand} renamed ${r}` });
     changeMs += performance.now() - t0;
-    const pass = timeCalls(order, order.length, decide);
+    const pass = await timeCalls(order, order.length, decide);
     afterChangeFirst.push(pass.samples[0]);
     afterChangePass.push(...pass.samples);
     await Bun.sleep(0);
@@ -502,16 +504,16 @@ async function main(): Promise<number> {
   const clickMs: number[] = [];
   const afterClickMs: number[] = [];
   for (let i = 0; i < commercial.length * 3 && clickMs.length < 30; i++) {
-    const decoration = decide(commercial[i % commercial.length]);
+    const decoration = await decide(commercial[i % commercial.length]);
     if (!decoration) continue;
     const text = await decoration.finish({ organicText: 'Here are a few things to consider.', finishReason: 'stop' });
     const token = text ? /\/r\/([A-Za-z0-9_.-]+)\)/.exec(text)?.[1] : undefined;
     if (!token) continue;
     decoration.delivered?.();
     const t0 = performance.now();
-    runtime.market.clicks.click(token, 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0');
+    await runtime.market.clicks.click(token, 'Mozilla/5.0 (X11; Linux x86_64; rv:120.0) Gecko/20100101 Firefox/120.0');
     const t1 = performance.now();
-    decide(order[i % order.length]);
+    await decide(order[i % order.length]);
     const t2 = performance.now();
     clickMs.push(t1 - t0);
     afterClickMs.push(t2 - t1);

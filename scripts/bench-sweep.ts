@@ -130,7 +130,7 @@ process.on('exit', () => {
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => process.exit(130));
 
-function startRuntime(dataDir: string): Runtime {
+function startRuntime(dataDir: string): Promise<Runtime> {
   const config = loadConfig({ argv: ['--quiet', '--data-dir', dataDir, '--config', 'bench.json'], env: { VEXRAIL_ADMIN_TOKEN: 'bench-sweep' }, defaultDataParent: tmp!, readFile: () => '{}' });
   return createRuntime(config, sqliteStore(store!.db), { resolver: async () => [], logSink: () => {} });
 }
@@ -138,28 +138,28 @@ function startRuntime(dataDir: string): Runtime {
 type Loaded = { publisherId: string; advertiserIds: string[]; churnIds: string[] };
 
 async function load(dataDir: string): Promise<Loaded> {
-  const runtime = startRuntime(dataDir);
+  const runtime = await startRuntime(dataDir);
   const db = store!.db;
   const advertiserIds: string[] = [];
   const perAdvertiser = Math.ceil(opts.products / opts.advertisers);
   const productsOf: string[][] = [];
   for (let i = 0; i < opts.advertisers; i++) {
     const brand = brandOf(i);
-    const project = runtime.projects.create({ name: `${brand} Inc.`, domain: `${brand.toLowerCase()}.example`, kind: 'advertiser' });
+    const project = await runtime.projects.create({ name: `${brand} Inc.`, domain: `${brand.toLowerCase()}.example`, kind: 'advertiser' });
     await runtime.projects.verifyDomain(project.id, 'manual');
-    runtime.wallet.topUp(project.id, { amount: '100000.00' });
+    await runtime.wallet.topUp(project.id, { amount: '100000.00' });
     const domain = DOMAIN_NAMES[i % DOMAIN_NAMES.length];
     const lines = Array.from({ length: perAdvertiser }, (_, k) => productLine(brand, domain, k)).join('\n');
-    const report = runtime.market.products.importLines(runtime.projects.get(project.id), lines);
+    const report = await runtime.market.products.importLines(await runtime.projects.get(project.id), lines);
     if (report.failed > 0) throw new Error(`import failed: ${JSON.stringify(report.errors.slice(0, 2))}`);
     advertiserIds.push(project.id);
     productsOf.push(report.product_ids);
     if (i % 200 === 199) console.error(`  ${i + 1}/${opts.advertisers} advertisers with products`);
   }
-  const publisher = runtime.projects.create({ name: 'Sweep bench publisher', domain: 'publisher.example' });
+  const publisher = await runtime.projects.create({ name: 'Sweep bench publisher', domain: 'publisher.example' });
   await runtime.projects.verifyDomain(publisher.id, 'manual');
-  runtime.keys.generatePair(runtime.projects.get(publisher.id), 'bench');
-  runtime.projects.update(publisher.id, { monetization: true });
+  await runtime.keys.generatePair(await runtime.projects.get(publisher.id), 'bench');
+  await runtime.projects.update(publisher.id, { monetization: true });
   runtime.stop();
 
   const insertCampaign = db.query(
@@ -221,7 +221,7 @@ async function phase(runtime: Runtime, loaded: Loaded, sweeper: null | (() => Pr
     while (!stop) {
       const from = performance.now();
       await yieldOnce();
-      const r = runtime.market.ads.search(loaded.publisherId, true, { query: queries[i++ % queries.length] }, 10);
+      const r = await runtime.market.ads.search(loaded.publisherId, true, { query: queries[i++ % queries.length] }, 10);
       samples.push({ from, to: performance.now() });
       if (r.length > 0) filled++;
     }
@@ -270,7 +270,7 @@ async function main() {
   const t0 = performance.now();
   console.error(`Loading ${opts.advertisers} advertisers, ${opts.products} products, ${opts.campaigns} campaigns`);
   const loaded = await load(dataDir);
-  rt = startRuntime(dataDir);
+  rt = await startRuntime(dataDir);
   const runtime = rt;
   const db = store.db;
   // The load left a large WAL: start over from an empty one, as a server that has been running a while.
@@ -298,7 +298,7 @@ async function main() {
     return report;
   };
 
-  for (let i = 0; i < 2000; i++) runtime.market.ads.search(loaded.publisherId, true, { query: queryText() }, 10); // warm-up
+  for (let i = 0; i < 2000; i++) await runtime.market.ads.search(loaded.publisherId, true, { query: queryText() }, 10); // warm-up
   const runs: Array<{ load: string; idle: PhaseResult; sweep: PhaseResult }> = [];
   for (let run = 1; run <= opts.runs; run++) {
     console.error(`Run ${run}/${opts.runs}: idle, then market.sweep() every ${opts.every} ms`);
