@@ -5,6 +5,8 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { postgresServerUrl, TEST_STORE } from '../helpers/test-app';
+import { createTestDatabase } from '../helpers/postgres';
 import type { Subprocess } from 'bun';
 
 export const REPO_ROOT = join(import.meta.dir, '..', '..');
@@ -135,8 +137,11 @@ export async function startGateway(opts: GatewayOptions = {}) {
 
   const env: Record<string, string> = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? tmpdir() };
   if (adminToken) env.VEXRAIL_ADMIN_TOKEN = adminToken;
+  // On the PostgreSQL pass a gateway without a data directory of its own gets a fresh database (dropped at stop).
+  const database = TEST_STORE === 'postgres' && opts.dataDir === undefined ? await createTestDatabase(await postgresServerUrl()) : null;
+  const storeArgs = database ? ['--database', database.url] : [];
   const proc: Subprocess<'ignore', 'pipe', 'pipe'> = Bun.spawn(
-    [ensureBinary(), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, '--config', configPath, ...(opts.args ?? [])],
+    [ensureBinary(), 'serve', '--port', '0', '--host', '127.0.0.1', '--data-dir', dataDir, ...storeArgs, '--config', configPath, ...(opts.args ?? [])],
     { cwd: tmpdir(), env, stdin: 'ignore', stdout: 'pipe', stderr: 'pipe' },
   );
   const out = { text: '' };
@@ -148,6 +153,7 @@ export async function startGateway(opts: GatewayOptions = {}) {
     proc.kill('SIGKILL');
     await proc.exited;
     rmSync(work, { recursive: true, force: true });
+    await database?.drop();
     throw new Error(`vexrail did not start.\nstdout:\n${out.text}\nstderr:\n${err.text}`);
   }
   const url = firstLine[1];
@@ -220,6 +226,7 @@ export async function startGateway(opts: GatewayOptions = {}) {
     clearTimeout(timer);
     await drained;
     rmSync(work, { recursive: true, force: true });
+    await database?.drop();
     return { exitCode: proc.exitCode, signalCode: proc.signalCode, ms: performance.now() - started };
   }
   let stopped: Promise<StopResult> | undefined;

@@ -20,7 +20,7 @@ export type TestApp = Awaited<ReturnType<typeof createTestApp>>;
 export const TEST_STORE: 'sqlite' | 'postgres' = process.env.VEXRAIL_TEST_STORE === 'postgres' ? 'postgres' : 'sqlite';
 
 let sharedServer: Promise<ThrowawayPostgres> | null = null;
-function postgresServerUrl(): Promise<string> {
+export function postgresServerUrl(): Promise<string> {
   if (process.env.VEXRAIL_TEST_PG_URL) return Promise.resolve(process.env.VEXRAIL_TEST_PG_URL);
   sharedServer ??= startThrowawayPostgres({ log: () => {} });
   return sharedServer.then((s) => s.url);
@@ -62,7 +62,7 @@ export async function createTestApp(opts: {
   });
   const logLines: string[] = [];
   const store = await createTestStore();
-  const rt = createRuntime(config, store.store, {
+  const rt = await createRuntime(config, store.store, {
     resolver: opts.resolver ?? (async () => []),
     logSink: (text) => logLines.push(text),
     demoChunkDelayMs: 0,
@@ -101,7 +101,7 @@ export async function createTestApp(opts: {
   }
 
   async function close() {
-    rt.stop();
+    await rt.stop();
     await store.close();
   }
 
