@@ -54,6 +54,10 @@ const PRODUCT_IDS = 'SELECT product_id FROM campaign_products WHERE campaign_id 
 const ADD_HISTORY = 'INSERT INTO campaign_history (campaign_id, event, actor, detail, created_at) VALUES (?, ?, ?, ?, ?)';
 const HISTORY = 'SELECT id, event, actor, detail, created_at FROM campaign_history WHERE campaign_id = ? ORDER BY id DESC LIMIT ?';
 const SET_STATUS = 'UPDATE campaigns SET status = ?, pause_reason = ?, updated_at = ? WHERE id = ?';
+// A system judgement applies only to the campaign as it was judged: an operator's change (or another
+// instance's judgement) made since the read wins.
+const JUDGED_STATUS = `UPDATE campaigns SET status = $status, pause_reason = $reason, updated_at = $now
+  WHERE id = $id AND status = $was AND COALESCE(pause_reason, '') = COALESCE($wasReason, '')`;
 const STATE_SELECT = `SELECT c.*, COALESCE(w.balance_micros, 0) AS wallet_available_micros,
     COALESCE(d.spent_micros, 0) AS spent_today_micros, p.domain_status, p.name AS advertiser_name
   FROM campaigns c JOIN projects p ON p.id = c.project_id
@@ -97,6 +101,7 @@ function bind(q: Tx) {
   const addHistory = q.stmt(ADD_HISTORY);
   const history = q.stmt<HistoryRow>(HISTORY);
   const setStatus = q.stmt(SET_STATUS);
+  const judgedStatus = q.stmt(JUDGED_STATUS);
   const allStates = q.stmt<CampaignState>(ALL_STATES);
   const projectStates = q.stmt<CampaignState>(PROJECT_STATES);
   const pageStatesStmt = q.stmt<CampaignState>(pageStates(q.kind));
@@ -163,6 +168,9 @@ function bind(q: Tx) {
       return [...touched];
     },
     setStatus: async (id: string, status: CampaignStatus, reason: PauseReason | null, now: number): Promise<void> => void (await setStatus.run([status, reason, now, id])),
+    /** Moves a campaign from the status and reason it was judged in to new ones; false when it is no longer in them. */
+    judgedStatus: async (id: string, was: { status: CampaignStatus; reason: PauseReason | null }, status: CampaignStatus, reason: PauseReason | null, now: number): Promise<boolean> =>
+      (await judgedStatus.run({ id, was: was.status, wasReason: was.reason, status, reason, now })).changes === 1,
     addHistory: async (id: string, event: string, actor: 'operator' | 'system', detail: unknown, now: number): Promise<void> =>
       void (await addHistory.run([id, event, actor, detail === undefined ? null : JSON.stringify(detail), now])),
     history: (id: string, limit: number): Awaitable<HistoryRow[]> => history.all([id, limit]),

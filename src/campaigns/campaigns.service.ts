@@ -285,14 +285,19 @@ export function createCampaignsService(deps: Deps) {
     return { state: state && (state.start_at === null || at >= state.start_at) ? state : null, write };
   }
 
-  /** Writes the verdicts' status changes and history entries in one transaction. */
+  /**
+   * Writes the verdicts' status changes and history entries in one transaction. A campaign that changed since
+   * it was read (an operator paused it, another instance judged it) keeps that change and is not served on
+   * this judgement: its verdict loses its state.
+   */
   async function record(rows: CampaignState[], verdicts: Verdict[], at: number): Promise<void> {
     await deps.repo.atomically(async (repo) => {
       for (let i = 0; i < verdicts.length; i++) {
         const w = verdicts[i].write;
         if (!w) continue;
-        await repo.setStatus(rows[i].id, w.status, w.reason, at);
-        await repo.addHistory(rows[i].id, w.event, 'system', w.detail, at);
+        const c = rows[i];
+        if (await repo.judgedStatus(c.id, { status: c.status, reason: c.pause_reason }, w.status, w.reason, at)) await repo.addHistory(c.id, w.event, 'system', w.detail, at);
+        else verdicts[i] = { state: null, write: null };
       }
     });
   }
@@ -305,8 +310,8 @@ export function createCampaignsService(deps: Deps) {
     const at = now();
     return thenOf(deps.repo.states(at, advertiserProjectId), (rows) => {
       const verdicts = rows.map((c) => verdict(c, at));
-      const serving = verdicts.flatMap((v) => (v.state ? [v.state] : []));
-      return verdicts.some((v) => v.write) ? record(rows, verdicts, at).then(() => serving) : serving;
+      const serving = () => verdicts.flatMap((v) => (v.state ? [v.state] : []));
+      return verdicts.some((v) => v.write) ? record(rows, verdicts, at).then(serving) : serving();
     });
   }
 
@@ -327,14 +332,14 @@ export function createCampaignsService(deps: Deps) {
       }
       const judgedRows = rows.slice(0, verdicts.length);
       const judged = judgedRows.map((c) => c.id);
-      const page: CampaignPage = {
+      const page = (): CampaignPage => ({
         judged,
         serving: verdicts.flatMap((v) => (v.state ? [v.state] : [])),
         lastId: judged.at(-1) ?? null,
         done: verdicts.length === rows.length && rows.length < limit,
-      };
+      });
       // Most sweeps change nothing: no write transaction (and no wait for the write lock) unless one is needed.
-      return verdicts.some((v) => v.write) ? record(judgedRows, verdicts, at).then(() => page) : page;
+      return verdicts.some((v) => v.write) ? record(judgedRows, verdicts, at).then(page) : page();
     });
   }
 

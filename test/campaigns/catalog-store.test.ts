@@ -273,6 +273,29 @@ describe('campaigns', () => {
     clock = T0;
   });
 
+  test('a judgement made on a stale read never undoes what changed since (an operator pause, another instance)', async () => {
+    const { products, campaigns, repo } = services();
+    const p = await advertiser(10_000_000);
+    const item = await products.create(p, product(p, 'Item'));
+    const c = await campaigns.create(p, { name: 'Raced', base_cpc: '0.40', budget: '10.00', product_ids: [item.id] });
+    await campaigns.activate(p, c.id);
+    // Read while it was system-paused for funds; the operator has paused it since.
+    const [read] = await repo.states(clock, p.id);
+    const stale = { ...read, status: 'paused_system' as const, pause_reason: 'funds_short' as const };
+    await campaigns.pause(p, c.id);
+    const historyBefore = (await repo.history(c.id, 50)).length;
+    const judging = createCampaignsService({
+      repo: { ...repo, states: () => [stale], statesPage: () => [stale] },
+      productsOwnedBy: () => [], walletAvailable: () => 0, minCpcMicros: 10_000, syncIndex: () => {}, onChange: () => {}, now,
+    });
+    expect(await judging.evaluate(p.id)).toEqual([]);
+    expect((await judging.evaluatePage('', 10)).serving).toEqual([]);
+    expect(await repo.getAny(c.id)).toMatchObject({ status: 'paused_user', pause_reason: null });
+    expect((await repo.history(c.id, 50)).length).toBe(historyBefore);
+    expect(await repo.judgedStatus(c.id, { status: 'paused_user', reason: null }, 'archived', null, clock)).toBe(true);
+    expect(await repo.judgedStatus(c.id, { status: 'paused_user', reason: null }, 'active', null, clock)).toBe(false);
+  });
+
   test('sweep pages walk every serving campaign once, in id order, and say when they are done', async () => {
     const { products, campaigns } = services();
     const p = await advertiser();
