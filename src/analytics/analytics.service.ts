@@ -29,7 +29,7 @@ function metrics(t: Totals, side: 'publisher' | 'advertiser') {
 }
 
 /** The LLM judge's calls on a publisher's answers; their cost is the platform's (the publisher is never charged it). */
-function judgeSummary(rows: ReturnType<AnalyticsRepo['judgeCalls']>) {
+function judgeSummary(rows: Awaited<ReturnType<AnalyticsRepo['judgeCalls']>>) {
   const outcomes: Record<string, number> = {};
   let calls = 0, promptTokens = 0, completionTokens = 0, costMicros = 0;
   for (const r of rows) {
@@ -46,13 +46,13 @@ function judgeSummary(rows: ReturnType<AnalyticsRepo['judgeCalls']>) {
 export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return {
-    report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
+    async report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
       const side = project.kind;
       const r = usageRange(query.from, query.to, now());
-      const rows = deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null);
+      const rows = await deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null);
       const days = [...new Set(rows.map((x) => x.day))].sort();
       const campaigns = [...new Set(rows.map((x) => x.campaign_id))];
-      const names = deps.repo.campaignNames(campaigns);
+      const names = await deps.repo.campaignNames(campaigns);
       const report: Record<string, unknown> = {
         object: 'analytics',
         project_id: project.id,
@@ -66,13 +66,13 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
       if (side === 'publisher') {
         const noFill: Record<string, number> = {};
         const dailyNoFill: Record<string, Record<string, number>> = {};
-        for (const n of deps.repo.noFill(project.id, r.from, r.to)) {
+        for (const n of await deps.repo.noFill(project.id, r.from, r.to)) {
           noFill[n.reason] = (noFill[n.reason] ?? 0) + n.n;
           (dailyNoFill[n.day] ??= {})[n.reason] = n.n;
         }
         report.no_fill = noFill;
         report.daily_no_fill = dailyNoFill;
-        report.judge = judgeSummary(deps.repo.judgeCalls(project.id, r.fromMs, r.toMs));
+        report.judge = judgeSummary(await deps.repo.judgeCalls(project.id, r.fromMs, r.toMs));
       }
       return report;
     },

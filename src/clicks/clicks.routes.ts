@@ -6,8 +6,8 @@ import type { ClicksService } from './clicks.service';
 export function clicksRoutes(deps: { clicks: ClicksService }) {
   return new Elysia({ name: 'clicks-routes' }).get(
     '/r/:token',
-    ({ params, request }) => {
-      const { location } = deps.clicks.click(params.token, request.headers.get('user-agent'));
+    async ({ params, request }) => {
+      const { location } = await deps.clicks.click(params.token, request.headers.get('user-agent'));
       return new Response(null, { status: 302, headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' } });
     },
     {

@@ -3,6 +3,7 @@ import { verifyTrackingToken } from '../ads/tracking-token';
 import { badRequest, conflict, notFound } from '../http/errors';
 import { checkLimit, pageOf } from '../http/paging';
 import { formatMicros } from '../money/money';
+import type { Awaitable } from '../store/sql-store';
 import type { ClickCursor, ClickFilter, ClickRow, ClicksRepo, ClickStatus } from './clicks.repo';
 
 export const MAX_CLICKS_PAGE = 1000;
@@ -36,9 +37,9 @@ export type ClickListQuery = { campaign_id?: string; status?: string; reason?: s
 
 function parseCursor(cursor: string | null | undefined): ClickCursor | null {
   if (cursor === null || cursor === undefined || cursor === '') return null;
-  const m = /^(\d{1,15})_(\d{1,15})$/.exec(cursor);
+  const m = /^(\d{1,15})_(clk_[0-9A-Za-z]{1,40})$/.exec(cursor);
   if (!m) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
-  return { createdAt: Number(m[1]), seq: Number(m[2]) };
+  return { createdAt: Number(m[1]), id: m[2] };
 }
 
 function filterText(value: string | undefined, field: string): string | undefined {
@@ -56,24 +57,24 @@ export type ClickOutcome = { location: string; click: ClickRow };
 type Deps = {
   repo: ClicksRepo;
   trackingKey: Buffer;
-  impression: (id: string) => ImpressionRow | null;
+  impression: (id: string) => Awaitable<ImpressionRow | null>;
   /** Writes queued impressions now: a click may arrive before the background flush. */
-  flushImpressions: () => void;
-  productUrl: (productId: string) => string | null;
+  flushImpressions: () => Awaitable<void>;
+  productUrl: (productId: string) => Awaitable<string | null>;
   publisherShareBps: number;
   earningsHoldMs: number;
   /** Money moved for this advertiser: its campaigns may have to pause or may resume. */
-  onMoneyMoved: (advertiserProjectId: string) => void;
+  onMoneyMoved: (advertiserProjectId: string) => Awaitable<void>;
   now?: () => number;
 };
 
 export function createClicksService(deps: Deps) {
   const now = deps.now ?? Date.now;
 
-  function findImpression(id: string): ImpressionRow | null {
-    const found = deps.impression(id);
+  async function findImpression(id: string): Promise<ImpressionRow | null> {
+    const found = await deps.impression(id);
     if (found) return found;
-    deps.flushImpressions();
+    await deps.flushImpressions();
     return deps.impression(id);
   }
 
@@ -83,10 +84,10 @@ export function createClicksService(deps: Deps) {
    * advertiser deleted after the answer was shown are recorded as invalid. A deleted product's link still
    * redirects (the reader clicked a link they were shown; its page is the advertiser's to keep or retire).
    */
-  function click(token: string, userAgent: string | null): ClickOutcome {
+  async function click(token: string, userAgent: string | null): Promise<ClickOutcome> {
     const verified = verifyTrackingToken(deps.trackingKey, token);
-    const impression = verified ? findImpression(verified.impressionId) : null;
-    const location = impression ? deps.productUrl(impression.product_id) : null;
+    const impression = verified ? await findImpression(verified.impressionId) : null;
+    const location = impression ? await deps.productUrl(impression.product_id) : null;
     if (!verified || !impression || !location) throw notFound('link_not_found', 'This link is not valid');
     const at = now();
     const input = {
@@ -94,32 +95,32 @@ export function createClicksService(deps: Deps) {
       advertiserId: impression.advertiser_project_id, priceMicros: impression.price_micros, publisherShareBps: deps.publisherShareBps,
       earningsHoldMs: deps.earningsHoldMs, userAgent: userAgent ? userAgent.slice(0, 512) : null, now: at,
     };
-    if (at > Math.min(verified.expiresAtMs, impression.expires_at)) return { location, click: deps.repo.recordInvalid(input, 'expired') };
-    if (!userAgent || NON_HUMAN_AGENT.test(userAgent)) return { location, click: deps.repo.recordInvalid(input, 'non_human_agent') };
-    const { click } = deps.repo.charge(input);
-    if (click.status !== 'invalid') deps.onMoneyMoved(impression.advertiser_project_id);
+    if (at > Math.min(verified.expiresAtMs, impression.expires_at)) return { location, click: await deps.repo.recordInvalid(input, 'expired') };
+    if (!userAgent || NON_HUMAN_AGENT.test(userAgent)) return { location, click: await deps.repo.recordInvalid(input, 'non_human_agent') };
+    const { click } = await deps.repo.charge(input);
+    if (click.status !== 'invalid') await deps.onMoneyMoved(impression.advertiser_project_id);
     return { location, click };
   }
 
-  function refund(clickId: string, reason: string) {
-    if (!deps.repo.get(clickId)) throw notFound('click_not_found', `No click with id ${clickId}`);
-    const result = deps.repo.refund(clickId, reason.slice(0, 200) || 'invalidated', now());
+  async function refund(clickId: string, reason: string): Promise<ClickRow> {
+    if (!(await deps.repo.get(clickId))) throw notFound('click_not_found', `No click with id ${clickId}`);
+    const result = await deps.repo.refund(clickId, reason.slice(0, 200) || 'invalidated', now());
     if (result === 'not_charged') throw conflict('click_not_charged', 'Only a charged click can be refunded');
     if (result === 'earning_available') throw conflict('earning_available', 'The publisher earning of this click is already available; it can no longer be refunded');
-    deps.onMoneyMoved(result.advertiser_project_id);
+    await deps.onMoneyMoved(result.advertiser_project_id);
     return result;
   }
 
   /** One advertiser's or publisher's clicks, newest first, filtered by campaign, status and reason. */
-  function list(side: ClickFilter['side'], projectId: string, q: ClickListQuery) {
+  async function list(side: ClickFilter['side'], projectId: string, q: ClickListQuery) {
     checkLimit(q.limit, MAX_CLICKS_PAGE);
     const status = filterText(q.status, 'status');
     if (status !== undefined && !CLICK_STATUSES.includes(status as ClickStatus))
       throw badRequest('invalid_value', `status must be one of ${CLICK_STATUSES.join(', ')}`, 'status');
     const filter: ClickFilter = { side, projectId, campaignId: filterText(q.campaign_id, 'campaign_id'), status: status as ClickStatus | undefined, reason: filterText(q.reason, 'reason') };
-    const rows = deps.repo.list(filter, parseCursor(q.cursor), q.limit + 1);
-    const { page, has_more, next_cursor } = pageOf(rows, q.limit, (last) => `${last.created_at}_${last.seq}`);
-    return { object: 'list' as const, data: page.map(({ seq: _seq, ...c }) => toClickView(c)), has_more, next_cursor };
+    const rows = await deps.repo.list(filter, parseCursor(q.cursor), q.limit + 1);
+    const { page, has_more, next_cursor } = pageOf(rows, q.limit, (last) => `${last.created_at}_${last.id}`);
+    return { object: 'list' as const, data: page.map(toClickView), has_more, next_cursor };
   }
 
   return { click, refund, list, get: deps.repo.get };

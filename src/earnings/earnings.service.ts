@@ -8,12 +8,12 @@ export const MAX_EARNINGS_PAGE = 1000;
 export function createEarningsService(deps: { repo: EarningsRepo; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return {
-    view(projectId: string, limit: number, cursor: string | null) {
+    async view(projectId: string, limit: number, cursor: string | null) {
       checkLimit(limit, MAX_EARNINGS_PAGE);
       const before = seqCursor(cursor, Number.MAX_SAFE_INTEGER);
-      deps.repo.mature(projectId, now());
-      const { available, pending } = deps.repo.sums(projectId);
-      const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, before, limit + 1), limit, (e) => String(e.seq));
+      await deps.repo.mature(projectId, now());
+      const { available, pending } = await deps.repo.sums(projectId);
+      const { page, has_more, next_cursor } = pageOf(await deps.repo.list(projectId, before, limit + 1), limit, (e) => String(e.seq));
       return {
         object: 'earnings' as const,
         project_id: projectId,

@@ -1,17 +1,18 @@
 /**
- * The PostgreSQL clicks repository against a throwaway server: several connection pools stand for several
+ * The clicks repository on PostgreSQL against a throwaway server: several connection pools stand for several
  * gateway instances sharing one database. No PostgreSQL, no pass: a server that cannot start fails this file.
  */
 import { SQL } from 'bun';
 import type { Database } from 'bun:sqlite';
 import { expect, test } from 'bun:test';
 import fc from 'fast-check';
-import { auditMarketMoneyPg, createPgClicksRepo, type PgClicksRepo } from '../../src/clicks/clicks-pg.repo';
 import { auditMarketMoney } from '../../src/clicks/audit';
-import { createClicksRepo, type ChargeInput, type ClickRow } from '../../src/clicks/clicks.repo';
+import { createClicksRepo, type ChargeInput, type ClickRow, type ClicksRepo } from '../../src/clicks/clicks.repo';
 import { openStore } from '../../src/store/database';
+import { migratePostgres } from '../../src/store/postgres';
+import { postgresStore, sqliteStore, type SqlStore } from '../../src/store/sql-store';
 import { auditMoneyPg, createPgWalletRepo, micros, type PgHold } from '../../src/wallet/wallet-pg.repo';
-import { useThrowawayPostgres, withInstances as withPools } from '../helpers/postgres';
+import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 
 const pg = useThrowawayPostgres();
 
@@ -20,8 +21,27 @@ const DAY_MS = 86_400_000;
 const HOLD_MS = 3 * DAY_MS;
 const T0 = Date.UTC(2026, 5, 1, 12);
 
-/** A migrated database of its own and INSTANCES pools on it (one per simulated instance). */
-const withInstances = (body: (pools: SQL[]) => Promise<void>, poolSize = 4) => withPools(pg.server.url, INSTANCES, body, poolSize);
+/** Each instance's store: its own pool opened as the gateway opens it (int8 as BigInt, read as checked numbers). */
+const stores = new Map<SQL, SqlStore>();
+
+/**
+ * A migrated database of its own and INSTANCES pools on it (one per simulated instance), passed to `body`: plain
+ * pools for the fixtures and checks written here (int8 as strings), each with its instance's store beside it.
+ */
+async function withInstances(body: (pools: SQL[]) => Promise<void>, poolSize = 4): Promise<void> {
+  const database = await createTestDatabase(pg.server.url);
+  const pools = Array.from({ length: INSTANCES }, () => new SQL(database.url, { max: poolSize }));
+  const storePools = Array.from({ length: INSTANCES }, () => new SQL(database.url, { max: poolSize, bigint: true }));
+  pools.forEach((pool, i) => stores.set(pool, postgresStore(storePools[i])));
+  try {
+    await migratePostgres(pools[0]);
+    await body(pools);
+  } finally {
+    for (const pool of pools) stores.delete(pool);
+    await Promise.all([...pools, ...storePools].map((p) => p.close()));
+    await database.drop();
+  }
+}
 
 // ---- Fixtures, written with the same SQL to either backend ----
 
@@ -68,9 +88,12 @@ function clickOf(imp: Impression, now = T0, publisherShareBps = 7_000): ChargeIn
   };
 }
 
+/** One instance's clicks repository: the shared one, on a PostgreSQL store over that instance's pool. */
+const clicksRepoOf = (sql: SQL): ClicksRepo => createClicksRepo(stores.get(sql)!);
+
 /** Both money audits; holds expire on the clock of the run (`nowMs`), which the wall clock may be far from. */
 async function audits(sql: SQL, nowMs = T0): Promise<string[]> {
-  return [...(await auditMarketMoneyPg(sql)), ...(await auditMoneyPg(sql, { nowMs }))];
+  return [...(await auditMarketMoney(stores.get(sql)!)), ...(await auditMoneyPg(sql, { nowMs }))];
 }
 
 const one = (sql: SQL) => async (text: TemplateStringsArray, ...values: unknown[]) => (await sql(text, ...values))[0];
@@ -87,7 +110,7 @@ test('the same impression clicked on three instances at once is charged once; th
     const c = await campaign(exec, 'cmp', 'adv', productId, 10_000_000, 'total');
     const impressions = [];
     for (let i = 0; i < 40; i++) impressions.push(await impression(exec, `imp${i}`, c, 12_345));
-    const repos = pools.map(createPgClicksRepo);
+    const repos = pools.map(clicksRepoOf);
     const results = await Promise.all(impressions.flatMap((imp) => repos.map((repo) => repo.charge(clickOf(imp)))));
     for (const imp of impressions) {
       const mine = results.filter((r) => r.click.impression_id === imp.id).map((r) => `${r.click.status}:${r.click.reason}`).sort();
@@ -110,7 +133,7 @@ test('deleted product, exhausted budget and short funds: recorded, never charged
     const productId = await advertiser(exec, 'adv', 1_000);
     const small = await campaign(exec, 'small', 'adv', productId, 500, 'total');
     const rich = await campaign(exec, 'rich', 'adv', productId, 1_000_000, 'daily');
-    const repo = createPgClicksRepo(sql);
+    const repo = clicksRepoOf(sql);
     const [a, b, c, d] = [await impression(exec, 'a', small, 400), await impression(exec, 'b', small, 400), await impression(exec, 'c', rich, 700), await impression(exec, 'd', rich, 500)];
 
     expect((await repo.charge(clickOf(a))).click).toMatchObject({ status: 'charged', charged_micros: 400 });
@@ -126,7 +149,7 @@ test('deleted product, exhausted budget and short funds: recorded, never charged
     ]);
     // An unbilled click does not use up the impression: after a top-up its next click is charged (as in SQLite).
     await createPgWalletRepo(other).topUp('adv', 1_000, null);
-    expect((await createPgClicksRepo(other).charge(clickOf(c))).click).toMatchObject({ status: 'charged', charged_micros: 700 });
+    expect((await clicksRepoOf(other).charge(clickOf(c))).click).toMatchObject({ status: 'charged', charged_micros: 700 });
 
     await sql`UPDATE products SET deleted_at = 5 WHERE id = ${productId}`;
     expect((await repo.charge(clickOf(d))).click).toMatchObject({ status: 'invalid', reason: 'product_deleted', charged_micros: 0 });
@@ -156,7 +179,7 @@ test('hundreds of concurrent clicks from three instances over several campaigns:
         for (let i = 0; i < 40; i++) impressions.push(await impression(exec, `${c.id}-i${i}`, c, a.price));
       }
     }
-    const repos = pools.map(createPgClicksRepo);
+    const repos = pools.map(clicksRepoOf);
     // 240 impressions, each clicked one to three times, on random instances, all at once.
     const random = fc.sample(fc.array(fc.integer({ min: 0, max: 8 }), { minLength: impressions.length, maxLength: impressions.length }), { numRuns: 1, seed: 42 })[0];
     const clicks = impressions.flatMap((imp, i) => Array.from({ length: 1 + (random[i] % 3) }, (_, k) => ({ imp, instance: (random[i] + k) % INSTANCES })));
@@ -186,7 +209,7 @@ test('a debit never takes money held for requests in flight, also while holds an
     const productId = await advertiser(exec, 'adv', 1_000);
     const c = await campaign(exec, 'cmp', 'adv', productId, 10_000_000, 'total');
     const wallets = pools.map((sql) => createPgWalletRepo(sql, { now: () => T0 }));
-    const repos = pools.map(createPgClicksRepo);
+    const repos = pools.map(clicksRepoOf);
     const hold = (await wallets[1].reserve('adv', () => 800, 60_000, 'instance-1'))!;
     // Balance 1,000 but 800 held: a 300 click cannot be paid, a 200 one can.
     expect((await repos[0].charge(clickOf(await impression(exec, 'big', c, 300)))).click.reason).toBe('funds_short');
@@ -220,7 +243,7 @@ test('refunds: every leg reversed once, also when three instances refund the sam
     await project(exec, 'pub', 'publisher');
     const productId = await advertiser(exec, 'adv', 100_000);
     const daily = await campaign(exec, 'cmp', 'adv', productId, 5_000, 'daily');
-    const repos = pools.map(createPgClicksRepo);
+    const repos = pools.map(clicksRepoOf);
     const first = (await repos[0].charge(clickOf(await impression(exec, 'x', daily, 3_000)))).click;
     const second = (await repos[1].charge(clickOf(await impression(exec, 'y', daily, 1_999), T0 + 1))).click;
     expect([first.status, second.status]).toEqual(['charged', 'charged']);
@@ -263,8 +286,8 @@ test('a serial run writes the same clicks, ledger, earnings, platform, spend and
         for (let i = 0; i < 12; i++) imps.push(await impression(exec, `imp${i}`, i % 2 ? daily : total, 1_000 + 333 * i));
         scripts.push(imps);
       }
-      const pgRepo = createPgClicksRepo(sql);
-      const liteRepo = createClicksRepo(store.db);
+      const pgRepo = clicksRepoOf(sql);
+      const liteRepo = createClicksRepo(sqliteStore(store.db));
       const steps: Array<{ imp: number; at: number } | { refund: number; at: number }> = [
         { imp: 0, at: T0 }, { imp: 1, at: T0 + 1 }, { imp: 1, at: T0 + 2 }, { imp: 2, at: T0 + 3 }, { refund: 0, at: T0 + 4 }, { imp: 3, at: T0 + 5 },
         { imp: 4, at: T0 + 6 }, { imp: 5, at: T0 + DAY_MS }, { imp: 6, at: T0 + DAY_MS + 1 }, { imp: 7, at: T0 + DAY_MS + 2 }, { refund: 5, at: T0 + DAY_MS + 3 },
@@ -275,14 +298,14 @@ test('a serial run writes the same clicks, ledger, earnings, platform, spend and
       for (const step of steps) {
         if ('imp' in step) {
           const a = await pgRepo.charge(clickOf(scripts[0][step.imp], step.at));
-          const b = liteRepo.charge(clickOf(scripts[1][step.imp], step.at));
+          const b = await liteRepo.charge(clickOf(scripts[1][step.imp], step.at));
           expect({ ...a.click, id: '' }).toEqual({ ...b.click, id: '' });
           expect(a.pausedFor).toBe(b.pausedFor);
           pgIds.push(a.click.id);
           liteIds.push(b.click.id);
         } else {
           const a = await pgRepo.refund(pgIds[step.refund], 'invalidated', step.at);
-          const b = liteRepo.refund(liteIds[step.refund], 'invalidated', step.at);
+          const b = await liteRepo.refund(liteIds[step.refund], 'invalidated', step.at);
           expect(typeof a === 'object' ? { ...a, id: '' } : a).toEqual(typeof b === 'object' ? { ...b, id: '' } : b);
         }
       }
@@ -309,7 +332,7 @@ test('a serial run writes the same clicks, ledger, earnings, platform, spend and
       expect(fromPg).toEqual(fromLite);
       expect(fromPg.clicks.map((c) => c.status)).toContain('refunded');
       expect(fromPg.clicks.map((c) => c.reason)).toEqual(expect.arrayContaining(['duplicate', 'budget_exhausted', 'funds_short']));
-      expect(auditMarketMoney(store.db)).toEqual([]);
+      expect(await auditMarketMoney(sqliteStore(store.db))).toEqual([]);
       expect(await audits(sql)).toEqual([]);
     } finally {
       store.close();
@@ -356,7 +379,7 @@ test('randomized interleavings of clicks, refunds, top-ups and credit holds over
         const cs = [await campaign(exec, `${adv}-t`, adv, productId, 5_000, 'total'), await campaign(exec, `${adv}-d`, adv, productId, 2_500, 'daily')];
         for (let i = 0; i < 8; i++) imps.push(await impression(exec, `${adv}-i${i}`, cs[i % 2], 400 + 350 * ai + 10 * i));
       }
-      const repos: PgClicksRepo[] = pools.map(createPgClicksRepo);
+      const repos: ClicksRepo[] = pools.map(clicksRepoOf);
       const wallets = pools.map((sql) => createPgWalletRepo(sql, { now: () => nowMs }));
       const credited = new Map(advertisers.map((a) => [a, 6_000]));
       const chargedClicks: ClickRow[] = [];
@@ -432,7 +455,7 @@ test('charge latency, serial on one instance, and concurrent throughput on one c
       FROM generate_series(0, ${serial + 2 * concurrent - 1}) g,
         LATERAL (SELECT CASE WHEN g < ${serial + concurrent} THEN 0 ELSE 1 + g % ${spread} END AS k) x`);
     const imp = (i: number): Impression => ({ id: `imp${i}`, campaign: campaigns[ofCampaign(i)], price: 1_000 });
-    const repos = pools.map(createPgClicksRepo);
+    const repos = pools.map(clicksRepoOf);
     const ms: number[] = [];
     for (let i = 0; i < serial; i++) {
       const t0 = performance.now();

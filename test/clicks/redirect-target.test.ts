@@ -41,7 +41,7 @@ async function setUp(t: TestApp, name: string, url: string, linkDomains: string[
 
 const follow = (t: TestApp, path: string) => t.call('GET', path, { headers: { 'user-agent': BROWSER_UA } });
 const balance = async (t: TestApp, id: string) => (await t.admin('GET', `/projects/${id}/wallet`)).body.balance_micros as number;
-const setStoredUrl = (t: TestApp, productId: string, url: string) => t.db.query('UPDATE products SET url = ? WHERE id = ?').run(url, productId);
+const setStoredUrl = (t: TestApp, productId: string, url: string) => t.store.stmt('UPDATE products SET url = ? WHERE id = ?').run([url, productId]);
 
 async function expectNoRedirect(t: TestApp, path: string, what: string) {
   const res = await follow(t, path);
@@ -61,18 +61,18 @@ describe('GET /r/<token> never redirects to an internal address', () => {
     const { adv, path } = await setUp(t, 'Legacy Adv', 'https://legacy-adv.example.com/boards');
     const before = await balance(t, adv.id);
     for (const url of STORED_INTERNAL) {
-      setStoredUrl(t, adv.productIds[0], url);
+      await setStoredUrl(t, adv.productIds[0], url);
       await expectNoRedirect(t, path, url);
     }
     expect(await balance(t, adv.id)).toBe(before);
-    expect(t.db.query('SELECT COUNT(*) AS n FROM clicks').get()).toEqual({ n: 0 });
+    expect(await t.store.stmt('SELECT COUNT(*) AS n FROM clicks').get()).toEqual({ n: 0 });
 
-    setStoredUrl(t, adv.productIds[0], 'https://legacy-adv.example.com/boards');
+    await setStoredUrl(t, adv.productIds[0], 'https://legacy-adv.example.com/boards');
     const res = await follow(t, path);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://legacy-adv.example.com/boards');
     expect(await balance(t, adv.id)).toBeLessThan(before);
-    expect(auditMarketMoney(t.db)).toEqual([]);
+    expect(await auditMarketMoney(t.store)).toEqual([]);
   });
 
   test('with allow_internal_product_urls, only internal hosts on the advertiser\'s link domains are redirected to', async () => {
@@ -109,7 +109,7 @@ describe('GET /r/<token> after the advertiser\'s domain changes', () => {
     const res = await follow(t, path);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('https://moving-adv.example.com/boards');
-    expect(auditMarketMoney(t.db)).toEqual([]);
+    expect(await auditMarketMoney(t.store)).toEqual([]);
   });
 });
 
