@@ -3,7 +3,7 @@
  * default, PostgreSQL with VEXRAIL_TEST_STORE=postgres): the same answers from both.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { createAdSettingsRepo, DEFAULT_AD_SETTINGS } from '../../src/projects/ad-settings.repo';
+import { createAdSettingsRepo, DEFAULT_AD_SETTINGS, type AdSettings } from '../../src/projects/ad-settings.repo';
 import { createProjectsRepo } from '../../src/projects/projects.repo';
 import { createProjectsService, type ProjectsService } from '../../src/projects/projects.service';
 import type { SqlStore } from '../../src/store/sql-store';
@@ -87,7 +87,7 @@ describe('projects on the store', () => {
     const p = await projects.create({ name: 'Ads', domain: 'ads.example', kind: 'advertiser' });
     expect(await projects.adSettings(p.id)).toEqual(DEFAULT_AD_SETTINGS);
     await projects.update(p.id, { disclosure_label: 'Ad', frequency_cap_turns: 5, blocked_categories: ['Gambling Sites'], bridge_mode: 'llm', link_domains: ['Shop.Ads.example'] });
-    const expected = { disclosureLabel: 'Ad', frequencyCapTurns: 5, blockedCategories: ['gambling_sites'], bridgeMode: 'llm' };
+    const expected: AdSettings = { disclosureLabel: 'Ad', frequencyCapTurns: 5, blockedCategories: ['gambling_sites'], bridgeMode: 'llm' };
     expect(await projects.adSettings(p.id)).toEqual(expected);
     // Read on every monetized request: once read, a cache hit answers without the store.
     const cached = projects.adSettings(p.id);
@@ -95,7 +95,7 @@ describe('projects on the store', () => {
     expect(cached).toEqual(expected);
     // A second service on the same store (another instance) reads what the first stored.
     const other = createAdSettingsRepo(opened.store);
-    expect(await other.get(p.id)).toEqual(cached as typeof DEFAULT_AD_SETTINGS);
+    expect(await other.get(p.id)).toEqual(cached as AdSettings);
     const view = await projects.view(await projects.get(p.id));
     expect(view.link_domains).toEqual(['shop.ads.example']);
     expect(view.ad_settings).toEqual({ disclosure_label: 'Ad', frequency_cap_turns: 5, blocked_categories: ['gambling_sites'], bridge_mode: 'llm' });
