@@ -29,6 +29,8 @@ type Deps = {
   evaluateCampaigns: (advertiserProjectId?: string | null) => Awaitable<CampaignState[]>;
   /** Judges up to `limit` campaigns after `afterId` in id order, stopping once `budgetMs` passed (a sweep's slice). */
   evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => Awaitable<CampaignPage>;
+  /** The store answers over the network (PostgreSQL): see the serving set's sweep slices. */
+  networkStore?: boolean;
   adSettings: (projectId: string) => Awaitable<AdSettings>;
   impressions: Pick<ImpressionsRepo, 'get' | 'lastInConversation'>;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => Awaitable<string[]>;
@@ -71,7 +73,7 @@ export function createAdsService(deps: Deps) {
   let readyNow = !deps.ready;
   deps.ready?.then(() => (readyNow = true), () => {});
   /** The campaigns that can serve (see serving-set.ts): refreshed by changes and a periodic sweep; decisions only read it. */
-  const serving = createServingSet({ evaluateCampaigns: deps.evaluateCampaigns, evaluateCampaignPage: deps.evaluateCampaignPage });
+  const serving = createServingSet({ evaluateCampaigns: deps.evaluateCampaigns, evaluateCampaignPage: deps.evaluateCampaignPage, networkStore: deps.networkStore });
   /** Per conversation: the last turn seen and the last promotion delivered (survives no restart; see lastPromotion). */
   const conversations = new Map<string, { lastTurn: number; promoTurn: number | null; promoCampaign: string | null }>();
   /** Campaign of each recently delivered impression: impressions reach the database only on the next flush. */

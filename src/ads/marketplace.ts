@@ -167,6 +167,7 @@ export function createMarketplace(deps: {
     matcher,
     evaluateCampaigns: campaigns.evaluate,
     evaluateCampaignPage: campaigns.evaluatePage,
+    networkStore: store.kind === 'postgres',
     adSettings: deps.projects.adSettings,
     impressions: impressionsRepo,
     recentUserMessages: deps.recentUserMessages,

@@ -14,6 +14,12 @@ type Deps = {
   evaluateCampaigns: (advertiserProjectId?: string | null) => Awaitable<CampaignState[]>;
   /** Judges up to `limit` campaigns after `afterId` in id order, stopping once `budgetMs` passed (a sweep's slice). */
   evaluateCampaignPage: (afterId: string, limit: number, budgetMs: number) => Awaitable<CampaignPage>;
+  /**
+   * The store answers over the network (PostgreSQL): while a page is read the event loop serves others, so a
+   * slice counts only the time before and after that wait. Else (SQLite, whose transactions resolve in
+   * microtasks of the same turn) the whole page counts.
+   */
+  networkStore?: boolean;
 };
 
 /**
@@ -55,6 +61,9 @@ export function createServingSet(deps: Deps) {
   let live = 0;
   /** Incremented by every judgement (a refresh, a sweep page): an entry's `judged` says which one saw it last. */
   let tick = 0;
+  /** The newest refresh applied for all campaigns, and for each advertiser (one entry per advertiser ever refreshed). */
+  let allJudgedAt = 0;
+  const projectJudgedAt = new Map<string, number>();
 
   function entryOf(c: CampaignState): Entry {
     let e = entries.get(c.id);
@@ -122,7 +131,14 @@ export function createServingSet(deps: Deps) {
   }
 
   function applyRefresh(advertiserProjectId: string | null, fresh: CampaignState[], at: number): void {
-    for (const c of fresh) serve(c, at);
+    for (const c of fresh) {
+      // A campaign without an entry has no tick of its own: a newer judgement of its advertiser (or of all)
+      // that did not serve it leaves no trace but the advertiser's tick.
+      if (!entries.has(c.id) && Math.max(allJudgedAt, projectJudgedAt.get(c.project_id) ?? 0) > at) continue;
+      serve(c, at);
+    }
+    if (advertiserProjectId === null) allJudgedAt = Math.max(allJudgedAt, at);
+    else projectJudgedAt.set(advertiserProjectId, Math.max(projectJudgedAt.get(advertiserProjectId) ?? 0, at));
     const judged = advertiserProjectId === null ? entries.values() : (byProject.get(advertiserProjectId) ?? []);
     for (const e of judged) stop(e, at);
     compactIfIdle();
@@ -150,13 +166,13 @@ export function createServingSet(deps: Deps) {
       sliceStartMs.push(t0);
       const at = ++tick;
       const asked = deps.evaluateCampaignPage(afterId, pageSize, opts.sliceMs);
-      // An asynchronous store holds the event loop only before and after its read: the wait is not the slice's.
+      // A network store holds the event loop only before and after its read: the wait is not the slice's.
       let heldMs = 0;
       let page: CampaignPage;
       if (asked instanceof Promise) {
-        heldMs = performance.now() - t0;
+        if (deps.networkStore) heldMs = performance.now() - t0;
         page = await asked;
-        t0 = performance.now();
+        if (deps.networkStore) t0 = performance.now();
       } else page = asked;
       for (const c of page.serving) serve(c, at);
       for (const id of page.judged) {

@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/config';
 import { createRuntime, type Runtime } from '../../src/runtime';
-import { openStore, type Store } from '../../src/store/database';
-import { sqliteStore } from '../../src/store/sql-store';
+import type { SqlStore } from '../../src/store/sql-store';
+import { createTestStore } from '../helpers/test-app';
 
 /**
  * The periodic sweep re-judges every campaign without holding the event loop. With 10,000 campaigns (5,000 of
@@ -37,7 +37,8 @@ const word = (n: number) => {
   return s;
 };
 
-let store: Store;
+let opened: { store: SqlStore; close(): Promise<void> };
+let store: SqlStore;
 let rt: Runtime;
 let flipIds: string[] = [];
 let publisherId = '';
@@ -46,59 +47,70 @@ function config() {
   return loadConfig({ argv: ['--quiet', '--config', 'inline.json'], env: { VEXRAIL_ADMIN_TOKEN: 'no-stall-admin-token' }, readFile: () => '{}', defaultDataParent: '/tmp' });
 }
 
+/** Inserts rows of `columns` in statements of up to 500 rows, in one transaction (the same text on both stores). */
+async function insertMany(table: string, columns: string[], rows: unknown[][]): Promise<void> {
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  await store.transaction(async (tx) => {
+    for (let at = 0; at < rows.length; at += 500) {
+      const chunk = rows.slice(at, at + 500);
+      await tx.stmt(`INSERT INTO ${table} (${columns.join(', ')}) VALUES ${chunk.map(() => tuple).join(', ')}`).run(chunk.flat());
+    }
+  });
+}
+
 beforeAll(async () => {
-  store = openStore(':memory:');
-  const setup = createRuntime(config(), sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
+  opened = await createTestStore();
+  store = opened.store;
+  const setup = await createRuntime(config(), store, { resolver: async () => [], logSink: () => {} });
   const products: string[][] = [];
   const advertisers: string[] = [];
   for (let a = 0; a < ADVERTISERS; a++) {
-    const project = setup.projects.create({ name: `Brand ${a}`, domain: `brand${a}.example`, kind: 'advertiser' });
+    const project = await setup.projects.create({ name: `Brand ${a}`, domain: `brand${a}.example`, kind: 'advertiser' });
     await setup.projects.verifyDomain(project.id, 'manual');
-    setup.wallet.topUp(project.id, { amount: '1000.00' });
+    await setup.wallet.topUp(project.id, { amount: '1000.00' });
     const lines = Array.from({ length: CAMPAIGNS / ADVERTISERS }, (_, k) =>
       JSON.stringify({ name: `Zq${word(a)} burr coffee grinder vx${word(k)}`, description: 'A burr coffee grinder for espresso.', url: `https://brand${a}.example/${k}`, keywords: ['coffee grinder'], category: 'coffee_equipment' }));
-    products.push(setup.market.products.importLines(setup.projects.get(project.id), lines.join('\n')).product_ids);
+    products.push((await setup.market.products.importLines(await setup.projects.get(project.id), lines.join('\n'))).product_ids);
     advertisers.push(project.id);
   }
-  const pub = setup.projects.create({ name: 'Stall Pub', domain: 'stall-pub.example' });
+  const pub = await setup.projects.create({ name: 'Stall Pub', domain: 'stall-pub.example' });
   await setup.projects.verifyDomain(pub.id, 'manual');
-  setup.keys.generatePair(setup.projects.get(pub.id), 'k');
-  setup.projects.update(pub.id, { monetization: true });
+  await setup.keys.generatePair(await setup.projects.get(pub.id), 'k');
+  await setup.projects.update(pub.id, { monetization: true });
   publisherId = pub.id;
-  setup.stop();
+  await setup.stop();
   // Campaigns straight into the tables (through the services this size takes minutes); one product each.
-  const insert = store.db.query(
-    `INSERT INTO campaigns (id, project_id, name, base_cpc_micros, budget_micros, budget_type, status, created_at, updated_at)
-     VALUES (?, ?, ?, 400000, ?, ?, 'active', 0, 0)`,
-  );
-  const unit = store.db.query('INSERT INTO campaign_products (campaign_id, product_id) VALUES (?, ?)');
-  store.db.transaction(() => {
-    for (let c = 0; c < CAMPAIGNS; c++) {
-      const id = `camp_stall_${String(c).padStart(5, '0')}`;
-      const flips = c % (CAMPAIGNS / FLIPPING) === 0;
-      insert.run(id, advertisers[c % ADVERTISERS], `Campaign ${c}`, flips ? 400_000 : 100_000_000, flips ? 'daily' : 'total');
-      unit.run(id, products[c % ADVERTISERS][Math.floor(c / ADVERTISERS)]);
-      if (flips) flipIds.push(id);
-    }
-  })();
-  rt = createRuntime(config(), sqliteStore(store.db), { resolver: async () => [], logSink: () => {} });
-}, 120_000);
+  const campaigns: unknown[][] = [];
+  const units: unknown[][] = [];
+  for (let c = 0; c < CAMPAIGNS; c++) {
+    const id = `camp_stall_${String(c).padStart(5, '0')}`;
+    const flips = c % (CAMPAIGNS / FLIPPING) === 0;
+    campaigns.push([id, advertisers[c % ADVERTISERS], `Campaign ${c}`, 400_000, flips ? 400_000 : 100_000_000, flips ? 'daily' : 'total', 'active', 0, 0]);
+    units.push([id, products[c % ADVERTISERS][Math.floor(c / ADVERTISERS)]]);
+    if (flips) flipIds.push(id);
+  }
+  await insertMany('campaigns', ['id', 'project_id', 'name', 'base_cpc_micros', 'budget_micros', 'budget_type', 'status', 'created_at', 'updated_at'], campaigns);
+  await insertMany('campaign_products', ['campaign_id', 'product_id'], units);
+  rt = await createRuntime(config(), store, { resolver: async () => [], logSink: () => {} });
+  await rt.market.ready();
+}, 180_000);
 
-afterAll(() => {
-  rt.stop();
-  store.close();
+afterAll(async () => {
+  await rt.stop();
+  await opened.close();
 });
 
-const statusCount = (status: string) => (store.db.query('SELECT count(*) AS n FROM campaigns WHERE status = ?').get(status) as { n: number }).n;
+const statusCount = async (status: string) => (await store.stmt<{ n: number }>('SELECT count(*) AS n FROM campaigns WHERE status = ?').get([status]))!.n;
 
 /** Today's spend of the flipping campaigns at their whole daily budget (exhausted), or none (a new day). */
-function setExhausted(exhausted: boolean) {
+async function setExhausted(exhausted: boolean) {
   const day = new Date().toISOString().slice(0, 10);
-  const spend = store.db.query('INSERT OR REPLACE INTO campaign_daily_spend (campaign_id, day, spent_micros) VALUES (?, ?, 400000)');
-  const clear = store.db.query('DELETE FROM campaign_daily_spend WHERE campaign_id = ?');
-  store.db.transaction(() => {
-    for (const id of flipIds) exhausted ? spend.run(id, day) : clear.run(id);
-  })();
+  if (exhausted)
+    await store.stmt(
+      `INSERT INTO campaign_daily_spend (campaign_id, day, spent_micros) SELECT id, CAST($day AS TEXT), 400000 FROM campaigns WHERE budget_type = 'daily'
+       ON CONFLICT (campaign_id, day) DO UPDATE SET spent_micros = excluded.spent_micros`,
+    ).run({ day });
+  else await store.stmt('DELETE FROM campaign_daily_spend').run();
 }
 
 /** Runs `work` while a heartbeat re-arms itself on the event loop; returns the longest gap between beats. */
@@ -121,23 +133,23 @@ async function longestGapDuring(work: () => Promise<unknown>): Promise<number> {
 
 describe('campaign sweep with 10,000 campaigns', () => {
   test('pauses and resumes 5,000 campaigns in slices, each a small part of the whole re-evaluation', async () => {
-    expect(statusCount('active')).toBe(CAMPAIGNS);
+    expect(await statusCount('active')).toBe(CAMPAIGNS);
     const rounds: Array<{ fullMs: number; sliceMaxMs: number; gapMs: number }> = [];
     const slices: number[] = [];
     for (let round = 0; round < 4; round++) {
-      setExhausted(true);
+      await setExhausted(true);
       let report: Awaited<ReturnType<Runtime['market']['sweep']>> = null;
       const gapMs = await longestGapDuring(async () => (report = await rt.market.sweep()));
       expect(report!.judged).toBe(CAMPAIGNS);
       expect(report!.sliceMs.length).toBeGreaterThan(CAMPAIGNS / 256);
-      expect(statusCount('paused_system')).toBe(FLIPPING);
+      expect(await statusCount('paused_system')).toBe(FLIPPING);
       slices.push(...report!.sliceMs);
       // The calibration: the same 5,000 flips (back) in one synchronous re-evaluation.
-      setExhausted(false);
+      await setExhausted(false);
       const t0 = performance.now();
-      rt.market.refreshCampaigns(null);
+      await rt.market.refreshCampaigns(null);
       const fullMs = performance.now() - t0;
-      expect(statusCount('paused_system')).toBe(0);
+      expect(await statusCount('paused_system')).toBe(0);
       rounds.push({ fullMs, sliceMaxMs: Math.max(...report!.sliceMs), gapMs });
     }
     const fmt = (xs: number[]) => xs.map((x) => x.toFixed(1)).join(', ');
@@ -151,27 +163,27 @@ describe('campaign sweep with 10,000 campaigns', () => {
   test('what serves follows the sweep, and a change made during a sweep is not undone by it', async () => {
     const query = { query: `Which burr coffee grinder should I buy? The zq${word(0)} vx${word(0)}` };
     const flipping = flipIds[0];
-    const served = () => rt.market.ads.search(publisherId, true, query, 20).map((r) => r.campaign.id);
-    expect(served()).toContain(flipping);
-    setExhausted(true);
+    const served = async () => (await rt.market.ads.search(publisherId, true, query, 20)).map((r) => r.campaign.id);
+    expect(await served()).toContain(flipping);
+    await setExhausted(true);
     await rt.market.sweep();
-    expect(served()).not.toContain(flipping);
+    expect(await served()).not.toContain(flipping);
 
-    setExhausted(false);
+    await setExhausted(false);
     await rt.market.sweep();
-    expect(served()).toContain(flipping);
+    expect(await served()).toContain(flipping);
 
     // Paused by its advertiser, then activated again while a sweep is past it: the sweep never judged it
     // (paused campaigns are not read), and must not drop what the activation's own refresh put back.
-    const owner = rt.projects.get((store.db.query('SELECT project_id FROM campaigns WHERE id = ?').get(flipping) as { project_id: string }).project_id);
-    rt.market.campaigns.pause(owner, flipping);
-    expect(served()).not.toContain(flipping);
+    const owner = await rt.projects.get((await store.stmt<{ project_id: string }>('SELECT project_id FROM campaigns WHERE id = ?').get([flipping]))!.project_id);
+    await rt.market.campaigns.pause(owner, flipping);
+    expect(await served()).not.toContain(flipping);
     const sweeping = rt.market.sweep();
     await new Promise((resolve) => setImmediate(resolve));
-    rt.market.campaigns.activate(owner, flipping);
-    expect(served()).toContain(flipping);
+    await rt.market.campaigns.activate(owner, flipping);
+    expect(await served()).toContain(flipping);
     const report = await sweeping;
     expect(report!.judged).toBe(CAMPAIGNS - 1);
-    expect(served()).toContain(flipping);
+    expect(await served()).toContain(flipping);
   }, 60_000);
 });
