@@ -58,7 +58,8 @@ const SET_STATUS = 'UPDATE campaigns SET status = ?, pause_reason = ?, updated_a
 // instance's judgement) made since the read wins.
 const JUDGED_STATUS = `UPDATE campaigns SET status = $status, pause_reason = $reason, updated_at = $now
   WHERE id = $id AND status = $was AND COALESCE(pause_reason, '') = COALESCE($wasReason, '')`;
-const STATE_SELECT = `SELECT c.*, COALESCE(w.balance_micros, 0) AS wallet_available_micros,
+// Available money: the balance less the holds of answers in flight (always 0 in SQLite, where holds live in memory).
+const STATE_SELECT = `SELECT c.*, COALESCE(w.balance_micros - w.held_micros, 0) AS wallet_available_micros,
     COALESCE(d.spent_micros, 0) AS spent_today_micros, p.domain_status, p.name AS advertiser_name
   FROM campaigns c JOIN projects p ON p.id = c.project_id
   LEFT JOIN wallets w ON w.project_id = c.project_id

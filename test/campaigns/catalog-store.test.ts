@@ -273,6 +273,19 @@ describe('campaigns', () => {
     clock = T0;
   });
 
+  test('money held for answers in flight is not available to pay clicks', async () => {
+    const { products, campaigns, repo } = services();
+    const p = await advertiser(1_000_000);
+    const item = await products.create(p, product(p, 'Item'));
+    const c = await campaigns.create(p, { name: 'Held', base_cpc: '0.40', budget: '10.00', product_ids: [item.id] });
+    await campaigns.activate(p, c.id);
+    await store.stmt('UPDATE wallets SET held_micros = 600001 WHERE project_id = ?').run([p.id]);
+    expect(await campaigns.evaluate(p.id)).toEqual([]);
+    expect(await repo.getAny(c.id)).toMatchObject({ status: 'paused_system', pause_reason: 'funds_short' });
+    await store.stmt('UPDATE wallets SET held_micros = 600000 WHERE project_id = ?').run([p.id]);
+    expect((await campaigns.evaluate(p.id)).map((x) => [x.id, x.wallet_available_micros])).toEqual([[c.id, 400_000]]);
+  });
+
   test('a judgement made on a stale read never undoes what changed since (an operator pause, another instance)', async () => {
     const { products, campaigns, repo } = services();
     const p = await advertiser(10_000_000);
