@@ -28,7 +28,16 @@ type Deps = {
   now?: () => number;
   /** Consumption charged to a key since `sinceMs` (from the ledger); seeds the in-memory budget counters. */
   spentByKeyMicros?: (keyId: string, sinceMs: number) => Awaitable<number>;
+  /**
+   * On a store other instances write too: how old a cached key or project may get before it is read again.
+   * The request that finds it older is still answered from the cache (the hot path never waits) while the row
+   * is re-read, so a change made through another instance applies within about this long. Unset: cached until
+   * this instance changes the row (one instance owns the store).
+   */
+  cacheTtlMs?: number;
 };
+
+type Cached<R> = { row: R; atMs: number; refreshing: boolean };
 
 
 /** Longest grace a rotated-out secret may keep: 30 days. */
@@ -76,8 +85,9 @@ export function createKeysService(deps: Deps) {
   // sees a deactivation or a domain change. A read that was under way during an invalidation is not cached
   // (`generation` moved on), so it cannot put back what was just forgotten.
   let generation = 0;
-  const keyCache = new Map<string, KeyRow>();
-  const projectCache = new Map<string, ProjectRow>();
+  const keyCache = new Map<string, Cached<KeyRow>>();
+  const projectCache = new Map<string, Cached<ProjectRow>>();
+  const ttlMs = deps.cacheTtlMs ?? null;
   const pendingTouches = new Map<string, number>();
   const limitsCache = new Map<string, KeyLimits>();
   const meter = createKeyMeter({ seedSpendMicros: deps.spentByKeyMicros ?? (() => 0) });
@@ -92,20 +102,44 @@ export function createKeysService(deps: Deps) {
     return limits;
   }
 
-  function cachedRow<R>(cache: Map<string, R>, id: string, read: (id: string) => Awaitable<R | null>): Awaitable<R | null> {
+  function cachedRow<R>(cache: Map<string, Cached<R>>, id: string, read: (id: string) => Awaitable<R | null>, onRefresh?: (row: R) => void): Awaitable<R | null> {
     const hit = cache.get(id);
-    if (hit) return hit;
+    if (hit) {
+      if (ttlMs !== null && !hit.refreshing && now() - hit.atMs >= ttlMs) refresh(cache, id, hit, read, onRefresh);
+      return hit.row;
+    }
     const readAt = generation;
     return thenOf(read(id), (row) => {
       if (row && readAt === generation) {
         if (cache.size >= MAX_CACHED) cache.clear();
-        cache.set(id, row);
+        cache.set(id, { row, atMs: now(), refreshing: false });
       }
       return row;
     });
   }
 
-  const cachedKey = (pk: string) => cachedRow(keyCache, pk, deps.repo.findByPublishable);
+  /** Re-reads an entry older than the TTL in the background; a local change meanwhile (entry gone) wins. */
+  function refresh<R>(cache: Map<string, Cached<R>>, id: string, hit: Cached<R>, read: (id: string) => Awaitable<R | null>, onRefresh?: (row: R) => void) {
+    hit.refreshing = true;
+    Promise.resolve()
+      .then(() => read(id))
+      .then(
+        (row) => {
+          if (cache.get(id) !== hit) return;
+          if (!row) cache.delete(id);
+          else {
+            cache.set(id, { row, atMs: now(), refreshing: false });
+            onRefresh?.(row);
+          }
+        },
+        (err) => {
+          hit.refreshing = false;
+          console.error(JSON.stringify({ level: 'error', msg: 'key cache refresh failed', error: String(err) }));
+        },
+      );
+  }
+
+  const cachedKey = (pk: string) => cachedRow(keyCache, pk, deps.repo.findByPublishable, (row) => limitsCache.delete(row.id));
   const cachedProject = (id: string) => cachedRow(projectCache, id, deps.findProject);
 
   /** Not this pair's secret: another pair's (key_pair_mismatch) or nobody's (invalid_api_key). */
@@ -287,6 +321,13 @@ export function createKeysService(deps: Deps) {
     invalidateProject: (projectId: string) => {
       generation++;
       projectCache.delete(projectId);
+    },
+    /** Forgets every cached key and project (another instance changed some: the next requests read them again). */
+    invalidateAll: () => {
+      generation++;
+      keyCache.clear();
+      projectCache.clear();
+      limitsCache.clear();
     },
     flushTouches,
   };

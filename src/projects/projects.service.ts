@@ -34,6 +34,12 @@ type Deps = {
   onChange: (projectId: string) => void;
   hasActiveKey: (projectId: string) => Awaitable<boolean>;
   now?: () => number;
+  /**
+   * On a store other instances write too: how old cached ad settings may get before they are read again (the
+   * request that finds them older is still answered from the cache while they are re-read). Unset: cached
+   * until this instance changes them.
+   */
+  cacheTtlMs?: number;
 };
 
 const MAX_NAME_CHARS = 200;
@@ -124,19 +130,35 @@ export function createProjectsService(deps: Deps) {
    * Ad settings are read on every monetized request; they change only through update() below. A hit answers
    * synchronously; a read that was under way while they changed is not cached (`generation` moved on).
    */
-  const adSettingsCache = new Map<string, AdSettings>();
+  const adSettingsCache = new Map<string, { settings: AdSettings; atMs: number; refreshing: boolean }>();
   let generation = 0;
+  const ttlMs = deps.cacheTtlMs ?? null;
+  const remember = (id: string, settings: AdSettings, readAt: number) => {
+    if (readAt !== generation) return settings;
+    if (adSettingsCache.size >= 100_000) adSettingsCache.clear();
+    adSettingsCache.set(id, { settings, atMs: now(), refreshing: false });
+    return settings;
+  };
   const adSettingsOf = (id: string): Awaitable<AdSettings> => {
     const cached = adSettingsCache.get(id);
-    if (cached) return cached;
-    const remember = (settings: AdSettings, readAt: number) => {
-      if (readAt !== generation) return settings;
-      if (adSettingsCache.size >= 100_000) adSettingsCache.clear();
-      adSettingsCache.set(id, settings);
-      return settings;
-    };
+    if (cached) {
+      if (ttlMs !== null && !cached.refreshing && now() - cached.atMs >= ttlMs) {
+        cached.refreshing = true;
+        const readAt = generation;
+        Promise.resolve()
+          .then(() => deps.adSettings.get(id))
+          .then(
+            (settings) => void (adSettingsCache.get(id) === cached && remember(id, settings, readAt)),
+            (err) => {
+              cached.refreshing = false;
+              console.error(JSON.stringify({ level: 'error', msg: 'ad settings refresh failed', project_id: id, error: String(err) }));
+            },
+          );
+      }
+      return cached.settings;
+    }
     const readAt = generation;
-    return thenOf(deps.adSettings.get(id), (s) => remember(s, readAt));
+    return thenOf(deps.adSettings.get(id), (s) => remember(id, s, readAt));
   };
   const newToken = () => randomBase62(32);
 
@@ -248,6 +270,11 @@ export function createProjectsService(deps: Deps) {
     verifyDomain,
     listChecks: async (id: string) => (await require(id), deps.repo.listChecks(id)),
     anyMonetized: () => deps.repo.anyMonetized(),
+    /** Forgets every cached ad setting (another instance changed some: the next requests read them again). */
+    invalidateAll: () => {
+      generation++;
+      adSettingsCache.clear();
+    },
   };
 }
 export type ProjectsService = ReturnType<typeof createProjectsService>;

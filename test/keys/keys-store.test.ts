@@ -140,6 +140,43 @@ describe('keys on the store', () => {
   });
 });
 
+describe('two instances on one store', () => {
+  test('a change through one instance reaches the other within its cache TTL; the hot path never waits', async () => {
+    const p = await verifiedProject('Two instances');
+    let t = clock;
+    const instance = () => createKeysService({ repo: createKeysRepo(opened.store), findProject: projects.find, now: () => t, cacheTtlMs: 1000 });
+    const a = instance();
+    const b = instance();
+    const k = await a.generatePair(p, 'k');
+    await b.authenticate(k.publishable_key, k.secret_key);
+    await a.update(p.id, k.id, { rpm_limit: 7 });
+    await a.deactivate(p.id, k.id);
+    expect(await code(() => a.authenticate(k.publishable_key, k.secret_key))).toBe('inactive_key');
+    // B's cache is younger than its TTL: it still admits the key (the bounded delay of a shared store).
+    t += 999;
+    expect(await code(() => b.authenticate(k.publishable_key, k.secret_key))).toBeNull();
+    // Older than the TTL: this request is still answered from the cache, and the row is read again meanwhile.
+    t += 1;
+    const stale = b.authenticate(k.publishable_key, k.secret_key);
+    expect(stale).not.toBeInstanceOf(Promise);
+    expect((stale as Awaited<typeof stale>).limits.rpmLimit).toBeNull();
+    for (let i = 0; i < 100 && (await code(() => b.authenticate(k.publishable_key, k.secret_key))) === null; i++) await Bun.sleep(5);
+    expect(await code(() => b.authenticate(k.publishable_key, k.secret_key))).toBe('inactive_key');
+  });
+
+  test('invalidateAll (a change announced by another instance) makes the next request read again', async () => {
+    const p = await verifiedProject('Announced');
+    const a = createKeysService({ repo: createKeysRepo(opened.store), findProject: projects.find, now: () => clock });
+    const b = createKeysService({ repo: createKeysRepo(opened.store), findProject: projects.find, now: () => clock });
+    const k = await a.generatePair(p, 'k');
+    await b.authenticate(k.publishable_key, k.secret_key);
+    await a.update(p.id, k.id, { allowed_models: ['only-this'] });
+    expect((await b.authenticate(k.publishable_key, k.secret_key)).limits.allowedModels).toBeNull();
+    b.invalidateAll();
+    expect((await b.authenticate(k.publishable_key, k.secret_key)).limits.allowedModels).toEqual(['only-this']);
+  });
+});
+
 describe('budget spend seeded from an asynchronous ledger read', () => {
   test('admission waits for the read; charges settled while it runs are counted', async () => {
     const p = await verifiedProject('Seeded');

@@ -100,4 +100,28 @@ describe('projects on the store', () => {
     expect(view.link_domains).toEqual(['shop.ads.example']);
     expect(view.ad_settings).toEqual({ disclosure_label: 'Ad', frequency_cap_turns: 5, blocked_categories: ['gambling_sites'], bridge_mode: 'llm' });
   });
+
+  test('two instances: ad settings changed through one reach the other within its cache TTL, or at once when announced', async () => {
+    let t = clock;
+    const instance = () => createProjectsService({
+      repo: createProjectsRepo(opened.store), adSettings: createAdSettingsRepo(opened.store), resolver: async () => [],
+      onChange: () => {}, hasActiveKey: async () => true, now: () => t, cacheTtlMs: 1000,
+    });
+    const a = instance();
+    const b = instance();
+    const p = await a.create({ name: 'Shared settings', domain: 'shared-settings.example' });
+    expect((await b.adSettings(p.id)).frequencyCapTurns).toBe(3);
+    await a.update(p.id, { frequency_cap_turns: 9 });
+    t += 999;
+    expect((await b.adSettings(p.id)).frequencyCapTurns).toBe(3);
+    t += 1;
+    const stale = b.adSettings(p.id);
+    expect(stale).not.toBeInstanceOf(Promise);
+    expect((stale as AdSettings).frequencyCapTurns).toBe(3);
+    for (let i = 0; i < 100 && (await b.adSettings(p.id)).frequencyCapTurns === 3; i++) await Bun.sleep(5);
+    expect((await b.adSettings(p.id)).frequencyCapTurns).toBe(9);
+    await a.update(p.id, { frequency_cap_turns: 11 });
+    b.invalidateAll();
+    expect((await b.adSettings(p.id)).frequencyCapTurns).toBe(11);
+  });
 });
