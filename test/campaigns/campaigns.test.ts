@@ -10,10 +10,11 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 let upstream: FakeUpstream;
 const apps: TestApp[] = [];
 
+// Hooks get a minute: on the PostgreSQL pass they may start the throwaway server or drop many databases.
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   upstream.script({ kind: 'normal', content: ORGANIC });
-});
+}, 60_000);
 afterEach(() => {
   // Tests that move the clock put it back even when they fail.
   setSystemTime();
@@ -21,7 +22,7 @@ afterEach(() => {
 afterAll(async () => {
   for (const t of apps) await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 const ORGANIC = 'Many teams use a shared board to plan work and track deadlines.';
 const PM_QUESTION = 'What project management tool can help my team track tasks and deadlines?';
@@ -103,7 +104,7 @@ describe('creating a campaign', () => {
     t = await app();
     adv = await advertiserProject(t, 'Validation Adv');
     other = await advertiserProject(t, 'Other Adv', { catalog: [CATALOG[1]] });
-  });
+  }, 60_000);
 
   const invalid: Array<[string, Record<string, unknown>, string]> = [
     ['base_cpc as a number', { base_cpc: 0.4 }, 'base_cpc'],

@@ -24,13 +24,13 @@ beforeAll(async () => {
   server = Bun.serve({ hostname: '127.0.0.1', port: 0, fetch: t.fetch, maxRequestBodySize: 80 * 1024 * 1024 });
   url = `http://127.0.0.1:${server.port}`;
   dir = mkdtempSync(join(tmpdir(), 'vexrail-import-'));
-});
+}, 60_000); // on the PostgreSQL pass this may start the throwaway server
 
 afterAll(async () => {
   await server?.stop(true);
   await t?.close();
   if (dir) rmSync(dir, { recursive: true, force: true });
-});
+}, 60_000);
 
 let projects = 0;
 async function newProject(kind: 'advertiser' | 'publisher' = 'advertiser'): Promise<string> {

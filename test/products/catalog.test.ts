@@ -6,16 +6,17 @@ import { ADMIN_TOKEN, createTestApp, type TestApp } from '../helpers/test-app';
 let upstream: FakeUpstream;
 let t: TestApp;
 let pub: { headers: Record<string, string> };
+// Hooks get a minute: on the PostgreSQL pass they may start the throwaway server or drop many databases.
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   upstream.script({ kind: 'normal', content: 'Many teams use a shared board.' });
   t = await createTestApp({ upstreamUrl: upstream.baseUrl });
   pub = (await publisher(t)) as any;
-});
+}, 60_000);
 afterAll(async () => {
   await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 const PM_QUESTION = 'What project management tool can help my team track tasks and deadlines?';
 const COFFEE_QUESTION = 'Which coffee grinder should I buy for espresso?';

@@ -7,14 +7,15 @@ import { ADMIN_TOKEN, createTestApp, type TestApp } from '../helpers/test-app';
 
 let t: TestApp;
 let intranet: TestApp;
+// Hooks get a minute: on the PostgreSQL pass they may start the throwaway server or drop many databases.
 beforeAll(async () => {
   t = await createTestApp();
   intranet = await createTestApp({ configFile: { allow_internal_product_urls: true } });
-});
+}, 60_000);
 afterAll(async () => {
   await t.close();
   await intranet.close();
-});
+}, 60_000);
 
 let seq = 0;
 /** An advertiser on `domain`, verified unless told otherwise, with optional link_domains. */

@@ -2,10 +2,11 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { ADMIN_TOKEN, createTestApp, type TestApp } from '../helpers/test-app';
 
 let t: TestApp;
+// Hooks get a minute: on the PostgreSQL pass they may start the throwaway server or drop many databases.
 beforeAll(async () => {
   t = await createTestApp();
-});
-afterAll(() => t.close());
+}, 60_000);
+afterAll(() => t.close(), 60_000);
 
 let seq = 0;
 async function project(kind: 'advertiser' | 'publisher' = 'advertiser'): Promise<string> {
