@@ -24,6 +24,9 @@ const ROUNDS = Number(values.rounds ?? 5);
 const { openStore } = await import(join(root, 'src/store/database.ts'));
 const { createConversationsRepo } = await import(join(root, 'src/conversations/conversations.repo.ts'));
 const { createConversationsService } = await import(join(root, 'src/conversations/conversations.service.ts'));
+// The repository takes the statement interface (src/store/sql-store.ts); older checkouts take the database itself.
+const takesStore = (await Bun.file(join(root, 'src/conversations/conversations.repo.ts')).text()).includes('SqlStore');
+const repoStore = takesStore ? (await import(join(root, 'src/store/sql-store.ts'))).sqliteStore : (db: unknown) => db;
 
 type Msg = { role: string; content: string };
 const SYSTEM: Msg = { role: 'system', content: 'You are a helpful assistant for a travel agency. '.repeat(8) };
@@ -45,7 +48,7 @@ const store = openStore(dir);
 try {
   const now = Date.now();
   store.db.query(`INSERT INTO projects (id, name, domain, verification_token, created_at, updated_at) VALUES ('proj_b', 'b', 'b.example', 't', ?, ?)`).run(now, now);
-  const conversations = createConversationsService({ repo: createConversationsRepo(store.db) });
+  const conversations = createConversationsService({ repo: createConversationsRepo(repoStore(store.db)) });
 
   // Every conversation starts with TURNS stored messages, written as one full-history exchange each.
   const transcripts: Msg[][] = [];
@@ -54,7 +57,7 @@ try {
     for (let i = 0; t.length < TURNS - 1; i++) t.push(question(c, i), { role: 'assistant', content: answerText(c, i) });
     transcripts.push(t);
   }
-  conversations.writeBatch(transcripts.map((t, c) => {
+  await conversations.writeBatch(transcripts.map((t, c) => {
     const q = question(c, 10_000);
     t.push(q);
     const rec = record('proj_b', c, [...t], answerText(c, 10_000));
@@ -80,7 +83,7 @@ try {
         return rec;
       });
       const started = performance.now();
-      conversations.writeBatch(batch);
+      await conversations.writeBatch(batch);
       times.push(performance.now() - started);
     }
     times.sort((a, b) => a - b);

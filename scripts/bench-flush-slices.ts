@@ -28,6 +28,9 @@ const ROUNDS = Number(values.rounds ?? 3);
 const { openStore } = await import(join(root, 'src/store/database.ts'));
 const { createConversationsRepo } = await import(join(root, 'src/conversations/conversations.repo.ts'));
 const { createConversationsService } = await import(join(root, 'src/conversations/conversations.service.ts'));
+// The repository takes the statement interface (src/store/sql-store.ts); older checkouts take the database itself.
+const takesStore = (await Bun.file(join(root, 'src/conversations/conversations.repo.ts')).text()).includes('SqlStore');
+const repoStore = takesStore ? (await import(join(root, 'src/store/sql-store.ts'))).sqliteStore : (db: unknown) => db;
 const { createWriteBehind } = await import(join(root, 'src/ops/write-behind.ts'));
 
 type Msg = { role: string; content: string };
@@ -94,7 +97,7 @@ const store = openStore(dir);
 try {
   const now = Date.now();
   store.db.query(`INSERT INTO projects (id, name, domain, verification_token, created_at, updated_at) VALUES ('proj_b', 'b', 'b.example', 't', ?, ?)`).run(now, now);
-  const conversations = createConversationsService({ repo: createConversationsRepo(store.db) });
+  const conversations = createConversationsService({ repo: createConversationsRepo(repoStore(store.db)) });
   console.log(`root ${root}: ${ROUNDS} rounds per size; times in ms`);
   console.log(`machine noise: 1 ms chunks of pure computation for 1 s took up to ${await noiseFloor()} ms (time the process was not scheduled)`);
   for (const [shape, make] of Object.entries(shapes)) {
@@ -110,9 +113,9 @@ try {
         let maxRecords = 0;
         const q = createWriteBehind({
           name: 'conversations', intervalMs: 20, maxQueued: 100_000,
-          write: (batch: unknown[]) => {
+          write: async (batch: unknown[]) => {
             const t0 = performance.now();
-            conversations.writeBatch(batch);
+            await conversations.writeBatch(batch);
             const ms = performance.now() - t0;
             maxWriteMs = Math.max(maxWriteMs, ms);
             maxRecords = Math.max(maxRecords, batch.length);
@@ -130,7 +133,7 @@ try {
         cpuPerK.push((cpu.user + cpu.system) / size);
         await Bun.sleep(5);
         longestLag.push(probe.stop());
-        q.stop();
+        await q.stop();
         longestWrite.push(maxWriteMs);
         largest.push(maxRecords);
       }

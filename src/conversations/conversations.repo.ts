@@ -1,4 +1,4 @@
-import type { Database } from 'bun:sqlite';
+import { thenOf, type Awaitable, type SqlStore, type Tx } from '../store/sql-store';
 
 export type ConversationRow = {
   id: string;
@@ -43,95 +43,93 @@ export type ConversationTouch = {
 /** A stored turn for matching, without its content; hash and length are null on rows written before schema v3. */
 export type TurnRow = { seq: number; role: string; content_hash: number | null; content_chars: number | null };
 
-export function createConversationsRepo(db: Database) {
-  const upsert = db.query(
-    `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, created_at, updated_at)
-     VALUES ($id, $projectId, $tracked, $endUser, $metadata, $at, $at)
-     ON CONFLICT (project_id, id) DO UPDATE SET updated_at = max(updated_at, excluded.updated_at),
-       end_user = coalesce(excluded.end_user, end_user), metadata = coalesce(excluded.metadata, metadata)
-     RETURNING message_count`,
-  );
-  const insertMessage = db.query(
-    `INSERT INTO messages (project_id, conversation_id, seq, role, content, model, prompt_tokens, completion_tokens,
-       total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at, content_hash, content_chars)
-     VALUES ($projectId, $conversationId, $seq, $role, $content, $model, $prompt_tokens, $completion_tokens,
-       $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`,
-  );
-  const setCount = db.query('UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?');
-  const insertFresh = db.query(
-    `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
-     VALUES ($id, $projectId, $tracked, $endUser, $metadata, $count, $at, $at) ON CONFLICT (project_id, id) DO NOTHING`,
-  );
-  const page = db.query(
-    `SELECT * FROM conversations WHERE project_id = $projectId
-       AND ($afterId IS NULL OR updated_at < $afterTs OR (updated_at = $afterTs AND id < $afterId))
-     ORDER BY updated_at DESC, id DESC LIMIT $limit`,
-  );
-  const one = db.query('SELECT * FROM conversations WHERE project_id = ? AND id = ?');
-  const recentUser = db.query(
-    `SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND role = 'user' ORDER BY seq DESC LIMIT ?`,
-  );
-  const messages = db.query(
-    `SELECT seq, role, content, model, prompt_tokens, completion_tokens, total_tokens, cost_micros, latency_ms, streamed,
-       end_user, metadata, request_id, created_at
-     FROM messages WHERE project_id = ? AND conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?`,
-  );
-  // Served by messages_turns_idx alone (a covering index): matching reads no content pages.
-  const lastTurns = db.query(
-    'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?',
-  );
-  const firstTurns = db.query(
-    'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?',
-  );
-  const oneContent = db.query('SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND seq = ?');
-  const setTurnHash = db.query(
-    'UPDATE messages SET content_hash = ?, content_chars = ? WHERE project_id = ? AND conversation_id = ? AND seq = ?',
-  );
+// ---- Writes: one transaction per batch of exchanges (see ConversationWriter) ----
 
+const UPSERT = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, created_at, updated_at)
+  VALUES ($id, $projectId, $tracked, $endUser, $metadata, $at, $at)
+  ON CONFLICT (project_id, id) DO UPDATE SET
+    updated_at = CASE WHEN excluded.updated_at > conversations.updated_at THEN excluded.updated_at ELSE conversations.updated_at END,
+    end_user = COALESCE(excluded.end_user, conversations.end_user), metadata = COALESCE(excluded.metadata, conversations.metadata)
+  RETURNING message_count`;
+const INSERT_MESSAGE = `INSERT INTO messages (project_id, conversation_id, seq, role, content, model, prompt_tokens, completion_tokens,
+    total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at, content_hash, content_chars)
+  VALUES ($projectId, $conversationId, $seq, $role, $content, $model, $prompt_tokens, $completion_tokens,
+    $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`;
+const SET_COUNT = 'UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?';
+const INSERT_FRESH = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
+  VALUES ($id, $projectId, $tracked, $endUser, $metadata, $count, $at, $at) ON CONFLICT (project_id, id) DO NOTHING`;
+// Served by messages_turns_idx alone (a covering index): matching reads no content pages.
+const LAST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?';
+const FIRST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?';
+const ONE_CONTENT = 'SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND seq = ?';
+const SET_TURN_HASH = 'UPDATE messages SET content_hash = ?, content_chars = ? WHERE project_id = ? AND conversation_id = ? AND seq = ?';
+
+// ---- Reads ----
+
+const PAGE = `SELECT * FROM conversations WHERE project_id = $projectId
+    AND (CAST($afterId AS TEXT) IS NULL OR updated_at < $afterTs OR (updated_at = $afterTs AND id < CAST($afterId AS TEXT)))
+  ORDER BY updated_at DESC, id DESC LIMIT $limit`;
+const ONE = 'SELECT * FROM conversations WHERE project_id = ? AND id = ?';
+const RECENT_USER = `SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND role = 'user' ORDER BY seq DESC LIMIT ?`;
+const MESSAGES = `SELECT seq, role, content, model, prompt_tokens, completion_tokens, total_tokens, cost_micros, latency_ms, streamed,
+    end_user, metadata, request_id, created_at
+  FROM messages WHERE project_id = ? AND conversation_id = ? AND seq >= ? ORDER BY seq LIMIT ?`;
+
+/** The statements of a batch write, bound to its transaction. */
+function writerOf(tx: Tx) {
+  const insertRows = (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) =>
+    rows.map((row, i) => tx.stmt(INSERT_MESSAGE).run({ ...row, projectId, conversationId, seq: fromSeq + i }));
   return {
-    /** Runs fn in one transaction: a batch of a few hundred exchanges costs one commit. */
-    inTransaction: <T>(fn: () => T): T => db.transaction(fn)(),
     /** Creates or refreshes a conversation; returns how many messages it holds. */
-    touchConversation: (x: ConversationTouch) =>
-      (upsert.get({
-        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0,
-        endUser: x.endUser, metadata: x.metadata, at: x.atMs,
-      }) as { message_count: number }).message_count,
+    touchConversation: async (x: ConversationTouch): Promise<number> =>
+      (await tx.stmt<{ message_count: number }>(UPSERT).get({
+        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0, endUser: x.endUser, metadata: x.metadata, at: x.atMs,
+      }))!.message_count,
     /**
      * A conversation that cannot exist yet (an untracked request, keyed by its own request id) with all its
      * messages: two statements fewer than touch + append + count. False, writing nothing, if it does exist.
      */
-    insertNewConversation: (x: ConversationTouch, rows: NewMessage[]): boolean => {
-      const created = insertFresh.run({
+    async insertNewConversation(x: ConversationTouch, rows: NewMessage[]): Promise<boolean> {
+      const created = await tx.stmt(INSERT_FRESH).run({
         id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0, endUser: x.endUser, metadata: x.metadata, count: rows.length, at: x.atMs,
       });
       if (created.changes === 0) return false;
-      let seq = 0;
-      for (const row of rows) insertMessage.run({ ...row, projectId: x.projectId, conversationId: x.conversationId, seq: seq++ });
+      await Promise.all(insertRows(x.projectId, x.conversationId, 0, rows));
       return true;
     },
-    /** Appends messages from position `fromSeq` on and records the new count. */
-    appendMessages: (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
-      let seq = fromSeq;
-      for (const row of rows) insertMessage.run({ ...row, projectId, conversationId, seq: seq++ });
-      setCount.run(seq, projectId, conversationId);
+    /** Appends messages from position `fromSeq` on and records the new count (sent together). */
+    async appendMessages(projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]): Promise<void> {
+      await Promise.all([...insertRows(projectId, conversationId, fromSeq, rows), tx.stmt(SET_COUNT).run([fromSeq + rows.length, projectId, conversationId])]);
     },
     /** The last `limit` turns, oldest first. */
-    lastTurns: (projectId: string, id: string, limit: number) => (lastTurns.all(projectId, id, limit) as TurnRow[]).reverse(),
+    lastTurns: async (projectId: string, id: string, limit: number) => (await tx.stmt<TurnRow>(LAST_TURNS).all([projectId, id, limit])).reverse(),
     /** The first `limit` turns. */
-    firstTurns: (projectId: string, id: string, limit: number) => firstTurns.all(projectId, id, limit) as TurnRow[],
-    messageContent: (projectId: string, id: string, seq: number) =>
-      (oneContent.get(projectId, id, seq) as { content: string } | null)?.content ?? '',
-    setTurnHash: (projectId: string, id: string, seq: number, hash: number, chars: number) =>
-      void setTurnHash.run(hash, chars, projectId, id, seq),
-    list: (projectId: string, limit: number, after: { id: string; updatedAt: number } | null) =>
-      page.all({ projectId, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }) as ConversationRow[],
-    get: (projectId: string, id: string) => one.get(projectId, id) as ConversationRow | null,
+    firstTurns: (projectId: string, id: string, limit: number): Awaitable<TurnRow[]> => tx.stmt<TurnRow>(FIRST_TURNS).all([projectId, id, limit]),
+    messageContent: async (projectId: string, id: string, seq: number) =>
+      (await tx.stmt<{ content: string }>(ONE_CONTENT).get([projectId, id, seq]))?.content ?? '',
+    setTurnHash: async (projectId: string, id: string, seq: number, hash: number, chars: number): Promise<void> =>
+      void (await tx.stmt(SET_TURN_HASH).run([hash, chars, projectId, id, seq])),
+  };
+}
+/** What a batch write may do, inside its transaction. */
+export type ConversationWriter = ReturnType<typeof writerOf>;
+
+export function createConversationsRepo(store: SqlStore) {
+  const page = store.stmt<ConversationRow>(PAGE);
+  const one = store.stmt<ConversationRow>(ONE);
+  const recentUser = store.stmt<{ content: string }>(RECENT_USER);
+  const messages = store.stmt<MessageRow>(MESSAGES);
+
+  return {
+    /** Runs `write` in one transaction: a batch of a few hundred exchanges costs one commit. */
+    writeInTransaction: <T>(write: (w: ConversationWriter) => Promise<T>): Promise<T> => store.transaction((tx) => write(writerOf(tx))),
+    list: (projectId: string, limit: number, after: { id: string; updatedAt: number } | null): Awaitable<ConversationRow[]> =>
+      page.all({ projectId, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }),
+    get: (projectId: string, id: string): Awaitable<ConversationRow | null> => one.get([projectId, id]),
     /** The latest user messages, newest first. */
-    recentUserMessages: (projectId: string, id: string, limit: number) =>
-      (recentUser.all(projectId, id, limit) as Array<{ content: string }>).map((r) => r.content),
-    messages: (projectId: string, id: string, fromSeq: number, limit: number) =>
-      messages.all(projectId, id, fromSeq, limit) as MessageRow[],
+    recentUserMessages: (projectId: string, id: string, limit: number): Awaitable<string[]> =>
+      thenOf(recentUser.all([projectId, id, limit]), (rows) => rows.map((r) => r.content)),
+    messages: (projectId: string, id: string, fromSeq: number, limit: number): Awaitable<MessageRow[]> => messages.all([projectId, id, fromSeq, limit]),
   };
 }
 export type ConversationsRepo = ReturnType<typeof createConversationsRepo>;

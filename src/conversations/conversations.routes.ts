@@ -43,8 +43,8 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
   return new Elysia({ name: 'conversations-routes' })
     .get(
       '/v1/conversations',
-      ({ request, query }) => {
-        const caller = authenticatePublic(deps.keys, request);
+      async ({ request, query }) => {
+        const caller = await authenticatePublic(deps.keys, request);
         const { limit = 20, cursor } = ConversationsQuery.check(query);
         return deps.conversations.list(caller.projectId, limit, cursor ?? null);
       },
@@ -64,8 +64,8 @@ export function conversationsRoutes(deps: { keys: KeysService; conversations: Co
     )
     .get(
       '/v1/conversations/:id',
-      ({ request, params, query }) => {
-        const caller = authenticatePublic(deps.keys, request);
+      async ({ request, params, query }) => {
+        const caller = await authenticatePublic(deps.keys, request);
         // params.id is already percent-decoded once by the router: decoding again would misread ids holding '%'.
         const { from_seq = 0, limit = MAX_MESSAGES_PAGE } = MessagesQuery.check(query);
         return deps.conversations.get(caller.projectId, params.id, from_seq, limit);

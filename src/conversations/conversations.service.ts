@@ -3,7 +3,7 @@ import { badRequest, notFound } from '../http/errors';
 import { checkLimit, pageOf } from '../http/paging';
 import { formatMicros } from '../money/money';
 import { messageText } from '../upstream/tokenizer';
-import type { ConversationRow, ConversationsRepo, ConversationTouch, MessageRow, NewMessage, TurnRow } from './conversations.repo';
+import type { ConversationRow, ConversationsRepo, ConversationTouch, ConversationWriter, MessageRow, NewMessage, TurnRow } from './conversations.repo';
 import { contentHash, isInstruction, leadingInstructionCount, overlapLength, type SentTurn, type StoredTurn } from './turn-overlap';
 
 export const MAX_CONVERSATIONS_PAGE = 100;
@@ -86,13 +86,13 @@ export function toExchangeWrite(r: ExchangeRecord): ExchangeWrite {
 }
 
 /** Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer. */
-function storeExchange(repo: ConversationsRepo, x: ExchangeWrite): void {
+async function storeExchange(repo: ConversationWriter, x: ExchangeWrite): Promise<void> {
   // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against.
-  if (!x.tracked && repo.insertNewConversation(x, [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer])) return;
-  const storedCount = repo.touchConversation(x);
-  const fresh = storedCount === 0 ? x.history : x.history.slice(knownCount(repo, x, storedCount));
+  if (!x.tracked && (await repo.insertNewConversation(x, [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer]))) return;
+  const storedCount = await repo.touchConversation(x);
+  const fresh = storedCount === 0 ? x.history : x.history.slice(await knownCount(repo, x, storedCount));
   const rows = fresh.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) }));
-  repo.appendMessages(x.projectId, x.conversationId, storedCount, [...rows, x.answer]);
+  await repo.appendMessages(x.projectId, x.conversationId, storedCount, [...rows, x.answer]);
 }
 
 /**
@@ -102,31 +102,36 @@ function storeExchange(repo: ConversationsRepo, x: ExchangeWrite): void {
  * that prompt the request is read without it. Reads at most as many stored turns as the request holds
  * (bounded by the request's message limit), and no stored content.
  */
-function knownCount(repo: ConversationsRepo, x: ExchangeWrite, storedCount: number): number {
-  const tail = storedTurns(repo, x, repo.lastTurns(x.projectId, x.conversationId, Math.min(storedCount, x.history.length)));
+async function knownCount(repo: ConversationWriter, x: ExchangeWrite, storedCount: number): Promise<number> {
+  const tail = await storedTurns(repo, x, await repo.lastTurns(x.projectId, x.conversationId, Math.min(storedCount, x.history.length)));
   const overlap = overlapLength(tail, x.history);
   // Without the prompt at least `lead` messages are known: worth a look only if the plain reading found fewer.
   const lead = leadingInstructionCount(x.history);
-  if (lead > overlap && opensWith(repo, x, lead)) return lead + overlapLength(tail, x.history.slice(lead));
+  if (lead > overlap && (await opensWith(repo, x, lead))) return lead + overlapLength(tail, x.history.slice(lead));
   return overlap;
 }
 
 /** Whether the conversation opened with exactly the request's first `lead` (instruction) messages. */
-function opensWith(repo: ConversationsRepo, x: ExchangeWrite, lead: number): boolean {
-  const head = storedTurns(repo, x, repo.firstTurns(x.projectId, x.conversationId, lead + 1));
+async function opensWith(repo: ConversationWriter, x: ExchangeWrite, lead: number): Promise<boolean> {
+  const head = await storedTurns(repo, x, await repo.firstTurns(x.projectId, x.conversationId, lead + 1));
   if (head.length < lead || (head.length > lead && isInstruction(head[lead].role))) return false;
   return x.history.slice(0, lead).every((t, i) => head[i].role === t.role && head[i].hash === t.hash && head[i].chars === t.content.length);
 }
 
 /** Stored turns with their hashes; rows written before schema v3 get theirs computed and saved, once. */
-function storedTurns(repo: ConversationsRepo, x: ExchangeWrite, rows: TurnRow[]): StoredTurn[] {
-  return rows.map((row) => {
-    if (row.content_hash !== null && row.content_chars !== null) return { role: row.role, hash: row.content_hash, chars: row.content_chars };
-    const content = repo.messageContent(x.projectId, x.conversationId, row.seq);
+async function storedTurns(repo: ConversationWriter, x: ExchangeWrite, rows: TurnRow[]): Promise<StoredTurn[]> {
+  const turns: StoredTurn[] = [];
+  for (const row of rows) {
+    if (row.content_hash !== null && row.content_chars !== null) {
+      turns.push({ role: row.role, hash: row.content_hash, chars: row.content_chars });
+      continue;
+    }
+    const content = await repo.messageContent(x.projectId, x.conversationId, row.seq);
     const turn = { role: row.role, hash: contentHash(content), chars: content.length };
-    repo.setTurnHash(x.projectId, x.conversationId, row.seq, turn.hash, turn.chars);
-    return turn;
-  });
+    await repo.setTurnHash(x.projectId, x.conversationId, row.seq, turn.hash, turn.chars);
+    turns.push(turn);
+  }
+  return turns;
 }
 
 function decodeCursor(cursor: string | null): { id: string; updatedAt: number } | null {
@@ -139,18 +144,20 @@ function decodeCursor(cursor: string | null): { id: string; updatedAt: number } 
 
 const encodeCursor = (c: ConversationRow) => Buffer.from(`${c.updated_at}:${c.id}`).toString('base64url');
 
+const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
+
 export function createConversationsService(deps: { repo: ConversationsRepo }) {
-  function list(projectId: string, limit: number, cursor: string | null) {
+  async function list(projectId: string, limit: number, cursor: string | null) {
     checkLimit(limit, MAX_CONVERSATIONS_PAGE);
-    const { page, has_more, next_cursor } = pageOf(deps.repo.list(projectId, limit + 1, decodeCursor(cursor)), limit, encodeCursor);
+    const { page, has_more, next_cursor } = pageOf(await deps.repo.list(projectId, limit + 1, decodeCursor(cursor)), limit, encodeCursor);
     return { object: 'list' as const, data: page.map(toConversationView), has_more, next_cursor };
   }
 
-  function get(projectId: string, id: string, fromSeq: number, limit: number) {
-    const row = deps.repo.get(projectId, id);
+  async function get(projectId: string, id: string, fromSeq: number, limit: number) {
+    const row = await deps.repo.get(projectId, id);
     if (!row) throw notFound('conversation_not_found', `No conversation with id ${id}`);
     checkLimit(limit, MAX_MESSAGES_PAGE);
-    const { page, has_more, next_cursor } = pageOf(deps.repo.messages(projectId, id, fromSeq, limit + 1), limit, (m) => String(m.seq + 1));
+    const { page, has_more, next_cursor } = pageOf(await deps.repo.messages(projectId, id, fromSeq, limit + 1), limit, (m) => String(m.seq + 1));
     return {
       ...toConversationView(row),
       messages: page.map(toMessageView),
@@ -160,13 +167,18 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
   }
 
   /**
-   * Stores a batch of finished exchanges in one transaction, in the order they finished: an exchange sees the
-   * turns that earlier exchanges of its conversation (in this batch or before) stored.
+   * Stores a batch of finished exchanges in one transaction, each conversation's in the order they finished: an
+   * exchange sees the turns that earlier exchanges of its conversation (in this batch or before) stored. The
+   * conversations are written in a fixed order (project, then id), so that batches of several instances on one
+   * store, which lock the conversations they touch until they commit, never wait for each other in a cycle.
+   * Resolves once the batch is stored; the caller writes the next batch after that (write-behind.ts).
    */
-  function writeBatch(records: ExchangeRecord[]) {
+  function writeBatch(records: ExchangeRecord[]): Promise<void> {
     const writes = records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite);
-    deps.repo.inTransaction(() => {
-      for (const x of writes) storeExchange(deps.repo, x);
+    // Array.prototype.sort is stable: the exchanges of one conversation keep their order.
+    writes.sort((a, b) => compare(a.projectId, b.projectId) || compare(a.conversationId, b.conversationId));
+    return deps.repo.writeInTransaction(async (w) => {
+      for (const x of writes) await storeExchange(w, x);
     });
   }
 

@@ -17,6 +17,11 @@ import type { WriteGate } from '../store/write-gate';
  * - 'write_through': the queue and the new record are written at once, in the caller's turn, like a
  *   money record. For records that must never be lost (an impression is what a click is paid against).
  * A slice whose write throws is lost either way: counted as failed and reported through onError.
+ *
+ * A write may be asynchronous (a transaction on a networked store): then the next slice starts only once it
+ * settled, so batches are stored in the order they were queued, and flush() and stop() return a promise that
+ * resolves once everything queued is stored. Such a write that waited for I/O (it settled after a later turn of
+ * the event loop) held the loop only in short pieces: it does not size the slices, which then take sliceMax.
  */
 export type Overflow = 'drop_oldest' | 'write_through';
 
@@ -33,10 +38,10 @@ export type WriteBehindStats = {
 
 export type WriteBehind<T> = {
   push(item: T): void;
-  /** Writes everything queued, now, in the caller's turn. */
-  flush(): void;
+  /** Writes everything queued, now, in the caller's turn (after any write in flight, when writes are asynchronous). */
+  flush(): void | Promise<void>;
   /** Stops the timer and writes everything queued. */
-  stop(): void;
+  stop(): void | Promise<void>;
   stats(): WriteBehindStats;
 };
 
@@ -50,7 +55,8 @@ const FIRST_SLICE_RECORDS = 16;
 export function createWriteBehind<T>(opts: {
   intervalMs: number;
   maxQueued: number;
-  write: (batch: T[]) => void;
+  /** Stores one batch; returns a promise when it does so asynchronously (anything else returned is ignored). */
+  write: (batch: T[]) => unknown;
   onError: (err: unknown, batchSize: number) => void;
   overflow?: Overflow;
   /** Names the queue in log lines. */
@@ -80,6 +86,10 @@ export function createWriteBehind<T>(opts: {
   let next: ReturnType<typeof setImmediate> | null = null;
   let waitingForGate = false;
   let stopped = false;
+  /** An asynchronous write not yet settled: the next one waits for it. */
+  let inFlight: Promise<void> | null = null;
+  /** An asynchronous write waited for I/O: its time was not the event loop's. */
+  let waitsForIo = false;
 
   const reportDrops = () => {
     if (droppedSinceLog === 0) return;
@@ -87,31 +97,58 @@ export function createWriteBehind<T>(opts: {
     droppedSinceLog = 0;
   };
 
-  /** Writes the oldest `size` queued records in one write. */
-  const writeSlice = (size: number) => {
+  /** Writes the oldest `size` queued records in one write; returns the write's promise when it is asynchronous. */
+  const writeSlice = (size: number): Promise<void> | null => {
     const batch = queue.length <= size ? queue : queue.splice(0, size);
     if (batch === queue) queue = [];
     const started = now();
-    try {
-      opts.write(batch);
-    } catch (err) {
+    const failed = (err: unknown) => {
       counts.failed += batch.length;
       opts.onError(err, batch.length);
+    };
+    const measured = () => {
+      const perRecordMs = (now() - started) / batch.length;
+      recordMs = recordMs === null ? perRecordMs : (recordMs + perRecordMs) / 2;
+    };
+    let result: unknown;
+    try {
+      result = opts.write(batch);
+    } catch (err) {
+      failed(err);
     }
-    const perRecordMs = (now() - started) / batch.length;
-    recordMs = recordMs === null ? perRecordMs : (recordMs + perRecordMs) / 2;
+    if (!(result instanceof Promise)) {
+      measured();
+      return null;
+    }
+    let laterTurn = false;
+    const probe = setImmediate(() => (laterTurn = true));
+    const done = () => {
+      clearImmediate(probe);
+      if (laterTurn) waitsForIo = true;
+      else measured();
+    };
+    const settled: Promise<void> = result.then(done, (err) => (failed(err), done())).finally(() => {
+      if (inFlight === settled) inFlight = null;
+    });
+    inFlight = settled;
+    return settled;
   };
 
   const sliceSize = () => {
+    if (waitsForIo) return sliceMax;
     if (recordMs === null) return Math.min(FIRST_SLICE_RECORDS, sliceMax);
     if (recordMs <= 0) return sliceMax;
     return Math.max(1, Math.min(sliceMax, Math.floor(budgetMs / recordMs)));
   };
 
-  /** Everything, now (in slices of at most sliceMax records). */
-  const flush = () => {
+  /** Everything, now (in slices of at most sliceMax records), each asynchronous write after the one before. */
+  const flush = (): void | Promise<void> => {
     reportDrops();
-    while (queue.length > 0) writeSlice(sliceMax);
+    if (inFlight) return inFlight.then(flush);
+    while (queue.length > 0) {
+      const pending = writeSlice(sliceMax);
+      if (pending) return pending.then(flush);
+    }
   };
 
   /** The timer's drain: one budget-sized slice per turn until the queue is empty. */
@@ -127,12 +164,17 @@ export function createWriteBehind<T>(opts: {
       });
       return;
     }
-    writeSlice(sliceSize());
-    if (queue.length > 0) next = setImmediate(drainSlice);
+    if (inFlight) return; // the write in flight continues the drain when it settles
+    const pending = writeSlice(sliceSize());
+    if (pending) {
+      void pending.then(() => {
+        if (next === null && !stopped && !inFlight && queue.length > 0) next = setImmediate(drainSlice);
+      });
+    } else if (queue.length > 0) next = setImmediate(drainSlice);
   };
 
   const timer = setInterval(() => {
-    if (next === null && !waitingForGate) drainSlice();
+    if (next === null && !waitingForGate && !inFlight) drainSlice();
   }, opts.intervalMs);
   timer.unref?.();
   return {
@@ -158,7 +200,7 @@ export function createWriteBehind<T>(opts: {
       clearInterval(timer);
       if (next !== null) clearImmediate(next);
       next = null;
-      flush();
+      return flush();
     },
     stats: () => ({ queued: queue.length, ...counts }),
   };

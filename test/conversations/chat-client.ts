@@ -53,7 +53,7 @@ function streamedText(sse: { frames: string[] }): string {
 
 /** The stored conversation as the API returns it (after writing everything queued). */
 export async function storedTurns(t: TestApp, headers: Record<string, string>, id: string): Promise<Turn[]> {
-  t.rt.flushAll();
+  await t.rt.flushAll();
   const res = await t.call('GET', `/v1/conversations/${encodeURIComponent(id)}`, { headers });
   expect(res.status).toBe(200);
   const body = (await res.json()) as any;

@@ -25,7 +25,7 @@ describe('conversations', () => {
     const second = { role: 'user', content: 'And for teams?' };
     const res2 = await t.chat(a.headers, { model: 'vexrail-demo', stream: true, messages: [system, first, answer, second] }, { 'x-conversation-id': 'conv-123' });
     await res2.text();
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const conv = await get(a.headers, '/v1/conversations/conv-123');
     expect(conv.status).toBe(200);
     expect(conv.body).toMatchObject({ id: 'conv-123', tracked: true, end_user: 'end-user-7', message_count: 5 });
@@ -44,7 +44,7 @@ describe('conversations', () => {
     const res = await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: 'one-off' }] });
     const requestId = res.headers.get('x-request-id')!;
     await res.json() as any;
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const conv = await get(a.headers, `/v1/conversations/${requestId}`);
     expect(conv.body).toMatchObject({ id: requestId, tracked: false, message_count: 2 });
   });
@@ -56,7 +56,7 @@ describe('conversations', () => {
       await Bun.sleep(3);
       await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: id }] }, { 'x-conversation-id': id })).json() as any;
     }
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const page1 = await get(a.headers, '/v1/conversations?limit=2');
     expect(page1.body.data.map((c: any) => c.id)).toEqual(['p-3', 'p-2']);
     expect(page1.body.has_more).toBe(true);
@@ -73,7 +73,7 @@ describe('conversations', () => {
   test('the request log carries ids, tokens and cost but never content or secrets', async () => {
     const marker = 'MARKER-7f3a-do-not-log';
     await (await t.chat(a.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: marker }] })).json() as any;
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const text = t.logLines.join('');
     expect(text).not.toContain(marker);
     expect(text).not.toContain(a.sk);

@@ -34,7 +34,7 @@ test.each(SEEDS)('random mixes of latest-only, full-history and windowed request
     const client = clients[Math.floor(rand() * clients.length)];
     await client.send(QUESTIONS[Math.floor(rand() * QUESTIONS.length)], randomMode(rand), { stream: rand() < 0.2 });
     // Several exchanges of a conversation, and of different conversations, often share one write batch.
-    if (rand() < 0.25) t.rt.flushAll();
+    if (rand() < 0.25) await t.rt.flushAll();
   }
   for (const [i, client] of clients.entries()) {
     const id = `rnd-${seed}-${'abc'[i]}`;

@@ -80,13 +80,13 @@ describe('conversations keep every exchanged turn', () => {
   test('two conversations interleaved in one batch', async () => {
     const x = chatClient(t, a.headers, 'mix-x', { system: SYSTEM });
     const y = chatClient(t, a.headers, 'mix-y');
-    t.rt.flushAll();
+    await t.rt.flushAll();
     for (let i = 0; i < 4; i++) {
       await x.send(`x question ${i % 2}`, i % 2 === 0 ? { kind: 'latest', withSystem: true } : { kind: 'full' });
       await y.send(`y question ${i}`, { kind: 'latest', withSystem: false });
     }
     // Nothing was written yet: all eight exchanges go into the next batch, in the order they finished.
-    expect(t.rt.conversations.recentUserMessages(a.id, 'mix-x', 10)).toEqual([]);
+    expect(await t.rt.conversations.recentUserMessages(a.id, 'mix-x', 10)).toEqual([]);
     expect(await storedTurns(t, a.headers, 'mix-x')).toEqual(x.transcript());
     expect(await storedTurns(t, a.headers, 'mix-y')).toEqual(y.transcript());
   });
@@ -94,20 +94,20 @@ describe('conversations keep every exchanged turn', () => {
   test('the ad matcher reads the latest user turns of a latest-only conversation, newest first', async () => {
     const c = chatClient(t, a.headers, 'recent-1', { system: SYSTEM });
     for (const q of ['first', 'second', 'third', 'fourth']) await c.send(q, { kind: 'latest', withSystem: true });
-    t.rt.flushAll();
-    expect(t.rt.conversations.recentUserMessages(a.id, 'recent-1', 3)).toEqual(['fourth', 'third', 'second']);
+    await t.rt.flushAll();
+    expect(await t.rt.conversations.recentUserMessages(a.id, 'recent-1', 3)).toEqual(['fourth', 'third', 'second']);
   });
 
   test('rows stored before schema v3 (no hash) are matched, and get their hash on first use', async () => {
     const c = chatClient(t, a.headers, 'legacy-1', { system: SYSTEM });
     await c.send('Where should I go in May?', { kind: 'full' });
     await c.send('And in June?', { kind: 'latest', withSystem: true });
-    t.rt.flushAll();
-    t.db.query("UPDATE messages SET content_hash = NULL, content_chars = NULL WHERE conversation_id = 'legacy-1'").run();
+    await t.rt.flushAll();
+    await t.store.stmt("UPDATE messages SET content_hash = NULL, content_chars = NULL WHERE conversation_id = 'legacy-1'").run();
     await c.send('Is Lisbon expensive?', { kind: 'full' });
     await c.send('What about Porto?', { kind: 'latest', withSystem: true });
     expect(await storedTurns(t, a.headers, 'legacy-1')).toEqual(c.transcript());
-    const unhashed = t.db.query("SELECT count(*) AS n FROM messages WHERE conversation_id = 'legacy-1' AND content_hash IS NULL").get() as { n: number };
+    const unhashed = (await t.store.stmt("SELECT count(*) AS n FROM messages WHERE conversation_id = 'legacy-1' AND content_hash IS NULL").get()) as { n: number };
     expect(unhashed.n).toBe(0);
   });
 });
