@@ -37,9 +37,14 @@ const UPDATE = `UPDATE products SET name = $name, description = $description, ur
   sku = $sku, updated_at = $now WHERE id = $id`;
 const bySkusSql = (kind: Tx['kind']) => `SELECT * FROM products WHERE project_id = ? AND deleted_at IS NULL AND sku IN (${jsonStrings(kind, '?')})`;
 const INSERT_COLUMNS = '(id, project_id, name, description, url, keywords, category, sku, created_at)';
-/** Rows per multi-row insert: an import is a few statements per thousand products, not one round trip each. */
-const INSERT_CHUNKS = [256, 64, 16, 4, 1];
+/** Rows per multi-row insert or update: an import is a few statements per thousand products, not one round trip each. */
+const CHUNKS = [256, 64, 16, 4, 1];
 const insertRowsSql = (rows: number) => `INSERT INTO products ${INSERT_COLUMNS} VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?, ?, ?)').join(', ')}`;
+/** Imported edits of existing products, many per statement (the values are compared before, in the service's process). */
+const updateRowsSql = (rows: number) => `WITH v (id, name, description, url, keywords, category, updated_at) AS (VALUES ${Array.from({ length: rows }, () => '(?, ?, ?, ?, ?, ?, ?)').join(', ')})
+  UPDATE products SET name = v.name, description = v.description, url = v.url, keywords = v.keywords, category = v.category,
+    updated_at = CAST(v.updated_at AS BIGINT)
+  FROM v WHERE products.id = v.id`;
 const ownedSql = (kind: Tx['kind']) => `SELECT id FROM products WHERE project_id = ? AND deleted_at IS NULL AND id IN (${jsonStrings(kind, '?')})`;
 
 /** True when `err` is the unique index on (project, sku) of live products refusing a second product. */
@@ -74,15 +79,14 @@ function bind(q: Tx) {
     return true;
   }
 
-  /** New products in their order, in multi-row inserts of a few fixed sizes (few distinct statements to prepare). */
-  async function insertAll(products: NewProduct[]): Promise<void> {
+  /** Runs `sqlOf(size)` over `items` in chunks of a few fixed sizes (few distinct statements to prepare), in order. */
+  async function inChunks<T>(items: T[], sqlOf: (rows: number) => string, valuesOf: (item: T) => unknown[]): Promise<void> {
     let i = 0;
-    for (const size of INSERT_CHUNKS) {
-      while (products.length - i >= size) {
+    for (const size of CHUNKS) {
+      while (items.length - i >= size) {
         const values: unknown[] = [];
-        for (const p of products.slice(i, i + size))
-          values.push(p.id, p.projectId, p.name, p.description, p.url, JSON.stringify(p.keywords), p.category, p.sku, p.now);
-        await q.stmt(insertRowsSql(size)).run(values);
+        for (const item of items.slice(i, i + size)) values.push(...valuesOf(item));
+        await q.stmt(sqlOf(size)).run(values);
         i += size;
       }
     }
@@ -99,6 +103,7 @@ function bind(q: Tx) {
     if (skus.length > 0) for (const row of await bySkus.all([products[0].projectId, JSON.stringify(skus)])) existing.set(row.sku!, row);
     const outcomes: UpsertOutcome[] = [];
     const created: NewProduct[] = [];
+    const updated: ProductRow[] = [];
     for (const p of products) {
       const row = p.sku === null ? undefined : existing.get(p.sku);
       if (!row) {
@@ -106,10 +111,13 @@ function bind(q: Tx) {
         outcomes.push({ id: p.id, outcome: 'created' });
         continue;
       }
-      const fields = { name: p.name, description: p.description, url: p.url, keywords: JSON.stringify(p.keywords), category: p.category };
-      outcomes.push({ id: row.id, outcome: (await edit(row, fields, p.now)) ? 'updated' : 'unchanged' });
+      const next = { ...row, name: p.name, description: p.description, url: p.url, keywords: JSON.stringify(p.keywords), category: p.category };
+      const same = EDITABLE.every((k) => next[k] === row[k]);
+      if (!same) updated.push({ ...next, updated_at: p.now });
+      outcomes.push({ id: row.id, outcome: same ? 'unchanged' : 'updated' });
     }
-    await insertAll(created);
+    await inChunks(updated, updateRowsSql, (r) => [r.id, r.name, r.description, r.url, r.keywords, r.category, r.updated_at]);
+    await inChunks(created, insertRowsSql, (p) => [p.id, p.projectId, p.name, p.description, p.url, JSON.stringify(p.keywords), p.category, p.sku, p.now]);
     return outcomes;
   }
 

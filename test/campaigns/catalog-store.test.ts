@@ -144,6 +144,28 @@ describe(`products on ${process.env.VEXRAIL_TEST_STORE === 'postgres' ? 'Postgre
     expect(await count('SELECT COUNT(*) AS n FROM products WHERE project_id = ?', [p.id])).toBe(3);
   });
 
+  test('a large re-import updates in bulk: changed products get the new text and edit time, unchanged ones keep theirs', async () => {
+    const { products } = services();
+    const p = await advertiser();
+    const body = (tag: (i: number) => string) =>
+      Array.from({ length: 301 }, (_, i) => JSON.stringify(product(p, `Item ${i}`, { sku: `S${i}`, description: `Item ${i} ${tag(i)}`, category: i % 2 ? 'odd' : null }))).join('\n');
+    const first = await products.importLines(p, body(() => 'first'));
+    expect(first).toMatchObject({ created: 301, failed: 0 });
+    clock = T0 + 5000;
+    const second = await products.importLines(p, body((i) => (i % 3 === 0 ? 'second' : 'first')));
+    expect(second).toMatchObject({ created: 0, updated: 101, unchanged: 200, failed: 0 });
+    expect(second.product_ids).toEqual(first.product_ids);
+    const rows = new Map((await store.stmt<{ sku: string; description: string; category: string | null; updated_at: number | null; seq: number }>(
+      'SELECT sku, description, category, updated_at, seq FROM products WHERE project_id = ? ORDER BY seq').all([p.id])).map((r) => [r.sku, r]));
+    expect(rows.size).toBe(301);
+    expect(rows.get('S3')).toMatchObject({ description: 'Item 3 second', category: 'odd', updated_at: T0 + 5000 });
+    expect(rows.get('S0')).toMatchObject({ description: 'Item 0 second', category: null, updated_at: T0 + 5000 });
+    expect(rows.get('S1')).toMatchObject({ description: 'Item 1 first', updated_at: null });
+    // Created in file order.
+    expect([...rows.keys()]).toEqual(Array.from({ length: 301 }, (_, i) => `S${i}`));
+    clock = T0;
+  });
+
   test('a publisher project owns no products', async () => {
     const { products } = services();
     const pub = await advertiser(0, { kind: 'publisher' });
