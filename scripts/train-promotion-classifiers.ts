@@ -9,23 +9,30 @@
  *   --intent-sensitive=negative                           train intent with sensitive conversations as negatives (comparison)
  *   --no-write                                            print only
  *   --errors                                              list dev conversations each model gets wrong
+ *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
+ *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
  *
  * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl (the relevance set's queries are there too,
  * as fx-*.jsonl); the test split is read only by --test.
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyConversation, encodeClassifier, extractFeatures, loadClassifier, newFeatureBuffer, scoreFeatures, type ClassifierAsset, type FeatureMode } from '../src/ads/classifier';
+import { classifyConversation, denseBlocks, encodeClassifier, extractFeatures, loadClassifier, loadWordVectors, newFeatureBuffer, scoreFeatures, type ClassifierAsset, type FeatureMode, type WordVectors } from '../src/ads/classifier';
 import { classifySensitivity } from '../src/ads/sensitive';
 
 const ROOT = join(import.meta.dir, '..');
 const CONVERSATIONS = join(ROOT, 'test/fixtures/promotions/conversations');
 const MODELS = join(ROOT, 'src/ads/models');
 const args = new Set(process.argv.slice(2));
+/** A comma-separated list of numbers given as --name=1,2,3 (narrows a grid for a quick comparison), or the default. */
+function argList(name: string, fallback: number[]): number[] {
+  const given = [...args].find((a) => a.startsWith(`--${name}=`));
+  return given ? given.slice(name.length + 3).split(',').map(Number) : fallback;
+}
 
 type Message = { role: string; content: string };
 type Item = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; lexicon_free?: boolean; source: string };
-type Example = { item: Item; idx: Int32Array; val: Float32Array; tag: Uint8Array; segs: Int32Array; lexicon: boolean };
+type Example = { item: Item; idx: Int32Array; val: Float32Array; tag: Uint8Array; segs: Int32Array; dense: Float32Array; lexicon: boolean };
 type Sets = Record<FeatureMode, { train: Example[]; dev: Example[] }>;
 
 // ---------------------------------------------------------------- data
@@ -55,17 +62,28 @@ export function userContext(messages: Message[]): { current: string; earlier: st
   return { current: users[users.length - 1] ?? '', earlier: users.slice(0, -1).reverse() };
 }
 
-function featurize(items: Item[], mode: FeatureMode): Example[] {
+function featurize(items: Item[], mode: FeatureMode, vectors: WordVectors | null): Example[] {
   const buf = newFeatureBuffer();
   return items.map((item) => {
     const { current, earlier } = userContext(item.messages);
-    extractFeatures(buf, current, earlier, mode);
-    return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), tag: buf.tag!.slice(0, buf.n), segs: buf.segs!.slice(0, buf.nseg), lexicon: classifySensitivity([current, ...earlier]).sensitive };
+    extractFeatures(buf, current, earlier, mode, vectors);
+    const dense = buf.dense ? buf.dense.slice(0, buf.denseN) : new Float32Array(0);
+    return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), tag: buf.tag!.slice(0, buf.n), segs: buf.segs!.slice(0, buf.nseg), dense, lexicon: classifySensitivity([current, ...earlier]).sensitive };
   });
 }
 
+/**
+ * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
+ * vector scale 0 is tried.
+ */
+function readVectors(): WordVectors | null {
+  const file = argValue('vectors', join(MODELS, 'word-vectors.bin'));
+  if (VECTOR_SCALES.every((s) => s === 0) || !existsSync(file)) return null;
+  return loadWordVectors(readFileSync(file));
+}
+
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; shoppingWeight?: number; turnMaxChoices?: boolean[] };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; shoppingWeight?: number; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -73,32 +91,46 @@ type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: numb
  * their weight is a hyper-parameter chosen on dev (GENERATED_WEIGHTS).
  */
 const isGenerated = (e: Example) => e.item.id.startsWith('d4-');
-const GENERATED_WEIGHTS = [0.1, 0.3, 1];
+const GENERATED_WEIGHTS = argList('generated-weights', [0.1, 0.3, 1]);
 /** Safety at full generated weight learned the templates' words (dev quality 0.83 vs 0.87 at 0.1): not retried. */
-const SAFETY_GENERATED_WEIGHTS = [0.1, 0.3];
+const SAFETY_GENERATED_WEIGHTS = argList('safety-generated-weights', [0.1, 0.3]);
 
-/** Logistic loss + L2 over the buckets seen in train (remapped to a compact range); bias not regularized. */
-function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number } {
+/**
+ * Logistic loss + L2 over the buckets seen in train (remapped to a compact range) and the `task.denseLen` word-vector
+ * inputs times `task.vectorScale` (the scale sets how strongly L2 holds those weights back against the sparse ones;
+ * the returned dense weights apply to the unscaled inputs); bias not regularized.
+ */
+function train(examples: Example[], task: Task, lambda: number): { dense: Float64Array; bias: number; vector: Float64Array } {
   const data = examples.map((e) => ({ e, y: task.label(e) })).filter((d) => d.y !== null) as { e: Example; y: 0 | 1 }[];
   if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
   const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (task.weight?.(e) ?? 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
-  const D = remap.size + 1; // last coordinate: bias
+  const vs = task.vectorScale ?? 0;
+  const L = vs > 0 ? task.denseLen ?? 0 : 0;
+  const V = remap.size; // word-vector weights at [V, V + L)
+  const inputs = data.map(({ e }) => {
+    if (e.dense.length < L) throw new Error(`${task.name}: features extracted without word vectors`);
+    return Float64Array.from(e.dense.subarray(0, L), (x) => x * vs);
+  });
+  const D = V + L + 1; // last coordinate: bias
   const objective = (x: Float64Array, g: Float64Array): number => {
     g.fill(0);
     let loss = 0;
-    for (const r of rows) {
+    rows.forEach((r, n) => {
       let z = x[D - 1];
       for (let k = 0; k < r.idx.length; k++) z += x[r.idx[k]] * r.val[k];
+      const u = inputs[n];
+      for (let k = 0; k < L; k++) z += x[V + k] * u[k];
       const s = r.y === 1 ? z : -z;
       loss += r.w * (s > 0 ? Math.log1p(Math.exp(-s)) : -s + Math.log1p(Math.exp(s)));
       const p = 1 / (1 + Math.exp(-z));
       const d = (r.w * (p - r.y)) / totalW;
       for (let k = 0; k < r.idx.length; k++) g[r.idx[k]] += d * r.val[k];
+      for (let k = 0; k < L; k++) g[V + k] += d * u[k];
       g[D - 1] += d;
-    }
+    });
     loss /= totalW;
     for (let i = 0; i < D - 1; i++) {
       loss += 0.5 * lambda * x[i] * x[i];
@@ -109,7 +141,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   const x = lbfgs(objective, D, 300);
   const dense = new Float64Array(1 << 18);
   for (const [bucket, i] of remap) dense[bucket] = x[i];
-  return { dense, bias: x[D - 1] };
+  return { dense, bias: x[D - 1], vector: Float64Array.from(x.subarray(V, V + L), (w) => w * vs) };
 }
 
 function dot(a: Float64Array, b: Float64Array): number {
@@ -171,9 +203,9 @@ function lbfgs(f: (x: Float64Array, g: Float64Array) => number, D: number, maxIt
 }
 
 // ---------------------------------------------------------------- metrics
-const bufferOf = (e: Example) => ({ idx: e.idx, val: e.val, n: e.idx.length, tag: e.tag, segs: e.segs, nseg: e.segs.length });
+const bufferOf = (e: Example) => ({ idx: e.idx, val: e.val, n: e.idx.length, tag: e.tag, segs: e.segs, nseg: e.segs.length, dense: e.dense, denseN: e.dense.length });
 
-function scoresOf(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean }, examples: Example[]): number[] {
+function scoresOf(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean; dense?: ArrayLike<number> }, examples: Example[]): number[] {
   return examples.map((e) => scoreFeatures(model, bufferOf(e)));
 }
 
@@ -272,7 +304,7 @@ const SAFETY_QUALITY = argValue('safety-quality', 'shopping');
 /** Training weight of a shopping conversation as a safety negative (none conversations weigh 1); dev chose 3 of 1, 3. */
 const SAFETY_SHOPPING_WEIGHTS = argValue('safety-shopping-weights', '1,3').split(',').map(Number);
 /** The safety model was never chosen at the grid's ends (3e-7, 3e-4, 1e-3 of LAMBDAS): left out to halve training time. */
-const SAFETY_LAMBDAS = [1e-6, 3e-6, 1e-5, 3e-5, 1e-4];
+const SAFETY_LAMBDAS = argList('safety-lambdas', [1e-6, 3e-6, 1e-5, 3e-5, 1e-4]);
 const SAFETY_FEATURES = argValue('safety-features', 'turns,pooled').split(',') as FeatureMode[];
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
 
@@ -285,7 +317,7 @@ function printSafetyCurve(scores: number[], examples: Example[]) {
 }
 
 // ---------------------------------------------------------------- model selection
-const LAMBDAS = [3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3];
+const LAMBDAS = argList('lambdas', [3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3]);
 const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 
 type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string };
@@ -300,19 +332,21 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number };
+type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; vectorScale: number };
 
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
-    const { dense, bias } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight }, s.lambda);
+    const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
+    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
     const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
     for (const keep of keeps)
       for (const turnMax of turnMaxes) {
-        const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep });
+        const withVectors = s.vectorScale > 0 && vectors ? { weights: vector, vectors } : undefined;
+        const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep }, withVectors);
         if (turnMax) asset.turnMax = true;
-        const dev = scoresOf(loadClassifier(asset), sets[s.features].dev);
+        const dev = scoresOf(loadClassifier(asset, vectors), sets[s.features].dev);
         all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} turnMax=${turnMax} weights=${asset.count}` });
       }
     const mine = all.slice(-keeps.length * turnMaxes.length);
@@ -359,15 +393,15 @@ function evaluateTest() {
   for (const split of ['holdout2', 'holdout', 'test']) {
     const items = readSplit(split);
     if (items.length === 0) continue;
-    const test = featurize(items, 'turns');
-    const testPooled = featurize(items, 'pooled');
+    const test = featurize(items, 'turns', vectors);
+    const testPooled = featurize(items, 'pooled', vectors);
     const testOf = (a: ClassifierAsset) => (a.features === 'pooled' ? testPooled : test);
     const intent = JSON.parse(readFileSync(join(MODELS, 'intent.json'), 'utf8')) as ClassifierAsset;
     const safety = JSON.parse(readFileSync(join(MODELS, 'safety.json'), 'utf8')) as ClassifierAsset;
     const label = split.toUpperCase();
     console.log(`${label} split (final report only${split !== 'holdout2' ? ', previously looked at' : ''}): ${counts(items)}`);
-    printIntent(label, intentReport(scoresOf(loadClassifier(intent), testOf(intent)), test, intent.devThreshold));
-    printSafety(label, safetyReport(scoresOf(loadClassifier(safety), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
+    printIntent(label, intentReport(scoresOf(loadClassifier(intent, vectors), testOf(intent)), test, intent.devThreshold));
+    printSafety(label, safetyReport(scoresOf(loadClassifier(safety, vectors), testOf(safety)), test, safety.devThreshold), safetyReport(test.map(() => 0), test, 2));
   }
 }
 
@@ -385,15 +419,21 @@ function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
   });
 }
 
+const INTENT_TOLERANCE = Number(argValue('intent-tolerance', '0.005'));
+/** Word-vector feature scales tried (0: none); see train(). */
+const VECTOR_SCALES = argValue('vector-scales', '0.5,1').split(',').map(Number);
+const vectors = readVectors();
+
 function main() {
   if (args.has('--test')) return evaluateTest();
   const trainItems = readSplit('train');
   const devItems = readSplit('dev');
   console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
   const sets: Sets = {
-    turns: { train: featurize(trainItems, 'turns'), dev: featurize(devItems, 'turns') },
-    pooled: { train: featurize(trainItems, 'pooled'), dev: featurize(devItems, 'pooled') },
+    turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
+    pooled: { train: featurize(trainItems, 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
   };
+  if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
   const trainedOn = { train: counts(trainItems), dev: counts(devItems), files: [...new Set(trainItems.map((i) => i.source))].sort() };
 
@@ -407,7 +447,7 @@ function main() {
   const intentQuality = (s: number[]) => intentReport(s, devSet, 0.5).ap;
   // Intent is not pruned: the pruned model (5 % of the weights, AP within 0.005) cost the whole chain 2.5 points of
   // mean Hit@5 on dev (scripts/tune-promotion-gates.ts: 0.499 -> 0.524 unpruned), mostly on bare product queries.
-  const intent = select('intent', sets, intentTask, GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const, generatedWeight }))), intentQuality, 0.005, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
+  const intent = select('intent', sets, intentTask, VECTOR_SCALES.flatMap((vectorScale) => GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const, generatedWeight, vectorScale })))), intentQuality, INTENT_TOLERANCE, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
   // Safety: sensitive vs everything else, and a sensitive conversation weighs 1 + SAFETY_HARD_WEIGHT x its intent
@@ -415,7 +455,7 @@ function main() {
   // it's for me"), so those are the ones the safety model must not miss. The intent model never trains on sensitive
   // items, so these scores are out of sample. Dev, whole chain at zero leaks: mean Hit@5 0.577 -> 0.598 with 3
   // (6 and 10: 0.588).
-  const intentModel = loadClassifier(intent.asset);
+  const intentModel = loadClassifier(intent.asset, vectors);
   const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
   const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
   // Quality: the share of dev shopping conversations NOT flagged, averaged over the 95, 97 and 99 % recall
@@ -428,7 +468,7 @@ function main() {
   const flaggedRate = (r: SafetyReport) => (SAFETY_QUALITY === 'all' ? r.fpr : r.fprShopping);
   const safetyQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - flaggedRate(safetyReport(s, devSet, safetyThresholdAt(s, devSet, r))), 0) / 3;
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => [1, 3].flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.map((shoppingWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight }))))));
+  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => [1, 3].flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.map((shoppingWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, vectorScale })))))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
@@ -438,7 +478,7 @@ function main() {
   printSafety('DEV', safetyReport(safety.dev, devSet, safety.asset.devThreshold), safetyReport(devSet.map(() => 0), devSet, 2));
   printSafetyCurve(safety.dev, devSet);
   if (args.has('--errors')) listErrors(devSet, intent, safety);
-  const models = { intent: loadClassifier(intent.asset), safety: loadClassifier(safety.asset) };
+  const models = { intent: loadClassifier(intent.asset, vectors), safety: loadClassifier(safety.asset, vectors) };
   timing(models);
   if (args.has('--no-write')) return;
   for (const c of [intent, safety]) {

