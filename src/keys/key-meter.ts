@@ -12,12 +12,16 @@ import { periodStartMs, type KeyLimits } from './key-limits';
  * counts against whatever period is current (its charge lands in the period in which it settles).
  *
  * The ledger read that seeds the spend may be asynchronous (a shared store): `prepare` starts it and resolves
- * once it is in, and admission awaits it before the synchronous checks. Charges settled while such a read is
- * in flight are added to what it returns (counted twice at worst, never missed). Should a synchronous check
+ * once it is in, and admission awaits it before the synchronous checks. A read is exact when no charge of the key
+ * settles while it is in flight (the ledger reader commits this instance's decided charges first); when one
+ * does, the read may or may not contain it, so the ledger is read again, up to SEED_READS times, after which
+ * those charges are added to what it returned (counted twice at worst, never missed). Should a synchronous check
  * still find the period's spend unknown (the period turned since `prepare`), it counts the previous period's
  * spend, or the whole budget when there is none: it may refuse too early, never promise too much.
  */
 const WINDOW_MS = 60_000;
+/** Asynchronous ledger reads of one period's spend before charges settled meanwhile are simply added. */
+const SEED_READS = 3;
 /** Bound on tracked keys: past it the meter starts over (windows reset, spend is re-read from the ledger). */
 const MAX_TRACKED = 100_000;
 
@@ -69,29 +73,35 @@ export function createKeyMeter(deps: { seedSpendMicros: (keyId: string, sinceMs:
   function seed(keyId: string, s: KeyState, start: number): Promise<void> | null {
     if (s.spentMicros !== null && s.spendPeriodStartMs === start) return null;
     if (s.seeding?.startMs === start) return s.seeding.done;
-    const read = deps.seedSpendMicros(keyId, start);
-    if (!(read instanceof Promise)) {
+    const first = deps.seedSpendMicros(keyId, start);
+    if (!(first instanceof Promise)) {
       s.seeding = null;
-      s.spentMicros = read;
+      s.spentMicros = first;
       s.spendPeriodStartMs = start;
       return null;
     }
-    const seeding: NonNullable<KeyState['seeding']> = {
-      startMs: start,
-      chargedMeanwhile: 0,
-      done: read.then(
-        (micros) => {
-          if (s.seeding !== seeding) return;
+    const seeding: NonNullable<KeyState['seeding']> = { startMs: start, chargedMeanwhile: 0, done: Promise.resolve() };
+    seeding.done = (async () => {
+      let read: Awaitable<number> = first;
+      for (let reads = 1; ; reads++) {
+        let micros: number;
+        try {
+          micros = await read;
+        } catch (err) {
+          if (s.seeding === seeding) s.seeding = null;
+          throw err;
+        }
+        if (s.seeding !== seeding) return; // superseded (another period, or a synchronous read)
+        if (seeding.chargedMeanwhile === 0 || reads >= SEED_READS) {
           s.seeding = null;
           s.spentMicros = micros + seeding.chargedMeanwhile;
           s.spendPeriodStartMs = start;
-        },
-        (err) => {
-          if (s.seeding === seeding) s.seeding = null;
-          throw err;
-        },
-      ),
-    };
+          return;
+        }
+        seeding.chargedMeanwhile = 0;
+        read = deps.seedSpendMicros(keyId, start);
+      }
+    })();
     s.seeding = seeding;
     return seeding.done;
   }

@@ -79,9 +79,20 @@ export function createKeysRepo(store: SqlStore) {
     get: (projectId: string, id: string): Awaitable<KeyRow | null> => byId.get({ id, projectId }),
     deactivate: async (projectId: string, id: string, now: number): Promise<boolean> => (await deactivate.run({ now, id, projectId })).changes === 1,
     countActive: async (projectId: string): Promise<number> => (await countActive.get({ projectId }))?.n ?? 0,
-    /** Batched by the caller: one transaction for many keys' last-use times. */
-    async touchMany(entries: Array<[keyId: string, atMs: number]>): Promise<void> {
-      await store.transaction(async (tx) => {
+    /**
+     * Batched by the caller: one transaction for many keys' last-use times. On the embedded database it runs
+     * synchronously (its own transaction, once none of the store's is open), so a flush right before closing
+     * the database is complete when it returns.
+     */
+    touchMany(entries: Array<[keyId: string, atMs: number]>): Awaitable<void> {
+      const db = store.sqlite;
+      if (db) {
+        const touch = db.query(TOUCH);
+        return store.exclusive(() => db.transaction(() => {
+          for (const [id, at] of entries) touch.run({ id, at });
+        })());
+      }
+      return store.transaction(async (tx) => {
         const touch = tx.stmt(TOUCH);
         for (const [id, at] of entries) await touch.run({ id, at });
       });
