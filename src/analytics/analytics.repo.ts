@@ -12,7 +12,7 @@ const count = (condition: string) => `CAST(SUM(CASE WHEN ${condition} THEN 1 ELS
 
 /** The ids of a JSON array of strings, as a subquery: the one expression the two dialects spell differently. */
 const jsonIds = (store: SqlStore) =>
-  store.kind === 'postgres' ? 'SELECT jsonb_array_elements_text(CAST($ids AS JSONB))' : 'SELECT value FROM json_each($ids)';
+  store.kind === 'postgres' ? 'SELECT jsonb_array_elements_text(CAST(CAST($ids AS TEXT) AS JSONB))' : 'SELECT value FROM json_each($ids)';
 
 /** Aggregates for analytics, grouped by UTC day and campaign, for one side of the market. */
 export function createAnalyticsRepo(store: SqlStore) {

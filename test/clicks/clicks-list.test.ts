@@ -37,11 +37,11 @@ beforeAll(async () => {
   await follow(first, BROWSER_UA);
   await follow(first, BROWSER_UA);
   await follow(await linkPath('clicks-2'), 'curl/8.5.0');
-});
+}, 60_000);
 afterAll(async () => {
-  t.close();
+  await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 describe('GET /admin/v1/projects/{id}/clicks', () => {
   test('an advertiser sees its clicks newest first, with status, reason, money and ISO 8601 times', async () => {

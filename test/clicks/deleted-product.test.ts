@@ -16,11 +16,11 @@ beforeAll(async () => {
   upstream = await startFakeUpstream();
   upstream.script({ kind: 'normal', content: 'Here is an organic answer.' });
   t = await createTestApp({ upstreamUrl: upstream.baseUrl });
-});
+}, 60_000);
 afterAll(async () => {
-  t.close();
+  await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 const QUESTION = 'What project management tool can help my team track tasks and deadlines?';
 let conversations = 0;

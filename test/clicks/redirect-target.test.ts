@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { auditMarketMoney } from '../../src/clicks/audit';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { advertiser, BROWSER_UA, CATALOG, publisher, trackedLink } from '../helpers/market';
-import { createTestApp, type TestApp } from '../helpers/test-app';
+import { createTestApp, createTestStore, type TestApp } from '../helpers/test-app';
 
 let upstream: FakeUpstream;
 const apps: TestApp[] = [];
@@ -14,11 +14,13 @@ const apps: TestApp[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   upstream.script({ kind: 'normal', content: 'Here is an organic answer.' });
-});
+  // The tests make their own apps: the PostgreSQL pass starts its shared server here, not inside the first test.
+  await (await createTestStore()).close();
+}, 60_000);
 afterAll(async () => {
-  for (const t of apps) t.close();
+  for (const t of apps) await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 async function app(configFile?: Record<string, unknown>): Promise<TestApp> {
   const t = await createTestApp({ upstreamUrl: upstream.baseUrl, configFile });
@@ -81,7 +83,7 @@ describe('GET /r/<token> never redirects to an internal address', () => {
     const res = await follow(t, path);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe('http://10.0.0.1/wiki');
-    setStoredUrl(t, adv.productIds[0], 'http://169.254.169.254/latest/meta-data/');
+    await setStoredUrl(t, adv.productIds[0], 'http://169.254.169.254/latest/meta-data/');
     await expectNoRedirect(t, path, 'an unlisted internal host');
   });
 });

@@ -8,8 +8,8 @@ beforeAll(async () => {
   t = await createTestApp();
   a = await t.project('1.00', 'Conv A');
   b = await t.project('1.00', 'Conv B');
-});
-afterAll(() => t.close());
+}, 60_000);
+afterAll(() => t.close(), 60_000);
 
 const get = async (headers: Record<string, string>, path: string) => {
   const res = await t.call('GET', path, { headers });

@@ -8,8 +8,8 @@ let p: Awaited<ReturnType<TestApp['project']>>;
 beforeAll(async () => {
   t = await createTestApp();
   p = await t.project('50.00', 'Turns Random');
-});
-afterAll(() => t.close());
+}, 60_000);
+afterAll(() => t.close(), 60_000);
 
 // Few distinct questions: the demo model answers each the same way, so turns repeat and overlaps are ambiguous.
 const QUESTIONS = ['Why?', 'Tell me more.', 'Is that so?'];

@@ -9,7 +9,7 @@ let a: Awaited<ReturnType<TestApp['project']>>;
 beforeAll(async () => {
   t = await createTestApp();
   a = await t.project('5.00', 'Turns A');
-});
+}, 60_000);
 afterAll(() => t.close());
 
 const SYSTEM = 'You are a concise travel assistant.';
@@ -120,11 +120,11 @@ describe('answers delivered with a promotion', () => {
     upstream.script({ kind: 'normal', content: 'Many teams use a shared board to plan work and track deadlines.' });
     m = await createTestApp({ upstreamUrl: upstream.baseUrl });
     await advertiser(m);
-  });
+  }, 60_000);
   afterAll(async () => {
-    m.close();
+    await m.close();
     await upstream.close();
-  });
+  }, 60_000);
 
   test('a resent answer that carries the promotion matches the stored answer', async () => {
     const pub = await publisher(m, 'Turns Pub');

@@ -4,7 +4,7 @@ import { auditMarketMoney } from '../../src/clicks/audit';
 import { auditMoney } from '../../src/wallet/wallet.repo';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { advertiser, BROWSER_UA, CATALOG, publisher, trackedLink } from '../helpers/market';
-import { createTestApp, type TestApp } from '../helpers/test-app';
+import { createTestApp, createTestStore, type TestApp } from '../helpers/test-app';
 
 let upstream: FakeUpstream;
 const apps: TestApp[] = [];
@@ -12,14 +12,16 @@ const apps: TestApp[] = [];
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   upstream.script({ kind: 'normal', content: 'Here is an organic answer.' });
-});
+  // The tests make their own apps: the PostgreSQL pass starts its shared server here, not inside the first test.
+  await (await createTestStore()).close();
+}, 60_000);
 afterEach(() => {
   setSystemTime();
 });
 afterAll(async () => {
-  for (const t of apps) t.close();
+  for (const t of apps) await t.close();
   await upstream.close();
-});
+}, 60_000);
 
 const PM_QUESTION = 'What project management tool can help my team track tasks and deadlines?';
 const COFFEE_QUESTION = 'Which coffee grinder should I buy for espresso?';
