@@ -15,7 +15,8 @@ import { eventually, sleep, startGateway, tempDir, type Gateway, type Project } 
 import { join } from 'node:path';
 import { SQL } from 'bun';
 import { auditMoneyPg } from '../../src/wallet/wallet-pg.repo';
-import { auditMarketMoneyPg } from '../../src/clicks/clicks-pg.repo';
+import { auditMarketMoney } from '../../src/clicks/audit';
+import { postgresStore } from '../../src/store/sql-store';
 
 const HOLD_TTL_MS = 3_000;
 /** Documented bound: a crashed instance's holds are given back within about 1.34 x hold_ttl_ms (expiry, then the next sweep). */
@@ -128,7 +129,7 @@ describe.skipIf(!onPostgres)('three instances on one PostgreSQL', () => {
     const cpc = (w: any) => w.transactions.filter((t: any) => t.type === 'cpc_cost').length;
     expect(cpc(after) - cpc(before)).toBe(1);
     expect(before.balance_micros - after.balance_micros).toBeGreaterThan(0);
-    expect(await auditMarketMoneyPg(sql)).toEqual([]);
+    expect(await auditMarketMoney(postgresStore(sql))).toEqual([]);
     expect(await auditMoneyPg(sql)).toEqual([]);
   }, 60_000);
 
