@@ -31,7 +31,7 @@ const kid = pathParam('key_id', 'Key pair id');
 function projectCursor(cursor: string | undefined): { id: string; createdAt: number } | null {
   if (!cursor) return null;
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':', 2);
-  if (!id || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  if (!id || id.includes('\0') || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
   return { id, createdAt: Number(ts) };
 }
 

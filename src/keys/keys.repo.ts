@@ -54,6 +54,9 @@ const ROTATE = `UPDATE api_keys SET previous_secret_hash = secret_hash, previous
 const TOUCH = `UPDATE api_keys SET last_used_at = CAST($at AS BIGINT)
      WHERE id = $id AND (last_used_at IS NULL OR last_used_at < CAST($at AS BIGINT))`;
 
+/** Ids and keys are generated, so one holding NUL (which PostgreSQL text cannot hold) matches nothing on either store. */
+const impossible = (...values: string[]) => values.some((v) => v.includes('\0'));
+
 export function createKeysRepo(store: SqlStore) {
   const insert = store.stmt(INSERT);
   const byPublishable = store.stmt<KeyRow>(BY_PUBLISHABLE);
@@ -69,14 +72,14 @@ export function createKeysRepo(store: SqlStore) {
       await insert.run(k);
     },
     /** Synchronous on the embedded store: the authentication of a key not yet cached reads it. */
-    findByPublishable: (pk: string): Awaitable<KeyRow | null> => byPublishable.get({ pk }),
+    findByPublishable: (pk: string): Awaitable<KeyRow | null> => (impossible(pk) ? null : byPublishable.get({ pk })),
     secretHashExists: async (hash: string): Promise<boolean> => (await bySecretHash.get({ hash })) !== null,
     update: async (projectId: string, id: string, c: KeyLimitColumns): Promise<void> => void (await update.run({ ...c, id, projectId })),
     /** The current secret becomes the previous one, valid until graceEndsMs; false when the pair is inactive. */
     rotate: async (projectId: string, id: string, r: { secretHash: string; secretPrefix: string; graceEndsMs: number; now: number }): Promise<boolean> =>
       (await rotate.run({ ...r, id, projectId })).changes === 1,
     listByProject: (projectId: string, limit: number): Awaitable<KeyRow[]> => byProject.all({ projectId, limit }),
-    get: (projectId: string, id: string): Awaitable<KeyRow | null> => byId.get({ id, projectId }),
+    get: (projectId: string, id: string): Awaitable<KeyRow | null> => (impossible(projectId, id) ? null : byId.get({ id, projectId })),
     deactivate: async (projectId: string, id: string, now: number): Promise<boolean> => (await deactivate.run({ now, id, projectId })).changes === 1,
     countActive: async (projectId: string): Promise<number> => (await countActive.get({ projectId }))?.n ?? 0,
     /**

@@ -176,8 +176,8 @@ export function createKeysService(deps: Deps) {
   }
 
   function checkName(name: unknown): string {
-    if (typeof name !== 'string' || name.trim() === '' || name.length > 200)
-      throw badRequest('invalid_name', 'name is required (at most 200 characters)', 'name');
+    if (typeof name !== 'string' || name.trim() === '' || name.length > 200 || name.includes('\0'))
+      throw badRequest('invalid_name', 'name is required (at most 200 characters, no NUL)', 'name');
     return name.trim();
   }
 

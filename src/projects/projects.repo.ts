@@ -42,6 +42,9 @@ const INSERT_CHECK = `INSERT INTO domain_checks (project_id, domain, method, res
 const CHECKS = 'SELECT id, project_id, domain, method, result, detail, created_at FROM domain_checks WHERE project_id = $projectId ORDER BY id DESC LIMIT 50';
 const ANY_MONETIZED = 'SELECT COUNT(*) AS n FROM (SELECT 1 AS one FROM projects WHERE monetization = 1 LIMIT 1) AS monetized';
 
+/** Ids are generated, so one holding NUL (which PostgreSQL text cannot hold) matches nothing on either store. */
+const impossibleId = (id: string) => id.includes('\0');
+
 /** SQL for projects and their domain checks; nothing else touches these tables. */
 export function createProjectsRepo(store: SqlStore) {
   const insert = store.stmt(INSERT);
@@ -55,7 +58,7 @@ export function createProjectsRepo(store: SqlStore) {
       await insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now });
     },
     /** Synchronous on the embedded store (the keys' authentication reads it on a cache miss). */
-    get: (id: string): Awaitable<ProjectRow | null> => byId.get({ id }),
+    get: (id: string): Awaitable<ProjectRow | null> => (impossibleId(id) ? null : byId.get({ id })),
     list: (limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>
       page.all({ after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }),
     async update(id: string, fields: Partial<Omit<ProjectRow, 'id' | 'created_at'>>): Promise<void> {

@@ -57,7 +57,7 @@ function parseAdSettings(input: Record<string, unknown>, current: AdSettings): A
   let changed = false;
   if (input.disclosure_label !== undefined) {
     const label = input.disclosure_label;
-    if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL_CHARS || /[\[\]()*_`<>\n]/.test(label))
+    if (typeof label !== 'string' || label.trim() === '' || label.length > MAX_LABEL_CHARS || /[\[\]()*_`<>\n\0]/.test(label))
       throw badRequest('invalid_value', `disclosure_label must be 1-${MAX_LABEL_CHARS} characters of plain text`, 'disclosure_label');
     next.disclosureLabel = label.trim();
     changed = true;
@@ -88,6 +88,8 @@ function parseAdSettings(input: Record<string, unknown>, current: AdSettings): A
 function checkName(name: unknown): string {
   if (typeof name !== 'string' || name.trim().length === 0) throw badRequest('invalid_name', 'name is required', 'name');
   if (name.length > MAX_NAME_CHARS) throw badRequest('invalid_name', `name is longer than ${MAX_NAME_CHARS} characters`, 'name');
+  // Text the store can hold on both backends (PostgreSQL text has no NUL).
+  if (name.includes('\0')) throw badRequest('invalid_name', 'name must not contain NUL characters', 'name');
   return name.trim();
 }
 

@@ -92,6 +92,8 @@ describe('keys on the store', () => {
     expect(await code(() => keys.authenticate(k.publishable_key, rotated.secret_key))).toBe('inactive_key');
     expect(await code(() => keys.rotate(p.id, k.id, {}))).toBe('inactive_key');
     expect(await code(() => keys.deactivate(p.id, 'key_none'))).toBe('key_not_found');
+    expect(await code(() => keys.get(p.id, 'key_\0'))).toBe('key_not_found');
+    expect(await code(() => keys.update(p.id, k.id, { name: 'x\0' }))).toBe('invalid_name');
     expect(await keys.hasActiveKey(p.id)).toBe(false);
   });
 

@@ -180,4 +180,15 @@ describe('the TXT check and what follows from it', () => {
     await r.admin('PATCH', `/projects/${p.id}`, { domain: 'gatekeeper-two.example.org' });
     await expectRefused('unverified');
   });
+
+  test('text no store can hold (NUL) in a path, a cursor or a name is a 4xx on both stores, never a 500', async () => {
+    expect((await t.admin('GET', '/projects/proj_%00')).status).toBe(404);
+    const cursor = Buffer.from('1700000000000:proj_\0').toString('base64url');
+    const paged = await t.admin('GET', `/projects?cursor=${cursor}`);
+    expect([paged.status, paged.body.error.code]).toEqual([400, 'invalid_cursor']);
+    const named = await t.admin('POST', '/projects', { name: 'Nul\0name', domain: 'nul-name.example.org' });
+    expect([named.status, named.body.error.code]).toEqual([400, 'invalid_name']);
+    const { body: project } = await t.admin('POST', '/projects', { name: 'Nul keys', domain: 'nul-keys.example.org' });
+    expect((await t.admin('GET', `/projects/${project.id}/keys/key_%00/usage`)).status).toBe(404);
+  });
 });

@@ -37,6 +37,10 @@ describe('projects on the store', () => {
     expect(await projects.find(p.id)).toEqual(p);
     expect(await projects.find('proj_none')).toBeNull();
     await expect(projects.get('proj_none')).rejects.toThrow('No project with id proj_none');
+    // Text PostgreSQL cannot hold (NUL) is refused or matches nothing, the same on both stores.
+    await expect(projects.get('proj_\0')).rejects.toThrow('No project with id');
+    await expect(projects.create({ name: 'a\0b', domain: 'nul.example' })).rejects.toThrow('NUL');
+    await expect(projects.update(p.id, { disclosure_label: 'Ad\0' })).rejects.toThrow('disclosure_label');
   });
 
   test('pages newest first by (created_at, id) with a keyset cursor', async () => {
