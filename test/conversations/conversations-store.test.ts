@@ -10,8 +10,8 @@ import { createConversationsService, type ConversationsService } from '../../src
 import { createWriteBehind } from '../../src/ops/write-behind';
 import { openPostgres, migratePostgres } from '../../src/store/postgres';
 import { postgresStore, type SqlStore } from '../../src/store/sql-store';
-import { createTestDatabase, startThrowawayPostgres } from '../helpers/postgres';
-import { createTestStore, TEST_STORE } from '../helpers/test-app';
+import { createTestDatabase } from '../helpers/postgres';
+import { createTestStore, postgresServerUrl, TEST_STORE } from '../helpers/test-app';
 
 type Msg = { role: string; content: string };
 let requests = 0;
@@ -113,8 +113,7 @@ test('asynchronous batch writes through the write-behind queue are stored in the
 });
 
 test.skipIf(TEST_STORE !== 'postgres')('three instances writing batches over the same conversations in opposite orders: all commit, every conversation gapless', async () => {
-  const server = process.env.VEXRAIL_TEST_PG_URL ? null : await startThrowawayPostgres({ log: () => {} });
-  const database = await createTestDatabase(process.env.VEXRAIL_TEST_PG_URL ?? server!.url);
+  const database = await createTestDatabase(await postgresServerUrl());
   const instances = await Promise.all([0, 1, 2].map(() => openPostgres(database.url, { maxConnections: 4 })));
   try {
     await migratePostgres(instances[0].sql);
@@ -151,6 +150,5 @@ test.skipIf(TEST_STORE !== 'postgres')('three instances writing batches over the
   } finally {
     await Promise.all(instances.map((i) => i.close()));
     await database.drop();
-    await server?.stop();
   }
 }, 60_000);
