@@ -6,12 +6,12 @@ export const DEMO_CREDITS_USD = '5.00';
 export type DemoProject = { projectId: string; publishableKey: string; secretKey: string };
 
 export async function seedDemoProject(rt: Runtime): Promise<DemoProject | null> {
-  if (rt.projects.list(1, null).length > 0) return null;
-  const project = rt.projects.create({ name: 'Demo project', domain: 'demo.localhost.test' });
-  rt.wallet.ensureWallet(project.id);
+  if ((await rt.projects.list(1, null)).length > 0) return null;
+  const project = await rt.projects.create({ name: 'Demo project', domain: 'demo.localhost.test' });
+  await rt.wallet.ensureWallet(project.id);
   await rt.projects.verifyDomain(project.id, 'manual');
-  rt.wallet.topUp(project.id, { amount: DEMO_CREDITS_USD, idempotency_key: 'demo-seed' });
-  const pair = rt.keys.generatePair(rt.projects.get(project.id), 'Demo');
+  await rt.wallet.topUp(project.id, { amount: DEMO_CREDITS_USD, idempotency_key: 'demo-seed' });
+  const pair = await rt.keys.generatePair(await rt.projects.get(project.id), 'Demo');
   return { projectId: project.id, publishableKey: pair.publishable_key, secretKey: pair.secret_key };
 }
 

@@ -107,7 +107,8 @@ const DATA_DIR_SOURCES: Record<Config['dataDirSource'], string> = {
 
 async function serve(config: Config): Promise<void> {
   const opened = await openServingStore(config);
-  const rt = createRuntime(config, opened.store);
+  const rt = await createRuntime(config, opened.store);
+  await rt.startFeed();
   let shuttingDown = false;
   let listenOrigin = listenOriginOf(config.host, config.port);
   const { fetch, links } = createApp(rt, { isShuttingDown: () => shuttingDown, listenOrigin: () => listenOrigin });

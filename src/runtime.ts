@@ -1,4 +1,8 @@
 import type { SqlStore } from './store/sql-store';
+import { createChangeFeed } from './store/change-feed';
+
+/** On a shared store, cached keys and projects are re-read in the background after this long (another instance may have changed them). */
+const SHARED_CACHE_TTL_MS = 1_000;
 import { setUpAdminAuth, type AdminAuth } from './admin/admin-token';
 import type { AnswerDecorator } from './chat/answer-decorator';
 import { createMarketplace, type Marketplace } from './ads/marketplace';
@@ -35,35 +39,40 @@ export type RuntimeOptions = {
 };
 
 /** Builds every service from a config and an open database. Shared by main.ts and the tests. */
-export function createRuntime(config: Config, store: SqlStore, options: RuntimeOptions = {}) {
-  // Features not yet on the shared statement interface still take the embedded database directly.
-  const db = store.sqlite!;
+export async function createRuntime(config: Config, store: SqlStore, options: RuntimeOptions = {}) {
   warmTokenizer();
+  // Several instances may share a PostgreSQL store: changes made through one reach the caches of the others
+  // through the change feed (LISTEN/NOTIFY), and cached keys and projects are re-read after a second at most.
+  const feed = createChangeFeed(store);
+  const cacheTtlMs = store.postgres ? SHARED_CACHE_TTL_MS : undefined;
   const metrics = createGatewayMetrics();
   const catalog = createModelCatalog(config.providers, config.prices, Date.now());
-  const wallet = createWalletService({ repo: createWalletRepo(db), db });
+  const wallet = createWalletService({ repo: createWalletRepo(store), store, shared: { holdTtlMs: config.holdTtlMs } });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
   let marketRef: Marketplace | null = null;
   const projects = createProjectsService({
-    repo: createProjectsRepo(db),
-    adSettings: createAdSettingsRepo(db),
+    repo: createProjectsRepo(store),
+    adSettings: createAdSettingsRepo(store),
     resolver: options.resolver ?? systemTxtResolver,
     onChange: (id) => {
       keysRef?.invalidateProject(id);
-      marketRef?.refreshCampaigns(id);
+      feed.announce('project', id);
+      // Awaited by the caller: a change is in effect for this instance's serving set before its response is sent.
+      return marketRef?.refreshCampaigns(id);
     },
     hasActiveKey: (id) => keysRef!.hasActiveKey(id),
+    cacheTtlMs,
   });
-  const keys = createKeysService({ repo: createKeysRepo(db), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros, now: options.keysNow });
+  const keys = createKeysService({ repo: createKeysRepo(store), findProject: (id) => projects.find(id), spentByKeyMicros: wallet.spentByKeyMicros, now: options.keysNow, cacheTtlMs });
   keysRef = keys;
-  const conversations = createConversationsService({ repo: createConversationsRepo(db) });
+  const conversations = createConversationsService({ repo: createConversationsRepo(store) });
   const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests, config.logFormat);
   const exchanges = createWriteBehind<ExchangeRecord>({
     name: 'conversations',
     intervalMs: config.flushIntervalMs,
     maxQueued: 100_000,
     write: (batch) => conversations.writeBatch(batch),
-    gate: writeGateOf(db),
+    gate: store.sqlite ? writeGateOf(store.sqlite) : undefined,
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
   });
   metrics.watchQueue('conversations', exchanges.stats);
@@ -73,11 +82,25 @@ export function createRuntime(config: Config, store: SqlStore, options: RuntimeO
     observe: metrics.upstream,
   });
   const market = createMarketplace({
-    config, db, projects, wallet, upstream, catalog,
+    config, store, projects, wallet, upstream, catalog,
     recentUserMessages: conversations.recentUserMessages,
     promotionMetrics: metrics.promotion,
+    feed,
   });
   marketRef = market;
+  // Another instance changed a project (domain, monetization, settings, its money): drop what is cached of it here.
+  feed.subscribe('project', (id) => {
+    if (id === null) return;
+    keys.invalidateProject(id);
+    projects.invalidateAll();
+    void market.refreshCampaigns(id);
+  });
+  feed.onCatchUp(() => {
+    keys.invalidateAll();
+    projects.invalidateAll();
+  });
+  let marketReady = false;
+  void market.ready().then(() => (marketReady = true), () => {});
   metrics.watchQueue('impressions', market.impressionQueueStats);
   const chat = createChatService({
     config, catalog, wallet: observeHolds(wallet, metrics), keyBudget: keys.budget, upstream,
@@ -93,38 +116,52 @@ export function createRuntime(config: Config, store: SqlStore, options: RuntimeO
       });
     },
   });
-  const adminAuth: AdminAuth = setUpAdminAuth(db, config.adminToken);
+  const adminAuth: AdminAuth = await setUpAdminAuth(store, config.adminToken);
 
   // One background tick writes the small things kept off the request path; the exchange, impression and
   // judge-cost queues drain on their own timers, in short slices. flushAll (tests, shutdown) writes everything.
   const flushRest = () => {
     market.flushNoFills();
-    keys.flushTouches();
+    const touched = keys.flushTouches();
     log.flush();
+    return touched;
   };
-  const flushAll = () => {
-    exchanges.flush();
-    market.flush();
-    flushRest();
+  /** Writes everything queued; resolves once every write (one transaction per batch) is stored. */
+  const flushAll = async (): Promise<void> => {
+    const exchangesWritten = exchanges.flush();
+    const marketWritten = market.flush();
+    const touched = flushRest();
+    await exchangesWritten;
+    await marketWritten;
+    await touched;
   };
-  const ticker = setInterval(flushRest, config.flushIntervalMs);
+  const ticker = setInterval(() => void Promise.resolve(flushRest()).catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'background write failed', error: String(err) }))), config.flushIntervalMs);
   ticker.unref?.();
   // Every 10 ms by default (VEXRAIL_LAG_PROBE_MS): a 1 ms timer costs about 1.3 % of a core more on an idle server.
   const lag = startEventLoopLag(metrics.lag, config.lagProbeMs);
   metrics.watchLag(lag);
-  metrics.watchWriteGate(writeGateOf(db));
+  if (store.sqlite) metrics.watchWriteGate(writeGateOf(store.sqlite));
 
   return {
-    config, store, db, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
+    config, store, feed, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
     flushAll,
-    stop() {
+    /** Decisions can be made (the promotion index and serving set are loaded): /readyz says ready only then. */
+    isReady: () => marketReady,
+    /** Starts listening for other instances' changes (PostgreSQL); resolves once subscribed. */
+    startFeed: () => feed.start(),
+    /** Stops the timers and writes everything queued; resolves once it is stored (close the store after). */
+    async stop(): Promise<void> {
       clearInterval(ticker);
       lag.stop();
-      exchanges.stop();
-      market.stop();
-      wallet.commitQueued();
-      flushAll();
+      const exchangesStopped = exchanges.stop();
+      const marketStopped = market.stop();
+      await feed.stop();
+      await wallet.commitQueued();
+      await flushAll();
+      await exchangesStopped;
+      await marketStopped;
+      await wallet.stop();
     },
   };
 }
-export type Runtime = ReturnType<typeof createRuntime>;
+export type Runtime = Awaited<ReturnType<typeof createRuntime>>;

@@ -18,7 +18,7 @@ type Deps = {
   projects: ProjectsService;
   keys: KeysService;
   wallet: WalletService;
-  onFundsChanged: (projectId: string) => void;
+  onFundsChanged: (projectId: string) => unknown;
 };
 
 const MAX_PROJECTS_PAGE = 1000;
@@ -163,7 +163,7 @@ export function adminRoutes(deps: Deps) {
     .post('/projects/:id/credits', async ({ params, request, set }) => {
       await deps.projects.get(params.id);
       const result = await deps.wallet.topUp(params.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
-      deps.onFundsChanged(params.id);
+      await deps.onFundsChanged(params.id);
       set.status = result.replayed ? 200 : 201;
       return { ...result, wallet: await deps.wallet.view(params.id, 10, null) };
     }, {

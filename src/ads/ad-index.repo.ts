@@ -34,6 +34,7 @@ export function createAdIndexRepo(store: SqlStore, opts: { pageRows?: number } =
   const unitsOfCampaign = store.stmt<UnitRow>(UNITS_OF_CAMPAIGN);
   const unitsAfter = store.stmt<UnitRow>(UNITS_AFTER);
   const pageRows = opts.pageRows ?? UNIT_PAGE_ROWS;
+  const updatedSince = store.stmt<{ id: string }>('SELECT id FROM campaigns WHERE updated_at >= ?');
   /** Campaigns whose units changed since the last `takeSynced()` (read by the in-memory matcher index). */
   const synced = new Set<string>();
 
@@ -50,6 +51,8 @@ export function createAdIndexRepo(store: SqlStore, opts: { pageRows?: number } =
 
   return {
     /** A campaign's units changed (products, context): the in-memory index re-reads it. */
+    /** Campaigns changed at or after `sinceMs` (the change feed's catch-up after missed notifications). */
+    campaignsUpdatedSince: async (sinceMs: number): Promise<string[]> => (await updatedSince.all([sinceMs])).map((r) => r.id),
     syncCampaign(campaignId: string): void {
       synced.add(campaignId);
     },

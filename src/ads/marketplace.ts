@@ -6,6 +6,7 @@ import { createCampaignsService } from '../campaigns/campaigns.service';
 import { createClicksRepo } from '../clicks/clicks.repo';
 import { createClicksService } from '../clicks/clicks.service';
 import type { Config } from '../config/config';
+import type { ChangeFeed } from '../store/change-feed';
 import { createEarningsRepo } from '../earnings/earnings.repo';
 import { createEarningsService } from '../earnings/earnings.service';
 import type { ModelCatalog } from '../models/catalog';
@@ -49,6 +50,8 @@ export function createMarketplace(deps: {
   impressionQueueMax?: number;
   /** Metrics hooks (src/ops/metrics.ts): promotions delivered, no-fills by reason, clicks by status. */
   promotionMetrics?: { delivered(): void; noFill(reason: string): void; click(status: string): void };
+  /** Tells the other instances on the store about campaign changes made here, and this one about theirs. */
+  feed?: ChangeFeed;
 }) {
   const { config, store } = deps;
   // The signing key is read synchronously from SQLite; from PostgreSQL it arrives later and is copied into this
@@ -95,20 +98,51 @@ export function createMarketplace(deps: {
     if (!(done instanceof Promise)) return;
     return done.catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'campaign refresh failed', advertiser: advertiserProjectId, error: String(err) })));
   };
+  /** Campaigns whose units changed since the last announcement to the other instances. */
+  const unannounced = new Set<string>();
+  /** Other instances re-read the changed campaigns' units and re-judge the advertiser's campaigns (payload "adv|id,id"). */
+  const announceCampaigns = (advertiserProjectId: string | null) => {
+    if (!deps.feed || !store.postgres) return;
+    const ids = [...unannounced];
+    unannounced.clear();
+    deps.feed.announce('campaigns', `${advertiserProjectId ?? ''}|${ids.join(',')}`);
+  };
   const campaigns = createCampaignsService({
     repo: createCampaignsRepo(store),
     productsOwnedBy: products.idsOwnedBy,
     walletAvailable: deps.wallet.availableMicros,
     minCpcMicros: config.ads.minCpcMicros,
-    syncIndex: (campaignId) => index.syncCampaign(campaignId),
+    syncIndex: (campaignId) => {
+      index.syncCampaign(campaignId);
+      if (deps.feed && store.postgres) unannounced.add(campaignId);
+    },
     // The index re-reads the changed campaigns and the serving set judges the advertiser's campaigns again;
     // on PostgreSQL both are reads that answer later: the promise resolves once both took effect.
     onChange: (advertiserProjectId) => {
+      announceCampaigns(advertiserProjectId);
       const indexed = matcher.invalidate();
       const judged = refreshCampaigns(advertiserProjectId);
       if (indexed instanceof Promise || judged instanceof Promise) return Promise.all([indexed, judged]).then(() => undefined);
     },
   });
+  /** A change another instance made: the same re-read and re-judgement as for one made here. */
+  const applyRemoteCampaigns = (payload: string | null) => {
+    const [adv, ids] = (payload ?? '|').split('|');
+    for (const id of (ids ?? '').split(',')) if (id) index.syncCampaign(id);
+    void matcher.invalidate();
+    void refreshCampaigns(adv || null);
+  };
+  /** Catch-up after missed notifications: campaigns changed since the last look have their units re-read. */
+  let caughtUpTo = Date.now();
+  const catchUpCampaigns = async () => {
+    const since = caughtUpTo - 60_000; // clocks of instances may differ a little; re-reading a few extra is harmless
+    caughtUpTo = Date.now();
+    for (const id of await index.campaignsUpdatedSince(since)) index.syncCampaign(id);
+    await matcher.invalidate();
+    await refreshCampaigns(null);
+  };
+  deps.feed?.subscribe('campaigns', applyRemoteCampaigns);
+  deps.feed?.onCatchUp(() => void catchUpCampaigns().catch((err) => console.error(JSON.stringify({ level: 'error', msg: 'campaign catch-up failed', error: String(err) }))));
 
   // A click on an impression that never reached the store cannot be charged: when the queue is full the
   // impressions are written at once, before the answer that carries them completes, instead of dropped.
@@ -194,7 +228,10 @@ export function createMarketplace(deps: {
     productUrl: products.redirectUrl,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
-    onMoneyMoved: (advertiserProjectId) => refreshCampaigns(advertiserProjectId),
+    onMoneyMoved: (advertiserProjectId) => {
+      announceCampaigns(advertiserProjectId);
+      return refreshCampaigns(advertiserProjectId);
+    },
   });
 
   const countClick = <T extends { click: { status: string } }>(outcome: T): T => (deps.promotionMetrics?.click(outcome.click.status), outcome);
@@ -238,6 +275,8 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(deps.store) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(deps.store) }),
     refreshCampaigns,
+    /** Money or settings of an advertiser changed here (a top-up, a domain): the other instances re-judge too. */
+    announceCampaigns,
     /** Runs the periodic sweep now (or joins the one running); resolves with what it did (null: failed or stopped). */
     sweep,
     /** Size of the in-memory index of ad units (for benchmarks and operators). */

@@ -32,7 +32,8 @@ export interface AnswerDecoration {
 }
 
 export interface AnswerDecorator {
-  decide(ctx: AnswerContext): AnswerDecoration | null;
+  /** May read the store (then resolves later): the gateway awaits it while the upstream call is already under way. */
+  decide(ctx: AnswerContext): AnswerDecoration | null | Promise<AnswerDecoration | null>;
 }
 
 

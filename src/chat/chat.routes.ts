@@ -16,12 +16,12 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
     '/v1/chat/completions',
     async ({ request }) => {
       // Checks run in the documented order: auth, domain, body, credits, upstream.
-      const caller = authenticatePublic(deps.keys, request);
+      const caller = await authenticatePublic(deps.keys, request);
       const body = await readJsonObject(request, deps.config.limits.maxBodyBytes, { emptyAsObject: false });
       const chatRequest = validateChatBody(body, deps.config.limits);
       const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
       // The key's own limits, in memory: allowed models, budget, requests and tokens per minute.
-      const admission = deps.keys.admit(caller, chatRequest.body.model);
+      const admission = await deps.keys.admit(caller, chatRequest.body.model);
       if ('error' in admission) return renderError(admission.error, admission.headers);
       const { response } = await deps.chat.complete({
         caller,

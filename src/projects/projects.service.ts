@@ -31,7 +31,7 @@ type Deps = {
   adSettings: AdSettingsRepo;
   resolver: TxtResolver;
   /** Told about every change so cached auth decisions never outlive the row they came from. */
-  onChange: (projectId: string) => void;
+  onChange: (projectId: string) => unknown;
   hasActiveKey: (projectId: string) => Awaitable<boolean>;
   now?: () => number;
   /**
@@ -208,7 +208,7 @@ export function createProjectsService(deps: Deps) {
     }
     if (Object.keys(fields).length > 0 || settings) {
       await deps.repo.update(id, { ...fields, updated_at: now() });
-      deps.onChange(id);
+      await deps.onChange(id);
     }
     return require(id);
   }
@@ -240,7 +240,7 @@ export function createProjectsService(deps: Deps) {
       ...(verified ? {} : { monetization: 0 }),
       updated_at: at,
     });
-    deps.onChange(id);
+    await deps.onChange(id);
     return { project: await require(id), detail };
   }
 

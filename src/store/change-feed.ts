@@ -5,9 +5,10 @@ import type { SqlStore } from './sql-store';
  * (projects and keys, the serving set of campaigns, the ad index, settings) follow a change made through any of
  * them within a second.
  *
- * - `publish(topic, id)` runs this instance's handlers at once (as direct calls did before) and, on PostgreSQL,
- *   sends a NOTIFY on the `vexrail_changes` channel after the change committed; the other instances run their
- *   handlers when it arrives. The embedded store has one process, so publishing stays local.
+ * - `announce(topic, id)`, after the change committed, sends a NOTIFY on the `vexrail_changes` channel (PostgreSQL);
+ *   the other instances run their `subscribe` handlers when it arrives. The instance that made the change has
+ *   already applied it to its own caches (as with one process). The embedded store has one process: announcing
+ *   does nothing there.
  * - Notifications can be missed (a dropped listening connection, a NOTIFY sent while an instance was starting):
  *   `onCatchUp` handlers run every `catchUpMs` and after the listening connection comes back, and re-read what
  *   they cache. A change therefore reaches every instance within about 1 s through the channel, and within
@@ -21,7 +22,7 @@ const DEFAULT_CATCH_UP_MS = 30_000;
 
 export type ChangeFeed = {
   readonly instanceId: string;
-  publish(topic: ChangeTopic, id: string | null): void;
+  announce(topic: ChangeTopic, id: string | null): void;
   subscribe(topic: ChangeTopic, handler: Handler): void;
   onCatchUp(handler: () => void): void;
   /** Starts listening (PostgreSQL); resolves once the LISTEN is acknowledged. */
@@ -61,8 +62,7 @@ export function createChangeFeed(store: SqlStore, options: { catchUpMs?: number;
 
   return {
     instanceId,
-    publish(topic, id) {
-      run(topic, id);
+    announce(topic, id) {
       const pg = store.postgres;
       if (!pg) return;
       const payload = JSON.stringify({ t: topic, id, o: instanceId });
@@ -87,7 +87,7 @@ export function createChangeFeed(store: SqlStore, options: { catchUpMs?: number;
           } catch {
             return;
           }
-          if (change.o === instanceId) return; // ran here when published
+          if (change.o === instanceId) return; // applied here when it was made
           receivedCount++;
           run(change.t, change.id ?? null);
         },

@@ -175,6 +175,8 @@ export function createSharedCreditBook(store: SqlStore, shared: PgWalletRepo, op
   const ttlMs = options.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
   const instanceId = options.instanceId ?? `inst_${crypto.randomUUID()}`;
   const mine = new Map<string, { projectId: string; amountMicros: number }>();
+  /** Settlements decided and still being written: readers of the ledger wait for them (commitPending). */
+  const writing = new Set<Promise<unknown>>();
   const funds = store.stmt<{ balance_micros: number; held_micros: number }>('SELECT balance_micros, held_micros FROM wallets WHERE project_id = ?');
   const logError = (msg: string, err: unknown) => console.error(JSON.stringify({ level: 'error', msg, instance_id: instanceId, error: String(err) }));
   const upkeep = setInterval(() => {
@@ -199,14 +201,17 @@ export function createSharedCreditBook(store: SqlStore, shared: PgWalletRepo, op
         // money back, and charging it now could take money another hold counts on.
         if (!done) throw new Error(`credit hold ${holdId} expired before its request settled; nothing was charged`);
       });
+      const tracked = committed.catch(() => {}).finally(() => writing.delete(tracked));
+      writing.add(tracked);
       return { chargedMicros: charge, uncollectedMicros: costMicros - charge, committed };
     },
     funds: (projectId) => thenOf(funds.get([projectId]), (r) => ({ balance: r?.balance_micros ?? 0, held: r?.held_micros ?? 0 })),
-    commitPending: () => undefined,
+    commitPending: () => (writing.size === 0 ? undefined : Promise.all([...writing]).then(() => undefined)),
     balanceChanged: () => undefined,
     inFlight: () => mine.size,
     async stop() {
       clearInterval(upkeep);
+      await Promise.all([...writing]);
     },
   };
 }

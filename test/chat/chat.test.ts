@@ -95,12 +95,12 @@ describe('stream', () => {
 
   test('a mid-stream disconnect becomes one error frame and charges what was relayed', async () => {
     upstream.script({ kind: 'disconnect_mid_stream', afterChunks: 3 });
-    const before = t.rt.wallet.view(p.id, 1, null).balance_micros;
+    const before = (await t.rt.wallet.view(p.id, 1, null)).balance_micros;
     const { frames } = await readSse(await t.chat(p.headers, { ...ask, stream: true }));
     const last = JSON.parse(frames.at(-1)!);
     expect(last.error.code).toBe('upstream_error');
     expect(frames).not.toContain('[DONE]');
-    const after = t.rt.wallet.view(p.id, 1, null);
+    const after = (await t.rt.wallet.view(p.id, 1, null));
     expect(after.held_micros).toBe(0);
     expect(after.balance_micros).toBeLessThan(before);
   });
@@ -109,7 +109,7 @@ describe('stream', () => {
     upstream.script({ kind: 'malformed_frame', afterChunks: 1 });
     const { frames } = await readSse(await t.chat(p.headers, { ...ask, stream: true }));
     expect(JSON.parse(frames.at(-1)!).error.type).toBe('upstream_error');
-    expect(t.rt.wallet.view(p.id, 1, null).held_micros).toBe(0);
+    expect((await t.rt.wallet.view(p.id, 1, null)).held_micros).toBe(0);
   });
 
   test('a client abort cancels the upstream request and settles the hold', async () => {
@@ -129,7 +129,7 @@ describe('stream', () => {
     controller.abort();
     for (let i = 0; i < 50 && !upstream.requests.at(-1)!.aborted; i++) await Bun.sleep(10);
     expect(upstream.requests.at(-1)!.aborted).toBe(true);
-    expect(t.rt.wallet.view(p.id, 1, null).held_micros).toBe(0);
+    expect((await t.rt.wallet.view(p.id, 1, null)).held_micros).toBe(0);
   });
 });
 
@@ -151,7 +151,7 @@ describe('upstream failures', () => {
       // The upstream's raw body (with its secret-looking detail) never reaches the client.
       expect(text).not.toContain('sk-upstream');
       expect(text).not.toContain('secret detail');
-      expect(t.rt.wallet.view(p.id, 1, null).held_micros).toBe(0);
+      expect((await t.rt.wallet.view(p.id, 1, null)).held_micros).toBe(0);
     });
 
   test('connection refused is 502', async () => {
@@ -175,7 +175,7 @@ describe('upstream failures', () => {
     expect((await hung.json() as any).error.code).toBe('upstream_timeout');
     upstream.script({ kind: 'slow_first_byte', delayMs: 300 });
     expect((await slow.chat(s.headers, { ...ask, stream: true })).status).toBe(504);
-    expect(slow.rt.wallet.view(s.id, 1, null).held_micros).toBe(0);
+    expect((await slow.rt.wallet.view(s.id, 1, null)).held_micros).toBe(0);
     slow.close();
   });
 
@@ -188,7 +188,7 @@ describe('upstream failures', () => {
     upstream.script({ kind: 'gaps', gapMs: 400, content: 'x y z' });
     const { frames } = await readSse(await idle.chat(s.headers, { ...ask, stream: true }));
     expect(JSON.parse(frames.at(-1)!).error.code).toBe('upstream_timeout');
-    expect(idle.rt.wallet.view(s.id, 1, null).held_micros).toBe(0);
+    expect((await idle.rt.wallet.view(s.id, 1, null)).held_micros).toBe(0);
     idle.close();
   });
 });
