@@ -9,7 +9,8 @@ import { advertiser, BROWSER_UA, publisher, trackedLink } from '../helpers/marke
 import { createTestDatabase, useThrowawayPostgres } from '../helpers/postgres';
 import { useUpstreamApp } from '../helpers/upstream-app';
 
-const env = useUpstreamApp();
+// The source is an embedded SQLite data directory on either test pass.
+const env = useUpstreamApp({ store: 'sqlite' });
 const pg = useThrowawayPostgres();
 const dirs: string[] = [];
 afterAll(() => {
@@ -17,9 +18,9 @@ afterAll(() => {
 });
 
 /** A data directory holding the test app's database as it is now (every queued write flushed first). */
-function snapshotDataDir(): string {
-  env.t.rt.wallet.commitQueued();
-  env.t.rt.flushAll();
+async function snapshotDataDir(): Promise<string> {
+  await env.t.rt.wallet.commitQueued();
+  await env.t.rt.flushAll();
   const dir = mkdtempSync(join(tmpdir(), 'vexrail-migrate-'));
   dirs.push(dir);
   writeFileSync(databasePath(dir), env.t.db.serialize());
@@ -55,7 +56,7 @@ describe('vexrail migrate-store', () => {
       if (link && (await t.call('GET', new URL(link).pathname, { headers: { 'user-agent': BROWSER_UA } })).status === 302) clicked++;
     }
     expect(clicked).toBeGreaterThan(0);
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const target = await createTestDatabase(pg.server.url);
     try {
       const io = capture();
@@ -103,7 +104,7 @@ describe('vexrail migrate-store', () => {
     env.upstream.script({ kind: 'normal', content: 'An answer with a \u0000 inside.' });
     const res = await t.chat((await t.project('1.00', 'Nul Pub')).headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hello' }] }, { 'x-conversation-id': 'nul-1' });
     expect(res.status).toBe(200);
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const target = await createTestDatabase(pg.server.url);
     try {
       const io = capture();
@@ -125,7 +126,7 @@ describe('vexrail migrate-store', () => {
   }, 120_000);
 
   test('a database holding another application\'s tables is refused before anything is created in it', async () => {
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const target = await createTestDatabase(pg.server.url);
     const sql = new SQL(target.url, { max: 1 });
     try {
@@ -148,7 +149,7 @@ describe('vexrail migrate-store', () => {
     const { m } = t.db.query('SELECT max(id) AS m FROM domain_checks').get() as { m: number };
     const mark = (t.db.query(`SELECT seq FROM sqlite_sequence WHERE name = 'domain_checks'`).get() as { seq: number }).seq;
     t.db.run('DELETE FROM domain_checks WHERE id = ?', [m]);
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const target = await createTestDatabase(pg.server.url);
     const sql = new SQL(target.url, { max: 1 });
     try {
@@ -165,7 +166,7 @@ describe('vexrail migrate-store', () => {
   }, 60_000);
 
   test('rows written while the copy runs do not break it: the copy is one snapshot of the SQLite store', async () => {
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const target = await createTestDatabase(pg.server.url);
     const { Database } = require('bun:sqlite') as typeof import('bun:sqlite');
     const writer = new Database(databasePath(dir));
@@ -198,7 +199,7 @@ describe('vexrail migrate-store', () => {
     const io = capture();
     expect(await migrateStore({ dataDir: empty, to: pg.server.url, ...io })).toBe(EXIT_FAILED);
     expect(io.err.join('')).toContain('no database at');
-    const dir = snapshotDataDir();
+    const dir = await snapshotDataDir();
     const down = capture();
     expect(await migrateStore({ dataDir: dir, to: 'postgres://postgres:secret-pw@127.0.0.1:1/vexrail', ...down })).toBe(EXIT_FAILED);
     expect(down.err.join('')).not.toContain('secret-pw');

@@ -27,8 +27,8 @@ export function postgresServerUrl(): Promise<string> {
 }
 
 /** A migrated, empty store of the kind the tests run on; close() also drops a PostgreSQL database. */
-export async function createTestStore(): Promise<{ store: SqlStore; close(): Promise<void> }> {
-  if (TEST_STORE === 'sqlite') {
+export async function createTestStore(kind: 'sqlite' | 'postgres' = TEST_STORE): Promise<{ store: SqlStore; close(): Promise<void> }> {
+  if (kind === 'sqlite') {
     const opened = openStore(':memory:');
     return { store: sqliteStore(opened.db), close: async () => opened.close() };
   }
@@ -43,6 +43,8 @@ export async function createTestStore(): Promise<{ store: SqlStore; close(): Pro
  * gateway at a fake upstream; without it the offline demo model answers.
  */
 export async function createTestApp(opts: {
+  /** The store regardless of the test pass (a test of something only one store has, such as migrating from SQLite). */
+  store?: 'sqlite' | 'postgres';
   upstreamUrl?: string;
   configFile?: Record<string, unknown>;
   resolver?: TxtResolver;
@@ -61,7 +63,7 @@ export async function createTestApp(opts: {
     defaultDataParent: '/tmp',
   });
   const logLines: string[] = [];
-  const store = await createTestStore();
+  const store = await createTestStore(opts.store);
   const rt = await createRuntime(config, store.store, {
     resolver: opts.resolver ?? (async () => []),
     logSink: (text) => logLines.push(text),
