@@ -334,9 +334,11 @@ describe('safety (held-back examples, default threshold)', () => {
     const sentence = 'We moved off spreadsheets and I keep losing track of who owns which task before a deadline. ';
     const turns = [sentence.repeat(9), sentence.repeat(6), sentence.repeat(5)];
     const times: number[] = [];
+    // Warm-up first: the first call loads the models and the word vectors, and the JIT compiles the scorer.
+    for (let i = 0; i < 100; i++) scoreConversation(turns[0] + i, turns.slice(1));
     for (let i = 0; i < 300; i++) {
       const t0 = performance.now();
-      scoreConversation(turns[0] + i, turns.slice(1)); // + i: never the cached last conversation
+      scoreConversation(turns[0] + i + 1000, turns.slice(1)); // never the cached last conversation
       times.push(performance.now() - t0);
     }
     times.sort((a, b) => a - b);
