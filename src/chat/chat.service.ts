@@ -148,19 +148,27 @@ export function createChatService(deps: Deps) {
       const tag = { keyId: call.caller.keyId, model: route.id, promptTokens: usage.prompt_tokens || 0, completionTokens: usage.completion_tokens || 0 };
       // The key budget's hold and the wallet's settle together: the charge is capped by both.
       let committed = NO_WAIT;
+      let final: Promise<{ chargedMicros: number }> | undefined;
+      // The key's budget counts the charge as decided now (an upper bound in the rare case that `final` follows).
       const charged = deps.keyBudget.settle(keyHold, (capMicros) => {
         const settlement = deps.wallet.settle(hold.holdId, cost, call.requestId, tag, capMicros);
-        if (settlement) committed = settlement.committed;
+        if (settlement) {
+          committed = settlement.committed;
+          final = settlement.final;
+        }
         return settlement?.chargedMicros ?? 0;
       }) ?? 0;
       call.onSettled?.(tag.promptTokens + tag.completionTokens, charged);
       if (!report) return committed;
-      deps.onExchange({
+      const latencyMs = Math.round(performance.now() - call.startedMs);
+      const createdAtMs = Date.now();
+      const record = (costMicros: number) => deps.onExchange({
         requestId: call.requestId, projectId: call.caller.projectId, conversationId: call.conversationId,
-        request: call.request, answerText, model: route.id, usage, costMicros: charged,
-        latencyMs: Math.round(performance.now() - call.startedMs), streamed, status: error?.status ?? 200,
-        errorCode: error?.code ?? null, createdAtMs: Date.now(),
+        request: call.request, answerText, model: route.id, usage, costMicros,
+        latencyMs, streamed, status: error?.status ?? 200, errorCode: error?.code ?? null, createdAtMs,
       });
+      if (final) void final.then((f) => record(f.chargedMicros), () => record(0));
+      else record(charged);
       return committed;
     };
     const ctx: AnswerContext = {

@@ -5,8 +5,17 @@ import { registerWalletSync } from './money-sync';
 import type { ChargeTag, GroupCharge, LocalLedger, WalletRepo } from './wallet.repo';
 import type { PgWalletRepo } from './wallet-pg.repo';
 
-/** A settled request's charge: decided at once, durable when `committed` resolves. */
-export type Settlement = { chargedMicros: number; uncollectedMicros: number; committed: Promise<void> };
+/**
+ * A settled request's charge: decided at once, durable when `committed` resolves. When the charge goes beyond
+ * the request's hold on a shared store, what the wallet could pay is known only once the store answered:
+ * `chargedMicros` is then an upper bound and `final` resolves with the exact figures.
+ */
+export type Settlement = {
+  chargedMicros: number;
+  uncollectedMicros: number;
+  committed: Promise<void>;
+  final?: Promise<{ chargedMicros: number; uncollectedMicros: number }>;
+};
 export type Reservation = { holdId: string; amountMicros: number };
 
 /**
@@ -167,9 +176,9 @@ export const DEFAULT_HOLD_TTL_MS = 30_000;
  * Shared book (PostgreSQL, several instances). Reserving is one conditional statement against the wallet row, so
  * the wallet can never be oversubscribed across instances; each hold carries an expiry that this instance renews
  * every third of the ttl while the request runs, and every instance sweeps expired holds (one at a time), so the
- * holds of an instance that died are given back within about 1.3 ttl. A request is charged at most what it held
- * (the chat service sizes holds for the most a request may cost); the charge, the hold's release and the ledger
- * entry are one statement, and `committed` resolves once it is written.
+ * holds of an instance that died are given back within about 1.3 ttl. Within the hold (the chat service sizes
+ * holds for the most a request may cost) the charge, the hold's release and the ledger entry are one statement;
+ * beyond it, one short transaction takes only money no other hold reserved. `committed` resolves once written.
  */
 export function createSharedCreditBook(store: SqlStore, shared: PgWalletRepo, options: SharedBookOptions = {}): CreditBook {
   const ttlMs = options.holdTtlMs ?? DEFAULT_HOLD_TTL_MS;
@@ -195,15 +204,20 @@ export function createSharedCreditBook(store: SqlStore, shared: PgWalletRepo, op
       const hold = mine.get(holdId);
       if (!hold) return null;
       mine.delete(holdId);
-      const charge = Math.min(costMicros, hold.amountMicros, capMicros ?? Number.MAX_SAFE_INTEGER);
-      const committed = shared.settle(holdId, charge, requestId, tag).then((done) => {
+      // Within the hold (the usual case) the charge is known now; beyond it, only the wallet row can say.
+      const charge = Math.min(costMicros, capMicros ?? Number.MAX_SAFE_INTEGER);
+      const written = shared.settle(holdId, charge, requestId, tag, costMicros).then((done) => {
         // Only when this instance stopped renewing for longer than the ttl (a stalled process): the sweep gave the
         // money back, and charging it now could take money another hold counts on.
         if (!done) throw new Error(`credit hold ${holdId} expired before its request settled; nothing was charged`);
+        return { chargedMicros: done.chargedMicros, uncollectedMicros: done.uncollectedMicros };
       });
+      const committed = written.then(() => undefined);
       const tracked = committed.catch(() => {}).finally(() => writing.delete(tracked));
       writing.add(tracked);
-      return { chargedMicros: charge, uncollectedMicros: costMicros - charge, committed };
+      const settlement: Settlement = { chargedMicros: charge, uncollectedMicros: costMicros - charge, committed };
+      if (charge > hold.amountMicros) settlement.final = written;
+      return settlement;
     },
     funds: (projectId) => thenOf(funds.get([projectId]), (r) => ({ balance: r?.balance_micros ?? 0, held: r?.held_micros ?? 0 })),
     commitPending: () => (writing.size === 0 ? undefined : Promise.all([...writing]).then(() => undefined)),

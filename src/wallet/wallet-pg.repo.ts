@@ -155,8 +155,9 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
    * is deleted, the wallet debited and the entry written, and the wallet row is locked only while it runs. The
    * debit needs no read: a hold's own money is always there. Null when the hold is gone or reserved less.
    */
-  async function settleWithinHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
+  async function settleWithinHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null, costMicros: number): Promise<PgSettlement | null> {
     const c = entryFields(tag);
+    const note = chargeMicros < costMicros ? `uncollected ${costMicros - chargeMicros} micros` : null;
     const rows = await sql`
       WITH h AS (
         DELETE FROM credit_holds WHERE id = ${holdId} AND amount_micros >= ${chargeMicros}::bigint RETURNING project_id, amount_micros
@@ -165,23 +166,23 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
         FROM h WHERE wallets.project_id = h.project_id
         RETURNING wallets.project_id, wallets.balance_micros
       ), e AS (
-        INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, created_at,
+        INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
           key_id, model, prompt_tokens, completion_tokens)
-        SELECT w.project_id, 'consumption', ${-chargeMicros}::bigint, w.balance_micros, ${requestId}, ${c.now}::bigint,
+        SELECT w.project_id, 'consumption', ${-chargeMicros}::bigint, w.balance_micros, ${requestId}, ${note}, ${c.now}::bigint,
           ${c.keyId}, ${c.model}, ${c.promptTokens}::bigint, ${c.completionTokens}::bigint
         FROM w WHERE ${chargeMicros}::bigint > 0
         RETURNING seq
       )
       SELECT w.project_id, w.balance_micros FROM w`;
     if (rows.length === 0) return null;
-    return { projectId: rows[0].project_id, chargedMicros: chargeMicros, uncollectedMicros: 0, balanceAfterMicros: micros(rows[0].balance_micros) };
+    return { projectId: rows[0].project_id, chargedMicros: chargeMicros, uncollectedMicros: costMicros - chargeMicros, balanceAfterMicros: micros(rows[0].balance_micros) };
   }
 
   /**
    * A charge above what the hold reserved: under the wallet row's lock, read what the wallet holds beyond the
    * other holds and charge up to that, in one transaction. Null when the hold is gone.
    */
-  async function settleBeyondHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
+  async function settleBeyondHold(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null, costMicros: number): Promise<PgSettlement | null> {
     return sql.begin(async (tx) => {
       // The hold goes first (a concurrent settle of it waits, then finds nothing); then the wallet row is locked
       // and read as its newest version, so the charge is decided on what is really there.
@@ -195,7 +196,7 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
       const payable = Math.max(0, micros(taken[0].balance_micros) - (micros(taken[0].held_micros) - holdMicros));
       const charge = Math.min(chargeMicros, payable);
       const c = entryFields(tag);
-      const note = charge < chargeMicros ? `uncollected ${chargeMicros - charge} micros` : null;
+      const note = charge < costMicros ? `uncollected ${costMicros - charge} micros` : null;
       const rows = await tx`
         WITH w AS (
           UPDATE wallets SET balance_micros = balance_micros - ${charge}::bigint, held_micros = held_micros - ${holdMicros}::bigint
@@ -212,19 +213,20 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
         SELECT w.balance_micros FROM w`;
       // Under the row lock the guard cannot fail; if it ever did, throwing rolls the hold's removal back too.
       if (rows.length !== 1) throw new Error(`settling ${holdId}: the guarded debit of ${charge} on ${projectId} found less`);
-      return { projectId, chargedMicros: charge, uncollectedMicros: chargeMicros - charge, balanceAfterMicros: micros(rows[0].balance_micros) };
+      return { projectId, chargedMicros: charge, uncollectedMicros: costMicros - charge, balanceAfterMicros: micros(rows[0].balance_micros) };
     });
   }
 
   /**
    * Settles a hold exactly once: removes it and charges min(chargeMicros, what the wallet holds beyond the other
    * holds) with a consumption ledger entry (none for a zero charge), atomically. Null when the hold is gone:
-   * settled or released already, or removed by the expiry sweep.
+   * settled or released already, or removed by the expiry sweep. `costMicros` (default: the charge) is what the
+   * request cost: a charge below it writes the rest as uncollected on the entry.
    */
-  async function settle(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null): Promise<PgSettlement | null> {
+  async function settle(holdId: string, chargeMicros: number, requestId: string, tag: ChargeTag | null, costMicros = chargeMicros): Promise<PgSettlement | null> {
     assertAmount('charge', chargeMicros);
     // Nothing returned: the hold is gone (the locked path finds that out too) or the charge exceeds it.
-    return (await settleWithinHold(holdId, chargeMicros, requestId, tag)) ?? settleBeyondHold(holdId, chargeMicros, requestId, tag);
+    return (await settleWithinHold(holdId, chargeMicros, requestId, tag, costMicros)) ?? settleBeyondHold(holdId, chargeMicros, requestId, tag, costMicros);
   }
 
   /** Gives a hold's money back without charging (a request that never reached the upstream); false if it was gone. */
