@@ -228,6 +228,8 @@ export function createMarketplace(deps: {
     productUrl: products.redirectUrl,
     publisherShareBps: config.ads.publisherShareBps,
     earningsHoldMs: config.ads.earningsHoldMs,
+    // Another instance writes its impressions every flush interval: a click it served may arrive here first.
+    awaitPeerImpressionMs: store.postgres ? Math.max(1_000, 3 * config.flushIntervalMs) : 0,
     onMoneyMoved: (advertiserProjectId) => {
       announceCampaigns(advertiserProjectId);
       return refreshCampaigns(advertiserProjectId);

@@ -65,6 +65,11 @@ type Deps = {
   earningsHoldMs: number;
   /** Money moved for this advertiser: its campaigns may have to pause or may resume. */
   onMoneyMoved: (advertiserProjectId: string) => Awaitable<void>;
+  /**
+   * On a store several instances share: how long a click with a valid signature waits for its impression, which
+   * another instance may still hold in its write queue (flushed every flush interval). 0: not at all.
+   */
+  awaitPeerImpressionMs?: number;
   now?: () => number;
 };
 
@@ -75,7 +80,16 @@ export function createClicksService(deps: Deps) {
     const found = await deps.impression(id);
     if (found) return found;
     await deps.flushImpressions();
-    return deps.impression(id);
+    const flushed = await deps.impression(id);
+    if (flushed || !deps.awaitPeerImpressionMs) return flushed;
+    // The link's signature is ours, so some instance issued the impression: give its write queue time to land.
+    const deadline = performance.now() + deps.awaitPeerImpressionMs;
+    while (performance.now() < deadline) {
+      await Bun.sleep(25);
+      const landed = await deps.impression(id);
+      if (landed) return landed;
+    }
+    return null;
   }
 
   /**

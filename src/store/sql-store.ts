@@ -196,7 +196,12 @@ function closing(sql: string, start: number, quote: string): number {
   return i;
 }
 
-const pgValue = (v: unknown) => (v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : v);
+/**
+ * PostgreSQL text cannot hold U+0000 (SQLite's can): a NUL in a value (a fuzzer's header, a pasted message) is
+ * stored as U+FFFD instead of failing the statement; an id containing one then simply matches nothing.
+ */
+const pgValue = (v: unknown) =>
+  v === undefined ? null : typeof v === 'boolean' ? (v ? 1 : 0) : typeof v === 'string' && v.includes('\u0000') ? v.replaceAll('\u0000', '\uFFFD') : v;
 
 /** int8 values come as BigInt (the pool is opened with `bigint: true`); every one must fit a JavaScript number. */
 function toNumbers(row: Row): Row {

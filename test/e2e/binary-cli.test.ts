@@ -106,7 +106,8 @@ describe('--demo on a fresh data directory', () => {
   let keys: { pk: string; sk: string };
 
   test('prints a demo key pair and a curl command whose key pair works', async () => {
-    demo = await gateway({ adminToken: null, args: ['--demo'] });
+    // The embedded store on both test passes: this is what `npm start` gives (and backups below copy its file).
+    demo = await gateway({ adminToken: null, args: ['--demo'], dataDir: join(scratchDir('demo'), 'data') });
     const banner = demo.banner();
     const pk = /publishable key: (pk_live_[0-9A-Za-z]+)/.exec(banner)?.[1];
     const sk = /secret key: +(sk_live_[0-9A-Za-z]+)/.exec(banner)?.[1];
@@ -222,6 +223,16 @@ describe('--demo on a fresh data directory', () => {
     expect(exit.exitCode).toBe(0);
     expect(exit.ms).toBeLessThan(4_000);
     expect(demo.stderr()).toContain('Received SIGTERM');
+  });
+});
+
+describe('backup on PostgreSQL', () => {
+  test('points at pg_dump instead of pretending, exit 2, and never prints the password', async () => {
+    const run = await runCli(['backup', join(scratchDir('pgbackup'), 'copy.db'), '--database', 'postgres://vexrail:s3cret-pw@127.0.0.1:1/vexrail']);
+    expect(run.exitCode).toBe(2);
+    expect(run.stderr).toContain('pg_dump');
+    expect(run.stderr).toContain('pg_restore');
+    expect(run.stderr + run.stdout).not.toContain('s3cret-pw');
   });
 });
 

@@ -238,6 +238,8 @@ export async function startGateway(opts: GatewayOptions = {}) {
     apiBase: `${url}/v1`,
     dataDir,
     dbPath: join(dataDir, 'vexrail.db'),
+    /** The PostgreSQL database this gateway serves from (PostgreSQL pass), or null for the embedded store. */
+    databaseUrl: database?.url ?? null,
     proc,
     stdout: () => out.text,
     stderr: () => err.text,

@@ -3,6 +3,7 @@
  * `openai` SDK as its typed error with the right status and code (and the request id header).
  */
 import { Database } from 'bun:sqlite';
+import { SQL } from 'bun';
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import OpenAI, { APIError } from 'openai';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
@@ -128,16 +129,20 @@ describe('error table through the openai SDK', () => {
   });
 
   test('500 internal_error (with the request id) when the database breaks under the running binary', async () => {
-    const db = new Database(gw.dbPath);
-    db.exec('PRAGMA busy_timeout = 5000');
+    // The same break on either store: the wallets table disappears under the running gateway.
+    const sqlite = gw.databaseUrl ? null : new Database(gw.dbPath);
+    const pg = gw.databaseUrl ? new SQL(gw.databaseUrl, { max: 1 }) : null;
+    const exec = async (statement: string) => (sqlite ? sqlite.exec(statement) : await pg!.unsafe(statement));
+    sqlite?.exec('PRAGMA busy_timeout = 5000');
     const before = await gw.wallet(funded.id);
     let err: APIError;
     try {
-      db.exec('ALTER TABLE wallets RENAME TO wallets_gone');
+      await exec('ALTER TABLE wallets RENAME TO wallets_gone');
       err = await failure(() => clientWith(funded.headers).chat.completions.create(ask()));
     } finally {
-      db.exec('ALTER TABLE wallets_gone RENAME TO wallets');
-      db.close();
+      await exec('ALTER TABLE wallets_gone RENAME TO wallets');
+      sqlite?.close();
+      await pg?.close();
     }
     expectApiError(err, OpenAI.InternalServerError, 500, 'internal_error');
     expect(err.message).toContain(err.requestID!);

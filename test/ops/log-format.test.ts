@@ -15,12 +15,13 @@ async function logOf(format: string): Promise<string[]> {
   try {
     const p = await t.project('10.00');
     upstream.script({ kind: 'normal', content: 'Try a kanban board.' });
+    await t.rt.flushAll();
+    t.logLines.length = 0; // before the request: the background tick may write its line at any time after it
     expect((await t.chat(p.headers, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'Which tool?' }] })).status).toBe(200);
-    t.logLines.length = 0;
-    t.rt.flushAll();
+    await t.rt.flushAll();
     return t.logLines.join('').split('\n').filter((l) => l.includes('/v1/chat/completions'));
   } finally {
-    t.close();
+    await t.close();
   }
 }
 
