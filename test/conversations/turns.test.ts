@@ -78,17 +78,23 @@ describe('conversations keep every exchanged turn', () => {
   });
 
   test('two conversations interleaved in one batch', async () => {
-    const x = chatClient(t, a.headers, 'mix-x', { system: SYSTEM });
-    const y = chatClient(t, a.headers, 'mix-y');
-    await t.rt.flushAll();
-    for (let i = 0; i < 4; i++) {
-      await x.send(`x question ${i % 2}`, i % 2 === 0 ? { kind: 'latest', withSystem: true } : { kind: 'full' });
-      await y.send(`y question ${i}`, { kind: 'latest', withSystem: false });
+    // An app whose background writes wait (a long flush interval), so that the eight exchanges surely share a batch.
+    const own = await createTestApp({ configFile: { flush_interval_ms: 600_000 } });
+    try {
+      const b = await own.project('5.00', 'Turns batch');
+      const x = chatClient(own, b.headers, 'mix-x', { system: SYSTEM });
+      const y = chatClient(own, b.headers, 'mix-y');
+      for (let i = 0; i < 4; i++) {
+        await x.send(`x question ${i % 2}`, i % 2 === 0 ? { kind: 'latest', withSystem: true } : { kind: 'full' });
+        await y.send(`y question ${i}`, { kind: 'latest', withSystem: false });
+      }
+      // Nothing was written yet: all eight exchanges go into the next batch, in the order they finished.
+      expect(await own.rt.conversations.recentUserMessages(b.id, 'mix-x', 10)).toEqual([]);
+      expect(await storedTurns(own, b.headers, 'mix-x')).toEqual(x.transcript());
+      expect(await storedTurns(own, b.headers, 'mix-y')).toEqual(y.transcript());
+    } finally {
+      await own.close();
     }
-    // Nothing was written yet: all eight exchanges go into the next batch, in the order they finished.
-    expect(await t.rt.conversations.recentUserMessages(a.id, 'mix-x', 10)).toEqual([]);
-    expect(await storedTurns(t, a.headers, 'mix-x')).toEqual(x.transcript());
-    expect(await storedTurns(t, a.headers, 'mix-y')).toEqual(y.transcript());
   });
 
   test('the ad matcher reads the latest user turns of a latest-only conversation, newest first', async () => {
