@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
 import { loadConfig } from '../../src/config/config';
 import { createRuntime, type Runtime } from '../../src/runtime';
 import type { SqlStore } from '../../src/store/sql-store';
-import { createTestStore } from '../helpers/test-app';
+import { createTestStore, TEST_STORE } from '../helpers/test-app';
 
 /**
  * The periodic sweep re-judges every campaign without holding the event loop. With 10,000 campaigns (5,000 of
@@ -136,7 +136,11 @@ describe('campaign sweep with 10,000 campaigns', () => {
     expect(await statusCount('active')).toBe(CAMPAIGNS);
     const rounds: Array<{ fullMs: number; sliceMaxMs: number; gapMs: number }> = [];
     const slices: number[] = [];
-    for (let round = 0; round < 4; round++) {
+    // Two rounds on PostgreSQL, where a sweep of 10,000 campaigns reads its pages over the network (slower).
+    for (let round = 0; round < (TEST_STORE === 'postgres' ? 2 : 4); round++) {
+      // Let a periodic sweep that may be running finish first: one that read its pages before the change below
+      // would be joined by the sweep() call and judge the old state (the next periodic one starts 5 s later).
+      await rt.market.sweep();
       await setExhausted(true);
       let report: Awaited<ReturnType<Runtime['market']['sweep']>> = null;
       const gapMs = await longestGapDuring(async () => (report = await rt.market.sweep()));
@@ -158,7 +162,7 @@ describe('campaign sweep with 10,000 campaigns', () => {
     expect(Math.min(...rounds.map((r) => r.gapMs / r.fullMs))).toBeLessThan(GAP_RATIO_MAX);
     slices.sort((a, b) => a - b);
     expect(slices[Math.floor(slices.length / 2)]).toBeLessThan(MEDIAN_SLICE_MAX_MS);
-  }, 60_000);
+  }, 150_000);
 
   test('what serves follows the sweep, and a change made during a sweep is not undone by it', async () => {
     const query = { query: `Which burr coffee grinder should I buy? The zq${word(0)} vx${word(0)}` };
