@@ -43,6 +43,11 @@ type Deps = {
   trackingKey: Buffer;
   /** Resolves when what decisions read is loaded (the signing key, the ad index, the serving set); null: already. */
   ready?: Promise<void> | null;
+  /**
+   * Several instances share the store: another one may have shown a promotion in this conversation since this
+   * one last saw it, so the frequency cap also asks the store (the most recent of memory, history and store wins).
+   */
+  sharedStore?: boolean;
   record: { impression(row: ImpressionRow): void; noFill(publisherProjectId: string, reason: NoFillReason): void };
   bridge?: BridgeWriter;
   /** ads.judge "llm": confirms intent, safety and fit of every chosen product; without its yes nothing is shown. */
@@ -124,18 +129,24 @@ export function createAdsService(deps: Deps) {
   /** The last delivered promotion of a conversation: from memory, the request's history, or the database. */
   async function lastPromotion(ctx: AnswerContext, facts: ReturnType<typeof historyFacts>, turn: number, storedTurns: number | null) {
     const state = ctx.conversationId ? conversations.get(stateKey(ctx.projectId, ctx.conversationId)) : undefined;
-    if (state?.promoTurn != null) return { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign };
+    const fromMemory = state?.promoTurn != null ? { turnsAgo: turn - state.promoTurn, campaignId: state.promoCampaign } : null;
+    if (fromMemory && !deps.sharedStore) return fromMemory;
     if (facts.lastPromotion) {
       const id = facts.lastPromotion.impressionId;
       const campaignId = recentImpressions.get(id) ?? (await deps.impressions.get(id))?.campaign_id ?? null;
-      return { turnsAgo: facts.lastPromotion.turnsAgo, campaignId };
+      const fromHistory = { turnsAgo: facts.lastPromotion.turnsAgo, campaignId };
+      return fromMemory && fromMemory.turnsAgo < fromHistory.turnsAgo ? fromMemory : fromHistory;
     }
-    // A conversation with nothing stored yet has had no promotion either: no need to ask.
-    if (ctx.conversationId && !state && storedTurns !== 0) {
+    // A conversation with nothing stored yet has had no promotion either: no need to ask. One this instance
+    // remembers needs no question either, unless other instances may have served it since.
+    if (ctx.conversationId && (!state || deps.sharedStore) && storedTurns !== 0) {
       const imp = await deps.impressions.lastInConversation(ctx.projectId, ctx.conversationId);
-      if (imp) return { turnsAgo: turn - imp.turn, campaignId: imp.campaign_id };
+      if (imp) {
+        const fromStore = { turnsAgo: turn - imp.turn, campaignId: imp.campaign_id };
+        return fromMemory && fromMemory.turnsAgo < fromStore.turnsAgo ? fromMemory : fromStore;
+      }
     }
-    return null;
+    return fromMemory;
   }
 
   function noFill(ctx: AnswerContext, reason: NoFillReason): null {

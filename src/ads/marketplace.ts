@@ -197,6 +197,7 @@ export function createMarketplace(deps: {
   const readyForDecisions = new Promise<void>((resolve, reject) => (announceReady = (loaded) => void loaded.then(resolve, reject)));
   readyForDecisions.catch(() => {});
   ads = createAdsService({
+    sharedStore: store.postgres !== null,
     config: { relevanceFloor: config.ads.relevanceFloor, minCpcMicros: config.ads.minCpcMicros, clickTtlMs: config.ads.clickTtlMs, maxProductsPerCampaign: config.ads.maxProductsPerCampaign },
     matcher,
     evaluateCampaigns: campaigns.evaluate,

@@ -133,6 +133,26 @@ describe.skipIf(!onPostgres)('three instances on one PostgreSQL', () => {
     expect(await auditMoneyPg(sql)).toEqual([]);
   }, 60_000);
 
+  test('a frequency cap holds across instances: a conversation promoted on one is not promoted on another next turn', async () => {
+    upstream.script({ kind: 'normal', content: ORGANIC });
+    // A latest-only client (each request carries only its newest message), as many chat apps send.
+    const headers = { ...publisher.headers, 'x-conversation-id': `freq-${crypto.randomUUID()}` };
+    const ask = (g: Gateway, content: string) => g.request('POST', '/v1/chat/completions', { body: { model: 'gpt-4o-mini', messages: [{ role: 'user', content }] }, headers });
+    // Turn 1 on the second instance: small talk, no promotion; it now remembers this conversation as unpromoted.
+    const hello = await ask(gws[1], 'Hi there, how has your day been so far?');
+    expect(trackedLink(hello.body.choices[0].message.content)).toBeNull();
+    await sleep(300);
+    // Turn 2 on the first instance: promoted.
+    const promoted = await ask(gws[0], QUESTION);
+    expect(trackedLink(promoted.body.choices[0].message.content)).not.toBeNull();
+    await sleep(500); // the first instance writes its impression with its next background batch
+    // Turn 3 back on the second instance: within the cap (3 turns), whatever the second instance remembered.
+    const third = await ask(gws[1], QUESTION);
+    expect(third.status).toBe(200);
+    expect(trackedLink(third.body.choices[0].message.content)).toBeNull();
+    expect(third.headers.get('x-vexrail-impression')).toBeNull();
+  }, 30_000);
+
   test('a campaign paused through one instance stops serving on the others within 1 s', async () => {
     const search = (g: Gateway) => g.request('POST', '/v1/promotions/search', { body: { query: QUESTION, limit: 5 }, headers: publisher.headers });
     for (const g of gws.slice(1)) expect((await search(g)).body.data.length).toBeGreaterThan(0);
