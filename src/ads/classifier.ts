@@ -71,7 +71,8 @@ function reserve(buf: FeatureBuffer, more: number): void {
   if (buf.tag) buf.tag = new Uint8Array(size);
 }
 
-function fmix(h: number): number {
+/** The final mix of the feature and word-vector hashes (shared with the script that writes the vector asset). */
+export function fmix(h: number): number {
   h ^= h >>> 16;
   h = Math.imul(h, 0x85ebca6b);
   h ^= h >>> 13;
