@@ -128,6 +128,11 @@ export type ScaleRun = {
   /** All wrk processes together, in % of one core. */
   wrkCorePct: number;
   machineBusyPct: number;
+  /**
+   * The machine's busy CPU not used by the gateways, PostgreSQL, the mock upstream, wrk or this script, in % of one
+   * core: interrupt handling (loopback traffic) and any other work on the machine. High values mean it was not quiet.
+   */
+  otherCorePct: number;
   wallS: number;
   /** CPU without traffic (after the warm-up, before the measurement), in % of one core: gateways together, PostgreSQL (NaN on SQLite). */
   idleGatewayCorePct: number;
@@ -151,8 +156,8 @@ function cell(s: Spread, show: (n: number) => string): string {
  */
 export function scaleTable(configs: ScaleConfig[], runs: ScaleRun[]): string[] {
   const lines = [
-    '| configuration | req/s | vs PostgreSQL x1 (same run) | p50 (ms, worst instance) | p99 (ms, worst instance) | gateway CPU (µs/req) | PostgreSQL CPU (µs/req) | gateway + PostgreSQL (µs/req) | wrk CPU (µs/req; % of a core) | mock upstream CPU (µs/req) | machine busy (% of all cores) | idle CPU: gateways; PostgreSQL (% of a core) | errors | money check |',
-    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+    '| configuration | req/s | vs PostgreSQL x1 (same run) | p50 (ms, worst instance) | p99 (ms, worst instance) | gateway CPU (µs/req) | PostgreSQL CPU (µs/req) | gateway + PostgreSQL (µs/req) | wrk CPU (µs/req; % of a core) | mock upstream CPU (µs/req) | machine busy (% of all cores) | rest of the machine (% of a core) | idle CPU: gateways; PostgreSQL (% of a core) | errors | money check |',
+    '|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
   ];
   for (const c of configs) {
     const mine = runs.filter((r) => r.config === c.key);
@@ -170,7 +175,7 @@ export function scaleTable(configs: ScaleConfig[], runs: ScaleRun[]): string[] {
       `${cell(col((r) => r.gatewayUsPerReq), int)} | ${pg ? cell(col((r) => r.postgresUsPerReq), int) : '-'} | ` +
       `${cell(col((r) => r.gatewayUsPerReq + (pg ? r.postgresUsPerReq : 0)), int)} | ` +
       `${cell(col((r) => r.wrkUsPerReq), int)}; ${cell(col((r) => r.wrkCorePct), (n) => `${f(n, 0)} %`)} | ` +
-      `${cell(col((r) => r.mockUsPerReq), int)} | ${cell(col((r) => r.machineBusyPct), (n) => `${f(n, 0)} %`)} | ` +
+      `${cell(col((r) => r.mockUsPerReq), int)} | ${cell(col((r) => r.machineBusyPct), (n) => `${f(n, 0)} %`)} | ${cell(col((r) => r.otherCorePct), (n) => `${f(n, 0)} %`)} | ` +
       `${cell(col((r) => r.idleGatewayCorePct), (n) => `${f(n, 1)} %`)}; ${pg ? cell(col((r) => r.idlePostgresCorePct), (n) => `${f(n, 1)} %`) : '-'} | ` +
       `${cell(col((r) => r.errors), int)} | ${money} |`);
   }
@@ -450,6 +455,7 @@ async function main(opts: Options): Promise<number> {
           postgres: pgPid ? treeCpuMs(pgPid) : NaN,
           mock: cpuMsOf(mockPid),
           machine: machineCpu(),
+          self: (process.cpuUsage().user + process.cpuUsage().system) / 1000,
           t: performance.now(),
         });
         // Without traffic: what the instances and PostgreSQL spend on their own (timers, change feed, hold upkeep).
@@ -485,6 +491,8 @@ async function main(opts: Options): Promise<number> {
           wrkUsPerReq: perReq(wrkCpuMs),
           wrkCorePct: (wrkCpuMs / (wallS * 1000)) * 100,
           machineBusyPct: machineTotal > 0 ? ((after.machine.busyTicks - before.machine.busyTicks) / machineTotal) * 100 : NaN,
+          otherCorePct: ((((after.machine.busyTicks - before.machine.busyTicks) * 1000) / clockTicksPerS() -
+            (after.gateways - before.gateways) - (pgPid ? after.postgres - before.postgres : 0) - (after.mock - before.mock) - wrkCpuMs - (after.self - before.self)) / (wallS * 1000)) * 100,
           wallS,
           idleGatewayCorePct: idleCorePct(quietEnd.gateways - quiet.gateways),
           idlePostgresCorePct: idleCorePct(quietEnd.postgres - quiet.postgres),
@@ -492,7 +500,7 @@ async function main(opts: Options): Promise<number> {
         };
         progress(`${tag}: ${int(result.requestsPerS)} req/s (${instances.map((x) => int(x.requestsPerS)).join(' + ')}), p50 ${f(result.p50Ms)} ms, p99 ${f(result.p99Ms)} ms; ` +
           `gateway ${int(result.gatewayUsPerReq)} µs/req${config.store === 'postgres' ? `, postgres ${int(result.postgresUsPerReq)} µs/req` : ''}, ` +
-          `wrk ${f(result.wrkCorePct, 0)} % of a core, machine ${f(result.machineBusyPct, 0)} % busy, idle ${f(result.idleGatewayCorePct, 1)} %${config.store === 'postgres' ? ` + ${f(result.idlePostgresCorePct, 1)} %` : ''} of a core${result.errors ? `, ERRORS ${result.errors}` : ''}; money ${money.ok ? 'ok' : `FAILED: ${money.problems.join('; ')}`}`);
+          `wrk ${f(result.wrkCorePct, 0)} % of a core, machine ${f(result.machineBusyPct, 0)} % busy (rest ${f(result.otherCorePct, 0)} % of a core), idle ${f(result.idleGatewayCorePct, 1)} %${config.store === 'postgres' ? ` + ${f(result.idlePostgresCorePct, 1)} %` : ''} of a core${result.errors ? `, ERRORS ${result.errors}` : ''}; money ${money.ok ? 'ok' : `FAILED: ${money.problems.join('; ')}`}`);
         return result;
       } finally {
         await Promise.all(gateways.map((g) => stopChild(g.child, 10_000)));
@@ -532,6 +540,7 @@ async function main(opts: Options): Promise<number> {
       '', '## How to read it', '',
       '- req/s: the sum over the instances\' wrk processes; p50/p99: the worst instance\'s wrk percentile. All processes (wrk, gateways, PostgreSQL, the mock upstream) share this machine\'s cores, so more instances cannot add throughput once the cores are busy ("machine busy" near 100 %).',
       '- CPU per request: user + system time from /proc/<pid>/stat over the measured wrk run, divided by the requests wrk completed. Gateway: all gateway processes together. PostgreSQL: the postmaster and every backend and worker (children that exited are counted through the postmaster\'s cutime/cstime). wrk: its own CPU (resource usage of the wrk processes), which takes cores from the servers.',
+      '- Rest of the machine: busy CPU time of the whole machine (/proc/stat) minus that of the gateways, PostgreSQL, the mock upstream, wrk and this script: the kernel\'s interrupt work for the loopback traffic plus anything else running. With the same configuration it should stay about the same from run to run; a run with much more points at other work on the machine.',
       `- Idle CPU: the gateways' and PostgreSQL's CPU over ${IDLE_WINDOW_MS / 1000} s without traffic, 1 s after the warm-up: what each instance costs on its own (timers, the change feed's catch-up, hold upkeep), a fixed cost that the requests of a shorter run share.`,
       '- Money check: after the run every instance is asked for the wallet (it commits the charges it decided), then one snapshot of the store: the top-ups must equal the balance plus every consumption, no balance in the ledger below zero, nothing held (API, wallet row, open holds). "answers 200" counts every chat answer the instances gave (smoke request and warm-up included); a request wrk dropped at the end of a run can still be answered and charged.',
     ];

@@ -22,7 +22,7 @@ describe('bench-scale pure parts', () => {
   const run = (config: string, r: number, rps: number, moneyOk = true): ScaleRun => ({
     config, run: r, requests: rps * 10, requestsPerS: rps, p50Ms: 5, p99Ms: 20 + r, errors: 0, instances: [],
     gatewayUsPerReq: 300, postgresUsPerReq: config === 'sqlite' ? NaN : 900, mockUsPerReq: 40, wrkUsPerReq: 20, wrkCorePct: 10,
-    machineBusyPct: 90, wallS: 10, idleGatewayCorePct: 0.5, idlePostgresCorePct: config === 'sqlite' ? NaN : 0.2, money: money(moneyOk),
+    machineBusyPct: 90, otherCorePct: 3, wallS: 10, idleGatewayCorePct: 0.5, idlePostgresCorePct: config === 'sqlite' ? NaN : 0.2, money: money(moneyOk),
   });
 
   test('the table shows the median and range, the ratio to PostgreSQL x1 of the same run, and failed money checks', () => {
