@@ -55,6 +55,21 @@ const INSERT_MESSAGE = `INSERT INTO messages (project_id, conversation_id, seq, 
     total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at, content_hash, content_chars)
   VALUES ($projectId, $conversationId, $seq, $role, $content, $model, $prompt_tokens, $completion_tokens,
     $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`;
+const MESSAGE_FIELDS = ['seq', 'role', 'content', 'model', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_micros', 'latency_ms',
+  'streamed', 'end_user', 'metadata', 'request_id', 'created_at', 'content_hash', 'content_chars'] as const;
+/** Rows per multi-row message insert (a question and its answer are usually two). */
+const MESSAGE_CHUNK = 64;
+const insertMessagesSql = new Map<number, string>();
+/** One INSERT of `n` messages (texts cached per row count): a round trip per chunk instead of per message. */
+function insertMessages(n: number): string {
+  let text = insertMessagesSql.get(n);
+  if (!text) {
+    const tuples = Array.from({ length: n }, (_, i) => `($projectId, $conversationId, ${MESSAGE_FIELDS.map((f) => `$${f}_${i}`).join(', ')})`);
+    text = `INSERT INTO messages (project_id, conversation_id, ${MESSAGE_FIELDS.join(', ')}) VALUES ${tuples.join(', ')}`;
+    insertMessagesSql.set(n, text);
+  }
+  return text;
+}
 const SET_COUNT = 'UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?';
 const INSERT_FRESH = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
   VALUES ($id, $projectId, $tracked, $endUser, $metadata, $count, $at, $at) ON CONFLICT (project_id, id) DO NOTHING`;
@@ -77,8 +92,23 @@ const MESSAGES = `SELECT seq, role, content, model, prompt_tokens, completion_to
 
 /** The statements of a batch write, bound to its transaction. */
 function writerOf(tx: Tx) {
-  const insertRows = (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) =>
-    rows.map((row, i) => tx.stmt(INSERT_MESSAGE).run({ ...row, projectId, conversationId, seq: fromSeq + i }));
+  const insertRows = (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
+    const writes = [];
+    for (let start = 0; start < rows.length; start += MESSAGE_CHUNK) {
+      const chunk = rows.slice(start, start + MESSAGE_CHUNK);
+      if (chunk.length === 1) {
+        writes.push(tx.stmt(INSERT_MESSAGE).run({ ...chunk[0], projectId, conversationId, seq: fromSeq + start }));
+        continue;
+      }
+      const params: Record<string, unknown> = { projectId, conversationId };
+      chunk.forEach((row, i) => {
+        const values: Record<string, unknown> = { ...row, seq: fromSeq + start + i };
+        for (const f of MESSAGE_FIELDS) params[`${f}_${i}`] = values[f] ?? null;
+      });
+      writes.push(tx.stmt(insertMessages(chunk.length)).run(params));
+    }
+    return writes;
+  };
   return {
     /** Creates or refreshes a conversation; returns how many messages it holds. */
     touchConversation: async (x: ConversationTouch): Promise<number> =>

@@ -124,6 +124,15 @@ export function createPgWalletRepo(sql: SQL, options: PgWalletOptions = {}) {
    */
   async function reserve(projectId: string, size: (availableMicros: number) => number | null, ttlMs: number, instanceId: string): Promise<PgHold | null> {
     assertAmount('ttlMs', ttlMs);
+    // First without reading the wallet: when its money does not bound the size (the usual case: a request asks
+    // for far less than the wallet holds), the size is what it would be for an unlimited wallet and the
+    // conditional statement alone decides, in one round trip. Only when it finds too little does reserve read.
+    // (A size that declines, or grows with the money, is not for this path: it goes on to the read below.)
+    const unbounded = size(Number.MAX_SAFE_INTEGER);
+    if (unbounded !== null && Number.isSafeInteger(unbounded) && unbounded >= 0 && unbounded < Number.MAX_SAFE_INTEGER / 2) {
+      const direct = await tryReserve(sql, projectId, unbounded, ttlMs, instanceId);
+      if (direct) return direct;
+    }
     for (let attempt = 0; attempt < optimisticAttempts; attempt++) {
       const available = await availableOf(sql, projectId);
       if (available === null) return null;
