@@ -20,14 +20,14 @@
  */
 import { SQL } from 'bun';
 import { Database } from 'bun:sqlite';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Subprocess } from 'bun';
 import { killAllChildrenNow, startChild, stopAllChildren, stopChild, alive, tail, type Child } from './bench-children';
 import { clockTicksPerS, cpuMsOf, ensureWrk, machineCpu } from './bench-measure';
 import { parsePrometheus, parseWrkOutput, spread, sumSeries, type Spread, type WrkReport } from './bench-parse';
-import { ADMIN_TOKEN, admin, setUpPublisher, type Caller } from './bench-setup';
+import { ADMIN_TOKEN, admin, compiledGateway, setUpPublisher, type Caller } from './bench-setup';
 import { startThrowawayPostgres, type ThrowawayPostgres } from './pg-local';
 
 // ---------------------------------------------------------------------------------------------- configurations
@@ -244,24 +244,10 @@ const CHAT_ROUTE = '/v1/chat/completions';
 const IDLE_WINDOW_MS = 3000;
 const progress = (line: string) => process.stderr.write(`${line}\n`);
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 /** dist/vexrail, built when missing or with --rebuild; says when it is older than src/. */
 function gatewayBinary(rebuild: boolean): { binary: string; what: string } {
-  const binary = join(root, 'dist', 'vexrail');
-  if (rebuild || !existsSync(binary)) {
-    progress(rebuild ? 'Rebuilding dist/vexrail (--rebuild)' : 'dist/vexrail not found: building it');
-    if (Bun.spawnSync([bun, join(root, 'scripts', 'build.ts')], { cwd: root, stdout: 'inherit', stderr: 'inherit' }).exitCode !== 0) throw new Error('build failed');
-  }
-  const srcMtime = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs);
-  if (srcMtime > statSync(binary).mtimeMs) {
+  const { binary, stale } = compiledGateway(root, rebuild, progress);
+  if (stale) {
     progress('warning: dist/vexrail is older than the newest file in src/; use --rebuild to measure the current code');
     return { binary, what: 'dist/vexrail (compiled binary), OLDER than src/' };
   }

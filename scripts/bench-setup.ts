@@ -2,10 +2,33 @@
  * What the benchmark sets up in a running gateway through its admin API: funded publisher projects with a
  * key pair, and an advertiser whose campaigns match the benchmark's questions (scripts/wrk/conversation.lua).
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const ADMIN_TOKEN = 'bench-token';
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * dist/vexrail under `root`, built first when missing or when `rebuild` is set (`say` tells which); `stale`
+ * when it is older than the newest file in src/ (or package.json), so a run would not measure the current code.
+ */
+export function compiledGateway(root: string, rebuild: boolean, say: (line: string) => void): { binary: string; stale: boolean } {
+  const binary = join(root, 'dist', 'vexrail');
+  if (rebuild || !existsSync(binary)) {
+    say(rebuild ? 'Rebuilding dist/vexrail (--rebuild)' : 'dist/vexrail not found: building it (npm run build)');
+    if (Bun.spawnSync([process.execPath, join(root, 'scripts', 'build.ts')], { cwd: root, stdout: 'inherit', stderr: 'inherit' }).exitCode !== 0) throw new Error('build failed');
+  }
+  const srcMtime = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs);
+  return { binary, stale: srcMtime > statSync(binary).mtimeMs };
+}
 
 export async function admin(base: string, path: string, body: object | string, method = 'POST'): Promise<any> {
   const raw = typeof body === 'string';

@@ -17,13 +17,13 @@
  * number as a ratio to the proxy's of the same run, the issue's targets, met/missed) and writes it to
  * .bench/last.md, the raw numbers to .bench/last.json.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { assertAlive, killAllChildrenNow, startChild, stopAllChildren, stopChild, tail, type Child } from './bench-children';
 import { ensureWrk, measure, peakRssMbOf, type GatewayProbe, type Measurement } from './bench-measure';
 import { errorNotes, scenarioTable, type Run, type ScenarioReport } from './bench-report';
-import { ADMIN_TOKEN, setUpAdvertiser, setUpPublisher, walletNote, type Caller } from './bench-setup';
+import { ADMIN_TOKEN, compiledGateway, setUpAdvertiser, setUpPublisher, walletNote, type Caller } from './bench-setup';
 import { measureStream } from './bench-stream';
 import { loadAverage } from './dev-lib';
 
@@ -130,15 +130,6 @@ for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const)
 
 // ---------------------------------------------------------------------------------------------- gateway
 
-function newestMtime(dir: string): number {
-  let newest = 0;
-  for (const entry of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, entry.name);
-    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
-  }
-  return newest;
-}
-
 function gatewayCommand(): { cmd: string[]; what: string } {
   if (opts.gatewayCmd?.length) return { cmd: opts.gatewayCmd, what: `custom command: ${opts.gatewayCmd.join(' ')}` };
   if (opts.profile) {
@@ -151,15 +142,9 @@ function gatewayCommand(): { cmd: string[]; what: string } {
     };
   }
   if (opts.source) return { cmd: [bun, join(root, 'src', 'main.ts')], what: 'bun src/main.ts (from source)' };
-  const binary = join(root, 'dist', 'vexrail');
-  if (opts.rebuild || !existsSync(binary)) {
-    console.log(opts.rebuild ? 'Rebuilding dist/vexrail (--rebuild)' : 'dist/vexrail not found: building it (npm run build)');
-    if (Bun.spawnSync([bun, join(root, 'scripts', 'build.ts')], { cwd: root, stdout: 'inherit', stderr: 'inherit' }).exitCode !== 0) throw new Error('build failed');
-  }
-  const binMtime = statSync(binary).mtimeMs;
-  const srcMtime = Math.max(newestMtime(join(root, 'src')), statSync(join(root, 'package.json')).mtimeMs);
+  const { binary, stale } = compiledGateway(root, opts.rebuild, (line) => console.log(line));
   let what = 'dist/vexrail (compiled binary)';
-  if (srcMtime > binMtime) {
+  if (stale) {
     what += ', OLDER than src/: run with --rebuild to measure the current source';
     console.log('warning: dist/vexrail is older than the newest file in src/; use --rebuild or --source to measure the current code');
   }
