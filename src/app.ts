@@ -64,7 +64,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     .use(clicksRoutes({ clicks: rt.market.clicks }))
     .use(adminRoutes({
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes,
-      projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.refreshCampaigns,
+      projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
     }))
     .use(marketRoutes({
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,

@@ -125,6 +125,11 @@ export function createMarketplace(deps: {
       if (indexed instanceof Promise || judged instanceof Promise) return Promise.all([indexed, judged]).then(() => undefined);
     },
   });
+  /** Money moved for an advertiser (a click charge, a top-up): its campaigns are judged again here and elsewhere. */
+  const moneyMoved = (advertiserProjectId: string): Awaitable<void> => {
+    announceCampaigns(advertiserProjectId);
+    return refreshCampaigns(advertiserProjectId);
+  };
   /** A change another instance made: the same re-read and re-judgement as for one made here. */
   const applyRemoteCampaigns = (payload: string | null) => {
     const [adv, ids] = (payload ?? '|').split('|');
@@ -231,10 +236,7 @@ export function createMarketplace(deps: {
     earningsHoldMs: config.ads.earningsHoldMs,
     // Another instance writes its impressions every flush interval: a click it served may arrive here first.
     awaitPeerImpressionMs: store.postgres ? Math.max(1_000, 3 * config.flushIntervalMs) : 0,
-    onMoneyMoved: (advertiserProjectId) => {
-      announceCampaigns(advertiserProjectId);
-      return refreshCampaigns(advertiserProjectId);
-    },
+    onMoneyMoved: (advertiserProjectId) => moneyMoved(advertiserProjectId),
   });
 
   const countClick = <T extends { click: { status: string } }>(outcome: T): T => (deps.promotionMetrics?.click(outcome.click.status), outcome);
@@ -278,8 +280,8 @@ export function createMarketplace(deps: {
     earnings: createEarningsService({ repo: createEarningsRepo(deps.store) }),
     analytics: createAnalyticsService({ repo: createAnalyticsRepo(deps.store) }),
     refreshCampaigns,
-    /** Money or settings of an advertiser changed here (a top-up, a domain): the other instances re-judge too. */
-    announceCampaigns,
+    /** An advertiser's money changed here (a top-up; a click charge calls it itself): re-judged here and on the other instances. */
+    moneyMoved,
     /** Runs the periodic sweep now (or joins the one running); resolves with what it did (null: failed or stopped). */
     sweep,
     /** Size of the in-memory index of ad units (for benchmarks and operators). */

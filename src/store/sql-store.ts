@@ -219,12 +219,11 @@ function toNumbers(row: Row): Row {
 const rewrites = new Map<string, Rewritten>();
 
 function pgStatements(run: (text: string, values: unknown[]) => Promise<any>): Tx['stmt'] {
-  const cache = rewrites;
   return <R>(text: string): Stmt<R> => {
-    let r = cache.get(text);
+    let r = rewrites.get(text);
     if (!r) {
       r = rewritePlaceholders(text);
-      cache.set(text, r);
+      rewrites.set(text, r);
     }
     const shape = r;
     const values = (params?: Params): unknown[] => {
