@@ -355,7 +355,7 @@ describe('gates in the marketplace', () => {
     return { impression: res.headers.get('x-vexrail-impression'), content: ((await res.json()) as any).choices[0].message.content as string };
   };
   const noFill = async (projectId: string) => {
-    env.t.rt.flushAll();
+    await env.t.rt.flushAll();
     return (await env.t.admin('GET', `/projects/${projectId}/analytics`)).body.no_fill as Record<string, number>;
   };
   const search = async (headers: Record<string, string>, query: string) =>

@@ -77,7 +77,7 @@ describe('promotions in answers', () => {
     const earnings = (await t.admin('GET', `/projects/${pub.id}/earnings`)).body;
     expect(earnings.pending_micros).toBe(Math.floor(charged * 0.7));
     expect(earnings.available_micros).toBe(0);
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const logged = t.logLines.join('');
     expect(logged).toContain(`"path":"${path.split('.')[0]}"`);
     expect(logged).not.toContain(path.slice(path.indexOf('.')));
@@ -109,7 +109,7 @@ describe('promotions in answers', () => {
       expect(content).toBe(ORGANIC);
       expect(res.headers.get('x-vexrail-impression')).toBeNull();
     }
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const report = (await t.admin('GET', `/projects/${on.id}/analytics`)).body;
     expect(report.no_fill).toMatchObject({ structured_output: 1, tools: 1, sensitive_topic: 1, no_relevant_product: 1 });
   });
@@ -128,7 +128,7 @@ describe('promotions in answers', () => {
     await reader.read();
     await reader.cancel();
     await Bun.sleep(100);
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const report = (await t.admin('GET', `/projects/${pub.id}/analytics`)).body;
     expect(report.totals.impressions).toBe(0);
     expect(report.no_fill).toEqual({ answer_not_finished: 1, not_delivered: 1 });

@@ -70,6 +70,9 @@ export async function createTestApp(opts: {
     demoChunkDelayMs: 0,
     ...(opts.runtime ?? {}),
   });
+  // As a load balancer would (/readyz): the app is handed out once the promotion index and serving set are loaded
+  // (at once on SQLite; after the first reads on PostgreSQL).
+  await rt.market.ready();
   const { fetch } = createApp(rt);
 
   async function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {

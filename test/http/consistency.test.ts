@@ -92,7 +92,7 @@ describe('every JSON response of the public and admin API', () => {
     if (!link) throw new Error('no promotion was served');
     const linkPath = new URL(link).pathname;
     for (const ua of [BROWSER_UA, BROWSER_UA]) await t.call('GET', linkPath, { headers: { 'user-agent': ua } });
-    t.rt.flushAll();
+    await t.rt.flushAll();
     const clicks = await t.admin('GET', `/projects/${adv.id}/clicks`);
     const clickId = (clicks.body.data as any[]).find((c) => c.status === 'charged').id as string;
     const conversations = await (await t.call('GET', '/v1/conversations', { headers: pub.headers })).json() as any;

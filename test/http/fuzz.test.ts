@@ -27,7 +27,7 @@ beforeAll(async () => {
   const target = await t.project('1.00', 'Admin target');
   const advertiser = await t.admin('POST', '/projects', { name: 'Fuzz Adv', domain: 'fuzz-adv.example', kind: 'advertiser' });
   await t.chat(publisher.headers, { model: 'vexrail-demo', messages: [{ role: 'user', content: 'hello' }] }, { 'x-conversation-id': '50%off' });
-  t.rt.flushAll();
+  await t.rt.flushAll();
   const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, unknown>> };
   templates = Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops).map((m) => ({ method: m.toUpperCase(), path: p })));
   templates.push({ method: 'GET', path: '/r/{token}' }, { method: 'GET', path: '/swagger' });
@@ -170,7 +170,7 @@ describe('fuzz: any request', () => {
       }),
       { numRuns: RUNS, seed: SEED },
     );
-    t.rt.flushAll();
+    await t.rt.flushAll();
     expect(await auditMoney(t.store)).toEqual([]);
     if (process.env.FUZZ_VERBOSE) console.log(Object.fromEntries(statuses));
     // The cases reach handlers, not only the router: successes and each kind of client error occur.
