@@ -282,8 +282,14 @@ export function createMarketplace(deps: {
     refreshCampaigns,
     /** An advertiser's money changed here (a top-up; a click charge calls it itself): re-judged here and on the other instances. */
     moneyMoved,
-    /** Runs the periodic sweep now (or joins the one running); resolves with what it did (null: failed or stopped). */
-    sweep,
+    /**
+     * Runs a sweep now that judges the campaigns as they are at this call: one already running (which may have read
+     * its pages before a change the caller just made) is waited for first. Resolves with what it did (null: failed or stopped).
+     */
+    sweep: async (): Promise<SweepReport | null> => {
+      if (sweeping) await sweeping;
+      return sweep();
+    },
     /** Size of the in-memory index of ad units (for benchmarks and operators). */
     indexStats: () => matcher.stats(),
     /** Resolves once decisions can be made (at once on SQLite; after the first reads on PostgreSQL): for readiness. */
