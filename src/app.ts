@@ -51,7 +51,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       matchedRoute.set(request, route);
     })
     .use(openapiPlugin())
-    .use(healthRoutes({ store: rt.store, isReady: rt.isReady, isShuttingDown: opts.isShuttingDown ?? (() => false) }))
+    .use(healthRoutes({ store: rt.store, isReady: rt.isReady, providers: rt.providerHealth, isShuttingDown: opts.isShuttingDown ?? (() => false) }))
     .use(metricsRoutes({
       allowed: metricsAccess({ adminAuth: rt.adminAuth, metricsToken: rt.config.metricsToken, listenHost: rt.config.host }),
       render: rt.metrics.render,

@@ -25,6 +25,8 @@ import { createProjectsService } from './projects/projects.service';
 import { createDemoFetch } from './upstream/demo-model';
 import { warmTokenizer } from './upstream/tokenizer';
 import { createUpstreamClient, type Fetcher } from './upstream/upstream.client';
+import { providerApis } from './upstream/providers/registry';
+import { startModelDiscovery } from './models/discovery';
 import { createWalletRepo } from './wallet/wallet.repo';
 import { createWalletService } from './wallet/wallet.service';
 
@@ -46,7 +48,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   const feed = createChangeFeed(store);
   const cacheTtlMs = store.postgres ? SHARED_CACHE_TTL_MS : undefined;
   const metrics = createGatewayMetrics();
-  const catalog = createModelCatalog(config.providers, config.prices, Date.now());
+  const catalog = createModelCatalog(config.providers, config.prices, Date.now(), config.aliases);
   const wallet = createWalletService({ repo: createWalletRepo(store), store, shared: { holdTtlMs: config.holdTtlMs } });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
   let marketRef: Marketplace | null = null;
@@ -76,10 +78,13 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
   });
   metrics.watchQueue('conversations', exchanges.stats);
+  const upstreamFetch: Fetcher = options.fetch ?? ((url, init) => fetch(url, init));
   const upstream = createUpstreamClient({
-    fetch: options.fetch ?? ((url, init) => fetch(url, init)),
+    fetch: upstreamFetch,
     demo: createDemoFetch(options.demoChunkDelayMs ?? 10),
+    providers: config.providers,
     observe: metrics.upstream,
+    onFailover: metrics.failover,
   });
   const market = createMarketplace({
     config, store, projects, wallet, upstream, catalog,
@@ -99,8 +104,13 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     keys.invalidateAll();
     projects.invalidateAll();
   });
+  metrics.watchProviders(upstream.health.snapshot);
+  // Providers with "discover": true are asked for their models before the gateway says it is ready.
+  const discovery = startModelDiscovery({ providers: config.providers, catalog, fetch: upstreamFetch, apis: providerApis });
   let marketReady = false;
+  let modelsReady = false;
   void market.ready().then(() => (marketReady = true), () => {});
+  void discovery.ready().then(() => (modelsReady = true));
   metrics.watchQueue('impressions', market.impressionQueueStats);
   const chat = createChatService({
     config, catalog, wallet: observeHolds(wallet, metrics), keyBudget: keys.budget, upstream,
@@ -146,13 +156,16 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     config, store, feed, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
     flushAll,
     /** Decisions can be made (the promotion index and serving set are loaded): /readyz says ready only then. */
-    isReady: () => marketReady,
+    isReady: () => marketReady && modelsReady,
+    /** Circuit breaker state, recent errors and latency of each provider (/readyz details). */
+    providerHealth: upstream.health.snapshot,
     /** Starts listening for other instances' changes (PostgreSQL); resolves once subscribed. */
     startFeed: () => feed.start(),
     /** Stops the timers and writes everything queued; resolves once it is stored (close the store after). */
     async stop(): Promise<void> {
       clearInterval(ticker);
       lag.stop();
+      discovery.stop();
       const exchangesStopped = exchanges.stop();
       const marketStopped = market.stop();
       await feed.stop();

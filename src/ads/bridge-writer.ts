@@ -25,8 +25,8 @@ export function createBridgeWriter(deps: { upstream: UpstreamClient; catalog: Mo
     const timer = setTimeout(() => controller.abort(), BRIDGE_TIMEOUT_MS);
     try {
       const data = [`name: ${sanitizeInline(productName, 80)}`, `description: ${sanitizeInline(description, 400)}`, `context: ${sanitizeInline(context, 300)}`].join('\n');
-      const handle = await deps.upstream.open(route.provider, {
-        model,
+      const handle = await deps.upstream.open(route, {
+        model: route.id,
         max_tokens: 80,
         temperature: 0.3,
         messages: [

@@ -132,11 +132,11 @@ export function resolveJudgeRoute(ads: AdsSettings, providers: readonly Provider
     throw new ConfigError('ads.judge is "llm" but no upstream provider is configured (only the offline demo model): configure a provider or set ads.judge to "off"');
   if (ads.judgeModel !== null) {
     const route = catalog.resolve(ads.judgeModel);
-    if (!route || route.provider.kind === 'demo')
+    if (!route || route.providers[0].kind === 'demo')
       throw new ConfigError(`ads.judgeModel "${ads.judgeModel}" is not served by a configured provider (served: ${catalog.ids().join(', ') || 'none'})`);
     return route;
   }
-  const id = catalog.ids().find((m) => catalog.resolve(m)!.provider === first);
+  const id = catalog.ids().find((m) => catalog.resolve(m)!.providers[0] === first);
   if (!id) throw new ConfigError(`ads.judge is "llm" but provider "${first.name}" serves no priced model: set ads.judgeModel`);
   return catalog.resolve(id)!;
 }
@@ -163,7 +163,7 @@ export function createJudge(deps: { route: ModelRoute; upstream: UpstreamClient;
     async function ask(): Promise<{ outcome: JudgeOutcome; usage: { prompt_tokens: number; completion_tokens: number } | null }> {
       let handle: Awaited<ReturnType<UpstreamClient['open']>> | null = null;
       try {
-        handle = await deps.upstream.open(route.provider, body, controller.signal);
+        handle = await deps.upstream.open(route, body, controller.signal);
         const reply = (await handle.response.json()) as { choices?: Array<{ message?: { content?: unknown } }>; usage?: unknown };
         return { outcome: outcomeOf(parseVerdict(reply?.choices?.[0]?.message?.content)), usage: usageOf(reply?.usage) };
       } catch {

@@ -124,11 +124,13 @@ export function createChatService(deps: Deps) {
       throw forbidden('insufficient_credits', 'Insufficient credit balance: top up the credit wallet to continue');
     }
     const clamped = asked !== null && asked > cap ? cap : null;
-    return { hold, keyHold: keyHold as BudgetHold, sentMaxTokens: lowered.maxTokens ?? clamped };
+    return { hold, keyHold: keyHold as BudgetHold, sentMaxTokens: lowered.maxTokens ?? clamped, heldAnswerTokens: lowered.maxTokens ?? wanted };
   }
 
-  function upstreamBody(call: ChatCall, sentMaxTokens: number | null): Record<string, unknown> {
+  function upstreamBody(call: ChatCall, route: ModelRoute, sentMaxTokens: number | null): Record<string, unknown> {
     const body: Record<string, unknown> = { ...call.request.body };
+    // An alias is the gateway's name: providers are asked for the model it stands for.
+    if (body.model !== route.id) body.model = route.id;
     if (sentMaxTokens !== null) body[call.request.maxTokensField] = sentMaxTokens;
     // Always ask for usage so the charge is exact; the client sees the usage chunk only if it asked.
     if (call.request.stream) body.stream_options = { ...(body.stream_options as object | undefined), include_usage: true };
@@ -138,7 +140,7 @@ export function createChatService(deps: Deps) {
   async function complete(call: ChatCall): Promise<ChatResult> {
     const route = resolveModel(call.request.body.model);
     const promptTokens = countRequestPromptTokens(call.request.body);
-    const { hold, keyHold, sentMaxTokens } = await reserve(call, route, promptTokens);
+    const { hold, keyHold, sentMaxTokens, heldAnswerTokens } = await reserve(call, route, promptTokens);
     let settled = false;
     /** Decides and queues the charge; resolves once it is committed (the answer completes only after that). */
     const settle = (usage: StreamUsage, answerText: string, streamed: boolean, error: ApiError | null, report = true): Promise<void> => {
@@ -177,7 +179,7 @@ export function createChatService(deps: Deps) {
     };
     let decoration: AnswerDecoration | null = null;
     try {
-      const opening = deps.upstream.open(route.provider, upstreamBody(call, sentMaxTokens), call.signal);
+      const opening = deps.upstream.open(route, upstreamBody(call, route, sentMaxTokens), call.signal, { defaultMaxTokens: heldAnswerTokens });
       // Awaited below, after the decision: a failure meanwhile is not an unhandled rejection.
       opening.catch(() => {});
       // The promotion decision runs while the upstream generates; a failure there never fails the answer.
@@ -188,14 +190,14 @@ export function createChatService(deps: Deps) {
       }
       const handle = await opening;
       const overheadMs = performance.now() - call.startedMs - handle.waitMs;
-      const headers: Record<string, string> = { 'x-request-id': call.requestId };
+      const headers: Record<string, string> = { 'x-request-id': call.requestId, 'x-vexrail-provider': handle.provider.name };
       if (call.request.stream) {
         Object.assign(headers, decoration?.headers?.() ?? {});
         const body = relayStream({
           upstream: handle,
           wantsUsage: call.request.wantsUsage,
           keepAliveMs: deps.config.keepAliveMs,
-          idleTimeoutMs: route.provider.idleTimeoutMs,
+          idleTimeoutMs: handle.provider.idleTimeoutMs,
           decoration,
           onDone: (o) => settle(o.usage ?? estimateUsage(promptTokens, o.relayedText), o.relayedText, true, o.error),
         });

@@ -7,6 +7,7 @@ import { DEFAULT_ADS, DEFAULT_LIMITS } from './defaults';
  * suggestion instead of a silently ignored setting. Numbers may also be written as strings, as before.
  */
 const PositiveInt = T.Union([T.Integer({ minimum: 1 }), T.String({ pattern: '^[1-9][0-9]*$' })], { expect: 'a positive integer' });
+const WholeNumber = T.Union([T.Integer({ minimum: 0 }), T.String({ pattern: '^[0-9]+$' })], { expect: 'a whole number (0 or more)' });
 const Fraction = T.Union([T.Number({ minimum: 0, maximum: 1 }), T.String({ pattern: '^(0(\\.[0-9]+)?|1(\\.0+)?)$' })], { expect: 'a number from 0 to 1' });
 const NumberLike = T.Union([T.Number(), T.String({ pattern: '^[0-9]+(\\.[0-9]+)?$' })], { expect: 'a number' });
 const Usd = T.Union([T.String(), T.Number()], { expect: 'a USD amount such as "0.15"' });
@@ -21,6 +22,13 @@ const Provider = T.Object({
   timeout_ms: T.Optional(PositiveInt),
   first_byte_timeout_ms: T.Optional(PositiveInt),
   idle_timeout_ms: T.Optional(PositiveInt),
+  kind: T.Optional(T.Union([T.Literal('openai'), T.Literal('anthropic'), T.Literal('gemini')], { expect: '"openai", "anthropic" or "gemini"' })),
+  priority: T.Optional(WholeNumber),
+  weight: T.Optional(T.Number({ exclusiveMinimum: 0, expect: 'a number above 0' })),
+  retries: T.Optional(WholeNumber),
+  retry_backoff_ms: T.Optional(PositiveInt),
+  breaker: T.Optional(T.Object({ failures: T.Optional(PositiveInt), cooldown_ms: T.Optional(PositiveInt) }, strict)),
+  discover: T.Optional(T.Boolean({ expect: 'true or false' })),
 }, strict);
 
 const Price = T.Union([
@@ -55,6 +63,7 @@ export const ConfigFileSchema = T.Object({
   max_output_tokens: T.Optional(T.Record(T.String(), PositiveInt)),
   providers: T.Optional(T.Array(Provider)),
   prices: T.Optional(T.Record(T.String(), Price)),
+  aliases: T.Optional(T.Record(T.String({ minLength: 1 }), T.String({ minLength: 1 }), { expect: '{"alias": "priced model id"}' })),
   limits: T.Optional(Limits),
   ads: T.Optional(Ads),
   keepalive_ms: T.Optional(PositiveInt),

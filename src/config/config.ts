@@ -2,6 +2,8 @@ import { dirname, join, resolve } from 'node:path';
 import { parseUsdToMicros } from '../money/money';
 import { DEFAULT_LAG_PROBE_MS } from '../ops/event-loop-lag';
 import { configFileErrors, parseJsonWithPosition } from './config-schema';
+import { ConfigError, toPositiveInt } from './config-values';
+import { checkPricedModels, loadAliases, loadProviders, type ModelPrice, type ProviderConfig } from './providers';
 import {
   DEFAULT_ADS,
   DEFAULT_FLUSH_INTERVAL_MS,
@@ -9,27 +11,14 @@ import {
   DEFAULT_LIMITS,
   DEFAULT_MAX_OUTPUT_TOKENS,
   DEFAULT_PRICES_USD_PER_MTOK,
-  DEFAULT_TIMEOUTS,
-  DEMO_MODEL_ID,
 } from './defaults';
 
 export { helpText } from './help';
+export { ConfigError } from './config-values';
+export type { ModelPrice, ProviderConfig, ProviderKind } from './providers';
 
 /** The only module that reads the environment; everything else receives a frozen Config. */
-export type ModelPrice = { inputMicrosPerMTok: number; outputMicrosPerMTok: number };
 
-export type ProviderConfig = {
-  name: string;
-  /** 'openai' speaks the OpenAI HTTP API; 'demo' is the built-in offline model. */
-  kind: 'openai' | 'demo';
-  baseUrl: string;
-  apiKey: string | null;
-  /** Explicit model ids, or ['*'] for every priced model. */
-  models: string[];
-  requestTimeoutMs: number;
-  firstByteTimeoutMs: number;
-  idleTimeoutMs: number;
-};
 
 export type Limits = typeof DEFAULT_LIMITS;
 
@@ -78,6 +67,8 @@ export type Config = Readonly<{
   adminToken: string | null;
   seedDemo: boolean;
   providers: ProviderConfig[];
+  /** Other names for priced models (`fast` -> `gpt-4o-mini`), resolved before routing. */
+  aliases: Record<string, string>;
   prices: Record<string, ModelPrice>;
   limits: Limits;
   ads: AdsSettings;
@@ -98,7 +89,6 @@ export type Config = Readonly<{
   lagProbeMs: number;
 }>;
 
-export class ConfigError extends Error {}
 
 type LoadInput = {
   argv: string[];
@@ -154,13 +144,6 @@ function toBaseUrl(value: unknown): string {
   return String(value).replace(/\/+$/, '');
 }
 
-function toPositiveInt(value: unknown, fallback: number, name: string): number {
-  if (value === undefined || value === null) return fallback;
-  const n = Number(value);
-  if (!Number.isInteger(n) || n <= 0) throw new ConfigError(`${name} must be a positive integer`);
-  return n;
-}
-
 function priceFromUsd(model: string, value: unknown): ModelPrice {
   const pair = Array.isArray(value) ? value : [(value as any)?.input, (value as any)?.output];
   const [input, output] = pair.map((v) => (typeof v === 'number' ? String(v) : v));
@@ -177,59 +160,6 @@ function loadPrices(filePrices: unknown): Record<string, ModelPrice> {
   if (filePrices && typeof filePrices === 'object')
     for (const [model, value] of Object.entries(filePrices)) prices[model] = priceFromUsd(model, value);
   return prices;
-}
-
-function providerFromFile(raw: any, env: LoadInput['env'], index: number): ProviderConfig {
-  const name = String(raw?.name ?? `provider${index + 1}`);
-  if (typeof raw?.base_url !== 'string') throw new ConfigError(`providers[${index}].base_url is required`);
-  const apiKey = raw.api_key ?? (raw.api_key_env ? env[raw.api_key_env] : undefined) ?? null;
-  const models = Array.isArray(raw.models) && raw.models.length > 0 ? raw.models.map(String) : ['*'];
-  return {
-    name,
-    kind: 'openai',
-    baseUrl: String(raw.base_url).replace(/\/+$/, ''),
-    apiKey,
-    models,
-    requestTimeoutMs: toPositiveInt(raw.timeout_ms, DEFAULT_TIMEOUTS.requestTimeoutMs, `${name}.timeout_ms`),
-    firstByteTimeoutMs: toPositiveInt(raw.first_byte_timeout_ms, DEFAULT_TIMEOUTS.firstByteTimeoutMs, `${name}.first_byte_timeout_ms`),
-    idleTimeoutMs: toPositiveInt(raw.idle_timeout_ms, DEFAULT_TIMEOUTS.idleTimeoutMs, `${name}.idle_timeout_ms`),
-  };
-}
-
-function loadProviders(file: any, env: LoadInput['env']): ProviderConfig[] {
-  const providers: ProviderConfig[] = Array.isArray(file.providers)
-    ? file.providers.map((raw: any, i: number) => providerFromFile(raw, env, i))
-    : [];
-  if (env.OPENAI_BASE_URL || env.OPENAI_API_KEY) {
-    const models = env.OPENAI_MODELS ? env.OPENAI_MODELS.split(',').map((m) => m.trim()).filter(Boolean) : ['*'];
-    providers.unshift(
-      providerFromFile(
-        { name: 'openai', base_url: env.OPENAI_BASE_URL ?? 'https://api.openai.com/v1', api_key: env.OPENAI_API_KEY, models },
-        env,
-        0,
-      ),
-    );
-  }
-  // The offline demo model answers only when no upstream is configured: it never hides a real one.
-  if (providers.length === 0)
-    providers.push({
-      name: 'demo',
-      kind: 'demo',
-      baseUrl: 'demo://local',
-      apiKey: null,
-      models: [DEMO_MODEL_ID],
-      ...DEFAULT_TIMEOUTS,
-    });
-  return providers;
-}
-
-function checkPricedModels(providers: ProviderConfig[], prices: Record<string, ModelPrice>): void {
-  for (const provider of providers)
-    for (const model of provider.models)
-      if (model !== '*' && !prices[model])
-        throw new ConfigError(
-          `model "${model}" of provider "${provider.name}" has no price: add it under "prices" (use "0" to serve it free)`,
-        );
 }
 
 /**
@@ -383,6 +313,7 @@ export function loadConfig(input: LoadInput): Config {
     adminToken: env.VEXRAIL_ADMIN_TOKEN || null,
     seedDemo: flags.demo === true,
     providers,
+    aliases: Object.freeze(loadAliases(file.aliases, prices)),
     prices,
     limits: Object.freeze(limits),
     ads: Object.freeze(loadAds(file.ads)),

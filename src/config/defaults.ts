@@ -55,6 +55,18 @@ export const DEFAULT_TIMEOUTS = {
   idleTimeoutMs: 120_000,
 };
 
+/** Failover between the providers of a model; each is a per-provider setting in the config file. */
+export const DEFAULT_PROVIDER_POLICY = {
+  /** Retries on the same provider after a connection error, 5xx, 429 or first-byte timeout. */
+  retries: 1,
+  /** First backoff (doubled per retry, full jitter). */
+  retryBackoffMs: 250,
+  /** Consecutive failures that open a provider's circuit breaker. */
+  breakerFailures: 5,
+  /** How long an open breaker skips the provider before one probe request. */
+  breakerCooldownMs: 30_000,
+};
+
 /** Marketplace defaults; all are operator settings under "ads" in the config file. */
 export const DEFAULT_ADS = {
   /** The publisher's share of each charged click, in percent; the platform keeps the rest. */

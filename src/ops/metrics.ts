@@ -173,6 +173,14 @@ export function createGatewayMetrics() {
   const overheadMs = registry.histogram('vexrail_gateway_overhead_ms', 'Chat completions: time spent in the gateway before the upstream answer, excluding the upstream wait (ms)', [], OVERHEAD_BUCKETS_MS);
   const upstreamMs = registry.histogram('vexrail_upstream_duration_ms', 'Time until an upstream provider\'s response headers, by provider (ms)', ['provider'], LATENCY_BUCKETS_MS);
   const upstreamErrors = registry.counter('vexrail_upstream_errors_total', 'Upstream requests that failed before an answer, by provider and error code', ['provider', 'code']);
+  const failovers = registry.counter('vexrail_upstream_failovers_total', 'Requests moved off a provider after it failed: retried on it (kind retry) or sent to the next provider (kind failover)', ['provider', 'kind']);
+  let providerHealth: (() => Array<{ name: string; state: string; consecutive_failures: number }>) | null = null;
+  registry.gauge('vexrail_provider_breaker_state', 'Circuit breaker of each provider: 0 closed, 1 half-open (one probe allowed), 2 open (skipped)', ['provider'], (set) => {
+    for (const p of providerHealth?.() ?? []) set([p.name], p.state === 'closed' ? 0 : p.state === 'half_open' ? 1 : 2);
+  });
+  registry.gauge('vexrail_provider_consecutive_failures', 'Consecutive failed requests to each provider', ['provider'], (set) => {
+    for (const p of providerHealth?.() ?? []) set([p.name], p.consecutive_failures);
+  });
   const tokens = registry.counter('vexrail_tokens_total', 'Tokens billed, by model and kind (prompt, completion)', ['model', 'kind']);
   const spend = registry.counter('vexrail_spend_micros_total', 'Credits charged for chat completions, by model (micro-USD)', ['model']);
   const decided = registry.counter('vexrail_promotions_decided_total', 'Answers for which a promotion was chosen (before the answer finished)');
@@ -228,6 +236,10 @@ export function createGatewayMetrics() {
     upstream(provider: string, ms: number, errorCode: string | null) {
       if (errorCode === null) upstreamMs.observe([provider], ms);
       else upstreamErrors.inc([provider, errorCode]);
+    },
+    failover: (provider: string, kind: 'retry' | 'failover') => failovers.inc([provider, kind]),
+    watchProviders(snapshot: () => Array<{ name: string; state: string; consecutive_failures: number }>) {
+      providerHealth = snapshot;
     },
     usage(model: string, promptTokens: number, completionTokens: number, costMicros: number) {
       tokens.inc([model, 'prompt'], promptTokens);

@@ -50,6 +50,7 @@ beforeAll(() => {
   provider = {
     name: 'scripted', kind: 'openai', baseUrl: `http://127.0.0.1:${server.port}/v1`, apiKey: null, models: ['m'],
     requestTimeoutMs: 30_000, firstByteTimeoutMs: 10_000, idleTimeoutMs: 30_000,
+    priority: 0, weight: 1, retries: 0, retryBackoffMs: 250, breakerFailures: 5, breakerCooldownMs: 30_000, discover: false,
   };
 });
 afterAll(() => {
@@ -70,7 +71,7 @@ const DONE = 'data: [DONE]\n\n';
 async function relay(script: Scripted, wantsUsage: boolean) {
   scripts.push(script);
   const upstream = await createUpstreamClient({ fetch: (url, init) => fetch(url, init), demo: () => Promise.reject(new Error('unused')) })
-    .open(provider, { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, null);
+    .open({ id: 'm', providers: [provider], price: { inputMicrosPerMTok: 0, outputMicrosPerMTok: 0 } }, { model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }, null);
   let outcome: StreamOutcome | null = null;
   const body = relayStream({ upstream, wantsUsage, keepAliveMs: 60_000, idleTimeoutMs: 60_000, decoration: null, onDone: (o) => { outcome = o; } });
   return { body, record: seen.at(-1)!, outcome: () => outcome };

@@ -187,6 +187,8 @@ describe('OpenAPI and Swagger UI', () => {
 
   test('health and readiness', async () => {
     expect(await (await t.call('GET', '/healthz')).json() as any).toEqual({ status: 'ok' });
-    expect(await (await t.call('GET', '/readyz')).json() as any).toEqual({ status: 'ready' });
+    const ready = (await (await t.call('GET', '/readyz')).json()) as any;
+    expect(ready.status).toBe('ready');
+    expect(ready.providers.map((p: any) => [p.name, p.kind, p.state])).toEqual([['demo', 'demo', 'closed']]);
   });
 });

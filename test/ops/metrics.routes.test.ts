@@ -36,6 +36,8 @@ describe('GET /metrics', () => {
     upstream.script({ kind: 'normal', content: 'Try a kanban board.' });
     const res = await t.chat(p.headers, ask);
     const usage = ((await res.json()) as any).usage;
+    // A 5xx is retried once on the same provider (the default), then the client gets the 502.
+    upstream.scriptOnce({ kind: 'status', status: 500 });
     upstream.scriptOnce({ kind: 'status', status: 500 });
     expect((await t.chat(p.headers, ask)).status).toBe(502);
     await t.admin('GET', `/projects/${p.id}`);
@@ -49,7 +51,10 @@ describe('GET /metrics', () => {
     expect(value(lines, 'vexrail_http_request_duration_ms_count{method="POST",route="/v1/chat/completions",status="200"}')).toBe(1);
     expect(value(lines, 'vexrail_gateway_overhead_ms_count')).toBe(1);
     expect(value(lines, 'vexrail_upstream_duration_ms_count{provider="fake"}')).toBe(1);
-    expect(value(lines, 'vexrail_upstream_errors_total{provider="fake",code="upstream_error"}')).toBe(1);
+    expect(value(lines, 'vexrail_upstream_errors_total{provider="fake",code="upstream_error"}')).toBe(2);
+    expect(value(lines, 'vexrail_upstream_failovers_total{provider="fake",kind="retry"}')).toBe(1);
+    expect(value(lines, 'vexrail_provider_breaker_state{provider="fake"}')).toBe(0);
+    expect(value(lines, 'vexrail_provider_consecutive_failures{provider="fake"}')).toBe(2);
     expect(value(lines, 'vexrail_tokens_total{model="gpt-4o-mini",kind="prompt"}')).toBe(usage.prompt_tokens);
     expect(value(lines, 'vexrail_tokens_total{model="gpt-4o-mini",kind="completion"}')).toBe(usage.completion_tokens);
     expect(value(lines, 'vexrail_spend_micros_total{model="gpt-4o-mini"}')).toBeGreaterThan(0);
