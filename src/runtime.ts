@@ -157,6 +157,11 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     flushAll,
     /** Decisions can be made (the promotion index and serving set are loaded): /readyz says ready only then. */
     isReady: () => marketReady && modelsReady,
+    /** Resolves when isReady() turns true (the promotion index is loaded and discovering providers were asked once). */
+    ready: async () => {
+      await market.ready();
+      await discovery.ready();
+    },
     /** Circuit breaker state, recent errors and latency of each provider (/readyz details). */
     providerHealth: upstream.health.snapshot,
     /** Starts listening for other instances' changes (PostgreSQL); resolves once subscribed. */

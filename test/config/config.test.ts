@@ -36,6 +36,28 @@ describe('config', () => {
     expect(() => load(['--config', 'c.json'], {}, { providers: [{ base_url: 'http://x/v1', models: ['mystery'] }] })).toThrow(/no price/);
   });
 
+  test('failover settings per provider, with documented defaults; aliases; clear errors', () => {
+    const file = {
+      providers: [
+        { name: 'a', base_url: 'http://127.0.0.1:1/v1', models: ['gpt-4o'] },
+        { name: 'b', kind: 'anthropic', base_url: 'https://api.anthropic.com/v1', models: ['gpt-4o'], priority: 0, weight: 2.5, retries: 3, retry_backoff_ms: 100, breaker: { failures: 2, cooldown_ms: 1000 }, discover: true },
+      ],
+      aliases: { smart: 'gpt-4o' },
+    };
+    const c = load(['--config', 'c.json'], {}, file);
+    expect(c.providers[0]).toMatchObject({ kind: 'openai', priority: 0, weight: 1, retries: 1, retryBackoffMs: 250, breakerFailures: 5, breakerCooldownMs: 30_000, discover: false });
+    expect(c.providers[1]).toMatchObject({ kind: 'anthropic', priority: 0, weight: 2.5, retries: 3, retryBackoffMs: 100, breakerFailures: 2, breakerCooldownMs: 1000, discover: true });
+    expect(c.aliases).toEqual({ smart: 'gpt-4o' });
+    const bad = (patch: object) => () => load(['--config', 'c.json'], {}, { ...file, ...patch });
+    expect(bad({ providers: [{ name: 'a', base_url: 'http://x/v1' }, { name: 'a', base_url: 'http://y/v1' }] })).toThrow(/two providers are named "a"/);
+    expect(bad({ providers: [{ base_url: 'http://x/v1', kind: 'cohere' }] })).toThrow(/kind: must be "openai", "anthropic" or "gemini"/);
+    expect(bad({ providers: [{ base_url: 'http://x/v1', weight: 0 }] })).toThrow(/weight/);
+    expect(bad({ providers: [{ base_url: 'http://x/v1', retries: -1 }] })).toThrow(/retries/);
+    expect(bad({ providers: [{ base_url: 'http://x/v1', breaker: { failure: 3 } }] })).toThrow(/unknown key \(did you mean failures\?\)/);
+    expect(bad({ aliases: { smart: 'mystery' } })).toThrow(/aliases.smart: the target "mystery" has no price/);
+    expect(bad({ aliases: { 'gpt-4o-mini': 'gpt-4o' } })).toThrow(/already a priced model/);
+  });
+
   test('commands and bad input', () => {
     expect(load(['--help']).command).toBe('help');
     expect(load(['--version']).command).toBe('version');

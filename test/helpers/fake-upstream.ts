@@ -28,7 +28,7 @@ export type FakeScenario =
    */
   | { kind: 'malformed_frame'; afterChunks?: number }
   /** Replies `status` with `body` as JSON (default: an error envelope with a secret-looking message). */
-  | { kind: 'status'; status: number; body?: unknown }
+  | { kind: 'status'; status: number; body?: unknown; headers?: Record<string, string> }
   /** Never answers, until the client aborts or close() drops the connection. */
   | { kind: 'hang' }
   /** Like 'normal' but without usage, even when the stream asks for include_usage. */
@@ -307,14 +307,14 @@ function safeClose(controller: ReadableStreamDefaultController<Uint8Array>): voi
   } catch {}
 }
 
-function jsonResponse(status: number, body: unknown): Response {
-  return jsonTextResponse(status, JSON.stringify(body));
+function jsonResponse(status: number, body: unknown, headers?: Record<string, string>): Response {
+  return jsonTextResponse(status, JSON.stringify(body), headers);
 }
 
-function jsonTextResponse(status: number, text: string): Response {
+function jsonTextResponse(status: number, text: string, headers?: Record<string, string>): Response {
   // These statuses forbid a body; the Response constructor throws if given one.
   const bodyless = status === 204 || status === 205 || status === 304;
-  return new Response(bodyless ? null : text, { status, headers: { 'content-type': 'application/json' } });
+  return new Response(bodyless ? null : text, { status, headers: { 'content-type': 'application/json', ...headers } });
 }
 
 function errorEnvelope(status: number, message: string): unknown {
@@ -362,7 +362,7 @@ async function respondToChat(scenario: FakeScenario, ctx: ChatContext): Promise<
     case 'malformed_frame':
       return malformedResponse(ctx, scenario.afterChunks ?? DEFAULT_AFTER_CHUNKS);
     case 'status':
-      return jsonResponse(scenario.status, scenario.body ?? errorEnvelope(scenario.status, SECRET_ERROR_MESSAGE));
+      return jsonResponse(scenario.status, scenario.body ?? errorEnvelope(scenario.status, SECRET_ERROR_MESSAGE), scenario.headers);
     case 'hang':
       await ctx.lifecycle.wait(Infinity, ctx.signal);
       return goneResponse();

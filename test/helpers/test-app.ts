@@ -71,8 +71,8 @@ export async function createTestApp(opts: {
     ...(opts.runtime ?? {}),
   });
   // As a load balancer would (/readyz): the app is handed out once the promotion index and serving set are loaded
-  // (at once on SQLite; after the first reads on PostgreSQL).
-  await rt.market.ready();
+  // (at once on SQLite; after the first reads on PostgreSQL) and providers with "discover" were asked for their models.
+  await rt.ready();
   const { fetch } = createApp(rt);
 
   async function call(method: string, path: string, init: { body?: unknown; headers?: Record<string, string>; raw?: string } = {}) {
