@@ -46,7 +46,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           'OpenAI-compatible. With `stream: true` the answer is Server-Sent Events of `chat.completion.chunk` objects ending with ' +
           '`data: [DONE]`; the usage chunk is sent only when `stream_options.include_usage` is true. Unknown OpenAI fields ' +
           '(stop, n, tools, response_format, seed, user, metadata, ...) pass through to the upstream untouched. The cost of the ' +
-          'tokens is charged to the project\'s credit wallet. Response headers: `x-request-id`, `x-vexrail-overhead-ms` ' +
+          'tokens is charged to the project\'s credit wallet. Response headers: `x-request-id`, `x-vexrail-provider` (the name of the provider that answered, as configured), `x-vexrail-overhead-ms` ' +
           '(time spent in the gateway outside the upstream) and `Server-Timing`. A key with `rpm_limit` / `tpm_limit` gets ' +
           '`x-ratelimit-limit-requests`, `x-ratelimit-remaining-requests`, `x-ratelimit-reset-requests` (and the `-tokens` trio) ' +
           'on every answer, and 429 `rate_limit_exceeded` with `Retry-After` past them; 403 `key_budget_exceeded` when its budget, less what requests in flight hold, cannot pay for the prompt and a minimal answer; ' +
