@@ -132,6 +132,8 @@ async function serve(config: Config): Promise<void> {
     config.databaseUrl ? `  Data:         ${opened.where}` : `  Data:         ${opened.where}  (${DATA_DIR_SOURCES[config.dataDirSource]})`,
     `  Models:       ${rt.catalog.ids().join(', ')}${rt.config.providers[0].kind === 'demo' ? '  (offline demo model: no upstream LLM configured)' : ''}`,
   ];
+  if (rt.config.providers[0].kind !== 'demo')
+    lines.push(`  Providers:    ${rt.config.providers.map((p) => `${p.name} (${p.kind}${p.discover ? ', discovered' : ''})`).join(', ')}`);
   if (rt.adminAuth.generatedToken && tokenStored)
     lines.push('', `Admin token (shown once, stored hashed; set VEXRAIL_ADMIN_TOKEN to choose your own):`, `  ${rt.adminAuth.generatedToken}`);
   const demo = config.seedDemo ? await seedDemoProject(rt) : null;
