@@ -17,7 +17,8 @@ let other: Project;
 beforeAll(async () => {
   upstream = await startFakeUpstream();
   // A short first-byte timeout keeps the 504 case quick.
-  gw = await startGateway({ upstreamUrl: upstream.baseUrl, provider: { first_byte_timeout_ms: 400 } });
+  // No retries: each upstream failure below reaches the client as the status the table gives it.
+  gw = await startGateway({ upstreamUrl: upstream.baseUrl, provider: { first_byte_timeout_ms: 400, retries: 0 } });
   [funded, other] = await Promise.all([gw.createProject('10.00'), gw.createProject('10.00')]);
 });
 
