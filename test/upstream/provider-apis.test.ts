@@ -117,7 +117,7 @@ describe('Anthropic Messages API provider', () => {
 
   test('tool calls round-trip: a tool_use answer is an OpenAI tool call, and the tool result goes back as tool_result', async () => {
     anthropic.script({ kind: 'tool', name: 'get_weather', args: { city: 'Lima' }, content: '' });
-    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
+    const tools: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [{ type: 'function', function: { name: 'get_weather', description: 'Weather by city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } }];
     const first = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Weather in Lima?' }], tools, tool_choice: 'required', parallel_tool_calls: false });
     const call = first.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
     expect(first.choices[0].finish_reason).toBe('tool_calls');
@@ -247,7 +247,7 @@ describe('Gemini provider', () => {
 
   test('function calls: an answer with a functionCall is an OpenAI tool call; the tool result goes back as functionResponse', async () => {
     gemini.script({ kind: 'tool', name: 'get_weather', args: { city: 'Quito' }, content: '' });
-    const tools: OpenAI.Chat.Completions.ChatCompletionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
+    const tools: OpenAI.Chat.Completions.ChatCompletionFunctionTool[] = [{ type: 'function', function: { name: 'get_weather', parameters: { type: 'object', properties: { city: { type: 'string' } } } } }];
     const first = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Weather in Quito?' }], tools, tool_choice: { type: 'function', function: { name: 'get_weather' } } });
     expect(first.choices[0].finish_reason).toBe('tool_calls');
     const call = first.choices[0].message.tool_calls![0] as OpenAI.Chat.Completions.ChatCompletionMessageFunctionToolCall;
@@ -301,17 +301,16 @@ describe('across provider kinds', () => {
   test('failover from Anthropic to Gemini: one charge at the model\'s price, the header names Gemini', async () => {
     anthropic.scriptOnce({ kind: 'status', status: 529 });
     gemini.script({ kind: 'text', content: 'Answered by the fallback.' });
-    let served: string | null = null;
-    let usage: OpenAI.CompletionUsage | undefined;
+    const seen: { served: string | null; usage?: OpenAI.CompletionUsage } = { served: null };
     const cost = await spent(async () => {
       const { data, response } = await client.chat.completions.create({ model: 'either-model', messages: [{ role: 'user', content: 'Who answers?' }] }).withResponse();
-      served = response.headers.get('x-vexrail-provider');
-      usage = data.usage;
+      seen.served = response.headers.get('x-vexrail-provider');
+      seen.usage = data.usage;
       expect(data.choices[0].message.content).toBe('Answered by the fallback.');
       expect(data.model).toBe('either-model');
     });
-    expect(served).toBe('google');
-    expect(cost).toBe(tokenCostMicros(usage!.prompt_tokens, usage!.completion_tokens, { inputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 }));
+    expect(seen.served).toBe('google');
+    expect(cost).toBe(tokenCostMicros(seen.usage!.prompt_tokens, seen.usage!.completion_tokens, { inputMicrosPerMTok: 1_000_000, outputMicrosPerMTok: 2_000_000 }));
   });
 
   test('a request Anthropic cannot express goes to a provider of the model that can', async () => {
