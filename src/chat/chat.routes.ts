@@ -21,7 +21,8 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
       const chatRequest = validateChatBody(body, deps.config.limits);
       const conversationId = validateConversationId(request.headers.get('x-conversation-id'), deps.config.limits);
       // The key's own limits, in memory: allowed models, budget, requests and tokens per minute.
-      const admission = await deps.keys.admit(caller, chatRequest.body.model);
+      const model = chatRequest.body.model;
+      const admission = await deps.keys.admit(caller, model, Object.hasOwn(deps.config.aliases, model) ? deps.config.aliases[model] : null);
       if ('error' in admission) return renderError(admission.error, admission.headers);
       const { response } = await deps.chat.complete({
         caller,

@@ -260,9 +260,10 @@ export function createKeysService(deps: Deps) {
    * The hot-path limit check (no disk write): allowed models, then budget, then requests and tokens per minute.
    * Synchronous unless the key's spend in its budget period must first be read from the ledger.
    */
-  function admit(caller: Caller, model: string): Awaitable<Admission | Refusal> {
+  function admit(caller: Caller, model: string, aliasOf: string | null = null): Awaitable<Admission | Refusal> {
     const { allowedModels } = caller.limits;
-    if (allowedModels !== null && !allowedModels.includes(model))
+    // An alias is allowed when it or the model it stands for is in the list.
+    if (allowedModels !== null && !allowedModels.includes(model) && !(aliasOf !== null && allowedModels.includes(aliasOf)))
       return { error: forbidden('model_not_allowed', `This API key may not use the model "${model}"`), headers: {} };
     const ready = meter.prepare(caller.keyId, caller.limits, now());
     return ready ? ready.then(() => meter.admit(caller.keyId, caller.limits, now())) : meter.admit(caller.keyId, caller.limits, now());

@@ -358,6 +358,32 @@ describe('aliases and discovery', () => {
     }
   });
 
+  test('a key limited to a model may use its alias; a key limited to the alias may not use other models', async () => {
+    const t = await createTestApp({
+      configFile: {
+        providers: [{ name: 'primary', base_url: primary.baseUrl, models: ['fake-model', 'gpt-4o-mini'] }],
+        prices: { 'fake-model': PRICE },
+        aliases: { fast: 'fake-model' },
+      },
+    });
+    try {
+      const q = await t.project('1.00');
+      const key = async (allowed: string[]) => {
+        const k = await t.admin('POST', `/projects/${q.id}/keys`, { name: allowed.join('+'), allowed_models: allowed });
+        return { 'x-publishable-key': k.body.publishable_key, 'x-secret-key': k.body.secret_key };
+      };
+      const byModel = await key(['fake-model']);
+      expect((await t.chat(byModel, { model: 'fast', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+      const byAlias = await key(['fast']);
+      expect((await t.chat(byAlias, { model: 'fast', messages: [{ role: 'user', content: 'hi' }] })).status).toBe(200);
+      const refused = await t.chat(byAlias, { model: 'gpt-4o-mini', messages: [{ role: 'user', content: 'hi' }] });
+      expect(refused.status).toBe(403);
+      expect(((await refused.json()) as any).error.code).toBe('model_not_allowed');
+    } finally {
+      await t.close();
+    }
+  });
+
   test('"discover": true serves only the priced models the provider lists', async () => {
     const listing = await startFakeUpstream({ models: ['gpt-4o-mini', 'some-unpriced-model'] });
     const t = await createTestApp({
