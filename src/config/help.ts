@@ -38,7 +38,9 @@ Options (environment variable in brackets):
   --token TOKEN     import-products: admin token            [VEXRAIL_ADMIN_TOKEN]
 
 Upstream LLM: OPENAI_BASE_URL and OPENAI_API_KEY (optional OPENAI_MODELS=a,b) configure one
-OpenAI-compatible upstream. With none configured, the offline demo model "vexrail-demo" answers.
+OpenAI-compatible upstream. Several providers (OpenAI-compatible, Anthropic, Gemini), failover between
+them, retries, circuit breakers, aliases and model discovery go in the config file's "providers" list.
+With none configured, the offline demo model "vexrail-demo" answers.
 Admin API token: VEXRAIL_ADMIN_TOKEN, or generated on first start and printed once.
 Metrics: GET /metrics with the admin token, or a read-only VEXRAIL_METRICS_TOKEN, as a Bearer token.
 Event-loop lag timer: every 10 ms; VEXRAIL_LAG_PROBE_MS=1 measures stalls of a few ms (costs more CPU).
