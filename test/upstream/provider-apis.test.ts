@@ -55,6 +55,19 @@ afterAll(async () => {
 const last = (f: FakeProvider) => f.requests.filter((r) => r.method === 'POST').at(-1)!;
 const vercel = (includeUsage = true) => createOpenAICompatible({ name: 'vexrail', baseURL: `http://127.0.0.1:${server.port}/v1`, apiKey: 'unused', headers: p.headers, includeUsage });
 
+/** Reads an openai SDK stream to its end: the text, the last finish reason, the usage chunk's usage. */
+async function drain(stream: AsyncIterable<OpenAI.Chat.Completions.ChatCompletionChunk>) {
+  let text = '';
+  let finish: string | null = null;
+  let usage: OpenAI.CompletionUsage | null | undefined;
+  for await (const chunk of stream) {
+    text += chunk.choices[0]?.delta?.content ?? '';
+    finish = chunk.choices[0]?.finish_reason ?? finish;
+    if (chunk.usage) usage = chunk.usage;
+  }
+  return { text, finish, usage };
+}
+
 async function spent(run: () => Promise<unknown>): Promise<number> {
   await t.rt.flushAll();
   const before = (await t.rt.wallet.view(p.id, 1, null)).balance_micros;
@@ -100,15 +113,7 @@ describe('Anthropic Messages API provider', () => {
 
   test('openai SDK, stream with include_usage: content deltas, finish reason, the usage chunk and [DONE]', async () => {
     anthropic.script({ kind: 'text', content: 'One two three four.' });
-    const stream = await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Count to four' }], stream: true, stream_options: { include_usage: true }, max_tokens: 50 });
-    let text = '';
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta?.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage } = await drain(await client.chat.completions.create({ model: 'claude-sonnet-4-5', messages: [{ role: 'user', content: 'Count to four' }], stream: true, stream_options: { include_usage: true }, max_tokens: 50 }));
     expect(text).toBe('One two three four.');
     expect(finish).toBe('stop');
     expect(usage).toEqual({ prompt_tokens: 6, completion_tokens: 4, total_tokens: 10 });
@@ -229,15 +234,7 @@ describe('Gemini provider', () => {
       systemInstruction: { parts: [{ text: 'Be brief.' }] },
     });
     gemini.script({ kind: 'text', content: 'Alpha beta gamma.' });
-    const stream = await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Three words' }], stream: true, stream_options: { include_usage: true } });
-    let text = '';
-    let finish: string | null = null;
-    let usage: OpenAI.CompletionUsage | null | undefined;
-    for await (const chunk of stream) {
-      text += chunk.choices[0]?.delta?.content ?? '';
-      finish = chunk.choices[0]?.finish_reason ?? finish;
-      if (chunk.usage) usage = chunk.usage;
-    }
+    const { text, finish, usage } = await drain(await client.chat.completions.create({ model: 'gemini-2.5-flash', messages: [{ role: 'user', content: 'Three words' }], stream: true, stream_options: { include_usage: true } }));
     expect(text).toBe('Alpha beta gamma.');
     expect(finish).toBe('stop');
     expect(usage).toEqual({ prompt_tokens: 5, completion_tokens: 3, total_tokens: 8 });

@@ -2,7 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { fromUpstreamStatus } from '../upstream-errors';
 import type { ProviderApi, TranslateContext } from './provider-api';
 import {
-  chunkOf, dataUrl, isSet, maxTokensOf, plainText, sseFrame, SSE_DONE, stopList, streamErrorFrame, toolArguments,
+  alternatingTurns, chunkOf, dataUrl, isSet, maxTokensOf, plainText, sseFrame, SSE_DONE, stopList, streamErrorFrame, toolArguments,
   unsupported, usageOf,
 } from './openai-shapes';
 
@@ -22,7 +22,6 @@ const TRANSLATED = new Set([
 const IGNORED = new Set(['stream_options', 'store', 'metadata']);
 
 type Block = Record<string, unknown>;
-type Message = { role: 'user' | 'assistant'; content: Block[] };
 
 function userBlocks(content: unknown, param: string): Block[] {
   if (typeof content === 'string') return [{ type: 'text', text: content }];
@@ -40,9 +39,8 @@ function userBlocks(content: unknown, param: string): Block[] {
   });
 }
 
-function assistantBlocks(message: any, index: number): Block[] {
+function assistantBlocks(message: any, param: string): Block[] {
   const blocks: Block[] = [];
-  const param = `messages[${index}]`;
   if (typeof message.content === 'string') {
     if (message.content !== '') blocks.push({ type: 'text', text: message.content });
   } else if (Array.isArray(message.content)) {
@@ -57,39 +55,6 @@ function assistantBlocks(message: any, index: number): Block[] {
     blocks.push({ type: 'tool_use', id: String(call.id), name: String(call.function?.name), input: toolArguments(call.function?.arguments, NAME, `${param}.tool_calls[${i}].function.arguments`) });
   }
   return blocks;
-}
-
-function translateMessages(messages: any[]): { system: string | null; messages: Message[] } {
-  const system: string[] = [];
-  const out: Message[] = [];
-  const push = (role: Message['role'], blocks: Block[]) => {
-    if (blocks.length === 0) return;
-    const last = out.at(-1);
-    // The Messages API alternates roles: consecutive turns of one role become one turn.
-    if (last && last.role === role) last.content.push(...blocks);
-    else out.push({ role, content: blocks });
-  };
-  for (const [i, m] of messages.entries()) {
-    const param = `messages[${i}]`;
-    switch (m?.role) {
-      case 'system':
-      case 'developer':
-        system.push(plainText(m.content, NAME, `${param}.content`));
-        break;
-      case 'user':
-        push('user', userBlocks(m.content, `${param}.content`));
-        break;
-      case 'assistant':
-        push('assistant', assistantBlocks(m, i));
-        break;
-      case 'tool':
-        push('user', [{ type: 'tool_result', tool_use_id: String(m.tool_call_id), content: plainText(m.content, NAME, `${param}.content`) }]);
-        break;
-      default:
-        throw unsupported(NAME, `${param}.role`, `"${String(m?.role)}" messages`);
-    }
-  }
-  return { system: system.length ? system.join('\n\n') : null, messages: out };
 }
 
 function translateTools(body: Record<string, unknown>, request: Record<string, unknown>): void {
@@ -127,8 +92,12 @@ function buildBody(body: Record<string, unknown>, ctx: TranslateContext): Record
   if (format !== undefined && format !== 'text') throw unsupported(NAME, 'response_format', `of type "${format}"`);
   if (typeof body.temperature === 'number' && body.temperature > 1)
     throw unsupported(NAME, 'temperature', 'above 1 (Anthropic takes 0 to 1)');
-  const { system, messages } = translateMessages(Array.isArray(body.messages) ? body.messages : []);
-  if (messages.length === 0) throw unsupported(NAME, 'messages', 'without a user or assistant message');
+  const { system, turns } = alternatingTurns<Block>(body.messages, NAME, {
+    user: userBlocks,
+    assistant: assistantBlocks,
+    tool: (m, param) => [{ type: 'tool_result', tool_use_id: String(m.tool_call_id), content: plainText(m.content, NAME, `${param}.content`) }],
+  });
+  const messages = turns.map((t) => ({ role: t.side, content: t.items }));
   const request: Record<string, unknown> = { model: ctx.model, max_tokens: maxTokensOf(body, ctx), messages };
   if (system !== null) request.system = system;
   if (typeof body.temperature === 'number') request.temperature = body.temperature;

@@ -2,7 +2,7 @@ import { createParser } from 'eventsource-parser';
 import { fromUpstreamStatus } from '../upstream-errors';
 import type { ProviderApi, TranslateContext } from './provider-api';
 import {
-  chunkOf, dataUrl, isSet, maxTokensOf, plainText, sseFrame, SSE_DONE, stopList, streamErrorFrame, toolArguments,
+  alternatingTurns, chunkOf, dataUrl, isSet, maxTokensOf, plainText, sseFrame, SSE_DONE, stopList, streamErrorFrame, toolArguments,
   unsupported, usageOf,
 } from './openai-shapes';
 
@@ -37,67 +37,46 @@ function userParts(content: unknown, param: string): Part[] {
   });
 }
 
-function translateMessages(messages: any[]): { system: string | null; contents: Content[] } {
-  const system: string[] = [];
-  const contents: Content[] = [];
+/** OpenAI messages as Gemini contents (`user` / `model` turns) and its system instruction. */
+function translateMessages(messages: unknown): { system: string | null; contents: Content[] } {
   /** Tool call id -> function name: a function response names the function, not the call. */
   const callNames = new Map<string, string>();
-  const push = (role: Content['role'], parts: Part[]) => {
-    if (parts.length === 0) return;
-    const last = contents.at(-1);
-    if (last && last.role === role) last.parts.push(...parts);
-    else contents.push({ role, parts });
-  };
-  for (const [i, m] of messages.entries()) {
-    const param = `messages[${i}]`;
-    switch (m?.role) {
-      case 'system':
-      case 'developer':
-        system.push(plainText(m.content, NAME, `${param}.content`));
-        break;
-      case 'user':
-        push('user', userParts(m.content, `${param}.content`));
-        break;
-      case 'assistant': {
-        const parts: Part[] = [];
-        const text = plainText(Array.isArray(m.content) ? m.content.filter((p: any) => p?.type !== 'refusal') : m.content, NAME, `${param}.content`);
-        if (text !== '') parts.push({ text });
-        if (m.function_call) throw unsupported(NAME, `${param}.function_call`, '(the legacy form; use tool_calls)');
-        for (const [k, call] of (Array.isArray(m.tool_calls) ? m.tool_calls : []).entries()) {
-          if (call?.type !== 'function') throw unsupported(NAME, `${param}.tool_calls[${k}].type`, `"${String(call?.type)}" tool calls`);
-          const name = String(call.function?.name);
-          callNames.set(String(call.id), name);
-          parts.push({ functionCall: { name, args: toolArguments(call.function?.arguments, NAME, `${param}.tool_calls[${k}].function.arguments`) } });
-        }
-        push('model', parts);
-        break;
+  const { system, turns } = alternatingTurns<Part>(messages, NAME, {
+    user: userParts,
+    assistant(m, param) {
+      const parts: Part[] = [];
+      const text = plainText(Array.isArray(m.content) ? m.content.filter((p: any) => p?.type !== 'refusal') : m.content, NAME, `${param}.content`);
+      if (text !== '') parts.push({ text });
+      if (m.function_call) throw unsupported(NAME, `${param}.function_call`, '(the legacy form; use tool_calls)');
+      for (const [k, call] of (Array.isArray(m.tool_calls) ? m.tool_calls : []).entries()) {
+        if (call?.type !== 'function') throw unsupported(NAME, `${param}.tool_calls[${k}].type`, `"${String(call?.type)}" tool calls`);
+        const name = String(call.function?.name);
+        callNames.set(String(call.id), name);
+        parts.push({ functionCall: { name, args: toolArguments(call.function?.arguments, NAME, `${param}.tool_calls[${k}].function.arguments`) } });
       }
-      case 'tool': {
-        const name = callNames.get(String(m.tool_call_id));
-        if (!name) throw unsupported(NAME, `${param}.tool_call_id`, 'without an earlier assistant tool call of that id');
-        const text = plainText(m.content, NAME, `${param}.content`);
-        let result: unknown = text;
-        try {
-          result = JSON.parse(text);
-        } catch {}
-        // Gemini takes the function's result as an object: a JSON object result as it is, anything else under "result".
-        const response = result && typeof result === 'object' && !Array.isArray(result) ? result : { result };
-        push('user', [{ functionResponse: { name, response } }]);
-        break;
-      }
-      default:
-        throw unsupported(NAME, `${param}.role`, `"${String(m?.role)}" messages`);
-    }
-  }
-  return { system: system.length ? system.join('\n\n') : null, contents };
+      return parts;
+    },
+    tool(m, param) {
+      const name = callNames.get(String(m.tool_call_id));
+      if (!name) throw unsupported(NAME, `${param}.tool_call_id`, 'without an earlier assistant tool call of that id');
+      const text = plainText(m.content, NAME, `${param}.content`);
+      let result: unknown = text;
+      try {
+        result = JSON.parse(text);
+      } catch {}
+      // Gemini takes the function's result as an object: a JSON object result as it is, anything else under "result".
+      const response = result && typeof result === 'object' && !Array.isArray(result) ? result : { result };
+      return [{ functionResponse: { name, response } }];
+    },
+  });
+  return { system, contents: turns.map((t) => ({ role: t.side === 'assistant' ? 'model' : 'user', parts: t.items })) };
 }
 
 function buildBody(body: Record<string, unknown>, ctx: TranslateContext): Record<string, unknown> {
   for (const key of Object.keys(body)) if (!TRANSLATED.has(key) && !IGNORED.has(key) && body[key] !== undefined) throw unsupported(NAME, key);
   if (isSet(body.logprobs)) throw unsupported(NAME, 'logprobs');
   if (body.parallel_tool_calls === false) throw unsupported(NAME, 'parallel_tool_calls', 'set to false');
-  const { system, contents } = translateMessages(Array.isArray(body.messages) ? body.messages : []);
-  if (contents.length === 0) throw unsupported(NAME, 'messages', 'without a user or assistant message');
+  const { system, contents } = translateMessages(body.messages);
   const generationConfig: Record<string, unknown> = { maxOutputTokens: maxTokensOf(body, ctx) };
   if (typeof body.temperature === 'number') generationConfig.temperature = body.temperature;
   if (typeof body.top_p === 'number') generationConfig.topP = body.top_p;

@@ -79,3 +79,49 @@ export const streamErrorFrame = () => sseFrame({ error: { message: 'The upstream
 export function usageOf(prompt: number, completion: number): Usage {
   return { prompt_tokens: prompt, completion_tokens: completion, total_tokens: prompt + completion };
 }
+
+/** How an adapter turns each kind of OpenAI message into its API's content items. */
+export type TurnBuilders<Item> = {
+  /** A user message's content (a string or content parts). */
+  user(content: unknown, param: string): Item[];
+  assistant(message: any, param: string): Item[];
+  /** A `tool` message: its result, sent back on the user's side. */
+  tool(message: any, param: string): Item[];
+};
+
+/**
+ * OpenAI messages as the alternating turns both Anthropic and Gemini require: system and developer messages
+ * gathered into one system text (in order), consecutive turns of one side merged, tool results on the user's side.
+ */
+export function alternatingTurns<Item>(messages: unknown, provider: string, build: TurnBuilders<Item>) {
+  const system: string[] = [];
+  const turns: Array<{ side: 'user' | 'assistant'; items: Item[] }> = [];
+  const push = (side: 'user' | 'assistant', items: Item[]) => {
+    if (items.length === 0) return;
+    const last = turns.at(-1);
+    if (last && last.side === side) last.items.push(...items);
+    else turns.push({ side, items });
+  };
+  for (const [i, m] of (Array.isArray(messages) ? messages : []).entries()) {
+    const param = `messages[${i}]`;
+    switch (m?.role) {
+      case 'system':
+      case 'developer':
+        system.push(plainText(m.content, provider, `${param}.content`));
+        break;
+      case 'user':
+        push('user', build.user(m.content, `${param}.content`));
+        break;
+      case 'assistant':
+        push('assistant', build.assistant(m, param));
+        break;
+      case 'tool':
+        push('user', build.tool(m, param));
+        break;
+      default:
+        throw unsupported(provider, `${param}.role`, `"${String(m?.role)}" messages`);
+    }
+  }
+  if (turns.length === 0) throw unsupported(provider, 'messages', 'without a user or assistant message');
+  return { system: system.length ? system.join('\n\n') : null, turns };
+}
