@@ -9,6 +9,7 @@ import migration005 from './migrations/005_judge_costs.sql' with { type: 'text' 
 import migration006 from './migrations/006_catalog.sql' with { type: 'text' };
 import migration007 from './migrations/007_key_limits.sql' with { type: 'text' };
 import migration008 from './migrations/008_credit_holds.sql' with { type: 'text' };
+import migration009 from './migrations/009_accounts.sql' with { type: 'text' };
 
 /** Numbered migrations, embedded in the binary. Append only; never edit a shipped one. */
 export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> = [
@@ -20,6 +21,7 @@ export const SQLITE_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }> 
   { version: 6, sql: migration006 },
   { version: 7, sql: migration007 },
   { version: 8, sql: migration008 },
+  { version: 9, sql: migration009 },
 ];
 
 export type Store = { db: Database; path: string; close(): void };

@@ -8,6 +8,7 @@ import migration005 from './migrations-pg/005_judge_costs.sql' with { type: 'tex
 import migration006 from './migrations-pg/006_catalog.sql' with { type: 'text' };
 import migration007 from './migrations-pg/007_key_limits.sql' with { type: 'text' };
 import migration008 from './migrations-pg/008_credit_holds.sql' with { type: 'text' };
+import migration009 from './migrations-pg/009_accounts.sql' with { type: 'text' };
 
 /**
  * PostgreSQL migrations, embedded in the binary and numbered together with the SQLite ones in
@@ -22,6 +23,7 @@ export const POSTGRES_MIGRATIONS: ReadonlyArray<{ version: number; sql: string }
   { version: 6, sql: migration006 },
   { version: 7, sql: migration007 },
   { version: 8, sql: migration008 },
+  { version: 9, sql: migration009 },
 ];
 
 /** The session advisory lock that serializes migrations across instances ("vxrail" in ASCII). */
