@@ -12,6 +12,8 @@ import { openapiPlugin } from './http/openapi';
 import { assignRequestId, requestIdOf } from './http/request-ids';
 import { modelsRoutes } from './models/models.routes';
 import { healthRoutes } from './ops/health.routes';
+import { dashboardAuthRoutes } from './accounts/dashboard-auth.routes';
+import { recordClientAddress } from './http/client-address';
 import { metricsAccess, metricsRoutes } from './ops/metrics.routes';
 import type { Runtime } from './runtime';
 import { usageRoutes } from './usage/usage.routes';
@@ -66,16 +68,18 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes,
       projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
     }))
+    .use(dashboardAuthRoutes({ accounts: rt.accounts, adminAuth: rt.adminAuth, secureCookies: (rt.config.publicUrl ?? '').startsWith('https://') }))
     .use(marketRoutes({
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,
       projects: rt.projects, market: rt.market,
     }));
 
   /** Outer handler: parses the request target once, routes on it, stamps the request id, logs one line. */
-  async function fetch(request: Request): Promise<Response> {
+  async function fetch(request: Request, server?: { requestIP(r: Request): { address: string } | null }): Promise<Response> {
     const started = performance.now();
     const target = parseRequestTarget(request.url);
     const routed = target ? routableRequest(request, target) : request;
+    recordClientAddress(routed, server?.requestIP(request)?.address);
     const requestId = assignRequestId(routed, started);
     const response = target
       ? await app.handle(routed)

@@ -27,6 +27,8 @@ import { warmTokenizer } from './upstream/tokenizer';
 import { createUpstreamClient, type Fetcher } from './upstream/upstream.client';
 import { providerApis } from './upstream/providers/registry';
 import { startModelDiscovery } from './models/discovery';
+import { createAccountsRepo } from './accounts/accounts.repo';
+import { createAccountsService } from './accounts/accounts.service';
 import { createWalletRepo } from './wallet/wallet.repo';
 import { createWalletService } from './wallet/wallet.service';
 
@@ -127,6 +129,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     },
   });
   const adminAuth: AdminAuth = await setUpAdminAuth(store, config.adminToken);
+  const accounts = createAccountsService({ repo: createAccountsRepo(store), signup: config.dashboardSignup });
 
   // One background tick writes the small things kept off the request path; the exchange, impression and
   // judge-cost queues drain on their own timers, in short slices. flushAll (tests, shutdown) writes everything.
@@ -153,7 +156,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   if (store.sqlite) metrics.watchWriteGate(writeGateOf(store.sqlite));
 
   return {
-    config, store, feed, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics,
+    config, store, feed, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics, accounts,
     flushAll,
     /** Decisions can be made (the promotion index and serving set are loaded): /readyz says ready only then. */
     isReady: () => marketReady && modelsReady,

@@ -71,6 +71,7 @@ export const ConfigFileSchema = T.Object({
   database_url: T.Optional(T.String({ minLength: 1, expect: 'a postgres:// URL' })),
   hold_ttl_ms: T.Optional(PositiveInt),
   database_pool_size: T.Optional(PositiveInt),
+  dashboard: T.Optional(T.Object({ signup: T.Optional(T.Union([T.Literal('invite'), T.Literal('open')], { expect: '"invite" or "open"' })) }, strict)),
   log_format: T.Optional(T.Union([T.Literal('json'), T.Literal('logfmt'), T.Literal('pretty')], { expect: '"json", "logfmt" or "pretty"' })),
 }, strict);
 

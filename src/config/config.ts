@@ -87,6 +87,8 @@ export type Config = Readonly<{
   metricsToken: string | null;
   /** Period of the event-loop lag timer (ms); 1 to measure stalls of a few milliseconds. */
   lagProbeMs: number;
+  /** Dashboard sign-up: by the operator's invite only (default), or open to anyone. */
+  dashboardSignup: 'invite' | 'open';
 }>;
 
 
@@ -325,6 +327,7 @@ export function loadConfig(input: LoadInput): Config {
     logRequests: !flags.quiet && env.VEXRAIL_LOG !== 'off',
     logFormat: toLogFormat(pick(flags['log-format'], env.VEXRAIL_LOG_FORMAT, file.log_format)),
     metricsToken: env.VEXRAIL_METRICS_TOKEN || null,
+    dashboardSignup: file.dashboard?.signup === 'open' ? 'open' : 'invite',
     lagProbeMs: toPositiveInt(env.VEXRAIL_LAG_PROBE_MS || undefined, DEFAULT_LAG_PROBE_MS, 'VEXRAIL_LAG_PROBE_MS'),
   });
 }

@@ -165,6 +165,7 @@ export function restoreParameters(spec: { paths?: Record<string, Record<string, 
 
 export const PUBLIC_SECURITY = [{ publishableKey: [], secretKey: [] }];
 export const ADMIN_SECURITY = [{ adminBearer: [] }];
+export const DASHBOARD_SECURITY = [{ dashboardSession: [] }];
 
 /**
  * Adds what the route's input schemas can answer to its error list: a status listed alone keeps its default

@@ -67,6 +67,7 @@ export function openapiPlugin() {
             publishableKey: { type: 'apiKey', in: 'header', name: 'x-publishable-key', description: 'pk_live_... identifies the project' },
             secretKey: { type: 'apiKey', in: 'header', name: 'x-secret-key', description: 'sk_live_... authenticates; server-side only' },
             adminBearer: { type: 'http', scheme: 'bearer', description: 'Operator token (VEXRAIL_ADMIN_TOKEN or printed on first start)' },
+            dashboardSession: { type: 'apiKey', in: 'cookie', name: 'vexrail_session', description: 'Dashboard session cookie (set by sign-in); state-changing calls also send the session\'s x-csrf-token header' },
           },
         },
       },

@@ -22,14 +22,18 @@ const IMPORT_LIMIT = 128 * 1024;
 let t: TestApp;
 let publisher: Awaited<ReturnType<TestApp['project']>>;
 let routes: Array<{ method: string; path: string }>;
+/** Routes that take credentials in their body (dashboard sign-in, set-up, sign-up, invites): no auth comes first. */
+let credentialRoutes: Array<{ method: string; path: string }>;
 
 beforeAll(async () => {
   t = await createTestApp({ configFile: { limits: { maxBodyBytes: LIMIT, maxImportBytes: IMPORT_LIMIT } } });
   publisher = await t.project('5.00', 'Bodies');
-  const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, unknown>> };
-  routes = Object.entries(spec.paths).flatMap(([p, ops]) => Object.keys(ops)
-    .filter((m) => m === 'post' || m === 'patch' || m === 'put')
-    .map((method) => ({ method: method.toUpperCase(), path: p.replace(/\{[a-z_]+\}/g, (name) => (name === '{id}' ? publisher.id : 'x_0000000000')) })));
+  const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>> };
+  const all = Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops)
+    .filter(([m]) => m === 'post' || m === 'patch' || m === 'put')
+    .map(([method, op]) => ({ method: method.toUpperCase(), path: p.replace(/\{[a-z_]+\}/g, (name) => (name === '{id}' ? publisher.id : 'x_0000000000')), open: (op.security ?? []).length === 0 && op.requestBody !== undefined })));
+  routes = all.filter((r) => !r.open);
+  credentialRoutes = all.filter((r) => r.open);
 });
 afterAll(() => t.close());
 
@@ -52,6 +56,18 @@ describe('bodies are read only after authentication', () => {
       const res = await streamed(route.method, route.path, stream);
       expect(res.status).toBe(401);
       expect({ route: route.path, pulled: counter.pulledBytes <= 16 * 1024 }).toEqual({ route: route.path, pulled: true });
+    }
+  });
+});
+
+describe('routes whose body carries the credentials', () => {
+  test('are only the dashboard\'s sign-in, set-up, sign-up and invite acceptance; they read at most 16 KiB', async () => {
+    expect(credentialRoutes.map((r) => r.path).sort()).toEqual(['/dashboard/api/v1/auth/accept-invite', '/dashboard/api/v1/auth/login', '/dashboard/api/v1/auth/setup', '/dashboard/api/v1/auth/signup']);
+    for (const route of credentialRoutes) {
+      const { stream, counter } = countingBody(1000, 4096);
+      const res = await streamed(route.method, route.path, stream);
+      expect([route.path, res.status]).toEqual([route.path, 413]);
+      expect(counter.pulledBytes).toBeLessThanOrEqual(16 * 1024 + 4096);
     }
   });
 });

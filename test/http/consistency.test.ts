@@ -103,6 +103,8 @@ describe('every JSON response of the public and admin API', () => {
       { label: 'advertiser', params: { id: adv.id, key_id: advKey.body.id, campaign_id: adv.campaignId, click_id: clickId }, headers: admin },
       { label: 'conversation', params: { id: conversationId }, headers: pub.headers },
     ];
+    const setup = await t.call('POST', '/dashboard/api/v1/auth/setup', { body: { admin_token: ADMIN_TOKEN, email: 'ops@example.com', name: 'Ops', password: 'operator password' } });
+    contexts.push({ label: 'dashboard', params: {}, headers: { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0] } });
   });
   afterAll(async () => {
     t.close();
@@ -141,6 +143,7 @@ describe('every JSON response of the public and admin API', () => {
       for (const ctx of contexts) {
         if (path.startsWith('/v1/conversations/') && ctx.label !== 'conversation') continue;
         if (!path.startsWith('/v1/conversations/') && ctx.label === 'conversation') continue;
+        if (path.startsWith('/dashboard/') !== (ctx.label === 'dashboard')) continue;
         const url = path.replace(/\{(\w+)\}/g, (_, name: string) => ctx.params[name] ?? `missing_${name}`);
         const queries = path.endsWith('/v1/usage') ? ['', '?key=self'] : [''];
         for (const query of queries) {

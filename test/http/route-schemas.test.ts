@@ -11,6 +11,8 @@ let t: TestApp;
 let spec: any;
 let ids: Record<string, string>;
 let publisherHeaders: Record<string, string>;
+/** An operator's dashboard session: its cookie and CSRF token. */
+let dashboardHeaders: Record<string, string>;
 
 beforeAll(async () => {
   t = await createTestApp();
@@ -21,6 +23,8 @@ beforeAll(async () => {
   const products = await t.admin('GET', `/projects/${adv.id}/products`);
   ids = { campaign_id: adv.campaignId, product_id: products.body.data[0].id, key_id: keys.body.data[0].id, click_id: 'click_none', token: 'none' };
   spec = await (await t.call('GET', '/swagger/json')).json();
+  const setup = await t.call('POST', '/dashboard/api/v1/auth/setup', { body: { admin_token: ADMIN_TOKEN, email: 'ops@example.com', name: 'Ops', password: 'operator password' } });
+  dashboardHeaders = { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0], 'x-csrf-token': ((await setup.json()) as any).csrf_token };
 });
 afterAll(() => t.close());
 
@@ -35,6 +39,7 @@ function operations(): Array<{ path: string; method: string; op: any }> {
 }
 
 function headersFor(path: string): Record<string, string> {
+  if (path.startsWith('/dashboard/')) return dashboardHeaders;
   return path.startsWith('/admin/') ? { authorization: `Bearer ${ADMIN_TOKEN}` } : publisherHeaders;
 }
 
