@@ -13,6 +13,7 @@ import { assignRequestId, requestIdOf } from './http/request-ids';
 import { modelsRoutes } from './models/models.routes';
 import { healthRoutes } from './ops/health.routes';
 import { dashboardAuthRoutes } from './accounts/dashboard-auth.routes';
+import { dashboardProjectsRoutes } from './accounts/dashboard-projects.routes';
 import { recordClientAddress } from './http/client-address';
 import { metricsAccess, metricsRoutes } from './ops/metrics.routes';
 import type { Runtime } from './runtime';
@@ -69,6 +70,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
     }))
     .use(dashboardAuthRoutes({ accounts: rt.accounts, adminAuth: rt.adminAuth, secureCookies: (rt.config.publicUrl ?? '').startsWith('https://') }))
+    .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects }))
     .use(marketRoutes({
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,
       projects: rt.projects, market: rt.market,

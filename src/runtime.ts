@@ -54,8 +54,15 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   const wallet = createWalletService({ repo: createWalletRepo(store), store, shared: { holdTtlMs: config.holdTtlMs } });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
   let marketRef: Marketplace | null = null;
+  const accountsRepo = createAccountsRepo(store);
   const projects = createProjectsService({
     repo: createProjectsRepo(store),
+    ownerProblem: async (accountId, kind) => {
+      const account = await accountsRepo.byId(accountId);
+      if (!account) return `No account with id ${accountId}`;
+      const holds = kind === 'publisher' ? account.is_publisher === 1 : account.is_advertiser === 1;
+      return holds ? null : `Account ${accountId} does not hold the ${kind} role a ${kind} project's owner needs`;
+    },
     adSettings: createAdSettingsRepo(store),
     resolver: options.resolver ?? systemTxtResolver,
     onChange: (id) => {
@@ -129,7 +136,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     },
   });
   const adminAuth: AdminAuth = await setUpAdminAuth(store, config.adminToken);
-  const accounts = createAccountsService({ repo: createAccountsRepo(store), signup: config.dashboardSignup });
+  const accounts = createAccountsService({ repo: accountsRepo, signup: config.dashboardSignup });
 
   // One background tick writes the small things kept off the request path; the exchange, impression and
   // judge-cost queues drain on their own timers, in short slices. flushAll (tests, shutdown) writes everything.

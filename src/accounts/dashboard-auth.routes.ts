@@ -1,25 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
 import { Elysia } from 'elysia';
 import type { AdminAuth } from '../admin/admin-token';
 import { clientAddressOf } from '../http/client-address';
 import { DASHBOARD_SECURITY, describe, listOf } from '../http/docs';
-import { forbidden, unauthorized } from '../http/errors';
+import { unauthorized } from '../http/errors';
 import { readBody } from '../http/schema';
 import { AcceptInviteBody, InviteBody, LoginBody, PasswordBody, SetupBody, SignUpBody } from './accounts.inputs';
-import { SESSION_ABSOLUTE_MS, type Account, type AccountsService, type SignedIn } from './accounts.service';
+import { SESSION_ABSOLUTE_MS, type AccountsService, type SignedIn } from './accounts.service';
+import { AccountSchema, DASHBOARD_API, dashboardSession, SESSION_COOKIE } from './dashboard-session';
 
-export const SESSION_COOKIE = 'vexrail_session';
-export const DASHBOARD_API = '/dashboard/api/v1';
 const MAX_BODY_BYTES = 16 * 1024;
 
-const AccountSchema = {
-  type: 'object',
-  properties: {
-    id: { type: 'string' }, email: { type: 'string' }, name: { type: 'string' },
-    operator: { type: 'boolean' }, publisher: { type: 'boolean' }, advertiser: { type: 'boolean' },
-    created_at: { type: 'string', format: 'date-time' },
-  },
-};
 const SessionSchema = {
   type: 'object',
   properties: {
@@ -37,23 +27,6 @@ const InviteSchema = {
   },
 };
 
-/** The session token in the request's Cookie header, or null. */
-export function sessionTokenOf(request: Request): string | null {
-  const header = request.headers.get('cookie');
-  if (!header) return null;
-  for (const part of header.split(';')) {
-    const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) return part.slice(eq + 1).trim() || null;
-  }
-  return null;
-}
-
-function sameText(a: string, b: string): boolean {
-  const left = Buffer.from(a);
-  const right = Buffer.from(b);
-  return left.length === right.length && timingSafeEqual(left, right);
-}
-
 /**
  * The dashboard's account API: operator set-up, sign-in and out, password change, invites and open sign-up.
  * Sessions ride in an HttpOnly, SameSite=Lax cookie (Secure when the public URL is https); every state-changing call
@@ -70,17 +43,7 @@ export function dashboardAuthRoutes(deps: { accounts: AccountsService; adminAuth
     });
   const signedOut = () => new Response(null, { status: 204, headers: { 'set-cookie': cookie('', 0), 'cache-control': 'no-store' } });
 
-  /** The caller's session; with `csrf`, the request must also carry the session's CSRF token. */
-  async function session(request: Request, opts: { csrf: boolean; operator?: boolean }): Promise<{ account: Account; tokenHash: string; csrfToken: string }> {
-    const found = await deps.accounts.authenticate(sessionTokenOf(request));
-    if (!found) throw unauthorized('not_signed_in', 'Sign in to the dashboard first (no session, or it has ended)');
-    if (opts.csrf) {
-      const given = request.headers.get('x-csrf-token');
-      if (!given || !sameText(given, found.csrfToken)) throw forbidden('csrf_token_mismatch', 'The x-csrf-token header is missing or is not this session\'s token');
-    }
-    if (opts.operator && !found.account.operator) throw forbidden('operator_only', 'Only an operator account may do this');
-    return found;
-  }
+  const session = dashboardSession(deps.accounts);
   const tags = ['Dashboard accounts'];
 
   return new Elysia({ name: 'dashboard-auth-routes' })

@@ -12,10 +12,17 @@ const Name = (example: string) =>
   T.String({ minLength: 1, maxLength: MAX_NAME_CHARS, pattern: NOT_BLANK, example, ...fieldError('invalid_name'), 'x-error-message': `must be 1-${MAX_NAME_CHARS} characters, not only spaces` });
 const Domain = T.String({ minLength: 1, maxLength: 253, example: 'example.com', description: 'A host name; its root domain is verified', ...fieldError('invalid_domain'), 'x-error-message': 'must be a host name such as example.com' });
 
+/** The dashboard account that owns a project: it must exist and hold the role of the project's kind; null unassigns. */
+const OwnerAccountId = T.Optional(Nullable(T.String({ minLength: 1, maxLength: 64, example: 'acct_0VcgAbC...' }), {
+  description: 'The dashboard account that owns the project (it must hold the publisher or advertiser role the project\'s kind needs); null: none',
+  ...fieldError('invalid_owner'),
+}));
+
 export const CreateProjectBody = validator(T.Object({
   name: Name('Acme Assistant'),
   domain: Domain,
   kind: T.Optional(StringEnum(['publisher', 'advertiser'] as const, { default: 'publisher', ...fieldError('invalid_kind') })),
+  owner_account_id: OwnerAccountId,
 }, { additionalProperties: false }));
 
 /** The ad settings a publisher's PATCH may carry. */
@@ -32,6 +39,7 @@ const AdSettingsFields = {
 
 export const UpdateProjectBody = validator(T.Object({
   name: T.Optional(Name('Acme Assistant')),
+  owner_account_id: OwnerAccountId,
   domain: T.Optional(Domain),
   monetization: T.Optional(T.Boolean({ description: 'Publishers: add promotions to answers (needs a verified domain and an active key pair)' })),
   link_domains: T.Optional(T.Array(T.String({ minLength: 1, maxLength: 255, example: 'shop.example.net' }), {

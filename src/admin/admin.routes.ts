@@ -1,7 +1,6 @@
 import { Elysia } from 'elysia';
 import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf } from '../http/docs';
-import { badRequest } from '../http/errors';
-import { pageOf } from '../http/paging';
+import { createdCursor, createdCursorOf, pageOf } from '../http/paging';
 import { readBody } from '../http/schema';
 import { CreateKeyBody, CreateProjectBody, pageQuery, RotateKeyBody, TopUpBody, UpdateKeyBody, UpdateProjectBody, UsageQuery, VerifyDomainBody } from './admin.inputs';
 import type { KeysService } from '../keys/keys.service';
@@ -28,13 +27,6 @@ const pid = pathParam('id', 'Project id');
 const kid = pathParam('key_id', 'Key pair id');
 
 
-function projectCursor(cursor: string | undefined): { id: string; createdAt: number } | null {
-  if (!cursor) return null;
-  const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':', 2);
-  if (!id || id.includes('\0') || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
-  return { id, createdAt: Number(ts) };
-}
-
 /** Operator API for projects, domains, keys and credit wallets; the admin guard runs before any body is read. */
 export function adminRoutes(deps: Deps) {
   return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
@@ -55,8 +47,7 @@ export function adminRoutes(deps: Deps) {
     })
     .get('/projects', async ({ query }) => {
       const { limit = 100, cursor } = ProjectsQuery.check(query);
-      const { page, has_more, next_cursor } = pageOf(await deps.projects.list(limit + 1, projectCursor(cursor)), limit, (last) =>
-        Buffer.from(`${last.created_at}:${last.id}`).toString('base64url'));
+      const { page, has_more, next_cursor } = pageOf(await deps.projects.list(limit + 1, createdCursor(cursor)), limit, createdCursorOf);
       return { object: 'list', data: await Promise.all(page.map(deps.projects.view)), has_more, next_cursor };
     }, {
       detail: describe({

@@ -19,6 +19,7 @@ export const ProjectSchema = {
       type: 'array', maxItems: 20, items: { type: 'string', example: 'shop.example.net' },
       description: 'Advertisers: hosts (and their subdomains) product URLs may use besides the verified domain; set by the operator',
     },
+    owner_account_id: { type: ['string', 'null'], description: 'The dashboard account that owns the project (null: none assigned)' },
     created_at: { type: 'string', format: 'date-time' },
     updated_at: { type: 'string', format: 'date-time' },
     ad_settings: {

@@ -23,3 +23,15 @@ export function pageOf<T>(rows: T[], limit: number, cursorOf: (last: T) => strin
   const hasMore = rows.length > limit;
   return { page, has_more: hasMore, next_cursor: hasMore ? cursorOf(page[page.length - 1]) : null };
 }
+
+/** Cursor of a list ordered by (created_at, id) descending: where the next page starts. */
+export function createdCursorOf(last: { created_at: number; id: string }): string {
+  return Buffer.from(`${last.created_at}:${last.id}`).toString('base64url');
+}
+
+export function createdCursor(cursor: string | null | undefined): { id: string; createdAt: number } | null {
+  if (!cursor) return null;
+  const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':', 2);
+  if (!id || id.includes('\0') || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  return { id, createdAt: Number(ts) };
+}

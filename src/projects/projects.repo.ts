@@ -14,6 +14,8 @@ export type ProjectRow = {
   link_domains: string;
   created_at: number;
   updated_at: number;
+  /** The dashboard account that owns the project; null until the operator assigns one. */
+  owner_account_id: string | null;
 };
 
 export type DomainCheckRow = {
@@ -27,15 +29,20 @@ export type DomainCheckRow = {
 
 /** The columns of a project row, named (not `*`) so that both stores return the same fields. */
 const PROJECT_COLUMNS = `id, name, kind, domain, domain_status, verification_token, domain_verified_at, domain_verify_method,
-  monetization, link_domains, created_at, updated_at`;
+  monetization, link_domains, created_at, updated_at, owner_account_id`;
 /** The columns `update` may set. */
-const UPDATABLE = new Set(['name', 'kind', 'domain', 'domain_status', 'verification_token', 'domain_verified_at', 'domain_verify_method', 'monetization', 'link_domains', 'updated_at']);
+const UPDATABLE = new Set(['name', 'kind', 'domain', 'domain_status', 'verification_token', 'domain_verified_at', 'domain_verify_method', 'monetization', 'link_domains', 'updated_at', 'owner_account_id']);
 
-const INSERT = `INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at)
-     VALUES ($id, $name, $kind, $domain, $token, $now, $now)`;
+const INSERT = `INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at, owner_account_id)
+     VALUES ($id, $name, $kind, $domain, $token, $now, $now, $owner)`;
 const BY_ID = `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $id`;
 const PAGE = `SELECT ${PROJECT_COLUMNS} FROM projects
      WHERE (CAST($after AS TEXT) IS NULL OR created_at < $afterTs OR (created_at = $afterTs AND id < CAST($after AS TEXT)))
+     ORDER BY created_at DESC, id DESC LIMIT $limit`;
+/** One owner's projects, newest first: the dashboard's account-scoped view (an account sees only its own). */
+const OWNED_PAGE = `SELECT ${PROJECT_COLUMNS} FROM projects
+     WHERE owner_account_id = $owner
+       AND (CAST($after AS TEXT) IS NULL OR created_at < $afterTs OR (created_at = $afterTs AND id < CAST($after AS TEXT)))
      ORDER BY created_at DESC, id DESC LIMIT $limit`;
 const INSERT_CHECK = `INSERT INTO domain_checks (project_id, domain, method, result, detail, created_at)
      VALUES ($projectId, $domain, $method, $result, $detail, $now)`;
@@ -50,17 +57,20 @@ export function createProjectsRepo(store: SqlStore) {
   const insert = store.stmt(INSERT);
   const byId = store.stmt<ProjectRow>(BY_ID);
   const page = store.stmt<ProjectRow>(PAGE);
+  const ownedPage = store.stmt<ProjectRow>(OWNED_PAGE);
   const insertCheck = store.stmt(INSERT_CHECK);
   const checks = store.stmt<DomainCheckRow>(CHECKS);
   const monetized = store.stmt<{ n: number }>(ANY_MONETIZED);
   return {
-    async insert(p: { id: string; name: string; kind: string; domain: string; token: string; now: number }): Promise<void> {
-      await insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now });
+    async insert(p: { id: string; name: string; kind: string; domain: string; token: string; now: number; owner: string | null }): Promise<void> {
+      await insert.run({ id: p.id, name: p.name, kind: p.kind, domain: p.domain, token: p.token, now: p.now, owner: p.owner });
     },
     /** Synchronous on the embedded store (the keys' authentication reads it on a cache miss). */
     get: (id: string): Awaitable<ProjectRow | null> => (impossibleId(id) ? null : byId.get({ id })),
     list: (limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>
       page.all({ after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }),
+    listOwnedBy: (owner: string, limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>
+      ownedPage.all({ owner, after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }),
     async update(id: string, fields: Partial<Omit<ProjectRow, 'id' | 'created_at'>>): Promise<void> {
       const names = Object.keys(fields);
       if (names.length === 0) return;

@@ -21,6 +21,7 @@ export function toProjectView(p: ProjectRow) {
     domain_verify_method: p.domain_verify_method,
     monetization: p.monetization === 1,
     link_domains: JSON.parse(p.link_domains) as string[],
+    owner_account_id: p.owner_account_id,
     created_at: new Date(p.created_at).toISOString(),
     updated_at: new Date(p.updated_at).toISOString(),
   };
@@ -33,6 +34,8 @@ type Deps = {
   /** Told about every change so cached auth decisions never outlive the row they came from. */
   onChange: (projectId: string) => unknown;
   hasActiveKey: (projectId: string) => Awaitable<boolean>;
+  /** Why `accountId` may not own a project of `kind` (no such account, or it lacks the role); null when it may. */
+  ownerProblem?: (accountId: string, kind: 'publisher' | 'advertiser') => Promise<string | null>;
   now?: () => number;
   /**
    * On a store other instances write too: how old cached ad settings may get before they are read again (the
@@ -170,12 +173,23 @@ export function createProjectsService(deps: Deps) {
     return project;
   }
 
-  async function create(input: { name: unknown; domain: unknown; kind?: unknown }): Promise<ProjectRow> {
+  /** The owner to store: null (unassigned), or an account that exists and holds the role of the project's kind. */
+  async function checkOwner(owner: unknown, kind: 'publisher' | 'advertiser'): Promise<string | null> {
+    if (owner === null || owner === undefined) return null;
+    const problem = typeof owner === 'string' && deps.ownerProblem ? await deps.ownerProblem(owner, kind) : 'owner_account_id must be an account id';
+    if (problem) throw badRequest('invalid_owner', problem, 'owner_account_id');
+    return owner as string;
+  }
+
+  async function create(input: { name: unknown; domain: unknown; kind?: unknown; owner_account_id?: unknown }): Promise<ProjectRow> {
     const kind = input.kind ?? 'publisher';
     if (kind !== 'publisher' && kind !== 'advertiser')
       throw badRequest('invalid_kind', 'kind must be "publisher" or "advertiser"', 'kind');
     const id = newId('proj');
-    await deps.repo.insert({ id, name: checkName(input.name), kind, domain: checkDomain(input.domain), token: newToken(), now: now() });
+    const name = checkName(input.name);
+    const domain = checkDomain(input.domain);
+    const owner = await checkOwner(input.owner_account_id, kind);
+    await deps.repo.insert({ id, name, kind, domain, token: newToken(), now: now(), owner });
     return require(id);
   }
 
@@ -184,6 +198,7 @@ export function createProjectsService(deps: Deps) {
     const fields: Partial<ProjectRow> = {};
     const settings = parseAdSettings(input, await adSettingsOf(id));
     if (input.name !== undefined) fields.name = checkName(input.name);
+    if (input.owner_account_id !== undefined) fields.owner_account_id = await checkOwner(input.owner_account_id, project.kind);
     if (input.domain !== undefined) {
       const domain = checkDomain(input.domain);
       if (domain !== project.domain) {
@@ -268,6 +283,8 @@ export function createProjectsService(deps: Deps) {
     /** The row or null; synchronous on the embedded store. */
     find: (id: string): Awaitable<ProjectRow | null> => deps.repo.get(id),
     list: async (limit: number, after: { id: string; createdAt: number } | null): Promise<ProjectRow[]> => deps.repo.list(limit, after),
+    /** The projects one account owns (the dashboard's scoped view), newest first. */
+    listOwnedBy: async (accountId: string, limit: number, after: { id: string; createdAt: number } | null): Promise<ProjectRow[]> => deps.repo.listOwnedBy(accountId, limit, after),
     update,
     verifyDomain,
     listChecks: async (id: string) => (await require(id), deps.repo.listChecks(id)),
