@@ -273,15 +273,16 @@ export function createKeysService(deps: Deps) {
    * Writes last-used times collected on the hot path; called by the background flusher. They only inform the
    * operator, so a failed write is logged and dropped rather than retried.
    */
-  async function flushTouches(): Promise<void> {
-    if (pendingTouches.size === 0) return;
+  let touchesWritten: Promise<void> = Promise.resolve();
+  /** Resolves once every last-use time collected so far is written, including a write another caller started. */
+  function flushTouches(): Promise<void> {
+    if (pendingTouches.size === 0) return touchesWritten;
     const entries = [...pendingTouches];
     pendingTouches.clear();
-    try {
-      await deps.repo.touchMany(entries);
-    } catch (err) {
+    touchesWritten = touchesWritten.then(() => deps.repo.touchMany(entries)).catch((err) => {
       console.error(JSON.stringify({ level: 'error', msg: 'key last-use write failed', dropped: entries.length, error: String(err) }));
-    }
+    });
+    return touchesWritten;
   }
 
   /**
