@@ -70,7 +70,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
       projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
     }))
     .use(dashboardAuthRoutes({ accounts: rt.accounts, adminAuth: rt.adminAuth, secureCookies: (rt.config.publicUrl ?? '').startsWith('https://') }))
-    .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects }))
+    .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects, keys: rt.keys, wallet: rt.wallet }))
     .use(marketRoutes({
       adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,
       projects: rt.projects, market: rt.market,

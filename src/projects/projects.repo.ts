@@ -36,6 +36,8 @@ const UPDATABLE = new Set(['name', 'kind', 'domain', 'domain_status', 'verificat
 const INSERT = `INSERT INTO projects (id, name, kind, domain, verification_token, created_at, updated_at, owner_account_id)
      VALUES ($id, $name, $kind, $domain, $token, $now, $now, $owner)`;
 const BY_ID = `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $id`;
+/** A project only when this account owns it: what the dashboard reads for anyone but the operator. */
+const BY_ID_OWNED = `SELECT ${PROJECT_COLUMNS} FROM projects WHERE id = $id AND owner_account_id = $owner`;
 const PAGE = `SELECT ${PROJECT_COLUMNS} FROM projects
      WHERE (CAST($after AS TEXT) IS NULL OR created_at < $afterTs OR (created_at = $afterTs AND id < CAST($after AS TEXT)))
      ORDER BY created_at DESC, id DESC LIMIT $limit`;
@@ -56,6 +58,7 @@ const impossibleId = (id: string) => id.includes('\0');
 export function createProjectsRepo(store: SqlStore) {
   const insert = store.stmt(INSERT);
   const byId = store.stmt<ProjectRow>(BY_ID);
+  const byIdOwned = store.stmt<ProjectRow>(BY_ID_OWNED);
   const page = store.stmt<ProjectRow>(PAGE);
   const ownedPage = store.stmt<ProjectRow>(OWNED_PAGE);
   const insertCheck = store.stmt(INSERT_CHECK);
@@ -67,6 +70,7 @@ export function createProjectsRepo(store: SqlStore) {
     },
     /** Synchronous on the embedded store (the keys' authentication reads it on a cache miss). */
     get: (id: string): Awaitable<ProjectRow | null> => (impossibleId(id) ? null : byId.get({ id })),
+    getOwned: (id: string, owner: string): Awaitable<ProjectRow | null> => (impossibleId(id) ? null : byIdOwned.get({ id, owner })),
     list: (limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>
       page.all({ after: after?.id ?? null, afterTs: after?.createdAt ?? 0, limit }),
     listOwnedBy: (owner: string, limit: number, after: { id: string; createdAt: number } | null): Awaitable<ProjectRow[]> =>

@@ -283,6 +283,12 @@ export function createProjectsService(deps: Deps) {
     /** The row or null; synchronous on the embedded store. */
     find: (id: string): Awaitable<ProjectRow | null> => deps.repo.get(id),
     list: async (limit: number, after: { id: string; createdAt: number } | null): Promise<ProjectRow[]> => deps.repo.list(limit, after),
+    /** A project this account owns; 404 otherwise, as for a project that does not exist (nothing tells them apart). */
+    async getOwned(id: string, accountId: string): Promise<ProjectRow> {
+      const project = await deps.repo.getOwned(id, accountId);
+      if (!project) throw notFound('project_not_found', `No project with id ${id}`);
+      return project;
+    },
     /** The projects one account owns (the dashboard's scoped view), newest first. */
     listOwnedBy: async (accountId: string, limit: number, after: { id: string; createdAt: number } | null): Promise<ProjectRow[]> => deps.repo.listOwnedBy(accountId, limit, after),
     update,

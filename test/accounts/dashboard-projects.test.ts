@@ -64,3 +64,53 @@ describe('project owners', () => {
     expect((await t.call('GET', `${API}/projects?cursor=%00`, { headers: { cookie: people.bo.cookie } })).status).toBe(400);
   });
 });
+
+describe('account-scoped project API', () => {
+  test('every project endpoint, tried as each kind of caller: signed out 401, another account 404, no CSRF 403, owner and operator served', async () => {
+    const pat = (await projectsOf(people.pat)).data[0].id as string;
+    // Key pairs need a verified domain (the operator's manual verification stands in for DNS here).
+    expect((await t.admin('POST', `/projects/${pat}/domain/verify`, { method: 'manual' })).status).toBe(200);
+    const key = await t.admin('POST', `/projects/${pat}/keys`, { name: 'Existing' });
+    expect(key.status).toBe(201);
+    const endpoints: Array<{ method: 'GET' | 'POST'; path: string; body?: unknown; ok: number }> = [
+      { method: 'GET', path: `/projects/${pat}`, ok: 200 },
+      { method: 'GET', path: `/projects/${pat}/keys`, ok: 200 },
+      { method: 'GET', path: `/projects/${pat}/wallet`, ok: 200 },
+      { method: 'POST', path: `/projects/${pat}/keys`, body: { name: 'From the dashboard' }, ok: 201 },
+      { method: 'POST', path: `/projects/${pat}/keys/${key.body.id}/deactivate`, ok: 200 },
+    ];
+    const callers: Array<[string, Record<string, string>, (e: (typeof endpoints)[number]) => number]> = [
+      ['signed out', {}, () => 401],
+      ['another publisher', { cookie: people.bo.cookie, 'x-csrf-token': people.bo.csrf }, () => 404],
+      ['an advertiser', { cookie: people.ann.cookie, 'x-csrf-token': people.ann.csrf }, () => 404],
+      ['the owner without the CSRF token', { cookie: people.pat.cookie }, (e) => (e.method === 'POST' ? 403 : e.ok)],
+      ['the owner with another session\'s CSRF token', { cookie: people.pat.cookie, 'x-csrf-token': people.bo.csrf }, (e) => (e.method === 'POST' ? 403 : e.ok)],
+      ['the owner', { cookie: people.pat.cookie, 'x-csrf-token': people.pat.csrf }, (e) => e.ok],
+      ['the operator', { cookie: operator.cookie, 'x-csrf-token': operator.csrf }, (e) => e.ok],
+    ];
+    const seen: string[] = [];
+    for (const [who, headers, expected] of callers)
+      for (const e of endpoints) {
+        const res = await t.call(e.method, `${API}${e.path}`, { body: e.body, headers });
+        seen.push(`${who} ${e.method} ${e.path}: ${res.status}`);
+        expect(`${who} ${e.method} ${e.path}: ${res.status}`).toBe(`${who} ${e.method} ${e.path}: ${expected(e)}`);
+        if (res.status === 404) expect(((await res.json()) as any).error.code).toBe('project_not_found');
+      }
+    // A made-up project id answers exactly like another account's project.
+    const missing = await t.call('GET', `${API}/projects/proj_doesnotexist`, { headers: { cookie: people.pat.cookie } });
+    expect(missing.status).toBe(404);
+    expect(seen).toHaveLength(callers.length * endpoints.length);
+  });
+
+  test('keys made in the dashboard show their secret once; the list never does', async () => {
+    const pat = (await projectsOf(people.pat)).data[0].id as string;
+    const made = await t.call('POST', `${API}/projects/${pat}/keys`, { body: { name: 'Shown once' }, headers: { cookie: people.pat.cookie, 'x-csrf-token': people.pat.csrf } });
+    expect(made.status, await made.clone().text()).toBe(201);
+    expect(made.headers.get('cache-control')).toBe('no-store');
+    const pair = (await made.json()) as any;
+    expect(pair.secret_key).toStartWith('sk_');
+    const list = await (await t.call('GET', `${API}/projects/${pat}/keys`, { headers: { cookie: people.pat.cookie } })).text();
+    expect(list).not.toContain(pair.secret_key);
+    expect(list).toContain(pair.publishable_key);
+  });
+});

@@ -104,7 +104,8 @@ describe('every JSON response of the public and admin API', () => {
       { label: 'conversation', params: { id: conversationId }, headers: pub.headers },
     ];
     const setup = await t.call('POST', '/dashboard/api/v1/auth/setup', { body: { admin_token: ADMIN_TOKEN, email: 'ops@example.com', name: 'Ops', password: 'operator password' } });
-    contexts.push({ label: 'dashboard', params: {}, headers: { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0] } });
+    // The operator's dashboard session sees every project: the publisher's ids serve its project routes.
+    contexts.push({ label: 'dashboard', params: { id: pub.id, key_id: pub.keyId }, headers: { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0] } });
   });
   afterAll(async () => {
     t.close();
