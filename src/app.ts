@@ -1,5 +1,5 @@
 import { Elysia } from 'elysia';
-import { adminRoutes } from './admin/admin.routes';
+import { adminAccess, adminProjectCollectionRoutes, projectRoutes } from './admin/admin.routes';
 import { marketRoutes } from './admin/market.routes';
 import { promotionsRoutes } from './ads/promotions.routes';
 import { clicksRoutes } from './clicks/clicks.routes';
@@ -14,6 +14,9 @@ import { modelsRoutes } from './models/models.routes';
 import { healthRoutes } from './ops/health.routes';
 import { dashboardAuthRoutes } from './accounts/dashboard-auth.routes';
 import { dashboardProjectsRoutes } from './accounts/dashboard-projects.routes';
+import { dashboardAccess } from './accounts/dashboard-session';
+import { dashboardOperatorRoutes } from './accounts/dashboard-operator.routes';
+import { dashboardConversationsRoutes } from './conversations/dashboard-conversations.routes';
 import { recordClientAddress } from './http/client-address';
 import { metricsAccess, metricsRoutes } from './ops/metrics.routes';
 import type { Runtime } from './runtime';
@@ -48,6 +51,10 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
   });
   /** The template of the route the router matched for each request: the metrics label, from the router itself. */
   const matchedRoute = new WeakMap<Request, string>();
+  const projectDeps = {
+    adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes,
+    projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
+  };
   const app = new Elysia()
     .onError(({ code, error, request }) => renderError(toApiError(code, error, requestIdOf(request))))
     .onTransform({ as: 'global' }, ({ request, route }) => {
@@ -65,16 +72,17 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     .use(usageRoutes({ keys: rt.keys, wallet: rt.wallet }))
     .use(promotionsRoutes({ keys: rt.keys, ads: rt.market.ads, limits }))
     .use(clicksRoutes({ clicks: rt.market.clicks }))
-    .use(adminRoutes({
-      adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes,
-      projects: rt.projects, keys: rt.keys, wallet: rt.wallet, onFundsChanged: rt.market.moneyMoved,
-    }))
+    .use(adminProjectCollectionRoutes(projectDeps))
     .use(dashboardAuthRoutes({ accounts: rt.accounts, adminAuth: rt.adminAuth, secureCookies: (rt.config.publicUrl ?? '').startsWith('https://') }))
-    .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects, keys: rt.keys, wallet: rt.wallet }))
-    .use(marketRoutes({
-      adminAuth: rt.adminAuth, maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes,
-      projects: rt.projects, market: rt.market,
-    }));
+    .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects, wallet: rt.wallet }))
+    .use(dashboardOperatorRoutes({ accounts: rt.accounts, analytics: rt.market.analytics, config: rt.config, catalog: rt.catalog }));
+  // A project's routes, mounted for the admin token and for the dashboard's accounts (each access checks its callers).
+  const dashboard = dashboardAccess({ accounts: rt.accounts, projects: rt.projects });
+  for (const access of [adminAccess({ adminAuth: rt.adminAuth, projects: rt.projects }), dashboard]) {
+    app.use(projectRoutes(projectDeps, access));
+    app.use(marketRoutes({ maxBodyBytes: limits.maxBodyBytes, maxImportBytes: limits.maxImportBytes, projects: rt.projects, market: rt.market }, access));
+  }
+  app.use(dashboardConversationsRoutes({ conversations: rt.conversations, analytics: rt.market.analytics }, dashboard));
 
   /** Outer handler: parses the request target once, routes on it, stamps the request id, logs one line. */
   async function fetch(request: Request, server?: { requestIP(r: Request): { address: string } | null }): Promise<Response> {

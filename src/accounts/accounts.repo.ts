@@ -46,6 +46,9 @@ export function createAccountsRepo(store: SqlStore) {
      VALUES ($tokenHash, $email, $isPublisher, $isAdvertiser, $createdBy, $now, $expiresAt, NULL)`);
   const invite = store.stmt<InviteRow>(`SELECT ${INVITE_COLUMNS} FROM account_invites WHERE token_hash = $tokenHash`);
   const useInvite = store.stmt('UPDATE account_invites SET used_at = $now WHERE token_hash = $tokenHash AND used_at IS NULL AND expires_at > $now');
+  const accounts = store.stmt<AccountRow & { projects: number }>(`SELECT ${ACCOUNT_COLUMNS.split(', ').map((c) => `a.${c}`).join(', ')},
+       (SELECT COUNT(*) FROM projects p WHERE p.owner_account_id = a.id) AS projects
+     FROM accounts a ORDER BY a.created_at DESC, a.id DESC LIMIT $limit`);
   const invites = store.stmt<InviteRow>(`SELECT ${INVITE_COLUMNS} FROM account_invites ORDER BY created_at DESC LIMIT $limit`);
   return {
     /** False when an account with this (lower-cased) email exists already. */
@@ -87,6 +90,8 @@ export function createAccountsRepo(store: SqlStore) {
       return (await useInvite.run({ tokenHash, now })).changes === 1;
     },
     listInvites: (limit: number): Awaitable<InviteRow[]> => invites.all({ limit }),
+    /** Every account, newest first, with how many projects it owns (the operator's view). */
+    listAccounts: (limit: number): Awaitable<Array<AccountRow & { projects: number }>> => accounts.all({ limit }),
   };
 }
 export type AccountsRepo = ReturnType<typeof createAccountsRepo>;

@@ -108,6 +108,10 @@ export function createAccountsService(deps: { repo: AccountsRepo; now?: () => nu
 
   return {
     signupMode: deps.signup,
+    /** The operator's list of accounts (never a password hash), with the number of projects each owns. */
+    async list(limit: number): Promise<Array<Account & { projects: number }>> {
+      return (await deps.repo.listAccounts(limit)).map((row) => ({ ...view(row), projects: Number(row.projects) }));
+    },
     /** Whether the operator's first account can still be made (no operator account exists yet). */
     needsOperator: async () => (await deps.repo.operatorCount()) === 0,
 

@@ -1,5 +1,8 @@
 import { timingSafeEqual } from 'node:crypto';
+import { DASHBOARD_SECURITY } from '../http/docs';
 import { forbidden, unauthorized } from '../http/errors';
+import type { ProjectAccess } from '../projects/project-access';
+import type { ProjectsService } from '../projects/projects.service';
 import type { Account, AccountsService } from './accounts.service';
 
 export const SESSION_COOKIE = 'vexrail_session';
@@ -48,5 +51,32 @@ export function dashboardSession(accounts: AccountsService) {
     }
     if (opts.operator && !found.account.operator) throw forbidden('operator_only', 'Only an operator account may do this');
     return found;
+  };
+}
+
+/**
+ * The dashboard's access to project routes (src/admin/admin.routes.ts, market.routes.ts): the signed-in account's
+ * own projects, read from the store scoped by owner (another account's project is a 404, as for no project); the
+ * operator account's: every project. Writes need the session's CSRF token; operator actions the operator.
+ */
+export function dashboardAccess(deps: { accounts: AccountsService; projects: ProjectsService }): ProjectAccess {
+  const session = dashboardSession(deps.accounts);
+  return {
+    name: 'dashboard',
+    prefix: DASHBOARD_API,
+    security: DASHBOARD_SECURITY,
+    tag: (group) => `Dashboard: ${group}`,
+    async project(request, id, opts) {
+      const caller = await session(request, { csrf: opts.write, operator: opts.operator });
+      const operator = caller.account.operator;
+      return { project: await (operator ? deps.projects.get(id) : deps.projects.getOwned(id, caller.account.id)), operator };
+    },
+    async operator(request, opts) {
+      await session(request, { csrf: opts.write, operator: true });
+    },
+    errors: ({ write, operator }) => {
+      const forbidden = [...(write ? ['csrf_token_mismatch'] : []), ...(operator ? ['operator_only'] : [])];
+      return [[401, 'not_signed_in'], ...(forbidden.length > 0 ? [[403, ...forbidden] as const] : [])];
+    },
   };
 }

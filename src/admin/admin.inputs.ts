@@ -87,3 +87,10 @@ export const pageQuery = (max: number, fallback: number) => queryValidator(T.Obj
 }));
 
 export { UsageQuery } from '../usage/usage.inputs';
+
+/** A project the signed-in dashboard account creates for itself (it becomes the owner). */
+export const DashboardCreateProjectBody = validator(T.Object({
+  name: Name('Acme Assistant'),
+  domain: Domain,
+  kind: T.Optional(StringEnum(['publisher', 'advertiser'] as const, { description: 'Default: the account\'s role (publisher when it holds both)', ...fieldError('invalid_kind') })),
+}, { additionalProperties: false }));

@@ -1,9 +1,11 @@
 import { Elysia } from 'elysia';
-import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf } from '../http/docs';
+import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf, type ErrorSpec } from '../http/docs';
+import { forbidden } from '../http/errors';
 import { createdCursor, createdCursorOf, pageOf } from '../http/paging';
 import { readBody } from '../http/schema';
 import { CreateKeyBody, CreateProjectBody, pageQuery, RotateKeyBody, TopUpBody, UpdateKeyBody, UpdateProjectBody, UsageQuery, VerifyDomainBody } from './admin.inputs';
 import type { KeysService } from '../keys/keys.service';
+import type { ProjectAccess } from '../projects/project-access';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
@@ -12,7 +14,6 @@ import { usageRange, usageReport } from '../usage/usage.service';
 import { DomainCheckSchema, JSON_BODY_400, KeySchema, NewKeySchema, ProjectSchema, TopUpResultSchema, WalletSchema } from './admin.schemas';
 
 type Deps = {
-  adminAuth: AdminAuth;
   maxBodyBytes: number;
   projects: ProjectsService;
   keys: KeysService;
@@ -26,10 +27,22 @@ const WalletQuery = pageQuery(1000, 100);
 const pid = pathParam('id', 'Project id');
 const kid = pathParam('key_id', 'Key pair id');
 
+/** Adds the access's own errors (its 401, a write's 403) to a route's, merging the codes of a status both name. */
+export function withAccessErrors(errors: readonly ErrorSpec[], extra: readonly ErrorSpec[]): ErrorSpec[] {
+  const out = [...errors];
+  for (const spec of extra) {
+    const [status, ...codes] = typeof spec === 'number' ? [spec] : spec;
+    const at = out.findIndex((e) => (typeof e === 'number' ? e : e[0]) === status);
+    if (at < 0) { out.push(spec); continue; }
+    const have = out[at];
+    if (typeof have !== 'number' && codes.length > 0) out[at] = [status, ...new Set([...have.slice(1) as string[], ...codes])];
+  }
+  return out.sort((a, b) => (typeof a === 'number' ? a : a[0]) - (typeof b === 'number' ? b : b[0]));
+}
 
-/** Operator API for projects, domains, keys and credit wallets; the admin guard runs before any body is read. */
-export function adminRoutes(deps: Deps) {
-  return new Elysia({ name: 'admin-routes', prefix: '/admin/v1' })
+/** The admin API's project collection: create and list every project (the dashboard has its own, scoped to the account). */
+export function adminProjectCollectionRoutes(deps: Deps & { adminAuth: AdminAuth }) {
+  return new Elysia({ name: 'admin-project-collection-routes', prefix: '/admin/v1' })
     .onBeforeHandle(adminGuard(deps.adminAuth))
     .post('/projects', async ({ request, set }) => {
       const project = await deps.projects.create(await readBody(request, CreateProjectBody, deps.maxBodyBytes));
@@ -55,127 +68,190 @@ export function adminRoutes(deps: Deps) {
         query: ProjectsQuery.schema,
         ok: { description: 'Projects', schema: pagedListOf(ProjectSchema) }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401],
       }),
+    });
+}
+
+/**
+ * A project's own routes: the project, its domain, key pairs and credit wallet. Mounted twice: under /admin/v1 for
+ * the admin token, and under /dashboard/api/v1 for the project's owner (and the operator account); `access` decides
+ * who may act, in each route before its body is read. Operator actions (top-ups, manual domain verification,
+ * reassigning the owner) need the operator.
+ */
+export function projectRoutes(deps: Deps, access: ProjectAccess) {
+  const tags = { projects: [access.tag('projects')], wallets: [access.tag('wallets')] };
+  const d = (opts: Parameters<typeof describe>[0], how: { write: boolean; operator?: boolean }) =>
+    describe({ ...opts, security: access.security, errors: withAccessErrors(opts.errors, access.errors(how)) });
+  const read = { write: false };
+  const write = { write: true };
+  return new Elysia({ name: `project-routes-${access.name}`, prefix: access.prefix })
+    .get('/projects/:id', async ({ request, params }) => deps.projects.view((await access.project(request, params.id, read)).project), {
+      detail: d({ tags: tags.projects, summary: 'Get a project', parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [404] }, read),
     })
-    .get('/projects/:id', async ({ params }) => deps.projects.view(await deps.projects.get(params.id)), {
-      detail: describe({ tags: ['Admin: projects'], summary: 'Get a project', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [401, 404] }),
-    })
-    .patch('/projects/:id', async ({ params, request }) => deps.projects.view(await deps.projects.update(params.id, await readBody(request, UpdateProjectBody, deps.maxBodyBytes))), {
+    .patch('/projects/:id', async ({ params, request }) => {
+      const caller = await access.project(request, params.id, write);
+      const input = await readBody(request, UpdateProjectBody, deps.maxBodyBytes);
+      if (input.owner_account_id !== undefined && !caller.operator) throw forbidden('operator_only', 'Only the operator assigns a project\'s owner', 'owner_account_id');
+      return deps.projects.view(await deps.projects.update(caller.project.id, input));
+    }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair.',
-        security: ADMIN_SECURITY, parameters: [pid],
+      detail: d({
+        tags: tags.projects, summary: 'Update a project', description: 'A changed domain returns to `unverified` with a new token and must be verified again. Monetization needs a verified domain and an active key pair. Only the operator changes `owner_account_id`.',
+        parameters: [pid],
         body: UpdateProjectBody.schema,
         ok: { description: 'The project', schema: ProjectSchema },
         errors: [
-          [400, ...JSON_BODY_400, 'invalid_name', 'invalid_domain', 'invalid_link_domains', 'invalid_value'], 401,
-          [403, 'domain_not_verified', 'no_active_key'], 404, [409, 'not_an_advertiser', 'not_a_publisher'], 413,
+          [400, ...JSON_BODY_400, 'invalid_name', 'invalid_domain', 'invalid_link_domains', 'invalid_value', 'invalid_owner'],
+          [403, 'domain_not_verified', 'no_active_key', 'operator_only'], 404, [409, 'not_an_advertiser', 'not_a_publisher'], 413,
         ],
-      }),
+      }, write),
     })
     .post('/projects/:id/domain/verify', async ({ params, request }) => {
-      const { project, detail } = await deps.projects.verifyDomain(params.id, (await readBody(request, VerifyDomainBody, deps.maxBodyBytes)).method);
+      const caller = await access.project(request, params.id, write);
+      const { method } = await readBody(request, VerifyDomainBody, deps.maxBodyBytes);
+      if (method === 'manual' && !caller.operator) throw forbidden('operator_only', 'Only the operator marks a domain verified by hand; add the TXT record and check with method dns', 'method');
+      const { project, detail } = await deps.projects.verifyDomain(caller.project.id, method);
       return { ...(await deps.projects.view(project)), detail };
     }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Verify the project domain',
+      detail: d({
+        tags: tags.projects, summary: 'Verify the project domain',
         description: '`dns` looks for the TXT record `vexrail-verification=<token>` on the root domain (host @); `manual` is the operator\'s override and is recorded as such.',
-        security: ADMIN_SECURITY, parameters: [pid],
+        parameters: [pid],
         body: VerifyDomainBody.schema,
-        ok: { description: 'The project with its new domain_status and a detail line', schema: { ...ProjectSchema, properties: { ...ProjectSchema.properties, detail: { type: 'string', description: 'What the check found, e.g. marked verified by the operator' } } } }, errors: [[400, ...JSON_BODY_400, 'invalid_method'], 401, 404, 413],
-      }),
+        ok: { description: 'The project with its new domain_status and a detail line', schema: { ...ProjectSchema, properties: { ...ProjectSchema.properties, detail: { type: 'string', description: 'What the check found, e.g. marked verified by the operator' } } } },
+        errors: [[400, ...JSON_BODY_400, 'invalid_method'], [403, 'operator_only'], 404, 413],
+      }, write),
     })
-    .get('/projects/:id/domain/checks', async ({ params }) => ({ object: 'list', data: (await deps.projects.listChecks(params.id)).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) }), {
-      detail: describe({ tags: ['Admin: projects'], summary: 'Domain verification history (latest 50)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Checks, newest first', schema: listOf(DomainCheckSchema) }, errors: [401, 404] }),
+    .get('/projects/:id/domain/checks', async ({ request, params }) => {
+      const { project } = await access.project(request, params.id, read);
+      return { object: 'list', data: (await deps.projects.listChecks(project.id)).map((c) => ({ ...c, created_at: new Date(c.created_at).toISOString() })) };
+    }, {
+      detail: d({ tags: tags.projects, summary: 'Domain verification history (latest 50)', parameters: [pid], ok: { description: 'Checks, newest first', schema: listOf(DomainCheckSchema) }, errors: [404] }, read),
     })
     .post('/projects/:id/keys', async ({ params, request, set }) => {
-      const project = await deps.projects.get(params.id);
+      const { project } = await access.project(request, params.id, write);
       const pair = await deps.keys.generatePair(project, await readBody(request, CreateKeyBody, deps.maxBodyBytes));
       set.status = 201;
       set.headers['cache-control'] = 'no-store';
       return pair;
     }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
-        security: ADMIN_SECURITY, parameters: [pid], body: CreateKeyBody.schema,
+      detail: d({
+        tags: tags.projects, summary: 'Generate a key pair', description: 'The secret key appears only in this response. Needs a verified domain.',
+        parameters: [pid], body: CreateKeyBody.schema,
         ok: { status: 201, description: 'The new pair, with its secret', schema: NewKeySchema },
-        errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, [403, 'domain_not_verified'], 404, 413],
-      }),
+        errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], [403, 'domain_not_verified'], 404, 413],
+      }, write),
     })
-    .get('/projects/:id/keys', async ({ params }) => (await deps.projects.get(params.id), { object: 'list', data: await deps.keys.list(params.id) }), {
-      detail: describe({ tags: ['Admin: projects'], summary: 'List key pairs (never the secret)', security: ADMIN_SECURITY, parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [401, 404] }),
+    .get('/projects/:id/keys', async ({ request, params }) => {
+      const { project } = await access.project(request, params.id, read);
+      return { object: 'list', data: await deps.keys.list(project.id) };
+    }, {
+      detail: d({ tags: tags.projects, summary: 'List key pairs (never the secret)', parameters: [pid], ok: { description: 'Key pairs, newest first', schema: listOf(KeySchema) }, errors: [404] }, read),
     })
     .patch('/projects/:id/keys/:key_id', async ({ params, request }) => {
-      await deps.projects.get(params.id);
-      return deps.keys.update(params.id, params.key_id, await readBody(request, UpdateKeyBody, deps.maxBodyBytes));
+      const { project } = await access.project(request, params.id, write);
+      return deps.keys.update(project.id, params.key_id, await readBody(request, UpdateKeyBody, deps.maxBodyBytes));
     }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Edit a key pair: name, limits, expiry (effective on the next request)',
+      detail: d({
+        tags: tags.projects, summary: 'Edit a key pair: name, limits, expiry (effective on the next request)',
         description: 'Fields left out keep their value; `null` removes a limit.',
-        security: ADMIN_SECURITY, parameters: [pid, kid],
+        parameters: [pid, kid],
         body: UpdateKeyBody.schema,
-        ok: { description: 'The pair', schema: KeySchema }, errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 401, 404, 413],
-      }),
+        ok: { description: 'The pair', schema: KeySchema }, errors: [[400, ...JSON_BODY_400, 'invalid_name', 'invalid_value'], 404, 413],
+      }, write),
     })
     .post('/projects/:id/keys/:key_id/rotate', async ({ params, request, set }) => {
-      await deps.projects.get(params.id);
-      const pair = await deps.keys.rotate(params.id, params.key_id, await readBody(request, RotateKeyBody, deps.maxBodyBytes));
+      const { project } = await access.project(request, params.id, write);
+      const pair = await deps.keys.rotate(project.id, params.key_id, await readBody(request, RotateKeyBody, deps.maxBodyBytes));
       set.headers['cache-control'] = 'no-store';
       return pair;
     }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Rotate the secret key',
+      detail: d({
+        tags: tags.projects, summary: 'Rotate the secret key',
         description: 'A new secret key (shown only in this response; the publishable key stays). The previous secret keeps working until `previous_secret_valid_until`, `grace_period_seconds` from now (default 3600, 0 ends it at once, at most 30 days).',
-        security: ADMIN_SECURITY, parameters: [pid, kid],
+        parameters: [pid, kid],
         body: RotateKeyBody.schema,
         ok: { description: 'The pair, with its new secret', schema: NewKeySchema },
-        errors: [[400, ...JSON_BODY_400, 'invalid_value'], 401, 404, [409, 'inactive_key'], 413],
-      }),
+        errors: [[400, ...JSON_BODY_400, 'invalid_value'], 404, [409, 'inactive_key'], 413],
+      }, write),
     })
-    .get('/projects/:id/keys/:key_id/usage', async ({ params, query }) => {
-      await deps.projects.get(params.id);
-      await deps.keys.get(params.id, params.key_id);
+    .get('/projects/:id/keys/:key_id/usage', async ({ request, params, query }) => {
+      const { project } = await access.project(request, params.id, read);
+      await deps.keys.get(project.id, params.key_id);
       const { from, to } = UsageQuery.check(query);
       const range = usageRange(from, to, Date.now());
-      return usageReport(await deps.wallet.usage(params.id, params.key_id, range.fromMs, range.toMs), range, { projectId: params.id, keyId: params.key_id });
+      return usageReport(await deps.wallet.usage(project.id, params.key_id, range.fromMs, range.toMs), range, { projectId: project.id, keyId: params.key_id });
     }, {
-      detail: describe({
-        tags: ['Admin: projects'], summary: 'Usage of a key pair: requests, tokens and cost by day (and model)', security: ADMIN_SECURITY,
-        parameters: [pid, kid], query: UsageQuery.schema, ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 401, 404],
-      }),
+      detail: d({
+        tags: tags.projects, summary: 'Usage of a key pair: requests, tokens and cost by day (and model)',
+        parameters: [pid, kid], query: UsageQuery.schema, ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 404],
+      }, read),
     })
-    .post('/projects/:id/keys/:key_id/deactivate', async ({ params }) => (await deps.projects.get(params.id), deps.keys.deactivate(params.id, params.key_id)), {
+    .get('/projects/:id/usage', async ({ request, params, query }) => {
+      const { project } = await access.project(request, params.id, read);
+      const { from, to } = UsageQuery.check(query);
+      const range = usageRange(from, to, Date.now());
+      return usageReport(await deps.wallet.usage(project.id, null, range.fromMs, range.toMs), range, { projectId: project.id, keyId: null });
+    }, {
+      detail: d({
+        tags: tags.projects, summary: 'Usage of the project (every key pair): requests, tokens and cost by day (and model)',
+        parameters: [pid], query: UsageQuery.schema, ok: { description: 'Usage', schema: UsageSchema }, errors: [[400, 'invalid_value'], 404],
+      }, read),
+    })
+    .post('/projects/:id/keys/:key_id/deactivate', async ({ request, params }) => {
+      const { project } = await access.project(request, params.id, write);
+      return deps.keys.deactivate(project.id, params.key_id);
+    }, {
       parse: 'none',
-      detail: describe({ tags: ['Admin: projects'], summary: 'Deactivate a key pair (effective on the next request)', security: ADMIN_SECURITY, parameters: [pid, pathParam('key_id', 'Key pair id')], ok: { description: 'The pair', schema: KeySchema }, errors: [401, 404] }),
+      detail: d({ tags: tags.projects, summary: 'Deactivate a key pair (effective on the next request)', parameters: [pid, kid], ok: { description: 'The pair', schema: KeySchema }, errors: [404] }, write),
     })
     .post('/projects/:id/credits', async ({ params, request, set }) => {
-      await deps.projects.get(params.id);
-      const result = await deps.wallet.topUp(params.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
-      await deps.onFundsChanged(params.id);
+      const { project } = await access.project(request, params.id, { write: true, operator: true });
+      const result = await deps.wallet.topUp(project.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
+      await deps.onFundsChanged(project.id);
       set.status = result.replayed ? 200 : 201;
-      return { ...result, wallet: await deps.wallet.view(params.id, 10, null) };
+      return { ...result, wallet: await deps.wallet.view(project.id, 10, null) };
     }, {
       parse: 'none',
-      detail: describe({
-        tags: ['Admin: wallets'], summary: 'Top up the credit wallet', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
-        security: ADMIN_SECURITY, parameters: [pid],
+      detail: d({
+        tags: tags.wallets, summary: 'Top up the credit wallet (the operator)', description: 'Amount as a decimal string in USD. A repeated idempotency_key returns the original transaction (200) instead of charging twice.',
+        parameters: [pid],
         body: TopUpBody.schema,
         ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema },
-        errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 401, 404, [409, 'idempotency_key_reused'], 413],
-      }),
+        errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 404, [409, 'idempotency_key_reused'], 413],
+      }, { write: true, operator: true }),
     })
-    .get('/projects/:id/wallet', async ({ params, query }) => {
-      await deps.projects.get(params.id);
+    .get('/projects/:id/wallet', async ({ request, params, query }) => {
+      const { project } = await access.project(request, params.id, read);
       const { limit = 100, cursor } = WalletQuery.check(query);
-      return deps.wallet.view(params.id, limit, cursor ?? null);
+      return deps.wallet.view(project.id, limit, cursor ?? null);
     }, {
-      detail: describe({
-        tags: ['Admin: wallets'], summary: 'Credit wallet: balance, held, available and transactions (newest first)', security: ADMIN_SECURITY,
+      detail: d({
+        tags: tags.wallets, summary: 'Credit wallet: balance, held, available and transactions (newest first)',
         parameters: [pid], query: WalletQuery.schema,
-        ok: { description: 'The wallet', schema: WalletSchema }, errors: [[400, 'invalid_value', 'invalid_cursor'], 401, 404],
-      }),
+        ok: { description: 'The wallet', schema: WalletSchema }, errors: [[400, 'invalid_value', 'invalid_cursor'], 404],
+      }, read),
     });
+}
+
+/** The admin API's access: the admin bearer token, for every project and every operator action. */
+export function adminAccess(deps: { adminAuth: AdminAuth; projects: ProjectsService }): ProjectAccess {
+  const guard = adminGuard(deps.adminAuth);
+  return {
+    name: 'admin',
+    prefix: '/admin/v1',
+    security: ADMIN_SECURITY,
+    tag: (group) => `Admin: ${group}`,
+    async project(request, id) {
+      await guard({ request });
+      return { project: await deps.projects.get(id), operator: true };
+    },
+    async operator(request) {
+      await guard({ request });
+    },
+    errors: () => [401],
+  };
 }

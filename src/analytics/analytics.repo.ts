@@ -3,6 +3,11 @@ import type { Awaitable, SqlStore } from '../store/sql-store';
 export type Side = 'publisher' | 'advertiser';
 export type DayCampaignRow = { day: string; campaign_id: string; impressions: number; valid: number; invalid: number; unbilled: number; cost: number; earnings: number };
 
+export type PromotionShownRow = {
+  impression_id: string; request_id: string; turn: number; campaign_id: string; product_id: string; product_name: string;
+  created_at: number; clicks: number; click_status: string | null;
+};
+
 const DAY_MS = 86_400_000;
 /** The UTC day of a Unix-millisecond column as a day number (integer division in both dialects); named in JavaScript. */
 const DAY_NUMBER = `created_at / ${DAY_MS}`;
@@ -45,6 +50,19 @@ export function createAnalyticsRepo(store: SqlStore) {
      FROM judge_calls WHERE publisher_project_id = ? AND created_at >= ? AND created_at < ? GROUP BY outcome`,
   );
   const campaignNames = store.stmt<{ id: string; name: string }>(`SELECT id, name FROM campaigns WHERE id IN (${jsonIds(store)})`);
+  const conversationPromotions = store.stmt<PromotionShownRow>(
+    `SELECT i.id AS impression_id, i.request_id, i.turn, i.campaign_id, i.product_id, p.name AS product_name, i.created_at,
+            (SELECT COUNT(*) FROM clicks k WHERE k.impression_id = i.id) AS clicks,
+            (SELECT k.status FROM clicks k WHERE k.impression_id = i.id ORDER BY CASE WHEN k.status IN ('charged', 'refunded') THEN 0 ELSE 1 END, k.created_at LIMIT 1) AS click_status
+     FROM impressions i JOIN products p ON p.id = i.product_id
+     WHERE i.publisher_project_id = $project AND i.conversation_id = $conversation ORDER BY i.created_at LIMIT 1000`,
+  );
+  const platformRevenue = store.stmt<{ day_number: number; fees: number; refunds: number }>(
+    `SELECT ${DAY_NUMBER} AS day_number,
+            CAST(COALESCE(SUM(CASE WHEN type = 'fee' THEN amount_micros END), 0) AS BIGINT) AS fees,
+            CAST(COALESCE(SUM(CASE WHEN type = 'refund' THEN amount_micros END), 0) AS BIGINT) AS refunds
+     FROM platform_entries WHERE created_at >= $from AND created_at < $to GROUP BY ${DAY_NUMBER} ORDER BY ${DAY_NUMBER}`,
+  );
 
   return {
     async dayCampaign(side: Side, projectId: string, fromMs: number, toMs: number, campaignId: string | null): Promise<DayCampaignRow[]> {
@@ -65,6 +83,13 @@ export function createAnalyticsRepo(store: SqlStore) {
     /** The LLM judge's calls for a publisher's requests, by outcome: platform cost, never charged to the publisher. */
     judgeCalls: (projectId: string, fromMs: number, toMs: number) => judgeCalls.all([projectId, fromMs, toMs]),
     campaignNames: async (ids: string[]) => new Map((await campaignNames.all({ ids: JSON.stringify(ids) })).map((r) => [r.id, r.name])),
+    /** The promotions a publisher's conversation showed, oldest first, each with its clicks. */
+    conversationPromotions: (projectId: string, conversationId: string): Awaitable<PromotionShownRow[]> =>
+      conversationPromotions.all({ project: projectId, conversation: conversationId }),
+    /** What the platform kept of charged clicks (fees) and gave back (refunds, negative), per UTC day. */
+    async platformRevenue(fromMs: number, toMs: number): Promise<Array<{ day: string; fees: number; refunds: number }>> {
+      return (await platformRevenue.all({ from: fromMs, to: toMs })).map((r) => ({ day: dayName(Number(r.day_number)), fees: Number(r.fees), refunds: Number(r.refunds) }));
+    },
   };
 }
 export type AnalyticsRepo = ReturnType<typeof createAnalyticsRepo>;

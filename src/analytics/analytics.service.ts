@@ -46,6 +46,25 @@ function judgeSummary(rows: Awaited<ReturnType<AnalyticsRepo['judgeCalls']>>) {
 export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => number }) {
   const now = deps.now ?? Date.now;
   return {
+    /** The promotions shown in one of a publisher's conversations, each with its product and click status. */
+    async conversationPromotions(projectId: string, conversationId: string) {
+      return (await deps.repo.conversationPromotions(projectId, conversationId)).map((r) => ({
+        impression_id: r.impression_id, request_id: r.request_id, turn: r.turn, campaign_id: r.campaign_id,
+        product_id: r.product_id, product_name: r.product_name, created_at: new Date(Number(r.created_at)).toISOString(),
+        clicks: Number(r.clicks), click_status: r.click_status,
+      }));
+    },
+    /** The platform's share of charged clicks per UTC day (fees less refunds), over a range of whole days. */
+    async platformRevenue(query: { from?: string; to?: string }) {
+      const r = usageRange(query.from, query.to, now());
+      const rows = await deps.repo.platformRevenue(r.fromMs, r.toMs);
+      const total = rows.reduce((n, x) => n + x.fees + x.refunds, 0);
+      return {
+        object: 'platform_revenue', from: r.from, to: r.to,
+        total: formatMicros(total), total_micros: total,
+        daily: rows.map((x) => ({ date: x.day, revenue: formatMicros(x.fees + x.refunds), revenue_micros: x.fees + x.refunds, fees_micros: x.fees, refunds_micros: x.refunds })),
+      };
+    },
     async report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
       const side = project.kind;
       const r = usageRange(query.from, query.to, now());

@@ -85,6 +85,14 @@ const PAGE = `SELECT * FROM conversations WHERE project_id = $projectId
     AND (CAST($afterId AS TEXT) IS NULL OR updated_at < $afterTs OR (updated_at = $afterTs AND id < CAST($afterId AS TEXT)))
   ORDER BY updated_at DESC, id DESC LIMIT $limit`;
 const ONE = 'SELECT * FROM conversations WHERE project_id = ? AND id = ?';
+/** The dashboard's list: each conversation with its first user message; `pattern` (lower case, LIKE) matches an id or any message. */
+const SEARCH = `SELECT c.*, (SELECT m.content FROM messages m WHERE m.project_id = c.project_id AND m.conversation_id = c.id AND m.role = 'user'
+      ORDER BY m.seq LIMIT 1) AS first_user_message
+  FROM conversations c WHERE c.project_id = $projectId
+    AND (CAST($pattern AS TEXT) IS NULL OR LOWER(c.id) LIKE CAST($pattern AS TEXT) ESCAPE '!'
+      OR EXISTS (SELECT 1 FROM messages m WHERE m.project_id = c.project_id AND m.conversation_id = c.id AND LOWER(m.content) LIKE CAST($pattern AS TEXT) ESCAPE '!'))
+    AND (CAST($afterId AS TEXT) IS NULL OR c.updated_at < $afterTs OR (c.updated_at = $afterTs AND c.id < CAST($afterId AS TEXT)))
+  ORDER BY c.updated_at DESC, c.id DESC LIMIT $limit`;
 const RECENT_USER = `SELECT content FROM messages WHERE project_id = ? AND conversation_id = ? AND role = 'user' ORDER BY seq DESC LIMIT ?`;
 const MESSAGES = `SELECT seq, role, content, model, prompt_tokens, completion_tokens, total_tokens, cost_micros, latency_ms, streamed,
     end_user, metadata, request_id, created_at
@@ -147,6 +155,7 @@ export type ConversationWriter = ReturnType<typeof writerOf>;
 export function createConversationsRepo(store: SqlStore) {
   const page = store.stmt<ConversationRow>(PAGE);
   const one = store.stmt<ConversationRow>(ONE);
+  const search = store.stmt<ConversationRow & { first_user_message: string | null }>(SEARCH);
   const recentUser = store.stmt<{ content: string }>(RECENT_USER);
   const messages = store.stmt<MessageRow>(MESSAGES);
 
@@ -156,6 +165,9 @@ export function createConversationsRepo(store: SqlStore) {
     list: (projectId: string, limit: number, after: { id: string; updatedAt: number } | null): Awaitable<ConversationRow[]> =>
       page.all({ projectId, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }),
     get: (projectId: string, id: string): Awaitable<ConversationRow | null> => one.get([projectId, id]),
+    /** Conversations whose id or any message contains `text` (any case; null: all), newest first, with their first user message. */
+    search: (projectId: string, text: string | null, limit: number, after: { id: string; updatedAt: number } | null) =>
+      search.all({ projectId, pattern: text === null ? null : `%${text.toLowerCase().replace(/[!%_]/g, (c) => `!${c}`)}%`, afterId: after?.id ?? null, afterTs: after?.updatedAt ?? 0, limit }),
     /** The latest user messages, newest first. */
     recentUserMessages: (projectId: string, id: string, limit: number): Awaitable<string[]> =>
       thenOf(recentUser.all([projectId, id, limit]), (rows) => rows.map((r) => r.content)),

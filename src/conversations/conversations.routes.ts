@@ -5,7 +5,7 @@ import type { KeysService } from '../keys/keys.service';
 import { MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
 import { ConversationsQuery, MessagesQuery } from './conversations.inputs';
 
-const ConversationSchema = {
+export const ConversationSchema = {
   type: 'object',
   properties: {
     id: { type: 'string', description: 'The x-conversation-id, or the request id for untracked requests' },
@@ -19,7 +19,7 @@ const ConversationSchema = {
   },
 };
 
-const MessageSchema = {
+export const MessageSchema = {
   type: 'object',
   properties: {
     seq: { type: 'integer' },

@@ -153,6 +153,18 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     return { object: 'list' as const, data: page.map(toConversationView), has_more, next_cursor };
   }
 
+  /** The dashboard's list: conversations matching `text` (an id or any message; any case), with their first user message. */
+  async function search(projectId: string, text: string | null, limit: number, cursor: string | null) {
+    checkLimit(limit, MAX_CONVERSATIONS_PAGE);
+    const rows = await deps.repo.search(projectId, text, limit + 1, decodeCursor(cursor));
+    const { page, has_more, next_cursor } = pageOf(rows, limit, encodeCursor);
+    return {
+      object: 'list' as const,
+      data: page.map((c) => ({ ...toConversationView(c), first_user_message: c.first_user_message === null ? null : c.first_user_message.slice(0, 300) })),
+      has_more, next_cursor,
+    };
+  }
+
   async function get(projectId: string, id: string, fromSeq: number, limit: number) {
     const row = await deps.repo.get(projectId, id);
     if (!row) throw notFound('conversation_not_found', `No conversation with id ${id}`);
@@ -182,6 +194,6 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     });
   }
 
-  return { list, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch };
+  return { list, search, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch };
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>;

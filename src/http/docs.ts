@@ -89,6 +89,7 @@ const DEFAULT_CODES: Record<number, readonly string[]> = {
   504: ['upstream_timeout'],
 };
 const ADMIN_DEFAULT_CODES: Record<number, readonly string[]> = { 401: ['invalid_admin_token'] };
+const DASHBOARD_DEFAULT_CODES: Record<number, readonly string[]> = { 401: ['not_signed_in'], 403: ['csrf_token_mismatch'] };
 /** A body is read, so it can be malformed. */
 const BODY_400_CODES = ['invalid_json', 'invalid_request_body'];
 /** 404 by path parameter: each names what was not found (`id` is a project on the admin API only). */
@@ -98,13 +99,17 @@ const NOT_FOUND_BY_PARAM: Record<string, string> = {
 
 type Parameter = { name: string; in: string };
 
-function defaultCodes(status: number, ctx: { admin: boolean; hasBody: boolean; pathParams: string[] }): readonly string[] {
+/** `admin`: the admin API; `dashboard`: the dashboard's API (both name projects by the path parameter `id`). */
+type Scope = { admin: boolean; dashboard?: boolean; hasBody: boolean; pathParams: string[] };
+
+function defaultCodes(status: number, ctx: Scope): readonly string[] {
   if (status === 400 && ctx.hasBody) return BODY_400_CODES;
   if (status === 404) {
-    const codes = ctx.pathParams.map((name) => (name === 'id' && ctx.admin ? 'project_not_found' : NOT_FOUND_BY_PARAM[name])).filter((c) => c !== undefined);
+    const codes = ctx.pathParams.map((name) => (name === 'id' && (ctx.admin || ctx.dashboard) ? 'project_not_found' : NOT_FOUND_BY_PARAM[name])).filter((c) => c !== undefined);
     return codes.length > 0 ? codes : ['not_found'];
   }
-  return (ctx.admin ? ADMIN_DEFAULT_CODES[status] : undefined) ?? DEFAULT_CODES[status] ?? [];
+  const scoped = ctx.admin ? ADMIN_DEFAULT_CODES : ctx.dashboard ? DASHBOARD_DEFAULT_CODES : {};
+  return scoped[status] ?? DEFAULT_CODES[status] ?? [];
 }
 
 /** A status alone (its default codes) or a status with the codes this route really returns. */
@@ -129,7 +134,7 @@ export function errorResponse(status: number, codes: readonly string[]) {
   return { description: codes.length > 0 ? `${text}: ${codes.join(', ')}` : text, content: { 'application/json': content } };
 }
 
-export function errorResponses(errors: readonly ErrorSpec[], ctx = { admin: false, hasBody: false, pathParams: [] as string[] }) {
+export function errorResponses(errors: readonly ErrorSpec[], ctx: Scope = { admin: false, hasBody: false, pathParams: [] }) {
   return Object.fromEntries(
     errors.map((spec) => {
       const [status, ...explicit] = typeof spec === 'number' ? [spec] : spec;
@@ -206,8 +211,10 @@ export function describe(opts: {
   if (opts.query) opts = { ...opts, parameters: [...(opts.parameters ?? []), ...queryParameters(opts.query)] };
   const okContent: Record<string, { schema: Schema }> = { 'application/json': { schema: opts.ok.schema }, ...(opts.ok.extraContent ?? {}) };
   const admin = opts.security === ADMIN_SECURITY || (opts.security ?? []).some((s) => 'adminBearer' in s);
+  const dashboard = (opts.security ?? []).some((s) => 'dashboardSession' in s);
   const pathParams = (opts.parameters ?? []).filter((p) => p.in === 'path').map((p) => String(p.name));
-  const errors = withSchemaCodes(opts.errors, [opts.body, opts.query], (status) => defaultCodes(status, { admin, hasBody: opts.body !== undefined, pathParams }));
+  const scope: Scope = { admin, dashboard, hasBody: opts.body !== undefined, pathParams };
+  const errors = withSchemaCodes(opts.errors, [opts.body, opts.query], (status) => defaultCodes(status, scope));
   return {
     tags: opts.tags,
     summary: opts.summary,
@@ -219,7 +226,7 @@ export function describe(opts: {
     requestBody: opts.body ? { required: true, content: { 'application/json': { schema: opts.body } } } : undefined,
     responses: {
       [String(opts.ok.status ?? 200)]: { description: opts.ok.description, content: okContent },
-      ...errorResponses(errors, { admin, hasBody: opts.body !== undefined, pathParams }),
+      ...errorResponses(errors, scope),
     },
   } as any;
 }

@@ -57,7 +57,7 @@ export const badRequest = (code: string, message: string, param: string | null =
 export const unprocessable = (code: string, message: string, param: string | null = null) =>
   new ApiError(422, 'invalid_request_error', code, message, param);
 export const unauthorized = (code: string, message: string) => new ApiError(401, 'authentication_error', code, message);
-export const forbidden = (code: string, message: string) => new ApiError(403, 'permission_error', code, message);
+export const forbidden = (code: string, message: string, param: string | null = null) => new ApiError(403, 'permission_error', code, message, param);
 export const notFound = (code: string, message: string) => new ApiError(404, 'not_found_error', code, message);
 export const conflict = (code: string, message: string) => new ApiError(409, 'invalid_request_error', code, message);
 export const payloadTooLarge = (message: string) =>

@@ -105,7 +105,9 @@ describe('every JSON response of the public and admin API', () => {
     ];
     const setup = await t.call('POST', '/dashboard/api/v1/auth/setup', { body: { admin_token: ADMIN_TOKEN, email: 'ops@example.com', name: 'Ops', password: 'operator password' } });
     // The operator's dashboard session sees every project: the publisher's ids serve its project routes.
-    contexts.push({ label: 'dashboard', params: { id: pub.id, key_id: pub.keyId }, headers: { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0] } });
+    const cookie = { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0] };
+    contexts.push({ label: 'dashboard', params: { id: pub.id, key_id: pub.keyId, click_id: clickId, conversation_id: 'consistency-1' }, headers: cookie });
+    contexts.push({ label: 'dashboard', params: { id: adv.id, key_id: advKey.body.id, campaign_id: adv.campaignId, click_id: clickId }, headers: cookie });
   });
   afterAll(async () => {
     t.close();

@@ -101,7 +101,7 @@ describe('OpenAPI and Swagger UI', () => {
     const codes = (path: string, method: string, status: number) =>
       Object.keys(spec.paths[path][method].responses[String(status)]?.content['application/json'].examples ?? {});
     const p = '/admin/v1/projects/{id}';
-    expect(codes(p, 'patch', 403)).toEqual(['domain_not_verified', 'no_active_key']);
+    expect(codes(p, 'patch', 403)).toEqual(['domain_not_verified', 'no_active_key', 'operator_only']);
     expect(codes(p, 'patch', 409)).toEqual(['not_an_advertiser', 'not_a_publisher']);
     expect(codes(`${p}/credits`, 'post', 409)).toEqual(['idempotency_key_reused']);
     expect(codes(`${p}/credits`, 'post', 400)).toContain('invalid_amount');
