@@ -1,4 +1,5 @@
 import { ConfigError, defaultDataParent, helpText, loadConfig, type Config } from './config/config';
+import dashboardPage from './web/index.html';
 import { createApp } from './app';
 import { listenOriginOf } from './http/link-origin';
 import { curlExample, firstProjectHelp, seedDemoProject } from './bootstrap';
@@ -115,6 +116,9 @@ async function serve(config: Config): Promise<void> {
   const server = Bun.serve({
     hostname: config.host,
     port: config.port,
+    // The dashboard: one page (bundled into the executable at build time) that talks only to /dashboard/api/v1.
+    routes: { '/': dashboardPage, '/dashboard': dashboardPage, '/dashboard/': dashboardPage },
+    development: false,
     fetch,
     // Our own check answers 413 with the error envelope; this is the hard stop for bodies without a length.
     maxRequestBodySize: Math.max(config.limits.maxBodyBytes, config.limits.maxImportBytes) + 1024 * 1024,
@@ -128,6 +132,7 @@ async function serve(config: Config): Promise<void> {
     `Vexrail ${pkg.version} listening on ${base}`,
     `  API:          ${base}/v1  (OpenAI-compatible; headers x-publishable-key and x-secret-key)`,
     `  Swagger docs: ${base}/swagger  (spec at ${base}/swagger/json)`,
+    `  Dashboard:    ${base}/  (first visit: set up the operator account with the admin token; then sign in)`,
     `  Admin API:    ${base}/admin/v1  (Authorization: Bearer <admin token>)`,
     config.databaseUrl ? `  Data:         ${opened.where}` : `  Data:         ${opened.where}  (${DATA_DIR_SOURCES[config.dataDirSource]})`,
     `  Models:       ${rt.catalog.ids().join(', ')}${rt.config.providers[0].kind === 'demo' ? '  (offline demo model: no upstream LLM configured)' : ''}`,

@@ -18,7 +18,7 @@ async function signedIn(res: Response): Promise<Session> {
   const body = (await res.json()) as any;
   return { cookie: (res.headers.get('set-cookie') ?? '').split(';')[0], csrf: body.csrf_token, id: body.account.id };
 }
-const as = (who: Session, csrf = true) => (csrf ? { cookie: who.cookie, 'x-csrf-token': who.csrf } : { cookie: who.cookie });
+const as = (who: Session, csrf = true): Record<string, string> => (csrf ? { cookie: who.cookie, 'x-csrf-token': who.csrf } : { cookie: who.cookie });
 const call = async (who: Session | null, method: string, path: string, body?: unknown, csrf = true) => {
   const res = await t.call(method, `${API}${path}`, { body, headers: who ? as(who, csrf) : {} });
   const text = await res.text();
