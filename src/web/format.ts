@@ -1,12 +1,10 @@
 /** Money arrives as decimal USD strings with integer micros beside them: shown as currency, never through floats for sums. */
 const usd = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 6 });
-const usdShort = new Intl.NumberFormat(undefined, { style: 'currency', currency: 'USD', minimumFractionDigits: 2, maximumFractionDigits: 2 });
 
-/** Micro-dollars as currency; amounts under a cent keep their digits. */
+/** Micro-dollars as currency, exact to the micro-dollar (at least two decimals; no rounding hides a charge). */
 export function money(micros: number | null | undefined): string {
   if (micros === null || micros === undefined) return '—';
-  const abs = Math.abs(micros);
-  return (abs !== 0 && abs < 10_000 ? usd : usdShort).format(micros / 1_000_000);
+  return usd.format(micros / 1_000_000);
 }
 
 /** A time in the browser's own time zone. */

@@ -56,7 +56,8 @@ export function ProjectsPage({ kind }: { kind: 'publisher' | 'advertiser' }) {
 }
 
 export function ProjectHeader({ id, kind, tabs, current, children }: { id: string; kind: string; tabs: Array<[string, string]>; current: string; children: (p: Project, reload: () => void) => ComponentChildren }) {
-  const project = useAsync(() => api<Project>('GET', `/projects/${encodeURIComponent(id)}`), [id]);
+  // Read again on every tab change: another account (the operator) may have changed it meanwhile.
+  const project = useAsync(() => api<Project>('GET', `/projects/${encodeURIComponent(id)}`), [id, current]);
   return (
     <View of={project}>
       {(p) => (
