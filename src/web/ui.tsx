@@ -93,7 +93,8 @@ export function Field({ label, hint, children }: { label: string; hint?: string;
 }
 
 /** The native dialog element: focus moves in and back, Escape closes. */
-export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren }) {
+/** A native dialog element shown as a modal while `open`. */
+function useModal(open: boolean) {
   const ref = useRef<HTMLDialogElement>(null);
   useEffect(() => {
     const d = ref.current;
@@ -101,6 +102,11 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
     if (open && !d.open) d.showModal();
     if (!open && d.open) d.close();
   }, [open]);
+  return ref;
+}
+
+export function Dialog({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren }) {
+  const ref = useModal(open);
   return (
     <dialog ref={ref} onClose={onClose} aria-labelledby={`${title}-title`}>
       <header class="card-head"><h2 id={`${title}-title`}>{title}</h2><button type="button" class="icon" aria-label="Close" onClick={onClose}>×</button></header>
@@ -111,13 +117,7 @@ export function Dialog({ open, title, onClose, children }: { open: boolean; titl
 
 /** A drawer from the right (full width on a phone) holding detail. */
 export function Drawer({ open, title, onClose, children }: { open: boolean; title: string; onClose: () => void; children: ComponentChildren }) {
-  const ref = useRef<HTMLDialogElement>(null);
-  useEffect(() => {
-    const d = ref.current;
-    if (!d) return;
-    if (open && !d.open) d.showModal();
-    if (!open && d.open) d.close();
-  }, [open]);
+  const ref = useModal(open);
   return (
     <dialog ref={ref} class="drawer" onClose={onClose} aria-label={title}>
       <header class="card-head"><h2>{title}</h2><button type="button" class="icon" aria-label="Close" onClick={onClose}>×</button></header>

@@ -3,26 +3,18 @@ import { useState } from 'preact/hooks';
 import { api, allPages } from '../api';
 import { dayOffset, money, num, pct, when } from '../format';
 import { Badge, Card, Chart, Confirm, Dialog, Empty, ErrorBox, Field, RangePicker, Stat, View, daysBetween, useAsync, useSubmit } from '../ui';
-import type { Project } from './projects';
+import { useProjectsOverview, type Project } from './projects';
 
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed'];
 
 export function AdvertiserOverview() {
   const [range, setRange] = useState(30);
-  const data = useAsync(async () => {
-    const projects = (await allPages<Project>('/projects?limit=100')).filter((p) => p.kind === 'advertiser');
-    const from = dayOffset(range - 1);
-    const to = dayOffset(0);
-    const per = await Promise.all(projects.map(async (p) => ({
-      project: p,
-      wallet: await api('GET', `/projects/${p.id}/wallet?limit=1`),
-      campaigns: (await api('GET', `/projects/${p.id}/campaigns`)).data as any[],
-      products: await allPages<any>(`/projects/${p.id}/products?limit=1000`, 100_000),
-      analytics: await api('GET', `/projects/${p.id}/analytics?from=${from}&to=${to}`),
-      clicks: (await api('GET', `/projects/${p.id}/clicks?limit=1000`)).data as any[],
-    })));
-    return { per, days: daysBetween(from, to) };
-  }, [range]);
+  const data = useProjectsOverview('advertiser', range, async (p, from, to) => ({
+    campaigns: (await api('GET', `/projects/${p.id}/campaigns`)).data as any[],
+    products: await allPages<any>(`/projects/${p.id}/products?limit=1000`, 100_000),
+    analytics: await api('GET', `/projects/${p.id}/analytics?from=${from}&to=${to}`),
+    clicks: (await api('GET', `/projects/${p.id}/clicks?limit=1000`)).data as any[],
+  }));
   return (
     <>
       <div class="page-head"><h1>Advertiser overview</h1><RangePicker value={range} onChange={setRange} /></div>

@@ -2,8 +2,8 @@
 import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, allPages } from '../api';
-import { money, when } from '../format';
-import { Badge, Card, Confirm, CopyButton, Dialog, Empty, ErrorBox, Field, Tabs, View, useAsync, useSubmit } from '../ui';
+import { dayOffset, money, when } from '../format';
+import { Badge, Card, Confirm, CopyButton, Dialog, Empty, ErrorBox, Field, Tabs, View, daysBetween, useAsync, useSubmit } from '../ui';
 
 export type Project = {
   id: string; name: string; kind: 'publisher' | 'advertiser'; domain: string; domain_status: string; monetization: boolean;
@@ -11,6 +11,17 @@ export type Project = {
   link_domains: string[]; owner_account_id: string | null; created_at: string;
   ad_settings?: { disclosure_label: string; frequency_cap_turns: number; blocked_categories: string[]; bridge_mode: string };
 };
+
+/** The account's projects of one kind, each with its wallet and what `load` adds, over the last `range` days (overviews). */
+export function useProjectsOverview<T extends object>(kind: Project['kind'], range: number, load: (p: Project, from: string, to: string) => Promise<T>) {
+  return useAsync(async () => {
+    const projects = (await allPages<Project>('/projects?limit=100')).filter((p) => p.kind === kind);
+    const from = dayOffset(range - 1);
+    const to = dayOffset(0);
+    const per = await Promise.all(projects.map(async (p) => ({ project: p, wallet: await api('GET', `/projects/${p.id}/wallet?limit=1`), ...(await load(p, from, to)) })));
+    return { per, days: daysBetween(from, to) };
+  }, [kind, range]);
+}
 
 export function DomainBadge({ status }: { status: string }) {
   return <Badge tone={status === 'verified' ? 'ok' : status === 'failed' ? 'bad' : 'warn'}>{status === 'verified' ? 'Domain verified' : `Domain ${status}`}</Badge>;

@@ -1,9 +1,9 @@
 /** Publisher pages: the overview across projects, earnings and conversations of one project. */
 import { useState } from 'preact/hooks';
-import { api, allPages } from '../api';
+import { api } from '../api';
 import { dayOffset, money, num, when } from '../format';
 import { Badge, Card, Chart, Drawer, Empty, RangePicker, Stat, View, daysBetween, useAsync } from '../ui';
-import type { Project } from './projects';
+import { useProjectsOverview, type Project } from './projects';
 
 const COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed'];
 
@@ -16,19 +16,11 @@ function byDay(days: string[], rows: Array<{ date: string; value: number }>): nu
 
 export function PublisherOverview() {
   const [range, setRange] = useState(30);
-  const data = useAsync(async () => {
-    const projects = (await allPages<Project>('/projects?limit=100')).filter((p) => p.kind === 'publisher');
-    const from = dayOffset(range - 1);
-    const to = dayOffset(0);
-    const per = await Promise.all(projects.map(async (p) => ({
-      project: p,
-      wallet: await api('GET', `/projects/${p.id}/wallet?limit=1`),
-      earnings: await api('GET', `/projects/${p.id}/earnings?limit=1`),
-      usage: await api('GET', `/projects/${p.id}/usage?from=${from}&to=${to}`),
-      analytics: await api('GET', `/projects/${p.id}/analytics?from=${from}&to=${to}`),
-    })));
-    return { per, days: daysBetween(from, to) };
-  }, [range]);
+  const data = useProjectsOverview('publisher', range, async (p, from, to) => ({
+    earnings: await api('GET', `/projects/${p.id}/earnings?limit=1`),
+    usage: await api('GET', `/projects/${p.id}/usage?from=${from}&to=${to}`),
+    analytics: await api('GET', `/projects/${p.id}/analytics?from=${from}&to=${to}`),
+  }));
   return (
     <>
       <div class="page-head"><h1>Publisher overview</h1><RangePicker value={range} onChange={setRange} /></div>
