@@ -75,7 +75,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     .use(adminProjectCollectionRoutes(projectDeps))
     .use(dashboardAuthRoutes({ accounts: rt.accounts, adminAuth: rt.adminAuth, secureCookies: (rt.config.publicUrl ?? '').startsWith('https://') }))
     .use(dashboardProjectsRoutes({ accounts: rt.accounts, projects: rt.projects, wallet: rt.wallet }))
-    .use(dashboardOperatorRoutes({ accounts: rt.accounts, analytics: rt.market.analytics, config: rt.config, catalog: rt.catalog }));
+    .use(dashboardOperatorRoutes({ accounts: rt.accounts, analytics: rt.market.analytics, config: rt.config, platform: rt.platform }));
   // A project's routes, mounted for the admin token and for the dashboard's accounts (each access checks its callers).
   const dashboard = dashboardAccess({ accounts: rt.accounts, projects: rt.projects });
   for (const access of [adminAccess({ adminAuth: rt.adminAuth, projects: rt.projects }), dashboard]) {

@@ -13,6 +13,7 @@ import { createConversationsService } from './conversations/conversations.servic
 import { createKeysRepo } from './keys/keys.repo';
 import { createKeysService } from './keys/keys.service';
 import { createModelCatalog } from './models/catalog';
+import { createPlatformSettings } from './platform/platform-settings';
 import { startEventLoopLag } from './ops/event-loop-lag';
 import { countDecisions, createGatewayMetrics, observeHolds } from './ops/metrics';
 import { createRequestLog } from './ops/request-log';
@@ -20,6 +21,7 @@ import { createWriteBehind } from './ops/write-behind';
 import { writeGateOf } from './store/write-gate';
 import { systemTxtResolver, type TxtResolver } from './projects/domain';
 import { createAdSettingsRepo } from './projects/ad-settings.repo';
+import { createSettingsRepo } from './store/settings.repo';
 import { createProjectsRepo } from './projects/projects.repo';
 import { createProjectsService } from './projects/projects.service';
 import { createDemoFetch } from './upstream/demo-model';
@@ -51,6 +53,9 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   const cacheTtlMs = store.postgres ? SHARED_CACHE_TTL_MS : undefined;
   const metrics = createGatewayMetrics();
   const catalog = createModelCatalog(config.providers, config.prices, Date.now(), config.aliases);
+  // The operator's changes to prices, revenue share and hold period (dashboard) apply over the config file's.
+  const platform = createPlatformSettings({ config, settings: createSettingsRepo(store), catalog, feed });
+  await platform.load();
   const wallet = createWalletService({ repo: createWalletRepo(store), store, shared: { holdTtlMs: config.holdTtlMs } });
   let keysRef: ReturnType<typeof createKeysService> | null = null;
   let marketRef: Marketplace | null = null;
@@ -99,6 +104,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
     config, store, projects, wallet, upstream, catalog,
     recentUserMessages: conversations.recentUserMessages,
     promotionMetrics: metrics.promotion,
+    split: platform.split,
     feed,
   });
   marketRef = market;
@@ -163,7 +169,7 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   if (store.sqlite) metrics.watchWriteGate(writeGateOf(store.sqlite));
 
   return {
-    config, store, feed, catalog, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics, accounts,
+    config, store, feed, catalog, platform, wallet, projects, keys, conversations, chat, log, adminAuth, market, metrics, accounts,
     flushAll,
     /** Decisions can be made (the promotion index and serving set are loaded): /readyz says ready only then. */
     isReady: () => marketReady && modelsReady,

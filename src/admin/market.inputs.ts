@@ -67,6 +67,7 @@ export const HistoryQuery = limitOnly(1000, 500, 'events');
 export const AnalyticsQuery = queryValidator(T.Object({
   ...DAY_RANGE,
   campaign_id: T.Optional(T.String({ minLength: 1, maxLength: 100, description: 'Only this campaign (totals, daily and campaigns rows)' })),
+  publisher_project_id: T.Optional(T.String({ minLength: 1, maxLength: 100, description: 'Advertiser projects: only promotions shown in this publisher project' })),
 }));
 
 export const ClicksQuery = queryValidator(T.Object({

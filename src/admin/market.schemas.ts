@@ -87,6 +87,7 @@ export const AnalyticsSchema = {
     totals: { type: 'object', properties: Metrics },
     daily: { type: 'array', items: { type: 'object', properties: { date: { type: 'string' }, ...Metrics } } },
     campaigns: { type: 'array', items: { type: 'object', properties: { campaign_id: { type: 'string' }, name: { type: 'string' }, ...Metrics } } },
+    publishers: { type: 'array', description: 'advertiser projects: where the promotions ran, per publisher project (its domain)', items: { type: 'object', properties: { publisher_project_id: { type: 'string' }, domain: { type: ['string', 'null'] }, ...Metrics } } },
     no_fill: { type: 'object', additionalProperties: { type: 'integer' }, description: 'publisher projects: no-fill count by reason' },
     judge: {
       type: 'object',

@@ -46,6 +46,8 @@ export function createMarketplace(deps: {
   upstream: UpstreamClient;
   catalog: ModelCatalog;
   recentUserMessages: (projectId: string, conversationId: string, limit: number) => Awaitable<string[]>;
+  /** The publisher's share and hold period now (src/platform/platform-settings.ts); default: the config's. */
+  split?: () => { publisherShareBps: number; earningsHoldMs: number };
   /** Overrides IMPRESSION_QUEUE_MAX (tests use a tiny queue). */
   impressionQueueMax?: number;
   /** Metrics hooks (src/ops/metrics.ts): promotions delivered, no-fills by reason, clicks by status. */
@@ -232,8 +234,7 @@ export function createMarketplace(deps: {
     impression: impressionsRepo.get,
     flushImpressions: flush,
     productUrl: products.redirectUrl,
-    publisherShareBps: config.ads.publisherShareBps,
-    earningsHoldMs: config.ads.earningsHoldMs,
+    split: deps.split ?? (() => ({ publisherShareBps: config.ads.publisherShareBps, earningsHoldMs: config.ads.earningsHoldMs })),
     // Another instance writes its impressions every flush interval: a click it served may arrive here first.
     awaitPeerImpressionMs: store.postgres ? Math.max(1_000, 3 * config.flushIntervalMs) : 0,
     onMoneyMoved: (advertiserProjectId) => moneyMoved(advertiserProjectId),

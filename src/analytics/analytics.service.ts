@@ -65,10 +65,10 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
         daily: rows.map((x) => ({ date: x.day, revenue: formatMicros(x.fees + x.refunds), revenue_micros: x.fees + x.refunds, fees_micros: x.fees, refunds_micros: x.refunds })),
       };
     },
-    async report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string }) {
+    async report(project: ProjectRow, query: { from?: string; to?: string; campaign_id?: string; publisher_project_id?: string }) {
       const side = project.kind;
       const r = usageRange(query.from, query.to, now());
-      const rows = await deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null);
+      const rows = await deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null, side === 'advertiser' ? query.publisher_project_id ?? null : null);
       const days = [...new Set(rows.map((x) => x.day))].sort();
       const campaigns = [...new Set(rows.map((x) => x.campaign_id))];
       const names = await deps.repo.campaignNames(campaigns);
@@ -82,6 +82,12 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
         daily: days.map((day) => ({ date: day, ...metrics(sum(rows.filter((x) => x.day === day)), side) })),
         campaigns: campaigns.map((id) => ({ campaign_id: id, name: names.get(id) ?? null, ...metrics(sum(rows.filter((x) => x.campaign_id === id)), side) })),
       };
+      if (side === 'advertiser') {
+        // Where the promotions ran: each publisher project by its (verified, public) domain.
+        const publishers = [...new Set(rows.map((x) => x.publisher_project_id))];
+        const domains = await deps.repo.projectDomains(publishers);
+        report.publishers = publishers.map((id) => ({ publisher_project_id: id, domain: domains.get(id) ?? null, ...metrics(sum(rows.filter((x) => x.publisher_project_id === id)), side) }));
+      }
       if (side === 'publisher') {
         const noFill: Record<string, number> = {};
         const dailyNoFill: Record<string, Record<string, number>> = {};

@@ -61,8 +61,8 @@ type Deps = {
   /** Writes queued impressions now: a click may arrive before the background flush. */
   flushImpressions: () => Awaitable<void>;
   productUrl: (productId: string) => Awaitable<string | null>;
-  publisherShareBps: number;
-  earningsHoldMs: number;
+  /** The publisher's share and the hold period now (the operator may change them while the server runs). */
+  split: () => { publisherShareBps: number; earningsHoldMs: number };
   /** Money moved for this advertiser: its campaigns may have to pause or may resume. */
   onMoneyMoved: (advertiserProjectId: string) => Awaitable<void>;
   /**
@@ -104,10 +104,11 @@ export function createClicksService(deps: Deps) {
     const location = impression ? await deps.productUrl(impression.product_id) : null;
     if (!verified || !impression || !location) throw notFound('link_not_found', 'This link is not valid');
     const at = now();
+    const { publisherShareBps, earningsHoldMs } = deps.split();
     const input = {
       productId: impression.product_id, impressionId: impression.id, campaignId: impression.campaign_id, publisherId: impression.publisher_project_id,
-      advertiserId: impression.advertiser_project_id, priceMicros: impression.price_micros, publisherShareBps: deps.publisherShareBps,
-      earningsHoldMs: deps.earningsHoldMs, userAgent: userAgent ? userAgent.slice(0, 512) : null, now: at,
+      advertiserId: impression.advertiser_project_id, priceMicros: impression.price_micros, publisherShareBps,
+      earningsHoldMs, userAgent: userAgent ? userAgent.slice(0, 512) : null, now: at,
     };
     if (at > Math.min(verified.expiresAtMs, impression.expires_at)) return { location, click: await deps.repo.recordInvalid(input, 'expired') };
     if (!userAgent || NON_HUMAN_AGENT.test(userAgent)) return { location, click: await deps.repo.recordInvalid(input, 'non_human_agent') };

@@ -8,7 +8,8 @@ export type ModelRoute = { id: string; providers: ProviderConfig[]; price: Model
  * `"discover": true` reports its model list: the hot path does a single Map lookup. A model is served only if it
  * has a price; an alias resolves to the route of the model it names.
  */
-export function createModelCatalog(providers: ProviderConfig[], prices: Record<string, ModelPrice>, startedAtMs: number, aliases: Record<string, string> = {}) {
+export function createModelCatalog(providers: ProviderConfig[], configPrices: Record<string, ModelPrice>, startedAtMs: number, aliases: Record<string, string> = {}) {
+  let prices = configPrices;
   const ordered = providers.map((p, i) => ({ p, i })).sort((a, b) => a.p.priority - b.p.priority || a.i - b.i).map((x) => x.p);
   /** What each discovering provider last reported; absent until its first answer (the configured list stands until then). */
   const discovered = new Map<string, Set<string>>();
@@ -50,6 +51,11 @@ export function createModelCatalog(providers: ProviderConfig[], prices: Record<s
     /** Served model ids, aliases included. */
     ids: () => [...routes.keys()],
     /** A discovering provider's model list; returns whether the served set changed. */
+    /** The price of each model (the operator changed some); requests in flight keep the price they started with. */
+    setPrices(next: Record<string, ModelPrice>): void {
+      prices = next;
+      build();
+    },
     setDiscovered(providerName: string, ids: readonly string[]): boolean {
       const before = listBody;
       discovered.set(providerName, new Set(ids));

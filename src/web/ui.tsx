@@ -182,7 +182,12 @@ export function Chart({ days, series, bars = false, height = 220, label }: {
       }))],
       axes: [
         { stroke: text, grid: { stroke: grid } },
-        { stroke: text, grid: { stroke: grid }, size: 60, values: (_u, vals) => vals.map((v) => (series[0]?.format ? series[0].format(v) : v.toLocaleString())) },
+        {
+          stroke: text, grid: { stroke: grid },
+          values: (_u, vals) => vals.map((v) => (series[0]?.format ? series[0].format(v) : v.toLocaleString())),
+          // Wide enough for the longest label (money labels such as $0.0075 would be clipped by a fixed width).
+          size: (_u, values) => (values ? Math.max(40, Math.max(...values.map((v) => String(v).length)) * 7 + 18) : 40),
+        },
       ],
       scales: { x: { time: true } },
     };

@@ -213,6 +213,10 @@ describe('dashboard in chromium against the compiled binary', () => {
       return impressions === '1' && clicks === '1';
     }, 15_000, 500);
     await shoot(advertiser, 'advertiser-analytics');
+    // Filtered to the publisher it ran on (by its domain): the same impression and click.
+    await advertiser.getByLabel('Publisher').selectOption({ label: 'pat-assistant.example.com' });
+    await advertiser.getByRole('cell', { name: 'pat-assistant.example.com' }).waitFor();
+    expect(await advertiser.getByTestId('impressions').textContent()).toBe('1');
 
     // The publisher sees the promotion and its click in the conversation.
     await go(publisher, `#/publisher/projects/${publisherProject}/conversations`);
@@ -243,6 +247,13 @@ describe('dashboard in chromium against the compiled binary', () => {
       expect(await page.locator('[role=alert]').count(), `${name} shows an error`).toBe(0);
       await shoot(page, name);
     }
+    // The operator changes the publisher's share and puts the config file's back.
+    await go(operator, '#/operator/settings');
+    await operator.getByLabel('Publisher share (%)').fill('65');
+    await operator.getByRole('button', { name: 'Save share and hold' }).click();
+    await operator.getByText('share from the dashboard').waitFor();
+    await operator.getByRole('button', { name: 'Use config values' }).click();
+    await operator.getByText('share from the config').waitFor();
     // Dark mode renders too.
     await operator.getByLabel('Theme').selectOption('dark');
     await shoot(operator, 'operator-projects-dark');

@@ -398,6 +398,14 @@ describe('analytics', () => {
     expect(ra.body.daily[0]).toMatchObject({ date: '2030-05-05', impressions: 4, valid_clicks: 2, invalid_clicks: 2 });
     expect(ra.body.campaigns).toEqual([expect.objectContaining({ campaign_id: a.campaignId, name: 'Boards Adv campaign', impressions: 4, valid_clicks: 2 })]);
     expect(ra.body.no_fill).toBeUndefined();
+    // Where A's promotions ran: per publisher project, by its domain; publisher_project_id filters the report.
+    const byPublisher = Object.fromEntries(ra.body.publishers.map((x: any) => [x.publisher_project_id, x]));
+    expect(byPublisher[p1.id]).toMatchObject({ impressions: 3, valid_clicks: 1, invalid_clicks: 2, cost_micros: chargeA1 });
+    expect(byPublisher[p2.id]).toMatchObject({ impressions: 1, valid_clicks: 1, cost_micros: chargeA4 });
+    expect(byPublisher[p1.id].domain).toMatch(/\./);
+    const onlyP2 = await t.admin('GET', `/projects/${a.id}/analytics?from=2030-05-05&to=2030-05-05&publisher_project_id=${p2.id}`);
+    expect(onlyP2.body.totals).toMatchObject({ impressions: 1, valid_clicks: 1, invalid_clicks: 0, cost_micros: chargeA4 });
+    expect(onlyP2.body.publishers.map((x: any) => x.publisher_project_id)).toEqual([p2.id]);
 
     // Publisher P1: 4 impressions (3 of A, 1 of B), valid clicks a1 and b1, earnings = its shares.
     const rp = await t.admin('GET', `/projects/${p1.id}/analytics?from=2030-05-05&to=2030-05-05`);

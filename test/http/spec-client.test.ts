@@ -48,7 +48,9 @@ function sampleOf(schema: Json, depth = 0): unknown {
   if (schema.allOf) return Object.assign({}, ...schema.allOf.map((s: Json) => sampleOf(s, depth + 1)));
   const type = Array.isArray(schema.type) ? schema.type.find((x: string) => x !== 'null') : schema.type;
   // An open object gets a key: a generated `Record<string, never>` would refuse it.
-  if (type === 'object') return schema.additionalProperties === false ? {} : { note: 'x' };
+  // A map (additionalProperties a schema) gets one entry of that schema.
+  if (type === 'object')
+    return schema.additionalProperties === false ? {} : { note: typeof schema.additionalProperties === 'object' ? sampleOf(schema.additionalProperties, depth + 1) : 'x' };
   if (type === 'array') return [sampleOf(schema.items, depth + 1)];
   if (type === 'integer' || type === 'number') return schema.minimum ?? 1;
   if (type === 'boolean') return true;

@@ -13,7 +13,6 @@ export function AdvertiserOverview() {
     campaigns: (await api('GET', `/projects/${p.id}/campaigns`)).data as any[],
     products: await allPages<any>(`/projects/${p.id}/products?limit=1000`, 100_000),
     analytics: await api('GET', `/projects/${p.id}/analytics?from=${from}&to=${to}`),
-    clicks: (await api('GET', `/projects/${p.id}/clicks?limit=1000`)).data as any[],
   }));
   return (
     <>
@@ -23,24 +22,29 @@ export function AdvertiserOverview() {
           const sum = (f: (x: (typeof per)[number]) => number) => per.reduce((n, x) => n + f(x), 0);
           const daily = per.flatMap((x) => x.analytics.daily);
           const at = (key: string) => days.map((d) => daily.filter((r: any) => r.date === d).reduce((n: number, r: any) => n + r[key], 0));
-          const costByProject = new Map<string, number>();
-          for (const x of per) for (const c of x.clicks) if (c.status === 'charged') costByProject.set(c.publisher_project_id, (costByProject.get(c.publisher_project_id) ?? 0) + c.charged_micros);
+          // Where the promotions ran in the range: per publisher project (its domain), from the analytics report.
+          const byPublisher = new Map<string, { domain: string; impressions: number; clicks: number; cost: number }>();
+          for (const x of per) for (const p of x.analytics.publishers ?? []) {
+            const row = byPublisher.get(p.publisher_project_id) ?? { domain: p.domain ?? p.publisher_project_id, impressions: 0, clicks: 0, cost: 0 };
+            row.impressions += p.impressions; row.clicks += p.valid_clicks; row.cost += p.cost_micros;
+            byPublisher.set(p.publisher_project_id, row);
+          }
           return (
             <>
               <div class="stats">
                 <Stat label="Available funds" value={money(sum((x) => x.wallet.available_micros))} />
                 <Stat label="Campaigns serving" value={num(sum((x) => x.campaigns.filter((c) => c.status === 'active').length))} />
                 <Stat label="Products" value={num(sum((x) => x.products.length))} />
-                <Stat label="Publishers reached" value={num(costByProject.size)} hint="with a charged click (last 1,000 clicks)" />
+                <Stat label="Publishers reached" value={num(byPublisher.size)} hint="showed a promotion in this range" />
               </div>
               <Card title="Performance per day">
                 <Chart label="Impressions and clicks per day" days={days} bars series={[{ label: 'Impressions', color: COLORS[0], values: at('impressions') }, { label: 'Clicks', color: COLORS[2], values: at('valid_clicks') }]} />
                 <Chart label="Cost per day" days={days} series={[{ label: 'Cost', color: COLORS[3], format: (v) => money(v), values: at('cost_micros') }]} />
               </Card>
-              <Card title="Cost by publisher project">
-                {costByProject.size === 0 ? <p class="muted">No charged clicks yet.</p> : (
-                  <div class="table-wrap"><table><thead><tr><th>Publisher project</th><th class="num">Cost</th></tr></thead>
-                    <tbody>{[...costByProject].sort((a, b) => b[1] - a[1]).map(([id, micros]) => <tr><td><code>{id}</code></td><td class="num">{money(micros)}</td></tr>)}</tbody></table></div>
+              <Card title="Cost by publisher">
+                {byPublisher.size === 0 ? <p class="muted">No promotion shown in this range yet.</p> : (
+                  <div class="table-wrap"><table><thead><tr><th>Publisher (domain)</th><th class="num">Impressions</th><th class="num">Clicks</th><th class="num">Cost</th></tr></thead>
+                    <tbody>{[...byPublisher.values()].sort((a, b) => b.cost - a.cost).map((r) => <tr><td>{r.domain}</td><td class="num">{num(r.impressions)}</td><td class="num">{num(r.clicks)}</td><td class="num">{money(r.cost)}</td></tr>)}</tbody></table></div>
                 )}
               </Card>
             </>
@@ -254,8 +258,12 @@ function CampaignForm({ project, campaign, done }: { project: Project; campaign:
 export function AnalyticsTab({ project }: { project: Project }) {
   const [range, setRange] = useState(30);
   const [campaign, setCampaign] = useState('');
+  const [publisher, setPublisher] = useState('');
   const campaigns = useAsync(() => api('GET', `/projects/${project.id}/campaigns`), [project.id]);
-  const report = useAsync(() => api('GET', `/projects/${project.id}/analytics?from=${dayOffset(range - 1)}&to=${dayOffset(0)}${campaign ? `&campaign_id=${campaign}` : ''}`), [project.id, range, campaign]);
+  const span = `from=${dayOffset(range - 1)}&to=${dayOffset(0)}`;
+  // The publishers to filter by: every one that showed a promotion in the range (unfiltered report).
+  const reached = useAsync(() => api('GET', `/projects/${project.id}/analytics?${span}`), [project.id, range]);
+  const report = useAsync(() => api('GET', `/projects/${project.id}/analytics?${span}${campaign ? `&campaign_id=${campaign}` : ''}${publisher ? `&publisher_project_id=${publisher}` : ''}`), [project.id, range, campaign, publisher]);
   const csv = (r: any) => {
     const rows = [['date', 'impressions', 'clicks', 'valid_clicks', 'invalid_clicks', 'ctr', 'cost_usd', 'avg_cpc_usd'], ...r.daily.map((d: any) => [d.date, d.impressions, d.clicks, d.valid_clicks, d.invalid_clicks, d.ctr, d.cost, d.avg_cpc])];
     const blob = new Blob([rows.map((x) => x.join(',')).join('\n') + '\n'], { type: 'text/csv' });
@@ -273,6 +281,12 @@ export function AnalyticsTab({ project }: { project: Project }) {
           <select value={campaign} onChange={(e) => setCampaign((e.target as HTMLSelectElement).value)}>
             <option value="">All campaigns</option>
             {(campaigns.data?.data ?? []).map((c: any) => <option value={c.id}>{c.name}</option>)}
+          </select>
+        </label>
+        <label class="inline">Publisher{' '}
+          <select value={publisher} onChange={(e) => setPublisher((e.target as HTMLSelectElement).value)}>
+            <option value="">All publishers</option>
+            {(reached.data?.publishers ?? []).map((p: any) => <option value={p.publisher_project_id}>{p.domain ?? p.publisher_project_id}</option>)}
           </select>
         </label>
         {report.data && <button type="button" class="secondary" onClick={() => csv(report.data)}>Export CSV</button>}
@@ -296,6 +310,12 @@ export function AnalyticsTab({ project }: { project: Project }) {
                 {r.campaigns.length === 0 ? <p class="muted">No impressions in this range.</p> : (
                   <div class="table-wrap"><table><thead><tr><th>Campaign</th><th class="num">Impressions</th><th class="num">Clicks</th><th class="num">CTR</th><th class="num">Cost</th><th class="num">Avg CPC</th></tr></thead>
                     <tbody>{r.campaigns.map((c: any) => <tr><td>{c.name ?? c.campaign_id}</td><td class="num">{num(c.impressions)}</td><td class="num">{num(c.valid_clicks)}</td><td class="num">{pct(c.ctr)}</td><td class="num">{money(c.cost_micros)}</td><td class="num">{money(c.avg_cpc_micros)}</td></tr>)}</tbody></table></div>
+                )}
+              </Card>
+              <Card title="By publisher">
+                {(r.publishers ?? []).length === 0 ? <p class="muted">No impressions in this range.</p> : (
+                  <div class="table-wrap"><table><thead><tr><th>Publisher (domain)</th><th class="num">Impressions</th><th class="num">Clicks</th><th class="num">CTR</th><th class="num">Cost</th></tr></thead>
+                    <tbody>{r.publishers.map((p: any) => <tr><td>{p.domain ?? p.publisher_project_id}</td><td class="num">{num(p.impressions)}</td><td class="num">{num(p.valid_clicks)}</td><td class="num">{pct(p.ctr)}</td><td class="num">{money(p.cost_micros)}</td></tr>)}</tbody></table></div>
                 )}
               </Card>
             </>

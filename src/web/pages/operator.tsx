@@ -187,23 +187,56 @@ export function OperatorSettings() {
   return (
     <>
       <div class="page-head"><h1>Platform settings</h1></div>
-      <p class="muted">These come from the config file (see the README, Configuration); change them there and restart.</p>
-      <View of={s}>
-        {(x: any) => (
-          <>
-            <div class="stats">
-              <Stat label="Publisher share" value={`${x.publisher_share_percent} %`} />
-              <Stat label="Earnings hold" value={`${num(x.earnings_hold_days)} days`} />
-              <Stat label="Minimum CPC" value={money(x.min_cpc_micros)} />
-              <Stat label="Sign-up" value={x.signup === 'open' ? 'Open' : 'By invitation'} />
-            </div>
-            <Card title="Model prices (per million tokens)">
-              <div class="table-wrap"><table><thead><tr><th>Model</th><th>Providers</th><th class="num">Input</th><th class="num">Output</th></tr></thead>
-                <tbody>{x.models.map((m: any) => <tr><td>{m.id}</td><td>{m.providers.join(', ')}</td><td class="num">{money(m.input_per_mtok_micros)}</td><td class="num">{money(m.output_per_mtok_micros)}</td></tr>)}</tbody></table></div>
-            </Card>
-          </>
-        )}
-      </View>
+      <View of={s}>{(x: any) => <SettingsForm settings={x} saved={s.reload} />}</View>
+    </>
+  );
+}
+
+/** Share, hold and prices: applied at once (and within a second on other instances); "Use config value" restores the config file's. */
+function SettingsForm({ settings, saved }: { settings: any; saved: () => void }) {
+  const [share, setShare] = useState(String(settings.publisher_share_percent));
+  const [hold, setHold] = useState(String(settings.earnings_hold_days));
+  const [prices, setPrices] = useState<Record<string, { input: string; output: string }>>(
+    Object.fromEntries(settings.models.map((m: any) => [m.id, { input: m.input_per_mtok ?? '', output: m.output_per_mtok ?? '' }])),
+  );
+  const [done, setDone] = useState('');
+  const send = (body: unknown) => useSubmit(async () => { await api('PATCH', '/operator/settings', body); setDone('Saved: new clicks and requests use these values.'); saved(); });
+  const splitSave = send({ publisher_share_percent: Number(share), earnings_hold_days: Number(hold) });
+  const changed = Object.fromEntries(settings.models.filter((m: any) => prices[m.id] && (prices[m.id].input !== m.input_per_mtok || prices[m.id].output !== m.output_per_mtok)).map((m: any) => [m.id, prices[m.id]]));
+  const priceSave = send({ prices: changed });
+  const resetShare = send({ publisher_share_percent: null, earnings_hold_days: null });
+  return (
+    <>
+      {done && <p class="notice" role="status">{done}</p>}
+      <Card title="Revenue share and hold period">
+        <p class="muted">A click is split with the share in force when it is charged; an earning keeps the hold it was given. Sources: share from the {settings.publisher_share_source}, hold from the {settings.earnings_hold_source}.</p>
+        <form class="grid2" onSubmit={splitSave.submit}>
+          <Field label="Publisher share (%)" hint="The rest is the platform's">{(id) => <input id={id} type="number" min={0} max={100} step={0.01} required value={share} onInput={(e) => setShare((e.target as HTMLInputElement).value)} />}</Field>
+          <Field label="Earnings hold (days)">{(id) => <input id={id} type="number" min={0} max={3650} step="any" required value={hold} onInput={(e) => setHold((e.target as HTMLInputElement).value)} />}</Field>
+          {(splitSave.error || resetShare.error) && <ErrorBox message={(splitSave.error ?? resetShare.error)!} />}
+          <div class="row end full">
+            <button type="button" class="secondary" onClick={() => resetShare.submit()}>Use config values</button>
+            <button type="submit" disabled={splitSave.busy}>Save share and hold</button>
+          </div>
+        </form>
+      </Card>
+      <Card title="Model prices (USD per million tokens)">
+        <form onSubmit={priceSave.submit}>
+          <div class="table-wrap"><table><thead><tr><th>Model</th><th>Providers</th><th>Input</th><th>Output</th><th>Source</th></tr></thead>
+            <tbody>{settings.models.map((m: any) => (
+              <tr><td>{m.id}</td><td>{m.providers.join(', ')}</td>
+                <td><input aria-label={`${m.id} input price`} inputMode="decimal" size={10} value={prices[m.id]?.input} onInput={(e) => setPrices({ ...prices, [m.id]: { ...prices[m.id], input: (e.target as HTMLInputElement).value } })} /></td>
+                <td><input aria-label={`${m.id} output price`} inputMode="decimal" size={10} value={prices[m.id]?.output} onInput={(e) => setPrices({ ...prices, [m.id]: { ...prices[m.id], output: (e.target as HTMLInputElement).value } })} /></td>
+                <td>{m.price_source}</td></tr>
+            ))}</tbody></table></div>
+          {priceSave.error && <ErrorBox message={priceSave.error} />}
+          <div class="row end"><button type="submit" disabled={priceSave.busy || Object.keys(changed).length === 0}>Save prices</button></div>
+        </form>
+      </Card>
+      <div class="stats">
+        <Stat label="Minimum CPC" value={money(settings.min_cpc_micros)} hint="config file" />
+        <Stat label="Sign-up" value={settings.signup === 'open' ? 'Open' : 'By invitation'} hint="config file" />
+      </div>
     </>
   );
 }
