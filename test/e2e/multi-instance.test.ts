@@ -11,7 +11,7 @@ import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { BROWSER_UA, CATALOG, catalogDomains, trackedLink } from '../helpers/market';
 import { createTestDatabase } from '../helpers/postgres';
 import { postgresServerUrl, TEST_STORE } from '../helpers/test-app';
-import { eventually, sleep, startGateway, tempDir, type Gateway, type Project } from './binary.helpers';
+import { ADMIN_TOKEN, eventually, sleep, startGateway, tempDir, type Gateway, type Project } from './binary.helpers';
 import { join } from 'node:path';
 import { SQL } from 'bun';
 import { auditMoneyPg } from '../../src/wallet/wallet-pg.repo';
@@ -163,6 +163,25 @@ describe.skipIf(!onPostgres)('three instances on one PostgreSQL', () => {
       return gone === null ? Infinity : gone - paused;
     }));
     for (const ms of stopped) expect(ms).toBeLessThanOrEqual(1_000);
+  }, 30_000);
+
+  test('a price and a revenue share changed in one instance\'s dashboard apply on the others within 1 s', async () => {
+    const setup = await gws[0].request('POST', '/dashboard/api/v1/auth/setup', { body: { admin_token: ADMIN_TOKEN, email: 'ops@example.com', name: 'Ops', password: 'operator password' } });
+    expect(setup.status).toBe(201);
+    const headers = { cookie: (setup.headers.get('set-cookie') ?? '').split(';')[0], 'x-csrf-token': setup.body.csrf_token };
+    const view = async (g: Gateway) => (await g.request('GET', '/dashboard/api/v1/operator/settings', { headers })).body;
+    const changed = performance.now();
+    await ok(gws[0].request('PATCH', '/dashboard/api/v1/operator/settings', { body: { publisher_share_percent: 60, prices: { 'gpt-4o-mini': { input: '3.00', output: '4.00' } } }, headers }), 200, 'settings');
+    const seen = await Promise.all(gws.slice(1).map(async (g) => {
+      const at = await eventually(async () => {
+        const v = await view(g);
+        const price = v.models.find((m: any) => m.id === 'gpt-4o-mini');
+        return v.publisher_share_percent === 60 && price.input_per_mtok_micros === 3_000_000 ? performance.now() : null;
+      }, 5_000, 20);
+      return at === null ? Infinity : at - changed;
+    }));
+    for (const ms of seen) expect(ms).toBeLessThanOrEqual(1_000);
+    await ok(gws[0].request('PATCH', '/dashboard/api/v1/operator/settings', { body: { publisher_share_percent: null, prices: { 'gpt-4o-mini': null } }, headers }), 200, 'restore');
   }, 30_000);
 
   test('SIGKILL of an instance mid-stream: its holds are given back within the documented time, the others keep serving', async () => {
