@@ -4,7 +4,7 @@
  * every page at 1280 px and 360 px under test/artifacts/ (ignored by git; CI keeps them).
  */
 import { afterAll, beforeAll, describe, expect, test } from 'bun:test';
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import OpenAI from 'openai';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -97,6 +97,37 @@ async function operatorApproves(projectName: string, amount: string) {
   await operator.getByRole('button', { name: `Add $${amount}` }).click();
   await operator.getByRole('dialog').waitFor({ state: 'hidden' });
 }
+
+/**
+ * Run in the page (as source text: this file is type-checked without the DOM library). First contentful paint
+ * from navigation start, and the bytes of the page and its assets (the API's JSON left out), as transferred.
+ */
+const FIRST_RENDER_PROBE = `(() => {
+  const nav = performance.getEntriesByType('navigation')[0];
+  const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+  const assets = performance.getEntriesByType('resource').filter((r) => !r.name.includes('/dashboard/api/'));
+  return { fcp: fcp ? fcp.startTime : null, assets: assets.length + 1, assetBytes: nav.transferSize + assets.reduce((n, r) => n + r.transferSize, 0) };
+})()`;
+
+/** WCAG 2 contrast ratios of the theme's text colors on the backgrounds they are used on. */
+const contrastProbe = (theme: string) => `((theme) => {
+  document.documentElement.dataset.theme = theme;
+  const css = getComputedStyle(document.documentElement);
+  const rgb = (name) => {
+    const probe = document.createElement('span');
+    probe.style.color = css.getPropertyValue(name).trim();
+    document.body.append(probe);
+    const parts = getComputedStyle(probe).color.match(/\\d+/g).map(Number);
+    probe.remove();
+    return parts.slice(0, 3);
+  };
+  const lum = (c) => c.map((x) => { const v = x / 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; }).reduce((n, v, i) => n + v * [0.2126, 0.7152, 0.0722][i], 0);
+  const ratio = (a, b) => { const [x, y] = [lum(rgb(a)), lum(rgb(b))].sort((p, q) => q - p); return (x + 0.05) / (y + 0.05); };
+  const pairs = [['--text', '--bg'], ['--text', '--surface'], ['--muted', '--bg'], ['--muted', '--surface'], ['--accent', '--surface'], ['--accent', '--bg'],
+    ['--accent-text', '--accent'], ['--ok', '--ok-bg'], ['--warn', '--warn-bg'], ['--bad', '--bad-bg'], ['--info', '--info-bg'], ['--bad', '--surface'],
+    ['--text', '--info-bg'], ['--text', '--warn-bg']];
+  return pairs.map(([fg, bg]) => [fg + ' on ' + bg, Math.round(ratio(fg, bg) * 100) / 100]);
+})(${JSON.stringify(theme)})`;
 
 const client = () => new OpenAI({ baseURL: `${gw.url}/v1`, apiKey: 'unused', defaultHeaders: { 'x-publishable-key': keys.pk, 'x-secret-key': keys.sk } });
 
@@ -254,6 +285,28 @@ describe('dashboard in chromium against the compiled binary', () => {
     await operator.getByText('share from the dashboard').waitFor();
     await operator.getByRole('button', { name: 'Use config values' }).click();
     await operator.getByText('share from the config').waitFor();
+    // First render and the bytes of the initial load, measured in a browser context with an empty cache.
+    const cold = await browser.newContext({ viewport: { width: 1280, height: 900 }, storageState: await publisher.context().storageState() });
+    contexts.push(cold);
+    const fresh = await cold.newPage();
+    await fresh.goto(`${gw.url}/#/publisher`);
+    await fresh.getByRole('heading', { name: 'Publisher overview' }).waitFor();
+    await fresh.waitForLoadState('networkidle');
+    const timing = (await fresh.evaluate(FIRST_RENDER_PROBE)) as { fcp: number | null; assetBytes: number; assets: number };
+    writeFileSync(join(ARTIFACTS, 'first-render.json'), JSON.stringify(timing, null, 2));
+    expect(timing.fcp).not.toBeNull();
+    expect(timing.fcp!).toBeLessThan(1_000);
+    expect(timing.assets).toBeGreaterThanOrEqual(3);
+    expect(timing.assetBytes).toBeLessThan(300 * 1024);
+
+    // Text contrast (WCAG 2 ratio) of every text color on the surfaces it is used on, in both themes.
+    for (const theme of ['light', 'dark']) {
+      const ratios = (await operator.evaluate(contrastProbe(theme))) as Array<[string, number]>;
+      writeFileSync(join(ARTIFACTS, `contrast-${theme}.json`), JSON.stringify(Object.fromEntries(ratios), null, 2));
+      for (const [pair, r] of ratios) expect(`${theme} ${pair}: ${r >= 4.5 ? 'ok' : r}`).toBe(`${theme} ${pair}: ok`);
+    }
+    await operator.evaluate(`document.documentElement.dataset.theme = 'auto'`);
+
     // Dark mode renders too.
     await operator.getByLabel('Theme').selectOption('dark');
     await shoot(operator, 'operator-projects-dark');
