@@ -166,9 +166,16 @@ export function CampaignsTab({ project }: { project: Project }) {
   const [editing, setEditing] = useState<Campaign | 'new' | null>(null);
   const [history, setHistory] = useState<Campaign | null>(null);
   const [actionError, setActionError] = useState<string | null>(null);
+  const [archiving, setArchiving] = useState<Campaign | null>(null);
   const act = async (c: Campaign, action: string) => {
     setActionError(null);
-    try { await api('POST', `/projects/${project.id}/campaigns/${c.id}/${action}`); campaigns.reload(); } catch (e) { setActionError((e as Error).message); }
+    try {
+      await api('POST', `/projects/${project.id}/campaigns/${c.id}/${action}`);
+      campaigns.reload();
+    } catch (e) {
+      // A refused activation names every unmet reason (domain_unverified, no_products, no_funds, ...): shown in words.
+      setActionError((e as Error).message.replace(/\b([a-z]+(?:_[a-z]+)+)\b/g, (code) => code.replace(/_/g, ' ')));
+    }
   };
   return (
     <>
@@ -187,7 +194,7 @@ export function CampaignsTab({ project }: { project: Project }) {
                   {c.status !== 'archived' && c.status !== 'active' && <button type="button" onClick={() => act(c, 'activate')}>Activate</button>}
                   {c.status === 'active' && <button type="button" class="secondary" onClick={() => act(c, 'pause')}>Pause</button>}
                   {c.status !== 'archived' && <button type="button" class="secondary" onClick={() => setEditing(c)}>Edit</button>}
-                  {c.status !== 'archived' && <button type="button" class="danger" onClick={() => act(c, 'archive')}>Archive</button>}
+                  {c.status !== 'archived' && <button type="button" class="danger" onClick={() => setArchiving(c)}>Archive</button>}
                   <button type="button" class="link" onClick={() => setHistory(c)}>History</button>
                 </div>
               </section>
@@ -198,6 +205,8 @@ export function CampaignsTab({ project }: { project: Project }) {
       <Dialog open={editing !== null} title={editing === 'new' ? 'New campaign' : 'Edit campaign'} onClose={() => setEditing(null)}>
         {editing !== null && <CampaignForm project={project} campaign={editing === 'new' ? null : editing} done={() => { setEditing(null); campaigns.reload(); }} />}
       </Dialog>
+      <Confirm open={archiving !== null} text={`Archive "${archiving?.name}"? It stops serving for good; an archived campaign cannot be activated again.`} confirmLabel="Archive campaign"
+        onConfirm={async () => { await act(archiving, 'archive'); }} onClose={() => setArchiving(null)} />
       <Dialog open={history !== null} title="Campaign history" onClose={() => setHistory(null)}>
         {history && <CampaignHistory project={project} id={history.id} />}
       </Dialog>
