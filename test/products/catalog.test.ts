@@ -270,7 +270,7 @@ describe('OpenAPI', () => {
     expect(op('/products/import', 'post').responses['200'].content['application/json'].schema.properties).toHaveProperty('unchanged');
     expect(op('/campaigns', 'post').requestBody.content['application/json'].schema.properties).toHaveProperty('targeting');
     expect(queryNames('/clicks')).toEqual(['campaign_id', 'cursor', 'limit', 'reason', 'status']);
-    expect(queryNames('/analytics')).toEqual(['campaign_id', 'from', 'to']);
+    expect(queryNames('/analytics')).toEqual(['campaign_id', 'from', 'publisher_project_id', 'to']);
     expect(queryNames('/products')).toEqual(['cursor', 'limit']);
     expect(queryNames('/earnings')).toEqual(['cursor', 'limit']);
     expect(queryNames('/campaigns')).toEqual(['limit']);
