@@ -179,4 +179,9 @@ function SignIn({ onSignedIn }: { onSignedIn: () => void }) {
   );
 }
 
-render(<App />, document.getElementById('app')!);
+/** Framed by another page (clickjacking: the operator's buttons move money), the dashboard does not render. */
+function Framed() {
+  return <main class="center"><p>The Vexrail dashboard does not run inside another page. <a href={location.href} target="_blank" rel="noopener">Open it in its own tab</a>.</p></main>;
+}
+
+render(window.top === window.self ? <App /> : <Framed />, document.getElementById('app')!);

@@ -32,12 +32,15 @@ let advertiser: Page;
 let publisherProject = '';
 let advertiserProject = '';
 let keys = { pk: '', sk: '' };
+/** Anything the page's Content-Security-Policy refused (the console reports it): must stay empty. */
+const cspViolations: string[] = [];
 
 async function newPage(): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
   contexts.push(context);
   const page = await context.newPage();
   page.on('pageerror', (e) => { throw new Error(`page error: ${e.message}`); });
+  page.on('console', (m) => { if (/Content Security Policy/i.test(m.text())) cspViolations.push(m.text()); });
   return page;
 }
 
@@ -306,6 +309,14 @@ describe('dashboard in chromium against the compiled binary', () => {
       for (const [pair, r] of ratios) expect(`${theme} ${pair}: ${r >= 4.5 ? 'ok' : r}`).toBe(`${theme} ${pair}: ok`);
     }
     await operator.evaluate(`document.documentElement.dataset.theme = 'auto'`);
+
+    // No page broke the Content-Security-Policy; framed by another page, the dashboard does not render.
+    expect(cspViolations).toEqual([]);
+    const framer = await newPage();
+    await framer.setContent(`<iframe src="${gw.url}/#/operator" width="800" height="400"></iframe>`);
+    const frame = framer.frameLocator('iframe');
+    await frame.getByText('does not run inside another page').waitFor();
+    expect(await frame.getByRole('heading', { name: 'All projects' }).count()).toBe(0);
 
     // Dark mode renders too.
     await operator.getByLabel('Theme').selectOption('dark');
