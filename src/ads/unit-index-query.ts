@@ -108,6 +108,8 @@ export interface PostingsView {
   readonly hits: Uint8Array;
   readonly touched: Int32Array;
   readonly selectBuf: Float64Array;
+  /** Scratch of document capacity: the rank key of each touched document, by its position in `touched`. */
+  readonly keyBuf: Float64Array;
 }
 
 /** The k-th largest value (1-based) of xs, reordering xs in place (Hoare quickselect). */
@@ -158,7 +160,7 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number }> = [];
   const known = (t: string) => {
@@ -198,30 +200,32 @@ export function searchUnits(
       if (ts[i] === 1 && credit > typeEv[d]) typeEv[d] = credit;
     }
   }
-  // Ranked by score x type factor; `scores` keeps the raw sum (-1 once a unit was taken).
-  const key = (d: number) => scores[d] * typeFactor(typeEv[d], hits[d]);
+  // Ranked by score x type factor, computed once per touched unit (reading `scores`, `typeEv` and `hits` at
+  // random is the expensive part over a large catalog); a unit's key becomes -1 once it is taken.
+  for (let i = 0; i < count; i++) {
+    const d = touched[i];
+    keyBuf[i] = scores[d] * typeFactor(typeEv[d], hits[d]);
+  }
 
   const out: ScoredUnit[] = [];
   let remaining = count;
   const perRound = Math.max(CANDIDATES, limit * 3);
   try {
     while (out.length < limit && remaining > 0) {
-      // The next best `perRound` by the retrieval words (scores of taken units are set to -1).
+      // The next best `perRound` by the retrieval words.
       let threshold = -Infinity;
       if (remaining > perRound) {
         let m = 0;
-        for (let i = 0; i < count; i++) {
-          const d = touched[i];
-          if (scores[d] >= 0) selectBuf[m++] = key(d);
-        }
+        for (let i = 0; i < count; i++) if (keyBuf[i] >= 0) selectBuf[m++] = keyBuf[i];
         threshold = kthLargest(selectBuf.subarray(0, m), perRound);
       }
       const round: Array<{ doc: number; score: number; credit: number; hits: number }> = [];
       for (let i = 0; i < count && round.length < perRound; i++) {
-        const d = touched[i];
-        if (scores[d] >= 0 && key(d) >= threshold) {
+        const k = keyBuf[i];
+        if (k >= 0 && k >= threshold) {
+          const d = touched[i];
           round.push({ doc: d, score: scores[d], credit: typeEv[d], hits: hits[d] });
-          scores[d] = -1;
+          keyBuf[i] = -1;
         }
       }
       remaining -= round.length;

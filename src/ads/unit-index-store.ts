@@ -63,6 +63,7 @@ export function createUnitStore(averages?: Float64Array) {
   let scores = new Float64Array(0);
   let touched = new Int32Array(0);
   let selectBuf = new Float64Array(0);
+  let keyBuf = new Float64Array(0);
   let typeEv = new Float64Array(0);
   let hits = new Uint8Array(0);
   const byCampaign = new Map<string, number[]>();
@@ -97,6 +98,7 @@ export function createUnitStore(averages?: Float64Array) {
     scores = new Float64Array(next);
     touched = new Int32Array(next);
     selectBuf = new Float64Array(next);
+    keyBuf = new Float64Array(next);
     typeEv = new Float64Array(next);
     hits = new Uint8Array(next);
     cap = next;
@@ -215,6 +217,7 @@ export function createUnitStore(averages?: Float64Array) {
     scores = new Float64Array(0);
     touched = new Int32Array(0);
     selectBuf = new Float64Array(0);
+    keyBuf = new Float64Array(0);
     typeEv = new Float64Array(0);
     hits = new Uint8Array(0);
     byCampaign.clear();
@@ -330,7 +333,7 @@ export function createUnitStore(averages?: Float64Array) {
 
   /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf }, weights, accept, limit);
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf, keyBuf }, weights, accept, limit);
   }
 
   function stats() {
@@ -339,7 +342,7 @@ export function createUnitStore(averages?: Float64Array) {
       postings += pLen[id];
       bytes += pDocs[id].byteLength + pWeights[id].byteLength + pTypes[id].byteLength;
     }
-    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + typeEv.byteLength + hits.byteLength;
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + keyBuf.byteLength + typeEv.byteLength + hits.byteLength;
     return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
   }
 
