@@ -3,7 +3,8 @@
  * store (the embedded SQLite database, then PostgreSQL on a throwaway server made from the machine's own packages:
  * initdb in a temporary directory, a loopback port, stopped at the end), type-checks with `tsc --noEmit` (bun runs
  * TypeScript without checking it), and ends with one line `N passed, N failed`, which bun test does not print
- * itself. A failed type check counts as one failure.
+ * itself. A failed type check counts as one failure. Debian's chromium, which the dashboard's browser tests
+ * drive, is installed with apt-get when missing.
  *
  *   npm test                      both stores
  *   npm test -- --store sqlite    one store only (also: --store postgres); other arguments go to bun test
@@ -20,6 +21,24 @@ if (build.exitCode !== 0) {
   console.log('0 passed, 1 failed');
   process.exit(1);
 }
+
+/**
+ * The dashboard's browser tests drive Debian's chromium (playwright-core downloads no browser). When it is
+ * missing it is installed with apt-get (as root or with password-less sudo), so that `npm test` alone sets up
+ * a fresh machine; when that is not possible the browser tests fail and say how to install it.
+ */
+function ensureChromium(): void {
+  if (process.env.VEXRAIL_CHROMIUM || Bun.which('chromium') || Bun.which('chromium-browser')) return;
+  const sudo = process.getuid?.() === 0 ? [] : Bun.which('sudo') ? ['sudo', '-n'] : null;
+  if (!Bun.which('apt-get') || sudo === null) {
+    console.log('chromium is not installed and cannot be installed from here: the browser tests will fail (apt-get install chromium, or set VEXRAIL_CHROMIUM)');
+    return;
+  }
+  console.log('chromium is not installed: installing the Debian package with apt-get for the dashboard\'s browser tests ...');
+  const run = (cmd: string[]) => Bun.spawnSync([...sudo, ...cmd], { stdout: 'inherit', stderr: 'inherit', env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' } }).exitCode === 0;
+  if (!run(['apt-get', 'install', '-y', '-q', 'chromium'])) run(['apt-get', 'update', '-q']) && run(['apt-get', 'install', '-y', '-q', 'chromium']);
+}
+ensureChromium();
 
 const storeArg = args.indexOf('--store');
 const stores = storeArg >= 0 ? [args[storeArg + 1]] : ['sqlite', 'postgres'];
