@@ -263,51 +263,19 @@ export function createUnitStore(averages?: Float64Array) {
     for (const [k, v] of strings) campaignStrings.set(k, v);
     for (let f = 0; f < NF; f++) avgLen[f] = Math.max(1, sums[f] / Math.max(1, tokenized.length));
     ensureDocCapacity(tokenized.length);
-    // Postings are collected in growable typed arrays (4 + 4 + 1 bytes a posting, not three 8-byte array
-    // slots), then copied to exact size. Each unit's tokens are dropped as soon as they are indexed, so the
-    // collector can take them back during the build: at 100,000 products this lowers the start-up peak.
-    const docsTmp: Int32Array[] = [];
-    const wTmp: Float32Array[] = [];
-    const tTmp: Uint8Array[] = [];
-    const nTmp: number[] = [];
-    const units = tokenized.length;
-    for (let i = 0; i < units; i++) {
+    // Each unit goes in as an edit would add it (appendPosting grows each list), and its tokens are dropped as
+    // soon as it is indexed so the collector can take them back during the build: at 100,000 products this
+    // lowers the start-up peak. The lists are then cut to their exact size.
+    for (let i = 0; i < tokenized.length; i++) {
       const { row, fields } = tokenized[i];
       (tokenized as Array<unknown>)[i] = null;
-      const doc = registerDoc(row, fields);
-      const types = new Set(fields[TYPE_SLOT]);
-      for (const [t, w] of weighTerms(fields)) {
-        let id = termIds.get(t);
-        if (id === undefined) {
-          id = termNames.length;
-          termIds.set(t, id);
-          termNames.push(t);
-          docsTmp.push(new Int32Array(8));
-          wTmp.push(new Float32Array(8));
-          tTmp.push(new Uint8Array(8));
-          nTmp.push(0);
-        }
-        const n = nTmp[id];
-        if (n === docsTmp[id].length) {
-          const grown = n * 2;
-          const d = new Int32Array(grown); d.set(docsTmp[id]); docsTmp[id] = d;
-          const w2 = new Float32Array(grown); w2.set(wTmp[id]); wTmp[id] = w2;
-          const t2 = new Uint8Array(grown); t2.set(tTmp[id]); tTmp[id] = t2;
-        }
-        docsTmp[id][n] = doc;
-        wTmp[id][n] = w;
-        tTmp[id][n] = types.has(t) ? 1 : 0;
-        nTmp[id] = n + 1;
-      }
+      addDoc(row, fields);
     }
     tokenized.length = 0;
     for (let id = 0; id < termNames.length; id++) {
-      const n = nTmp[id];
-      pDocs.push(docsTmp[id].slice(0, n));
-      pWeights.push(wTmp[id].slice(0, n));
-      pTypes.push(tTmp[id].slice(0, n));
-      pLen.push(n);
-      df.push(n);
+      pDocs[id] = pDocs[id].slice(0, pLen[id]);
+      pWeights[id] = pWeights[id].slice(0, pLen[id]);
+      pTypes[id] = pTypes[id].slice(0, pLen[id]);
     }
   }
 
