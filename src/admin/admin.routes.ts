@@ -1,11 +1,11 @@
 import { Elysia } from 'elysia';
-import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf, type ErrorSpec } from '../http/docs';
+import { ADMIN_SECURITY, describe, pathParam, listOf, pagedListOf } from '../http/docs';
 import { forbidden } from '../http/errors';
 import { createdCursor, createdCursorOf, pageOf } from '../http/paging';
 import { readBody } from '../http/schema';
 import { CreateKeyBody, CreateProjectBody, pageQuery, RotateKeyBody, TopUpBody, UpdateKeyBody, UpdateProjectBody, UsageQuery, VerifyDomainBody } from './admin.inputs';
 import type { KeysService } from '../keys/keys.service';
-import type { ProjectAccess } from '../projects/project-access';
+import { describeFor, READ as read, WRITE as write, OPERATOR_WRITE, type ProjectAccess } from '../projects/project-access';
 import type { ProjectsService } from '../projects/projects.service';
 import type { WalletService } from '../wallet/wallet.service';
 import { adminGuard, type AdminAuth } from './admin-token';
@@ -26,19 +26,6 @@ const ProjectsQuery = pageQuery(MAX_PROJECTS_PAGE, 100);
 const WalletQuery = pageQuery(1000, 100);
 const pid = pathParam('id', 'Project id');
 const kid = pathParam('key_id', 'Key pair id');
-
-/** Adds the access's own errors (its 401, a write's 403) to a route's, merging the codes of a status both name. */
-export function withAccessErrors(errors: readonly ErrorSpec[], extra: readonly ErrorSpec[]): ErrorSpec[] {
-  const out = [...errors];
-  for (const spec of extra) {
-    const [status, ...codes] = typeof spec === 'number' ? [spec] : spec;
-    const at = out.findIndex((e) => (typeof e === 'number' ? e : e[0]) === status);
-    if (at < 0) { out.push(spec); continue; }
-    const have = out[at];
-    if (typeof have !== 'number' && codes.length > 0) out[at] = [status, ...new Set([...have.slice(1) as string[], ...codes])];
-  }
-  return out.sort((a, b) => (typeof a === 'number' ? a : a[0]) - (typeof b === 'number' ? b : b[0]));
-}
 
 /** The admin API's project collection: create and list every project (the dashboard has its own, scoped to the account). */
 export function adminProjectCollectionRoutes(deps: Deps & { adminAuth: AdminAuth }) {
@@ -79,10 +66,7 @@ export function adminProjectCollectionRoutes(deps: Deps & { adminAuth: AdminAuth
  */
 export function projectRoutes(deps: Deps, access: ProjectAccess) {
   const tags = { projects: [access.tag('projects')], wallets: [access.tag('wallets')] };
-  const d = (opts: Parameters<typeof describe>[0], how: { write: boolean; operator?: boolean }) =>
-    describe({ ...opts, security: access.security, errors: withAccessErrors(opts.errors, access.errors(how)) });
-  const read = { write: false };
-  const write = { write: true };
+  const d = describeFor(access);
   return new Elysia({ name: `project-routes-${access.name}`, prefix: access.prefix })
     .get('/projects/:id', async ({ request, params }) => deps.projects.view((await access.project(request, params.id, read)).project), {
       detail: d({ tags: tags.projects, summary: 'Get a project', parameters: [pid], ok: { description: 'The project', schema: ProjectSchema }, errors: [404] }, read),
@@ -209,7 +193,7 @@ export function projectRoutes(deps: Deps, access: ProjectAccess) {
       detail: d({ tags: tags.projects, summary: 'Deactivate a key pair (effective on the next request)', parameters: [pid, kid], ok: { description: 'The pair', schema: KeySchema }, errors: [404] }, write),
     })
     .post('/projects/:id/credits', async ({ params, request, set }) => {
-      const { project } = await access.project(request, params.id, { write: true, operator: true });
+      const { project } = await access.project(request, params.id, OPERATOR_WRITE);
       const result = await deps.wallet.topUp(project.id, await readBody(request, TopUpBody, deps.maxBodyBytes));
       await deps.onFundsChanged(project.id);
       set.status = result.replayed ? 200 : 201;
@@ -222,7 +206,7 @@ export function projectRoutes(deps: Deps, access: ProjectAccess) {
         body: TopUpBody.schema,
         ok: { status: 201, description: 'The top-up transaction and the wallet', schema: TopUpResultSchema },
         errors: [[400, ...JSON_BODY_400, 'invalid_amount', 'invalid_value'], 404, [409, 'idempotency_key_reused'], 413],
-      }, { write: true, operator: true }),
+      }, OPERATOR_WRITE),
     })
     .get('/projects/:id/wallet', async ({ request, params, query }) => {
       const { project } = await access.project(request, params.id, read);

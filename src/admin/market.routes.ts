@@ -9,8 +9,7 @@ import type { Tx } from '../store/sql-store';
 import type { ProjectsService } from '../projects/projects.service';
 import { toClickView } from '../clicks/clicks.service';
 import { AnalyticsQuery, CampaignsQuery, ClicksQuery, CreateCampaignBody, CreateProductBody, EarningsQuery, HistoryQuery, ImportQuery, InvalidateClickBody, ProductsQuery, UpdateCampaignBody, UpdateProductBody } from './market.inputs';
-import type { ProjectAccess } from '../projects/project-access';
-import { withAccessErrors } from './admin.routes';
+import { describeFor, READ as read, WRITE as write, OPERATOR_READ, OPERATOR_WRITE as operatorWrite, type AccessNeed, type ProjectAccess } from '../projects/project-access';
 import { JSON_BODY_400 } from './admin.schemas';
 import { AnalyticsSchema, CampaignEventSchema, CampaignSchema, ClickSchema, DeletedProductSchema, EarningsSchema, ImportBodySchema, ImportReportSchema, ProductSchema } from './market.schemas';
 
@@ -44,13 +43,9 @@ function withNdjsonBody(detail: ReturnType<typeof describe>, schema: Record<stri
 export function marketRoutes(deps: Deps, access: ProjectAccess) {
   const { market } = deps;
   const tags = { products: [access.tag('products')], campaigns: [access.tag('campaigns')], money: [access.tag('earnings and analytics')] };
-  const read = { write: false };
-  const write = { write: true };
-  const operatorWrite = { write: true, operator: true };
   /** The project, once the caller may act on it (checked before the body is read). */
-  const project = async (request: Request, id: string, how: { write: boolean; operator?: boolean }): Promise<ProjectRow> => (await access.project(request, id, how)).project;
-  const d = (opts: Parameters<typeof describe>[0], how: { write: boolean; operator?: boolean }) =>
-    describe({ ...opts, security: access.security, errors: withAccessErrors(opts.errors, access.errors(how)) });
+  const project = async (request: Request, id: string, need: AccessNeed): Promise<ProjectRow> => (await access.project(request, id, need)).project;
+  const d = describeFor(access);
   /** A product write and the campaign/index update it implies, in one transaction. */
   const catalog = <T>(p: ProjectRow, change: (tx: Tx) => Promise<T>, idsOf: (result: T) => string[]) => market.campaigns.applyCatalogChange(p.id, change, idsOf);
   const campaignAction = (action: 'activate' | 'pause' | 'archive', summary: string) =>
@@ -162,12 +157,12 @@ export function marketRoutes(deps: Deps, access: ProjectAccess) {
       }, read),
     })
     .get('/clicks/:click_id', async ({ request, params }) => {
-      await access.operator(request, { write: false });
+      await access.operator(request, OPERATOR_READ);
       const click = await market.clicks.get(params.click_id);
       if (!click) throw notFound('click_not_found', `No click with id ${params.click_id}`);
       return toClickView(click);
-    }, { detail: d({ tags: tags.money, summary: 'One click with its status and money split', parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [404] }, { write: false, operator: true }) })
-    .post('/clicks/:click_id/invalidate', async ({ params, request }) => (await access.operator(request, { write: true }), toClickView(await market.clicks.refund(params.click_id, (await readBody(request, InvalidateClickBody, deps.maxBodyBytes)).reason ?? 'invalidated'))), {
+    }, { detail: d({ tags: tags.money, summary: 'One click with its status and money split', parameters: [pathParam('click_id', 'Click id')], ok: { description: 'The click', schema: ClickSchema }, errors: [404] }, OPERATOR_READ) })
+    .post('/clicks/:click_id/invalidate', async ({ params, request }) => (await access.operator(request, operatorWrite), toClickView(await market.clicks.refund(params.click_id, (await readBody(request, InvalidateClickBody, deps.maxBodyBytes)).reason ?? 'invalidated'))), {
       parse: 'none',
       detail: d({ tags: tags.money, summary: 'Invalidate a charged click: the advertiser is refunded, the pending publisher earning reversed', parameters: [pathParam('click_id', 'Click id')], body: InvalidateClickBody.schema, ok: { description: 'The click, now refunded', schema: ClickSchema }, errors: [[400, ...JSON_BODY_400], 404, [409, 'click_not_charged', 'earning_available'], 413] }, operatorWrite),
     });

@@ -1,8 +1,8 @@
 import { Elysia } from 'elysia';
 import type { AnalyticsService } from '../analytics/analytics.service';
-import { describe, pagedListOf, pathParam } from '../http/docs';
+import { pagedListOf, pathParam } from '../http/docs';
 import { conflict } from '../http/errors';
-import type { ProjectAccess } from '../projects/project-access';
+import { describeFor, READ as read, type ProjectAccess } from '../projects/project-access';
 import { DashboardConversationsQuery, MessagesQuery } from './conversations.inputs';
 import { ConversationSchema, MessageSchema } from './conversations.routes';
 import { MAX_MESSAGES_PAGE, type ConversationsService } from './conversations.service';
@@ -23,7 +23,7 @@ const PromotionShownSchema = {
  */
 export function dashboardConversationsRoutes(deps: { conversations: ConversationsService; analytics: AnalyticsService }, access: ProjectAccess) {
   const tags = [access.tag('conversations')];
-  const read = { write: false };
+  const d = describeFor(access);
   const publisherOnly = (kind: string) => {
     if (kind !== 'publisher') throw conflict('not_a_publisher', 'Conversations belong to publisher projects');
   };
@@ -34,12 +34,12 @@ export function dashboardConversationsRoutes(deps: { conversations: Conversation
       const { q, limit = 20, cursor } = DashboardConversationsQuery.check(query);
       return deps.conversations.search(project.id, q ?? null, limit, cursor ?? null);
     }, {
-      detail: describe({
-        tags, summary: 'Search the project\'s conversations, newest first', security: access.security,
+      detail: d({
+        tags, summary: 'Search the project\'s conversations, newest first',
         parameters: [pathParam('id', 'Project id')], query: DashboardConversationsQuery.schema,
         ok: { description: 'A page of conversations, each with its first user message', schema: pagedListOf({ ...ConversationSchema, properties: { ...ConversationSchema.properties, first_user_message: { type: ['string', 'null'] } } }) },
-        errors: [[400, 'invalid_value', 'invalid_cursor'], ...access.errors(read), 404, [409, 'not_a_publisher']],
-      }),
+        errors: [[400, 'invalid_value', 'invalid_cursor'], 404, [409, 'not_a_publisher']],
+      }, read),
     })
     .get('/projects/:id/conversations/:conversation_id', async ({ request, params, query }) => {
       const { project } = await access.project(request, params.id, read);
@@ -48,14 +48,14 @@ export function dashboardConversationsRoutes(deps: { conversations: Conversation
       const conversation = await deps.conversations.get(project.id, params.conversation_id, from_seq, limit);
       return { ...conversation, promotions: await deps.analytics.conversationPromotions(project.id, params.conversation_id) };
     }, {
-      detail: describe({
-        tags, summary: 'One conversation: its messages (role, model, tokens, cost, latency) and the promotions it showed with their clicks', security: access.security,
+      detail: d({
+        tags, summary: 'One conversation: its messages (role, model, tokens, cost, latency) and the promotions it showed with their clicks',
         parameters: [pathParam('id', 'Project id'), pathParam('conversation_id', 'Conversation id')], query: MessagesQuery.schema,
         ok: {
           description: 'The conversation',
           schema: { ...ConversationSchema, properties: { ...ConversationSchema.properties, messages: { type: 'array', items: MessageSchema }, has_more: { type: 'boolean' }, next_seq: { type: ['integer', 'null'] }, promotions: { type: 'array', items: PromotionShownSchema } } },
         },
-        errors: [[400, 'invalid_value'], ...access.errors(read), [404, 'project_not_found', 'conversation_not_found'], [409, 'not_a_publisher']],
-      }),
+        errors: [[400, 'invalid_value'], [404, 'project_not_found', 'conversation_not_found'], [409, 'not_a_publisher']],
+      }, read),
     });
 }
