@@ -6,14 +6,11 @@ import { DASHBOARD_SECURITY, describe, listOf } from '../http/docs';
 import { fieldError, Nullable, queryValidator, readBody, USD_TEXT, validator } from '../http/schema';
 import { formatMicros } from '../money/money';
 import type { PlatformSettings, PlatformSettingsPatch } from '../platform/platform-settings';
+import { DAY_RANGE } from '../usage/usage.inputs';
 import type { AccountsService } from './accounts.service';
 import { AccountSchema, DASHBOARD_API, dashboardSession } from './dashboard-session';
 
-const RangeQuery = queryValidator(T.Object({
-  from: T.Optional(T.String({ format: 'date', description: 'First UTC day, e.g. 2026-11-01 (default: 29 days before `to`)' })),
-  to: T.Optional(T.String({ format: 'date', description: 'Last UTC day (default: today)' })),
-}));
-
+const RangeQuery = queryValidator(T.Object(DAY_RANGE));
 
 const Price = T.Object({
   input: T.String({ pattern: USD_TEXT, example: '0.15', description: 'USD per million prompt tokens' }),

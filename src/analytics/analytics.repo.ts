@@ -12,7 +12,8 @@ const DAY_MS = 86_400_000;
 /** The UTC day of a Unix-millisecond column as a day number (integer division in both dialects); named in JavaScript. */
 const DAY_NUMBER = `created_at / ${DAY_MS}`;
 const dayName = (dayNumber: number) => new Date(dayNumber * DAY_MS).toISOString().slice(0, 10);
-const CAMPAIGN_FILTER = `(CAST($campaign AS TEXT) IS NULL OR campaign_id = CAST($campaign AS TEXT))
+/** Optional filters of a report: one campaign, one publisher project. */
+const ROW_FILTER = `(CAST($campaign AS TEXT) IS NULL OR campaign_id = CAST($campaign AS TEXT))
   AND (CAST($publisher AS TEXT) IS NULL OR publisher_project_id = CAST($publisher AS TEXT))`;
 const count = (condition: string) => `CAST(SUM(CASE WHEN ${condition} THEN 1 ELSE 0 END) AS BIGINT)`;
 
@@ -26,7 +27,7 @@ export function createAnalyticsRepo(store: SqlStore) {
   const impressionsQuery = (side: Side) =>
     store.stmt<{ day_number: number; campaign_id: string; publisher_project_id: string; impressions: number }>(
       `SELECT ${DAY_NUMBER} AS day_number, campaign_id, publisher_project_id, COUNT(*) AS impressions FROM impressions
-       WHERE ${column(side)} = $project AND created_at >= $from AND created_at < $to AND ${CAMPAIGN_FILTER}
+       WHERE ${column(side)} = $project AND created_at >= $from AND created_at < $to AND ${ROW_FILTER}
        GROUP BY ${DAY_NUMBER}, campaign_id, publisher_project_id`,
     );
   const clicksQuery = (side: Side) =>
@@ -35,7 +36,7 @@ export function createAnalyticsRepo(store: SqlStore) {
               ${count(`status = 'charged'`)} AS valid, ${count(`status IN ('invalid', 'refunded')`)} AS invalid, ${count(`status = 'unbilled'`)} AS unbilled,
               CAST(COALESCE(SUM(CASE WHEN status = 'charged' THEN charged_micros END), 0) AS BIGINT) AS cost,
               CAST(COALESCE(SUM(CASE WHEN status = 'charged' THEN publisher_micros END), 0) AS BIGINT) AS earnings
-       FROM clicks WHERE ${column(side)} = $project AND created_at >= $from AND created_at < $to AND ${CAMPAIGN_FILTER}
+       FROM clicks WHERE ${column(side)} = $project AND created_at >= $from AND created_at < $to AND ${ROW_FILTER}
        GROUP BY ${DAY_NUMBER}, campaign_id, publisher_project_id`,
     );
   const queries = {

@@ -50,12 +50,12 @@ export function createModelCatalog(providers: ProviderConfig[], configPrices: Re
     listBody: () => listBody,
     /** Served model ids, aliases included. */
     ids: () => [...routes.keys()],
-    /** A discovering provider's model list; returns whether the served set changed. */
     /** The price of each model (the operator changed some); requests in flight keep the price they started with. */
     setPrices(next: Record<string, ModelPrice>): void {
       prices = next;
       build();
     },
+    /** A discovering provider's model list; returns whether the served set changed. */
     setDiscovered(providerName: string, ids: readonly string[]): boolean {
       const before = listBody;
       discovered.set(providerName, new Set(ids));
