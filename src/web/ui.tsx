@@ -161,6 +161,35 @@ export function Badge({ tone, children }: { tone: 'ok' | 'warn' | 'bad' | 'info'
   return <span class={`badge ${tone}`}>{children}</span>;
 }
 
+/** Series colours of the charts (distinct in both themes). */
+export const CHART_COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed'];
+
+/**
+ * Newer/older paging over a cursor-paged list: `cursor` is the page shown (null: the newest); the cursors of the
+ * pages before it are kept to go back. `reset()` returns to the newest page (a new search).
+ */
+export function useCursorPages() {
+  const [cursor, setCursor] = useState<string | null>(null);
+  const [previous, setPrevious] = useState<Array<string | null>>([]);
+  return {
+    cursor,
+    hasNewer: previous.length > 0,
+    reset: () => { setCursor(null); setPrevious([]); },
+    newer: () => { const p = [...previous]; setCursor(p.pop() ?? null); setPrevious(p); },
+    older: (next: string | null) => { setPrevious([...previous, cursor]); setCursor(next); },
+  };
+}
+
+/** The Newer and Older buttons of a page that says whether there is more and where it continues. */
+export function PageButtons({ pages, page }: { pages: ReturnType<typeof useCursorPages>; page: { has_more: boolean; next_cursor: string | null } }) {
+  return (
+    <div class="row end">
+      <button type="button" class="secondary small" disabled={!pages.hasNewer} onClick={pages.newer}>Newer</button>
+      <button type="button" class="secondary small" disabled={!page.has_more} onClick={() => pages.older(page.next_cursor)}>Older</button>
+    </div>
+  );
+}
+
 /** A uPlot chart of daily series: dates on x, one line (or bars) per series; redrawn on resize and theme change. */
 export function Chart({ days, series, bars = false, height = 220, label }: {
   days: string[]; series: Array<{ label: string; values: number[]; color: string; format?: (v: number) => string }>; bars?: boolean; height?: number; label: string;

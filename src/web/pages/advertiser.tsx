@@ -2,10 +2,9 @@
 import { useState } from 'preact/hooks';
 import { api, allPages } from '../api';
 import { dayOffset, money, num, pct, when } from '../format';
-import { Badge, Card, Chart, Confirm, Dialog, Empty, ErrorBox, Field, RangePicker, Stat, View, daysBetween, useAsync, useSubmit } from '../ui';
+import { Badge, CHART_COLORS as COLORS, Card, Chart, Confirm, Dialog, Empty, ErrorBox, Field, RangePicker, Stat, View, daysBetween, useAsync, useSubmit } from '../ui';
 import { useProjectsOverview, type Project } from './projects';
 
-const COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed'];
 
 export function AdvertiserOverview() {
   const [range, setRange] = useState(30);

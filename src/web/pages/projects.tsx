@@ -3,7 +3,7 @@ import type { ComponentChildren } from 'preact';
 import { useState } from 'preact/hooks';
 import { api, allPages } from '../api';
 import { dayOffset, money, when } from '../format';
-import { Badge, Card, Confirm, CopyButton, Dialog, Empty, ErrorBox, Field, Tabs, View, daysBetween, useAsync, useSubmit } from '../ui';
+import { Badge, Card, Confirm, CopyButton, Dialog, Empty, ErrorBox, Field, Stat, Tabs, View, daysBetween, useAsync, PageButtons, useCursorPages, useSubmit } from '../ui';
 
 export type Project = {
   id: string; name: string; kind: 'publisher' | 'advertiser'; domain: string; domain_status: string; monetization: boolean;
@@ -225,17 +225,16 @@ export function KeysTab({ project }: { project: Project }) {
 }
 
 export function WalletTab({ project }: { project: Project }) {
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [stack, setStack] = useState<string[]>([]);
-  const wallet = useAsync(() => api('GET', `/projects/${project.id}/wallet?limit=25${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`), [project.id, cursor]);
+  const pages = useCursorPages();
+  const wallet = useAsync(() => api('GET', `/projects/${project.id}/wallet?limit=25${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`), [project.id, pages.cursor]);
   return (
     <View of={wallet}>
       {(w: any) => (
         <>
           <div class="stats">
-            <div class="stat"><span class="stat-label">Balance</span><span class="stat-value" data-testid="balance">{money(w.balance_micros)}</span></div>
-            <div class="stat"><span class="stat-label">Held by requests in flight</span><span class="stat-value">{money(w.held_micros)}</span></div>
-            <div class="stat"><span class="stat-label">Available</span><span class="stat-value">{money(w.available_micros)}</span></div>
+            <Stat label="Balance" value={<span data-testid="balance">{money(w.balance_micros)}</span>} />
+            <Stat label="Held by requests in flight" value={money(w.held_micros)} />
+            <Stat label="Available" value={money(w.available_micros)} />
           </div>
           <Card title="Transactions">
             {w.transactions.length === 0 ? <Empty title="No transactions yet">{project.kind === 'publisher' ? 'Credits are added by the operator; each request then appears here.' : 'Funds are added by the operator; clicks on your promotions are charged here.'}</Empty> : (
@@ -244,10 +243,7 @@ export function WalletTab({ project }: { project: Project }) {
                 <tbody>{w.transactions.map((t: any) => <tr><td>{when(t.created_at)}</td><td>{t.type.replace('_', ' ')}</td><td class="num">{money(t.amount_micros)}</td><td class="num">{money(t.balance_after_micros)}</td></tr>)}</tbody>
               </table></div>
             )}
-            <div class="row end">
-              <button type="button" class="secondary small" disabled={stack.length === 0} onClick={() => { const s = [...stack]; const prev = s.pop() ?? null; setStack(s); setCursor(prev === '' ? null : prev); }}>Newer</button>
-              <button type="button" class="secondary small" disabled={!w.has_more} onClick={() => { setStack([...stack, cursor ?? '']); setCursor(w.next_cursor); }}>Older</button>
-            </div>
+            <PageButtons pages={pages} page={w} />
           </Card>
         </>
       )}

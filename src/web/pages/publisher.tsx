@@ -2,10 +2,9 @@
 import { useState } from 'preact/hooks';
 import { api } from '../api';
 import { dayOffset, money, num, when } from '../format';
-import { Badge, Card, Chart, Drawer, Empty, RangePicker, Stat, View, daysBetween, useAsync } from '../ui';
+import { Badge, CHART_COLORS as COLORS, Card, Chart, Drawer, Empty, RangePicker, Stat, View, daysBetween, useAsync, PageButtons, useCursorPages } from '../ui';
 import { useProjectsOverview, type Project } from './projects';
 
-const COLORS = ['#2563eb', '#16a34a', '#d97706', '#dc2626', '#7c3aed'];
 
 /** Sums per-day series of several projects onto one day axis. */
 function byDay(days: string[], rows: Array<{ date: string; value: number }>): number[] {
@@ -115,13 +114,12 @@ export function EarningsTab({ project }: { project: Project }) {
 export function ConversationsTab({ project }: { project: Project }) {
   const [q, setQ] = useState('');
   const [search, setSearch] = useState('');
-  const [cursor, setCursor] = useState<string | null>(null);
-  const [stack, setStack] = useState<Array<string | null>>([]);
+  const pages = useCursorPages();
   const [open, setOpen] = useState<string | null>(null);
-  const list = useAsync(() => api('GET', `/projects/${project.id}/conversations?limit=20${search ? `&q=${encodeURIComponent(search)}` : ''}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`), [project.id, search, cursor]);
+  const list = useAsync(() => api('GET', `/projects/${project.id}/conversations?limit=20${search ? `&q=${encodeURIComponent(search)}` : ''}${pages.cursor ? `&cursor=${encodeURIComponent(pages.cursor)}` : ''}`), [project.id, search, pages.cursor]);
   return (
     <>
-      <form class="row" role="search" onSubmit={(e) => { e.preventDefault(); setCursor(null); setStack([]); setSearch(q.trim()); }}>
+      <form class="row" role="search" onSubmit={(e) => { e.preventDefault(); pages.reset(); setSearch(q.trim()); }}>
         <label class="inline grow"><span class="sr-only">Search conversations</span><input type="search" placeholder="Search messages or conversation ids" value={q} onInput={(e) => setQ((e.target as HTMLInputElement).value)} /></label>
         <button type="submit">Search</button>
       </form>
@@ -135,10 +133,7 @@ export function ConversationsTab({ project }: { project: Project }) {
                   <td class="clip">{c.first_user_message ?? '—'}</td><td class="num">{c.message_count}</td><td>{when(c.created_at)}</td><td>{when(c.updated_at)}</td></tr>
               ))}</tbody>
             </table></div>
-            <div class="row end">
-              <button type="button" class="secondary small" disabled={stack.length === 0} onClick={() => { const s = [...stack]; setCursor(s.pop() ?? null); setStack(s); }}>Newer</button>
-              <button type="button" class="secondary small" disabled={!l.has_more} onClick={() => { setStack([...stack, cursor]); setCursor(l.next_cursor); }}>Older</button>
-            </div>
+            <PageButtons pages={pages} page={l} />
           </>
         )}
       </View>
