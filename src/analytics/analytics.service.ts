@@ -5,10 +5,28 @@ import type { AnalyticsRepo, DayCampaignRow } from './analytics.repo';
 
 type Totals = { impressions: number; valid: number; invalid: number; unbilled: number; cost: number; earnings: number };
 
+const TOTAL_KEYS: Array<keyof Totals> = ['impressions', 'valid', 'invalid', 'unbilled', 'cost', 'earnings'];
+
 function sum(rows: DayCampaignRow[]): Totals {
   const t: Totals = { impressions: 0, valid: 0, invalid: 0, unbilled: 0, cost: 0, earnings: 0 };
-  for (const r of rows) for (const k of Object.keys(t) as Array<keyof Totals>) t[k] += r[k];
+  for (const r of rows) for (const k of TOTAL_KEYS) t[k] += r[k];
   return t;
+}
+
+/**
+ * Totals per key (a day, a campaign, a publisher project) in one pass over the rows, keys in first-seen order:
+ * an advertiser's rows are per day, campaign and publisher project, so filtering them once per key would
+ * grow with the product of the three.
+ */
+function sumBy(rows: DayCampaignRow[], keyOf: (r: DayCampaignRow) => string): Map<string, Totals> {
+  const out = new Map<string, Totals>();
+  for (const r of rows) {
+    const key = keyOf(r);
+    let t = out.get(key);
+    if (!t) out.set(key, (t = { impressions: 0, valid: 0, invalid: 0, unbilled: 0, cost: 0, earnings: 0 }));
+    for (const k of TOTAL_KEYS) t[k] += r[k];
+  }
+  return out;
 }
 
 function metrics(t: Totals, side: 'publisher' | 'advertiser') {
@@ -69,9 +87,9 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
       const side = project.kind;
       const r = usageRange(query.from, query.to, now());
       const rows = await deps.repo.dayCampaign(side, project.id, r.fromMs, r.toMs, query.campaign_id ?? null, side === 'advertiser' ? query.publisher_project_id ?? null : null);
-      const days = [...new Set(rows.map((x) => x.day))].sort();
-      const campaigns = [...new Set(rows.map((x) => x.campaign_id))];
-      const names = await deps.repo.campaignNames(campaigns);
+      const byDay = sumBy(rows, (x) => x.day);
+      const byCampaign = sumBy(rows, (x) => x.campaign_id);
+      const names = await deps.repo.campaignNames([...byCampaign.keys()]);
       const report: Record<string, unknown> = {
         object: 'analytics',
         project_id: project.id,
@@ -79,14 +97,14 @@ export function createAnalyticsService(deps: { repo: AnalyticsRepo; now?: () => 
         from: r.from,
         to: r.to,
         totals: metrics(sum(rows), side),
-        daily: days.map((day) => ({ date: day, ...metrics(sum(rows.filter((x) => x.day === day)), side) })),
-        campaigns: campaigns.map((id) => ({ campaign_id: id, name: names.get(id) ?? null, ...metrics(sum(rows.filter((x) => x.campaign_id === id)), side) })),
+        daily: [...byDay.keys()].sort().map((day) => ({ date: day, ...metrics(byDay.get(day)!, side) })),
+        campaigns: [...byCampaign].map(([id, t]) => ({ campaign_id: id, name: names.get(id) ?? null, ...metrics(t, side) })),
       };
       if (side === 'advertiser') {
         // Where the promotions ran: each publisher project by its (verified, public) domain.
-        const publishers = [...new Set(rows.map((x) => x.publisher_project_id))];
-        const domains = await deps.repo.projectDomains(publishers);
-        report.publishers = publishers.map((id) => ({ publisher_project_id: id, domain: domains.get(id) ?? null, ...metrics(sum(rows.filter((x) => x.publisher_project_id === id)), side) }));
+        const byPublisher = sumBy(rows, (x) => x.publisher_project_id);
+        const domains = await deps.repo.projectDomains([...byPublisher.keys()]);
+        report.publishers = [...byPublisher].map(([id, t]) => ({ publisher_project_id: id, domain: domains.get(id) ?? null, ...metrics(t, side) }));
       }
       if (side === 'publisher') {
         const noFill: Record<string, number> = {};
