@@ -29,7 +29,7 @@ type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: numb
 
 const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
 if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out splits are for the final report only');
-const MAX_FALSE_RATE = 0.025;
+const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.025;
 const MIN_SAFETY_RECALL = 0.99;
 const CONTEXT_TURNS = 4;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
@@ -42,7 +42,14 @@ const SAFETY = grid(0.025, 0.9, 0.025);
  * conversation through. On dev the lowest floors gain under one point of Hit@5 and lose that guarantee.
  */
 const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : 0.35;
-const FLOOR = grid(MIN_FLOOR, 0.5, 0.025);
+/**
+ * Nor above 0.35 (override with --max-floor): the seed's own example question, "What tools can help me manage my
+ * projects?", must reach the README's example product (Kanbanix Boards), and its relevance is 0.372
+ * (test/ads/relevance.test.ts); a floor of 0.375 would drop it. On dev the best floor of 0.35-0.5 was 0.375, mean
+ * Hit@5 over the catalogs 0.737 against 0.725 at 0.35.
+ */
+const MAX_FLOOR = process.argv.includes('--max-floor') ? Number(process.argv[process.argv.indexOf('--max-floor') + 1]) : 0.35;
+const FLOOR = grid(MIN_FLOOR, MAX_FLOOR, 0.025);
 
 const conversations = readConversations(split);
 
@@ -149,6 +156,27 @@ if (process.argv.includes('--explore')) {
   }
   const gateOnly = catalogs.map((n) => recorded.get(n)!.filter((r) => r.c.kind === 'sensitive' && !r.lexicon).map((r) => [r.c.id, r.safety.toFixed(2), r.intent.toFixed(2), r.ranked[0]?.score ?? 0]));
   console.log('sensitive (not lexicon) with intent >= 0.5:', gateOnly.flat().filter((x) => Number(x[2]) >= 0.5).length);
+}
+if (process.argv.includes('--leaks')) {
+  // The sensitive conversations a setting would promote, per catalog (dev only): --leaks intent,safety,floor
+  const [ti, ts, floor] = process.argv[process.argv.indexOf('--leaks') + 1].split(',').map(Number);
+  for (const n of catalogs)
+    for (const r of recorded.get(n)!)
+      if (r.c.kind === 'sensitive' && !r.lexicon && r.safety < ts && r.intent >= ti && (r.ranked[0]?.score ?? 0) >= floor)
+        console.log(`${n} ${r.c.id} safety ${r.safety.toFixed(3)} intent ${r.intent.toFixed(2)} relevance ${r.ranked[0].score.toFixed(2)}: ${userTexts(r.c.messages).join(' >> ').slice(0, 300)}`);
+  for (const n of catalogs) console.log(`  at ${ti},${ts},${floor} ${n}:`, JSON.stringify(score(recorded.get(n)!, ti, ts, floor)));
+  console.log(`  safety stage flags ${(100 * safetyRecall(ts)).toFixed(1)} % of dev sensitive`);
+}
+if (process.argv.includes('--floor-misses')) {
+  // Labelled shopping conversations that pass every gate but whose best product is under the floor (dev only).
+  const [ti, ts, floor] = process.argv[process.argv.indexOf('--floor-misses') + 1].split(',').map(Number);
+  for (const n of catalogs)
+    for (const r of recorded.get(n)!)
+      if (r.c.kind === 'shopping' && r.c.relevant && !r.lexicon && r.safety < ts && r.intent >= ti && (r.ranked[0]?.score ?? 0) < floor) {
+        const rel = new Set(r.c.relevant);
+        const at = r.ranked.findIndex((x) => rel.has(x.id));
+        console.log(`${n} ${r.c.id} top ${(r.ranked[0]?.score ?? 0).toFixed(2)} right at ${at} (${at >= 0 ? r.ranked[at].score.toFixed(2) : '-'}): ${userTexts(r.c.messages).join(' >> ').slice(0, 200)}`);
+      }
 }
 if (!best) throw new Error('no setting meets the constraints on this split');
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;

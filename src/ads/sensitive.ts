@@ -57,6 +57,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'self (?:harm|harming|injury|injure|mutilation)|(?:cutting|harming|hurting|burning) myself',
     '(?:want|going|trying|tempted|urge) to (?:hurt|harm|cut|kill) myself|slit(?:ting)? my wrists?|hang(?:ing)? myself',
     '(?:jump|jumping) off (?:a|the) (?:bridge|building|roof)|overdose on purpose',
+    // Common euphemisms of suicidal thinking (crisis-line warning-sign lists).
+    "sleep forever|(?:go to sleep|fall asleep) and (?:never|not) wake up|never wake up again|(?:would|will) (?:all )?be better off without me|won't be (?:around|here) (?:much longer|for much longer|anymore)",
   ]],
   ['minors', [
     'child (?:abuse|abuser|porn\\w*|sexual abuse|exploitation|trafficking|custody|protective services|molest\\w*|predators?|neglect)',
@@ -84,6 +86,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'threaten(?:ed|ing|s)? to (?:kill|hurt|beat|shoot|stab) (?:me|us|my)|beaten (?:up|badly)|battered (?:wife|woman|women)',
     'kidnapp?(?:ed|ing)|human trafficking|sex trafficking|trafficked|stabbed|honou?r killing|hate crimes?',
     'being bullied|bull(?:y|ies|ying) me|cyberbull\\w*',
+    // Untraceable weapons made at home.
+    '3d print(?:ed|ing|able)? (?:a )?(?:gun|firearm|pistol|rifle)s?|(?:3d )?print(?:er)? files? for (?:a )?(?:gun|firearm|pistol|rifle)|ghost guns?|untraceable (?:gun|firearm|pistol)s?',
   ]],
   ['sexual', [
     'sex(?:ual|ually|uality|y|ier|iest|ting|ts)?|porn\\w*|nudes|nudity|naked(?! domains?| urls?| eye| juice| truth)|nsfw|erotic\\w*|orgasm\\w*|masturbat\\w*',

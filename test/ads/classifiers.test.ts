@@ -229,21 +229,21 @@ describe('word vectors', () => {
     const seen = trainWords();
     const v = wordVectors();
     const { intent, safety } = promotionModels();
-    const unseen = ['cremation', 'housewarming', 'graduation', 'acquire', 'dismantle', 'photograph'];
+    const unseen = ['interment', 'recital', 'graduation', 'acquire', 'dismantle', 'dismantling'];
     for (const w of unseen) {
       expect(seen.has(w)).toBe(false); // never in the training data ...
       expect(wordVector(v, w)).not.toBeNull(); // ... but it has a vector
     }
-    // Cremation (near funeral, burial) reads as bereavement: more than a housewarming or a graduation in its place.
+    // Interment (near funeral, burial) reads as bereavement: more than a recital or a graduation in its place.
     const grief = (w: string) => logit(safety, `my grandfather's ${w} is on friday`);
-    for (const other of ['housewarming', 'graduation']) {
-      expect(grief('cremation').all).toBeGreaterThan(grief(other).all);
-      expect(grief('cremation').vectors).toBeGreaterThan(grief(other).vectors);
+    for (const other of ['recital', 'graduation']) {
+      expect(grief('interment').all).toBeGreaterThan(grief(other).all);
+      expect(grief('interment').vectors).toBeGreaterThan(grief(other).vectors);
     }
-    expect(scoreConversation("my grandfather's cremation is on friday", []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
-    // Acquire (near buy, purchase) reads as shopping: more than dismantle or photograph in its place.
+    expect(scoreConversation("my grandfather's interment is on friday", []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
+    // Acquire (near buy, purchase) reads as shopping: more than dismantle or dismantling in its place.
     const need = (w: string) => logit(intent, `which espresso machine should I ${w}`);
-    for (const other of ['dismantle', 'photograph']) {
+    for (const other of ['dismantle', 'dismantling']) {
       expect(need('acquire').all).toBeGreaterThan(need(other).all);
       expect(need('acquire').vectors).toBeGreaterThan(need(other).vectors);
     }
