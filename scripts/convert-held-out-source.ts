@@ -1,6 +1,6 @@
 /**
- * Turns a hand-written held-out source (test/fixtures/promotions/sources/<author>-<split>*.txt) into the
- * split's JSON Lines, without reading any other split and without running any model:
+ * Turns a hand-written source (test/fixtures/promotions/sources/<author>-<split>*.txt; held-out sets, and hand-written
+ * training additions) into the split's JSON Lines, without reading any other split and without running any model:
  *
  *   bun scripts/convert-held-out-source.ts --source sources/d15-holdout6-none.txt --split holdout6 --author d15 [--check]
  *
@@ -35,7 +35,7 @@ const sourceArg = flag('--source');
 const split = flag('--split');
 const author = flag('--author');
 const checkOnly = argv.includes('--check');
-if (!/^holdout\d*$|^test\d*$/.test(split)) throw new Error('convert-held-out-source: --split must be a held-out split (holdoutN or testN)');
+if (!/^holdout\d*$|^test\d*$|^train$|^dev$/.test(split)) throw new Error('convert-held-out-source: --split must be train, dev or a held-out split (holdoutN or testN)');
 if (!/^d\d+$/.test(author)) throw new Error('convert-held-out-source: --author must look like d15');
 
 type Label = { id: string; type: string; attributes: Record<string, string> };
