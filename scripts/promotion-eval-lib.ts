@@ -5,6 +5,9 @@
 import { Database } from 'bun:sqlite';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { queryWeights, toRelevance } from '../src/ads/matcher';
+import { productTypeTerms } from '../src/ads/text';
+import { createUnitIndex } from '../src/ads/unit-index';
 import { loadConfig } from '../src/config/config';
 import { createRuntime } from '../src/runtime';
 import { openStore } from '../src/store/database';
@@ -101,4 +104,29 @@ export function createBm25(catalog: Product[], limit: number) {
     },
     close: () => db.close(),
   };
+}
+
+/**
+ * The highest relevance any single word of a catalog reaches on a product whose type it does not name: every word
+ * of the catalog's retriever-visible text is asked alone (with the synonyms the matcher adds), and each of its top
+ * 20 products matched by exactly one word that is not among its product-type words (productTypeTerms) counts.
+ * (A word whose synonyms match a product as well is a match of two words, which the ranking leaves alone.) This is what one shared generic word ("regular",
+ * "pro", "6mm", "green") can carry on its own; the relevance floor must stay above it.
+ */
+export function maxOneWordRelevance(catalog: Product[]): { relevance: number; word: string; product: string } {
+  const index = createUnitIndex();
+  index.build(catalog.map((p, i) => ({ seq: i + 1, campaign_id: p.campaign, product_id: p.id, name: p.name, description: p.description, url: p.url, keywords: JSON.stringify(p.keywords), category: p.category, context: p.campaign_context, campaign_name: p.campaign, advertiser_project_id: p.advertiser })));
+  const words = new Set<string>();
+  for (const p of catalog) for (const w of `${p.name} ${p.description} ${p.keywords.join(' ')} ${p.category} ${p.campaign_context}`.toLowerCase().split(/[^a-z0-9]+/)) if (w.length > 1) words.add(w);
+  let best = { relevance: 0, word: '', product: '' };
+  for (const w of words) {
+    const weights = queryWeights({ current: w, earlier: [] });
+    for (const r of index.search(weights, () => true, 20)) {
+      const types = productTypeTerms(r.unit.name, JSON.parse(r.unit.keywords), r.unit.category);
+      if (r.matched.length !== 1 || types.includes(r.matched[0])) continue;
+      const relevance = toRelevance(r.score);
+      if (relevance > best.relevance) best = { relevance, word: w, product: r.unit.name };
+    }
+  }
+  return best;
 }

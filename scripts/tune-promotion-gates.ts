@@ -23,7 +23,7 @@
 import { join } from 'node:path';
 import { scoreConversation } from '../src/ads/models';
 import { classifySensitivity } from '../src/ads/sensitive';
-import { catalogNames, loadCatalogRuntime, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
+import { catalogNames, loadCatalogRuntime, maxOneWordRelevance, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
 
 type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
@@ -36,20 +36,23 @@ const grid = (from: number, to: number, step: number) => Array.from({ length: Ma
 const INTENT = grid(0.3, 0.9, 0.025);
 const SAFETY = grid(0.025, 0.9, 0.025);
 /**
- * The floor is not tuned below 0.35 (override with --min-floor): the ranking halves a match on one shared word
- * that is not the product's type, and such matches stay under 0.35 (test/ads/relevance.test.ts), so at 0.35 one
- * generic word ("regular", "pro", "film") can never carry a promotion even when the intent gate lets a
- * conversation through. On dev the lowest floors gain under one point of Hit@5 and lose that guarantee.
+ * The floor is not tuned below what one shared generic word can carry: the ranking halves a match on a single
+ * word that is not the product's type, and maxOneWordRelevance measures the highest relevance such a match
+ * reaches on each catalog (every catalog word asked alone). The lowest floor tried is one grid step of margin
+ * above the highest of them, rounded up to the grid (override with --min-floor), so that one generic word
+ * ("regular", "pro", "film", "6mm") never carries a promotion even when the intent gate lets a conversation in.
  */
-const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : 0.35;
+const ONE_WORD = catalogNames().map((n) => ({ catalog: n, ...maxOneWordRelevance(readCatalog(n)) }));
+const ONE_WORD_MAX = Math.max(...ONE_WORD.map((o) => o.relevance));
+const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : Math.ceil((ONE_WORD_MAX + 0.025) / 0.025 - 1e-9) * 0.025;
 /**
  * Nor above 0.35 (override with --max-floor): the seed's own example question, "What tools can help me manage my
  * projects?", must reach the README's example product (Kanbanix Boards), and its relevance is 0.372
- * (test/ads/relevance.test.ts); a floor of 0.375 would drop it. On dev the best floor of 0.35-0.5 was 0.375, mean
- * Hit@5 over the catalogs 0.737 against 0.725 at 0.35.
+ * (test/ads/relevance.test.ts); a floor of 0.375 would drop it.
  */
 const MAX_FLOOR = process.argv.includes('--max-floor') ? Number(process.argv[process.argv.indexOf('--max-floor') + 1]) : 0.35;
-const FLOOR = grid(MIN_FLOOR, MAX_FLOOR, 0.025);
+const FLOOR = grid(Math.round(MIN_FLOOR * 1000) / 1000, MAX_FLOOR, 0.025);
+for (const o of ONE_WORD) process.stderr.write(`${o.catalog}: one non-type word reaches at most relevance ${o.relevance.toFixed(3)} ("${o.word}" on ${o.product.slice(0, 60)})\n`);
 
 const conversations = readConversations(split);
 

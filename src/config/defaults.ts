@@ -79,18 +79,18 @@ export const DEFAULT_ADS = {
    * sensitive conversation, with a margin; at most 2.5 % on conversations without shopping intent; then the
    * best Hit@5): see src/ads/models/gates.json.
    */
-  relevanceFloor: 0.35,
+  relevanceFloor: 0.3,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
   /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
-  intentThreshold: 0.475,
+  intentThreshold: 0.45,
   /**
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.05,
+  safetyThreshold: 0.1,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */

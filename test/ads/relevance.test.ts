@@ -4,6 +4,8 @@ import { queryWeights, toRelevance } from '../../src/ads/matcher';
 import { productTypeTerms, stem, terms } from '../../src/ads/text';
 import { createUnitIndex } from '../../src/ads/unit-index';
 import { DEFAULT_ADS } from '../../src/config/defaults';
+import { scoreConversation } from '../../src/ads/models';
+import { maxOneWordRelevance, readCatalog } from '../../scripts/promotion-eval-lib';
 import { startFakeUpstream, type FakeUpstream } from '../helpers/fake-upstream';
 import { advertiser, CATALOG, publisher } from '../helpers/market';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -67,8 +69,25 @@ describe('relevance: morphology and product type', () => {
   test('a shared generic word alone does not reach the floor', () => {
     const index = createUnitIndex();
     index.build(retailCatalog());
-    for (const question of ['explain the regular expression \\d+', 'what is the main film of the festival', 'is a pro licence worth it for a student']) {
+    for (const question of ['explain the regular expression \\d+', 'is a pro licence worth it for a student', 'what is the main course at a classic french dinner']) {
       for (const r of ranked(index, question)) expect(r.relevance).toBeLessThan(FLOOR);
+    }
+  });
+
+  test('a word that is a product type in another sense ("film": a movie, window film) is stopped by the intent gate, not by relevance', () => {
+    const index = createUnitIndex();
+    index.build(retailCatalog());
+    const question = 'what is the main film of the festival';
+    expect(ranked(index, question)[0].name).toStartWith('Privashade Frosted Window Film');
+    expect(scoreConversation(question, []).intent).toBeLessThan(DEFAULT_ADS.intentThreshold);
+  });
+
+  test('on the labelled catalogs, no single word that is not a product\'s type reaches the floor, whatever the word', () => {
+    // Every word of the retail and services catalogs asked alone (maxOneWordRelevance in scripts/promotion-eval-lib.ts).
+    for (const name of ['retail', 'services']) {
+      const worst = maxOneWordRelevance(readCatalog(name));
+      expect(worst.relevance).toBeGreaterThan(0.1); // the probe does find one-word matches
+      expect(worst.relevance).toBeLessThan(FLOOR);
     }
   });
 
