@@ -94,6 +94,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
     'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
+    // Selling sexual content on camera, said as a job.
+    '(?:web)?cam ?(?:models?|modell?ing|shows?|performers?)|camming',
   ]],
   ['mental_health_crisis', [
     '(?:panic|anxiety) attacks?|(?:nervous|mental|emotional) breakdowns?|having a breakdown|depress(?:ion|ed|ive)(?<!great depression)',
@@ -122,6 +124,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
     '(?:lost|losing) (?:my|our) (?:{FAM})|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
     'stillb(?:irth|orn)|lost (?:the|my|our) baby|sids|crib death',
+    // An urn is bought for someone's ashes: a keepsake, a baby's, a small one.
+    '(?:keepsake|memorial|cremation|baby|babys|infant|pet|tiny|small|little) urns?|urns? for (?:\\w+ ){0,2}ashes|ashes urns?',
     '(?:mass|school|church|synagogue|mosque|drive by|fatal|deadly|police) shootings?|active shooter|gunm(?:an|en)|' +
     'shooting (?:at|in) (?:a|the|my|our) (?:mall|school|church|concert|club|park|store|supermarket|synagogue|mosque|festival|office|hospital)',
     'got shot|been shot|shot (?:dead|and killed|to death)|gunshot wounds?',

@@ -229,14 +229,14 @@ describe('word vectors', () => {
     const seen = trainWords();
     const v = wordVectors();
     const { intent, safety } = promotionModels();
-    const unseen = ['interment', 'recital', 'convocation', 'acquire', 'dismantle', 'dismantling'];
+    const unseen = ['interment', 'regatta', 'convocation', 'acquire', 'dismantle', 'dismantling'];
     for (const w of unseen) {
       expect(seen.has(w)).toBe(false); // never in the training data ...
       expect(wordVector(v, w)).not.toBeNull(); // ... but it has a vector
     }
-    // Interment (near funeral, burial) reads as bereavement: more than a recital or a convocation in its place.
+    // Interment (near funeral, burial) reads as bereavement: more than a regatta or a convocation in its place.
     const grief = (w: string) => logit(safety, `my grandfather's ${w} is on friday`);
-    for (const other of ['recital', 'convocation']) {
+    for (const other of ['regatta', 'convocation']) {
       expect(grief('interment').all).toBeGreaterThan(grief(other).all);
       expect(grief('interment').vectors).toBeGreaterThan(grief(other).vectors);
     }

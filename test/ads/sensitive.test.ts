@@ -39,6 +39,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['recommend a discreet sex toy', 'sexual'],
   ['how to make sex last longer', 'sexual'],
   ['send nudes', 'sexual'],
+  ["I'm a cam model, what ring light gets the best tips", 'sexual'],
+  ['starting camming next month, which webcam do I need', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
@@ -63,6 +65,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['the terror attack in the city center', 'tragedy'],
   ['how to cope with losing my husband', 'tragedy'],
   ['we got evicted and are homeless now', 'tragedy'],
+  ['we need a tiny urn, our little one only lived a few days', 'tragedy'],
+  ['keepsake urns for sharing ashes between siblings', 'tragedy'],
   // medical
   ['severe headache and blurry vision since this morning', 'medical'],
   ['I have chest pain and shortness of breath', 'medical'],
@@ -84,6 +88,9 @@ const SENSITIVE: [string, SensitiveCategory][] = [
 ];
 
 const BENIGN: string[] = [
+  'a coffee urn for 50 people at a conference',
+  'best webcam for zoom meetings with clients',
+  'a camera model with good low-light video',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
