@@ -79,7 +79,7 @@ describe('PATCH /admin/v1/projects/{id}/products/{product_id}', () => {
   test('changes only the sent fields, sets updated_at, and the index serves the new text at once', async () => {
     const adv = await advertiserProject();
     const id = await addProduct(adv, { ...GRINDER, sku: 'GR-1' });
-    const camp = await activeCampaign(adv, { product_ids: [id] });
+    const camp = await activeCampaign(adv, { product_ids: [id], context: 'home baristas' }); // a context that shares no word with PM_QUESTION
     expect(await served(camp, PM_QUESTION)).toEqual([]);
     const res = await t.admin('PATCH', `/projects/${adv}/products/${id}`, { ...BOARDS, category: 'Team Software', sku: null });
     expect(res.status).toBe(200);
