@@ -109,9 +109,10 @@ export function createBm25(catalog: Product[], limit: number) {
 /**
  * The highest relevance any single word of a catalog reaches on a product whose type it does not name: every word
  * of the catalog's retriever-visible text is asked alone (with the synonyms the matcher adds), and each of its top
- * 20 products matched by exactly one word that is not among its product-type words (productTypeTerms) counts.
- * (A word whose synonyms match a product as well is a match of two words, which the ranking leaves alone.) This is what one shared generic word ("regular",
- * "pro", "6mm", "green") can carry on its own; the relevance floor must stay above it.
+ * 20 products matched by exactly one word that is not among its product-type words (productTypeTerms) counts. (A
+ * word whose synonyms match a product as well is a match of two words, which the ranking leaves alone.) This is
+ * what one shared generic word ("regular", "pro", "6mm", "green") can carry on its own; the relevance floor must
+ * stay above it.
  */
 export function maxOneWordRelevance(catalog: Product[]): { relevance: number; word: string; product: string } {
   const index = createUnitIndex();

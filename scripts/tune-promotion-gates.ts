@@ -44,14 +44,15 @@ const SAFETY = grid(0.025, 0.9, 0.025);
  */
 const ONE_WORD = catalogNames().map((n) => ({ catalog: n, ...maxOneWordRelevance(readCatalog(n)) }));
 const ONE_WORD_MAX = Math.max(...ONE_WORD.map((o) => o.relevance));
-const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : Math.ceil((ONE_WORD_MAX + 0.025) / 0.025 - 1e-9) * 0.025;
+const FLOOR_STEP = 0.025;
+const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : Math.round(1000 * FLOOR_STEP * Math.ceil((ONE_WORD_MAX + FLOOR_STEP) / FLOOR_STEP - 1e-9)) / 1000;
 /**
  * Nor above 0.35 (override with --max-floor): the seed's own example question, "What tools can help me manage my
  * projects?", must reach the README's example product (Kanbanix Boards), and its relevance is 0.372
  * (test/ads/relevance.test.ts); a floor of 0.375 would drop it.
  */
 const MAX_FLOOR = process.argv.includes('--max-floor') ? Number(process.argv[process.argv.indexOf('--max-floor') + 1]) : 0.35;
-const FLOOR = grid(Math.round(MIN_FLOOR * 1000) / 1000, MAX_FLOOR, 0.025);
+const FLOOR = grid(MIN_FLOOR, MAX_FLOOR, FLOOR_STEP);
 for (const o of ONE_WORD) process.stderr.write(`${o.catalog}: one non-type word reaches at most relevance ${o.relevance.toFixed(3)} ("${o.word}" on ${o.product.slice(0, 60)})\n`);
 
 const conversations = readConversations(split);
