@@ -1,7 +1,7 @@
 import type { Awaitable } from '../store/sql-store';
 import type { AdIndexRepo, UnitRow } from './ad-index.repo';
 import { INFORMATIONAL_FACTOR, informationalOnly } from './intent';
-import { synonymsOf, terms } from './text';
+import { queryTerms, synonymsOf } from './text';
 import { createUnitIndex } from './unit-index';
 
 /** The user's side of the conversation: the latest user message and the earlier ones, newest first. */
@@ -31,9 +31,9 @@ export function queryWeights(ctx: MatchContext): Map<string, number> {
   const add = (term: string, w: number) => {
     if (w > (weights.get(term) ?? 0)) weights.set(term, w);
   };
-  for (const t of terms(ctx.current)) add(t, CURRENT_WEIGHT);
+  for (const t of queryTerms(ctx.current)) add(t, CURRENT_WEIGHT);
   ctx.earlier.forEach((text, i) => {
-    for (const t of terms(text)) add(t, EARLIER_WEIGHT * EARLIER_DECAY ** i);
+    for (const t of queryTerms(text)) add(t, EARLIER_WEIGHT * EARLIER_DECAY ** i);
   });
   for (const [t, w] of [...weights]) for (const s of synonymsOf(t)) add(s, w * SYNONYM_FACTOR);
   return new Map([...weights].sort((a, b) => b[1] - a[1]).slice(0, MAX_QUERY_TERMS));

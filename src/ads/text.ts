@@ -59,6 +59,26 @@ export function terms(text: string): string[] {
 }
 
 /**
+ * `terms()` of conversation text, memoized: chat clients resend the whole history every turn, so the earlier
+ * turns of a conversation are tokenized and stemmed once, not once per request. Bounded (texts up to
+ * QUERY_CACHE_CHARS characters, at most QUERY_CACHE_ENTRIES, cleared when full). Callers must not modify
+ * the array they get. Product text is not cached here: the index build reads each product once.
+ */
+const QUERY_CACHE_ENTRIES = 2048;
+const QUERY_CACHE_CHARS = 2048;
+const queryCache = new Map<string, readonly string[]>();
+export function queryTerms(text: string): readonly string[] {
+  if (text.length > QUERY_CACHE_CHARS) return terms(text);
+  let out = queryCache.get(text);
+  if (out === undefined) {
+    if (queryCache.size >= QUERY_CACHE_ENTRIES) queryCache.clear();
+    out = terms(text);
+    queryCache.set(text, out);
+  }
+  return out;
+}
+
+/**
  * Shopping vocabulary that users and product pages spell differently. Each group is symmetric: a query
  * word expands to the other words of its group (at a lower weight than the word itself).
  */

@@ -106,6 +106,8 @@ export interface PostingsView {
   readonly typeEv: Float64Array;
   /** Per doc: how many query words it contains, counted up to 255 (zero between queries). */
   readonly hits: Uint8Array;
+  /** Per doc: bit j set when it contains the j-th query word found in the index (j < 32; zero between queries). */
+  readonly matchMask: Uint32Array;
   readonly touched: Int32Array;
   readonly selectBuf: Float64Array;
   /** Scratch of document capacity: the rank key of each touched document, by its position in `touched`. */
@@ -160,9 +162,9 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, touched, selectBuf, keyBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, touched, selectBuf, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
-  const present: Array<{ term: string; tid: number; f: number; credit: number }> = [];
+  const present: Array<{ term: string; tid: number; f: number; credit: number; bit: number }> = [];
   const known = (t: string) => {
     const id = termIds.get(t);
     return id !== undefined && df[id] > 0;
@@ -179,7 +181,8 @@ export function searchUnits(
     const tid = termIds.get(term)!;
     if (present.some((p) => p.tid === tid)) continue;
     const f = w * idfWeight(df[tid], live);
-    if (f > 0) present.push({ term, tid, f, credit: w / TYPE_FULL_CREDIT_WEIGHT });
+    // Bit of the word in matchMask (0 past the 32nd word: those are looked up one by one for `matched`).
+    if (f > 0) present.push({ term, tid, f, credit: w / TYPE_FULL_CREDIT_WEIGHT, bit: present.length < 32 ? 1 << present.length : 0 });
   }
   if (present.length === 0) return [];
   const commonLimit = Math.max(50, live * COMMON_SHARE);
@@ -189,13 +192,14 @@ export function searchUnits(
 
   // Accumulate over the retrieval words' postings.
   let count = 0;
-  for (const { tid, f, credit } of retrieval) {
+  for (const { tid, f, credit, bit } of retrieval) {
     const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
     for (let i = 0; i < len; i++) {
       const d = docs[i];
       if (alive[d] === 0) continue;
       if (scores[d] === 0) touched[count++] = d;
       scores[d] += f * ws[i];
+      matchMask[d] |= bit;
       if (hits[d] < 255) hits[d]++;
       if (ts[i] === 1 && credit > typeEv[d]) typeEv[d] = credit;
     }
@@ -210,6 +214,10 @@ export function searchUnits(
   const out: ScoredUnit[] = [];
   let remaining = count;
   const perRound = Math.max(CANDIDATES, limit * 3);
+  // A round's candidates in typed scratch (no object per candidate), sorted through `order`.
+  const rDoc = new Int32Array(perRound), rScore = new Float64Array(perRound), rCredit = new Float64Array(perRound);
+  const rHits = new Uint16Array(perRound), rMask = new Uint32Array(perRound), order = new Int32Array(perRound);
+  const byScore = (a: number, b: number) => rScore[b] - rScore[a] || seqOf[rDoc[a]] - seqOf[rDoc[b]];
   try {
     while (out.length < limit && remaining > 0) {
       // The next best `perRound` by the retrieval words.
@@ -219,41 +227,53 @@ export function searchUnits(
         for (let i = 0; i < count; i++) if (keyBuf[i] >= 0) selectBuf[m++] = keyBuf[i];
         threshold = kthLargest(selectBuf.subarray(0, m), perRound);
       }
-      const round: Array<{ doc: number; score: number; credit: number; hits: number }> = [];
-      for (let i = 0; i < count && round.length < perRound; i++) {
+      let n = 0;
+      for (let i = 0; i < count && n < perRound; i++) {
         const k = keyBuf[i];
         if (k >= 0 && k >= threshold) {
           const d = touched[i];
-          round.push({ doc: d, score: scores[d], credit: typeEv[d], hits: hits[d] });
+          rDoc[n] = d;
+          rScore[n] = scores[d];
+          rCredit[n] = typeEv[d];
+          rHits[n] = hits[d];
+          rMask[n] = matchMask[d];
+          order[n] = n;
+          n++;
           keyBuf[i] = -1;
         }
       }
-      remaining -= round.length;
+      remaining -= n;
       // Common words add to the candidates only: a binary search in their postings per candidate.
-      for (const { tid, f, credit } of others)
-        for (const c of round) {
-          const at = find(pDocs[tid], pLen[tid], c.doc);
+      for (const { tid, f, credit, bit } of others) {
+        const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
+        for (let c = 0; c < n; c++) {
+          const at = find(docs, len, rDoc[c]);
           if (at < 0) continue;
-          c.score += f * pWeights[tid][at];
-          c.hits++;
-          if (pTypes[tid][at] === 1 && credit > c.credit) c.credit = credit;
+          rScore[c] += f * ws[at];
+          rHits[c]++;
+          rMask[c] |= bit;
+          if (ts[at] === 1 && credit > rCredit[c]) rCredit[c] = credit;
         }
-      for (const c of round) c.score *= typeFactor(c.credit, c.hits);
-      round.sort((a, b) => b.score - a.score || seqOf[a.doc] - seqOf[b.doc]);
-      for (const c of round) {
-        const unit = rows[c.doc]!;
+      }
+      for (let c = 0; c < n; c++) rScore[c] *= typeFactor(rCredit[c], rHits[c]);
+      const ranked = order.subarray(0, n).sort(byScore);
+      for (let r = 0; r < n; r++) {
+        const c = ranked[r];
+        const unit = rows[rDoc[c]]!;
         if (!accept(unit)) continue;
         const matched: string[] = [];
-        for (const p of present) if (find(pDocs[p.tid], pLen[p.tid], c.doc) >= 0) matched.push(p.term);
-        out.push({ unit, score: c.score, matched });
+        for (const p of present) if (p.bit !== 0 ? (rMask[c] & p.bit) !== 0 : find(pDocs[p.tid], pLen[p.tid], rDoc[c]) >= 0) matched.push(p.term);
+        out.push({ unit, score: rScore[c], matched });
         if (out.length >= limit) break;
       }
     }
   } finally {
     for (let i = 0; i < count; i++) {
-      scores[touched[i]] = 0;
-      typeEv[touched[i]] = 0;
-      hits[touched[i]] = 0;
+      const d = touched[i];
+      scores[d] = 0;
+      typeEv[d] = 0;
+      hits[d] = 0;
+      matchMask[d] = 0;
     }
   }
   return out;

@@ -190,8 +190,30 @@ function countPiece(rk: Ranks, text: string, from: number, to: number, b: Uint8A
   return count;
 }
 
+/**
+ * Counts of recent whole texts: a chat client resends the conversation's history with every turn, so each
+ * earlier message is counted once, not once per request. Bounded: texts up to TEXT_CACHE_CHARS characters,
+ * at most TEXT_CACHE_ENTRIES (cleared when full), so it holds at most about 4 MB of text.
+ */
+const TEXT_CACHE_ENTRIES = 512;
+const TEXT_CACHE_CHARS = 4096;
+const TEXT_CACHE_MIN_CHARS = 16;
+const textCache = new Map<string, number>();
+
 /** Number of o200k_base tokens in `text` (special tokens such as '<|endoftext|>' count as plain text). */
 export function countTokens(text: string): number {
+  const len = text.length;
+  if (len < TEXT_CACHE_MIN_CHARS || len > TEXT_CACHE_CHARS) return countTokensOf(text);
+  let count = textCache.get(text);
+  if (count === undefined) {
+    count = countTokensOf(text);
+    if (textCache.size >= TEXT_CACHE_ENTRIES) textCache.clear();
+    textCache.set(text, count);
+  }
+  return count;
+}
+
+function countTokensOf(text: string): number {
   const len = text.length;
   if (len === 0) return 0;
   const rk = ranks ?? (ranks = loadRanks());
