@@ -261,21 +261,49 @@ export function classifySensitivity(texts: string[]): SensitivityResult {
   let matched: string | null = null;
   for (const text of texts) {
     if (typeof text !== 'string' || text.length === 0) continue;
-    const lower = text.toLowerCase();
-    ANY_RE.lastIndex = 0;
-    for (let m = ANY_RE.exec(lower); m !== null && best > 0; m = ANY_RE.exec(lower)) {
-      // Probe only categories that would beat the best so far, at this exact start position.
-      for (let c = 0; c < best; c++) {
-        const re = CATEGORY_RES[c][1];
-        re.lastIndex = m.index;
-        const hit = re.exec(lower);
-        if (hit) { best = c; matched = hit[0]; break; }
-      }
-      // Resume one character later, not after the match, so an overlapping phrase that starts
-      // inside this one (and may rank higher) is still seen.
-      ANY_RE.lastIndex = m.index + 1;
+    const verdict = textVerdict(text);
+    if (verdict.best < best) {
+      best = verdict.best;
+      matched = verdict.matched;
+      if (best === 0) break;
     }
   }
   if (matched === null) return { sensitive: false, category: null, matched: null };
   return { sensitive: true, category: CATEGORY_RES[best][0], matched: matched.replace(/\s+/g, ' ').trim().slice(0, 80) };
+}
+
+/**
+ * One text's highest-priority category (its index in CATEGORY_RES; CATEGORY_RES.length when none) and the
+ * phrase that found it. Memoized for texts up to VERDICT_CACHE_CHARS characters (at most
+ * VERDICT_CACHE_ENTRIES, cleared when full): a conversation's earlier turns come back with every request.
+ */
+const VERDICT_CACHE_ENTRIES = 2048;
+const VERDICT_CACHE_CHARS = 4096;
+const verdictCache = new Map<string, { best: number; matched: string | null }>();
+function textVerdict(text: string): { best: number; matched: string | null } {
+  const cacheable = text.length <= VERDICT_CACHE_CHARS;
+  const cached = cacheable ? verdictCache.get(text) : undefined;
+  if (cached) return cached;
+  let best = CATEGORY_RES.length;
+  let matched: string | null = null;
+  const lower = text.toLowerCase();
+  ANY_RE.lastIndex = 0;
+  for (let m = ANY_RE.exec(lower); m !== null && best > 0; m = ANY_RE.exec(lower)) {
+    // Probe only categories that would beat the best so far, at this exact start position.
+    for (let c = 0; c < best; c++) {
+      const re = CATEGORY_RES[c][1];
+      re.lastIndex = m.index;
+      const hit = re.exec(lower);
+      if (hit) { best = c; matched = hit[0]; break; }
+    }
+    // Resume one character later, not after the match, so an overlapping phrase that starts
+    // inside this one (and may rank higher) is still seen.
+    ANY_RE.lastIndex = m.index + 1;
+  }
+  const verdict = { best, matched };
+  if (cacheable) {
+    if (verdictCache.size >= VERDICT_CACHE_ENTRIES) verdictCache.clear();
+    verdictCache.set(text, verdict);
+  }
+  return verdict;
 }

@@ -214,10 +214,9 @@ export function searchUnits(
   const out: ScoredUnit[] = [];
   let remaining = count;
   const perRound = Math.max(CANDIDATES, limit * 3);
-  // A round's candidates in typed scratch (no object per candidate), sorted through `order`.
+  // A round's candidates in typed scratch (no object per candidate).
   const rDoc = new Int32Array(perRound), rScore = new Float64Array(perRound), rCredit = new Float64Array(perRound);
-  const rHits = new Uint16Array(perRound), rMask = new Uint32Array(perRound), order = new Int32Array(perRound);
-  const byScore = (a: number, b: number) => rScore[b] - rScore[a] || seqOf[rDoc[a]] - seqOf[rDoc[b]];
+  const rHits = new Uint16Array(perRound), rMask = new Uint32Array(perRound), taken = new Uint8Array(perRound);
   try {
     while (out.length < limit && remaining > 0) {
       // The next best `perRound` by the retrieval words.
@@ -237,7 +236,6 @@ export function searchUnits(
           rCredit[n] = typeEv[d];
           rHits[n] = hits[d];
           rMask[n] = matchMask[d];
-          order[n] = n;
           n++;
           keyBuf[i] = -1;
         }
@@ -256,9 +254,16 @@ export function searchUnits(
         }
       }
       for (let c = 0; c < n; c++) rScore[c] *= typeFactor(rCredit[c], rHits[c]);
-      const ranked = order.subarray(0, n).sort(byScore);
+      // Best first, picked one at a time (score, then seq): usually only a few of the round are needed, so
+      // this beats sorting it all; `taken` marks the picked ones.
+      taken.fill(0, 0, n);
       for (let r = 0; r < n; r++) {
-        const c = ranked[r];
+        let c = -1;
+        for (let i = 0; i < n; i++) {
+          if (taken[i] !== 0) continue;
+          if (c < 0 || rScore[i] > rScore[c] || (rScore[i] === rScore[c] && seqOf[rDoc[i]] < seqOf[rDoc[c]])) c = i;
+        }
+        taken[c] = 1;
         const unit = rows[rDoc[c]]!;
         if (!accept(unit)) continue;
         const matched: string[] = [];
