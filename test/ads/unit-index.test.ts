@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import type { UnitRow } from '../../src/ads/ad-index.repo';
 import { queryWeights } from '../../src/ads/matcher';
-import { stem } from '../../src/ads/text';
+import { stem, terms } from '../../src/ads/text';
 import { createUnitIndex, idfWeight } from '../../src/ads/unit-index';
 
 let nextSeq = 1;
@@ -240,6 +240,33 @@ describe('unit index', () => {
     // The weight itself depends on the share of units, not on the catalog size.
     expect(idfWeight(10, 1_000)).toBeCloseTo(idfWeight(1_000, 100_000), 2);
     expect(idfWeight(1, 100)).toBeCloseTo(idfWeight(100, 10_000), 2);
+  });
+
+  test('matched lists exactly the query words a unit contains: rare and common words, past 32 words, over several rounds', () => {
+    const vocab = Array.from({ length: 60 }, (_, i) => `word${String.fromCharCode(97 + (i % 26))}${String.fromCharCode(97 + Math.floor(i / 26))}x`);
+    let state = 7;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rows = Array.from({ length: 600 }, (_, i) => {
+      // The first five words are in about half of the units (common: scored for candidates only), the rest rare.
+      const words = vocab.filter((_, k) => rand() < (k < 5 ? 0.5 : 0.04));
+      return unit(`c${i % 50}`, `Item ${i}`, { description: words.join(' '), keywordList: words.slice(0, 2) });
+    });
+    const ix = createUnitIndex();
+    ix.build(rows);
+    const contained = (u: UnitRow) => new Set([...terms(u.name), ...terms((JSON.parse(u.keywords) as string[]).join(' ')), ...terms(u.description)]);
+    // 40 query words (the mask holds 32; the rest are looked up one by one), every one in the index.
+    const weights = new Map(vocab.slice(0, 40).map((w, k) => [stem(w), 1 - k / 100] as [string, number]));
+    let seen = 0;
+    // Rejecting two units in three forces more than one round of candidates.
+    const found = ix.search(weights, () => seen++ % 3 === 0, 120);
+    expect(found.length).toBe(120);
+    expect(seen).toBeGreaterThan(150);
+    for (const f of found) {
+      const has = contained(f.unit);
+      expect(new Set(f.matched)).toEqual(new Set([...weights.keys()].filter((t) => has.has(t))));
+    }
+    // Best first.
+    for (let i = 1; i < found.length; i++) expect(found[i - 1].score).toBeGreaterThanOrEqual(found[i].score);
   });
 });
 
