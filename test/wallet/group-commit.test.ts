@@ -169,4 +169,35 @@ describe('a charge is durable before its answer completes', () => {
     for (const r of concurrent) expect((await charged(r.headers.get('x-request-id')!)).n).toBe(1);
     expect(await auditMoney(t.store)).toEqual([]);
   });
+
+  test('in a group, a charge its balance cannot cover fails alone; every written entry carries its running balance', async () => {
+    const store = openStore(':memory:');
+    const sql = sqliteStore(store.db);
+    const repo = createWalletRepo(sql);
+    for (const id of ['pa', 'pb']) {
+      store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
+        VALUES ('${id}', 'P', 'publisher', '${id}.example', 'verified', 't', 0, 0)`);
+      await repo.ensureWallet(id);
+    }
+    await repo.topUp('pa', 100, null, 1);
+    await repo.topUp('pb', 10, null, 1);
+    const charge = (projectId: string, amount: number, i: number): GroupCharge => ({ projectId, amount, requestId: `req_${i}`, note: null, now: 2, tag: null });
+    // pa: 60 + 30 + 20 = 110 > 100: the third does not fit. pb: 3 + 5 = 8 <= 10.
+    const charges = [charge('pa', 60, 1), charge('pb', 3, 2), charge('pa', 30, 3), charge('pa', 20, 4), charge('pb', 5, 5)];
+    // And 70 one-micro charges of a third project after the others.
+    store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
+      VALUES ('pc', 'P', 'publisher', 'pc.example', 'verified', 't', 0, 0)`);
+    await repo.ensureWallet('pc');
+    await repo.topUp('pc', 1_000, null, 1);
+    for (let i = 0; i < 70; i++) charges.push(charge('pc', 1, 100 + i));
+    expect(repo.local!.consumeGroup(charges)).toEqual([true, true, true, false, true, ...Array(70).fill(true)]);
+    expect(await repo.balance('pa')).toBe(10);
+    expect(await repo.balance('pb')).toBe(2);
+    expect(await repo.balance('pc')).toBe(930);
+    const after = (projectId: string) => (store.db.query(`SELECT balance_after_micros AS b FROM ledger_entries WHERE project_id = ? AND type = 'consumption' ORDER BY seq`).all(projectId) as { b: number }[]).map((r) => r.b);
+    expect(after('pa')).toEqual([40, 10]);
+    expect(after('pb')).toEqual([7, 2]);
+    expect(after('pc')).toEqual(Array.from({ length: 70 }, (_, i) => 999 - i));
+    expect(await auditMoney(sql)).toEqual([]);
+  });
 });
