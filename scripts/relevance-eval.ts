@@ -1,7 +1,7 @@
 /**
  * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout8|dev] [--catalog NAME] [--json] [--misses]): the
  * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports the
- * held-out split `holdout8` (authors d23, d24, d25), which nothing was fitted or tuned on: written by hand by authors
+ * held-out split `holdout8` (its authors are named by its files), which nothing was fitted or tuned on: written by hand by authors
  * who read no other split and ran no model, and committed before any model output on it was seen. The earlier
  * held-out splits are data now (d6, d7, d9, d3, d1's test share, holdout6's d15-d17 and holdout7's d18-d20 in train; d11 and d13 the
  * dev split), since their numbers had been seen.
@@ -17,7 +17,7 @@
  * Beside it, plain BM25 (SQLite FTS5, porter stemming, user words OR-ed, no gates, no floor), and the same BM25
  * with the lowest score floor that keeps its false promotions at or below Vexrail's.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import gates from '../src/ads/models/gates.json' with { type: 'json' };
 import { classifySensitivity } from '../src/ads/sensitive';
@@ -35,8 +35,10 @@ for (const s of splits)
     console.error(`relevance: the split ${s} is not in test/fixtures/promotions/conversations yet (a held-out split is written by new authors before it is evaluated; see that folder's README). Use --split dev or --split train meanwhile.`);
     process.exit(2);
   }
+/** Authors of a split, from its file names (<author>-<kind>.jsonl). */
+const authorsOf = (split: string) => [...new Set(readdirSync(join(PROMOTIONS_DIR, 'conversations', split)).map((f) => f.split('-')[0]))].sort().join(', ');
 const SPLIT_NOTE: Record<string, string> = {
-  holdout8: 'held-out split (authors d23, d24, d25), committed before any model output on it was seen',
+  holdout8: `held-out split (authors ${splits.includes('holdout8') ? authorsOf('holdout8') : 'see its folder'}), committed before any model output on it was seen`,
   dev: 'dev split (authors d11, d13): every threshold and weight was chosen on it, so its numbers are optimistic',
   train: 'train split: the models were fitted on it',
 };
