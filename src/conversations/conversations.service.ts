@@ -85,14 +85,59 @@ export function toExchangeWrite(r: ExchangeRecord): ExchangeWrite {
   };
 }
 
+/**
+ * The last turns (role, hash, length) of conversations this process wrote recently, with the message count they
+ * end at. A continuing conversation then needs no read of its stored turns: the count the conversation's upsert
+ * returns shows whether the tail is still the conversation's end. Messages are only ever appended, so an equal
+ * count means nothing was added since, by this process or by another instance on a shared store; a different
+ * count means the tail is stale and the turns are read from the store as before. Bounded: at most
+ * MAX_TAIL_TURNS turns per conversation (a longer read falls back to the store) and MAX_TAIL_CONVERSATIONS
+ * conversations (the least recently written go first).
+ */
+type TurnTail = { count: number; turns: StoredTurn[] };
+export const MAX_TAIL_TURNS = 64;
+export const MAX_TAIL_CONVERSATIONS = 4_096;
+
+/** One batch's view of the tails: what the batch wrote so far over what earlier batches committed. */
+type TailView = { get(key: string): TurnTail | undefined; set(key: string, tail: TurnTail): void };
+
+function createTailCache() {
+  const committed = new Map<string, TurnTail>();
+  return {
+    /** A view for one batch; its tails reach the cache only through commit(), once the batch is stored. */
+    view(): TailView & { commit(): void } {
+      const pending = new Map<string, TurnTail>();
+      return {
+        get: (key) => pending.get(key) ?? committed.get(key),
+        set: (key, tail) => void pending.set(key, tail),
+        commit() {
+          for (const [key, tail] of pending) {
+            committed.delete(key);
+            committed.set(key, tail);
+            if (committed.size > MAX_TAIL_CONVERSATIONS) committed.delete(committed.keys().next().value!);
+          }
+        },
+      };
+    },
+    size: () => committed.size,
+  };
+}
+
+const tailKey = (x: ExchangeWrite) => `${x.projectId}\u0000${x.conversationId}`;
+const storedTurnOf = (m: NewMessage): StoredTurn => ({ role: m.role, hash: m.content_hash, chars: m.content_chars });
+
 /** Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer. */
-async function storeExchange(repo: ConversationWriter, x: ExchangeWrite): Promise<void> {
+async function storeExchange(repo: ConversationWriter, x: ExchangeWrite, tails: TailView): Promise<void> {
   // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against.
   if (!x.tracked && (await repo.insertNewConversation(x, [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer]))) return;
   const storedCount = await repo.touchConversation(x);
-  const fresh = storedCount === 0 ? x.history : x.history.slice(await knownCount(repo, x, storedCount));
+  const key = tailKey(x);
+  const known = storedCount === 0 ? { count: 0, tail: [] as StoredTurn[] } : await knownCount(repo, x, storedCount, tails.get(key));
+  const fresh = x.history.slice(known.count);
   const rows = fresh.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) }));
   await repo.appendMessages(x.projectId, x.conversationId, storedCount, [...rows, x.answer]);
+  const turns = known.tail.concat(rows.map(storedTurnOf), storedTurnOf(x.answer));
+  tails.set(key, { count: storedCount + rows.length + 1, turns: turns.length > MAX_TAIL_TURNS ? turns.slice(turns.length - MAX_TAIL_TURNS) : turns });
 }
 
 /**
@@ -100,15 +145,19 @@ async function storeExchange(repo: ConversationWriter, x: ExchangeWrite): Promis
  * A leading system or developer prompt equal to the one the conversation opened with is a repeat, not a turn
  * (clients that send only the latest message resend it every time), so when the overlap does not reach past
  * that prompt the request is read without it. Reads at most as many stored turns as the request holds
- * (bounded by the request's message limit), and no stored content.
+ * (bounded by the request's message limit), and no stored content; none when `cached` still ends the
+ * conversation and holds enough turns. Also returns the stored tail it compared against.
  */
-async function knownCount(repo: ConversationWriter, x: ExchangeWrite, storedCount: number): Promise<number> {
-  const tail = await storedTurns(repo, x, await repo.lastTurns(x.projectId, x.conversationId, Math.min(storedCount, x.history.length)));
+async function knownCount(repo: ConversationWriter, x: ExchangeWrite, storedCount: number, cached: TurnTail | undefined): Promise<{ count: number; tail: StoredTurn[] }> {
+  const want = Math.min(storedCount, x.history.length);
+  const tail = cached !== undefined && cached.count === storedCount && cached.turns.length >= want
+    ? cached.turns.slice(cached.turns.length - want)
+    : await storedTurns(repo, x, await repo.lastTurns(x.projectId, x.conversationId, want));
   const overlap = overlapLength(tail, x.history);
   // Without the prompt at least `lead` messages are known: worth a look only if the plain reading found fewer.
   const lead = leadingInstructionCount(x.history);
-  if (lead > overlap && (await opensWith(repo, x, lead))) return lead + overlapLength(tail, x.history.slice(lead));
-  return overlap;
+  if (lead > overlap && (await opensWith(repo, x, lead))) return { count: lead + overlapLength(tail, x.history.slice(lead)), tail };
+  return { count: overlap, tail };
 }
 
 /** Whether the conversation opened with exactly the request's first `lead` (instruction) messages. */
@@ -147,6 +196,7 @@ const encodeCursor = (c: ConversationRow) => Buffer.from(`${c.updated_at}:${c.id
 const compare = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
 
 export function createConversationsService(deps: { repo: ConversationsRepo }) {
+  const tails = createTailCache();
   async function list(projectId: string, limit: number, cursor: string | null) {
     checkLimit(limit, MAX_CONVERSATIONS_PAGE);
     const { page, has_more, next_cursor } = pageOf(await deps.repo.list(projectId, limit + 1, decodeCursor(cursor)), limit, encodeCursor);
@@ -185,15 +235,18 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
    * store, which lock the conversations they touch until they commit, never wait for each other in a cycle.
    * Resolves once the batch is stored; the caller writes the next batch after that (write-behind.ts).
    */
-  function writeBatch(records: ExchangeRecord[]): Promise<void> {
+  async function writeBatch(records: ExchangeRecord[]): Promise<void> {
     const writes = records.filter((r) => r.status === 200 || r.answerText.length > 0).map(toExchangeWrite);
     // Array.prototype.sort is stable: the exchanges of one conversation keep their order.
     writes.sort((a, b) => compare(a.projectId, b.projectId) || compare(a.conversationId, b.conversationId));
-    return deps.repo.writeInTransaction(async (w) => {
-      for (const x of writes) await storeExchange(w, x);
+    // The batch's tails are kept only if the batch is stored: a rolled-back batch leaves the cache as it was.
+    const view = tails.view();
+    await deps.repo.writeInTransaction(async (w) => {
+      for (const x of writes) await storeExchange(w, x, view);
     });
+    view.commit();
   }
 
-  return { list, search, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch };
+  return { list, search, get, recentUserMessages: deps.repo.recentUserMessages, writeBatch, cachedTails: tails.size };
 }
 export type ConversationsService = ReturnType<typeof createConversationsService>;

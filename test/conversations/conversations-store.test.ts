@@ -112,6 +112,91 @@ test('asynchronous batch writes through the write-behind queue are stored in the
   }
 });
 
+/** The repo with its writers' reads of stored turns counted, and appends that fail for one conversation id. */
+function spiedRepo(store: SqlStore, failFor: string | null = null) {
+  const repo = createConversationsRepo(store);
+  const counts = { lastTurns: 0 };
+  return {
+    counts,
+    repo: {
+      ...repo,
+      writeInTransaction: <T>(write: (w: Parameters<Parameters<typeof repo.writeInTransaction>[0]>[0]) => Promise<T>) =>
+        repo.writeInTransaction((w) => write({
+          ...w,
+          lastTurns: (projectId: string, id: string, limit: number) => {
+            counts.lastTurns++;
+            return w.lastTurns(projectId, id, limit);
+          },
+          appendMessages: (projectId: string, id: string, fromSeq: number, rows: Parameters<typeof w.appendMessages>[3]) => {
+            if (id === failFor) throw new Error('append failed on purpose');
+            return w.appendMessages(projectId, id, fromSeq, rows);
+          },
+        })),
+    },
+  };
+}
+
+test('a continuing conversation is matched against the turns this process wrote, without reading them back; another instance reads them once', async () => {
+  const { store, close } = await createTestStore();
+  try {
+    await withProject(store);
+    const a = spiedRepo(store);
+    const service = createConversationsService({ repo: a.repo });
+    const history: Msg[] = [{ role: 'system', content: 'Be brief.' }];
+    for (let i = 0; i < 6; i++) {
+      history.push({ role: 'user', content: `question ${i}` });
+      await service.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
+      history.push({ role: 'assistant', content: `answer ${i}` });
+    }
+    expect(a.counts.lastTurns).toBe(0);
+    expect(service.cachedTails()).toBe(1);
+    expect(await transcript(service, 'p1', 'chat')).toEqual(history);
+
+    // A second instance on the same store has no tail for it: it reads the stored turns once, then uses its own.
+    const b = spiedRepo(store);
+    const other = createConversationsService({ repo: b.repo });
+    for (let i = 6; i < 9; i++) {
+      history.push({ role: 'user', content: `question ${i}` });
+      await other.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
+      history.push({ role: 'assistant', content: `answer ${i}` });
+    }
+    expect(b.counts.lastTurns).toBe(1);
+    // The first instance's tail no longer ends the conversation (the count moved on): it reads, and stores each turn once.
+    history.push({ role: 'user', content: 'question 9' });
+    await service.writeBatch([exchange('p1', 'chat', [...history], 'answer 9')]);
+    history.push({ role: 'assistant', content: 'answer 9' });
+    expect(a.counts.lastTurns).toBe(1);
+    expect(await transcript(service, 'p1', 'chat')).toEqual(history);
+  } finally {
+    await close();
+  }
+});
+
+test('a rolled-back batch leaves no tail behind: after another instance wrote the conversation to the same length, turns are still matched right', async () => {
+  const { store, close } = await createTestStore();
+  try {
+    await withProject(store);
+    const a = spiedRepo(store, 'conv-fail');
+    const service = createConversationsService({ repo: a.repo });
+    const system: Msg = { role: 'system', content: 'Be brief.' };
+    await service.writeBatch([exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }], 'a1')]);
+    // conv-a's second turn is written first in the batch ("conv-a" < "conv-fail"), then the batch fails and rolls back.
+    const lost = exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'u2' }], 'a2');
+    await expect(service.writeBatch([lost, exchange('p1', 'conv-fail', [{ role: 'user', content: 'x' }], 'y')])).rejects.toThrow('append failed on purpose');
+    // Another instance brings conv-a to the length the lost batch would have given it, with other turns.
+    const other = createConversationsService({ repo: createConversationsRepo(store) });
+    const stored: Msg[] = [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'other u2' }];
+    await other.writeBatch([exchange('p1', 'conv-a', [...stored], 'other a2')]);
+    stored.push({ role: 'assistant', content: 'other a2' }, { role: 'user', content: 'u3' });
+    await service.writeBatch([exchange('p1', 'conv-a', [...stored], 'a3')]);
+    stored.push({ role: 'assistant', content: 'a3' });
+    expect(await transcript(service, 'p1', 'conv-a')).toEqual(stored);
+    expect(a.counts.lastTurns).toBe(1);
+  } finally {
+    await close();
+  }
+});
+
 test.skipIf(TEST_STORE !== 'postgres')('three instances writing batches over the same conversations in opposite orders: all commit, every conversation gapless', async () => {
   const database = await createTestDatabase(await postgresServerUrl());
   const instances = await Promise.all([0, 1, 2].map(() => openPostgres(database.url, { maxConnections: 4 })));
