@@ -9,6 +9,12 @@ import { createWalletService } from '../../src/wallet/wallet.service';
 import { readSse } from '../helpers/test-app';
 import { useUpstreamApp } from '../helpers/upstream-app';
 
+/** A publisher project row, so that a wallet can be opened for it. */
+function addProject(db: ReturnType<typeof openStore>['db'], id: string, domain = `${id}.example`): void {
+  db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
+    VALUES (?, 'P', 'publisher', ?, 'verified', 't', 0, 0)`, [id, domain]);
+}
+
 /** The embedded store's wallet: its holds and group commit answer synchronously (the local credit book). */
 async function setUp() {
   const store = openStore(':memory:');
@@ -18,8 +24,7 @@ async function setUp() {
   const local = repo.local!;
   const counted = { ...repo, local: { ...local, consumeGroup: (charges: GroupCharge[]) => (groups.push(charges.length), local.consumeGroup(charges)) } };
   const wallet = createWalletService({ repo: counted, store: sql });
-  store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
-    VALUES ('p1', 'P', 'publisher', 'p.example', 'verified', 't', 0, 0)`);
+  addProject(store.db, 'p1', 'p.example');
   await wallet.ensureWallet('p1');
   await wallet.topUp('p1', { amount: '1.00' });
   const ledgerCount = () => (store.db.query(`SELECT count(*) AS n FROM ledger_entries WHERE type = 'consumption'`).get() as { n: number }).n;
@@ -132,8 +137,7 @@ describe('group commit of consumption charges', () => {
       },
     };
     const wallet = createWalletService({ repo: poisoned, store: sql });
-    store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
-      VALUES ('p1', 'P', 'publisher', 'p.example', 'verified', 't', 0, 0)`);
+    addProject(store.db, 'p1', 'p.example');
     await wallet.topUp('p1', { amount: '1.00' });
     const [a, bad, c] = ['req_a', 'req_bad', 'req_c'].map((id) => wallet.settle(syncOf(wallet.reserve('p1', () => 1_000))!.holdId, 1_000, id)!);
     await a.committed;
@@ -174,21 +178,15 @@ describe('a charge is durable before its answer completes', () => {
     const store = openStore(':memory:');
     const sql = sqliteStore(store.db);
     const repo = createWalletRepo(sql);
-    for (const id of ['pa', 'pb']) {
-      store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
-        VALUES ('${id}', 'P', 'publisher', '${id}.example', 'verified', 't', 0, 0)`);
+    for (const [id, funds] of [['pa', 100], ['pb', 10], ['pc', 1_000]] as const) {
+      addProject(store.db, id);
       await repo.ensureWallet(id);
+      await repo.topUp(id, funds, null, 1);
     }
-    await repo.topUp('pa', 100, null, 1);
-    await repo.topUp('pb', 10, null, 1);
     const charge = (projectId: string, amount: number, i: number): GroupCharge => ({ projectId, amount, requestId: `req_${i}`, note: null, now: 2, tag: null });
     // pa: 60 + 30 + 20 = 110 > 100: the third does not fit. pb: 3 + 5 = 8 <= 10.
     const charges = [charge('pa', 60, 1), charge('pb', 3, 2), charge('pa', 30, 3), charge('pa', 20, 4), charge('pb', 5, 5)];
     // And 70 one-micro charges of a third project after the others.
-    store.db.run(`INSERT INTO projects (id, name, kind, domain, domain_status, verification_token, created_at, updated_at)
-      VALUES ('pc', 'P', 'publisher', 'pc.example', 'verified', 't', 0, 0)`);
-    await repo.ensureWallet('pc');
-    await repo.topUp('pc', 1_000, null, 1);
     for (let i = 0; i < 70; i++) charges.push(charge('pc', 1, 100 + i));
     expect(repo.local!.consumeGroup(charges)).toEqual([true, true, true, false, true, ...Array(70).fill(true)]);
     expect(await repo.balance('pa')).toBe(10);
