@@ -11,7 +11,8 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 const started = performance.now();
 process.stdout.write('Building dist/vexrail ... ');
 const result = await Bun.build({
-  entrypoints: [join(root, 'src', 'main.ts')],
+  // The exchange writer's thread is a second entry point: the binary embeds it and starts it by its path.
+  entrypoints: [join(root, 'src', 'main.ts'), join(root, 'src', 'conversations', 'exchange-writer.worker.ts')],
   compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,
   bytecode: true,
