@@ -11,8 +11,7 @@ mkdirSync(join(root, 'dist'), { recursive: true });
 const started = performance.now();
 process.stdout.write('Building dist/vexrail ... ');
 const result = await Bun.build({
-  // The exchange writer's thread is a second entry point: the binary embeds it and starts it by its path.
-  entrypoints: [join(root, 'src', 'main.ts'), join(root, 'src', 'conversations', 'exchange-writer.worker.ts')],
+  entrypoints: [join(root, 'src', 'main.ts')],
   compile: { outfile, autoloadDotenv: false, autoloadBunfig: false },
   minify: true,
   bytecode: true,

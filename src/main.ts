@@ -108,7 +108,7 @@ const DATA_DIR_SOURCES: Record<Config['dataDirSource'], string> = {
 
 async function serve(config: Config): Promise<void> {
   const opened = await openServingStore(config);
-  const rt = await createRuntime(config, opened.store, { startExchangeWriter: opened.startExchangeWriter });
+  const rt = await createRuntime(config, opened.store);
   await rt.startFeed();
   let shuttingDown = false;
   let listenOrigin = listenOriginOf(config.host, config.port);

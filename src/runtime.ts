@@ -10,7 +10,6 @@ import { createChatService, type ExchangeRecord } from './chat/chat.service';
 import type { Config } from './config/config';
 import { createConversationsRepo } from './conversations/conversations.repo';
 import { createConversationsService } from './conversations/conversations.service';
-import type { ExchangeWriter } from './conversations/exchange-writer';
 import { createKeysRepo } from './keys/keys.repo';
 import { createKeysService } from './keys/keys.service';
 import { createModelCatalog } from './models/catalog';
@@ -43,8 +42,6 @@ export type RuntimeOptions = {
   demoChunkDelayMs?: number;
   /** Clock of the keys (expiry, rate windows, budget periods); tests move it instead of waiting a minute. */
   keysNow?: () => number;
-  /** Stores finished exchanges on a thread of their own (ServingStore.startExchangeWriter); else on the event loop. */
-  startExchangeWriter?: (fallback: (records: ExchangeRecord[]) => Promise<void>) => ExchangeWriter;
 };
 
 /** Builds every service from a config and an open database. Shared by main.ts and the tests. */
@@ -86,14 +83,12 @@ export async function createRuntime(config: Config, store: SqlStore, options: Ru
   keysRef = keys;
   const conversations = createConversationsService({ repo: createConversationsRepo(store) });
   const log = createRequestLog(options.logSink ?? ((text) => void process.stdout.write(text)), config.logRequests, config.logFormat);
-  const writer = options.startExchangeWriter?.((batch) => conversations.writeBatch(batch)) ?? null;
   const exchanges = createWriteBehind<ExchangeRecord>({
     name: 'conversations',
     intervalMs: config.flushIntervalMs,
     maxQueued: 100_000,
-    write: writer ? (batch) => writer.write(batch) : (batch) => conversations.writeBatch(batch),
-    // The writer thread waits for the gate on its own side.
-    gate: store.sqlite && !writer ? writeGateOf(store.sqlite) : undefined,
+    write: (batch) => conversations.writeBatch(batch),
+    gate: store.sqlite ? writeGateOf(store.sqlite) : undefined,
     onError: (err, n) => console.error(JSON.stringify({ level: 'error', msg: 'conversation write failed', dropped: n, error: String(err) })),
   });
   metrics.watchQueue('conversations', exchanges.stats);

@@ -69,7 +69,7 @@ export function createWriteBehind<T>(opts: {
   sliceBudgetMs?: number;
   /** Clock for measuring slices (ms); performance.now by default. */
   now?: () => number;
-  /** The store's write gate: timed slices wait while it is held (checkpointer, writer thread); flush() does not. */
+  /** The store's write gate: timed slices wait while the checkpointer holds writes (flush() does not). */
   gate?: WriteGate;
 }): WriteBehind<T> {
   const overflow = opts.overflow ?? 'drop_oldest';
@@ -156,8 +156,7 @@ export function createWriteBehind<T>(opts: {
     next = null;
     reportDrops();
     if (queue.length === 0) return;
-    if (inFlight) return; // the write in flight continues the drain when it settles
-    if (opts.gate && !opts.gate.enter()) {
+    if (opts.gate?.held) {
       waitingForGate = true;
       opts.gate.whenOpen(() => {
         waitingForGate = false;
@@ -165,12 +164,8 @@ export function createWriteBehind<T>(opts: {
       });
       return;
     }
-    let pending: Promise<void> | null;
-    try {
-      pending = writeSlice(sliceSize());
-    } finally {
-      opts.gate?.leave();
-    }
+    if (inFlight) return; // the write in flight continues the drain when it settles
+    const pending = writeSlice(sliceSize());
     if (pending) {
       void pending.then(() => {
         if (next === null && !stopped && !inFlight && queue.length > 0) next = setImmediate(drainSlice);

@@ -133,8 +133,7 @@ export function startCheckpointer(
     const msg = event.data;
     if (msg?.type === 'hold') {
       gate.hold(msg.long ? MAX_LONG_HOLD_MS : MAX_HOLD_MS);
-      // A transaction of the exchange writer's thread already begun ends first (the hold keeps it from starting another).
-      gate.whenWriterIdle(() => worker.postMessage({ type: 'held' }));
+      worker.postMessage({ type: 'held' });
     } else if (msg?.type === 'release') {
       if (msg.log >= 0 && msg.log === msg.checkpointed) restartsReady++;
       gate.open();

@@ -1,23 +1,14 @@
 import type { Config } from '../config/config';
-import type { ExchangeRecord } from '../chat/chat.service';
-import { startExchangeWriter, type ExchangeWriter } from '../conversations/exchange-writer';
 import { startCheckpointer } from './checkpointer';
 import { openStore } from './database';
 import { migratePostgres, openPostgres, redactUrl } from './postgres';
 import { postgresStore, sqliteStore, type SqlStore } from './sql-store';
-import { writeGateOf } from './write-gate';
 
 /** The store a server runs on, with what it needs in the background and how to close it. */
 export type ServingStore = {
   store: SqlStore;
   /** Where the data is, for the start-up banner (never a password). */
   where: string;
-  /**
-   * SQLite file: starts the thread that stores finished exchanges (src/conversations/exchange-writer.ts); `fallback`
-   * writes them on the event loop if that thread fails. Absent on PostgreSQL (its writes wait on the network, not
-   * the CPU) and for an in-memory database (another connection would not see it).
-   */
-  startExchangeWriter?: (fallback: (records: ExchangeRecord[]) => Promise<void>) => ExchangeWriter;
   /** Stops the store's own background work (the SQLite checkpointer) before the last writes. */
   stopBackground(): Promise<void>;
   close(): Promise<void>;
@@ -47,15 +38,10 @@ export async function openServingStore(config: Config): Promise<ServingStore> {
   const opened = openStore(config.dataDir);
   opened.db.exec('PRAGMA wal_autocheckpoint = 0');
   const checkpointer = startCheckpointer(opened.db, opened.path);
-  let writer: ExchangeWriter | null = null;
   return {
     store: sqliteStore(opened.db),
     where: opened.path,
-    startExchangeWriter: opened.path === ':memory:' ? undefined : (fallback) => (writer = startExchangeWriter({ dbPath: opened.path, gate: writeGateOf(opened.db), fallback })),
     stopBackground: () => checkpointer.stop(),
-    close: async () => {
-      await writer?.stop();
-      opened.close();
-    },
+    close: async () => opened.close(),
   };
 }
