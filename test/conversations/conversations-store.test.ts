@@ -32,6 +32,17 @@ async function withProject(store: SqlStore, id = 'p1'): Promise<void> {
     VALUES ($id, 'P', 'publisher', $domain, 'verified', 't', 0, 0)`).run({ id, domain: `${id}.example` });
 }
 
+/** Runs `body` on a fresh store holding project p1, and closes the store whatever happens. */
+async function onProjectStore(body: (store: SqlStore) => Promise<void>): Promise<void> {
+  const { store, close } = await createTestStore();
+  try {
+    await withProject(store);
+    await body(store);
+  } finally {
+    await close();
+  }
+}
+
 /** All of a conversation's turns as stored, paging through them. */
 async function transcript(service: ConversationsService, projectId: string, id: string): Promise<Msg[]> {
   const turns: Msg[] = [];
@@ -46,71 +57,59 @@ async function transcript(service: ConversationsService, projectId: string, id: 
   }
 }
 
-test('a batch of interleaved conversations and client styles stores each conversation once, in order; lists and reads page', async () => {
-  const { store, close } = await createTestStore();
-  try {
-    await withProject(store);
-    const service = createConversationsService({ repo: createConversationsRepo(store) });
-    const system: Msg = { role: 'system', content: 'Be brief.' };
-    const full: Msg[] = [system];
-    const latest: Msg[] = [];
-    const batch: ExchangeRecord[] = [];
-    for (let i = 0; i < 3; i++) {
-      const qa: Msg = { role: 'user', content: `a${i}` };
-      batch.push(exchange('p1', 'conv-a', [...full, qa], `answer a${i}`));
-      full.push(qa, { role: 'assistant', content: `answer a${i}` });
-      // Latest-only client with a repeated system prompt.
-      const qb: Msg = { role: 'user', content: `b${i}` };
-      batch.push(exchange('p1', 'conv-b', [system, qb], `answer b${i}`));
-      latest.push(qb, { role: 'assistant', content: `answer b${i}` });
-    }
-    batch.push(exchange('p1', null, [{ role: 'user', content: 'once' }], 'untracked'));
-    await service.writeBatch(batch.slice(0, 4));
-    await service.writeBatch(batch.slice(4));
-    expect(await transcript(service, 'p1', 'conv-a')).toEqual(full);
-    expect(await transcript(service, 'p1', 'conv-b')).toEqual([system, ...latest]);
-    expect(await service.recentUserMessages('p1', 'conv-b', 2)).toEqual(['b2', 'b1']);
-
-    const ids: string[] = [];
-    for (let cursor: string | null = null, pages = 0; pages < 10; pages++) {
-      const page: Awaited<ReturnType<ConversationsService['list']>> = await service.list('p1', 1, cursor);
-      ids.push(...page.data.map((c) => c.id));
-      cursor = page.next_cursor;
-      if (!cursor) break;
-    }
-    expect(ids.sort()).toEqual(['conv-a', 'conv-b', batch[6].requestId].sort());
-    const untracked = await service.get('p1', batch[6].requestId, 0, 10);
-    expect(untracked).toMatchObject({ tracked: false, message_count: 2 });
-  } finally {
-    await close();
+test('a batch of interleaved conversations and client styles stores each conversation once, in order; lists and reads page', () => onProjectStore(async (store) => {
+  const service = createConversationsService({ repo: createConversationsRepo(store) });
+  const system: Msg = { role: 'system', content: 'Be brief.' };
+  const full: Msg[] = [system];
+  const latest: Msg[] = [];
+  const batch: ExchangeRecord[] = [];
+  for (let i = 0; i < 3; i++) {
+    const qa: Msg = { role: 'user', content: `a${i}` };
+    batch.push(exchange('p1', 'conv-a', [...full, qa], `answer a${i}`));
+    full.push(qa, { role: 'assistant', content: `answer a${i}` });
+    // Latest-only client with a repeated system prompt.
+    const qb: Msg = { role: 'user', content: `b${i}` };
+    batch.push(exchange('p1', 'conv-b', [system, qb], `answer b${i}`));
+    latest.push(qb, { role: 'assistant', content: `answer b${i}` });
   }
-});
+  batch.push(exchange('p1', null, [{ role: 'user', content: 'once' }], 'untracked'));
+  await service.writeBatch(batch.slice(0, 4));
+  await service.writeBatch(batch.slice(4));
+  expect(await transcript(service, 'p1', 'conv-a')).toEqual(full);
+  expect(await transcript(service, 'p1', 'conv-b')).toEqual([system, ...latest]);
+  expect(await service.recentUserMessages('p1', 'conv-b', 2)).toEqual(['b2', 'b1']);
 
-test('asynchronous batch writes through the write-behind queue are stored in the order they were queued', async () => {
-  const { store, close } = await createTestStore();
-  try {
-    await withProject(store);
-    const service = createConversationsService({ repo: createConversationsRepo(store) });
-    const failures: unknown[] = [];
-    const queue = createWriteBehind<ExchangeRecord>({
-      intervalMs: 1, maxQueued: 10_000, sliceMaxRecords: 2, write: (batch) => service.writeBatch(batch), onError: (err) => failures.push(err),
-    });
-    // A latest-only client: each exchange's turns follow those of the one before, whichever batch carries it.
-    const expected: Msg[] = [];
-    for (let i = 0; i < 25; i++) {
-      const q: Msg = { role: 'user', content: `q${i}` };
-      queue.push(exchange('p1', 'ordered', [q], `a${i}`));
-      expected.push(q, { role: 'assistant', content: `a${i}` });
-      if (i % 7 === 0) await Bun.sleep(2);
-    }
-    await queue.stop();
-    expect(failures).toEqual([]);
-    expect(queue.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0 });
-    expect(await transcript(service, 'p1', 'ordered')).toEqual(expected);
-  } finally {
-    await close();
+  const ids: string[] = [];
+  for (let cursor: string | null = null, pages = 0; pages < 10; pages++) {
+    const page: Awaited<ReturnType<ConversationsService['list']>> = await service.list('p1', 1, cursor);
+    ids.push(...page.data.map((c) => c.id));
+    cursor = page.next_cursor;
+    if (!cursor) break;
   }
-});
+  expect(ids.sort()).toEqual(['conv-a', 'conv-b', batch[6].requestId].sort());
+  const untracked = await service.get('p1', batch[6].requestId, 0, 10);
+  expect(untracked).toMatchObject({ tracked: false, message_count: 2 });
+}));
+
+test('asynchronous batch writes through the write-behind queue are stored in the order they were queued', () => onProjectStore(async (store) => {
+  const service = createConversationsService({ repo: createConversationsRepo(store) });
+  const failures: unknown[] = [];
+  const queue = createWriteBehind<ExchangeRecord>({
+    intervalMs: 1, maxQueued: 10_000, sliceMaxRecords: 2, write: (batch) => service.writeBatch(batch), onError: (err) => failures.push(err),
+  });
+  // A latest-only client: each exchange's turns follow those of the one before, whichever batch carries it.
+  const expected: Msg[] = [];
+  for (let i = 0; i < 25; i++) {
+    const q: Msg = { role: 'user', content: `q${i}` };
+    queue.push(exchange('p1', 'ordered', [q], `a${i}`));
+    expected.push(q, { role: 'assistant', content: `a${i}` });
+    if (i % 7 === 0) await Bun.sleep(2);
+  }
+  await queue.stop();
+  expect(failures).toEqual([]);
+  expect(queue.stats()).toMatchObject({ queued: 0, failed: 0, dropped: 0 });
+  expect(await transcript(service, 'p1', 'ordered')).toEqual(expected);
+}));
 
 /** The repo with its writers' reads of stored turns counted, and appends that fail for one conversation id. */
 function spiedRepo(store: SqlStore, failFor: string | null = null) {
@@ -136,66 +135,54 @@ function spiedRepo(store: SqlStore, failFor: string | null = null) {
   };
 }
 
-test('a continuing conversation is matched against the turns this process wrote, without reading them back; another instance reads them once', async () => {
-  const { store, close } = await createTestStore();
-  try {
-    await withProject(store);
-    const a = spiedRepo(store);
-    const service = createConversationsService({ repo: a.repo });
-    const history: Msg[] = [{ role: 'system', content: 'Be brief.' }];
-    for (let i = 0; i < 6; i++) {
-      history.push({ role: 'user', content: `question ${i}` });
-      await service.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
-      history.push({ role: 'assistant', content: `answer ${i}` });
-    }
-    expect(a.counts.lastTurns).toBe(0);
-    expect(service.cachedTails()).toBe(1);
-    expect(await transcript(service, 'p1', 'chat')).toEqual(history);
-
-    // A second instance on the same store has no tail for it: it reads the stored turns once, then uses its own.
-    const b = spiedRepo(store);
-    const other = createConversationsService({ repo: b.repo });
-    for (let i = 6; i < 9; i++) {
-      history.push({ role: 'user', content: `question ${i}` });
-      await other.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
-      history.push({ role: 'assistant', content: `answer ${i}` });
-    }
-    expect(b.counts.lastTurns).toBe(1);
-    // The first instance's tail no longer ends the conversation (the count moved on): it reads, and stores each turn once.
-    history.push({ role: 'user', content: 'question 9' });
-    await service.writeBatch([exchange('p1', 'chat', [...history], 'answer 9')]);
-    history.push({ role: 'assistant', content: 'answer 9' });
-    expect(a.counts.lastTurns).toBe(1);
-    expect(await transcript(service, 'p1', 'chat')).toEqual(history);
-  } finally {
-    await close();
+test('a continuing conversation is matched against the turns this process wrote, without reading them back; another instance reads them once', () => onProjectStore(async (store) => {
+  const a = spiedRepo(store);
+  const service = createConversationsService({ repo: a.repo });
+  const history: Msg[] = [{ role: 'system', content: 'Be brief.' }];
+  for (let i = 0; i < 6; i++) {
+    history.push({ role: 'user', content: `question ${i}` });
+    await service.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
+    history.push({ role: 'assistant', content: `answer ${i}` });
   }
-});
+  expect(a.counts.lastTurns).toBe(0);
+  expect(service.cachedTails()).toBe(1);
+  expect(await transcript(service, 'p1', 'chat')).toEqual(history);
 
-test('a rolled-back batch leaves no tail behind: after another instance wrote the conversation to the same length, turns are still matched right', async () => {
-  const { store, close } = await createTestStore();
-  try {
-    await withProject(store);
-    const a = spiedRepo(store, 'conv-fail');
-    const service = createConversationsService({ repo: a.repo });
-    const system: Msg = { role: 'system', content: 'Be brief.' };
-    await service.writeBatch([exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }], 'a1')]);
-    // conv-a's second turn is written first in the batch ("conv-a" < "conv-fail"), then the batch fails and rolls back.
-    const lost = exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'u2' }], 'a2');
-    await expect(service.writeBatch([lost, exchange('p1', 'conv-fail', [{ role: 'user', content: 'x' }], 'y')])).rejects.toThrow('append failed on purpose');
-    // Another instance brings conv-a to the length the lost batch would have given it, with other turns.
-    const other = createConversationsService({ repo: createConversationsRepo(store) });
-    const stored: Msg[] = [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'other u2' }];
-    await other.writeBatch([exchange('p1', 'conv-a', [...stored], 'other a2')]);
-    stored.push({ role: 'assistant', content: 'other a2' }, { role: 'user', content: 'u3' });
-    await service.writeBatch([exchange('p1', 'conv-a', [...stored], 'a3')]);
-    stored.push({ role: 'assistant', content: 'a3' });
-    expect(await transcript(service, 'p1', 'conv-a')).toEqual(stored);
-    expect(a.counts.lastTurns).toBe(1);
-  } finally {
-    await close();
+  // A second instance on the same store has no tail for it: it reads the stored turns once, then uses its own.
+  const b = spiedRepo(store);
+  const other = createConversationsService({ repo: b.repo });
+  for (let i = 6; i < 9; i++) {
+    history.push({ role: 'user', content: `question ${i}` });
+    await other.writeBatch([exchange('p1', 'chat', [...history], `answer ${i}`)]);
+    history.push({ role: 'assistant', content: `answer ${i}` });
   }
-});
+  expect(b.counts.lastTurns).toBe(1);
+  // The first instance's tail no longer ends the conversation (the count moved on): it reads, and stores each turn once.
+  history.push({ role: 'user', content: 'question 9' });
+  await service.writeBatch([exchange('p1', 'chat', [...history], 'answer 9')]);
+  history.push({ role: 'assistant', content: 'answer 9' });
+  expect(a.counts.lastTurns).toBe(1);
+  expect(await transcript(service, 'p1', 'chat')).toEqual(history);
+}));
+
+test('a rolled-back batch leaves no tail behind: after another instance wrote the conversation to the same length, turns are still matched right', () => onProjectStore(async (store) => {
+  const a = spiedRepo(store, 'conv-fail');
+  const service = createConversationsService({ repo: a.repo });
+  const system: Msg = { role: 'system', content: 'Be brief.' };
+  await service.writeBatch([exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }], 'a1')]);
+  // conv-a's second turn is written first in the batch ("conv-a" < "conv-fail"), then the batch fails and rolls back.
+  const lost = exchange('p1', 'conv-a', [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'u2' }], 'a2');
+  await expect(service.writeBatch([lost, exchange('p1', 'conv-fail', [{ role: 'user', content: 'x' }], 'y')])).rejects.toThrow('append failed on purpose');
+  // Another instance brings conv-a to the length the lost batch would have given it, with other turns.
+  const other = createConversationsService({ repo: createConversationsRepo(store) });
+  const stored: Msg[] = [system, { role: 'user', content: 'u1' }, { role: 'assistant', content: 'a1' }, { role: 'user', content: 'other u2' }];
+  await other.writeBatch([exchange('p1', 'conv-a', [...stored], 'other a2')]);
+  stored.push({ role: 'assistant', content: 'other a2' }, { role: 'user', content: 'u3' });
+  await service.writeBatch([exchange('p1', 'conv-a', [...stored], 'a3')]);
+  stored.push({ role: 'assistant', content: 'a3' });
+  expect(await transcript(service, 'p1', 'conv-a')).toEqual(stored);
+  expect(a.counts.lastTurns).toBe(1);
+}));
 
 test.skipIf(TEST_STORE !== 'postgres')('three instances writing batches over the same conversations in opposite orders: all commit, every conversation gapless', async () => {
   const database = await createTestDatabase(await postgresServerUrl());
