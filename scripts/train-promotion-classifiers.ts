@@ -1,5 +1,5 @@
 /**
- * Trains the shopping-intent and safety classifiers (src/ads/classifier.ts features, logistic regression,
+ * Trains the shopping-intent and safety classifiers (src/ads/classifier-features.ts features, logistic regression,
  * L2, full-batch L-BFGS: convex, so the result is deterministic) on the train split, chooses the L2 strength,
  * the pruning and the default thresholds on dev, prints dev metrics and writes src/ads/models/{intent,safety}.json.
  *
@@ -17,7 +17,9 @@
  */
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { classifyConversation, denseBlocks, encodeClassifier, extractFeatures, loadClassifier, loadWordVectors, newFeatureBuffer, scoreFeatures, type ClassifierAsset, type FeatureMode, type WordVectors } from '../src/ads/classifier';
+import { classifyConversation, encodeClassifier, loadClassifier, scoreFeatures, type ClassifierAsset } from '../src/ads/classifier';
+import { denseBlocks, extractFeatures, newFeatureBuffer, type FeatureMode } from '../src/ads/classifier-features';
+import { loadWordVectors, type WordVectors } from '../src/ads/word-vectors';
 import { classifySensitivity } from '../src/ads/sensitive';
 
 const ROOT = join(import.meta.dir, '..');

@@ -1,7 +1,9 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, loadClassifier, loadWordVectors, MAX_EARLIER_TURNS, newFeatureBuffer, scoreFeatures, splitWords, wordVector, type Classifier, type ClassifierAsset, type FeatureBuffer } from '../../src/ads/classifier';
+import { loadClassifier, scoreFeatures, type Classifier, type ClassifierAsset } from '../../src/ads/classifier';
+import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, splitWords, type FeatureBuffer } from '../../src/ads/classifier-features';
+import { loadWordVectors, wordVector } from '../../src/ads/word-vectors';
 import { promotionModels, scoreConversation, wordVectors } from '../../src/ads/models';
 import intentAsset from '../../src/ads/models/intent.json' with { type: 'json' };
 import { classifySensitivity } from '../../src/ads/sensitive';

@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { classifyConversation, loadClassifier, loadWordVectors, type Classifier, type ClassifierAsset, type WordVectors } from '../classifier';
+import { classifyConversation, loadClassifier, type Classifier, type ClassifierAsset } from '../classifier';
+import { loadWordVectors, type WordVectors } from '../word-vectors';
 // Imported (not read from disk) so `bun build --compile` embeds them in the binary.
 import intentAsset from './intent.json' with { type: 'json' };
 import safetyAsset from './safety.json' with { type: 'json' };
