@@ -29,7 +29,11 @@ type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: numb
 
 const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
 if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out splits are for the final report only');
-const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.025;
+/**
+ * The goal is at most 5 % on fresh text, but fresh splits by new authors have promoted on 2-2.3 times the dev rate
+ * (gates chosen at 1.5-2.4 % on dev gave 3.0-5.5 % on holdout11), so dev is held to 1.5 %: at that ratio, 3.5 % fresh.
+ */
+const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.015;
 const MIN_SAFETY_RECALL = 0.99;
 const CONTEXT_TURNS = 4;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
