@@ -1,5 +1,5 @@
 /**
- * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout12|dev] [--catalog NAME] [--json] [--misses]): the
+ * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout12|dev] [--catalog NAME] [--json] [--misses] [--why]): the
  * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports the
  * held-out split `holdout12` (its authors are named by its files), which nothing was fitted or tuned on: written by hand by authors
  * who read no other split and ran no model, and committed before any model output on it was seen. The earlier
@@ -16,10 +16,13 @@
  * - search latency per conversation (p50, p99), measured on a second pass after a warm-up pass.
  * Beside it, plain BM25 (SQLite FTS5, porter stemming, user words OR-ed, no gates, no floor), and the same BM25
  * with the lowest score floor that keeps its false promotions at or below Vexrail's.
+ * --why: for the labelled shopping conversations Vexrail left without a product, which gate stopped each (the
+ * first that did, in the order the service applies them: lexicon, safety model, intent model, relevance floor).
  */
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import gates from '../src/ads/models/gates.json' with { type: 'json' };
+import { scoreConversation } from '../src/ads/models';
 import { classifySensitivity } from '../src/ads/sensitive';
 import { catalogNames, createBm25, loadCatalogRuntime, PROMOTIONS_DIR, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
 
@@ -107,6 +110,27 @@ function evaluate(runOf: Run, catalog: string, conversations: Conversation[], fl
   return r;
 }
 
+/** Counts, per gate, the labelled shopping conversations it stopped (see --why); the same turns the service reads. */
+async function whyUnfilled(catalog: ReturnType<typeof readCatalog>, name: string, conversations: Conversation[]): Promise<void> {
+  const open = await loadCatalogRuntime(catalog, { intentThreshold: 0, safetyThreshold: 1, relevanceFloor: 0 });
+  const stopped = { lexicon: 0, safety: 0, intent: 0, floor: 0 };
+  let shopping = 0;
+  for (const c of conversations) {
+    if (c.kind !== 'shopping' || !c.relevant) continue;
+    shopping++;
+    const users = userTexts(c.messages).slice(-4);
+    const current = users[users.length - 1] ?? '';
+    const earlier = users.slice(0, -1).reverse();
+    const scores = scoreConversation(current, earlier);
+    if (classifySensitivity([current, ...earlier]).sensitive) stopped.lexicon++;
+    else if (scores.safety >= GATES.safetyThreshold) stopped.safety++;
+    else if (scores.intent < GATES.intentThreshold) stopped.intent++;
+    else if (((await open.search(c.messages, 1))[0]?.score ?? 0) < GATES.relevanceFloor) stopped.floor++;
+  }
+  open.close();
+  if (shopping > 0) process.stderr.write(`${name}: of ${shopping} labelled shopping conversations, stopped by the lexicon ${stopped.lexicon}, the safety model ${stopped.safety}, the intent model ${stopped.intent}, the relevance floor ${stopped.floor}\n`);
+}
+
 /** The lowest BM25 score floor whose false-promotion rate is no worse than `rate`: a like-for-like comparison. */
 function matchedBaseline(bm25: Run, name: string, conversations: Conversation[], rate: number): Result {
   let lo = 0;
@@ -146,6 +170,7 @@ async function evaluateSplit(split: string): Promise<{ split: string; results: R
     await run('warm-up', mine, (c) => vexrail.search(c.messages, LIMIT)); // latencies are measured on the second pass
     const ours = evaluate(await run('Vexrail', mine, (c) => vexrail.search(c.messages, LIMIT)), name, mine);
     vexrail.close();
+    if (process.argv.includes('--why')) await whyUnfilled(catalog, name, mine);
     const bm25 = createBm25(catalog, LIMIT);
     const plain = await run('Plain BM25', mine, (c) => bm25.search(c.messages));
     bm25.close();
