@@ -90,7 +90,7 @@ export const DEFAULT_ADS = {
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.175,
+  safetyThreshold: 0.15,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
