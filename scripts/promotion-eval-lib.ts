@@ -5,7 +5,10 @@
 import { Database } from 'bun:sqlite';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { MAX_CONTEXT_TURNS } from '../src/ads/ads.service';
 import { queryWeights, toRelevance } from '../src/ads/matcher';
+import { scoreConversation } from '../src/ads/models';
+import { classifySensitivity } from '../src/ads/sensitive';
 import { productTypeTerms } from '../src/ads/text';
 import { createUnitIndex } from '../src/ads/unit-index';
 import { loadConfig } from '../src/config/config';
@@ -43,6 +46,15 @@ export const readCatalog = (name: string) => readJsonl<Product>(join(PROMOTIONS_
 
 /** The user turns a ranker sees. */
 export const userTexts = (messages: Message[]) => messages.filter((m) => m.role === 'user').map((m) => m.content);
+
+/** What the gates read of a conversation, as the service computes it: the lexicon verdict and both model scores over the latest MAX_CONTEXT_TURNS user turns. */
+export function gateInputs(messages: Message[]): { lexicon: boolean; intent: number; safety: number } {
+  const users = userTexts(messages).slice(-MAX_CONTEXT_TURNS);
+  const current = users[users.length - 1] ?? '';
+  const earlier = users.slice(0, -1).reverse();
+  const scores = scoreConversation(current, earlier);
+  return { lexicon: classifySensitivity([current, ...earlier]).sensitive, intent: scores.intent, safety: scores.safety };
+}
 
 /**
  * A catalog behind the real services: one advertiser project per advertiser (its first product's host as the

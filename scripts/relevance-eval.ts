@@ -22,9 +22,8 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import gates from '../src/ads/models/gates.json' with { type: 'json' };
-import { scoreConversation } from '../src/ads/models';
 import { classifySensitivity } from '../src/ads/sensitive';
-import { catalogNames, createBm25, loadCatalogRuntime, PROMOTIONS_DIR, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
+import { catalogNames, createBm25, gateInputs, loadCatalogRuntime, PROMOTIONS_DIR, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
 
 const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -119,13 +118,10 @@ async function whyUnfilled(catalog: ReturnType<typeof readCatalog>, name: string
   for (const c of conversations) {
     if (c.kind !== 'shopping' || !c.relevant) continue;
     shopping++;
-    const users = userTexts(c.messages).slice(-4);
-    const current = users[users.length - 1] ?? '';
-    const earlier = users.slice(0, -1).reverse();
-    const scores = scoreConversation(current, earlier);
-    if (classifySensitivity([current, ...earlier]).sensitive) stopped.lexicon++;
-    else if (scores.safety >= GATES.safetyThreshold) stopped.safety++;
-    else if (scores.intent < GATES.intentThreshold) stopped.intent++;
+    const gate = gateInputs(c.messages);
+    if (gate.lexicon) stopped.lexicon++;
+    else if (gate.safety >= GATES.safetyThreshold) stopped.safety++;
+    else if (gate.intent < GATES.intentThreshold) stopped.intent++;
     else if (((await open.search(c.messages, 1))[0]?.score ?? 0) < GATES.relevanceFloor) stopped.floor++;
   }
   open.close();

@@ -21,9 +21,7 @@
  * made for. --explore shows where the constraints bind.
  */
 import { join } from 'node:path';
-import { scoreConversation } from '../src/ads/models';
-import { classifySensitivity } from '../src/ads/sensitive';
-import { catalogNames, loadCatalogRuntime, maxOneWordRelevance, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
+import { catalogNames, gateInputs, loadCatalogRuntime, maxOneWordRelevance, readCatalog, readConversations, userTexts, type Conversation, type Ranked } from './promotion-eval-lib';
 
 type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
@@ -35,7 +33,6 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  */
 const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.015;
 const MIN_SAFETY_RECALL = 0.99;
-const CONTEXT_TURNS = 4;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 const INTENT = grid(0.3, 0.9, 0.025);
 const SAFETY = grid(0.025, 0.9, 0.025);
@@ -68,12 +65,8 @@ async function record(name: string): Promise<Record_[]> {
   const records: Record_[] = [];
   for (const c of conversations) {
     if (c.kind === 'shopping' && c.catalog !== undefined && c.catalog !== name) continue;
-    const users = userTexts(c.messages).slice(-CONTEXT_TURNS);
-    const current = users[users.length - 1] ?? '';
-    const earlier = users.slice(0, -1).reverse();
-    const scores = scoreConversation(current, earlier);
     const ranked = await runtime.search(c.messages, 10);
-    records.push({ c, lexicon: classifySensitivity([current, ...earlier]).sensitive, intent: scores.intent, safety: scores.safety, ranked });
+    records.push({ c, ...gateInputs(c.messages), ranked });
   }
   runtime.close();
   return records;

@@ -65,7 +65,8 @@ export type SearchResult = {
 };
 export type { SweepReport } from './serving-set';
 
-const MAX_CONTEXT_TURNS = 4;
+/** How many of the latest user turns a decision reads (the evaluation scripts read the same). */
+export const MAX_CONTEXT_TURNS = 4;
 const MAX_CONVERSATION_STATE = 100_000;
 const SEARCH_MAX = 20;
 
