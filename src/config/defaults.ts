@@ -76,7 +76,7 @@ export const DEFAULT_ADS = {
   /**
    * Candidates below this relevance (0..1) are never shown. This and the two thresholds below were chosen
    * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (no promotion on a
-   * sensitive conversation, with a margin; at most 2.5 % on conversations without shopping intent; then the
+   * sensitive conversation, with a margin; at most 2 % on conversations without shopping intent; then the
    * best Hit@5): see src/ads/models/gates.json.
    */
   relevanceFloor: 0.3,
@@ -85,12 +85,12 @@ export const DEFAULT_ADS = {
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
   /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
-  intentThreshold: 0.625,
+  intentThreshold: 0.95,
   /**
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.15,
+  safetyThreshold: 0.1,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */

@@ -251,7 +251,9 @@ describe('judge prompt: advertiser text is fenced as untrusted data', () => {
   let pub: Awaited<ReturnType<typeof publisher>>;
 
   beforeAll(async () => {
-    ({ t, pub } = await judgeApp(upstream.url, {}, [hostile]));
+    // The user's own injection attempt makes the question read less like shopping; this test is about the fences,
+    // not the intent gate, so the threshold is pinned below the shipped default.
+    ({ t, pub } = await judgeApp(upstream.url, { intentThreshold: 0.5 }, [hostile]));
   });
   afterAll(() => {
     t.close();
