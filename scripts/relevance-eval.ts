@@ -1,11 +1,10 @@
 /**
- * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout15|holdout16|dev] [--catalog NAME] [--json] [--misses] [--why]): the
+ * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout17|dev] [--catalog NAME] [--json] [--misses] [--why]): the
  * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports the
- * held-out splits `holdout15` and `holdout16` (their authors are named by their files), which nothing was fitted or tuned on: written by hand by authors
+ * held-out split `holdout17` (its authors are named by its files), which nothing was fitted or tuned on: written by hand by authors
  * who read no other split and ran no model, and committed before any model output on it was seen. The earlier
- * held-out splits are data now (d6, d7, d9, d3, d1's test share, holdout6's d15-d17, holdout7's d18-d20, holdout8's d28, holdout9's d29-d36 and holdout10's d37-d44, holdout11's d49-d56 and holdout12's d57-d64 in train; holdout13 and holdout14
- * split by author between train (d68, d70, d72, d75, d76, d78, d81, d82) and dev (d69, d71, d73, d74, d77, d79, d80, d83); d11
- * and d13 in dev too), since their numbers had been seen.
+ * held-out splits are data now (d6, d7, d9, d3, d1's test share, holdout6's d15-d17, holdout7's d18-d20, holdout8's d28, holdout9's d29-d36 and holdout10's d37-d44, holdout11's d49-d56 and holdout12's d57-d64 in train; holdout13 to holdout16
+ * split by author between train and dev, see the fixture README; d11 and d13 in dev too), since their numbers had been seen.
  * The gates run with the settings the joint tuning chose on dev (src/ads/models/gates.json).
  *
  * Each catalog is loaded through the real services (one advertiser project per brand, its campaigns active, equal
@@ -30,7 +29,7 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const HELD_OUT = ['holdout15', 'holdout16'];
+const HELD_OUT = ['holdout17'];
 const splits = arg('split') ? [arg('split')!] : HELD_OUT;
 for (const s of splits) if (!['train', 'dev', ...HELD_OUT].includes(s)) throw new Error(`--split must be train, dev or one of ${HELD_OUT.join(', ')}`);
 for (const s of splits)
@@ -41,8 +40,7 @@ for (const s of splits)
 /** Authors of a split, from its file names (<author>-<kind>.jsonl). */
 const authorsOf = (split: string) => [...new Set(readdirSync(join(PROMOTIONS_DIR, 'conversations', split)).map((f) => f.split('-')[0]))].sort().join(', ');
 const SPLIT_NOTE: Record<string, string> = {
-  holdout15: `held-out split (authors ${splits.includes('holdout15') ? authorsOf('holdout15') : 'see its folder'}), committed before any model output on it was seen`,
-  holdout16: `held-out split (authors ${splits.includes('holdout16') ? authorsOf('holdout16') : 'see its folder'}), committed before any model output on it was seen; evaluated with the same models as holdout15`,
+  holdout17: `held-out split (authors ${splits.includes('holdout17') ? authorsOf('holdout17') : 'see its folder'}), committed before any model output on it was seen`,
   dev: `dev split (authors ${splits.includes('dev') ? authorsOf('dev') : 'see its folder'}): every threshold and weight was chosen on it, so its numbers are optimistic`,
   train: 'train split: the models were fitted on it',
 };
