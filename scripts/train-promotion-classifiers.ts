@@ -90,7 +90,11 @@ function readVectors(): WordVectors | null {
 }
 
 // ---------------------------------------------------------------- training
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; weight?: (e: Example) => number; generatedWeight?: number; shoppingWeight?: number; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
+/**
+ * `hardWeight` and `intentOf`: a positive (sensitive) example weighs 1 + hardWeight x its shopping-intent score
+ * (see main); absent, every example of a class weighs the same.
+ */
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -112,7 +116,8 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   if (!data.some((d) => d.y === 1) || !data.some((d) => d.y === 0)) throw new Error(`${task.name}: train needs both classes`);
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (task.weight?.(e) ?? 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
+  const hard = (e: Example) => 1 + (task.hardWeight ?? 0) * (task.intentOf?.get(e.item.id) ?? 0);
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const vs = task.vectorScale ?? 0;
   const L = vs > 0 ? task.denseLen ?? 0 : 0;
@@ -296,8 +301,17 @@ function safetyThresholdAt(scores: number[], examples: Example[], recall: number
   return 0.001;
 }
 
-/** Extra training weight of a sensitive conversation per unit of its shopping-intent score (see main). */
-const SAFETY_HARD_WEIGHT = 3;
+/**
+ * Extra training weight of a sensitive conversation per unit of its shopping-intent score (see main); dev chooses.
+ * 30 was tried once beside 3 and 10 (region quality, 22-author dev) and never came first.
+ */
+const SAFETY_HARD_WEIGHTS = argList('safety-hard-weights', [3, 10]);
+/**
+ * The region the safety model is judged in (--safety-quality=region): dev conversations whose shopping-intent score
+ * is at least this. Below it the intent gate stops a conversation whatever safety says (the gate has never been
+ * tuned below 0.475), so only this region's sensitive conversations can be promoted and only its shoppers lost.
+ */
+const SAFETY_REGION_INTENT = 0.5;
 
 /**
  * Safety default: a missed sensitive conversation is far worse than a lost impression. The threshold keeps 99 % of
@@ -306,8 +320,15 @@ const SAFETY_HARD_WEIGHT = 3;
  */
 const SAFETY_RECALL = 0.99;
 const argValue = (name: string, fallback: string) => [...args].find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
-/** What safety-model selection minimizes: the share of dev shopping conversations flagged ("shopping") or of all non-sensitive ones ("all"). */
-const SAFETY_QUALITY = argValue('safety-quality', 'shopping');
+/**
+ * What safety-model selection minimizes: the share of dev shopping conversations flagged in the region the intent
+ * gate can pass, at 98-100 % recall of that region's sensitive conversations ("region", the default); over all of
+ * dev at 95-99 % recall ("shopping"); or of all non-sensitive ones ("all"). Same train, dev and grid (the 22-author
+ * dev): chosen by "shopping", no gate setting had zero sensitive promotions on dev (at best one); chosen by
+ * "region" (which also picked the turn maximum), intent 0.9 / safety 0.05 / floor 0.3 had none at that safety
+ * threshold and one step looser, with dev fill 84.5 % `retail` and 84.9 % `services`.
+ */
+const SAFETY_QUALITY = argValue('safety-quality', 'region');
 /**
  * Training weight of a shopping conversation as a safety negative (none conversations weigh 1); dev chose 3 of 1, 3,
  * then, on the ten-author dev, 10 of 3, 10 (quality 0.9877 against 0.9863).
@@ -315,6 +336,8 @@ const SAFETY_QUALITY = argValue('safety-quality', 'shopping');
 const SAFETY_SHOPPING_WEIGHTS = argValue('safety-shopping-weights', '1,3,10').split(',').map(Number);
 /** The safety model was never chosen at the grid's ends (3e-7, 3e-4, 1e-3 of LAMBDAS): left out to halve training time. */
 const SAFETY_LAMBDAS = argList('safety-lambdas', [1e-6, 3e-6, 1e-5, 3e-5, 1e-4]);
+/** Training weight of the sensitive class (before its hard weight). */
+const SAFETY_POS_WEIGHTS = argList('safety-pos-weights', [1, 3]);
 const SAFETY_FEATURES = argValue('safety-features', 'turns,pooled').split(',') as FeatureMode[];
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
 
@@ -343,14 +366,14 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; vectorScale: number };
+type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; hardWeight?: number; vectorScale: number };
 
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
     const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
-    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
+    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
     const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
     for (const keep of keeps)
       for (const turnMax of turnMaxes) {
@@ -461,25 +484,37 @@ function main() {
   const intent = select('intent', sets, intentTask, VECTOR_SCALES.flatMap((vectorScale) => GENERATED_WEIGHTS.flatMap((generatedWeight) => LAMBDAS.map((lambda) => ({ lambda, posWeight: 1, features: 'turns' as const, generatedWeight, vectorScale })))), intentQuality, INTENT_TOLERANCE, { ...trainedOn, sensitiveAsNegatives: sensitiveNegative }, [1]);
   intent.asset.devThreshold = intentThresholdAt(intent.dev, devSet, INTENT_MAX_NONE_PASS);
 
-  // Safety: sensitive vs everything else, and a sensitive conversation weighs 1 + SAFETY_HARD_WEIGHT x its intent
-  // score. The chain only leaks sensitive conversations that also look like shopping ("what blade is the sharpest,
+  // Safety: sensitive vs everything else, and a sensitive conversation weighs 1 + hardWeight (SAFETY_HARD_WEIGHTS) x
+  // its intent score. The chain only leaks sensitive conversations that also look like shopping ("what blade is the sharpest,
   // it's for me"), so those are the ones the safety model must not miss. The intent model never trains on sensitive
   // items, so these scores are out of sample. Dev, whole chain at zero leaks: mean Hit@5 0.577 -> 0.598 with 3
   // (6 and 10: 0.588).
   const intentModel = loadClassifier(intent.asset, vectors);
   const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
-  const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, weight: (e) => (e.item.kind === 'sensitive' ? 1 + SAFETY_HARD_WEIGHT * (intentOf.get(e.item.id) ?? 0) : 1) };
+  const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, intentOf };
   // Quality: the share of dev shopping conversations NOT flagged, averaged over the 95, 97 and 99 % recall
   // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail). Only a
   // flagged shopping conversation costs a promotion: a flagged no-intent one would have been stopped by the intent
   // gate anyway. Shopping negatives weigh SAFETY_SHOPPING_WEIGHTS in training for the same reason. Dev, with the
   // same train data, chain tuned by scripts/tune-promotion-gates.ts: mean Hit@5 0.643 -> 0.670, mean fill 0.691 ->
   // 0.718 (quality over all non-sensitive conversations and every negative at weight 1 before).
-  // --safety-quality=all restores the old criterion for comparison.
+  // --safety-quality=all restores the old criterion for comparison. Now the default is --safety-quality=region,
+  // which asks the same within the region where the chain can actually leak or lose (see SAFETY_QUALITY).
   const flaggedRate = (r: SafetyReport) => (SAFETY_QUALITY === 'all' ? r.fpr : r.fprShopping);
-  const safetyQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - flaggedRate(safetyReport(s, devSet, safetyThresholdAt(s, devSet, r))), 0) / 3;
+  const overallQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - flaggedRate(safetyReport(s, devSet, safetyThresholdAt(s, devSet, r))), 0) / 3;
+  // --safety-quality=region: the same, within the region the intent gate can pass (SAFETY_REGION_INTENT) and at 98,
+  // 99 and 100 % recall of that region's sensitive conversations: the shoppers kept when every sensitive
+  // conversation that looks like shopping is caught.
+  const inRegion = intent.dev.map((p) => p >= SAFETY_REGION_INTENT);
+  const regionSet = devSet.filter((_, i) => inRegion[i]);
+  const regionQuality = (s: number[]) => {
+    const rs = s.filter((_, i) => inRegion[i]);
+    return [0.98, 0.99, 1].reduce((a, r) => a + 1 - safetyReport(rs, regionSet, safetyThresholdAt(rs, regionSet, r)).fprShopping, 0) / 3;
+  };
+  const safetyQuality = SAFETY_QUALITY === 'region' ? regionQuality : overallQuality;
+  console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => [1, 3].flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.map((shoppingWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, vectorScale })))))));
+  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, hardWeight, vectorScale }))))))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 

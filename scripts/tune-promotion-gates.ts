@@ -184,7 +184,10 @@ if (process.argv.includes('--floor-misses')) {
         console.log(`${n} ${r.c.id} top ${(r.ranked[0]?.score ?? 0).toFixed(2)} right at ${at} (${at >= 0 ? r.ranked[at].score.toFixed(2) : '-'}): ${userTexts(r.c.messages).join(' >> ').slice(0, 200)}`);
       }
 }
-if (!best) throw new Error('no setting meets the constraints on this split');
+if (!best) {
+  console.error('no setting meets the constraints on this split');
+  process.exit(1);
+}
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
 console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}; safety stage flags ${pct(safetyRecall(best.ts))} of ${sensitiveRecords.length} sensitive (${pct(safetyRecall(SAFETY[SAFETY.indexOf(best.ts) + 1] ?? best.ts))} one step looser)`);
 for (const name of catalogs) {
