@@ -11,11 +11,14 @@
  *   --errors                                              list dev conversations each model gets wrong
  *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
+ *   --turn-negatives                                      single turns of non-sensitive train conversations as extra safety negatives
  *
- * The shipped models were trained in two steps: the default grid of the time (without 1e-7 and 10), then
- *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7,3e-7
- *     --safety-features=pooled --safety-generated-weights=0.1,0.3 --safety-lambdas=1e-6,3e-6,1e-5 --safety-shopping-weights=3,10
- * around the settings the first step chose, which wrote the assets (the full grid with both ends widened was not run).
+ * The shipped models: `bun scripts/make-word-vectors.ts`, then
+ *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
+ *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6,3e-6 --safety-shopping-weights=10
+ *     --safety-pos-weights=1,3 --safety-hard-weights=3,10
+ * a grid narrowed to the settings the previous full grids chose (plus the new hard-weight and region choices; the
+ * full default grid was not rerun).
  *
  * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl (the relevance set's queries are there too,
  * as fx-*.jsonl); the test split is read only by --test.
@@ -77,6 +80,26 @@ function featurize(items: Item[], mode: FeatureMode, vectors: WordVectors | null
     const dense = buf.dense ? buf.dense.slice(0, buf.denseN) : new Float32Array(0);
     return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), tag: buf.tag!.slice(0, buf.n), segs: buf.segs!.slice(0, buf.nseg), dense, lexicon: classifySensitivity([current, ...earlier]).sensitive };
   });
+}
+
+/**
+ * --turn-negatives: each user turn of a train conversation without a sensitive context, alone, as one more safety
+ * negative. A model that also scores every turn alone (turnMax) should not flag a shopper's opening turn ("I just
+ * passed my driving test!!"), which pooled training never showed it by itself. Sensitive conversations give no turn
+ * positives: their neutral turns ("thanks, which one?") are not sensitive alone. Measured once (22-author dev, the
+ * shipped grid): dev fill rose about 2 points at the same gates, but the gate tuning then found no setting that
+ * meets its rule (one sensitive dev conversation at the margin), so it is off by default and the shipped models
+ * were trained without it.
+ */
+function turnsAsNegatives(items: Item[]): Item[] {
+  const out: Item[] = [];
+  for (const item of items) {
+    if (item.kind === 'sensitive') continue;
+    const users = item.messages.filter((m) => m.role === 'user');
+    if (users.length < 2) continue;
+    users.forEach((m, k) => out.push({ ...item, id: `${item.id}#turn${k + 1}`, messages: [m] }));
+  }
+  return out;
 }
 
 /**
@@ -463,9 +486,11 @@ function main() {
   const trainItems = readSplit('train');
   const devItems = readSplit('dev');
   console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
+  const turnNegatives = args.has('--turn-negatives') ? turnsAsNegatives(trainItems) : [];
+  if (turnNegatives.length) console.log(`safety: ${turnNegatives.length} single turns of multi-turn conversations without a sensitive context added as negatives (pooled train only)`);
   const sets: Sets = {
     turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
-    pooled: { train: featurize(trainItems, 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
+    pooled: { train: featurize([...trainItems, ...turnNegatives], 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
   };
   if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags

@@ -105,6 +105,22 @@ describe('features', () => {
     expect(snapshot(extractFeatures(newFeatureBuffer(), 'I do not know which one', []))).not.toEqual(plain);
   });
 
+  test('identifiers: a pasted UUID, hash, order or tracking number is one word whatever its characters; model numbers stay', () => {
+    const withId = (id: string) => snapshot(extractFeatures(newFeatureBuffer(), `Which laptop for college? ${id}`, []));
+    const uuid = withId(crypto.randomUUID());
+    expect(withId(crypto.randomUUID())).toEqual(uuid);
+    expect(withId(`MARKER-answer-${crypto.randomUUID()}`)).toEqual(uuid);
+    expect(withId('9f86d081884c7d659a2feaa0c55ad015a3bf4f1b')).toEqual(uuid);
+    expect(withId('112-3456789-1234567')).toEqual(uuid);
+    expect(withId('')).not.toEqual(uuid);
+    expect(splitWords('tracking 1Z999AA10123456784 for the sony wh-1000xm4, 128gb')).toEqual(['tracking', 'idref', 'for', 'the', 'sony', 'wh', '1000xm4', '128gb']);
+    // Long words without digits are words.
+    expect(splitWords('state-of-the-art-underwater-camera')).toEqual(['state', 'of', 'the', 'art', 'underwater', 'camera']);
+    const a = scoreConversation(`Which running shoes for a marathon? ${crypto.randomUUID()}`, []);
+    const b = scoreConversation(`Which running shoes for a marathon? ${crypto.randomUUID()}`, []);
+    expect(b).toEqual(a);
+  });
+
   test('the latest turn and earlier turns are separate namespaces, earlier turns weigh less', () => {
     const latest = extractFeatures(newFeatureBuffer(), 'trail shoes', []);
     const latestIdx = new Set(latest.idx.subarray(0, latest.n));
@@ -323,7 +339,11 @@ describe('safety (held-back examples, default threshold)', () => {
     // The crisis as the earlier or the earliest of three turns is still flagged; the ordinary turns alone are not.
     expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
-    expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
+    // Control: the flag comes from the crisis. The ordinary turns alone score far lower, but not under the shipped
+    // threshold: "thanks, and is it open on saturday" alone scores 0.26 against 0.05, a false flag on a turn without
+    // shopping intent (so it costs no promotion) that the README's Relevance section records.
+    expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety / 3);
+    expect(scoreConversation(ordinary[0], []).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
   });
 
   test('shopping with words from the sensitive training data (rope, knife, black dress) is not flagged', () => {
