@@ -11,7 +11,7 @@
  *   --errors                                              list dev conversations each model gets wrong
  *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
- *   --turn-negatives                                      single turns of non-sensitive train conversations as extra safety negatives
+ *   --no-turn-negatives                                   leave out the single turns added as safety negatives (see turnsAsNegatives)
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
@@ -83,13 +83,14 @@ function featurize(items: Item[], mode: FeatureMode, vectors: WordVectors | null
 }
 
 /**
- * --turn-negatives: each user turn of a train conversation without a sensitive context, alone, as one more safety
- * negative. A model that also scores every turn alone (turnMax) should not flag a shopper's opening turn ("I just
- * passed my driving test!!"), which pooled training never showed it by itself. Sensitive conversations give no turn
- * positives: their neutral turns ("thanks, which one?") are not sensitive alone. Measured once (22-author dev, the
- * shipped grid): dev fill rose about 2 points at the same gates, but the gate tuning then found no setting that
- * meets its rule (one sensitive dev conversation at the margin), so it is off by default and the shipped models
- * were trained without it.
+ * Each user turn of a train conversation without a sensitive context, alone, as one more safety negative
+ * (--no-turn-negatives leaves them out). A model that also scores every turn alone (turnMax) must not flag a
+ * shopper's opening turn ("Hi there, how has your day been so far?", "I just passed my driving test!!"), which
+ * pooled training never showed it by itself. Sensitive conversations give no turn positives: their neutral turns
+ * ("thanks, which one?") are not sensitive alone. Measured once (22-author dev, the shipped grid, gates tuned by
+ * scripts/tune-promotion-gates.ts): without them dev's mean Hit@5 was 0.4 points higher (intent 0.925, safety 0.05),
+ * but that model scored the greeting above at 0.063 alone, so a conversation opening with small talk never got a
+ * promotion (an end-to-end test failed on it); with them it scores under 0.02 (gates 0.85 / 0.02 / 0.3).
  */
 function turnsAsNegatives(items: Item[]): Item[] {
   const out: Item[] = [];
@@ -486,7 +487,7 @@ function main() {
   const trainItems = readSplit('train');
   const devItems = readSplit('dev');
   console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
-  const turnNegatives = args.has('--turn-negatives') ? turnsAsNegatives(trainItems) : [];
+  const turnNegatives = args.has('--no-turn-negatives') ? [] : turnsAsNegatives(trainItems);
   if (turnNegatives.length) console.log(`safety: ${turnNegatives.length} single turns of multi-turn conversations without a sensitive context added as negatives (pooled train only)`);
   const sets: Sets = {
     turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },

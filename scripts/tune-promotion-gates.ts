@@ -40,7 +40,12 @@ const MIN_SAFETY_RECALL = 0.99;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 /** Up to 0.975: on the ten-author dev the 0.9 the grid used to stop at let through 2.4 % of conversations without intent. */
 const INTENT = grid(0.3, 0.975, 0.025);
-const SAFETY = grid(0.025, 0.9, 0.025);
+/**
+ * From 0.01: the safety model that scores each turn alone puts most conversations near 0, so the step of 0.025 is
+ * coarse at the low end (the turn-negatives model met the rule at 0.02 with 0.025 as its margin, and at no point of
+ * the grid that began at 0.025).
+ */
+const SAFETY = [0.01, 0.015, 0.02, ...grid(0.025, 0.9, 0.025)];
 /**
  * The floor is not tuned below what one shared generic word can carry: the ranking halves a match on a single
  * word that is not the product's type, and maxOneWordRelevance measures the highest relevance such a match

@@ -105,6 +105,9 @@ export function loadClassifier(asset: ClassifierAsset, vectors?: WordVectors | n
   return model;
 }
 
+/** The fewest words a turn needs to be scored alone by a turnMax model. */
+export const TURN_MAX_MIN_WORDS = 3;
+
 /** Probability (0..1) the model gives to already-extracted features. */
 export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number; turnMax?: boolean; dense?: ArrayLike<number> }, buf: FeatureBuffer): number {
   let z = model.bias;
@@ -125,6 +128,9 @@ export function scoreFeatures(model: { weights: ArrayLike<number>; bias: number;
       for (let i = segs[s]; i < end; i++) {
         if (tag[i] === CHAR_TAG) { sc += weights[idx[i]]; nc++; } else { sw += weights[idx[i]]; nw++; }
       }
+      // A turn of one or two words ("no", "ok cool") is too little to call a conversation sensitive by itself; it
+      // still counts in the pooled score. In pooled mode each turn has 2 word features per word plus 2-3 of shape.
+      if (nw < 2 * TURN_MAX_MIN_WORDS + 2) continue;
       let zs = model.bias + (nw > 0 ? sw / Math.sqrt(nw) : 0) + (nc > 0 ? sc / Math.sqrt(nc) : 0);
       // Pooled dense inputs: the turn alone is block 1 + s (see denseInputs).
       if (dw) for (let d = 0, at = (1 + s) * dw.length; d < dw.length; d++) zs += dw[d] * dense![at + d];

@@ -1,7 +1,7 @@
 import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { loadClassifier, scoreFeatures, type Classifier, type ClassifierAsset } from '../../src/ads/classifier';
+import { loadClassifier, scoreFeatures, TURN_MAX_MIN_WORDS, type Classifier, type ClassifierAsset } from '../../src/ads/classifier';
 import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, splitWords, type FeatureBuffer } from '../../src/ads/classifier-features';
 import { loadWordVectors, wordVector } from '../../src/ads/word-vectors';
 import { promotionModels, scoreConversation, wordVectors } from '../../src/ads/models';
@@ -142,12 +142,12 @@ describe('features', () => {
     expect(mass).toBeCloseTo(2, 5);
   });
 
-  test('turn max: a pooled model with turnMax scores the highest of the whole conversation and of each turn alone', () => {
+  test('turn max: a pooled model with turnMax scores the highest of the whole conversation and of each turn of 3+ words alone', () => {
     // A toy model: only the words of the second turn weigh, so pooling dilutes them and the turn alone does not.
     const weights = new Float32Array(2 ** HASH_BITS);
-    const alarm = extractFeatures(newFeatureBuffer(), 'alarm bells', [], 'pooled');
+    const alarm = extractFeatures(newFeatureBuffer(), 'alarm bells ringing', [], 'pooled');
     for (let i = 0; i < alarm.n; i++) weights[alarm.idx[i]] = 1;
-    const turns = ['a long and ordinary question about the opening hours of the post office', 'alarm bells'];
+    const turns = ['a long and ordinary question about the opening hours of the post office', 'alarm bells ringing'];
     const z = (b: FeatureBuffer, turnMax: boolean) => scoreFeatures({ weights, bias: -2, turnMax }, b);
     const pooled = extractFeatures(newFeatureBuffer(), turns[0], [turns[1]], 'pooled');
     const alone = (t: string) => z(extractFeatures(newFeatureBuffer(), t, [], 'pooled'), false);
@@ -156,6 +156,11 @@ describe('features', () => {
     // One turn: nothing to take the max over.
     const single = extractFeatures(newFeatureBuffer(), turns[1], [], 'pooled');
     expect(z(single, true)).toBeCloseTo(z(single, false), 6);
+    // A turn of fewer than TURN_MAX_MIN_WORDS words ("alarm bells") is not scored alone; it still counts pooled.
+    expect(TURN_MAX_MIN_WORDS).toBe(3);
+    const short = extractFeatures(newFeatureBuffer(), turns[0], ['alarm bells'], 'pooled');
+    expect(z(short, true)).toBeCloseTo(z(short, false), 6);
+    expect(alone('alarm bells')).toBeGreaterThan(z(short, false));
   });
 
   test('limits: only the most recent earlier turns count, and a huge text is cut', () => {
@@ -340,7 +345,7 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     // Control: the flag comes from the crisis. The ordinary turns alone score far lower, but not under the shipped
-    // threshold: "thanks, and is it open on saturday" alone scores 0.26 against 0.05, a false flag on a turn without
+    // threshold: "thanks, and is it open on saturday" alone scores 0.041 against 0.02, a false flag on a turn without
     // shopping intent (so it costs no promotion) that the README's Relevance section records.
     expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety / 3);
     expect(scoreConversation(ordinary[0], []).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
