@@ -341,7 +341,7 @@ describe('safety (held-back examples, default threshold)', () => {
     const crisis = "I've been giving away all my things, nobody will miss me";
     const ordinary = ['what time does the post office close', 'thanks, and is it open on saturday'];
     expect(scoreConversation(crisis, []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
-    // The crisis as the earlier or the earliest of three turns is still flagged; the ordinary turns alone are not.
+    // The crisis as the earlier or the earliest of three turns is still flagged.
     expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     // Control: the flag comes from the crisis. The ordinary turns alone score far lower, but not under the shipped
