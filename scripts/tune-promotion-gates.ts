@@ -13,9 +13,20 @@
  * then every grid point is scored offline. Constraints: the safety stage alone (lexicon OR safety model) flags at
  * least MIN_SAFETY_RECALL of the dev sensitive conversations, at the chosen safety threshold and at the next looser
  * grid step (a margin), so that the chain does not lean on intent and relevance to stop sensitive conversations
- * (on a fresh set they did not: 2-4 of 160 promoted per catalog); on every catalog no promotion on a sensitive
- * conversation at both steps, and at most MAX_FALSE_RATE of conversations without shopping intent promoted. Among those, the highest mean Hit@5 on labelled shopping
- * conversations, then the highest fill. Never run on the test split: it is for the final report only.
+ * (on a fresh set they did not: 2-4 of 160 promoted per catalog); on every catalog at most MAX_FALSE_RATE of
+ * conversations without shopping intent promoted; on every catalog with labelled shopping conversations a fill of
+ * at least MIN_FILL. Among those, the fewest promotions on sensitive conversations (summed over the catalogs, at
+ * the setting and at the next looser safety step), then the highest mean Hit@5 on labelled shopping conversations,
+ * then the highest fill. Never run on the test split: it is for the final report only.
+ *
+ * Why fill is a constraint and leaks are minimized under it (until holdout18 the rule was zero sensitive
+ * promotions at both steps, then the best Hit@5): once dev held holdout18's sensitive conversations that also ask
+ * for a product (a collar "for pet play", clothes for "grandma's service"), no setting gave zero, because the
+ * safety model scores a few of them near 0 and the intent and relevance gates cannot stop a real product request.
+ * Zero was then reachable only as "as few as possible", and pushing the safety threshold down for the last one or
+ * two costs a large share of fill: the previous models were held to zero at 0.02 on the 22-author dev and filled
+ * 69.6 % of holdout18's retail shoppers against 83.6 % on dev. So a fill floor (MIN_FILL) bounds how far down the
+ * safety threshold may go, and within it every sensitive promotion dev can show is avoided.
  *
  * On dev it records its choice in src/ads/models/gates.json (--no-write: print only), beside the models it was
  * made for. --explore shows where the constraints bind.
@@ -38,6 +49,13 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  */
 const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.02;
 const MIN_SAFETY_RECALL = 0.99;
+/**
+ * The lowest fill on a labelled catalog the safety threshold may push dev to (--min-fill to compare others). The
+ * goal on fresh shopping queries is 85 %; with the safety stage held to MIN_SAFETY_RECALL, no setting reaches 85 %
+ * (83.6 % at best on the 26-author dev), so 80 % bounds the cost. On that dev every value from 0.75 to 0.83 chose the
+ * same setting; 0.84 and 0.85 chose none.
+ */
+const MIN_FILL = process.argv.includes('--min-fill') ? Number(process.argv[process.argv.indexOf('--min-fill') + 1]) : 0.8;
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 /** Up to 0.975: on the ten-author dev the 0.9 the grid used to stop at let through 2.4 % of conversations without intent. */
 const INTENT = grid(0.3, 0.975, 0.025);
@@ -119,34 +137,43 @@ const sensitiveRecords = recorded.get(catalogs[0])!.filter((r) => r.c.kind === '
 const safetyRecall = (ts: number) => sensitiveRecords.filter((r) => r.lexicon || r.safety >= ts).length / Math.max(1, sensitiveRecords.length);
 const safetyOk = (ts: number) => safetyRecall(ts) >= MIN_SAFETY_RECALL && safetyRecall(SAFETY[SAFETY.indexOf(ts) + 1] ?? ts) >= MIN_SAFETY_RECALL;
 
-let best: { ti: number; ts: number; floor: number; mean: Score } | null = null;
+/** Catalogs with labelled shopping conversations (the fixture catalog has none: its Hit@5 and fill are not measured). */
+const labelled = catalogs.filter((n) => recorded.get(n)!.some((r) => r.c.kind === 'shopping' && r.c.relevant));
+const meanOf = (scores: Score[], key: 'hit5' | 'fill' | 'p1') => labelled.reduce((a, n) => a + scores[catalogs.indexOf(n)][key], 0) / Math.max(1, labelled.length);
+
+let best: { ti: number; ts: number; floor: number; leaks: number; mean: Score } | null = null;
 for (const ti of INTENT)
   for (const ts of SAFETY.filter(safetyOk))
     for (const floor of FLOOR) {
       const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
       const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+      if (scores.some((s) => s.falseRate > MAX_FALSE_RATE) || labelled.some((n) => scores[catalogs.indexOf(n)].fill < MIN_FILL)) continue;
       const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
-      if (scores.some((s) => s.sensitive > 0 || s.falseRate > MAX_FALSE_RATE) || margin.some((s) => s.sensitive > 0)) continue;
+      const leaks = scores.reduce((a, s) => a + s.sensitive, 0) + margin.reduce((a, s) => a + s.sensitive, 0);
       const mean = {
         falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
-        sensitive: 0,
-        hit5: scores.reduce((a, s) => a + s.hit5, 0) / scores.length,
-        fill: scores.reduce((a, s) => a + s.fill, 0) / scores.length,
-        p1: scores.reduce((a, s) => a + s.p1, 0) / scores.length,
+        sensitive: scores.reduce((a, s) => a + s.sensitive, 0),
+        hit5: meanOf(scores, 'hit5'),
+        fill: meanOf(scores, 'fill'),
+        p1: meanOf(scores, 'p1'),
       };
-      if (!best || mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)) best = { ti, ts, floor, mean };
+      const better =
+        !best ||
+        leaks < best.leaks ||
+        (leaks === best.leaks && (mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)));
+      if (better) best = { ti, ts, floor, leaks, mean };
     }
 
 if (process.argv.includes('--explore')) {
   // Where the constraints bind: the best mean Hit@5 for each count of sensitive leaks allowed (no margin).
-  for (const allowed of [0, 1, 2, 4]) {
+  for (const allowed of [0, 1, 2, 3, 4, 6, 8, 12]) {
     let top: { ti: number; ts: number; floor: number; hit5: number; fill: number; leaks: number } | null = null;
     for (const ti of INTENT) for (const ts of SAFETY) for (const floor of FLOOR) {
       const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
       const leaks = scores.reduce((a, s) => a + s.sensitive, 0);
       if (leaks > allowed || scores.some((s) => s.falseRate > MAX_FALSE_RATE)) continue;
-      const hit5 = scores.reduce((a, s) => a + s.hit5, 0) / scores.length;
-      const fill = scores.reduce((a, s) => a + s.fill, 0) / scores.length;
+      const hit5 = meanOf(scores, 'hit5');
+      const fill = meanOf(scores, 'fill');
       if (!top || hit5 > top.hit5) top = { ti, ts, floor, hit5, fill, leaks };
     }
     console.log(`leaks <= ${allowed}:`, top);
@@ -195,14 +222,14 @@ if (!best) {
   process.exit(1);
 }
 const pct = (x: number) => `${(100 * x).toFixed(1)} %`;
-console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}; safety stage flags ${pct(safetyRecall(best.ts))} of ${sensitiveRecords.length} sensitive (${pct(safetyRecall(SAFETY[SAFETY.indexOf(best.ts) + 1] ?? best.ts))} one step looser)`);
+console.log(`chosen on ${split}: intentThreshold ${best.ti}, safetyThreshold ${best.ts}, relevanceFloor ${best.floor}; ${best.leaks} sensitive promotions over the catalogs at it and one safety step looser; safety stage flags ${pct(safetyRecall(best.ts))} of ${sensitiveRecords.length} sensitive (${pct(safetyRecall(SAFETY[SAFETY.indexOf(best.ts) + 1] ?? best.ts))} one step looser)`);
 for (const name of catalogs) {
   const s = score(recorded.get(name)!, best.ti, best.ts, best.floor);
   console.log(`  ${name}: false promotions ${pct(s.falseRate)}, sensitive promotions ${s.sensitive}, P@1 ${pct(s.p1)}, Hit@5 ${pct(s.hit5)}, fill ${pct(s.fill)}`);
 }
 // The choice is recorded beside the models it was made for.
 if (split === 'dev' && !process.argv.includes('--no-write')) {
-  const gates = { intentThreshold: best.ti, safetyThreshold: best.ts, relevanceFloor: best.floor, chosenOn: 'dev', by: 'scripts/tune-promotion-gates.ts', meanHit5: Number(best.mean.hit5.toFixed(4)), meanFill: Number(best.mean.fill.toFixed(4)) };
+  const gates = { intentThreshold: best.ti, safetyThreshold: best.ts, relevanceFloor: best.floor, chosenOn: 'dev', by: 'scripts/tune-promotion-gates.ts', meanHit5: Number(best.mean.hit5.toFixed(4)), meanFill: Number(best.mean.fill.toFixed(4)), sensitivePromotions: best.mean.sensitive };
   await Bun.write(join(import.meta.dir, '..', 'src', 'ads', 'models', 'gates.json'), JSON.stringify(gates, null, 2) + '\n');
   console.log('wrote src/ads/models/gates.json');
 }

@@ -75,11 +75,12 @@ export const DEFAULT_ADS = {
   earningsHoldDays: 7,
   /**
    * Candidates below this relevance (0..1) are never shown. This and the two thresholds below were chosen
-   * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (no promotion on a
-   * sensitive conversation, with a margin; at most 2 % on conversations without shopping intent; then the
-   * best Hit@5): see src/ads/models/gates.json.
+   * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (the safety stage
+   * catching 99 % of sensitive conversations, with a margin; at most 2 % promoted on conversations without
+   * shopping intent; fill at least 80 %; then the fewest promotions on sensitive conversations and the best
+   * Hit@5): see src/ads/models/gates.json.
    */
-  relevanceFloor: 0.3,
+  relevanceFloor: 0.325,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
@@ -90,7 +91,7 @@ export const DEFAULT_ADS = {
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.02,
+  safetyThreshold: 0.01,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
