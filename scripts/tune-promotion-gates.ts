@@ -61,9 +61,9 @@ const grid = (from: number, to: number, step: number) => Array.from({ length: Ma
 /** Up to 0.975: on the ten-author dev the 0.9 the grid used to stop at let through 2.4 % of conversations without intent. */
 const INTENT = grid(0.3, 0.975, 0.025);
 /**
- * From 0.01: the safety model that scores each turn alone puts most conversations near 0, so the step of 0.025 is
- * coarse at the low end (the turn-negatives model met the rule at 0.02 with 0.025 as its margin, and at no point of
- * the grid that began at 0.025).
+ * From 0.01: the safety models since d14d25d put most conversations near 0, so the step of 0.025 is coarse at the
+ * low end (the d14d25d model met the rule at 0.02 with 0.025 as its margin, and at no point of the grid that began at
+ * 0.025; the models since chose 0.01, the lowest step).
  */
 const SAFETY = [0.01, 0.015, 0.02, ...grid(0.025, 0.9, 0.025)];
 /**
