@@ -149,8 +149,8 @@ async function serve(config: Config): Promise<void> {
   if (!links.configured && (await rt.projects.anyMonetized()))
     lines.push('', `Warning: monetization is on but no --public-url or --allowed-hosts is set, so tracked links point at ${listenOrigin}.`,
       '  Set --public-url to the address your users reach this gateway at.');
-  console.log(lines.join('\n'));
-
+  // The handlers are in place before the banner announces the gateway: a SIGTERM sent as soon as it appears (a
+  // supervisor, a test) gets the graceful shutdown, not the default action that kills the process.
   const shutdown = async (signal: string) => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -173,6 +173,7 @@ async function serve(config: Config): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  console.log(lines.join('\n'));
 }
 
 function main(): void {
