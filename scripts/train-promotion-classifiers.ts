@@ -379,6 +379,15 @@ function printSafetyCurve(scores: number[], examples: Example[]) {
 /** Intent chose the smallest, 3e-7, on the ten-author dev, then 1e-7 of 1e-7, 3e-7 (AP 0.9882 against 0.9879). */
 const LAMBDAS = argList('lambdas', [1e-7, 3e-7, 1e-6, 3e-6, 1e-5, 3e-5, 1e-4, 3e-4, 1e-3]);
 const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
+/**
+ * The pruning levels tried for safety (--safety-keeps=1,0.5,0.05 to compare). Safety is not pruned, as intent is not:
+ * on the dev split with holdout20 in it, the pruned form the region criterion chose (5 % of the weights) flagged 9.4 %
+ * of dev's shoppers at 99 % recall of sensitive conversations, the same model unpruned 7.3 % (20 % of the weights:
+ * 7.8 %). The region criterion preferred the pruned form only through its 100 % recall point, which hangs on the one
+ * lowest-scoring sensitive conversation of the region; the gates chosen on dev by scripts/tune-promotion-gates.ts let
+ * through 14 sensitive promotions with the unpruned model, and with the pruned one no setting met the constraints.
+ */
+const SAFETY_KEEPS = argList('safety-keeps', [1]);
 
 type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string };
 
@@ -543,7 +552,7 @@ function main() {
   console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
   const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, hardWeight, vectorScale }))))))));
-  const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn);
+  const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
   console.log('');
