@@ -36,7 +36,9 @@ import { catalogNames, gateInputs, loadCatalogRuntime, maxOneWordRelevance, read
 
 type Record_ = { c: Conversation; lexicon: boolean; intent: number; safety: number; ranked: Ranked };
 
-const split = process.argv.includes('--split') ? process.argv[process.argv.indexOf('--split') + 1] : 'dev';
+/** The value after --name on the command line, or undefined when the option is absent. */
+const option = (name: string): string | undefined => (process.argv.includes(`--${name}`) ? process.argv[process.argv.indexOf(`--${name}`) + 1] : undefined);
+const split = option('split') ?? 'dev';
 if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out splits are for the final report only');
 /**
  * The goal is at most 5 % on fresh text. While dev held two authors (d11, d13), fresh splits by new authors promoted
@@ -49,15 +51,16 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  * on holdout21. Fresh rates have stayed under the goal,
  * but the ratio to dev moves from split to split.
  */
-const MAX_FALSE_RATE = process.argv.includes('--max-false') ? Number(process.argv[process.argv.indexOf('--max-false') + 1]) : 0.02;
+const MAX_FALSE_RATE = Number(option('max-false') ?? 0.02);
 const MIN_SAFETY_RECALL = 0.99;
 /**
  * The lowest fill on a labelled catalog the safety threshold may push dev to (--min-fill to compare others). The
  * goal on fresh shopping queries is 85 %; with the safety stage held to MIN_SAFETY_RECALL, no setting reaches 85 %
  * (83.6 % at best on the 26-author dev), so 80 % bounds the cost. On that dev every value from 0.75 to 0.83 chose the
- * same setting; 0.84 and 0.85 chose none.
+ * same setting; 0.84 and 0.85 chose none. The same on the 32-author dev with the models of 0b0871e (0.83: the shipped
+ * setting; 0.84 and 0.85: none).
  */
-const MIN_FILL = process.argv.includes('--min-fill') ? Number(process.argv[process.argv.indexOf('--min-fill') + 1]) : 0.8;
+const MIN_FILL = Number(option('min-fill') ?? 0.8);
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
 /** Up to 0.975: on the ten-author dev the 0.9 the grid used to stop at let through 2.4 % of conversations without intent. */
 const INTENT = grid(0.3, 0.975, 0.025);
@@ -77,13 +80,13 @@ const SAFETY = [0.01, 0.015, 0.02, ...grid(0.025, 0.9, 0.025)];
 const ONE_WORD = catalogNames().map((n) => ({ catalog: n, ...maxOneWordRelevance(readCatalog(n)) }));
 const ONE_WORD_MAX = Math.max(...ONE_WORD.map((o) => o.relevance));
 const FLOOR_STEP = 0.025;
-const MIN_FLOOR = process.argv.includes('--min-floor') ? Number(process.argv[process.argv.indexOf('--min-floor') + 1]) : Math.round(1000 * FLOOR_STEP * Math.ceil((ONE_WORD_MAX + FLOOR_STEP) / FLOOR_STEP - 1e-9)) / 1000;
+const MIN_FLOOR = Number(option('min-floor') ?? Math.round(1000 * FLOOR_STEP * Math.ceil((ONE_WORD_MAX + FLOOR_STEP) / FLOOR_STEP - 1e-9)) / 1000);
 /**
  * Nor above 0.35 (override with --max-floor): the seed's own example question, "What tools can help me manage my
  * projects?", must reach the README's example product (Kanbanix Boards), and its relevance is 0.372
  * (test/ads/relevance.test.ts); a floor of 0.375 would drop it.
  */
-const MAX_FLOOR = process.argv.includes('--max-floor') ? Number(process.argv[process.argv.indexOf('--max-floor') + 1]) : 0.35;
+const MAX_FLOOR = Number(option('max-floor') ?? 0.35);
 const FLOOR = grid(MIN_FLOOR, MAX_FLOOR, FLOOR_STEP);
 for (const o of ONE_WORD) process.stderr.write(`${o.catalog}: one non-type word reaches at most relevance ${o.relevance.toFixed(3)} ("${o.word}" on ${o.product.slice(0, 60)})\n`);
 
@@ -151,10 +154,11 @@ for (const ti of INTENT)
       const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
       if (scores.some((s) => s.falseRate > MAX_FALSE_RATE) || labelled.some((n) => scores[catalogs.indexOf(n)].fill < MIN_FILL)) continue;
       const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
-      const leaks = scores.reduce((a, s) => a + s.sensitive, 0) + margin.reduce((a, s) => a + s.sensitive, 0);
+      const atSetting = scores.reduce((a, s) => a + s.sensitive, 0);
+      const leaks = atSetting + margin.reduce((a, s) => a + s.sensitive, 0);
       const mean = {
         falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
-        sensitive: scores.reduce((a, s) => a + s.sensitive, 0),
+        sensitive: atSetting,
         hit5: meanOf(scores, 'hit5'),
         fill: meanOf(scores, 'fill'),
         p1: meanOf(scores, 'p1'),
@@ -200,7 +204,7 @@ if (process.argv.includes('--explore')) {
 }
 if (process.argv.includes('--leaks')) {
   // The sensitive conversations a setting would promote, per catalog (dev only): --leaks intent,safety,floor
-  const [ti, ts, floor] = process.argv[process.argv.indexOf('--leaks') + 1].split(',').map(Number);
+  const [ti, ts, floor] = option('leaks')!.split(',').map(Number);
   for (const n of catalogs)
     for (const r of recorded.get(n)!)
       if (r.c.kind === 'sensitive' && !r.lexicon && r.safety < ts && r.intent >= ti && (r.ranked[0]?.score ?? 0) >= floor)
@@ -210,7 +214,7 @@ if (process.argv.includes('--leaks')) {
 }
 if (process.argv.includes('--floor-misses')) {
   // Labelled shopping conversations that pass every gate but whose best product is under the floor (dev only).
-  const [ti, ts, floor] = process.argv[process.argv.indexOf('--floor-misses') + 1].split(',').map(Number);
+  const [ti, ts, floor] = option('floor-misses')!.split(',').map(Number);
   for (const n of catalogs)
     for (const r of recorded.get(n)!)
       if (r.c.kind === 'shopping' && r.c.relevant && !r.lexicon && r.safety < ts && r.intent >= ti && (r.ranked[0]?.score ?? 0) < floor) {
