@@ -382,9 +382,10 @@ const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
 /**
  * The pruning levels tried for safety (--safety-keeps=1,0.5,0.05 to compare). Safety is not pruned, as intent is not:
  * on the dev split with holdout20 in it, the pruned form the region criterion chose (5 % of the weights) flagged 9.4 %
- * of dev's shoppers at 99 % recall of sensitive conversations, the same model unpruned 7.3 %. The region criterion preferred the pruned form only through its 100 % recall point, which hangs on the one
- * lowest-scoring sensitive conversation of the region; the gates chosen on dev by scripts/tune-promotion-gates.ts let
- * through 14 sensitive promotions with the unpruned model, and with the pruned one no setting met the constraints.
+ * of dev's shoppers at 99 % recall of sensitive conversations, the same model unpruned 7.3 %. The region criterion
+ * preferred the pruned form only through its 100 % recall point, which hangs on the one lowest-scoring sensitive
+ * conversation of the region; the gates chosen on dev by scripts/tune-promotion-gates.ts let through 14 sensitive
+ * promotions with the unpruned model, and with the pruned one no setting met the constraints.
  */
 const SAFETY_KEEPS = argList('safety-keeps', [1]);
 
