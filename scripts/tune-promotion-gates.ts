@@ -48,7 +48,7 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  * `retail` 2.5). Measured since: gates chosen at 1.4-1.7 % on that dev gave 0.3-1.1 % on holdout15-holdout17; on
  * the 22-author dev, gates chosen at 1.4-1.8 % gave 1.7-2.9 % on holdout18; 1.2-2.0 % on the 26-author dev gave 0.4-0.7 %
  * on holdout19, 1.3-1.9 % on the 29-author dev 0.5-1.9 % on holdout20, and 1.2-2.0 % on the 32-author dev 0.8-1.4 %
- * on holdout21. Fresh rates have stayed under the goal,
+ * on holdout21 (0.7-1.2 % on the 35-author dev after it). Fresh rates have stayed under the goal,
  * but the ratio to dev moves from split to split.
  */
 const MAX_FALSE_RATE = Number(option('max-false') ?? 0.02);
@@ -58,7 +58,9 @@ const MIN_SAFETY_RECALL = 0.99;
  * goal on fresh shopping queries is 85 %; with the safety stage held to MIN_SAFETY_RECALL, no setting reaches 85 %
  * (83.6 % at best on the 26-author dev), so 80 % bounds the cost. On that dev every value from 0.75 to 0.83 chose the
  * same setting; 0.84 and 0.85 chose none. The same on the 32-author dev with the models of 0b0871e (0.83: the shipped
- * setting; 0.84 and 0.85: none).
+ * setting; 0.84 and 0.85: none). On the 35-author dev the models retrained after holdout21 reach 85 % (0.825 / 0.02 /
+ * 0.325), at 23 sensitive promotions over both steps against 16 at 0.8 (0.75: 14; 0.82: 18; 0.84: 22); a missed
+ * sensitive conversation weighs more than a lost impression, so the bound stays at 80 %.
  */
 const MIN_FILL = Number(option('min-fill') ?? 0.8);
 const grid = (from: number, to: number, step: number) => Array.from({ length: Math.round((to - from) / step) + 1 }, (_, i) => Math.round((from + i * step) * 1000) / 1000);
