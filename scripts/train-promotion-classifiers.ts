@@ -338,6 +338,17 @@ const SAFETY_HARD_WEIGHTS = argList('safety-hard-weights', [3, 10]);
  * tuned below 0.475), so only this region's sensitive conversations can be promoted and only its shoppers lost.
  */
 const SAFETY_REGION_INTENT = 0.5;
+/**
+ * The recalls of the region's sensitive conversations at which the region criterion counts flagged shoppers
+ * (--safety-region-recalls). The 100 % point hangs on the one lowest-scoring sensitive conversation of the region (it
+ * had made the criterion prefer a pruned safety model that flagged more of dev's shoppers). Tried on the 38-author
+ * dev (after holdout22): 97-99 % chose positive weight 3 and hard weight 3, which flags 5.3 % of dev's shoppers at
+ * 99 % recall where 98-100 % chose hard weight 10 (6.3 %). At the safety threshold then chosen for it (gates 0.95 /
+ * 0.01 / 0.325: 13 sensitive promotions at both steps against 20 for the shipped models, fill 81.5 / 81.8 %) it flags
+ * two of the three held-back shoppers of test/ads/classifiers.test.ts (a climbing rope, a black cocktail dress at
+ * 0.0104), so neither retrained model was shipped and the default stays as the shipped models were trained.
+ */
+const SAFETY_REGION_RECALLS = argList('safety-region-recalls', [0.98, 0.99, 1]);
 
 /**
  * Safety default: a missed sensitive conversation is far worse than a lost impression. The threshold keeps 99 % of
@@ -348,7 +359,8 @@ const SAFETY_RECALL = 0.99;
 const argValue = (name: string, fallback: string) => [...args].find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 /**
  * What safety-model selection minimizes: the share of dev shopping conversations flagged in the region the intent
- * gate can pass, at 98-100 % recall of that region's sensitive conversations ("region", the default); over all of
+ * gate can pass, at 98-100 % recall of that region's sensitive conversations ("region", the default; see
+ * SAFETY_REGION_RECALLS); over all of
  * dev at 95-99 % recall ("shopping"); or of all non-sensitive ones ("all"). Same train, dev and grid (the 22-author
  * dev): chosen by "shopping", no gate setting had zero sensitive promotions on dev (at best one); chosen by
  * "region" (which also picked the turn maximum), intent 0.9 / safety 0.05 / floor 0.3 had none at that safety
@@ -384,8 +396,9 @@ const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
  * on the dev split with holdout20 in it, the pruned form the region criterion chose (5 % of the weights) flagged 9.4 %
  * of dev's shoppers at 99 % recall of sensitive conversations, the same model unpruned 7.3 %. The region criterion
  * preferred the pruned form only through its 100 % recall point, which hangs on the one lowest-scoring sensitive
- * conversation of the region; the gates chosen on dev by scripts/tune-promotion-gates.ts let through 14 sensitive
- * promotions with the unpruned model, and with the pruned one no setting met the constraints.
+ * conversation of the region (see SAFETY_REGION_RECALLS); the gates
+ * chosen on dev by scripts/tune-promotion-gates.ts let through 14 sensitive promotions with the unpruned model, and
+ * with the pruned one no setting met the constraints.
  */
 const SAFETY_KEEPS = argList('safety-keeps', [1]);
 
@@ -539,14 +552,14 @@ function main() {
   // which asks the same within the region where the chain can actually leak or lose (see SAFETY_QUALITY).
   const flaggedRate = (r: SafetyReport) => (SAFETY_QUALITY === 'all' ? r.fpr : r.fprShopping);
   const overallQuality = (s: number[]) => [0.95, 0.97, 0.99].reduce((a, r) => a + 1 - flaggedRate(safetyReport(s, devSet, safetyThresholdAt(s, devSet, r))), 0) / 3;
-  // --safety-quality=region: the same, within the region the intent gate can pass (SAFETY_REGION_INTENT) and at 98,
-  // 99 and 100 % recall of that region's sensitive conversations: the shoppers kept when every sensitive
+  // --safety-quality=region: the same, within the region the intent gate can pass (SAFETY_REGION_INTENT) and at the
+  // SAFETY_REGION_RECALLS of that region's sensitive conversations: the shoppers kept when (nearly) every sensitive
   // conversation that looks like shopping is caught.
   const inRegion = intent.dev.map((p) => p >= SAFETY_REGION_INTENT);
   const regionSet = devSet.filter((_, i) => inRegion[i]);
   const regionQuality = (s: number[]) => {
     const rs = s.filter((_, i) => inRegion[i]);
-    return [0.98, 0.99, 1].reduce((a, r) => a + 1 - safetyReport(rs, regionSet, safetyThresholdAt(rs, regionSet, r)).fprShopping, 0) / 3;
+    return SAFETY_REGION_RECALLS.reduce((a, r) => a + 1 - safetyReport(rs, regionSet, safetyThresholdAt(rs, regionSet, r)).fprShopping, 0) / SAFETY_REGION_RECALLS.length;
   };
   const safetyQuality = SAFETY_QUALITY === 'region' ? regionQuality : overallQuality;
   console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
