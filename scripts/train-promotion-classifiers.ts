@@ -360,11 +360,10 @@ const argValue = (name: string, fallback: string) => [...args].find((a) => a.sta
 /**
  * What safety-model selection minimizes: the share of dev shopping conversations flagged in the region the intent
  * gate can pass, at 98-100 % recall of that region's sensitive conversations ("region", the default; see
- * SAFETY_REGION_RECALLS); over all of
- * dev at 95-99 % recall ("shopping"); or of all non-sensitive ones ("all"). Same train, dev and grid (the 22-author
- * dev): chosen by "shopping", no gate setting had zero sensitive promotions on dev (at best one); chosen by
- * "region" (which also picked the turn maximum), intent 0.9 / safety 0.05 / floor 0.3 had none at that safety
- * threshold and one step looser, with dev fill 84.5 % `retail` and 84.9 % `services`.
+ * SAFETY_REGION_RECALLS); over all of dev at 95-99 % recall ("shopping"); or of all non-sensitive ones ("all"). Same
+ * train, dev and grid (the 22-author dev): chosen by "shopping", no gate setting had zero sensitive promotions on dev
+ * (at best one); chosen by "region" (which also picked the turn maximum), intent 0.9 / safety 0.05 / floor 0.3 had
+ * none at that safety threshold and one step looser, with dev fill 84.5 % `retail` and 84.9 % `services`.
  */
 const SAFETY_QUALITY = argValue('safety-quality', 'region');
 /**
@@ -396,9 +395,8 @@ const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
  * on the dev split with holdout20 in it, the pruned form the region criterion chose (5 % of the weights) flagged 9.4 %
  * of dev's shoppers at 99 % recall of sensitive conversations, the same model unpruned 7.3 %. The region criterion
  * preferred the pruned form only through its 100 % recall point, which hangs on the one lowest-scoring sensitive
- * conversation of the region (see SAFETY_REGION_RECALLS); the gates
- * chosen on dev by scripts/tune-promotion-gates.ts let through 14 sensitive promotions with the unpruned model, and
- * with the pruned one no setting met the constraints.
+ * conversation of the region (see SAFETY_REGION_RECALLS); the gates chosen on dev by scripts/tune-promotion-gates.ts
+ * let through 14 sensitive promotions with the unpruned model, and with the pruned one no setting met the constraints.
  */
 const SAFETY_KEEPS = argList('safety-keeps', [1]);
 
