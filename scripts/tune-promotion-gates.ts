@@ -48,8 +48,9 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  * `retail` 2.5). Measured since: gates chosen at 1.4-1.7 % on that dev gave 0.3-1.1 % on holdout15-holdout17; on
  * the 22-author dev, gates chosen at 1.4-1.8 % gave 1.7-2.9 % on holdout18; 1.2-2.0 % on the 26-author dev gave 0.4-0.7 %
  * on holdout19, 1.3-1.9 % on the 29-author dev 0.5-1.9 % on holdout20, and 1.2-2.0 % on the 32-author dev 0.8-1.4 %
- * on holdout21; 0.7-1.2 % on the 35-author dev gave 0.3-0.7 % on holdout22 and 1.2 % on holdout23. Fresh rates have
- * stayed under the goal, but the ratio to dev moves from split to split.
+ * on holdout21; 0.7-1.2 % on the 35-author dev gave 0.3-0.7 % on holdout22 and 1.2 % on holdout23; 0.9-1.4 % on the
+ * 41-author dev 0.5-1.0 % on holdout24. Fresh rates have stayed under the goal, but the ratio to dev moves from split
+ * to split.
  */
 const MAX_FALSE_RATE = Number(option('max-false') ?? 0.02);
 const MIN_SAFETY_RECALL = 0.99;
@@ -76,7 +77,7 @@ const SAFETY_GRID = [0.01, 0.015, 0.02, ...grid(0.025, 0.9, 0.025)];
  * The lowest safety threshold the rule may choose (--min-safety 0.01 gives the whole grid back). At 0.01 the plain
  * shopping that only shares words with the sensitive training data sits on the threshold: all three retrains since
  * holdout22 chose 0.01 and then flagged two or three of the three held-back shoppers of test/ads/classifiers.test.ts
- * (a paring knife at 0.0106-0.0137, a black cocktail dress at 0.0081-0.0128), where the test allows one. Since then
+ * (besides the rope, a paring knife or a black cocktail dress or both, at 0.0104-0.0137), where the test allows one. Since then
  * the rule starts one step above. Those three questions were not tuned on, but they set this bound: they are no
  * longer a blind check of the threshold, only of the models' scores.
  */
