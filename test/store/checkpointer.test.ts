@@ -14,7 +14,10 @@ const count = (db: ReturnType<typeof openStore>['db']) => (db.query('SELECT coun
 /**
  * A writer that never stops (a small transaction every turn, as the group commit does under load) and
  * honours the write gate, as the serving connection's deferrable writes do. A fixed amount of data, twenty
- * times the restart size: without the hold the log never starts over and the file grows past 40 MB.
+ * times the restart size. Where the worker falls behind the writer, only a hold lets the log start over; where
+ * it keeps up between two writes (a faster machine), SQLite starts the log over by itself and few or no holds
+ * are needed. So the test checks the outcome, a bounded log and every row, not how many holds it took (it
+ * asked for at least three restarts at holds, which failed on a machine where the worker kept up).
  */
 test('under writes that never pause, the log starts over at its restart size, and no row is lost', async () => {
   const store = openStore(join(dir, 'steady'));
@@ -42,7 +45,6 @@ test('under writes that never pause, the log starts over at its restart size, an
   const stats = checkpointer.stats();
   await checkpointer.stop();
   expect(rows).toBeGreaterThanOrEqual(totalRows);
-  expect(stats.restartsReady).toBeGreaterThanOrEqual(3);
   expect(stats.longestHoldMs).toBeLessThanOrEqual(MAX_HOLD_MS + 50); // the hold's own timer, on a loaded machine
   // Rows take a 4 KiB page each, so twenty restart sizes of rows are forty of log: it was started over.
   expect(largest).toBeLessThan(4 * restartBytes);
@@ -76,7 +78,8 @@ test('bulk transactions that never let the copy count as caught up: the log stil
   const stats = checkpointer.stats();
   await checkpointer.stop();
   expect(rows).toBeGreaterThanOrEqual(totalRows);
-  expect(stats.holds).toBeGreaterThanOrEqual(1);
+  // Holds are needed only where the worker cannot keep up (none on a fast enough machine); when they happen
+  // they end within the long-hold bound.
   expect(stats.longestHoldMs).toBeLessThanOrEqual(MAX_LONG_HOLD_MS + 50);
   // Sixty restart sizes written; the log never grew far past its hard limit (twice the restart size).
   expect(largest).toBeLessThan(6 * restartBytes);
