@@ -29,6 +29,11 @@ export function idfWeight(df: number, n: number): number {
 const COMMON_SHARE = 0.1;
 /** Candidates exactly scored per round (the best by the retrieval words). */
 const CANDIDATES = 150;
+/**
+ * A common word's postings are read straight through when there are at most this many per candidate (a binary
+ * search costs about log2 of their number in unpredictable steps; a straight read one cheap step each).
+ */
+const SCAN_PER_CANDIDATE = 8;
 
 /**
  * A match must name what the product is, or be more than one shared word. A unit matched by a single query
@@ -108,6 +113,8 @@ export interface PostingsView {
   readonly hits: Uint8Array;
   /** Per doc: bit j set when it contains the j-th query word found in the index (j < 32; zero between queries). */
   readonly matchMask: Uint32Array;
+  /** Per doc: 1 + its position among the round's candidates while their common words are added (zero otherwise). */
+  readonly candAt: Int32Array;
   readonly touched: Int32Array;
   readonly selectBuf: Float64Array;
   /** Scratch of document capacity: the rank key of each touched document, by its position in `touched`. */
@@ -152,6 +159,23 @@ function find(docs: Int32Array, len: number, doc: number): number {
   return -1;
 }
 
+/** Sorts order[0, n) by score descending, then seq ascending (insertion sort while n is a few dozen). */
+function sortBest(order: Int32Array, n: number, score: Float64Array, seq: (i: number) => number): void {
+  if (n > 48) {
+    order.subarray(0, n).sort((a, b) => score[b] - score[a] || seq(a) - seq(b));
+    return;
+  }
+  for (let i = 1; i < n; i++) {
+    const x = order[i], sx = score[x], qx = seq(x);
+    let j = i - 1;
+    while (j >= 0 && (score[order[j]] < sx || (score[order[j]] === sx && seq(order[j]) > qx))) {
+      order[j + 1] = order[j];
+      j--;
+    }
+    order[j + 1] = x;
+  }
+}
+
 /**
  * The best units for weighted query terms, BM25F-scored, best first, filtered by `accept` from the best
  * down until `limit` are accepted or the units containing a query word are exhausted.
@@ -162,7 +186,7 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, touched, selectBuf, keyBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, candAt, touched, selectBuf, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number; bit: number }> = [];
   const known = (t: string) => {
@@ -217,6 +241,9 @@ export function searchUnits(
   // A round's candidates in typed scratch (no object per candidate).
   const rDoc = new Int32Array(perRound), rScore = new Float64Array(perRound), rCredit = new Float64Array(perRound);
   const rHits = new Uint16Array(perRound), rMask = new Uint32Array(perRound), taken = new Uint8Array(perRound);
+  // The picks of a batch, and the scores left to choose from.
+  const best = new Int32Array(perRound), left = new Float64Array(perRound);
+  const seqAt = (c: number) => seqOf[rDoc[c]];
   try {
     while (out.length < limit && remaining > 0) {
       // The next best `perRound` by the retrieval words.
@@ -241,9 +268,23 @@ export function searchUnits(
         }
       }
       remaining -= n;
-      // Common words add to the candidates only: a binary search in their postings per candidate.
+      // Common words add to the candidates only. A word whose postings are few next to the candidates' binary
+      // searches in them is read straight through, the candidates marked in `candAt`; a longer one is searched
+      // per candidate.
+      for (let c = 0; c < n; c++) candAt[rDoc[c]] = c + 1;
       for (const { tid, f, credit, bit } of others) {
         const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
+        if (len <= n * SCAN_PER_CANDIDATE) {
+          for (let at = 0; at < len; at++) {
+            const c = candAt[docs[at]] - 1;
+            if (c < 0) continue;
+            rScore[c] += f * ws[at];
+            rHits[c]++;
+            rMask[c] |= bit;
+            if (ts[at] === 1 && credit > rCredit[c]) rCredit[c] = credit;
+          }
+          continue;
+        }
         for (let c = 0; c < n; c++) {
           const at = find(docs, len, rDoc[c]);
           if (at < 0) continue;
@@ -253,23 +294,35 @@ export function searchUnits(
           if (ts[at] === 1 && credit > rCredit[c]) rCredit[c] = credit;
         }
       }
+      for (let c = 0; c < n; c++) candAt[rDoc[c]] = 0;
       for (let c = 0; c < n; c++) rScore[c] *= typeFactor(rCredit[c], rHits[c]);
-      // Best first, picked one at a time (score, then seq): usually only a few of the round are needed, so
-      // this beats sorting it all; `taken` marks the picked ones.
+      // Best first (score, then seq), in batches of as many as are still wanted: the batch is the untaken
+      // candidates at or above the wanted-th best score (ties included), sorted; `accept` may turn some down,
+      // and then the next batch follows. Usually one batch is enough, so the round is never sorted whole.
       taken.fill(0, 0, n);
-      for (let r = 0; r < n; r++) {
-        let c = -1;
-        for (let i = 0; i < n; i++) {
-          if (taken[i] !== 0) continue;
-          if (c < 0 || rScore[i] > rScore[c] || (rScore[i] === rScore[c] && seqOf[rDoc[i]] < seqOf[rDoc[c]])) c = i;
+      let untaken = n;
+      while (untaken > 0 && out.length < limit) {
+        const want = limit - out.length;
+        let floor = -Infinity;
+        if (untaken > want) {
+          let m = 0;
+          for (let c = 0; c < n; c++) if (taken[c] === 0) left[m++] = rScore[c];
+          floor = kthLargest(left.subarray(0, m), want);
         }
-        taken[c] = 1;
-        const unit = rows[rDoc[c]]!;
-        if (!accept(unit)) continue;
-        const matched: string[] = [];
-        for (const p of present) if (p.bit !== 0 ? (rMask[c] & p.bit) !== 0 : find(pDocs[p.tid], pLen[p.tid], rDoc[c]) >= 0) matched.push(p.term);
-        out.push({ unit, score: rScore[c], matched });
-        if (out.length >= limit) break;
+        let b = 0;
+        for (let c = 0; c < n; c++) if (taken[c] === 0 && rScore[c] >= floor) best[b++] = c;
+        sortBest(best, b, rScore, seqAt);
+        for (let i = 0; i < b; i++) {
+          const c = best[i];
+          taken[c] = 1;
+          untaken--;
+          const unit = rows[rDoc[c]]!;
+          if (!accept(unit)) continue;
+          const matched: string[] = [];
+          for (const p of present) if (p.bit !== 0 ? (rMask[c] & p.bit) !== 0 : find(pDocs[p.tid], pLen[p.tid], rDoc[c]) >= 0) matched.push(p.term);
+          out.push({ unit, score: rScore[c], matched });
+          if (out.length >= limit) break;
+        }
       }
     }
   } finally {

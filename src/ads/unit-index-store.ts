@@ -67,6 +67,7 @@ export function createUnitStore(averages?: Float64Array) {
   let typeEv = new Float64Array(0);
   let hits = new Uint8Array(0);
   let matchMask = new Uint32Array(0);
+  let candAt = new Int32Array(0);
   const byCampaign = new Map<string, number[]>();
   const campaignStrings = new Map<string, { context: string; campaign_name: string; advertiser_project_id: string }>();
 
@@ -103,6 +104,7 @@ export function createUnitStore(averages?: Float64Array) {
     typeEv = new Float64Array(next);
     hits = new Uint8Array(next);
     matchMask = new Uint32Array(next);
+    candAt = new Int32Array(next);
     cap = next;
   }
 
@@ -223,6 +225,7 @@ export function createUnitStore(averages?: Float64Array) {
     typeEv = new Float64Array(0);
     hits = new Uint8Array(0);
     matchMask = new Uint32Array(0);
+    candAt = new Int32Array(0);
     byCampaign.clear();
     campaignStrings.clear();
     termIds.clear();
@@ -321,7 +324,7 @@ export function createUnitStore(averages?: Float64Array) {
 
   /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, touched, selectBuf, keyBuf }, weights, accept, limit);
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, candAt, touched, selectBuf, keyBuf }, weights, accept, limit);
   }
 
   function stats() {
@@ -330,7 +333,7 @@ export function createUnitStore(averages?: Float64Array) {
       postings += pLen[id];
       bytes += pDocs[id].byteLength + pWeights[id].byteLength + pTypes[id].byteLength;
     }
-    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + keyBuf.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength;
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + keyBuf.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength + candAt.byteLength;
     return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
   }
 

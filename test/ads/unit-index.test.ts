@@ -268,6 +268,52 @@ describe('unit index', () => {
     // Best first.
     for (let i = 1; i < found.length; i++) expect(found[i - 1].score).toBeGreaterThanOrEqual(found[i].score);
   });
+
+  test('within a round, accept() sees the units best first (ties by seq), whatever the limit and whichever it turns down', () => {
+    let state = 11;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    // 3,000 units: "alpha" in 2,400 of them (a common word whose postings are searched per candidate), "beta" in
+    // 500 (common, but read straight through), and 12 rare words in about 35 units each; one unit in four is a
+    // copy of the previous one (same text, so the same score: the tie goes to the lower seq).
+    const rare = Array.from({ length: 12 }, (_, k) => `rare${String.fromCharCode(97 + k)}q`);
+    const rows: UnitRow[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const previous = rows[rows.length - 1];
+      if (previous && i % 4 === 3) {
+        rows.push(unit(`c${i % 30}`, `Copy ${i}`, { name: previous.name, description: previous.description, keywords: previous.keywords }));
+        continue;
+      }
+      const words = [...(rand() < 0.8 ? ['alpha'] : []), ...(rand() < 0.17 ? ['beta'] : []), ...rare.filter(() => rand() < 0.012)];
+      rows.push(unit(`c${i % 30}`, `Thing ${i}`, { description: words.join(' '), keywordList: words.slice(0, 1) }));
+    }
+    const ix = createUnitIndex();
+    ix.build(rows);
+    const seqOf = new Map(rows.map((r) => [r.product_id, r.seq]));
+    const key = (x: { unit: UnitRow; score: number }) => `${x.unit.product_id}:${x.score}`;
+    for (let q = 0; q < 40; q++) {
+      // One or two rare words (at most 150 units: one round) with both common words.
+      const picked = rare.filter(() => rand() < 0.15).slice(0, 2);
+      if (picked.length === 0) picked.push(rare[q % rare.length]);
+      const weights = new Map([...picked.map((w) => [stem(w), 1] as [string, number]), [stem('alpha'), 0.8], [stem('beta'), 0.7]]);
+      const everything = ix.search(weights, all, 100_000);
+      expect(everything.length).toBeLessThanOrEqual(150);
+      for (let i = 1; i < everything.length; i++) {
+        const [a, b] = [everything[i - 1], everything[i]];
+        expect(a.score > b.score || (a.score === b.score && seqOf.get(a.unit.product_id)! < seqOf.get(b.unit.product_id)!)).toBe(true);
+      }
+      for (const limit of [1, 3, 10, 40, 60]) {
+        const reject = (u: UnitRow) => (u.seq * 7 + q + limit) % 5 < 2;
+        const asked: string[] = [];
+        const found = ix.search(weights, (u) => (asked.push(u.product_id), !reject(u)), limit);
+        const expected = everything.filter((x) => !reject(x.unit)).slice(0, limit);
+        expect(found.map(key)).toEqual(expected.map(key));
+        // accept() was asked in ranking order, and never past the last unit returned.
+        const order = everything.map((x) => x.unit.product_id);
+        expect(asked).toEqual(order.slice(0, asked.length));
+        if (found.length === limit) expect(asked[asked.length - 1]).toBe(found[found.length - 1].unit.product_id);
+      }
+    }
+  });
 });
 
 /** Postings a fresh build of the rows has (one per distinct term per unit). */
