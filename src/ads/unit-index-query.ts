@@ -271,10 +271,12 @@ export function searchUnits(
       // Common words add to the candidates only. A word whose postings are few next to the candidates' binary
       // searches in them is read straight through, the candidates marked in `candAt`; a longer one is searched
       // per candidate.
-      for (let c = 0; c < n; c++) candAt[rDoc[c]] = c + 1;
+      let marked = false;
       for (const { tid, f, credit, bit } of others) {
         const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
         if (len <= n * SCAN_PER_CANDIDATE) {
+          if (!marked) for (let c = 0; c < n; c++) candAt[rDoc[c]] = c + 1;
+          marked = true;
           for (let at = 0; at < len; at++) {
             const c = candAt[docs[at]] - 1;
             if (c < 0) continue;
@@ -294,7 +296,7 @@ export function searchUnits(
           if (ts[at] === 1 && credit > rCredit[c]) rCredit[c] = credit;
         }
       }
-      for (let c = 0; c < n; c++) candAt[rDoc[c]] = 0;
+      if (marked) for (let c = 0; c < n; c++) candAt[rDoc[c]] = 0;
       for (let c = 0; c < n; c++) rScore[c] *= typeFactor(rCredit[c], rHits[c]);
       // Best first (score, then seq), in batches of as many as are still wanted: the batch is the untaken
       // candidates at or above the wanted-th best score (ties included), sorted; `accept` may turn some down,
