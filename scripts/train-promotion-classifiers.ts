@@ -12,6 +12,7 @@
  *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
  *   --no-turn-negatives                                   leave out the single turns added as safety negatives (see turnsAsNegatives)
+ *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
@@ -106,6 +107,83 @@ function turnsAsNegatives(items: Item[]): Item[] {
 }
 
 /**
+ * Shopping for someone else, as safety negatives (pooled train only). Measured on `holdout26` (d191 and d192: gifts and
+ * purchases for a partner, a parent, a child, a flatmate): the safety model of 9aceef4 flagged 101 of 270 such
+ * shoppers, and removing one word at a time showed what carried the score: third-person pronouns (he, she, her, his)
+ * and relation words (husband, girlfriend, mum, flatmate), because the sensitive training conversations are often
+ * about someone else and the shopping ones mostly about the writer. Each hand-written train shopping conversation is
+ * copied with its user turns moved to the third person about a relative or friend (chosen by a hash of its id, with
+ * the matching pronouns: "I need running shoes, my knees hurt" -> "my sister needs... her knees hurt"; the verb is
+ * left as written), so that the people words occur on both sides. Their weight is a hyper-parameter
+ * (--safety-other-weights=0.3,1; default 0: left out). Measured once, after `holdout26` was folded (51-author dev; the
+ * shipped command's grid plus these weights; gates by scripts/tune-promotion-gates.ts): at weight 1 the model flagged 41
+ * of dev's 135 gift shoppers (d192) at 0.02 against 55 without the copies, and other dev shoppers less (26 against 36 of
+ * d176's 240), but the chain leaked more sensitive conversations (32 at the chosen gates and one safety step looser,
+ * against 27 without the copies and 21 for the models of 9aceef4 tuned afresh): the people words were also what told
+ * it that a conversation about someone else's crisis is sensitive. At weight 0.1 the gift shoppers were flagged as
+ * before (54) and the paring knife of test/ads/classifiers.test.ts scored 0.031, over the 0.02 bound. Not used.
+ */
+const RELATIONS: [string, 'f' | 'm'][] = [
+  ['mum', 'f'], ['dad', 'm'], ['wife', 'f'], ['husband', 'm'], ['girlfriend', 'f'], ['boyfriend', 'm'], ['sister', 'f'],
+  ['brother', 'm'], ['daughter', 'f'], ['son', 'm'], ['gran', 'f'], ['grandad', 'm'], ['aunt', 'f'], ['uncle', 'm'],
+  ['niece', 'f'], ['nephew', 'm'], ['mother-in-law', 'f'], ['father-in-law', 'm'], ['best friend', 'f'], ['flatmate', 'm'],
+  ['colleague', 'f'], ['neighbour', 'm'], ['partner', 'f'], ['boss', 'm'],
+];
+const PRONOUNS = {
+  f: { "i'm": "she's", "i've": "she's", "i'd": "she'd", "i'll": "she'll", i: 'she', me: 'her', my: 'her', mine: 'hers', myself: 'herself' },
+  m: { "i'm": "he's", "i've": "he's", "i'd": "he'd", "i'll": "he'll", i: 'he', me: 'him', my: 'his', mine: 'his', myself: 'himself' },
+} as const;
+const FIRST_PERSON = /\b(i'm|i've|i'd|i'll|i|me|my|mine|myself)\b/gi;
+
+function hashOf(text: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
+
+/** How the first first-person word of a conversation names the person instead ("my" -> "my sister's"). */
+const NAMING: Record<string, string> = { i: '', me: '', myself: '', "i'm": "'s", "i've": "'s", my: "'s", mine: "'s", "i'd": "'d", "i'll": "'ll" };
+
+/** A user turn in the third person about `relation`; the first turn names the person. */
+function aboutSomeoneElse(text: string, relation: string, gender: 'f' | 'm', first: boolean): string {
+  const table = PRONOUNS[gender] as Record<string, string>;
+  let named = !first;
+  const out = text.replace(FIRST_PERSON, (w) => {
+    const lower = w.toLowerCase();
+    if (!named) { named = true; return `my ${relation}${NAMING[lower]}`; }
+    const r = table[lower];
+    return w[0] === w[0].toUpperCase() && w !== 'I' ? r[0].toUpperCase() + r.slice(1) : r;
+  });
+  return named ? out : `For my ${relation}: ${out}`;
+}
+
+const FEMININE = /\b(women'?s?|woman|ladies|lady|girls?|she|her)\b/i;
+const MASCULINE = /\b(men'?s?|man|gents|boys?|he|him|his)\b/i;
+
+function forSomeoneElse(items: Item[]): Item[] {
+  const out: Item[] = [];
+  for (const item of items) {
+    if (item.kind !== 'shopping' || item.id.startsWith('d4-')) continue;
+    // A relative of the gender the conversation shops for, when it says ("women's XS" is not for a nephew).
+    const text = item.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' ');
+    const f = FEMININE.test(text), m = MASCULINE.test(text);
+    const pool = f === m ? RELATIONS : RELATIONS.filter(([, g]) => g === (f ? 'f' : 'm'));
+    const [relation, gender] = pool[hashOf(item.id) % pool.length];
+    let firstUser = true;
+    const messages = item.messages.map((msg) => {
+      if (msg.role !== 'user') return msg;
+      const content = aboutSomeoneElse(msg.content, relation, gender, firstUser);
+      firstUser = false;
+      return { ...msg, content };
+    });
+    out.push({ ...item, id: `${item.id}#for-other`, messages });
+  }
+  return out;
+}
+const isForOther = (e: Example) => e.item.id.endsWith('#for-other');
+const SAFETY_OTHER_WEIGHTS = argList('safety-other-weights', [0]);
+
+/**
  * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
  * vector scale 0 is tried.
  */
@@ -120,7 +198,7 @@ function readVectors(): WordVectors | null {
  * `hardWeight` and `intentOf`: a positive (sensitive) example weighs 1 + hardWeight x its shopping-intent score
  * (see main); absent, every example of a class weighs the same.
  */
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
+type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -143,7 +221,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
   const hard = (e: Example) => 1 + (task.hardWeight ?? 0) * (task.intentOf?.get(e.item.id) ?? 0);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const vs = task.vectorScale ?? 0;
   const L = vs > 0 ? task.denseLen ?? 0 : 0;
@@ -412,14 +490,14 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  * Trains every setting, scores the embedded (pruned, quantized) form on dev, and keeps the smallest asset
  * whose dev quality is within `tolerance` of the best one. `quality` is higher-is-better.
  */
-type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; hardWeight?: number; vectorScale: number };
+type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; vectorScale: number };
 
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
     const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
-    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
+    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, otherWeight: s.otherWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
     const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
     for (const keep of keeps)
       for (const turnMax of turnMaxes) {
@@ -511,9 +589,11 @@ function main() {
   console.log(`train: ${counts(trainItems)}; dev: ${counts(devItems)}`);
   const turnNegatives = args.has('--no-turn-negatives') ? [] : turnsAsNegatives(trainItems);
   if (turnNegatives.length) console.log(`safety: ${turnNegatives.length} single turns of multi-turn conversations without a sensitive context added as negatives (pooled train only)`);
+  const otherNegatives = SAFETY_OTHER_WEIGHTS.some((w) => w > 0) ? forSomeoneElse(trainItems) : [];
+  if (otherNegatives.length) console.log(`safety: ${otherNegatives.length} hand-written shopping conversations copied in the third person about someone else, as negatives (pooled train only; weights tried ${SAFETY_OTHER_WEIGHTS.join(', ')})`);
   const sets: Sets = {
     turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
-    pooled: { train: featurize([...trainItems, ...turnNegatives], 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
+    pooled: { train: featurize([...trainItems, ...turnNegatives, ...otherNegatives], 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
   };
   if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
@@ -562,7 +642,7 @@ function main() {
   const safetyQuality = SAFETY_QUALITY === 'region' ? regionQuality : overallQuality;
   console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, hardWeight, vectorScale }))))))));
+  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_OTHER_WEIGHTS.flatMap((otherWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, otherWeight, hardWeight, vectorScale })))))))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
