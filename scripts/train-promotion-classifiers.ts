@@ -113,8 +113,8 @@ function turnsAsNegatives(items: Item[]): Item[] {
  * and relation words (husband, girlfriend, mum, flatmate), because the sensitive training conversations are often
  * about someone else and the shopping ones mostly about the writer. Each hand-written train shopping conversation is
  * copied with its user turns moved to the third person about a relative or friend (chosen by a hash of its id, with
- * the matching pronouns: "I need running shoes, my knees hurt" -> "my sister needs... her knees hurt"; the verb is
- * left as written), so that the people words occur on both sides. Their weight is a hyper-parameter
+ * the matching pronouns: "I need running shoes, my knees hurt" -> "my sister need running shoes, her knees hurt"; the
+ * verb is left as written), so that the people words occur on both sides. Their weight is a hyper-parameter
  * (--safety-other-weights=0.3,1; default 0: left out). Measured once, after `holdout26` was folded (51-author dev; the
  * shipped command's grid plus these weights; gates by scripts/tune-promotion-gates.ts): at weight 1 the model flagged 41
  * of dev's 135 gift shoppers (d192) at 0.02 against 55 without the copies, and other dev shoppers less (26 against 36 of
