@@ -13,11 +13,12 @@
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
  *   --no-turn-negatives                                   leave out the single turns added as safety negatives (see turnsAsNegatives)
  *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
+ *   --safety-drop=third,relations                         words the safety model's sparse features leave out (see DROP_LISTS)
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
  *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6,3e-6 --safety-shopping-weights=10
- *     --safety-pos-weights=1,3 --safety-hard-weights=3,10
+ *     --safety-pos-weights=1,3 --safety-hard-weights=3,10 --safety-drop=third,relations
  * a grid narrowed to the settings the previous full grids chose (plus the new hard-weight and region choices; the
  * full default grid was not rerun). For the models of 4aff794, --safety-shopping-weights=3,10 was tried too: dev's
  * criterion preferred 3, but that model flagged two of the three held-back shoppers of test/ads/classifiers.test.ts
@@ -29,7 +30,7 @@
 import { readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { classifyConversation, encodeClassifier, loadClassifier, scoreFeatures, type ClassifierAsset } from '../src/ads/classifier';
-import { denseBlocks, extractFeatures, newFeatureBuffer, type FeatureMode } from '../src/ads/classifier-features';
+import { denseBlocks, dropSet, extractFeatures, newFeatureBuffer, type FeatureMode } from '../src/ads/classifier-features';
 import { loadWordVectors, type WordVectors } from '../src/ads/word-vectors';
 import { classifySensitivity } from '../src/ads/sensitive';
 
@@ -75,11 +76,11 @@ export function userContext(messages: Message[]): { current: string; earlier: st
   return { current: users[users.length - 1] ?? '', earlier: users.slice(0, -1).reverse() };
 }
 
-function featurize(items: Item[], mode: FeatureMode, vectors: WordVectors | null): Example[] {
+function featurize(items: Item[], mode: FeatureMode, vectors: WordVectors | null, drop: ReadonlySet<number> | null = null): Example[] {
   const buf = newFeatureBuffer();
   return items.map((item) => {
     const { current, earlier } = userContext(item.messages);
-    extractFeatures(buf, current, earlier, mode, vectors);
+    extractFeatures(buf, current, earlier, mode, vectors, false, drop);
     const dense = buf.dense ? buf.dense.slice(0, buf.denseN) : new Float32Array(0);
     return { item, idx: buf.idx.slice(0, buf.n), val: buf.val.slice(0, buf.n), tag: buf.tag!.slice(0, buf.n), segs: buf.segs!.slice(0, buf.nseg), dense, lexicon: classifySensitivity([current, ...earlier]).sensitive };
   });
@@ -182,6 +183,24 @@ function forSomeoneElse(items: Item[]): Item[] {
 }
 const isForOther = (e: Example) => e.item.id.endsWith('#for-other');
 const SAFETY_OTHER_WEIGHTS = argList('safety-other-weights', [0]);
+/**
+ * Words the safety model's sparse features leave out (--safety-drop=third,first,relations; default none): the
+ * shoppers it flagged on dev were mostly people buying for someone they name, and leaving out one word type at a
+ * time lowered those scores most for pronouns and relation words, which say who a conversation is about, not
+ * whether it is sensitive. The word vectors still see them. Forms are as the features read them ("he's": "hes"); a
+ * contraction that is also a word is left out of the lists ("she'll" = "shell", "i'll" = "ill").
+ */
+const DROP_LISTS: Record<string, string[]> = {
+  third: ['he', 'she', 'him', 'her', 'his', 'hers', 'himself', 'herself', 'hes', 'shes', 'hed'],
+  first: ['i', 'me', 'my', 'mine', 'myself', 'im', 'ive'],
+  relations: ['wife', 'husband', 'partner', 'boyfriend', 'girlfriend', 'mum', 'mom', 'mother', 'dad', 'father', 'son', 'daughter', 'sister', 'brother', 'sisters', 'brothers', 'grandma', 'grandmother', 'grandad', 'granddad', 'grandpa', 'grandfather', 'nan', 'parents', 'parent', 'friend', 'friends', 'flatmate', 'roommate', 'colleague', 'coworker', 'boss', 'neighbour', 'neighbor', 'niece', 'nephew', 'aunt', 'uncle', 'cousin', 'mums', 'moms', 'dads', 'wifes', 'husbands', 'sons', 'daughters', 'partners'],
+};
+const SAFETY_DROP_NAMES = (() => {
+  const given = [...args].find((a) => a.startsWith('--safety-drop='));
+  return given ? given.slice('--safety-drop='.length).split(',').filter(Boolean) : [];
+})();
+for (const n of SAFETY_DROP_NAMES) if (!DROP_LISTS[n]) throw new Error(`--safety-drop: unknown list ${n} (${Object.keys(DROP_LISTS).join(', ')})`);
+const SAFETY_DROP = [...new Set(SAFETY_DROP_NAMES.flatMap((n) => DROP_LISTS[n]))];
 
 /**
  * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
@@ -198,7 +217,7 @@ function readVectors(): WordVectors | null {
  * `hardWeight` and `intentOf`: a positive (sensitive) example weighs 1 + hardWeight x its shopping-intent score
  * (see main); absent, every example of a class weighs the same.
  */
-type Task = { name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
+type Task = { drop?: string[]; name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -504,6 +523,7 @@ function select(name: string, sets: Sets, task: Task, settings: Setting[], quali
         const withVectors = s.vectorScale > 0 && vectors ? { weights: vector, vectors } : undefined;
         const asset = encodeClassifier(name, s.features, dense, bias, pruneLevel(dense, keep), 0.5, { ...trainedOn, ...s, keepFraction: keep }, withVectors);
         if (turnMax) asset.turnMax = true;
+        if (task.drop?.length && s.features === 'pooled') asset.drop = task.drop;
         const dev = scoresOf(loadClassifier(asset, vectors), sets[s.features].dev);
         all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} turnMax=${turnMax} weights=${asset.count}` });
       }
@@ -591,9 +611,11 @@ function main() {
   if (turnNegatives.length) console.log(`safety: ${turnNegatives.length} single turns of multi-turn conversations without a sensitive context added as negatives (pooled train only)`);
   const otherNegatives = SAFETY_OTHER_WEIGHTS.some((w) => w > 0) ? forSomeoneElse(trainItems) : [];
   if (otherNegatives.length) console.log(`safety: ${otherNegatives.length} hand-written shopping conversations copied in the third person about someone else, as negatives (pooled train only; weights tried ${SAFETY_OTHER_WEIGHTS.join(', ')})`);
+  const safetyDrop = SAFETY_DROP.length ? dropSet(SAFETY_DROP) : null;
+  if (safetyDrop) console.log(`safety: sparse features leave out ${SAFETY_DROP.length} words (${SAFETY_DROP_NAMES.join(', ')})`);
   const sets: Sets = {
     turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
-    pooled: { train: featurize([...trainItems, ...turnNegatives, ...otherNegatives], 'pooled', vectors), dev: featurize(devItems, 'pooled', vectors) },
+    pooled: { train: featurize([...trainItems, ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
   };
   if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
@@ -619,7 +641,7 @@ function main() {
   // (6 and 10: 0.588).
   const intentModel = loadClassifier(intent.asset, vectors);
   const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
-  const safetyTask: Task = { name: 'safety', turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, intentOf };
+  const safetyTask: Task = { name: 'safety', drop: SAFETY_DROP, turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, intentOf };
   // Quality: the share of dev shopping conversations NOT flagged, averaged over the 95, 97 and 99 % recall
   // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail). Only a
   // flagged shopping conversation costs a promotion: a flagged no-intent one would have been stopped by the intent

@@ -135,7 +135,7 @@ function charGrams(buf: FeatureBuffer, seed: number, n: number): void {
  * Appends the word unigram, bigram and char n-gram features of one text. A word is a run of letters and
  * digits; an apostrophe between two of them is dropped ("don't" = "dont").
  */
-function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors?: WordVectors | null, seg = 0): void {
+function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors?: WordVectors | null, seg = 0, drop: ReadonlySet<number> | null = null): void {
   const sw = latest ? SEED.Lw : SEED.Ew;
   const sb = latest ? SEED.Lb : SEED.Eb;
   const sc = latest ? SEED.Lc : SEED.Ec;
@@ -170,6 +170,9 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors
       wide |= c;
     }
     if (vectors && wide < 256) addWordVector(buf, vectors, seg, hv, n);
+    words++;
+    // A dropped word gives no sparse feature (its vector still counts, and the next bigram pairs across it).
+    if (drop !== null && drop.has(hv >>> 0)) continue;
     padded[n++] = 62;
     buf.idx[buf.n] = fmix(h) & MASK;
     buf.val[buf.n++] = WORD_TAG;
@@ -177,9 +180,22 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors
     buf.val[buf.n++] = WORD_TAG;
     charGrams(buf, sc, n);
     prev = h;
-    words++;
   }
   if (latest && words > 0) shapeFeatures(buf, lower, words);
+}
+
+/**
+ * Words a model may be trained to ignore (ClassifierAsset.drop): the hashes textFeatures compares each word with
+ * (the word as the features read it: lower case, apostrophes inside it dropped, so "he's" is "hes").
+ */
+export function dropSet(words: readonly string[]): ReadonlySet<number> {
+  const set = new Set<number>();
+  for (const w of words) {
+    let h: number = VECTOR_HASH_SEED;
+    for (const c of normalizeText(w).replace(/'/g, '')) h = Math.imul(h ^ c.charCodeAt(0), FNV_PRIME);
+    set.add(h >>> 0);
+  }
+  return set;
 }
 
 /** Pronouns, auxiliaries and question words: a latest turn without any of them reads as a bare query. */
@@ -227,9 +243,10 @@ export type FeatureMode = 'turns' | 'pooled';
 
 /**
  * The features of a conversation: `current` is the latest user turn, `earlier` the previous user turns,
- * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first).
+ * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first). `drop` (see dropSet): words
+ * that give no sparse feature; the word vectors still see them, so the vector sums stay shareable between models.
  */
-export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns', vectors: WordVectors | null = null, reuseVectorSums = false): FeatureBuffer {
+export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns', vectors: WordVectors | null = null, reuseVectorSums = false, drop: ReadonlySet<number> | null = null): FeatureBuffer {
   buf.n = 0;
   buf.denseN = 0;
   const segs = buf.segs;
@@ -242,13 +259,13 @@ export function extractFeatures(buf: FeatureBuffer, current: string, earlier: re
   // The per-turn vector sums do not depend on the mode: a second extraction of the same turns may keep them.
   const adding = reuseVectorSums ? null : vectors;
   if (segs) segs[0] = 0;
-  textFeatures(buf, typeof current === 'string' ? current : '', true, adding, nseg++);
+  textFeatures(buf, typeof current === 'string' ? current : '', true, adding, nseg++, drop);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
   for (let t = 0; t < turns; t++) {
     if (typeof earlier[t] !== 'string') continue;
     if (segs) segs[nseg] = buf.n;
-    textFeatures(buf, earlier[t], mode === 'pooled', adding, nseg++);
+    textFeatures(buf, earlier[t], mode === 'pooled', adding, nseg++, drop);
   }
   buf.nseg = segs ? nseg : 0;
   if (vectors) denseInputs(buf, vectors.dims, nseg, mode);

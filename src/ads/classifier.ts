@@ -4,7 +4,7 @@
  * decoding, and scoring. Shared by scripts/train-promotion-classifiers.ts and inference.
  */
 
-import { CHAR_TAG, denseBlocks, extractFeatures, HASH_BITS, newFeatureBuffer, type FeatureBuffer, type FeatureMode } from './classifier-features';
+import { CHAR_TAG, denseBlocks, dropSet, extractFeatures, HASH_BITS, newFeatureBuffer, type FeatureBuffer, type FeatureMode } from './classifier-features';
 import type { WordVectors } from './word-vectors';
 
 /**
@@ -30,6 +30,8 @@ export type ClassifierAsset = {
   vectors?: { id: string; dims: number };
   /** ... and one weight per dense input (denseBlocks(features) x dims). */
   dense?: number[];
+  /** Words the model was trained to ignore in its sparse features (see dropSet in classifier-features.ts). */
+  drop?: string[];
   trainedOn: Record<string, unknown>;
 };
 
@@ -38,7 +40,7 @@ export type ClassifierAsset = {
  * alone, so a crisis told in one turn is not diluted by ordinary turns around it. `dense` and `vectors`: the
  * word-vector weights and the vectors they were trained on (both or neither).
  */
-export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number; turnMax?: boolean; dense?: Float32Array; vectors?: WordVectors };
+export type Classifier = { name: string; features: FeatureMode; weights: Float32Array; bias: number; turnMax?: boolean; dense?: Float32Array; vectors?: WordVectors; drop?: ReadonlySet<number> };
 
 /**
  * Encodes weights as an asset, dropping sparse weights with |w| < minAbs. `dense`: the word-vector weights and the
@@ -95,6 +97,7 @@ export function loadClassifier(asset: ClassifierAsset, vectors?: WordVectors | n
   const view = new DataView(raw.buffer, raw.byteOffset + p, asset.count * 2);
   for (let k = 0; k < asset.count; k++) weights[buckets[k]] = view.getInt16(k * 2, true) * asset.scale;
   const model: Classifier = { name: asset.name, features: asset.features, weights, bias: asset.bias, turnMax: asset.features === 'pooled' && asset.turnMax === true };
+  if (asset.drop?.length) model.drop = dropSet(asset.drop);
   if (asset.format === 'vexrail-logreg-2' && asset.dense && asset.vectors) {
     if (!vectors || vectors.id !== asset.vectors.id || vectors.dims !== asset.vectors.dims)
       throw new Error(`classifier ${asset.name}: trained with word vectors ${asset.vectors.id}, given ${vectors ? vectors.id : 'none'}`);
@@ -149,15 +152,18 @@ export function classifyConversation<K extends string>(models: Record<K, Classif
   let summed: WordVectors | null = null;
   for (const mode of ['turns', 'pooled'] as const) {
     let extracted: WordVectors | null | undefined;
+    let dropped: ReadonlySet<number> | null = null;
     for (const k in models) {
       if (models[k].features !== mode) continue;
       const vectors = models[k].vectors ?? null;
-      // Models of one mode normally share one extraction (and one set of vectors, or none).
-      if (extracted === undefined || (vectors !== null && extracted !== vectors)) {
-        extractFeatures(shared, current, earlier, mode, vectors, vectors !== null && summed === vectors);
+      const drop = models[k].drop ?? null;
+      // Models of one mode normally share one extraction (and one set of vectors, or none, and one drop list).
+      if (extracted === undefined || (vectors !== null && extracted !== vectors) || drop !== dropped) {
+        extractFeatures(shared, current, earlier, mode, vectors, vectors !== null && summed === vectors, drop);
         if (vectors) summed = vectors;
       }
       extracted = vectors;
+      dropped = drop;
       out[k] = scoreFeatures(models[k], shared);
     }
   }

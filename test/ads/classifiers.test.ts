@@ -2,7 +2,7 @@ import { describe, expect, test } from 'bun:test';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadClassifier, scoreFeatures, TURN_MAX_MIN_WORDS, type Classifier, type ClassifierAsset } from '../../src/ads/classifier';
-import { EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, splitWords, type FeatureBuffer } from '../../src/ads/classifier-features';
+import { dropSet, EARLIER_WEIGHT, extractFeatures, HASH_BITS, MAX_EARLIER_TURNS, newFeatureBuffer, splitWords, type FeatureBuffer } from '../../src/ads/classifier-features';
 import { loadWordVectors, wordVector } from '../../src/ads/word-vectors';
 import { promotionModels, scoreConversation, wordVectors } from '../../src/ads/models';
 import intentAsset from '../../src/ads/models/intent.json' with { type: 'json' };
@@ -88,6 +88,32 @@ const count = (set: string[][], f: (c: string[]) => boolean) => set.filter(f).le
 
 describe('features', () => {
   const snapshot = (b: FeatureBuffer) => [...b.idx.subarray(0, b.n)].map((i, k) => `${i}:${b.val[k].toFixed(6)}`);
+
+  test('words a model is trained to ignore give no sparse feature; the word vectors still see them', () => {
+    const drop = dropSet(['he', "she's"]);
+    // Eleven and ten words: the same length bucket, so only the dropped words can make a difference.
+    const said = 'he wants a tent for the trip next month with friends';
+    const without = 'wants a tent for the trip next month with friends';
+    expect(snapshot(extractFeatures(newFeatureBuffer(), said, [], 'pooled', null, false, drop))).toEqual(snapshot(extractFeatures(newFeatureBuffer(), without, [], 'pooled')));
+    expect(snapshot(extractFeatures(newFeatureBuffer(), said, [], 'pooled'))).not.toEqual(snapshot(extractFeatures(newFeatureBuffer(), without, [], 'pooled')));
+    // Contractions are read without the apostrophe, in every turn (4 and 5 words: one length bucket); other words are
+    // untouched ("shell" is not "she'll").
+    const contracted = extractFeatures(newFeatureBuffer(), 'wants a tent for the trip next month with friends', ["She's going too with us"], 'pooled', null, false, drop);
+    expect(snapshot(contracted)).toEqual(snapshot(extractFeatures(newFeatureBuffer(), 'wants a tent for the trip next month with friends', ['going too with us'], 'pooled')));
+    expect(snapshot(extractFeatures(newFeatureBuffer(), 'a shell and a hem', [], 'pooled', null, false, drop))).toEqual(snapshot(extractFeatures(newFeatureBuffer(), 'a shell and a hem', [], 'pooled')));
+    const v = wordVectors();
+    const dense = (b: FeatureBuffer) => [...b.dense!.subarray(0, b.denseN)];
+    expect(dense(extractFeatures(newFeatureBuffer(), said, [], 'pooled', v, false, drop))).toEqual(dense(extractFeatures(newFeatureBuffer(), said, [], 'pooled', v)));
+  });
+
+  test('the shipped safety model is scored with the words it was trained to ignore left out', () => {
+    const { safety } = promotionModels();
+    const asset = JSON.parse(readFileSync(join(import.meta.dir, '../../src/ads/models/safety.json'), 'utf8')) as ClassifierAsset;
+    expect(Boolean(safety.drop)).toBe(Boolean(asset.drop?.length));
+    const turns = ['a warm coat for my dad, he feels the cold', 'his old one ripped'];
+    const direct = scoreFeatures(safety, extractFeatures(newFeatureBuffer(), turns[0], [turns[1]], 'pooled', wordVectors(), false, safety.drop ?? null));
+    expect(scoreConversation(turns[0], [turns[1]]).safety).toBeCloseTo(direct, 6);
+  });
 
   test('deterministic: the same conversation gives the same features, whatever the buffer held before', () => {
     const a = snapshot(extractFeatures(newFeatureBuffer(), 'Best espresso grinder?', ['I drink a lot of coffee']));
