@@ -15,7 +15,7 @@
  *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
  *   --safety-drop=third,relations                         words the safety model's sparse features leave out (see DROP_LISTS)
  *
- * The shipped models: `bun scripts/make-word-vectors.ts`, then
+ * The shipped models: `bun scripts/make-word-vectors.ts`, then (`npm run train:classifiers` runs this command)
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
  *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6,3e-6 --safety-shopping-weights=10
  *     --safety-pos-weights=1,3 --safety-hard-weights=3,10 --safety-drop=third,relations
