@@ -183,24 +183,6 @@ function forSomeoneElse(items: Item[]): Item[] {
 }
 const isForOther = (e: Example) => e.item.id.endsWith('#for-other');
 const SAFETY_OTHER_WEIGHTS = argList('safety-other-weights', [0]);
-/**
- * Words the safety model's sparse features leave out (--safety-drop=third,first,relations; default none): the
- * shoppers it flagged on dev were mostly people buying for someone they name, and leaving out one word type at a
- * time lowered those scores most for pronouns and relation words, which say who a conversation is about, not
- * whether it is sensitive. The word vectors still see them. Forms are as the features read them ("he's": "hes"); a
- * contraction that is also a word is left out of the lists ("she'll" = "shell", "i'll" = "ill").
- */
-const DROP_LISTS: Record<string, string[]> = {
-  third: ['he', 'she', 'him', 'her', 'his', 'hers', 'himself', 'herself', 'hes', 'shes', 'hed'],
-  first: ['i', 'me', 'my', 'mine', 'myself', 'im', 'ive'],
-  relations: ['wife', 'husband', 'partner', 'boyfriend', 'girlfriend', 'mum', 'mom', 'mother', 'dad', 'father', 'son', 'daughter', 'sister', 'brother', 'sisters', 'brothers', 'grandma', 'grandmother', 'grandad', 'granddad', 'grandpa', 'grandfather', 'nan', 'parents', 'parent', 'friend', 'friends', 'flatmate', 'roommate', 'colleague', 'coworker', 'boss', 'neighbour', 'neighbor', 'niece', 'nephew', 'aunt', 'uncle', 'cousin', 'mums', 'moms', 'dads', 'wifes', 'husbands', 'sons', 'daughters', 'partners'],
-};
-const SAFETY_DROP_NAMES = (() => {
-  const given = [...args].find((a) => a.startsWith('--safety-drop='));
-  return given ? given.slice('--safety-drop='.length).split(',').filter(Boolean) : [];
-})();
-for (const n of SAFETY_DROP_NAMES) if (!DROP_LISTS[n]) throw new Error(`--safety-drop: unknown list ${n} (${Object.keys(DROP_LISTS).join(', ')})`);
-const SAFETY_DROP = [...new Set(SAFETY_DROP_NAMES.flatMap((n) => DROP_LISTS[n]))];
 
 /**
  * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
@@ -473,6 +455,21 @@ const SAFETY_LAMBDAS = argList('safety-lambdas', [1e-6, 3e-6, 1e-5, 3e-5, 1e-4])
 /** Training weight of the sensitive class (before its hard weight). */
 const SAFETY_POS_WEIGHTS = argList('safety-pos-weights', [1, 3]);
 const SAFETY_FEATURES = argValue('safety-features', 'turns,pooled').split(',') as FeatureMode[];
+/**
+ * Words the safety model's sparse features leave out (--safety-drop=third,first,relations; default none): the
+ * shoppers it flagged on dev were mostly people buying for someone they name, and leaving out one word type at a
+ * time lowered those scores most for pronouns and relation words, which say who a conversation is about, not
+ * whether it is sensitive. The word vectors still see them. Forms are as the features read them ("he's": "hes"); a
+ * contraction that is also a word is left out of the lists ("she'll" = "shell", "i'll" = "ill").
+ */
+const DROP_LISTS: Record<string, string[]> = {
+  third: ['he', 'she', 'him', 'her', 'his', 'hers', 'himself', 'herself', 'hes', 'shes', 'hed'],
+  first: ['i', 'me', 'my', 'mine', 'myself', 'im', 'ive'],
+  relations: ['wife', 'husband', 'partner', 'boyfriend', 'girlfriend', 'mum', 'mom', 'mother', 'dad', 'father', 'son', 'daughter', 'sister', 'brother', 'sisters', 'brothers', 'grandma', 'grandmother', 'grandad', 'granddad', 'grandpa', 'grandfather', 'nan', 'parents', 'parent', 'friend', 'friends', 'flatmate', 'roommate', 'colleague', 'coworker', 'boss', 'neighbour', 'neighbor', 'niece', 'nephew', 'aunt', 'uncle', 'cousin', 'mums', 'moms', 'dads', 'wifes', 'husbands', 'sons', 'daughters', 'partners'],
+};
+const SAFETY_DROP_NAMES = argValue('safety-drop', '').split(',').filter(Boolean);
+for (const n of SAFETY_DROP_NAMES) if (!DROP_LISTS[n]) throw new Error(`--safety-drop: unknown list ${n} (${Object.keys(DROP_LISTS).join(', ')})`);
+const SAFETY_DROP = [...new Set(SAFETY_DROP_NAMES.flatMap((n) => DROP_LISTS[n]))];
 const chooseSafetyThreshold = (scores: number[], examples: Example[]) => safetyThresholdAt(scores, examples, SAFETY_RECALL);
 
 function printSafetyCurve(scores: number[], examples: Example[]) {

@@ -24,7 +24,7 @@
  * Limits: each text is cut at MAX_TEXT_CHARS (head and tail kept), at most MAX_EARLIER_TURNS earlier turns.
  */
 
-import { fmix, FNV_PRIME, vectorIndex, VECTOR_HASH_SEED, type WordVectors } from './word-vectors';
+import { fmix, FNV_PRIME, vectorIndex, VECTOR_HASH_SEED, wordHash, type WordVectors } from './word-vectors';
 
 export const HASH_BITS = 18;
 export const MAX_TEXT_CHARS = 4096;
@@ -189,13 +189,7 @@ function textFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors
  * (the word as the features read it: lower case, apostrophes inside it dropped, so "he's" is "hes").
  */
 export function dropSet(words: readonly string[]): ReadonlySet<number> {
-  const set = new Set<number>();
-  for (const w of words) {
-    let h: number = VECTOR_HASH_SEED;
-    for (const c of normalizeText(w).replace(/'/g, '')) h = Math.imul(h ^ c.charCodeAt(0), FNV_PRIME);
-    set.add(h >>> 0);
-  }
-  return set;
+  return new Set(words.map((w) => wordHash(normalizeText(w).replace(/'/g, '')) >>> 0));
 }
 
 /** Pronouns, auxiliaries and question words: a latest turn without any of them reads as a bare query. */

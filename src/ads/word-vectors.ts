@@ -86,12 +86,18 @@ export function vectorIndex(v: WordVectors, hash: number, chars: Uint16Array, fr
   }
 }
 
+/** FNV-1a from VECTOR_HASH_SEED over a word's char codes: the hash the features compute for each word they read. */
+export function wordHash(word: string): number {
+  let h = VECTOR_HASH_SEED;
+  for (let i = 0; i < word.length; i++) h = Math.imul(h ^ word.charCodeAt(i), FNV_PRIME);
+  return h;
+}
+
 /** The vector of a word (as the features read it), or null: for tests and tools. */
 export function wordVector(v: WordVectors, word: string): Float32Array | null {
   const chars = Uint16Array.from(word, (c) => c.charCodeAt(0));
-  let h = VECTOR_HASH_SEED;
-  for (const c of chars) { if (c > 255) return null; h = Math.imul(h ^ c, FNV_PRIME); }
-  const k = vectorIndex(v, h, chars, 0, chars.length);
+  if (chars.some((c) => c > 255)) return null;
+  const k = vectorIndex(v, wordHash(word), chars, 0, chars.length);
   if (k < 0) return null;
   const out = new Float32Array(v.dims);
   for (let d = 0; d < v.dims; d++) out[d] = v.vectors[k * v.dims + d] * v.weights[k];
