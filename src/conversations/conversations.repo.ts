@@ -46,33 +46,32 @@ export type TurnRow = { seq: number; role: string; content_hash: number | null; 
 // ---- Writes: one transaction per batch of exchanges (see ConversationWriter) ----
 
 const UPSERT = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, created_at, updated_at)
-  VALUES ($id, $projectId, $tracked, $endUser, $metadata, $at, $at)
+  VALUES (?, ?, ?, ?, ?, ?, ?)
   ON CONFLICT (project_id, id) DO UPDATE SET
     updated_at = CASE WHEN excluded.updated_at > conversations.updated_at THEN excluded.updated_at ELSE conversations.updated_at END,
     end_user = COALESCE(excluded.end_user, conversations.end_user), metadata = COALESCE(excluded.metadata, conversations.metadata)
   RETURNING message_count`;
-const INSERT_MESSAGE = `INSERT INTO messages (project_id, conversation_id, seq, role, content, model, prompt_tokens, completion_tokens,
-    total_tokens, cost_micros, latency_ms, streamed, end_user, metadata, request_id, created_at, content_hash, content_chars)
-  VALUES ($projectId, $conversationId, $seq, $role, $content, $model, $prompt_tokens, $completion_tokens,
-    $total_tokens, $cost_micros, $latency_ms, $streamed, $end_user, $metadata, $request_id, $created_at, $content_hash, $content_chars)`;
 const MESSAGE_FIELDS = ['seq', 'role', 'content', 'model', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_micros', 'latency_ms',
   'streamed', 'end_user', 'metadata', 'request_id', 'created_at', 'content_hash', 'content_chars'] as const;
 /** Rows per multi-row message insert (a question and its answer are usually two). */
 const MESSAGE_CHUNK = 64;
 const insertMessagesSql = new Map<number, string>();
-/** One INSERT of `n` messages (texts cached per row count): a round trip per chunk instead of per message. */
+/**
+ * One INSERT of `n` messages (texts cached per row count), positional: a round trip per chunk instead of per
+ * message, and parameters bound in order rather than looked up by name (2 + 16 per row).
+ */
 function insertMessages(n: number): string {
   let text = insertMessagesSql.get(n);
   if (!text) {
-    const tuples = Array.from({ length: n }, (_, i) => `($projectId, $conversationId, ${MESSAGE_FIELDS.map((f) => `$${f}_${i}`).join(', ')})`);
-    text = `INSERT INTO messages (project_id, conversation_id, ${MESSAGE_FIELDS.join(', ')}) VALUES ${tuples.join(', ')}`;
+    const tuple = `(${Array(2 + MESSAGE_FIELDS.length).fill('?').join(', ')})`;
+    text = `INSERT INTO messages (project_id, conversation_id, ${MESSAGE_FIELDS.join(', ')}) VALUES ${Array(n).fill(tuple).join(', ')}`;
     insertMessagesSql.set(n, text);
   }
   return text;
 }
 const SET_COUNT = 'UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?';
 const INSERT_FRESH = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
-  VALUES ($id, $projectId, $tracked, $endUser, $metadata, $count, $at, $at) ON CONFLICT (project_id, id) DO NOTHING`;
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, id) DO NOTHING`;
 // Served by messages_turns_idx alone (a covering index): matching reads no content pages.
 const LAST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?';
 const FIRST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?';
@@ -103,34 +102,29 @@ function writerOf(tx: Tx) {
   const insertRows = (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
     const writes = [];
     for (let start = 0; start < rows.length; start += MESSAGE_CHUNK) {
-      const chunk = rows.slice(start, start + MESSAGE_CHUNK);
-      if (chunk.length === 1) {
-        writes.push(tx.stmt(INSERT_MESSAGE).run({ ...chunk[0], projectId, conversationId, seq: fromSeq + start }));
-        continue;
+      const end = Math.min(rows.length, start + MESSAGE_CHUNK);
+      const params: unknown[] = [];
+      for (let i = start; i < end; i++) {
+        const r = rows[i];
+        // In the columns' order: project, conversation, then MESSAGE_FIELDS.
+        params.push(projectId, conversationId, fromSeq + i, r.role, r.content, r.model ?? null, r.prompt_tokens ?? null, r.completion_tokens ?? null,
+          r.total_tokens ?? null, r.cost_micros ?? null, r.latency_ms ?? null, r.streamed ?? null, r.end_user ?? null, r.metadata ?? null,
+          r.request_id ?? null, r.created_at, r.content_hash ?? null, r.content_chars ?? null);
       }
-      const params: Record<string, unknown> = { projectId, conversationId };
-      chunk.forEach((row, i) => {
-        const values: Record<string, unknown> = { ...row, seq: fromSeq + start + i };
-        for (const f of MESSAGE_FIELDS) params[`${f}_${i}`] = values[f] ?? null;
-      });
-      writes.push(tx.stmt(insertMessages(chunk.length)).run(params));
+      writes.push(tx.stmt(insertMessages(end - start)).run(params));
     }
     return writes;
   };
   return {
     /** Creates or refreshes a conversation; returns how many messages it holds. */
     touchConversation: async (x: ConversationTouch): Promise<number> =>
-      (await tx.stmt<{ message_count: number }>(UPSERT).get({
-        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0, endUser: x.endUser, metadata: x.metadata, at: x.atMs,
-      }))!.message_count,
+      (await tx.stmt<{ message_count: number }>(UPSERT).get([x.conversationId, x.projectId, x.tracked ? 1 : 0, x.endUser, x.metadata, x.atMs, x.atMs]))!.message_count,
     /**
      * A conversation that cannot exist yet (an untracked request, keyed by its own request id) with all its
      * messages: two statements fewer than touch + append + count. False, writing nothing, if it does exist.
      */
     async insertNewConversation(x: ConversationTouch, rows: NewMessage[]): Promise<boolean> {
-      const created = await tx.stmt(INSERT_FRESH).run({
-        id: x.conversationId, projectId: x.projectId, tracked: x.tracked ? 1 : 0, endUser: x.endUser, metadata: x.metadata, count: rows.length, at: x.atMs,
-      });
+      const created = await tx.stmt(INSERT_FRESH).run([x.conversationId, x.projectId, x.tracked ? 1 : 0, x.endUser, x.metadata, rows.length, x.atMs, x.atMs]);
       if (created.changes === 0) return false;
       await Promise.all(insertRows(x.projectId, x.conversationId, 0, rows));
       return true;

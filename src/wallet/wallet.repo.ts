@@ -83,23 +83,17 @@ export function createWalletRepo(store: SqlStore, options: PgWalletOptions = {})
   };
 }
 
+/** Ledger entries per multi-row insert of a group commit (10 values each, well under SQLite's parameter limit). */
+const CHARGE_CHUNK = 32;
+
 /** The embedded store's synchronous money writes (one process owns its wallets; see createWalletRepo). */
 function createLocalLedger(db: Database) {
   const ensure = db.query('INSERT INTO wallets (project_id) VALUES (?) ON CONFLICT (project_id) DO NOTHING');
   const byIdempotency = db.query('SELECT * FROM ledger_entries WHERE project_id = ? AND idempotency_key = ?');
   const credit = db.query('UPDATE wallets SET balance_micros = balance_micros + ? WHERE project_id = ? RETURNING balance_micros');
-  const debit = db.query(
-    `UPDATE wallets SET balance_micros = balance_micros - $amount
-     WHERE project_id = $projectId AND balance_micros >= $amount RETURNING balance_micros`,
-  );
   const insertEntry = db.query(
     `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, idempotency_key, note, created_at)
      VALUES ($projectId, $type, $amount, $balanceAfter, $requestId, $idempotencyKey, $note, $now) RETURNING *`,
-  );
-  const insertCharge = db.query(
-    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
-       key_id, model, prompt_tokens, completion_tokens)
-     VALUES ($projectId, 'consumption', $amount, $balanceAfter, $requestId, $note, $now, $keyId, $model, $promptTokens, $completionTokens)`,
   );
 
   const topUp = db.transaction((projectId: string, amount: number, idempotencyKey: string | null, now: number) => {
@@ -113,21 +107,67 @@ function createLocalLedger(db: Database) {
     return { entry, replayed: false };
   });
 
+  /** The guarded debit (amount, project): never below zero. */
+  const debitBy = db.query('UPDATE wallets SET balance_micros = balance_micros - ?1 WHERE project_id = ?2 AND balance_micros >= ?1 RETURNING balance_micros');
+  const CHARGE_TUPLE = "(?, 'consumption', ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+  const chargeRowsSql = (n: number) =>
+    `INSERT INTO ledger_entries (project_id, type, amount_micros, balance_after_micros, request_id, note, created_at,
+       key_id, model, prompt_tokens, completion_tokens) VALUES ${Array(n).fill(CHARGE_TUPLE).join(', ')}`;
+  /** Multi-row inserts of consumption entries, by row count (1 to CHARGE_CHUNK, prepared when first needed). */
+  const chargeRows: Array<ReturnType<typeof db.query>> = [];
+  const insertChargeRows = (params: unknown[], rows: number) => {
+    const stmt = (chargeRows[rows] ??= db.query(chargeRowsSql(rows)));
+    stmt.run(...(params as never[]));
+  };
+
   /**
-   * Several requests' consumption charges in one transaction (a group commit): each a guarded debit and its
-   * ledger entry. Returns, per charge, whether it was written (false: the balance could not cover it, nothing
-   * written for it).
+   * Several requests' consumption charges in one transaction (a group commit). Each project's charges are
+   * debited by one guarded statement for their sum, and every charge gets its own ledger entry with the running
+   * balance after it (in the group's order); the entries go in by multi-row inserts of up to CHARGE_CHUNK rows.
+   * A project whose balance cannot cover its sum (holds make that impossible in one process) is charged one
+   * guarded debit at a time instead, as before, so only the charges that do not fit fail. Returns, per charge,
+   * whether it was written (false: the balance could not cover it, nothing written for it).
    */
-  const consumeGroup = db.transaction((charges: GroupCharge[]) =>
-    charges.map((c) => {
-      const after = debit.get({ amount: c.amount, projectId: c.projectId }) as { balance_micros: number } | null;
-      if (!after) return false;
-      insertCharge.run({
-        projectId: c.projectId, amount: -c.amount, balanceAfter: after.balance_micros, requestId: c.requestId, note: c.note, now: c.now,
-        keyId: c.tag?.keyId ?? null, model: c.tag?.model ?? null, promptTokens: c.tag?.promptTokens ?? null, completionTokens: c.tag?.completionTokens ?? null,
-      });
-      return true;
-    }));
+  const consumeGroup = db.transaction((charges: GroupCharge[]): boolean[] => {
+    const sums = new Map<string, number>();
+    for (const c of charges) sums.set(c.projectId, (sums.get(c.projectId) ?? 0) + c.amount);
+    /** Per project debited as a whole: its balance before the group's charges, lowered as entries are made. */
+    const running = new Map<string, number>();
+    for (const [projectId, sum] of sums) {
+      const after = debitBy.get(sum, projectId) as { balance_micros: number } | null;
+      if (after) running.set(projectId, after.balance_micros + sum);
+    }
+    const written: boolean[] = new Array(charges.length);
+    let params: unknown[] = [];
+    let rows = 0;
+    for (let i = 0; i < charges.length; i++) {
+      const c = charges[i];
+      let balanceAfter: number;
+      const before = running.get(c.projectId);
+      if (before !== undefined) {
+        balanceAfter = before - c.amount;
+        running.set(c.projectId, balanceAfter);
+      } else {
+        const after = debitBy.get(c.amount, c.projectId) as { balance_micros: number } | null;
+        if (!after) {
+          written[i] = false;
+          continue;
+        }
+        balanceAfter = after.balance_micros;
+      }
+      written[i] = true;
+      const tag = c.tag;
+      params.push(c.projectId, -c.amount, balanceAfter, c.requestId, c.note, c.now,
+        tag?.keyId ?? null, tag?.model ?? null, tag?.promptTokens ?? null, tag?.completionTokens ?? null);
+      if (++rows === CHARGE_CHUNK) {
+        insertChargeRows(params, rows);
+        params = [];
+        rows = 0;
+      }
+    }
+    if (rows > 0) insertChargeRows(params, rows);
+    return written;
+  });
   const balanceOf = db.query('SELECT balance_micros FROM wallets WHERE project_id = ?');
 
   return {
