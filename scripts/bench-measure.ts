@@ -27,6 +27,14 @@ export function cpuMsOf(pid: number): number {
   return (parseProcStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
 }
 
+/**
+ * User + system CPU time of a process's main thread alone (its thread id is the process id), in ms: the thread
+ * that runs JavaScript and the event loop. Near 100 % of one core it is the bottleneck, whatever the other cores do.
+ */
+export function mainThreadCpuMsOf(pid: number): number {
+  return (parseProcStatTicks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
+}
+
 /** Peak resident set size (VmHWM) of a running process, in MB. */
 export function peakRssMbOf(pid: number): number {
   return parseProcStatusKb(readFileSync(`/proc/${pid}/status`, 'utf8'), 'VmHWM') / 1024;
@@ -69,6 +77,9 @@ export type Measurement = {
   serverCpuUsPerReq: number;
   /** CPU of every server process (target + mock) per request, µs. */
   chainCpuUsPerReq: number;
+  /** The measured server's main thread (JavaScript and the event loop): CPU per request (µs) and % of one core. */
+  mainThreadUsPerReq: number;
+  mainThreadCorePct: number;
   /** wrk's own CPU in % of one core, and as a share of all CPU the benchmark processes used. */
   wrkCorePct: number;
   wrkSharePct: number;
@@ -97,6 +108,7 @@ export async function measure(o: {
   // The first scrape also resets the gateway's "largest lag since the previous scrape" gauge.
   const before = o.gateway ? await scrape(o.gateway) : null;
   const cpu0 = pids.map(cpuMsOf);
+  const main0 = mainThreadCpuMsOf(o.serverPid);
   const machine0 = machineCpu();
   const t0 = performance.now();
   const proc = Bun.spawn(
@@ -107,6 +119,7 @@ export async function measure(o: {
   const code = await proc.exited;
   const wallS = (performance.now() - t0) / 1000;
   const cpu1 = pids.map(cpuMsOf);
+  const mainMs = mainThreadCpuMsOf(o.serverPid) - main0;
   const machine1 = machineCpu();
   const after = o.gateway ? await scrape(o.gateway) : null;
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${err.trim() || out.trim()}`);
@@ -153,6 +166,8 @@ export async function measure(o: {
     wallS,
     serverCpuUsPerReq: perReq(serverMs),
     chainCpuUsPerReq: perReq(chainMs),
+    mainThreadUsPerReq: perReq(mainMs),
+    mainThreadCorePct: (mainMs / (wallS * 1000)) * 100,
     wrkCorePct: (wrkCpuMs / (wallS * 1000)) * 100,
     wrkSharePct: (wrkCpuMs / (wrkCpuMs + chainMs)) * 100,
     machineBusyPct: machineTotal > 0 ? ((machine1.busyTicks - machine0.busyTicks) / machineTotal) * 100 : NaN,

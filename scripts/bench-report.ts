@@ -60,6 +60,11 @@ export function scenarioTable(r: ScenarioReport): string[] {
     col((x) => (x.gatewayHi.wrk.requestsPerS / x.proxyHi.wrk.requestsPerS) * 100), pct, int, { pass: (v) => v >= 45, target: '>= 45 % of the proxy' }));
   lines.push(row(`CPU per request @${hi}, server process (µs)`, col((x) => x.proxyHi.serverCpuUsPerReq), col((x) => x.gatewayHi.serverCpuUsPerReq),
     col((x) => x.gatewayHi.serverCpuUsPerReq / x.proxyHi.serverCpuUsPerReq), times, int, { pass: (v) => v <= 2, target: '<= 2x the proxy' }));
+  // Where the limit is: a main thread near 100 % of one core is the bottleneck, whatever the other threads do.
+  lines.push(row(`main thread busy @${hi} (% of one core)`, col((x) => x.proxyHi.mainThreadCorePct), col((x) => x.gatewayHi.mainThreadCorePct),
+    col((x) => x.gatewayHi.mainThreadCorePct - x.proxyHi.mainThreadCorePct), (n) => `${n >= 0 ? '+' : ''}${f(n, 1)} points`, pct, null));
+  lines.push(row(`main-thread CPU per request @${hi} (µs)`, col((x) => x.proxyHi.mainThreadUsPerReq), col((x) => x.gatewayHi.mainThreadUsPerReq),
+    col((x) => x.gatewayHi.mainThreadUsPerReq / x.proxyHi.mainThreadUsPerReq), times, int, null));
   lines.push(row('p50 @1 (ms)', col((x) => x.proxy1.wrk.latencyMs.p50), col((x) => x.gateway1.wrk.latencyMs.p50),
     col((x) => x.gateway1.wrk.latencyMs.p50 / x.proxy1.wrk.latencyMs.p50), times, ms, null));
   lines.push(row('p99 @1 (ms)', col((x) => x.proxy1.wrk.latencyMs.p99), col((x) => x.gateway1.wrk.latencyMs.p99),

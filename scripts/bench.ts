@@ -184,7 +184,7 @@ function progressLine(label: string, m: Measurement): string {
   const promo = m.gatewayChat && m.gatewayChat.promoted > 0 ? `  promoted ${fmtInt(m.gatewayChat.promoted)}/${fmtInt(m.gatewayChat.ok)}` : '';
   const errs = m.wrk.non2xx + m.wrk.socketErrors.connect + m.wrk.socketErrors.read + m.wrk.socketErrors.write + m.wrk.socketErrors.timeout;
   return `${label.padEnd(34)} ${fmtInt(m.wrk.requestsPerS).padStart(7)} req/s  p50 ${fmt(m.wrk.latencyMs.p50)} ms  p99 ${fmt(m.wrk.latencyMs.p99)} ms  ` +
-    `server ${fmtInt(m.serverCpuUsPerReq)} µs/req  wrk ${fmt(m.wrkCorePct, 0)} % of a core${lag}${promo}${errs ? `  ERRORS ${errs}` : ''}`;
+    `server ${fmtInt(m.serverCpuUsPerReq)} µs/req (main thread ${fmt(m.mainThreadCorePct, 0)} % of a core)  wrk ${fmt(m.wrkCorePct, 0)} % of a core${lag}${promo}${errs ? `  ERRORS ${errs}` : ''}`;
 }
 
 async function runScenario(name: ScenarioName, mock: { child: Child; base: string }, wrkPath: string, gatewayCmd: string[]): Promise<ScenarioReport> {
@@ -325,6 +325,7 @@ async function main(): Promise<void> {
   }
   out.push('', '## How to read it', '',
     '- CPU per request: user + system time of the server process from /proc/<pid>/stat over the wrk run, divided by the requests wrk completed (the mock upstream behind the proxy and gateway is not included).',
+    '- Main thread: the same from /proc/<pid>/task/<pid>/stat, the thread that runs JavaScript and the event loop (the HTTP client, the WAL checkpointer, the garbage collector\'s helpers and the allocator run on others). Near 100 % of one core it limits req/s whatever the second core does.',
     '- Event-loop lag: from the gateway\'s /metrics, scraped just before and after each run: vexrail_event_loop_lag_max_ms (largest delay since the previous scrape) and the vexrail_event_loop_lag_ms histogram. ' +
       'The bench starts the gateway with VEXRAIL_LAG_PROBE_MS=1, so the timer fires every 1 ms (the default is 10 ms; vexrail_event_loop_lag_probe_ms shows the period in use); the p99 is a histogram bucket bound (buckets 0.5, 1, 2, 3, 4, 5, 7.5, 10, 25 ... ms).',
     '- Peak RSS: VmHWM of /proc/<pid>/status at the end of the scenario (each scenario starts a fresh proxy and gateway).',
