@@ -117,6 +117,50 @@ describe('the timer drains in slices', () => {
     expect(batches.at(-1)!.length).toBe((n - 16) % 12 || 12);
   });
 
+  test('a backlog that fits in the interval is spread over it, not written back to back', async () => {
+    // Fake cost 0.125 ms a record, budget 1.5 ms: 16 records first, then 12 a slice; 64 records are 5 slices.
+    let clock = 0;
+    const at: number[] = [];
+    const sizes: number[] = [];
+    const q = createWriteBehind<number>({
+      intervalMs: 100, maxQueued: 100_000, sliceBudgetMs: 1.5, now: () => clock,
+      write: (batch) => {
+        at.push(performance.now());
+        sizes.push(batch.length);
+        clock += batch.length * 0.125;
+      },
+      onError: (err) => { throw err; },
+    });
+    for (let i = 0; i < 64; i++) q.push(i);
+    await drained(q, 2_000);
+    q.stop();
+    expect(sizes).toEqual([16, 12, 12, 12, 12]);
+    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    // 80 ms (the pace's share of the interval) over 4 more slices: about 20 ms apart, all done before the next tick.
+    expect(Math.min(...gaps)).toBeGreaterThan(10);
+    expect(at.at(-1)! - at[0]).toBeLessThan(100);
+  });
+
+  test('stop() while the drain pauses between slices writes the rest at once; nothing runs after it', async () => {
+    const sizes: number[] = [];
+    let clock = 0;
+    const q = createWriteBehind<number>({
+      intervalMs: 50, maxQueued: 100_000, sliceBudgetMs: 1.5, now: () => clock,
+      write: (batch) => {
+        sizes.push(batch.length);
+        clock += batch.length * 0.125;
+      },
+      onError: (err) => { throw err; },
+    });
+    for (let i = 0; i < 64; i++) q.push(i);
+    while (sizes.length < 1) await Bun.sleep(1);
+    q.stop();
+    expect(q.stats().queued).toBe(0);
+    expect(sizes).toEqual([16, 48]);
+    await Bun.sleep(80);
+    expect(sizes).toEqual([16, 48]);
+  });
+
   test('slices shrink when records get slower and grow back, never past sliceMaxRecords', async () => {
     let clock = 0;
     let costMs = 0.01;
