@@ -9,9 +9,9 @@ import type { WriteGate } from '../store/write-gate';
  * write (one transaction) of at most `sliceMaxRecords` records, sized from the measured cost of the
  * previous slices to take about `sliceBudgetMs`. The slices of one drain are spread over the interval
  * (PACE_SHARE of it) rather than run back to back: a request takes several turns of the event loop, and
- * back-to-back slices met it at every turn, so one request could wait for several of them (at one
- * connection, 1 % of the requests waited 4-6 ms). When the queue holds more than fits in the interval at
- * that pace, the next slice runs on the next turn (setImmediate), after the I/O that waited, as before.
+ * back-to-back slices could meet it at every turn, so one request could wait for several of them (the
+ * one-connection p99 did not move with this, see README Performance). When the queue holds more than fits in
+ * the interval at that pace, the next slice runs on the next turn (setImmediate), after the I/O that waited.
  * `flush()` and `stop()` still write everything at once (in slices, all in the caller's turn): for shutdown
  * and for callers that need the records stored now.
  *
