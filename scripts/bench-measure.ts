@@ -3,7 +3,7 @@
  * time of the server processes from /proc before and after, and (for the gateway) its event-loop lag and
  * request counters from /metrics. The parsing lives in scripts/bench-parse.ts.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import {
   histogram, histogramQuantileBound, parseMachineCpu, parseProcStatTicks, parseProcStatusKb, parsePrometheus,
   parseWrkOutput, sumSeries, type WrkReport,
@@ -33,6 +33,31 @@ export function cpuMsOf(pid: number): number {
  */
 export function mainThreadCpuMsOf(pid: number): number {
   return (parseProcStatTicks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
+}
+
+/**
+ * CPU time so far (ms) of a process's other threads, summed by thread name (/proc/<pid>/task/<tid>/comm: "HTTP
+ * Client", "Worker", "HeapHelper", ...); the main thread is left out. A thread that exited meanwhile is not counted.
+ */
+export function otherThreadsCpuMsOf(pid: number): Map<string, number> {
+  const out = new Map<string, number>();
+  let tids: string[] = [];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tids) {
+    if (tid === String(pid)) continue;
+    try {
+      const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
+      const ms = (parseProcStatTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
+      out.set(name, (out.get(name) ?? 0) + ms);
+    } catch {
+      // The thread exited between the listing and the read.
+    }
+  }
+  return out;
 }
 
 /** Peak resident set size (VmHWM) of a running process, in MB. */
@@ -80,6 +105,8 @@ export type Measurement = {
   /** The measured server's main thread (JavaScript and the event loop): CPU per request (µs) and % of one core. */
   mainThreadUsPerReq: number;
   mainThreadCorePct: number;
+  /** The measured server's other threads, by name: % of one core during the run (threads that started during it count from 0). */
+  otherThreadsCorePct: Record<string, number>;
   /** wrk's own CPU in % of one core, and as a share of all CPU the benchmark processes used. */
   wrkCorePct: number;
   wrkSharePct: number;
@@ -109,6 +136,7 @@ export async function measure(o: {
   const before = o.gateway ? await scrape(o.gateway) : null;
   const cpu0 = pids.map(cpuMsOf);
   const main0 = mainThreadCpuMsOf(o.serverPid);
+  const others0 = otherThreadsCpuMsOf(o.serverPid);
   const machine0 = machineCpu();
   const t0 = performance.now();
   const proc = Bun.spawn(
@@ -120,6 +148,8 @@ export async function measure(o: {
   const wallS = (performance.now() - t0) / 1000;
   const cpu1 = pids.map(cpuMsOf);
   const mainMs = mainThreadCpuMsOf(o.serverPid) - main0;
+  const otherThreadsCorePct: Record<string, number> = {};
+  for (const [name, ms] of otherThreadsCpuMsOf(o.serverPid)) otherThreadsCorePct[name] = (Math.max(0, ms - (others0.get(name) ?? 0)) / (wallS * 1000)) * 100;
   const machine1 = machineCpu();
   const after = o.gateway ? await scrape(o.gateway) : null;
   if (code !== 0) throw new Error(`wrk exited with ${code}: ${err.trim() || out.trim()}`);
@@ -168,6 +198,7 @@ export async function measure(o: {
     chainCpuUsPerReq: perReq(chainMs),
     mainThreadUsPerReq: perReq(mainMs),
     mainThreadCorePct: (mainMs / (wallS * 1000)) * 100,
+    otherThreadsCorePct,
     wrkCorePct: (wrkCpuMs / (wallS * 1000)) * 100,
     wrkSharePct: (wrkCpuMs / (wrkCpuMs + chainMs)) * 100,
     machineBusyPct: machineTotal > 0 ? ((machine1.busyTicks - machine0.busyTicks) / machineTotal) * 100 : NaN,

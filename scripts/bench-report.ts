@@ -65,6 +65,14 @@ export function scenarioTable(r: ScenarioReport): string[] {
     col((x) => x.gatewayHi.mainThreadCorePct - x.proxyHi.mainThreadCorePct), (n) => `${n >= 0 ? '+' : ''}${f(n, 1)} points`, pct, null));
   lines.push(row(`main-thread CPU per request @${hi} (µs)`, col((x) => x.proxyHi.mainThreadUsPerReq), col((x) => x.gatewayHi.mainThreadUsPerReq),
     col((x) => x.gatewayHi.mainThreadUsPerReq / x.proxyHi.mainThreadUsPerReq), times, int, null));
+  // The other threads by name (median over the runs), busiest first: what shares the second core with the mock and wrk.
+  const threads = (pick: (x: Run) => Measurement) => {
+    const names = new Set(r.runs.flatMap((x) => Object.keys(pick(x).otherThreadsCorePct ?? {})));
+    const medians = [...names].map((n) => [n, spread(col((x) => pick(x).otherThreadsCorePct?.[n] ?? 0)).median] as const).filter(([, v]) => v >= 0.5);
+    medians.sort((a, b) => b[1] - a[1]);
+    return medians.length ? medians.slice(0, 5).map(([n, v]) => `${n} ${f(v, 0)} %`).join(', ') : '-';
+  };
+  lines.push(`| other threads @${hi} (% of one core, median) | ${threads((x) => x.proxyHi)} | ${threads((x) => x.gatewayHi)} | - | - | - |`);
   lines.push(row('p50 @1 (ms)', col((x) => x.proxy1.wrk.latencyMs.p50), col((x) => x.gateway1.wrk.latencyMs.p50),
     col((x) => x.gateway1.wrk.latencyMs.p50 / x.proxy1.wrk.latencyMs.p50), times, ms, null));
   lines.push(row('p99 @1 (ms)', col((x) => x.proxy1.wrk.latencyMs.p99), col((x) => x.gateway1.wrk.latencyMs.p99),

@@ -325,7 +325,7 @@ async function main(): Promise<void> {
   }
   out.push('', '## How to read it', '',
     '- CPU per request: user + system time of the server process from /proc/<pid>/stat over the wrk run, divided by the requests wrk completed (the mock upstream behind the proxy and gateway is not included).',
-    '- Main thread: the same from /proc/<pid>/task/<pid>/stat, the thread that runs JavaScript and the event loop (the HTTP client, the WAL checkpointer, the garbage collector\'s helpers and the allocator run on others). Near 100 % of one core it limits req/s whatever the second core does.',
+    '- Main thread: the same from /proc/<pid>/task/<pid>/stat, the thread that runs JavaScript and the event loop (the HTTP client, the WAL checkpointer, the garbage collector\'s helpers and the allocator run on others). Near 100 % of one core it limits req/s whatever the second core does. The other threads are listed by name (/proc/<pid>/task/<tid>/comm), busiest first, those at 0.5 % or more.',
     '- Event-loop lag: from the gateway\'s /metrics, scraped just before and after each run: vexrail_event_loop_lag_max_ms (largest delay since the previous scrape) and the vexrail_event_loop_lag_ms histogram. ' +
       'The bench starts the gateway with VEXRAIL_LAG_PROBE_MS=1, so the timer fires every 1 ms (the default is 10 ms; vexrail_event_loop_lag_probe_ms shows the period in use); the p99 is a histogram bucket bound (buckets 0.5, 1, 2, 3, 4, 5, 7.5, 10, 25 ... ms).',
     '- Peak RSS: VmHWM of /proc/<pid>/status at the end of the scenario (each scenario starts a fresh proxy and gateway).',
