@@ -22,9 +22,14 @@ export function clockTicksPerS(): number {
   return ticksPerS;
 }
 
+/** User + system CPU time so far, in ms, from a stat file of /proc (a process's or one of its threads'). */
+function statCpuMs(path: string): number {
+  return (parseProcStatTicks(readFileSync(path, 'utf8')) * 1000) / clockTicksPerS();
+}
+
 /** User + system CPU time of a process (all its threads) so far, in ms. */
 export function cpuMsOf(pid: number): number {
-  return (parseProcStatTicks(readFileSync(`/proc/${pid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
+  return statCpuMs(`/proc/${pid}/stat`);
 }
 
 /**
@@ -32,7 +37,7 @@ export function cpuMsOf(pid: number): number {
  * that runs JavaScript and the event loop. Near 100 % of one core it is the bottleneck, whatever the other cores do.
  */
 export function mainThreadCpuMsOf(pid: number): number {
-  return (parseProcStatTicks(readFileSync(`/proc/${pid}/task/${pid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
+  return statCpuMs(`/proc/${pid}/task/${pid}/stat`);
 }
 
 /**
@@ -51,8 +56,7 @@ export function otherThreadsCpuMsOf(pid: number): Map<string, number> {
     if (tid === String(pid)) continue;
     try {
       const name = readFileSync(`/proc/${pid}/task/${tid}/comm`, 'utf8').trim();
-      const ms = (parseProcStatTicks(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')) * 1000) / clockTicksPerS();
-      out.set(name, (out.get(name) ?? 0) + ms);
+      out.set(name, (out.get(name) ?? 0) + statCpuMs(`/proc/${pid}/task/${tid}/stat`));
     } catch {
       // The thread exited between the listing and the read.
     }

@@ -106,10 +106,9 @@ function writerOf(tx: Tx) {
       const params: unknown[] = [];
       for (let i = start; i < end; i++) {
         const r = rows[i];
-        // In the columns' order: project, conversation, then MESSAGE_FIELDS.
-        params.push(projectId, conversationId, fromSeq + i, r.role, r.content, r.model ?? null, r.prompt_tokens ?? null, r.completion_tokens ?? null,
-          r.total_tokens ?? null, r.cost_micros ?? null, r.latency_ms ?? null, r.streamed ?? null, r.end_user ?? null, r.metadata ?? null,
-          r.request_id ?? null, r.created_at, r.content_hash ?? null, r.content_chars ?? null);
+        // In the columns' order: project, conversation, then MESSAGE_FIELDS (seq is the row's place).
+        params.push(projectId, conversationId);
+        for (const f of MESSAGE_FIELDS) params.push(f === 'seq' ? fromSeq + i : r[f] ?? null);
       }
       writes.push(tx.stmt(insertMessages(end - start)).run(params));
     }
