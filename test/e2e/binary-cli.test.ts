@@ -84,6 +84,25 @@ describe('fresh data directory without --demo', () => {
   });
 });
 
+describe('memory at start-up', () => {
+  /** VmHWM and VmRSS of a process, in MB. */
+  function memoryMb(pid: number): { peak: number; now: number } {
+    const status = require('node:fs').readFileSync(`/proc/${pid}/status`, 'utf8') as string;
+    const kb = (name: string) => Number(new RegExp(`${name}:\\s+(\\d+) kB`).exec(status)![1]);
+    return { peak: kb('VmHWM') / 1024, now: kb('VmRSS') / 1024 };
+  }
+
+  test('an idle gateway never went far above its resting memory (no 64 MiB argon2id hash at start-up)', async () => {
+    const gw = await gateway({ dataDir: join(scratchDir('memory'), 'data'), adminToken: null });
+    await Bun.sleep(1_500);
+    const { peak, now } = memoryMb(gw.proc.pid);
+    console.log(`idle gateway: VmRSS ${now.toFixed(1)} MB, VmHWM ${peak.toFixed(1)} MB`);
+    // The decoy hash of the sign-in made at start-up lifted the peak 60-65 MB above the resting RSS (139-145 MB).
+    expect(peak - now).toBeLessThan(30);
+    expect(peak).toBeLessThan(115);
+  });
+});
+
 describe('trusted link origins', () => {
   test('a monetized install without --public-url or --allowed-hosts is warned at start; with one it is not', async () => {
     const dataDir = join(scratchDir('links'), 'data');
