@@ -17,7 +17,7 @@ import { dashboardProjectsRoutes } from './accounts/dashboard-projects.routes';
 import { dashboardAccess } from './accounts/dashboard-session';
 import { dashboardOperatorRoutes } from './accounts/dashboard-operator.routes';
 import { dashboardConversationsRoutes } from './conversations/dashboard-conversations.routes';
-import { recordClientAddress } from './http/client-address';
+import { needsClientAddress, recordClientAddress } from './http/client-address';
 import { metricsAccess, metricsRoutes } from './ops/metrics.routes';
 import type { Runtime } from './runtime';
 import { usageRoutes } from './usage/usage.routes';
@@ -89,7 +89,7 @@ export function createApp(rt: Runtime, opts: { isShuttingDown?: () => boolean; l
     const started = performance.now();
     const target = parseRequestTarget(request.url);
     const routed = target ? routableRequest(request, target) : request;
-    recordClientAddress(routed, server?.requestIP(request)?.address);
+    if (target && needsClientAddress(target.path)) recordClientAddress(routed, server?.requestIP(request)?.address);
     const requestId = assignRequestId(routed, started);
     const response = target
       ? await app.handle(routed)

@@ -1,5 +1,5 @@
 import { describe, expect, test } from 'bun:test';
-import { createRequestLog, type LogLine } from '../../src/ops/request-log';
+import { createRequestLog, formatJson, isoTimestamp, type LogLine } from '../../src/ops/request-log';
 
 const LINE: LogLine = {
   request_id: 'req_1', method: 'POST', path: '/v1/chat/completions', status: 200, latency_ms: 812.456,
@@ -16,6 +16,16 @@ function written(format: 'json' | 'logfmt' | 'pretty', lines: LogLine[]): string
 }
 
 describe('request log formats', () => {
+  test('json: the same text as JSON.stringify({ ts: toISOString(), ...line }), at any millisecond', () => {
+    const times = [0, 5, 99, 100, 999, 1000, 1_764_970_867_123, 1_764_970_867_999, 1_764_970_868_000, 1_764_970_868_007, 253_402_300_799_999];
+    const lines: LogLine[] = [LINE, { request_id: 'r', method: 'GET', path: '/a"b\\c\u0001', status: 404, latency_ms: 0.1, error_code: null }, { ...LINE, model: undefined, streamed: false }];
+    for (const t of [...times, ...times.slice().reverse()]) {
+      expect(isoTimestamp(t)).toBe(new Date(t).toISOString());
+      for (const line of lines) expect(formatJson(t, line)).toBe(JSON.stringify({ ts: new Date(t).toISOString(), ...line }));
+    }
+    expect(formatJson(1000, {} as LogLine)).toBe('{"ts":"1970-01-01T00:00:01.000Z"}');
+  });
+
   test('json: one object a line with an ISO timestamp first', () => {
     const [line] = written('json', [LINE]);
     const parsed = JSON.parse(line);
