@@ -70,8 +70,19 @@ function insertMessages(n: number): string {
   return text;
 }
 const SET_COUNT = 'UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?';
-const INSERT_FRESH = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
-  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (project_id, id) DO NOTHING`;
+/** Conversations per multi-row insert of new conversations (8 parameters each). */
+const CONVERSATION_CHUNK = 32;
+const insertFreshSql = new Map<number, string>();
+/** One INSERT of `n` conversations that cannot exist yet; returns the keys of those it created (not those that existed). */
+function insertFresh(n: number): string {
+  let text = insertFreshSql.get(n);
+  if (!text) {
+    text = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
+  VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (project_id, id) DO NOTHING RETURNING project_id, id`;
+    insertFreshSql.set(n, text);
+  }
+  return text;
+}
 // Served by messages_turns_idx alone (a covering index): matching reads no content pages.
 const LAST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?';
 const FIRST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?';
@@ -99,19 +110,25 @@ const MESSAGES = `SELECT seq, role, content, model, prompt_tokens, completion_to
 
 /** The statements of a batch write, bound to its transaction. */
 function writerOf(tx: Tx) {
-  const insertRows = (projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]) => {
+  /** Multi-row inserts of messages, several conversations' at once: each entry's rows from position `fromSeq` on. */
+  const insertRows = (entries: Array<{ projectId: string; conversationId: string; fromSeq: number; rows: NewMessage[] }>) => {
     const writes = [];
-    for (let start = 0; start < rows.length; start += MESSAGE_CHUNK) {
-      const end = Math.min(rows.length, start + MESSAGE_CHUNK);
-      const params: unknown[] = [];
-      for (let i = start; i < end; i++) {
+    let params: unknown[] = [];
+    let count = 0;
+    for (const { projectId, conversationId, fromSeq, rows } of entries) {
+      for (let i = 0; i < rows.length; i++) {
         const r = rows[i];
         // In the columns' order: project, conversation, then MESSAGE_FIELDS (seq is the row's place).
         params.push(projectId, conversationId);
         for (const f of MESSAGE_FIELDS) params.push(f === 'seq' ? fromSeq + i : r[f] ?? null);
+        if (++count === MESSAGE_CHUNK) {
+          writes.push(tx.stmt(insertMessages(count)).run(params));
+          params = [];
+          count = 0;
+        }
       }
-      writes.push(tx.stmt(insertMessages(end - start)).run(params));
     }
+    if (count > 0) writes.push(tx.stmt(insertMessages(count)).run(params));
     return writes;
   };
   return {
@@ -119,18 +136,28 @@ function writerOf(tx: Tx) {
     touchConversation: async (x: ConversationTouch): Promise<number> =>
       (await tx.stmt<{ message_count: number }>(UPSERT).get([x.conversationId, x.projectId, x.tracked ? 1 : 0, x.endUser, x.metadata, x.atMs, x.atMs]))!.message_count,
     /**
-     * A conversation that cannot exist yet (an untracked request, keyed by its own request id) with all its
-     * messages: two statements fewer than touch + append + count. False, writing nothing, if it does exist.
+     * Conversations that cannot exist yet (untracked requests, each keyed by its own fresh request id) with all their
+     * messages, in multi-row inserts: a handful of statements for a whole run of exchanges instead of touch + append +
+     * count for each. Returns, per conversation, whether it was created; nothing is written for one that existed.
      */
-    async insertNewConversation(x: ConversationTouch, rows: NewMessage[]): Promise<boolean> {
-      const created = await tx.stmt(INSERT_FRESH).run([x.conversationId, x.projectId, x.tracked ? 1 : 0, x.endUser, x.metadata, rows.length, x.atMs, x.atMs]);
-      if (created.changes === 0) return false;
-      await Promise.all(insertRows(x.projectId, x.conversationId, 0, rows));
-      return true;
+    async insertNewConversations(list: Array<{ touch: ConversationTouch; rows: NewMessage[] }>): Promise<boolean[]> {
+      const created = new Set<string>();
+      for (let start = 0; start < list.length; start += CONVERSATION_CHUNK) {
+        const end = Math.min(list.length, start + CONVERSATION_CHUNK);
+        const params: unknown[] = [];
+        for (let i = start; i < end; i++) {
+          const { touch: x, rows } = list[i];
+          params.push(x.conversationId, x.projectId, x.tracked ? 1 : 0, x.endUser, x.metadata, rows.length, x.atMs, x.atMs);
+        }
+        for (const r of await tx.stmt<{ project_id: string; id: string }>(insertFresh(end - start)).all(params)) created.add(`${r.project_id}\u0000${r.id}`);
+      }
+      const made = list.map(({ touch }) => created.has(`${touch.projectId}\u0000${touch.conversationId}`));
+      await Promise.all(insertRows(list.flatMap(({ touch, rows }, i) => (made[i] ? [{ projectId: touch.projectId, conversationId: touch.conversationId, fromSeq: 0, rows }] : []))));
+      return made;
     },
     /** Appends messages from position `fromSeq` on and records the new count (sent together). */
     async appendMessages(projectId: string, conversationId: string, fromSeq: number, rows: NewMessage[]): Promise<void> {
-      await Promise.all([...insertRows(projectId, conversationId, fromSeq, rows), tx.stmt(SET_COUNT).run([fromSeq + rows.length, projectId, conversationId])]);
+      await Promise.all([...insertRows([{ projectId, conversationId, fromSeq, rows }]), tx.stmt(SET_COUNT).run([fromSeq + rows.length, projectId, conversationId])]);
     },
     /** The last `limit` turns, oldest first. */
     lastTurns: async (projectId: string, id: string, limit: number) => (await tx.stmt<TurnRow>(LAST_TURNS).all([projectId, id, limit])).reverse(),

@@ -126,10 +126,16 @@ function createTailCache() {
 const tailKey = (x: ExchangeWrite) => `${x.projectId}\u0000${x.conversationId}`;
 const storedTurnOf = (m: NewMessage): StoredTurn => ({ role: m.role, hash: m.content_hash, chars: m.content_chars });
 
-/** Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer. */
-async function storeExchange(repo: ConversationWriter, x: ExchangeWrite, tails: TailView): Promise<void> {
+/** An untracked exchange as a conversation of its own: its request's messages, then the answer. */
+const freshOf = (x: ExchangeWrite) => ({ touch: x, rows: [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer] });
+
+/**
+ * Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer.
+ * `alreadyTried`: an untracked exchange whose conversation insert was refused (its id exists) goes the long way.
+ */
+async function storeExchange(repo: ConversationWriter, x: ExchangeWrite, tails: TailView, alreadyTried = false): Promise<void> {
   // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against.
-  if (!x.tracked && (await repo.insertNewConversation(x, [...x.history.map((t): NewMessage => ({ ...x.requestFields, ...toStoredFields(t) })), x.answer]))) return;
+  if (!x.tracked && !alreadyTried && (await repo.insertNewConversations([freshOf(x)]))[0]) return;
   const storedCount = await repo.touchConversation(x);
   const key = tailKey(x);
   const known = storedCount === 0 ? { count: 0, tail: [] as StoredTurn[] } : await knownCount(repo, x, storedCount, tails.get(key));
@@ -242,7 +248,18 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     // The batch's tails are kept only if the batch is stored: a rolled-back batch leaves the cache as it was.
     const view = tails.view();
     await deps.repo.writeInTransaction(async (w) => {
-      for (const x of writes) await storeExchange(w, x, view);
+      // Runs of untracked exchanges (each its own new conversation) are inserted together, at their place in the
+      // order, so the batch still takes its conversations in (project, id) order; the rest one exchange at a time.
+      for (let i = 0; i < writes.length; ) {
+        let end = i;
+        while (end < writes.length && !writes[end].tracked) end++;
+        if (end - i >= 2) {
+          const run = writes.slice(i, end);
+          const created = await w.insertNewConversations(run.map(freshOf));
+          for (let k = 0; k < run.length; k++) if (!created[k]) await storeExchange(w, run[k], view, true);
+          i = end;
+        } else await storeExchange(w, writes[i++], view);
+      }
     });
     view.commit();
   }

@@ -224,3 +224,42 @@ test.skipIf(TEST_STORE !== 'postgres')('three instances writing batches over the
     await database.drop();
   }
 }, 60_000);
+
+test('a batch stores exactly what the same exchanges stored one batch each would: untracked runs together, tracked ones between, an id shared by both', async () => {
+  // Finish order: untracked runs around tracked turns, and a client that sends another request's id as its conversation id.
+  const records: ExchangeRecord[] = [];
+  const untracked = (n: number) => { for (let i = 0; i < n; i++) records.push(exchange('p1', null, [{ role: 'user', content: `loose question ${records.length}` }], `loose answer ${records.length}`)); };
+  untracked(3);
+  records.push(exchange('p1', 'chat-a', [{ role: 'user', content: 'hi' }], 'hello'));
+  untracked(40);
+  const borrowed = records[5].requestId; // an untracked request of this batch, finishing after the tracked turn below
+  records.splice(4, 0, exchange('p1', borrowed, [{ role: 'user', content: 'using a request id as my conversation' }], 'fine'));
+  records.push(exchange('p1', 'chat-a', [{ role: 'user', content: 'hi' }, { role: 'assistant', content: 'hello' }, { role: 'user', content: 'and now?' }], 'now this'));
+  untracked(2);
+  records.push(exchange('p2', null, [{ role: 'user', content: 'other project' }], 'other answer'));
+
+  const dump = async (store: SqlStore) => ({
+    conversations: await store.stmt('SELECT project_id, id, tracked, message_count, created_at, updated_at FROM conversations ORDER BY project_id, id').all(),
+    messages: await store.stmt('SELECT project_id, conversation_id, seq, role, content, request_id, content_hash, content_chars FROM messages ORDER BY project_id, conversation_id, seq').all(),
+  });
+  const stored = async (batches: ExchangeRecord[][]) => {
+    const { store, close } = await createTestStore();
+    try {
+      await withProject(store);
+      await withProject(store, 'p2');
+      const service = createConversationsService({ repo: createConversationsRepo(store) });
+      for (const batch of batches) await service.writeBatch(batch);
+      return await dump(store);
+    } finally {
+      await close();
+    }
+  };
+  const together = await stored([records]);
+  const oneByOne = await stored(records.map((r) => [r]));
+  // 46 untracked requests (one shares its id with the tracked turn that borrowed it) and chat-a.
+  expect(together.conversations).toHaveLength(47);
+  expect(together).toEqual(oneByOne);
+  // The borrowed id holds the tracked turn, then the untracked request's own exchange appended to it.
+  expect(together.messages.filter((m: any) => m.conversation_id === borrowed).map((m: any) => m.content))
+    .toEqual(['using a request id as my conversation', 'fine', records[6].request.body.messages[0].content, records[6].answerText]);
+});
