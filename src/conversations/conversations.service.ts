@@ -250,6 +250,8 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     await deps.repo.writeInTransaction(async (w) => {
       // Runs of untracked exchanges (each its own new conversation) are inserted together, at their place in the
       // order, so the batch still takes its conversations in (project, id) order; the rest one exchange at a time.
+      // An untracked exchange whose id exists already (only a client sending a request id as its conversation id can
+      // cause that) is written right after its run.
       for (let i = 0; i < writes.length; ) {
         let end = i;
         while (end < writes.length && !writes[end].tracked) end++;
