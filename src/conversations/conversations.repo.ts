@@ -53,36 +53,29 @@ const UPSERT = `INSERT INTO conversations (id, project_id, tracked, end_user, me
   RETURNING message_count`;
 const MESSAGE_FIELDS = ['seq', 'role', 'content', 'model', 'prompt_tokens', 'completion_tokens', 'total_tokens', 'cost_micros', 'latency_ms',
   'streamed', 'end_user', 'metadata', 'request_id', 'created_at', 'content_hash', 'content_chars'] as const;
+/**
+ * The text of one INSERT of `n` rows of `columns` positional values each (cached per row count): a round trip per
+ * chunk of rows instead of per row, parameters bound in order rather than looked up by name.
+ */
+function multiRowInsert(head: string, columns: number, tail = ''): (n: number) => string {
+  const tuple = `(${Array(columns).fill('?').join(', ')})`;
+  const texts = new Map<number, string>();
+  return (n) => {
+    let text = texts.get(n);
+    if (!text) texts.set(n, (text = `${head} VALUES ${Array(n).fill(tuple).join(', ')}${tail}`));
+    return text;
+  };
+}
 /** Rows per multi-row message insert (a question and its answer are usually two). */
 const MESSAGE_CHUNK = 64;
-const insertMessagesSql = new Map<number, string>();
-/**
- * One INSERT of `n` messages (texts cached per row count), positional: a round trip per chunk instead of per
- * message, and parameters bound in order rather than looked up by name (2 + 16 per row).
- */
-function insertMessages(n: number): string {
-  let text = insertMessagesSql.get(n);
-  if (!text) {
-    const tuple = `(${Array(2 + MESSAGE_FIELDS.length).fill('?').join(', ')})`;
-    text = `INSERT INTO messages (project_id, conversation_id, ${MESSAGE_FIELDS.join(', ')}) VALUES ${Array(n).fill(tuple).join(', ')}`;
-    insertMessagesSql.set(n, text);
-  }
-  return text;
-}
+/** Messages: project, conversation, then MESSAGE_FIELDS (2 + 16 values a row). */
+const insertMessages = multiRowInsert(`INSERT INTO messages (project_id, conversation_id, ${MESSAGE_FIELDS.join(', ')})`, 2 + MESSAGE_FIELDS.length);
 const SET_COUNT = 'UPDATE conversations SET message_count = ? WHERE project_id = ? AND id = ?';
-/** Conversations per multi-row insert of new conversations (8 parameters each). */
+/** Conversations per multi-row insert of new conversations (8 values each). */
 const CONVERSATION_CHUNK = 32;
-const insertFreshSql = new Map<number, string>();
-/** One INSERT of `n` conversations that cannot exist yet; returns the keys of those it created (not those that existed). */
-function insertFresh(n: number): string {
-  let text = insertFreshSql.get(n);
-  if (!text) {
-    text = `INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)
-  VALUES ${Array(n).fill('(?, ?, ?, ?, ?, ?, ?, ?)').join(', ')} ON CONFLICT (project_id, id) DO NOTHING RETURNING project_id, id`;
-    insertFreshSql.set(n, text);
-  }
-  return text;
-}
+/** Conversations that cannot exist yet; returns the keys of those it created (not those that existed). */
+const insertFresh = multiRowInsert('INSERT INTO conversations (id, project_id, tracked, end_user, metadata, message_count, created_at, updated_at)', 8,
+  ' ON CONFLICT (project_id, id) DO NOTHING RETURNING project_id, id');
 // Served by messages_turns_idx alone (a covering index): matching reads no content pages.
 const LAST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq DESC LIMIT ?';
 const FIRST_TURNS = 'SELECT seq, role, content_hash, content_chars FROM messages WHERE project_id = ? AND conversation_id = ? ORDER BY seq LIMIT ?';

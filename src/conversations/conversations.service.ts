@@ -131,11 +131,9 @@ const freshOf = (x: ExchangeWrite) => ({ touch: x, rows: [...x.history.map((t): 
 
 /**
  * Stores what is new in one exchange: the request's messages the conversation does not hold yet, then the answer.
- * `alreadyTried`: an untracked exchange whose conversation insert was refused (its id exists) goes the long way.
+ * For tracked exchanges, and for an untracked one whose conversation insert was refused (its id exists).
  */
-async function storeExchange(repo: ConversationWriter, x: ExchangeWrite, tails: TailView, alreadyTried = false): Promise<void> {
-  // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against.
-  if (!x.tracked && !alreadyTried && (await repo.insertNewConversations([freshOf(x)]))[0]) return;
+async function storeExchange(repo: ConversationWriter, x: ExchangeWrite, tails: TailView): Promise<void> {
   const storedCount = await repo.touchConversation(x);
   const key = tailKey(x);
   const known = storedCount === 0 ? { count: 0, tail: [] as StoredTurn[] } : await knownCount(repo, x, storedCount, tails.get(key));
@@ -248,19 +246,21 @@ export function createConversationsService(deps: { repo: ConversationsRepo }) {
     // The batch's tails are kept only if the batch is stored: a rolled-back batch leaves the cache as it was.
     const view = tails.view();
     await deps.repo.writeInTransaction(async (w) => {
-      // Runs of untracked exchanges (each its own new conversation) are inserted together, at their place in the
-      // order, so the batch still takes its conversations in (project, id) order; the rest one exchange at a time.
-      // An untracked exchange whose id exists already (only a client sending a request id as its conversation id can
-      // cause that) is written right after its run.
+      // An untracked request is its own conversation, keyed by its fresh request id: nothing to match against. Runs
+      // of them are inserted together, at their place in the order, so the batch still takes its conversations in
+      // (project, id) order; tracked exchanges one at a time. An untracked exchange whose id exists already (only a
+      // client sending a request id as its conversation id can cause that) is written the long way right after its run.
       for (let i = 0; i < writes.length; ) {
-        let end = i;
+        if (writes[i].tracked) {
+          await storeExchange(w, writes[i++], view);
+          continue;
+        }
+        let end = i + 1;
         while (end < writes.length && !writes[end].tracked) end++;
-        if (end - i >= 2) {
-          const run = writes.slice(i, end);
-          const created = await w.insertNewConversations(run.map(freshOf));
-          for (let k = 0; k < run.length; k++) if (!created[k]) await storeExchange(w, run[k], view, true);
-          i = end;
-        } else await storeExchange(w, writes[i++], view);
+        const run = writes.slice(i, end);
+        const created = await w.insertNewConversations(run.map(freshOf));
+        for (let k = 0; k < run.length; k++) if (!created[k]) await storeExchange(w, run[k], view);
+        i = end;
       }
     });
     view.commit();
