@@ -105,19 +105,25 @@ export interface PostingsView {
   readonly alive: Uint8Array;
   readonly seqOf: Int32Array;
   readonly rows: ReadonlyArray<UnitRow | null>;
-  /** Scratch of document capacity each; `scores` must be all zero between queries (left so on return). */
-  readonly scores: Float64Array;
-  /** Per doc: the best product-type credit of the query words met so far (zero between queries). */
-  readonly typeEv: Float64Array;
-  /** Per doc: how many query words it contains, counted up to 255 (zero between queries). */
-  readonly hits: Uint8Array;
-  /** Per doc: bit j set when it contains the j-th query word found in the index (j < 32; zero between queries). */
-  readonly matchMask: Uint32Array;
+  /**
+   * Query scratch, of document capacity each. A query gives each document it touches a slot, in the order they
+   * are first touched: `slotOf` (by document) is 1 + the slot, 0 when untouched (all zero between queries: a
+   * query clears what it set); the arrays by slot are overwritten on first touch, so they need no clearing.
+   */
+  readonly slotOf: Int32Array;
   /** Per doc: 1 + its position among the round's candidates while their common words are added (zero otherwise). */
   readonly candAt: Int32Array;
+  /** Per slot: the document. */
   readonly touched: Int32Array;
-  readonly selectBuf: Float64Array;
-  /** Scratch of document capacity: the rank key of each touched document, by its position in `touched`. */
+  /** Per slot: the score by the retrieval words so far. */
+  readonly scores: Float64Array;
+  /** Per slot: the best product-type credit of the query words met so far. */
+  readonly typeEv: Float64Array;
+  /** Per slot: how many query words the document contains, counted up to 255. */
+  readonly hits: Uint8Array;
+  /** Per slot: bit j set when the document contains the j-th query word found in the index (j < 32). */
+  readonly matchMask: Uint32Array;
+  /** Per slot: the rank key (score x type factor), -1 once the document was taken as a candidate. */
   readonly keyBuf: Float64Array;
 }
 
@@ -144,6 +150,44 @@ function kthLargest(xs: Float64Array, k: number): number {
     else return xs[target];
   }
   return xs[target];
+}
+
+/**
+ * The k-th largest (1-based, counting repeats) of the non-negative values among keys[0, count), with `heap` (k
+ * long) as scratch: a min-heap of the k largest seen so far, so a value below its top costs one comparison.
+ * The caller makes sure at least k values are non-negative. Same answer as kthLargest over those values.
+ */
+function kthLargestKey(keys: Float64Array, count: number, k: number, heap: Float64Array): number {
+  let size = 0;
+  for (let i = 0; i < count; i++) {
+    const v = keys[i];
+    if (v < 0) continue;
+    if (size < k) {
+      // Sift up.
+      let at = size++;
+      while (at > 0) {
+        const parent = (at - 1) >> 1;
+        if (heap[parent] <= v) break;
+        heap[at] = heap[parent];
+        at = parent;
+      }
+      heap[at] = v;
+    } else if (v > heap[0]) {
+      // Replace the smallest and sift down.
+      let at = 0;
+      for (;;) {
+        const l = 2 * at + 1;
+        if (l >= k) break;
+        const r = l + 1;
+        const c = r < k && heap[r] < heap[l] ? r : l;
+        if (heap[c] >= v) break;
+        heap[at] = heap[c];
+        at = c;
+      }
+      heap[at] = v;
+    }
+  }
+  return heap[0];
 }
 
 /** Position of doc in a term's postings (its first `len` entries), or -1 (binary search; lists are sorted by doc id). */
@@ -177,6 +221,39 @@ function sortBest(order: Int32Array, n: number, score: Float64Array, seq: (i: nu
 }
 
 /**
+ * Adds one retrieval word's postings to the slots (a document's slot is made on its first touch); returns the
+ * new slot count. Kept apart (like rankKeys) so the engine compiles the hot loop on its own.
+ */
+function accumulate(view: PostingsView, docs: Int32Array, ws: Float32Array, ts: Uint8Array, len: number, f: number, credit: number, bit: number, count: number): number {
+  const { alive, slotOf, touched, scores, typeEv, hits, matchMask } = view;
+  for (let i = 0; i < len; i++) {
+    const d = docs[i];
+    if (alive[d] === 0) continue;
+    let s = slotOf[d] - 1;
+    if (s < 0) {
+      s = count++;
+      slotOf[d] = s + 1;
+      touched[s] = d;
+      scores[s] = 0;
+      typeEv[s] = 0;
+      hits[s] = 0;
+      matchMask[s] = 0;
+    }
+    scores[s] += f * ws[i];
+    matchMask[s] |= bit;
+    if (hits[s] < 255) hits[s]++;
+    if (ts[i] === 1 && credit > typeEv[s]) typeEv[s] = credit;
+  }
+  return count;
+}
+
+/** Each slot's rank key: its score by the retrieval words times its type factor. */
+function rankKeys(view: PostingsView, count: number): void {
+  const { scores, typeEv, hits, keyBuf } = view;
+  for (let s = 0; s < count; s++) keyBuf[s] = scores[s] * typeFactor(typeEv[s], hits[s]);
+}
+
+/**
  * The best units for weighted query terms, BM25F-scored, best first, filtered by `accept` from the best
  * down until `limit` are accepted or the units containing a query word are exhausted.
  */
@@ -186,7 +263,7 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, candAt, touched, selectBuf, keyBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number; bit: number }> = [];
   const known = (t: string) => {
@@ -214,26 +291,12 @@ export function searchUnits(
   if (retrieval.length === 0) retrieval = [...present].sort((a, b) => df[a.tid] - df[b.tid]).slice(0, 3);
   const others = present.filter((p) => !retrieval.includes(p));
 
-  // Accumulate over the retrieval words' postings.
+  // Accumulate over the retrieval words' postings, by slot: the key pass, the candidate pass and the clean-up
+  // then read slots in order instead of documents at random (about half of the time of a search over 100k).
   let count = 0;
-  for (const { tid, f, credit, bit } of retrieval) {
-    const docs = pDocs[tid], ws = pWeights[tid], ts = pTypes[tid], len = pLen[tid];
-    for (let i = 0; i < len; i++) {
-      const d = docs[i];
-      if (alive[d] === 0) continue;
-      if (scores[d] === 0) touched[count++] = d;
-      scores[d] += f * ws[i];
-      matchMask[d] |= bit;
-      if (hits[d] < 255) hits[d]++;
-      if (ts[i] === 1 && credit > typeEv[d]) typeEv[d] = credit;
-    }
-  }
-  // Ranked by score x type factor, computed once per touched unit (reading `scores`, `typeEv` and `hits` at
-  // random is the expensive part over a large catalog); a unit's key becomes -1 once it is taken.
-  for (let i = 0; i < count; i++) {
-    const d = touched[i];
-    keyBuf[i] = scores[d] * typeFactor(typeEv[d], hits[d]);
-  }
+  for (const { tid, f, credit, bit } of retrieval) count = accumulate(view, pDocs[tid], pWeights[tid], pTypes[tid], pLen[tid], f, credit, bit, count);
+  // Ranked by score x type factor; a slot's key becomes -1 once it is taken.
+  rankKeys(view, count);
 
   const out: ScoredUnit[] = [];
   let remaining = count;
@@ -242,27 +305,21 @@ export function searchUnits(
   const rDoc = new Int32Array(perRound), rScore = new Float64Array(perRound), rCredit = new Float64Array(perRound);
   const rHits = new Uint16Array(perRound), rMask = new Uint32Array(perRound), taken = new Uint8Array(perRound);
   // The picks of a batch, and the scores left to choose from.
-  const best = new Int32Array(perRound), left = new Float64Array(perRound);
+  const best = new Int32Array(perRound), left = new Float64Array(perRound), heap = new Float64Array(perRound);
   const seqAt = (c: number) => seqOf[rDoc[c]];
   try {
     while (out.length < limit && remaining > 0) {
       // The next best `perRound` by the retrieval words.
-      let threshold = -Infinity;
-      if (remaining > perRound) {
-        let m = 0;
-        for (let i = 0; i < count; i++) if (keyBuf[i] >= 0) selectBuf[m++] = keyBuf[i];
-        threshold = kthLargest(selectBuf.subarray(0, m), perRound);
-      }
+      const threshold = remaining > perRound ? kthLargestKey(keyBuf, count, perRound, heap) : -Infinity;
       let n = 0;
       for (let i = 0; i < count && n < perRound; i++) {
         const k = keyBuf[i];
         if (k >= 0 && k >= threshold) {
-          const d = touched[i];
-          rDoc[n] = d;
-          rScore[n] = scores[d];
-          rCredit[n] = typeEv[d];
-          rHits[n] = hits[d];
-          rMask[n] = matchMask[d];
+          rDoc[n] = touched[i];
+          rScore[n] = scores[i];
+          rCredit[n] = typeEv[i];
+          rHits[n] = hits[i];
+          rMask[n] = matchMask[i];
           n++;
           keyBuf[i] = -1;
         }
@@ -328,13 +385,7 @@ export function searchUnits(
       }
     }
   } finally {
-    for (let i = 0; i < count; i++) {
-      const d = touched[i];
-      scores[d] = 0;
-      typeEv[d] = 0;
-      hits[d] = 0;
-      matchMask[d] = 0;
-    }
+    for (let i = 0; i < count; i++) slotOf[touched[i]] = 0;
   }
   return out;
 }

@@ -60,14 +60,15 @@ export function createUnitStore(averages?: Float64Array) {
   let alive = new Uint8Array(0);
   let seqOf = new Int32Array(0);
   let fieldLens = new Uint16Array(0); // NF per doc
-  let scores = new Float64Array(0);
+  // Query scratch (see PostingsView): slotOf by document; the others by slot, the order documents were first touched.
+  let slotOf = new Int32Array(0);
+  let candAt = new Int32Array(0);
   let touched = new Int32Array(0);
-  let selectBuf = new Float64Array(0);
-  let keyBuf = new Float64Array(0);
+  let scores = new Float64Array(0);
   let typeEv = new Float64Array(0);
   let hits = new Uint8Array(0);
   let matchMask = new Uint32Array(0);
-  let candAt = new Int32Array(0);
+  let keyBuf = new Float64Array(0);
   const byCampaign = new Map<string, number[]>();
   const campaignStrings = new Map<string, { context: string; campaign_name: string; advertiser_project_id: string }>();
 
@@ -97,14 +98,14 @@ export function createUnitStore(averages?: Float64Array) {
     alive = grow(alive, next);
     seqOf = grow(seqOf, next);
     fieldLens = grow(fieldLens, next * NF);
-    scores = new Float64Array(next);
+    slotOf = new Int32Array(next);
+    candAt = new Int32Array(next);
     touched = new Int32Array(next);
-    selectBuf = new Float64Array(next);
-    keyBuf = new Float64Array(next);
+    scores = new Float64Array(next);
     typeEv = new Float64Array(next);
     hits = new Uint8Array(next);
     matchMask = new Uint32Array(next);
-    candAt = new Int32Array(next);
+    keyBuf = new Float64Array(next);
     cap = next;
   }
 
@@ -218,14 +219,14 @@ export function createUnitStore(averages?: Float64Array) {
     alive = new Uint8Array(0);
     seqOf = new Int32Array(0);
     fieldLens = new Uint16Array(0);
-    scores = new Float64Array(0);
+    slotOf = new Int32Array(0);
+    candAt = new Int32Array(0);
     touched = new Int32Array(0);
-    selectBuf = new Float64Array(0);
-    keyBuf = new Float64Array(0);
+    scores = new Float64Array(0);
     typeEv = new Float64Array(0);
     hits = new Uint8Array(0);
     matchMask = new Uint32Array(0);
-    candAt = new Int32Array(0);
+    keyBuf = new Float64Array(0);
     byCampaign.clear();
     campaignStrings.clear();
     termIds.clear();
@@ -324,7 +325,7 @@ export function createUnitStore(averages?: Float64Array) {
 
   /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, scores, typeEv, hits, matchMask, candAt, touched, selectBuf, keyBuf }, weights, accept, limit);
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf }, weights, accept, limit);
   }
 
   function stats() {
@@ -333,7 +334,7 @@ export function createUnitStore(averages?: Float64Array) {
       postings += pLen[id];
       bytes += pDocs[id].byteLength + pWeights[id].byteLength + pTypes[id].byteLength;
     }
-    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + scores.byteLength + touched.byteLength + selectBuf.byteLength + keyBuf.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength + candAt.byteLength;
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + slotOf.byteLength + candAt.byteLength + touched.byteLength + scores.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength + keyBuf.byteLength;
     return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
   }
 
