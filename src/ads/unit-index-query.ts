@@ -157,7 +157,7 @@ function kthLargest(xs: Float64Array, k: number): number {
  * long) as scratch: a min-heap of the k largest seen so far, so a value below its top costs one comparison.
  * The caller makes sure at least k values are non-negative. Same answer as kthLargest over those values.
  */
-function kthLargestKey(keys: Float64Array, count: number, k: number, heap: Float64Array): number {
+export function kthLargestKey(keys: Float64Array, count: number, k: number, heap: Float64Array): number {
   let size = 0;
   for (let i = 0; i < count; i++) {
     const v = keys[i];

@@ -3,6 +3,7 @@ import type { UnitRow } from '../../src/ads/ad-index.repo';
 import { queryWeights } from '../../src/ads/matcher';
 import { stem, terms } from '../../src/ads/text';
 import { createUnitIndex, idfWeight } from '../../src/ads/unit-index';
+import { kthLargestKey } from '../../src/ads/unit-index-query';
 
 let nextSeq = 1;
 function unit(campaign: string, product: string, fields: Partial<UnitRow> & { keywordList?: string[] } = {}): UnitRow {
@@ -267,6 +268,22 @@ describe('unit index', () => {
     }
     // Best first.
     for (let i = 1; i < found.length; i++) expect(found[i - 1].score).toBeGreaterThanOrEqual(found[i].score);
+  });
+
+  test('a round\'s threshold: the k-th largest of the keys not yet taken, repeats counted, as a sort finds it', () => {
+    let state = 5;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    for (let trial = 0; trial < 300; trial++) {
+      const count = 1 + Math.floor(rand() * 400);
+      const keys = new Float64Array(count + 5).fill(99); // past `count`: never read
+      // Few distinct values (many repeats at the threshold), some taken (-1), some tiny.
+      const distinct = 1 + Math.floor(rand() * 20);
+      for (let i = 0; i < count; i++) keys[i] = rand() < 0.2 ? -1 : rand() < 0.05 ? 1e-9 : Math.floor(rand() * distinct) / 7;
+      const open = Array.from(keys.subarray(0, count)).filter((v) => v >= 0).sort((a, b) => b - a);
+      if (open.length === 0) continue;
+      const k = 1 + Math.floor(rand() * open.length);
+      expect(kthLargestKey(keys, count, k, new Float64Array(k))).toBe(open[k - 1]);
+    }
   });
 
   test('within a round, accept() sees the units best first (ties by seq), whatever the limit and whichever it turns down', () => {
