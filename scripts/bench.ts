@@ -34,7 +34,7 @@ const loadAtStart = loadAverage();
 
 const SCENARIOS = {
   plain: 'monetization off, no conversation id, one small fixed request (scripts/wrk/plain.lua); also the streaming first-chunk times',
-  conversation: 'every request carries x-conversation-id: multi-turn chats of up to 8 user turns with the whole history, conversations replaced as they end (scripts/wrk/conversation.lua); monetization off',
+  conversation: 'every request carries x-conversation-id: multi-turn chats of up to 8 user turns with the whole history, every user turn a text not sent before, conversations replaced as they end (scripts/wrk/conversation.lua); monetization off',
   monetization: 'the conversation requests to a publisher with monetization on and a promotion allowed on every turn (frequency_cap_turns 1), against an advertiser with ~1,000 products in 6 campaigns; the same requests to a project with monetization off in the same run',
   'large-store': 'the monetization requests with the marketplace seeded through the app\'s services (scripts/bench-seed-store.ts): 10,000 campaigns and 100,000 products by default',
 } as const;

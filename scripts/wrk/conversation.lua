@@ -10,6 +10,7 @@ local slots, cursor, begun = {}, 0, 0
 
 -- Commercial questions about tools for work: each one, asked alone, gets a promotion from the benchmark's
 -- advertiser (scripts/bench-setup.ts); later turns can still go without one (relevance and intent gates).
+-- Each is sent after a greeting numbered by conversation and turn, so no two user turns are the same text.
 local QUESTIONS = {
   "What tools can help me manage my projects?",
   "Which project management app is best for a small remote team?",
@@ -60,7 +61,11 @@ function request()
     slots[cursor] = c
   end
   c.turn = c.turn + 1
-  local q = QUESTIONS[(c.n * 7 + c.turn) % #QUESTIONS + 1]
+  -- Every user turn's text is new (its conversation's and turn's numbers in it), as in real traffic: the gateway's
+  -- per-text caches (safety verdicts, query words) then help only with the earlier turns a client sends again.
+  -- (The greeting was chosen because the gates score these turns as they score the bare questions; appended
+  -- numbers such as "(team 12, question 3)" or "This is for sprint 99." cost promotions: intent or safety moved.)
+  local q = "Hello from office " .. (c.n * 8 + c.turn) .. ". " .. QUESTIONS[(c.n * 7 + c.turn) % #QUESTIONS + 1]
   local user = '{"role":"user","content":"' .. q .. '"}'
   local body = '{"model":"gpt-4o-mini","messages":[' .. table.concat(c.parts, ",") .. "," .. user .. "]}"
   c.parts[#c.parts + 1] = user
