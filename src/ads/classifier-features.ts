@@ -229,6 +229,55 @@ function assignValues(buf: FeatureBuffer, from: number, to: number, weight: numb
 }
 
 /**
+ * A text's features as textFeatures appends them (group tags, before assignValues), and its turn's vector sum when
+ * word vectors were added. Chat clients send the whole history with every request, so a conversation's earlier
+ * turns come back with each new one: their features are kept here, per text, instead of extracted again (a turn of a
+ * four-turn conversation took 2-5 us per feature mode). One cache per way of reading a text: namespace (latest turn
+ * or earlier), drop list and word vectors (or none); each holds texts of at most TEXT_CACHE_CHARS characters and at
+ * most TEXT_CACHE_FEATURES features in all (about 1.3 MB), and is cleared when full.
+ */
+type TextEntry = { idx: Int32Array; tags: Float32Array; vsum: Float32Array | null };
+type TextCache = { latest: boolean; drop: ReadonlySet<number> | null; vectors: WordVectors | null; texts: Map<string, TextEntry>; features: number };
+const TEXT_CACHE_CHARS = 1024;
+const TEXT_CACHE_FEATURES = 1 << 18;
+const textCaches: TextCache[] = [];
+
+function textCacheFor(latest: boolean, drop: ReadonlySet<number> | null, vectors: WordVectors | null): TextCache {
+  for (const c of textCaches) if (c.latest === latest && c.drop === drop && c.vectors === vectors) return c;
+  const made: TextCache = { latest, drop, vectors, texts: new Map(), features: 0 };
+  // A few ways of reading are in use at a time (two models); more would mean drop lists or vectors being replaced.
+  if (textCaches.length >= 8) textCaches.length = 0;
+  textCaches.push(made);
+  return made;
+}
+
+/** textFeatures, from the cache when this text was read the same way before (same features, same vector sum). */
+function cachedTextFeatures(buf: FeatureBuffer, text: string, latest: boolean, vectors: WordVectors | null, seg: number, drop: ReadonlySet<number> | null): void {
+  if (text.length > TEXT_CACHE_CHARS) return textFeatures(buf, text, latest, vectors, seg, drop);
+  const cache = textCacheFor(latest, drop, vectors);
+  const hit = cache.texts.get(text);
+  if (hit === undefined) {
+    const from = buf.n;
+    textFeatures(buf, text, latest, vectors, seg, drop);
+    const count = buf.n - from;
+    if (cache.features + count > TEXT_CACHE_FEATURES) {
+      cache.texts.clear();
+      cache.features = 0;
+    }
+    // The turn's sum starts at zero (extractFeatures clears the sums when it adds vectors), so it is this text's.
+    const vsum = vectors ? buf.vsum!.slice(seg * vectors.dims, (seg + 1) * vectors.dims) : null;
+    cache.texts.set(text, { idx: buf.idx.slice(from, buf.n), tags: buf.val.slice(from, buf.n), vsum });
+    cache.features += count;
+    return;
+  }
+  reserve(buf, hit.idx.length);
+  buf.idx.set(hit.idx, buf.n);
+  buf.val.set(hit.tags, buf.n);
+  buf.n += hit.idx.length;
+  if (vectors) buf.vsum!.set(hit.vsum!, seg * vectors.dims);
+}
+
+/**
  * How turns become features. "turns": the latest user turn and the earlier ones in separate namespaces, earlier
  * ones weighing EARLIER_WEIGHT (shopping intent: what the user asks now matters most). "pooled": every turn in
  * one namespace at full weight (safety: a crisis told two turns ago still counts).
@@ -240,7 +289,7 @@ export type FeatureMode = 'turns' | 'pooled';
  * most recent first (only the first MAX_EARLIER_TURNS count). Fills `buf` (reset first). `drop` (see dropSet): words
  * that give no sparse feature; the word vectors still see them, so the vector sums stay shareable between models.
  */
-export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns', vectors: WordVectors | null = null, reuseVectorSums = false, drop: ReadonlySet<number> | null = null): FeatureBuffer {
+export function extractFeatures(buf: FeatureBuffer, current: string, earlier: readonly string[], mode: FeatureMode = 'turns', vectors: WordVectors | null = null, reuseVectorSums = false, drop: ReadonlySet<number> | null = null, cacheTexts = false): FeatureBuffer {
   buf.n = 0;
   buf.denseN = 0;
   const segs = buf.segs;
@@ -253,13 +302,16 @@ export function extractFeatures(buf: FeatureBuffer, current: string, earlier: re
   // The per-turn vector sums do not depend on the mode: a second extraction of the same turns may keep them.
   const adding = reuseVectorSums ? null : vectors;
   if (segs) segs[0] = 0;
-  textFeatures(buf, typeof current === 'string' ? current : '', true, adding, nseg++, drop);
+  // With cacheTexts, earlier turns come from the per-text cache; the latest turn too in "pooled" mode, where it is read
+  // as it will be when it is an earlier turn (in "turns" mode the latest turn is read apart and would not come back).
+  const text = cacheTexts ? cachedTextFeatures : textFeatures;
+  (cacheTexts && mode === 'pooled' ? cachedTextFeatures : textFeatures)(buf, typeof current === 'string' ? current : '', true, adding, nseg++, drop);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
   for (let t = 0; t < turns; t++) {
     if (typeof earlier[t] !== 'string') continue;
     if (segs) segs[nseg] = buf.n;
-    textFeatures(buf, earlier[t], mode === 'pooled', adding, nseg++, drop);
+    text(buf, earlier[t], mode === 'pooled', adding, nseg++, drop);
   }
   buf.nseg = segs ? nseg : 0;
   if (vectors) denseInputs(buf, vectors.dims, nseg, mode);

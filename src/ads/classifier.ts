@@ -159,7 +159,7 @@ export function classifyConversation<K extends string>(models: Record<K, Classif
       const drop = models[k].drop ?? null;
       // Models of one mode normally share one extraction (and one set of vectors, or none, and one drop list).
       if (extracted === undefined || (vectors !== null && extracted !== vectors) || drop !== dropped) {
-        extractFeatures(shared, current, earlier, mode, vectors, vectors !== null && summed === vectors, drop);
+        extractFeatures(shared, current, earlier, mode, vectors, vectors !== null && summed === vectors, drop, true);
         if (vectors) summed = vectors;
       }
       extracted = vectors;

@@ -115,6 +115,45 @@ describe('features', () => {
     expect(scoreConversation(turns[0], [turns[1]]).safety).toBeCloseTo(direct, 6);
   });
 
+  test('per-text cache: a conversation read with cached turns gives exactly the features and vector sums of a fresh read', () => {
+    const v = wordVectors();
+    const { safety } = promotionModels();
+    const sparse = (b: FeatureBuffer) => [b.idx.slice(0, b.n), b.val.slice(0, b.n), b.nseg, b.segs!.slice(0, b.nseg)];
+    const full = (b: FeatureBuffer) => [...sparse(b), b.dense!.slice(0, b.denseN)];
+    // Chats sent turn by turn with their history (earlier turns come back), some texts shared between chats, some
+    // long (past the cache's length limit), over more text than the cache holds (it is cleared and refilled: about
+    // 160 turns of ~900 characters are ~600k features against the cache's 262k).
+    const words = ['coffee', 'grinder', 'espresso', 'tent', 'hiking', 'boots', 'funeral', 'yesterday', 'budget', 'laptop', 'python', "don't", 'Café', 'über'];
+    let state = 3;
+    const rand = () => ((state = (state * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const sentence = () => Array.from({ length: 3 + Math.floor(rand() * 12) }, () => words[Math.floor(rand() * words.length)]).join(' ');
+    const shared = Array.from({ length: 6 }, sentence);
+    let compared = 0;
+    for (let chat = 0; chat < 160; chat++) {
+      const turns: string[] = [];
+      for (let turn = 0; turn < 6; turn++) {
+        const r = rand();
+        turns.push(r < 0.2 ? shared[Math.floor(rand() * shared.length)] : r < 0.23 ? sentence().repeat(120) : r < 0.4 ? `${sentence()} ${chat}-${turn} `.repeat(12).slice(0, 900) : `${sentence()} ${chat}-${turn}`);
+        const current = turns[turns.length - 1];
+        const earlier = turns.slice(0, -1).reverse();
+        for (const [mode, vectors, reuse, drop] of [['turns', v, false, null], ['pooled', v, true, safety.drop ?? null], ['pooled', null, false, safety.drop ?? null], ['turns', null, false, null], ['pooled', null, false, null]] as const) {
+          const fresh = newFeatureBuffer();
+          const cached = newFeatureBuffer(16);
+          if (reuse) {
+            // The second read of a conversation keeps the vector sums of the first (as classifyConversation does).
+            extractFeatures(fresh, current, earlier, 'turns', vectors, false, null);
+            extractFeatures(cached, current, earlier, 'turns', vectors, false, null, true);
+          }
+          extractFeatures(fresh, current, earlier, mode, vectors, reuse, drop);
+          extractFeatures(cached, current, earlier, mode, vectors, reuse, drop, true);
+          expect(vectors ? full(cached) : sparse(cached)).toEqual(vectors ? full(fresh) : sparse(fresh));
+          compared++;
+        }
+      }
+    }
+    expect(compared).toBe(160 * 6 * 5);
+  });
+
   test('deterministic: the same conversation gives the same features, whatever the buffer held before', () => {
     const a = snapshot(extractFeatures(newFeatureBuffer(), 'Best espresso grinder?', ['I drink a lot of coffee']));
     const reused = newFeatureBuffer(8);
