@@ -304,14 +304,15 @@ export function extractFeatures(buf: FeatureBuffer, current: string, earlier: re
   if (segs) segs[0] = 0;
   // With cacheTexts, earlier turns come from the per-text cache; the latest turn too in "pooled" mode, where it is read
   // as it will be when it is an earlier turn (in "turns" mode the latest turn is read apart and would not come back).
-  const text = cacheTexts ? cachedTextFeatures : textFeatures;
-  (cacheTexts && mode === 'pooled' ? cachedTextFeatures : textFeatures)(buf, typeof current === 'string' ? current : '', true, adding, nseg++, drop);
+  const readEarlier = cacheTexts ? cachedTextFeatures : textFeatures;
+  const readLatest = mode === 'pooled' ? readEarlier : textFeatures;
+  readLatest(buf, typeof current === 'string' ? current : '', true, adding, nseg++, drop);
   const latestEnd = buf.n;
   const turns = Math.min(earlier.length, MAX_EARLIER_TURNS);
   for (let t = 0; t < turns; t++) {
     if (typeof earlier[t] !== 'string') continue;
     if (segs) segs[nseg] = buf.n;
-    text(buf, earlier[t], mode === 'pooled', adding, nseg++, drop);
+    readEarlier(buf, earlier[t], mode === 'pooled', adding, nseg++, drop);
   }
   buf.nseg = segs ? nseg : 0;
   if (vectors) denseInputs(buf, vectors.dims, nseg, mode);

@@ -220,10 +220,7 @@ function sortBest(order: Int32Array, n: number, score: Float64Array, seq: (i: nu
   }
 }
 
-/**
- * Adds one retrieval word's postings to the slots (a document's slot is made on its first touch); returns the
- * new slot count. Kept apart (like rankKeys) so the engine compiles the hot loop on its own.
- */
+/** Adds one retrieval word's postings to the slots (a document's slot is made on its first touch); returns the new slot count. */
 function accumulate(view: PostingsView, docs: Int32Array, ws: Float32Array, ts: Uint8Array, len: number, f: number, credit: number, bit: number, count: number): number {
   const { alive, slotOf, touched, scores, typeEv, hits, matchMask } = view;
   for (let i = 0; i < len; i++) {
@@ -263,7 +260,7 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number; bit: number }> = [];
   const known = (t: string) => {
@@ -292,7 +289,8 @@ export function searchUnits(
   const others = present.filter((p) => !retrieval.includes(p));
 
   // Accumulate over the retrieval words' postings, by slot: the key pass, the candidate pass and the clean-up
-  // then read slots in order instead of documents at random (about half of the time of a search over 100k).
+  // then read slots in order instead of documents at random (README Performance: 113 us of a search over 100k
+  // products went to computing keys by document, 52 us to clearing).
   let count = 0;
   for (const { tid, f, credit, bit } of retrieval) count = accumulate(view, pDocs[tid], pWeights[tid], pTypes[tid], pLen[tid], f, credit, bit, count);
   // Ranked by score x type factor; a slot's key becomes -1 once it is taken.
