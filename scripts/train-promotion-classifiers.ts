@@ -8,6 +8,9 @@
  *                                                         (final report only: never tune on it)
  *   --intent-sensitive=negative                           train intent with sensitive conversations as negatives (comparison)
  *   --no-write                                            print only
+ *   --out=DIR                                             write the assets to DIR instead of src/ads/models (to compare candidates)
+ *   --aside-weight=W                                      add every hand-written train conversation again with an aside (see withAsides)
+ *   --aside-dev                                           also report dev with an aside in each latest user turn (see asideReport)
  *   --errors                                              list dev conversations each model gets wrong
  *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
@@ -43,6 +46,9 @@ function argList(name: string, fallback: number[]): number[] {
   const given = [...args].find((a) => a.startsWith(`--${name}=`));
   return given ? given.slice(name.length + 3).split(',').map(Number) : fallback;
 }
+
+/** A value given as --name=value, or the default. */
+const argValue = (name: string, fallback: string) => [...args].find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 
 type Message = { role: string; content: string };
 type Item = { id: string; kind: 'shopping' | 'none' | 'sensitive'; topic: string; messages: Message[]; lexicon_free?: boolean; source: string };
@@ -185,6 +191,68 @@ const isForOther = (e: Example) => e.item.id.endsWith('#for-other');
 const SAFETY_OTHER_WEIGHTS = argList('safety-other-weights', [0]);
 
 /**
+ * Asides: a sentence that is not the request, added to the latest user turn ("Thanks in advance.", "We are 12 people.",
+ * "I asked a friend but she did not know."). People write to an assistant that way, and the models had learned the
+ * opposite from data where most turns are only the request: on dev, one such sentence appended to every shopping
+ * conversation took the intent gate's recall from 96.7 % to 59-93 % depending on the sentence, and made the safety model
+ * flag up to 38 % of the shoppers instead of 11 % (the sentences were a one-off list; the probe kept is --aside-dev).
+ * Each hand-written train conversation (every kind) is copied once with one aside, appended (two in three) or put
+ * first, keeping its label; the asides are the statements of the hand-written train conversations without shopping
+ * intent (no "?", 3-16 words, no lexicon phrase), chosen by a hash of the conversation id from another author's. So the
+ * same sentences occur on every side, and a shopping request with a remark after it is still a shopping request.
+ * Their weight is --aside-weight (0 leaves them out).
+ */
+type Aside = { text: string; author: string };
+const authorOf = (item: Item) => item.id.split('-')[0];
+
+function asidePool(items: Item[]): Aside[] {
+  const seen = new Set<string>();
+  const pool: Aside[] = [];
+  for (const item of items) {
+    if (item.kind !== 'none' || item.id.startsWith('d4-')) continue;
+    for (const m of item.messages) {
+      if (m.role !== 'user' || typeof m.content !== 'string') continue;
+      for (const raw of m.content.split(/(?<=[.!])\s+/)) {
+        const text = raw.trim();
+        const words = text.split(/\s+/).length;
+        if (text.includes('?') || words < 3 || words > ASIDE_MAX_WORDS || !/^[A-Za-z]/.test(text) || seen.has(text)) continue;
+        if (classifySensitivity([text]).sensitive) continue;
+        seen.add(text);
+        pool.push({ text, author: authorOf(item) });
+      }
+    }
+  }
+  return pool;
+}
+
+function withAsides(items: Item[], pool: Aside[]): Item[] {
+  const out: Item[] = [];
+  if (pool.length === 0) return out;
+  for (const item of items) {
+    if (item.id.startsWith('d4-')) continue;
+    const h = hashOf(item.id);
+    let k = h % pool.length;
+    for (let tries = 0; tries < 8 && pool[k].author === authorOf(item); tries++) k = (k + 1) % pool.length;
+    const aside = pool[k].text;
+    let last = -1;
+    item.messages.forEach((m, i) => { if (m.role === 'user') last = i; });
+    if (last < 0 || (item.messages[last].content ?? '').split(/\s+/).length < ASIDE_MIN_TURN_WORDS) continue;
+    const messages = item.messages.map((m, i) => {
+      if (i !== last) return m;
+      const content = typeof m.content === 'string' ? m.content.trim() : '';
+      return { ...m, content: (h >>> 8) % 3 === 0 ? `${aside} ${content}` : `${content} ${aside}` };
+    });
+    out.push({ ...item, id: `${item.id}#aside`, messages });
+  }
+  return out;
+}
+const isAside = (e: Example) => e.item.id.endsWith('#aside');
+const ASIDE_WEIGHT = Number(argValue('aside-weight', '0'));
+/** The longest aside (words) and the shortest latest turn that gets one (a bare query "2200w hairdryer" rarely comes with remarks). */
+const ASIDE_MAX_WORDS = Number(argValue('aside-max-words', '16'));
+const ASIDE_MIN_TURN_WORDS = Number(argValue('aside-min-turn-words', '0'));
+
+/**
  * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
  * vector scale 0 is tried.
  */
@@ -222,7 +290,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
   const hard = (e: Example) => 1 + (task.hardWeight ?? 0) * (task.intentOf?.get(e.item.id) ?? 0);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) * (isAside(e) ? ASIDE_WEIGHT : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const vs = task.vectorScale ?? 0;
   const L = vs > 0 ? task.denseLen ?? 0 : 0;
@@ -435,7 +503,6 @@ const SAFETY_REGION_RECALLS = argList('safety-region-recalls', [0.98, 0.99, 1]);
  * relevance would do with them (scripts/tune-promotion-gates.ts applies the same rule, with a margin).
  */
 const SAFETY_RECALL = 0.99;
-const argValue = (name: string, fallback: string) => [...args].find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3) ?? fallback;
 /**
  * What safety-model selection minimizes: the share of dev shopping conversations flagged in the region the intent
  * gate can pass, at 98-100 % recall of that region's sensitive conversations ("region", the default; see
@@ -594,6 +661,29 @@ function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
   });
 }
 
+/**
+ * --aside-dev: the chosen models on dev as written and on dev with one aside in each latest user turn (dev's own
+ * statements without shopping intent, so no sentence of train), at the chosen thresholds: what a remark around the
+ * request costs (intent recall on shopping, safety flags on shopping, pass rate on "none", sensitive caught).
+ */
+function asideReport(devItems: Item[], models: Record<'intent' | 'safety', ReturnType<typeof loadClassifier>>, intentT: number, safetyT: number, safetyDrop: ReadonlySet<number> | null) {
+  const measure = (items: Item[]) => {
+    const turns = featurize(items, 'turns', vectors);
+    const pooled = featurize(items, 'pooled', vectors, safetyDrop);
+    const si = scoresOf(models.intent, models.intent.features === 'pooled' ? pooled : turns);
+    const ss = scoresOf(models.safety, models.safety.features === 'pooled' ? pooled : turns);
+    const rate = (kind: string, yes: (i: number) => boolean) => {
+      const idx = turns.map((e, i) => (e.item.kind === kind ? i : -1)).filter((i) => i >= 0);
+      return pct(idx.filter(yes).length / Math.max(1, idx.length));
+    };
+    const flagged = (i: number) => turns[i].lexicon || ss[i] >= safetyT;
+    return `intent recall ${rate('shopping', (i) => si[i] >= intentT)}, shopping flagged by safety ${rate('shopping', flagged)}, shopping through both ${rate('shopping', (i) => si[i] >= intentT && !flagged(i))}, "none" passing intent ${rate('none', (i) => si[i] >= intentT)}, sensitive caught ${rate('sensitive', flagged)}`;
+  };
+  const handWritten = devItems.filter((i) => !i.id.startsWith('d4-'));
+  console.log(`DEV hand-written (${handWritten.length}) as written: ${measure(handWritten)}`);
+  console.log(`DEV hand-written with an aside from dev: ${measure(withAsides(handWritten, asidePool(devItems)))}`);
+}
+
 const INTENT_TOLERANCE = Number(argValue('intent-tolerance', '0.005'));
 /** Word-vector feature scales tried (0: none); see train(). */
 const VECTOR_SCALES = argValue('vector-scales', '0.5,1').split(',').map(Number);
@@ -610,9 +700,11 @@ function main() {
   if (otherNegatives.length) console.log(`safety: ${otherNegatives.length} hand-written shopping conversations copied in the third person about someone else, as negatives (pooled train only; weights tried ${SAFETY_OTHER_WEIGHTS.join(', ')})`);
   const safetyDrop = SAFETY_DROP.length ? dropSet(SAFETY_DROP) : null;
   if (safetyDrop) console.log(`safety: sparse features leave out ${SAFETY_DROP.length} words (${SAFETY_DROP_NAMES.join(', ')})`);
+  const asides = ASIDE_WEIGHT > 0 ? withAsides(trainItems, asidePool(trainItems)) : [];
+  if (asides.length) console.log(`both models: ${asides.length} hand-written train conversations copied with an aside in the latest user turn, weight ${ASIDE_WEIGHT}`);
   const sets: Sets = {
-    turns: { train: featurize(trainItems, 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
-    pooled: { train: featurize([...trainItems, ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
+    turns: { train: featurize([...trainItems, ...asides], 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
+    pooled: { train: featurize([...trainItems, ...asides, ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
   };
   if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
@@ -672,10 +764,11 @@ function main() {
   printSafetyCurve(safety.dev, devSet);
   if (args.has('--errors')) listErrors(devSet, intent, safety);
   const models = { intent: loadClassifier(intent.asset, vectors), safety: loadClassifier(safety.asset, vectors) };
+  if (args.has('--aside-dev')) asideReport(devItems, models, intent.asset.devThreshold, safety.asset.devThreshold, safetyDrop);
   timing(models);
   if (args.has('--no-write')) return;
   for (const c of [intent, safety]) {
-    const file = join(MODELS, `${c.asset.name}.json`);
+    const file = join(argValue('out', MODELS), `${c.asset.name}.json`);
     writeFileSync(file, JSON.stringify(c.asset) + '\n');
     console.log(`wrote ${file}: ${c.asset.count} weights, ${(readFileSync(file).length / 1024).toFixed(0)} KiB, threshold ${c.asset.devThreshold}`);
   }
