@@ -251,6 +251,9 @@ const ASIDE_WEIGHT = Number(argValue('aside-weight', '0'));
 /** The longest aside (words) and the shortest latest turn that gets one (a bare query "2200w hairdryer" rarely comes with remarks). */
 const ASIDE_MAX_WORDS = Number(argValue('aside-max-words', '16'));
 const ASIDE_MIN_TURN_WORDS = Number(argValue('aside-min-turn-words', '0'));
+/** Which models train with the asides: "intent" (the turns-mode model) or "both". */
+const ASIDE_MODELS = argValue('aside-models', 'both');
+if (ASIDE_MODELS !== 'both' && ASIDE_MODELS !== 'intent') throw new Error('--aside-models must be intent or both');
 
 /**
  * The word vectors the dense features come from (scripts/make-word-vectors.ts); null when absent or when only
@@ -701,10 +704,10 @@ function main() {
   const safetyDrop = SAFETY_DROP.length ? dropSet(SAFETY_DROP) : null;
   if (safetyDrop) console.log(`safety: sparse features leave out ${SAFETY_DROP.length} words (${SAFETY_DROP_NAMES.join(', ')})`);
   const asides = ASIDE_WEIGHT > 0 ? withAsides(trainItems, asidePool(trainItems)) : [];
-  if (asides.length) console.log(`both models: ${asides.length} hand-written train conversations copied with an aside in the latest user turn, weight ${ASIDE_WEIGHT}`);
+  if (asides.length) console.log(`${ASIDE_MODELS === 'both' ? 'both models' : 'intent'}: ${asides.length} hand-written train conversations copied with an aside in the latest user turn, weight ${ASIDE_WEIGHT}`);
   const sets: Sets = {
     turns: { train: featurize([...trainItems, ...asides], 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
-    pooled: { train: featurize([...trainItems, ...asides, ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
+    pooled: { train: featurize([...trainItems, ...(ASIDE_MODELS === 'both' ? asides : []), ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
   };
   if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
