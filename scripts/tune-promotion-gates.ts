@@ -52,7 +52,8 @@ if (split !== 'dev' && split !== 'train') throw new Error('the test and held-out
  * 41-author dev 0.5-1.0 % on holdout24, 1.3-2.0 % on the 44-author dev 1.4-2.9 % on holdout25, and 0.7-1.1 % on the
  * 47-author dev 0.9 % on holdout26, and 1.2-1.9 % on the 51-author dev 3.2-3.8 % on holdout27 (two of its three
  * no-intent parts), 0.9-1.3 % on the 54-author dev 0.6-0.9 % on holdout28, 1.1-2.0 % on the 57-author dev 2.1-2.4 %
- * on holdout29, 1.1-2.0 % on the 60-author dev 2.1-2.6 % on holdout30, 3.2-4.4 % on holdout31 and 2.4-3.8 % on holdout32.
+ * on holdout29, 1.1-2.0 % on the 60-author dev 2.1-2.6 % on holdout30, 3.2-4.4 % on holdout31 and 2.4-3.8 % on holdout32; 0.9-1.3 % on the
+ * 70-author dev 0.6-1.2 % on holdout33.
  * Fresh rates have
  * stayed under the goal, but the ratio to dev moves from split to split.
  */
