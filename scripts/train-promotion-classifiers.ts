@@ -671,24 +671,26 @@ function listErrors(devSet: Example[], intent: Candidate, safety: Candidate) {
 /**
  * --aside-dev: the chosen models on dev as written and on dev with one aside in each latest user turn (dev's own
  * statements without shopping intent, so no sentence of train), at the chosen thresholds: what a remark around the
- * request costs (intent recall on shopping, safety flags on shopping, pass rate on "none", sensitive caught).
+ * request costs (intent recall on shopping, safety flags on shopping, pass rate on "none", sensitive caught). Dev as
+ * written is read from the scores model selection already has (`devSet` in the order of `intent.dev` and `safety.dev`).
  */
-function asideReport(devItems: Item[], models: Record<'intent' | 'safety', ReturnType<typeof loadClassifier>>, intentT: number, safetyT: number, safetyDrop: ReadonlySet<number> | null) {
-  const measure = (items: Item[]) => {
-    const turns = featurize(items, 'turns', vectors);
-    const pooled = featurize(items, 'pooled', vectors, safetyDrop);
-    const si = scoresOf(models.intent, models.intent.features === 'pooled' ? pooled : turns);
-    const ss = scoresOf(models.safety, models.safety.features === 'pooled' ? pooled : turns);
+function asideReport(devSet: Example[], devItems: Item[], intent: Candidate, safety: Candidate, models: Record<'intent' | 'safety', ReturnType<typeof loadClassifier>>, safetyDrop: ReadonlySet<number> | null) {
+  const intentT = intent.asset.devThreshold, safetyT = safety.asset.devThreshold;
+  const measure = (examples: Example[], si: number[], ss: number[]) => {
     const rate = (kind: string, yes: (i: number) => boolean) => {
-      const idx = turns.map((e, i) => (e.item.kind === kind ? i : -1)).filter((i) => i >= 0);
+      const idx = examples.map((e, i) => (e.item.kind === kind ? i : -1)).filter((i) => i >= 0);
       return pct(idx.filter(yes).length / Math.max(1, idx.length));
     };
-    const flagged = (i: number) => turns[i].lexicon || ss[i] >= safetyT;
+    const flagged = (i: number) => examples[i].lexicon || ss[i] >= safetyT;
     return `intent recall ${rate('shopping', (i) => si[i] >= intentT)}, shopping flagged by safety ${rate('shopping', flagged)}, shopping through both ${rate('shopping', (i) => si[i] >= intentT && !flagged(i))}, "none" passing intent ${rate('none', (i) => si[i] >= intentT)}, sensitive caught ${rate('sensitive', flagged)}`;
   };
-  const handWritten = devItems.filter((i) => !i.id.startsWith('d4-'));
-  console.log(`DEV hand-written (${handWritten.length}) as written: ${measure(handWritten)}`);
-  console.log(`DEV hand-written with an aside from dev: ${measure(withAsides(handWritten, asidePool(devItems)))}`);
+  const written = devSet.flatMap((e, i) => (isGenerated(e) ? [] : [i]));
+  console.log(`DEV hand-written (${written.length}) as written: ${measure(written.map((i) => devSet[i]), written.map((i) => intent.dev[i]), written.map((i) => safety.dev[i]))}`);
+  const withAside = withAsides(devItems.filter((i) => !i.id.startsWith('d4-')), asidePool(devItems));
+  const turns = featurize(withAside, 'turns', vectors);
+  const pooled = featurize(withAside, 'pooled', vectors, safetyDrop);
+  const scored = (m: ReturnType<typeof loadClassifier>) => scoresOf(m, m.features === 'pooled' ? pooled : turns);
+  console.log(`DEV hand-written with an aside from dev: ${measure(turns, scored(models.intent), scored(models.safety))}`);
 }
 
 const INTENT_TOLERANCE = Number(argValue('intent-tolerance', '0.005'));
@@ -771,7 +773,7 @@ function main() {
   printSafetyCurve(safety.dev, devSet);
   if (args.has('--errors')) listErrors(devSet, intent, safety);
   const models = { intent: loadClassifier(intent.asset, vectors), safety: loadClassifier(safety.asset, vectors) };
-  if (args.has('--aside-dev')) asideReport(devItems, models, intent.asset.devThreshold, safety.asset.devThreshold, safetyDrop);
+  if (args.has('--aside-dev')) asideReport(devSet, devItems, intent, safety, models, safetyDrop);
   timing(models);
   if (args.has('--no-write')) return;
   for (const c of [intent, safety]) {
