@@ -15,6 +15,7 @@
  *   --aside-dev                                           also report dev with an aside in each latest user turn (see asideReport)
  *   --errors                                              list dev conversations each model gets wrong
  *   --vector-scales=0,1,3                                 word-vector feature scales tried (0: no word vectors); dev chooses
+ *   --safety-vector-scales=0,0.5                          the safety model's own (default: --vector-scales)
  *   --vectors=FILE                                        word vectors to train with (default src/ads/models/word-vectors.bin)
  *   --no-turn-negatives                                   leave out the single turns added as safety negatives (see turnsAsNegatives)
  *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
@@ -265,7 +266,7 @@ if (ASIDE_MODELS !== 'both' && ASIDE_MODELS !== 'intent') throw new Error('--asi
  */
 function readVectors(): WordVectors | null {
   const file = argValue('vectors', join(MODELS, 'word-vectors.bin'));
-  if (VECTOR_SCALES.every((s) => s === 0) || !existsSync(file)) return null;
+  if ([...VECTOR_SCALES, ...SAFETY_VECTOR_SCALES].every((s) => s === 0) || !existsSync(file)) return null;
   return loadWordVectors(readFileSync(file));
 }
 
@@ -696,6 +697,8 @@ function asideReport(devSet: Example[], devItems: Item[], intent: Candidate, saf
 const INTENT_TOLERANCE = Number(argValue('intent-tolerance', '0.005'));
 /** Word-vector feature scales tried (0: none); see train(). */
 const VECTOR_SCALES = argValue('vector-scales', '0.5,1').split(',').map(Number);
+/** The safety model's own scales (default: the same as the intent model's); 0 trains it without word vectors. */
+const SAFETY_VECTOR_SCALES = argList('safety-vector-scales', VECTOR_SCALES);
 const vectors = readVectors();
 
 function main() {
@@ -762,7 +765,7 @@ function main() {
   const safetyQuality = SAFETY_QUALITY === 'region' ? regionQuality : overallQuality;
   console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
-  const settings = VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_OTHER_WEIGHTS.flatMap((otherWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, otherWeight, hardWeight, vectorScale })))))))));
+  const settings = SAFETY_VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_OTHER_WEIGHTS.flatMap((otherWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, otherWeight, hardWeight, vectorScale })))))))));
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
