@@ -13,6 +13,8 @@
  *                                                         attributes match ("_" is a space in a value; a stated
  *                                                         gender also admits unisex where the type has any)
  *   @services <id>[,<id>...] :: text                      products picked by hand
+ *   @open <topic> :: text                                 a request for something neither catalog sells (unlabelled
+ *                                                         shopping: it counts for the intent gate, not for ranking)
  *
  * Computed fields: ids <author>-<kind>-NNN in writing order; sensitive: lexicon_free (no phrase of the
  * src/ads/sensitive.ts lexicon in any user turn); none: shares_words_with (catalog words the text contains:
@@ -140,8 +142,11 @@ readFileSync(sourcePath, 'utf8').split('\n').forEach((raw, i) => {
     if (!ids.length || found.some((f) => !f)) { errors.push(`${where}: unknown services id in ${spec ?? '(none)'}`); return; }
     rows.push({ id, kind: 'shopping', topic: found[0]!.attributes.domain, catalog: 'services', relevant: [...ids].sort(),
       target: { types: [...new Set(found.map((f) => f!.type))], attributes: {}, picked_by_hand: true }, messages });
+  } else if (catalog === 'open') {
+    if (!spec || !/^[a-z][a-z0-9_]*$/.test(spec)) { errors.push(`${where}: @open needs a topic (lower case, "_" for spaces)`); return; }
+    rows.push({ id, kind: 'shopping', topic: spec, messages });
   } else {
-    errors.push(`${where}: unknown catalog ${catalog} (retail or services)`);
+    errors.push(`${where}: unknown catalog ${catalog} (retail, services or open)`);
     return;
   }
   const flagged = classifySensitivity(userTexts);
@@ -166,7 +171,8 @@ for (const [kind, list] of byKind) {
   if (kind === 'shopping') {
     const retail = list.filter((r) => r.catalog === 'retail');
     const types = (cat: string) => new Set(list.filter((r) => r.catalog === cat).flatMap((r) => (r.target as { types: string[] }).types)).size;
-    extra = `, retail ${retail.length} over ${types('retail')} types, services ${list.length - retail.length} over ${types('services')} types, ${list.filter((r) => r.lexicon_hit).length} hit the lexicon`;
+    const services = list.filter((r) => r.catalog === 'services');
+    extra = `, retail ${retail.length} over ${types('retail')} types, services ${services.length} over ${types('services')} types, open ${list.length - retail.length - services.length}, ${list.filter((r) => r.lexicon_hit).length} hit the lexicon`;
   }
   console.log(`${kind}: ${list.length} conversations, ${topics} topics, ${multi} multi-turn${extra}`);
   if (!checkOnly) {
