@@ -20,11 +20,12 @@
  *   --no-turn-negatives                                   leave out the single turns added as safety negatives (see turnsAsNegatives)
  *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
  *   --safety-drop=third,relations                         words the safety model's sparse features leave out (see DROP_LISTS)
+ *   --safety-leave-out=d264,d265                          train authors the safety model does not train on (see SAFETY_LEAVE_OUT)
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then (`npm run train:classifiers` runs this command)
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
  *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6,3e-6 --safety-shopping-weights=10
- *     --safety-pos-weights=1,3 --safety-hard-weights=3,10 --safety-drop=third,relations
+ *     --safety-pos-weights=1,3 --safety-hard-weights=3,10 --safety-drop=third,relations --safety-leave-out=d264,d265
  * a grid narrowed to the settings the previous full grids chose (plus the new hard-weight and region choices; the
  * full default grid was not rerun). For the models of 4aff794, --safety-shopping-weights=3,10 was tried too: dev's
  * criterion preferred 3, but that model flagged two of the three held-back shoppers of test/ads/classifiers.test.ts
@@ -542,6 +543,17 @@ const DROP_LISTS: Record<string, string[]> = {
   first: ['i', 'me', 'my', 'mine', 'myself', 'im', 'ive'],
   relations: ['wife', 'husband', 'partner', 'boyfriend', 'girlfriend', 'mum', 'mom', 'mother', 'dad', 'father', 'son', 'daughter', 'sister', 'brother', 'sisters', 'brothers', 'grandma', 'grandmother', 'grandad', 'granddad', 'grandpa', 'grandfather', 'nan', 'parents', 'parent', 'friend', 'friends', 'flatmate', 'roommate', 'colleague', 'coworker', 'boss', 'neighbour', 'neighbor', 'niece', 'nephew', 'aunt', 'uncle', 'cousin', 'mums', 'moms', 'dads', 'wifes', 'husbands', 'sons', 'daughters', 'partners'],
 };
+/**
+ * Train authors the safety model does not train on (--safety-leave-out=d264,d265; the intent model still does).
+ * d264 and d265 were written for the intent model ("what is the best X" asked for products and for things nobody
+ * buys). Measured on the 80-author dev (the shipped command, then scripts/tune-promotion-gates.ts --no-write with the
+ * pair in place): both models trained with them gave 54 sensitive promotions over both safety steps, the shipped
+ * command with this option 25, against 33 for the models of b63b276 (their safety model beside the new intent model:
+ * 22, but that pair is not what one run of the command makes). d264's 420 requests for
+ * products at shopping weight 10 (car seats, baby gear, locks, phones) teach the safety model that a product request
+ * is not sensitive, which is what a sensitive conversation with a practical ask looks like too.
+ */
+const SAFETY_LEAVE_OUT = new Set(argValue('safety-leave-out', '').split(',').filter(Boolean));
 const SAFETY_DROP_NAMES = argValue('safety-drop', '').split(',').filter(Boolean);
 for (const n of SAFETY_DROP_NAMES) if (!DROP_LISTS[n]) throw new Error(`--safety-drop: unknown list ${n} (${Object.keys(DROP_LISTS).join(', ')})`);
 const SAFETY_DROP = [...new Set(SAFETY_DROP_NAMES.flatMap((n) => DROP_LISTS[n]))];
@@ -742,7 +754,7 @@ function main() {
   // (6 and 10: 0.588).
   const intentModel = loadClassifier(intent.asset, vectors);
   const intentOf = new Map(sets.turns.train.map((e) => [e.item.id, scoreFeatures(intentModel, bufferOf(e))]));
-  const safetyTask: Task = { name: 'safety', drop: SAFETY_DROP, turnMaxChoices: [false, true], label: (e) => (e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, intentOf };
+  const safetyTask: Task = { name: 'safety', drop: SAFETY_DROP, turnMaxChoices: [false, true], label: (e) => (SAFETY_LEAVE_OUT.has(authorOf(e.item)) ? null : e.item.kind === 'sensitive' ? 1 : 0), posWeight: 1, intentOf };
   // Quality: the share of dev shopping conversations NOT flagged, averaged over the 95, 97 and 99 % recall
   // thresholds (99 % alone hangs on one or two dev conversations; the average still rewards the hard tail). Only a
   // flagged shopping conversation costs a promotion: a flagged no-intent one would have been stopped by the intent

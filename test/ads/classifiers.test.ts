@@ -75,6 +75,25 @@ const SERVICE_NEEDS: string[][] = [
   ['something like grammarly but cheaper'],
   ['how can I get my team off endless email threads into proper chat channels'],
 ];
+// "What is the best X" asked for products and for things nobody buys (held back like the sets above; written after
+// "What is the best laptop for students?" was found to score 0.008 for intent, before the models that fixed it were
+// scored on these).
+const BEST_PRODUCT: string[][] = [
+  ['What is the best laptop for students?'],
+  ['What are the best noise cancelling headphones for flights?'],
+  ["What's the best air fryer for a family of five?"],
+  ['What is the best robot vacuum for pet hair?'],
+  ['What is the best password manager for a small team?'],
+  ['What are the best trail running shoes for muddy paths?'],
+];
+const BEST_NOT_PRODUCT: string[][] = [
+  ['What is the best way to learn to touch type?'],
+  ["What's the best time to water tomatoes in summer?"],
+  ['What is the best route from Oslo to Bergen by train?'],
+  ['What is the best way to clean my laptop screen?'],
+  ['What are the best stretches after a long run?'],
+  ['What is the best order to watch the Star Wars films?'],
+];
 // Shopping-like questions whose words appear in the sensitive training data (rope, blade, black dress, lock).
 const SHOPPING_SENSITIVE_WORDS: string[][] = [
   ['which climbing rope is best for a beginner at an indoor wall'],
@@ -364,6 +383,13 @@ describe('shopping intent (held-back examples, default threshold)', () => {
 
   test('service needs asked as "how can I" or "alternative to <product>" pass', () => {
     expect(count(SERVICE_NEEDS, intent)).toBeGreaterThanOrEqual(4);
+  });
+
+  test('"what is the best X": a product passes, a way, a time, a route or an owned thing does not', () => {
+    // The question that showed the gap (the models of b63b276 scored it 0.008; they passed the other five).
+    expect(intent(BEST_PRODUCT[0])).toBe(true);
+    expect(count(BEST_PRODUCT, intent)).toBeGreaterThanOrEqual(5);
+    expect(count(BEST_NOT_PRODUCT, intent)).toBeLessThanOrEqual(1);
   });
 
   test('questions without shopping intent do not pass', () => {
