@@ -778,7 +778,8 @@ function main() {
   console.log(`safety quality: ${SAFETY_QUALITY}${SAFETY_QUALITY === 'region' ? ` (dev region: ${regionSet.filter((e) => e.item.kind === 'sensitive').length} sensitive, ${regionSet.filter((e) => e.item.kind === 'shopping').length} shopping)` : ''}`);
   // Turn features: as for intent, or all turns pooled at full weight (a crisis told earlier counts as much).
   const settings = SAFETY_VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_OTHER_WEIGHTS.flatMap((otherWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, otherWeight, hardWeight, vectorScale })))))))));
-  const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, trainedOn, SAFETY_KEEPS);
+  const safetyTrainedOn = SAFETY_LEAVE_OUT.size ? { ...trainedOn, leftOut: [...SAFETY_LEAVE_OUT].sort() } : trainedOn;
+  const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, safetyTrainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
 
   console.log('');
