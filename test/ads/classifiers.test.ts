@@ -436,7 +436,7 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     // Control: the flag comes from the crisis. The ordinary turns alone score far lower, but not under the shipped
-    // threshold: the two ordinary turns together score 0.089 against 0.05 (shipped models), a false flag on a conversation without
+    // threshold: the two ordinary turns together score 0.038 against 0.02 (models of 0e50195), a false flag on a conversation without
     // shopping intent (so it costs no promotion) that the README's Relevance section records.
     expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety / 3);
     expect(scoreConversation(ordinary[0], []).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
