@@ -80,6 +80,9 @@ function readSplit(split: string): Item[] {
   return items;
 }
 
+/** Written by the generator (author d4, scripts/make-training-conversations.ts) rather than by hand; see isGenerated. */
+const isGeneratedItem = (item: Item) => item.id.startsWith('d4-');
+
 /** Latest user turn and earlier user turns (most recent first): what the ads service sees. */
 export function userContext(messages: Message[]): { current: string; earlier: string[] } {
   const users = messages.filter((m) => m.role === 'user').map((m) => (typeof m.content === 'string' ? m.content : ''));
@@ -174,7 +177,7 @@ const MASCULINE = /\b(men'?s?|man|gents|boys?|he|him|his)\b/i;
 function forSomeoneElse(items: Item[]): Item[] {
   const out: Item[] = [];
   for (const item of items) {
-    if (item.kind !== 'shopping' || item.id.startsWith('d4-')) continue;
+    if (item.kind !== 'shopping' || isGeneratedItem(item)) continue;
     // A relative of the gender the conversation shops for, when it says ("women's XS" is not for a nephew).
     const text = item.messages.filter((m) => m.role === 'user').map((m) => m.content).join(' ');
     const f = FEMININE.test(text), m = MASCULINE.test(text);
@@ -215,7 +218,7 @@ function asidePool(items: Item[]): Aside[] {
   const seen = new Set<string>();
   const pool: Aside[] = [];
   for (const item of items) {
-    if (item.kind !== 'none' || item.id.startsWith('d4-')) continue;
+    if (item.kind !== 'none' || isGeneratedItem(item)) continue;
     for (const m of item.messages) {
       if (m.role !== 'user' || typeof m.content !== 'string') continue;
       for (const raw of m.content.split(/(?<=[.!])\s+/)) {
@@ -235,7 +238,7 @@ function withAsides(items: Item[], pool: Aside[]): Item[] {
   const out: Item[] = [];
   if (pool.length === 0) return out;
   for (const item of items) {
-    if (item.id.startsWith('d4-')) continue;
+    if (isGeneratedItem(item)) continue;
     const h = hashOf(item.id);
     let k = h % pool.length;
     for (let tries = 0; tries < 8 && pool[k].author === authorOf(item); tries++) k = (k + 1) % pool.length;
@@ -283,7 +286,7 @@ type Task = { drop?: string[]; name: string; label: (e: Example) => 0 | 1 | null
  * They come from a few hundred templates, so at full weight the model also learns the templates' own words;
  * their weight is a hyper-parameter chosen on dev (GENERATED_WEIGHTS).
  */
-const isGenerated = (e: Example) => e.item.id.startsWith('d4-');
+const isGenerated = (e: Example) => isGeneratedItem(e.item);
 const GENERATED_WEIGHTS = argList('generated-weights', [0.1, 0.3, 1]);
 /** Safety at full generated weight learned the templates' words (dev quality 0.83 vs 0.87 at 0.1): not retried. */
 const SAFETY_GENERATED_WEIGHTS = argList('safety-generated-weights', [0.1, 0.3]);
@@ -699,7 +702,7 @@ function asideReport(devSet: Example[], devItems: Item[], intent: Candidate, saf
   };
   const written = devSet.flatMap((e, i) => (isGenerated(e) ? [] : [i]));
   console.log(`DEV hand-written (${written.length}) as written: ${measure(written.map((i) => devSet[i]), written.map((i) => intent.dev[i]), written.map((i) => safety.dev[i]))}`);
-  const withAside = withAsides(devItems.filter((i) => !i.id.startsWith('d4-')), asidePool(devItems));
+  const withAside = withAsides(devItems, asidePool(devItems));
   const turns = featurize(withAside, 'turns', vectors);
   const pooled = featurize(withAside, 'pooled', vectors, safetyDrop);
   const scored = (m: ReturnType<typeof loadClassifier>) => scoresOf(m, m.features === 'pooled' ? pooled : turns);
@@ -730,7 +733,7 @@ function main() {
     turns: { train: featurize([...trainItems, ...asides], 'turns', vectors), dev: featurize(devItems, 'turns', vectors) },
     pooled: { train: featurize([...trainItems, ...(ASIDE_MODELS === 'both' ? asides : []), ...turnNegatives, ...otherNegatives], 'pooled', vectors, safetyDrop), dev: featurize(devItems, 'pooled', vectors, safetyDrop) },
   };
-  if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')}`);
+  if (vectors) console.log(`word vectors: ${vectors.count} words x ${vectors.dims}, id ${vectors.id}; scales tried ${VECTOR_SCALES.join(', ')} (safety: ${SAFETY_VECTOR_SCALES.join(', ')})`);
   const devSet = sets.turns.dev; // same items, same order in both modes: labels and lexicon flags
   const trainedOn = { train: counts(trainItems), dev: counts(devItems), files: [...new Set(trainItems.map((i) => i.source))].sort() };
 
