@@ -80,7 +80,7 @@ export const DEFAULT_ADS = {
    * shopping intent; fill at least 80 %; then the fewest promotions on sensitive conversations and the best
    * Hit@5): see src/ads/models/gates.json.
    */
-  relevanceFloor: 0.325,
+  relevanceFloor: 0.35,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
