@@ -435,9 +435,10 @@ describe('safety (held-back examples, default threshold)', () => {
     // The crisis as the earlier or the earliest of three turns is still flagged.
     expect(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
     expect(scoreConversation(ordinary[1], [ordinary[0], crisis]).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
-    // Control: the flag comes from the crisis. The ordinary turns alone score far lower, but not under the shipped
-    // threshold: the two ordinary turns together score 0.038 against 0.02 (models of 0e50195), a false flag on a conversation without
-    // shopping intent (so it costs no promotion) that the README's Relevance section records.
+    // Control: the flag comes from the crisis. The ordinary turns alone score far lower; whether they stay under the
+    // threshold has varied with the models (0.017 against 0.02 for those of 7ffd69c, 0.038 for those of 0e50195: a
+    // false flag on a conversation without shopping intent, so it cost no promotion; the README's Relevance section
+    // records both), so only the ratio is checked.
     expect(scoreConversation(ordinary[1], [ordinary[0]]).safety).toBeLessThan(scoreConversation(ordinary[1], [crisis, ordinary[0]]).safety / 3);
     expect(scoreConversation(ordinary[0], []).safety).toBeLessThan(DEFAULT_ADS.safetyThreshold);
   });
