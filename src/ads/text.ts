@@ -5,6 +5,7 @@
 // wink-porter2-stemmer ships no type declarations: one function, lower-case word in, stem out.
 // @ts-expect-error -- untyped CommonJS module (module.exports = stem)
 import porter2Untyped from 'wink-porter2-stemmer';
+import { createTextMemo } from '../platform/text-memo';
 
 const porter2 = porter2Untyped as (word: string) => string;
 const STOPWORDS = new Set(
@@ -60,22 +61,13 @@ export function terms(text: string): string[] {
 
 /**
  * `terms()` of conversation text, memoized: chat clients resend the whole history every turn, so the earlier
- * turns of a conversation are tokenized and stemmed once, not once per request. Bounded (texts up to
- * QUERY_CACHE_CHARS characters, at most QUERY_CACHE_ENTRIES, cleared when full). Callers must not modify
- * the array they get. Product text is not cached here: the index build reads each product once.
+ * turns of a conversation are tokenized and stemmed once, not once per request. Bounded by characters (see
+ * text-memo.ts: texts up to 2,048 characters, at most a million characters in all). Callers must not modify the
+ * array they get. Product text is not cached here: the index build reads each product once.
  */
-const QUERY_CACHE_ENTRIES = 2048;
-const QUERY_CACHE_CHARS = 2048;
-const queryCache = new Map<string, readonly string[]>();
+const queryMemo = createTextMemo<readonly string[]>({ maxChars: 1_000_000, maxTextChars: 2048 });
 export function queryTerms(text: string): readonly string[] {
-  if (text.length > QUERY_CACHE_CHARS) return terms(text);
-  let out = queryCache.get(text);
-  if (out === undefined) {
-    if (queryCache.size >= QUERY_CACHE_ENTRIES) queryCache.clear();
-    out = terms(text);
-    queryCache.set(text, out);
-  }
-  return out;
+  return queryMemo.get(text, terms);
 }
 
 /**

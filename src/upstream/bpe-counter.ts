@@ -16,6 +16,7 @@
  * process); the counts of recently merged short pieces are cached (bounded).
  */
 import { loadRanks, NO_RANK, type Ranks } from './bpe-ranks';
+import { createTextMemo } from '../platform/text-memo';
 
 const CONTRACTION_SUFFIX = String.raw`'(?:[sS]|[dD]|[mM]|[tT]|[lL][lL]|[vV][eE]|[rR][eE])`;
 const OPTIONAL_CONTRACTION_SUFFIX = String.raw`(?:${CONTRACTION_SUFFIX})?`;
@@ -192,25 +193,15 @@ function countPiece(rk: Ranks, text: string, from: number, to: number, b: Uint8A
 
 /**
  * Counts of recent whole texts: a chat client resends the conversation's history with every turn, so each
- * earlier message is counted once, not once per request. Bounded: texts up to TEXT_CACHE_CHARS characters,
- * at most TEXT_CACHE_ENTRIES (cleared when full), so it holds at most about 4 MB of text.
+ * earlier message is counted once, not once per request. Bounded by characters (see text-memo.ts): texts of 16 to
+ * 4,096 characters, at most 2 million characters in all (2-4 MB), a text used again within about a million
+ * characters of newer ones kept.
  */
-const TEXT_CACHE_ENTRIES = 512;
-const TEXT_CACHE_CHARS = 4096;
-const TEXT_CACHE_MIN_CHARS = 16;
-const textCache = new Map<string, number>();
+const textCounts = createTextMemo<number>({ maxChars: 2_000_000, maxTextChars: 4096, minChars: 16 });
 
 /** Number of o200k_base tokens in `text` (special tokens such as '<|endoftext|>' count as plain text). */
 export function countTokens(text: string): number {
-  const len = text.length;
-  if (len < TEXT_CACHE_MIN_CHARS || len > TEXT_CACHE_CHARS) return countTokensOf(text);
-  let count = textCache.get(text);
-  if (count === undefined) {
-    count = countTokensOf(text);
-    if (textCache.size >= TEXT_CACHE_ENTRIES) textCache.clear();
-    textCache.set(text, count);
-  }
-  return count;
+  return textCounts.get(text, countTokensOf);
 }
 
 function countTokensOf(text: string): number {
