@@ -41,6 +41,11 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['send nudes', 'sexual'],
   ["I'm a cam model, what ring light gets the best tips", 'sexual'],
   ['starting camming next month, which webcam do I need', 'sexual'],
+  ['where can i stream adult movies for free', 'sexual'],
+  ['xxx videos download no sign up', 'sexual'],
+  ['free cam sites without registration', 'sexual'],
+  ['which hookup app is best in a big city', 'sexual'],
+  ['how do I find a sugar daddy online', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
@@ -88,6 +93,14 @@ const SENSITIVE: [string, SensitiveCategory][] = [
 ];
 
 const BENIGN: string[] = [
+  // Words that only block in a phrase about explicit content.
+  'an adult bike for commuting',
+  'two adult movie tickets and one child ticket',
+  'adult coloring book for stress relief',
+  'nude lipstick that lasts all day',
+  'replace the xxx placeholder in my invoice template',
+  'dash cam for my car with parking mode',
+  'adult education classes for spanish near me',
   'a coffee urn for 50 people at a conference',
   'best webcam for zoom meetings with clients',
   'a camera model with good low-light video',
