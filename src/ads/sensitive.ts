@@ -99,7 +99,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
     'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)',
-    '(?:free|live|adult|sex) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?',
+    '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?',
     'nude (?:pics?|photos?|pictures?|selfies?|videos?)|sugar (?:daddy|daddies|baby|babies)|lap ?dances?|bondage',
   ]],
   ['mental_health_crisis', [

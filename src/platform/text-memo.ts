@@ -8,7 +8,7 @@
  * dropped and the young one becomes old. So a text used again within about one generation stays, whatever else
  * came in between, and the memo never holds more than `maxChars` characters of keys (plus the values). A single
  * map cleared when full (what this replaces) dropped every conversation's history at once whenever it filled, which
- * a few hundred concurrent conversations did every few hundred requests.
+ * the benchmark's 128 concurrent conversations did about every hundred requests (README, Performance).
  *
  * Texts shorter than `minChars` (cheaper to compute than to look up) or longer than `maxTextChars` are not kept.
  */
