@@ -173,6 +173,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'how (?:much|many) (?:mg|milligrams|pills|tablets|capsules|doses)|side effects of (?:(?:my|the|this|these) )?(?:medication|medicine|drugs?|pills?|vaccines?|treatment|birth control)|ibuprofen|advil|motrin|tylenol|acetaminophen|paracetamol|aspirin|naproxen',
     'antibiotics?|amoxicillin|penicillin|antidepressants?|ssris?|sertraline|zoloft|prozac|fluoxetine|lexapro|escitalopram|wellbutrin|insulin|metformin|warfarin',
     'statins?|prednisone|antihistamines?|benadryl|morphine|codeine|tramadol|gabapentin|adderall|ritalin|vicodin|erectile dysfunction',
+    // Erectile dysfunction drugs by name (prescription medication for sexual health).
+    'viagra|cialis|sildenafil|tadalafil|levitra|vardenafil|erection (?:problems?|trouble|issues|difficulties)',
     'poison control|poisoned|(?:food|lead|alcohol|carbon monoxide|mercury|blood) poisoning|swallowed (?:a |an |some )?(?:batter(?:y|ies)|magnets?|coins?|pills?|bleach|detergent|poison|chemicals?)',
     // Pregnancy complications (plain pregnancy shopping is fine).
     'miscarr(?:y|iage|iages|ied|age)|ectopic|pre ?eclampsia|placenta(?:l)? (?:previa|abruption)|gestational diabetes|(?:high risk|complicated) pregnancy|pregnancy complications?',

@@ -90,6 +90,9 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['what are early symptoms of diabetes', 'medical'],
   ["I think I'm pregnant and I'm bleeding", 'medical'],
   ['chest tightness and my left arm hurts', 'medical'],
+  ['viagra online uk legit site??', 'medical'],
+  ['is generic sildenafil as good as the brand', 'medical'],
+  ['my husband has erection problems, what helps', 'medical'],
 ];
 
 const BENIGN: string[] = [
@@ -104,6 +107,9 @@ const BENIGN: string[] = [
   'a coffee urn for 50 people at a conference',
   'best webcam for zoom meetings with clients',
   'a camera model with good low-light video',
+  // Word-boundary traps for the erectile dysfunction drug names.
+  'find a specialist plumber near me',
+  'a social media scheduling tool for my agency',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
