@@ -117,6 +117,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'withdrawal symptoms|going through withdrawals?|in withdrawal|(?:alcohol|opioid|opiate|benzo|nicotine|heroin) withdrawal',
     'overdos(?:e|es|ed|ing)|od(?:\\x27|’)d|heroin|fentanyl|meth|methamphetamine|cocaine|crack (?:cocaine|pipe|addict|house)|smok(?:e|ed|es|ing) crack|opioids?|opiates?',
     'oxycodone|oxycontin|percocet|xanax|benzos?|ketamine|snort(?:ing|ed)|narcan|naloxone|methadone|suboxone',
+    // Benzodiazepines and opioids by name, which people also seek without a prescription.
+    'valium|diazepam|klonopin|clonazepam|ativan|lorazepam|hydrocodone',
     '(?:doing|on|using|taking|selling|buying) (?:hard )?drugs|drug (?:addiction|abuse|habit|problem|dealer|overdose)',
     '(?:gambling|gaming|alcohol|nicotine) (?:addiction|problem)|compulsive (?:gambling|gambler|eating|shopping)|gambling debts?',
     '(?:aa|na) meetings?|alcoholics anonymous|narcotics anonymous|(?:12|twelve) step (?:program|programme|meeting|recovery)',
@@ -175,6 +177,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'statins?|prednisone|antihistamines?|benadryl|morphine|codeine|tramadol|gabapentin|adderall|ritalin|vicodin|erectile dysfunction',
     // Erectile dysfunction drugs by name (prescription medication for sexual health).
     'viagra|cialis|sildenafil|tadalafil|levitra|vardenafil|erection (?:problems?|trouble|issues|difficulties)',
+    // Other prescription medicines people ask to buy online (sleep, weight loss, stimulants) and emergency contraception
+    // ("plan b" alone is also a backup plan).
+    'ambien|zolpidem|ozempic|wegovy|mounjaro|semaglutide|tirzepatide|vyvanse|modafinil|morning after pills?|emergency contraception|plan b (?:pill|one step)',
     'poison control|poisoned|(?:food|lead|alcohol|carbon monoxide|mercury|blood) poisoning|swallowed (?:a |an |some )?(?:batter(?:y|ies)|magnets?|coins?|pills?|bleach|detergent|poison|chemicals?)',
     // Pregnancy complications (plain pregnancy shopping is fine).
     'miscarr(?:y|iage|iages|ied|age)|ectopic|pre ?eclampsia|placenta(?:l)? (?:previa|abruption)|gestational diabetes|(?:high risk|complicated) pregnancy|pregnancy complications?',

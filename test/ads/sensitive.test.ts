@@ -93,6 +93,10 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['viagra online uk legit site??', 'medical'],
   ['is generic sildenafil as good as the brand', 'medical'],
   ['my husband has erection problems, what helps', 'medical'],
+  ['where can i get ozempic without a prescription', 'medical'],
+  ['is the morning after pill safe to take twice in a month', 'medical'],
+  ['plan b pill near me open now', 'medical'],
+  ['valium online no prescription', 'addiction'],
 ];
 
 const BENIGN: string[] = [
@@ -110,6 +114,9 @@ const BENIGN: string[] = [
   // Word-boundary traps for the erectile dysfunction drug names.
   'find a specialist plumber near me',
   'a social media scheduling tool for my agency',
+  // "plan b" alone is a backup plan.
+  "what's our plan b if it rains on the wedding day",
+  'melatonin gummies for jet lag',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
