@@ -93,6 +93,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['viagra online uk legit site??', 'medical'],
   ['is generic sildenafil as good as the brand', 'medical'],
   ['my husband has erection problems, what helps', 'medical'],
+  ["i'm hopeless, nothing is ever going to get better", 'mental_health_crisis'],
   ['where can i get ozempic without a prescription', 'medical'],
   ['is the morning after pill safe to take twice in a month', 'medical'],
   ['plan b pill near me open now', 'medical'],
@@ -117,6 +118,9 @@ const BENIGN: string[] = [
   // "plan b" alone is a backup plan.
   "what's our plan b if it rains on the wedding day",
   'melatonin gummies for jet lag',
+  // Hopeless at a skill, not in despair.
+  "router rental with setup please, I'm hopeless with that stuff",
+  "i'm hopeless at maths, which calculator app explains the steps",
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
