@@ -106,8 +106,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:panic|anxiety) attacks?|(?:nervous|mental|emotional) breakdowns?|having a breakdown|depress(?:ion|ed|ive)(?<!great depression)',
     'eating disorders?|anorexi(?:a|c)|bulimi(?:a|c)|binge ?eating|binge and purge|purging after (?:eating|meals?)|starv(?:e|ing) myself|pro ana|thinspo\\w*',
     "psychosis|psychotic|hearing voices|schizophreni\\w*|bipolar (?:disorder|depression|episode|mania)|(?:i'm|i am|he's|she's|is) bipolar|manic episode|ptsd|post traumatic|trauma(?:tized|tised|tic)?",
-    // "I'm hopeless with computers / at maths" is about a skill, not despair.
-    "(?:feel|feeling|i'm|i am) (?:so |completely |totally )?(?:hopeless(?! (?:with|at|when it comes to) )|worthless|empty inside)",
+    // "I'm hopeless with computers / at maths" is about a skill, not despair ("hopeless at times" still is).
+    "(?:feel|feeling|i'm|i am) (?:so |completely |totally )?(?:hopeless(?! with | when it comes to | at (?!times\\b|night\\b|the moment\\b|this point\\b|life\\b|everything\\b))|worthless|empty inside)",
     "can't stop crying|can't go on|can't take it anymore|can't cope|(?:mental|emotional) health crisis|crisis (?:line|hotline|text line)",
     '(?:severe|crippling|debilitating|constant) anxiety|anxiety (?:disorder|medication)|psych ward|psychiatric (?:ward|hospital|emergency|hold)',
   ]],

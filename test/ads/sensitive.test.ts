@@ -94,6 +94,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['is generic sildenafil as good as the brand', 'medical'],
   ['my husband has erection problems, what helps', 'medical'],
   ["i'm hopeless, nothing is ever going to get better", 'mental_health_crisis'],
+  ['I feel hopeless at times and at night it gets worse', 'mental_health_crisis'],
+  ["i'm hopeless at this point, what's the use", 'mental_health_crisis'],
   ['where can i get ozempic without a prescription', 'medical'],
   ['is the morning after pill safe to take twice in a month', 'medical'],
   ['plan b pill near me open now', 'medical'],
