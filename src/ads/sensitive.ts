@@ -66,8 +66,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'p(?:a)?edophil\\w*|csam|underage (?:drinking|sex\\w*|girls?|boys?)|(?:teen|teenage|underage) pregnan\\w*',
     '(?:daughter|teen|teenager|girl|stepdaughter|niece) (?:is|got|might be|may be|could be) pregnant',
     // The user says they are a minor: an age 5–17 followed by "years old" or the end of a clause,
-    // so "I'm 14 hours into this bug" does not count.
-    "i(?:'m| am) (?:only |just )?(?:[5-9]|1[0-7])(?: ?(?:years?|yrs?) old| ?yo| ?y/o|(?=\\s*(?:[,.!?;]|and\\b|$)))",
+    // so "I'm 14 hours into this bug" does not count; nor does "explain it like I'm 5" (a request for a simple answer).
+    "i(?<!(?:like|as if|as though) i)(?:'m| am) (?:only |just )?(?:[5-9]|1[0-7])(?: ?(?:years?|yrs?) old| ?yo| ?y/o|(?=\\s*(?:[,.!?;]|and\\b|$)))",
     "(?:i(?:'m| am) a|as a) (?:[5-9]|1[0-7]) ?(?:(?:years?|yrs?) old|yo|y/o)|i(?:'m| am) (?:a )?(?:minor|teen|teenager|in middle school|in junior high|in (?:[5-8])th grade)",
     '(?:beat|beats|beating|hit|hits|hitting|hurts?|hurting|slapped|punched|kicked|choked|shook|shaking|burned) (?:my|our|the|his|her) (?:kids?|child|children|son|daughter|baby|toddler)',
     'groom(?:ed|ing) (?:(?:my|a|our|the|her|his|your) )?(?:{MINOR})|online grooming|(?:was|being|been|got) groomed',

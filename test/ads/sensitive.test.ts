@@ -25,6 +25,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['my teenage daughter is pregnant, what do I do', 'minors'],
   ['my 16 year old son is vaping', 'minors'],
   ["I'm a 15 yo girl", 'minors'],
+  ['I am only 9, can I make an account?', 'minors'],
+  ["I'm 12.", 'minors'],
   // violence_abuse
   ['my husband hits me when he drinks', 'violence_abuse'],
   ['how to leave an abusive relationship', 'violence_abuse'],
@@ -123,6 +125,10 @@ const BENIGN: string[] = [
   // Hopeless at a skill, not in despair.
   "router rental with setup please, I'm hopeless with that stuff",
   "i'm hopeless at maths, which calculator app explains the steps",
+  // "Like I'm 5" asks for a simple answer; it says nothing about the user's age.
+  "offside rule in football, explain it like i'm 5",
+  "explain compound interest to me like I'm 12",
+  'explain it as if I am 10.',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
