@@ -130,8 +130,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:my|our|her|his|in|with|of|through|overwhelming|deep) grief|grief (?:counsel\\w*|support|groups?|stricken|therapy)',
     'condolences?|obituar(?:y|ies)|eulog(?:y|ies)|memorial service|sympathy cards?|burial|cremat(?:e|ed|ion)|caskets?|coffins?(?! nails?)',
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
-    '(?:lost|losing) (?:my|our) (?:{FAM})|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
-    'stillb(?:irth|orn)|lost (?:the|my|our) baby|sids|crib death',
+    // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death).
+    '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
+    'stillb(?:irth|orn)|lost (?:the|my|our) baby(?! (?:weight|fat)\\b)|sids|crib death',
     // An urn is bought for someone's ashes: a keepsake, a baby's, a small one.
     '(?:keepsake|memorial|cremation|baby|babys|infant|pet|tiny|small|little) urns?|urns? for (?:\\w+ ){0,2}ashes|ashes urns?',
     '(?:mass|school|church|synagogue|mosque|drive by|fatal|deadly|police) shootings?|active shooter|gunm(?:an|en)|' +

@@ -65,6 +65,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['what to say at my grandfather’s funeral', 'tragedy'],
   ['our dog died this morning and I am heartbroken', 'tragedy'],
   ['coping with grief after losing a child', 'tragedy'],
+  ['we lost the baby at 20 weeks', 'tragedy'],
+  ['I lost my baby last month', 'tragedy'],
   ['news about the school shooting in Texas', 'tragedy'],
   ['how many people were killed in the earthquake', 'tragedy'],
   ['donate to hurricane victims', 'tragedy'],
@@ -129,6 +131,9 @@ const BENIGN: string[] = [
   "offside rule in football, explain it like i'm 5",
   "explain compound interest to me like I'm 12",
   'explain it as if I am 10.',
+  // Baby weight is lost after a birth or a diet, not in a death.
+  "finally lost the baby weight, treating myself to new jeans",
+  'losing my baby fat slowly, need running leggings',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
