@@ -40,7 +40,7 @@ for (const s of splits)
 /** Authors of a split, from its file names (<author>-<kind>.jsonl). */
 const authorsOf = (split: string) => [...new Set(readdirSync(join(PROMOTIONS_DIR, 'conversations', split)).map((f) => f.split('-')[0]))].sort().join(', ');
 const SPLIT_NOTE: Record<string, string> = {
-  holdout46: `held-out split (authors ${splits.includes('holdout46') ? authorsOf('holdout46') : 'see its folder'}), committed before any model output on it was seen`,
+  ...Object.fromEntries(HELD_OUT.map((h) => [h, `held-out split (authors ${splits.includes(h) ? authorsOf(h) : 'see its folder'}), committed before any model output on it was seen`])),
   dev: `dev split (authors ${splits.includes('dev') ? authorsOf('dev') : 'see its folder'}): every threshold and weight was chosen on it, so its numbers are optimistic`,
   train: 'train split: the models were fitted on it',
 };
