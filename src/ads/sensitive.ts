@@ -132,7 +132,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
     // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death).
     '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
-    'stillb(?:irth|orn)|lost (?:the|my|our) baby(?! (?:weight|fat)\\b)|sids|crib death',
+    // "lost my / our baby" is the family-member entry above (with the same weight / fat exception).
+    'stillb(?:irth|orn)|lost the baby(?! (?:weight|fat)\\b)|sids|crib death',
     // An urn is bought for someone's ashes: a keepsake, a baby's, a small one.
     '(?:keepsake|memorial|cremation|baby|babys|infant|pet|tiny|small|little) urns?|urns? for (?:\\w+ ){0,2}ashes|ashes urns?',
     '(?:mass|school|church|synagogue|mosque|drive by|fatal|deadly|police) shootings?|active shooter|gunm(?:an|en)|' +
