@@ -101,10 +101,11 @@ export interface PostingsView {
   /** Per term id: per posting, 1 when the term is one of the document's product-type words. */
   readonly pTypes: readonly Uint8Array[];
   readonly pLen: readonly number[];
-  /** Per doc: 1 when live, its row's seq (tie-break), its row. */
+  /** Per doc: 1 when live, its row's seq (tie-break). */
   readonly alive: Uint8Array;
   readonly seqOf: Int32Array;
-  readonly rows: ReadonlyArray<UnitRow | null>;
+  /** A live document's row (made again on each call: see unit-rows.ts). */
+  readonly rowOf: (doc: number) => UnitRow;
   /**
    * Query scratch, of document capacity each. A query gives each document it touches a slot, in the order they
    * are first touched: `slotOf` (by document) is 1 + the slot, 0 when untouched (all zero between queries: a
@@ -260,7 +261,7 @@ export function searchUnits(
   accept: (unit: UnitRow) => boolean,
   limit: number,
 ): ScoredUnit[] {
-  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf } = view;
+  const { live, termIds, df, pDocs, pWeights, pTypes, pLen, seqOf, rowOf, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf } = view;
   if (live === 0 || weights.size === 0 || limit <= 0) return [];
   const present: Array<{ term: string; tid: number; f: number; credit: number; bit: number }> = [];
   const known = (t: string) => {
@@ -373,7 +374,7 @@ export function searchUnits(
           const c = best[i];
           taken[c] = 1;
           untaken--;
-          const unit = rows[rDoc[c]]!;
+          const unit = rowOf(rDoc[c]);
           if (!accept(unit)) continue;
           const matched: string[] = [];
           for (const p of present) if (p.bit !== 0 ? (rMask[c] & p.bit) !== 0 : find(pDocs[p.tid], pLen[p.tid], rDoc[c]) >= 0) matched.push(p.term);

@@ -1,6 +1,7 @@
 import type { UnitRow } from './ad-index.repo';
 import { productTypeTerms, terms } from './text';
 import { idfWeight, searchUnits, type ScoredUnit } from './unit-index-query';
+import { createRowTable } from './unit-rows';
 
 /**
  * Storage of the in-memory BM25F inverted index of ad units (a product inside a campaign); unit-index.ts
@@ -56,7 +57,8 @@ export function createUnitStore(averages?: Float64Array) {
   let cap = 0;
   let docCount = 0; // ids in use, live or dead
   let live = 0;
-  let rows: Array<UnitRow | null> = [];
+  /** The documents' rows, off the heap's object graph (see unit-rows.ts). */
+  let rows = createRowTable();
   let alive = new Uint8Array(0);
   let seqOf = new Int32Array(0);
   let fieldLens = new Uint16Array(0); // NF per doc
@@ -70,7 +72,6 @@ export function createUnitStore(averages?: Float64Array) {
   let matchMask = new Uint32Array(0);
   let keyBuf = new Float64Array(0);
   const byCampaign = new Map<string, number[]>();
-  const campaignStrings = new Map<string, { context: string; campaign_name: string; advertiser_project_id: string }>();
 
   // ---- terms
   const termIds = new Map<string, number>();
@@ -95,6 +96,7 @@ export function createUnitStore(averages?: Float64Array) {
       b.set(a);
       return b;
     };
+    rows.ensure(next);
     alive = grow(alive, next);
     seqOf = grow(seqOf, next);
     fieldLens = grow(fieldLens, next * NF);
@@ -158,23 +160,13 @@ export function createUnitStore(averages?: Float64Array) {
     return tf;
   }
 
-  /** Shares the campaign-level strings between the units of one campaign (less memory). */
-  function internRow(u: UnitRow): UnitRow {
-    let c = campaignStrings.get(u.campaign_id);
-    if (!c || c.context !== u.context || c.campaign_name !== u.campaign_name || c.advertiser_project_id !== u.advertiser_project_id) {
-      c = { context: u.context, campaign_name: u.campaign_name, advertiser_project_id: u.advertiser_project_id };
-      campaignStrings.set(u.campaign_id, c);
-    }
-    return {
-      seq: u.seq, campaign_id: u.campaign_id, product_id: u.product_id, name: u.name, description: u.description, url: u.url,
-      keywords: u.keywords, category: u.category, context: c.context, campaign_name: c.campaign_name, advertiser_project_id: c.advertiser_project_id,
-    };
-  }
+  /** A document's row, made again from the row table. */
+  const rowOf = (doc: number): UnitRow => rows.get(doc, seqOf[doc]);
 
   /** Gives a unit the next document number and records it everywhere but in the postings. */
   function registerDoc(row: UnitRow, fields: string[][]): number {
     const doc = docCount++;
-    rows[doc] = row;
+    rows.set(doc, row);
     alive[doc] = 1;
     seqOf[doc] = row.seq;
     for (let f = 0; f < NF; f++) {
@@ -203,19 +195,18 @@ export function createUnitStore(averages?: Float64Array) {
     for (let f = 0; f < NF; f++) liveLenSums[f] -= fieldLens[doc * NF + f];
     // Document frequencies: the unit's terms, recomputed from its row (cheap: one campaign at a time).
     const seen = new Set<string>();
-    for (const words of unitFields(rows[doc]!)) for (const t of words) seen.add(t);
+    for (const words of unitFields(rowOf(doc))) for (const t of words) seen.add(t);
     for (const t of seen) {
       const id = termIds.get(t);
       if (id !== undefined) df[id]--;
     }
-    rows[doc] = null;
   }
 
   function reset() {
     cap = 0;
     docCount = 0;
     live = 0;
-    rows = [];
+    rows = createRowTable();
     alive = new Uint8Array(0);
     seqOf = new Int32Array(0);
     fieldLens = new Uint16Array(0);
@@ -228,7 +219,6 @@ export function createUnitStore(averages?: Float64Array) {
     matchMask = new Uint32Array(0);
     keyBuf = new Float64Array(0);
     byCampaign.clear();
-    campaignStrings.clear();
     termIds.clear();
     termNames = [];
     pDocs = [];
@@ -258,16 +248,14 @@ export function createUnitStore(averages?: Float64Array) {
       add(u: UnitRow): void {
         const fields = unitFields(u);
         for (let f = 0; f < NF; f++) sums[f] += fields[f].length;
-        tokenized.push({ row: internRow(u), fields });
+        tokenized.push({ row: u, fields });
       },
       finish: () => buildFrom(tokenized, sums),
     };
   }
 
   function buildFrom(tokenized: Array<{ row: UnitRow; fields: string[][] }>, sums: Float64Array) {
-    const strings = new Map(campaignStrings);
     reset();
-    for (const [k, v] of strings) campaignStrings.set(k, v);
     for (let f = 0; f < NF; f++) avgLen[f] = Math.max(1, sums[f] / Math.max(1, tokenized.length));
     ensureDocCapacity(tokenized.length);
     // Each unit goes in as an edit would add it (appendPosting grows each list), and its tokens are dropped as
@@ -279,6 +267,7 @@ export function createUnitStore(averages?: Float64Array) {
       addDoc(row, fields);
     }
     tokenized.length = 0;
+    rows.seal();
     for (let id = 0; id < termNames.length; id++) {
       pDocs[id] = pDocs[id].slice(0, pLen[id]);
       pWeights[id] = pWeights[id].slice(0, pLen[id]);
@@ -304,12 +293,12 @@ export function createUnitStore(averages?: Float64Array) {
   function replaceCampaign(campaignId: string, units: UnitRow[]): void {
     const current = byCampaign.get(campaignId) ?? [];
     const unchanged = new Map<string, number>();
-    for (const doc of current) unchanged.set(rows[doc]!.product_id, doc);
+    for (const doc of current) unchanged.set(rows.productId(doc), doc);
     const kept: number[] = [];
     const added: UnitRow[] = [];
     for (const u of units) {
       const doc = unchanged.get(u.product_id);
-      if (doc !== undefined && sameUnit(rows[doc]!, u)) {
+      if (doc !== undefined && sameUnit(rowOf(doc), u)) {
         unchanged.delete(u.product_id);
         kept.push(doc);
       } else added.push(u);
@@ -317,15 +306,14 @@ export function createUnitStore(averages?: Float64Array) {
     for (const doc of unchanged.values()) killDoc(doc);
     if (kept.length > 0 || added.length > 0) byCampaign.set(campaignId, kept);
     else if (current.length > 0) byCampaign.delete(campaignId);
-    if (kept.length === 0) campaignStrings.delete(campaignId);
-    for (const u of added) addDoc(internRow(u), unitFields(u));
+    for (const u of added) addDoc(u, unitFields(u));
   }
 
   // ---------------------------------------------------------------------------------- query
 
   /** See `searchUnits` (unit-index-query.ts): reads the index's current arrays, never writes beyond scratch. */
   function search(weights: Map<string, number>, accept: (unit: UnitRow) => boolean, limit: number): ScoredUnit[] {
-    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rows, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf }, weights, accept, limit);
+    return searchUnits({ live, termIds, df, pDocs, pWeights, pTypes, pLen, alive, seqOf, rowOf, slotOf, candAt, touched, scores, typeEv, hits, matchMask, keyBuf }, weights, accept, limit);
   }
 
   function stats() {
@@ -334,8 +322,10 @@ export function createUnitStore(averages?: Float64Array) {
       postings += pLen[id];
       bytes += pDocs[id].byteLength + pWeights[id].byteLength + pTypes[id].byteLength;
     }
-    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + slotOf.byteLength + candAt.byteLength + touched.byteLength + scores.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength + keyBuf.byteLength;
-    return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes };
+    const table = rows.size();
+    bytes += alive.byteLength + seqOf.byteLength + fieldLens.byteLength + slotOf.byteLength + candAt.byteLength + touched.byteLength + scores.byteLength + typeEv.byteLength + hits.byteLength + matchMask.byteLength + keyBuf.byteLength + table.bytes;
+    /** rowTextChars: the characters of the units' own text held in the row table's shared strings (tombstoned units' included). */
+    return { units: live, tombstones: docCount - live, terms: termNames.length, postings, typedArrayBytes: bytes, rowTextChars: table.chars };
   }
 
   return {
@@ -362,11 +352,13 @@ export function createUnitStore(averages?: Float64Array) {
     liveAverages: () => Float64Array.from(liveLenSums, (sum) => Math.max(1, sum / Math.max(1, live))),
     /** Document ids in use (live or tombstoned): `liveRow()` takes 0 to docCount() - 1. */
     docCount: () => docCount,
-    liveRow: (doc: number): UnitRow | null => (alive[doc] ? rows[doc] : null),
+    liveRow: (doc: number): UnitRow | null => (alive[doc] ? rowOf(doc) : null),
     /** The campaign's units as the store holds them. */
-    unitsOf: (campaignId: string): UnitRow[] => (byCampaign.get(campaignId) ?? []).map((doc) => rows[doc]!),
+    unitsOf: (campaignId: string): UnitRow[] => (byCampaign.get(campaignId) ?? []).map(rowOf),
+    /** A store being rebuilt has all its units: see the row table's seal(). */
+    seal: () => rows.seal(),
     /** Adds one unit (a store being rebuilt from another's live units). */
-    add: (u: UnitRow) => addDoc(internRow(u), unitFields(u)),
+    add: (u: UnitRow) => addDoc(u, unitFields(u)),
     /** Makes room for `docs` documents at once (a rebuild knows how many units it will add). */
     reserve: (docs: number) => ensureDocCapacity(docs),
   };

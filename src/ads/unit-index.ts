@@ -58,6 +58,7 @@ export function createUnitIndex() {
   }
 
   function swap(r: Rebuild): void {
+    r.next.seal();
     store = r.next;
     rebuild = null;
     maintain();

@@ -2,7 +2,9 @@ import { describe, expect, test } from 'bun:test';
 import type { UnitRow } from '../../src/ads/ad-index.repo';
 import { queryWeights } from '../../src/ads/matcher';
 import { stem, terms } from '../../src/ads/text';
+import { heapStats } from 'bun:jsc';
 import { createUnitIndex, idfWeight } from '../../src/ads/unit-index';
+import { createUnitStore } from '../../src/ads/unit-index-store';
 import { kthLargestKey } from '../../src/ads/unit-index-query';
 
 let nextSeq = 1;
@@ -330,6 +332,76 @@ describe('unit index', () => {
         if (found.length === limit) expect(asked[asked.length - 1]).toBe(found[found.length - 1].unit.product_id);
       }
     }
+  });
+
+  test('rows come back exactly as indexed: odd text, null categories, edited campaigns, chunks full and being filled', () => {
+    const store = createUnitStore();
+    const texts = ['', 'Kaffeemühle “Größe” – 500 g', '🚲 bike lock ⚡ fast', 'tabs\tand\nnewlines', 'x'.repeat(3000), 'مرحبا بالعالم', 'emoji at end 👍🏽'];
+    const make = (campaign: number, i: number, context: string): UnitRow => ({
+      seq: campaign * 10_000 + i,
+      campaign_id: `camp-${campaign}`,
+      product_id: `prod-${campaign}-${i}`,
+      name: `${texts[i % texts.length]} item ${i}`,
+      description: texts[(i + 3) % texts.length] + ' description '.repeat(i % 40),
+      url: `https://example.com/${campaign}/${i}?q=${encodeURIComponent(texts[i % texts.length])}`,
+      keywords: JSON.stringify([texts[(i + 1) % texts.length], 'kw']),
+      category: i % 3 === 0 ? null : `cat-${i % 5}`,
+      context,
+      campaign_name: `Campaign ${campaign}`,
+      advertiser_project_id: `adv-${campaign % 7}`,
+    });
+    // About 4 MB of text: several chunks, the last one still being filled.
+    const campaigns = Array.from({ length: 40 }, (_, c) => Array.from({ length: 150 }, (_, i) => make(c, i, `context ${c}`)));
+    store.build(campaigns.flat());
+    const byProduct = (xs: UnitRow[]) => [...xs].sort((a, b) => a.seq - b.seq);
+    for (let c = 0; c < campaigns.length; c++) expect(byProduct(store.unitsOf(`camp-${c}`))).toEqual(campaigns[c]);
+    expect(store.stats().rowTextChars).toBeGreaterThan(1 << 21);
+    // Edits: campaign strings changed for one campaign, a unit's text for another, then rows read in between.
+    const edited = campaigns[3].map((u) => ({ ...u, context: 'new context 😀', campaign_name: 'Renamed' }));
+    store.replaceCampaign('camp-3', edited);
+    expect(byProduct(store.unitsOf('camp-3'))).toEqual(edited);
+    const one = campaigns[5].map((u, i) => (i === 7 ? { ...u, name: 'Größere Mühle', category: null } : u));
+    store.replaceCampaign('camp-5', one);
+    expect(byProduct(store.unitsOf('camp-5'))).toEqual(one);
+    expect(byProduct(store.unitsOf('camp-4'))).toEqual(campaigns[4]);
+    const added = [make(99, 1, 'late'), make(99, 2, 'late')];
+    store.replaceCampaign('camp-99', added);
+    expect(byProduct(store.unitsOf('camp-99'))).toEqual(added);
+    expect(store.unitsOf('camp-0').length).toBe(150);
+    // Every live document reads back as one of the current rows; tombstoned ones read as null.
+    const current = new Map([...campaigns.flat(), ...edited, ...one, ...added].map((u) => [u.product_id + '|' + u.campaign_id + '|' + u.context + '|' + u.name, u]));
+    let liveRows = 0;
+    for (let doc = 0; doc < store.docCount(); doc++) {
+      const row = store.liveRow(doc);
+      if (row === null) continue;
+      liveRows++;
+      expect(row).toEqual(current.get(row.product_id + '|' + row.campaign_id + '|' + row.context + '|' + row.name)!);
+    }
+    expect(liveRows).toBe(store.size());
+    expect(store.docCount() - liveRows).toBe(150 + 1);
+  });
+
+  test('the rows are kept off the heap\'s object graph: 20,000 units add a few objects per campaign, not per unit', () => {
+    const counts = () => {
+      Bun.gc(true);
+      const c = heapStats().objectTypeCounts as Record<string, number>;
+      return { objects: c.Object ?? 0, strings: c.string ?? 0 };
+    };
+    const before = counts();
+    const ix = createUnitIndex();
+    // The input rows are made and dropped inside this call; only what the index keeps stays reachable.
+    ((n: number) => {
+      ix.build(Array.from({ length: n }, (_, i) => unit(`c${i % 100}`, `Product ${i} ${'model'.repeat(i % 4)}`, { description: `A thing number ${i} for people who need it`, keywordList: ['thing', `k${i % 50}`], category: `cat${i % 30}`, context: `campaign ${i % 100}` })));
+    })(20_000);
+    const after = counts();
+    expect(ix.size()).toBe(20_000);
+    // One row object per unit used to stay alive (20,000 objects and about 100,000 strings). What stays: the
+    // vocabulary (a string per term, here mostly the product numbers) and a few per campaign and category.
+    expect(after.objects - before.objects).toBeLessThan(1_000);
+    expect(after.strings - before.strings - ix.stats().terms).toBeLessThan(2_000);
+    const found = ix.search(ask('model thing'), all, 5);
+    expect(found).toHaveLength(5);
+    for (const { unit: u } of found) expect(u.description).toBe(`A thing number ${u.product_id.split(' ')[1]} for people who need it`);
   });
 });
 
