@@ -3,11 +3,13 @@ import type { UnitRow } from './ad-index.repo';
 /**
  * The rows of an index's documents (src/ads/unit-index-store.ts), kept out of the garbage collector's way.
  *
- * A row object per unit, each with its own strings, is about ten heap cells a unit: at 100,000 products a
- * million cells that every full collection marks again, though none of them changes (measured in-process with
- * `Bun.gc(true)`: 4-5 ms with no catalog, 70-90 ms with the index of 100,000 units holding their rows). Here a
- * unit's own text (product id, name, description, url, keywords) is appended to large shared strings (chunks of
- * about CHUNK_CHARS characters) and the document keeps only offsets into them in a typed array; the
+ * A row object per unit, each with its own strings, is about eight heap cells a unit: at 100,000 products
+ * 850,000 cells that every full collection marks again, though none of them changes (measured in-process with
+ * `Bun.gc(true)`: 92 ms with the index of 100,000 units holding their rows, 9 ms without). Here a unit's own text
+ * (product id, name, description, url, keywords) is appended to large shared strings (chunks of about CHUNK_CHARS
+ * characters) and the document keeps only offsets into them in a typed array. A string takes two bytes per
+ * character as soon as one of its characters is past U+00FF, so units whose text is all Latin-1 and the others
+ * fill separate chunks: one curly quote does not double a megabyte of plain text. The
  * campaign's strings and the category are kept once per campaign and per category. A row object is made again
  * when it is asked for (the candidates a search hands to `accept` and returns, a campaign being replaced): five
  * substrings and one object, well under a microsecond.
@@ -18,6 +20,8 @@ import type { UnitRow } from './ad-index.repo';
 const CHUNK_CHARS = 1 << 20;
 /** Per document: its chunk, then the start of its text and the end of each of its five text fields. */
 const W = 7;
+/** A character a Latin-1 string cannot hold. */
+const WIDE = /[^\u0000-\u00ff]/;
 
 type CampaignStrings = { campaign_id: string; context: string; campaign_name: string; advertiser_project_id: string };
 
@@ -26,20 +30,33 @@ export function createRowTable() {
   let text = new Int32Array(0);
   let campaignRef = new Int32Array(0);
   let categoryRef = new Int32Array(0);
+  /** Joined chunks; a chunk being filled holds '' here until it is joined (when full, first read or sealed). */
   const chunks: string[] = [];
-  /** Text of the chunk being filled (index chunks.length), joined into one string when full or first read. */
-  let pending: string[] = [];
-  let pendingLen = 0;
+  type Filling = { id: number; parts: string[]; len: number };
+  /** The chunks being filled: one for Latin-1 text, one for the rest. */
+  let narrow: Filling | null = null;
+  let wide: Filling | null = null;
   const campaigns: CampaignStrings[] = [];
   /** Campaign id -> its current strings' index in `campaigns` (an edited campaign gets a new entry). */
   const campaignAt = new Map<string, number>();
   const categories: string[] = [];
   const categoryAt = new Map<string, number>();
 
-  function flush(): void {
-    chunks.push(pending.join(''));
-    pending = [];
-    pendingLen = 0;
+  function flush(f: Filling): void {
+    chunks[f.id] = f.parts.join('');
+    if (narrow === f) narrow = null;
+    else wide = null;
+  }
+
+  function filling(isWide: boolean): Filling {
+    let f = isWide ? wide : narrow;
+    if (f === null) {
+      f = { id: chunks.length, parts: [], len: 0 };
+      chunks.push('');
+      if (isWide) wide = f;
+      else narrow = f;
+    }
+    return f;
   }
 
   function campaignIndex(u: UnitRow): number {
@@ -62,10 +79,11 @@ export function createRowTable() {
     return at;
   }
 
-  /** Where document `doc`'s text is, flushing the chunk being filled if it is there. */
+  /** Where document `doc`'s text is, joining its chunk first if it is still being filled. */
   function chunkOf(doc: number): string {
     const ch = text[doc * W];
-    if (ch === chunks.length) flush();
+    if (narrow !== null && narrow.id === ch) flush(narrow);
+    else if (wide !== null && wide.id === ch) flush(wide);
     return chunks[ch];
   }
 
@@ -88,19 +106,20 @@ export function createRowTable() {
     /** Records document `doc`'s row (ensure() first). */
     set(doc: number, u: UnitRow): void {
       const b = doc * W;
-      text[b] = chunks.length;
-      let at = pendingLen;
-      text[b + 1] = at;
       const parts = [u.product_id, u.name, u.description, u.url, u.keywords];
+      const f = filling(parts.some((p) => WIDE.test(p)));
+      text[b] = f.id;
+      let at = f.len;
+      text[b + 1] = at;
       for (let i = 0; i < parts.length; i++) {
-        pending.push(parts[i]);
+        f.parts.push(parts[i]);
         at += parts[i].length;
         text[b + 2 + i] = at;
       }
-      pendingLen = at;
+      f.len = at;
       campaignRef[doc] = campaignIndex(u);
       categoryRef[doc] = categoryIndex(u.category);
-      if (pendingLen >= CHUNK_CHARS) flush();
+      if (f.len >= CHUNK_CHARS) flush(f);
     },
     /** Document `doc`'s row, as it was set (a new object each time). */
     get(doc: number, seq: number): UnitRow {
@@ -127,7 +146,8 @@ export function createRowTable() {
      * came from are not kept until the chunk fills or is first read.
      */
     seal(): void {
-      if (pending.length > 0) flush();
+      if (narrow !== null) flush(narrow);
+      if (wide !== null) flush(wide);
     },
     /** Document `doc`'s product id alone. */
     productId(doc: number): string {
@@ -136,7 +156,7 @@ export function createRowTable() {
     },
     /** Characters held (tombstoned documents' included) and typed-array bytes, for the index's stats. */
     size(): { chars: number; bytes: number } {
-      let chars = pendingLen;
+      let chars = (narrow?.len ?? 0) + (wide?.len ?? 0);
       for (const c of chunks) chars += c.length;
       return { chars, bytes: text.byteLength + campaignRef.byteLength + categoryRef.byteLength };
     },
