@@ -106,7 +106,13 @@ export function blockingReason(c: CampaignState, nowMs: number): PauseReason | n
 function money(input: Record<string, unknown>, field: string, min: number, max: number): number {
   const value = input[field];
   const micros = typeof value === 'string' ? parseUsdToMicros(value) : null;
-  if (micros === null) throw badRequest('invalid_value', `${field} must be a decimal string in USD, e.g. "0.40"`, field);
+  if (micros === null) {
+    // A decimal the parser still refused is too precise or too large, not malformed: say which.
+    const decimal = typeof value === 'string' ? /^\s*\d+(?:\.(\d+))?\s*$/.exec(value) : null;
+    if (decimal && (decimal[1]?.length ?? 0) > 6) throw badRequest('invalid_value', `${field} has more than six decimals (money is counted in micro-USD)`, field);
+    if (decimal) throw badRequest('invalid_value', `${field} must be between ${formatMicros(min)} and ${formatMicros(max)}`, field);
+    throw badRequest('invalid_value', `${field} must be a decimal string in USD, e.g. "0.40"`, field);
+  }
   if (micros < min || micros > max) throw badRequest('invalid_value', `${field} must be between ${formatMicros(min)} and ${formatMicros(max)}`, field);
   return micros;
 }

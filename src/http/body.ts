@@ -1,6 +1,12 @@
 import { badRequest, payloadTooLarge } from './errors';
 
 /**
+ * The body could not be read to its end: the client closed the connection before sending all it declared, or its
+ * chunked framing was broken. The client's doing, so a 400 (which it will most likely never see), not a 500.
+ */
+const unreadable = () => badRequest('body_incomplete', 'Request body could not be read to its end (the connection closed early or its framing is invalid)');
+
+/**
  * Request bodies are read only by handlers, after their route's authentication, and never past the route's
  * limit: a declared Content-Length over the limit is refused unread, and a chunked body is read until it
  * passes the limit by one byte, then the rest is cancelled.
@@ -10,12 +16,24 @@ export async function readBodyBytes(request: Request, limitBytes: number): Promi
   const declared = request.headers.get('content-length');
   if (declared !== null && Number(declared) > limitBytes) throw tooLarge();
   if (!request.body) return new Uint8Array(0);
-  if (declared !== null) return new Uint8Array(await request.arrayBuffer());
+  if (declared !== null) {
+    try {
+      return new Uint8Array(await request.arrayBuffer());
+    } catch {
+      throw unreadable();
+    }
+  }
   const reader = request.body.getReader();
   const chunks: Uint8Array[] = [];
   let total = 0;
   for (;;) {
-    const { done, value } = await reader.read();
+    let read: Awaited<ReturnType<typeof reader.read>>;
+    try {
+      read = await reader.read();
+    } catch {
+      throw unreadable();
+    }
+    const { done, value } = read;
     if (done) break;
     total += value.byteLength;
     if (total > limitBytes) {

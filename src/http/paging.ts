@@ -9,11 +9,14 @@ export function checkLimit(limit: number, max: number): number {
   return limit;
 }
 
-/** A cursor that is a row sequence number; null means `whenAbsent`. */
+/**
+ * A cursor that is a row sequence number, written as the server writes one (digits, no sign, exponent, space or
+ * leading zero: "1e3", " 5" and "0" are not cursors it issued); null means `whenAbsent`.
+ */
 export function seqCursor(cursor: string | null | undefined, whenAbsent: number): number {
   if (cursor === null || cursor === undefined || cursor === '') return whenAbsent;
-  const seq = Number(cursor);
-  if (!Number.isSafeInteger(seq) || seq < 0) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  const seq = /^[1-9][0-9]{0,15}$/.test(cursor) ? Number(cursor) : NaN;
+  if (!Number.isSafeInteger(seq)) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
   return seq;
 }
 
@@ -32,6 +35,6 @@ export function createdCursorOf(last: { created_at: number; id: string }): strin
 export function createdCursor(cursor: string | null | undefined): { id: string; createdAt: number } | null {
   if (!cursor) return null;
   const [ts, id] = Buffer.from(cursor, 'base64url').toString('utf8').split(':', 2);
-  if (!id || id.includes('\0') || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
+  if (!id || id.includes('\0') || !/^[0-9]{1,16}$/.test(ts) || !Number.isSafeInteger(Number(ts))) throw badRequest('invalid_cursor', 'cursor is not valid', 'cursor');
   return { id, createdAt: Number(ts) };
 }

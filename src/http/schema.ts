@@ -209,9 +209,32 @@ export function validator<T extends TSchema>(schema: T, what = 'request body'): 
   };
 }
 
-/** A JSON object body read within `limitBytes` after the route's authentication, then validated. */
+/** The path ("name", "targeting.categories.0") of the first string in `value` that holds a NUL character, or null. */
+export function nulPath(value: unknown, path = ''): string | null {
+  if (typeof value === 'string') return value.includes('\u0000') ? path : null;
+  if (value === null || typeof value !== 'object') return null;
+  for (const [key, item] of Object.entries(value)) {
+    const found = nulPath(item, path ? `${path}.${key}` : key);
+    if (found !== null) return found;
+  }
+  return null;
+}
+
+/**
+ * A JSON object body read within `limitBytes` after the route's authentication, then validated. A NUL character
+ * (U+0000) in any string is refused: neither store can keep one (PostgreSQL text has none, and both stores write
+ * U+FFFD in its place), so the answer would show text that is not what was stored.
+ */
 export async function readBody<T extends TSchema>(request: Request, v: Validator<T>, limitBytes: number): Promise<Static<T>> {
-  return v.check(await readJsonObject(request, limitBytes));
+  const body = await readJsonObject(request, limitBytes);
+  const nul = nulPath(body);
+  if (nul !== null) {
+    // The field's own code when its schema names one with a 400 ("invalid_name"), else invalid_value.
+    const field = (v.schema as { properties?: Record<string, Record<string, unknown>> }).properties?.[nul];
+    const code = field && field[ERROR_STATUS] === undefined && typeof field[ERROR_CODE] === 'string' ? (field[ERROR_CODE] as string) : 'invalid_value';
+    throw new ApiError(400, 'invalid_request_error', code, `${nul} must not contain NUL (U+0000) characters`, nul);
+  }
+  return v.check(body);
 }
 
 /**

@@ -82,7 +82,7 @@ export function createPlatformSettings(deps: { config: Config; settings: Setting
       }
     }
     for (const [model, price] of Object.entries(patch.prices ?? {})) {
-      if (deps.catalog.resolve(model)?.id !== model && !(model in (overrides.prices ?? {})))
+      if (deps.catalog.resolve(model)?.id !== model && !Object.hasOwn(overrides.prices ?? {}, model))
         throw badRequest('invalid_value', `${model} is not a model this gateway serves (an alias takes the price of its model)`, `prices.${model}`);
       if (price === null) {
         delete next.prices![model];

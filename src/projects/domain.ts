@@ -12,6 +12,8 @@ export function normalizeDomain(input: string): string | null {
   if (host.length > 253) return null;
   const labels = host.split('.');
   if (labels.length < 2 || !labels.every((l) => LABEL.test(l))) return null;
+  // A top-level domain is never all digits (RFC 3696, 2): that is an IPv4 address ("127.0.0.1") or a number.
+  if (/^\d+$/.test(labels[labels.length - 1])) return null;
   return host;
 }
 

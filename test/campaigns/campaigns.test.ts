@@ -125,6 +125,18 @@ describe('creating a campaign', () => {
     ['blank name', { name: '   ' }, 'name'],
     ['product_ids not an array', { product_ids: 'prod_x' }, 'product_ids'],
   ];
+  test('a decimal the parser refuses is called too large or too precise, not malformed', async () => {
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ budget: '9999999999999' }, 'budget must be between'],
+      [{ budget: '9007199254.740992' }, 'budget must be between'],
+      [{ base_cpc: '0.4000001' }, 'base_cpc has more than six decimals'],
+      [{ budget: '50 dollars' }, 'budget must be a decimal string'],
+    ];
+    for (const [patch, message] of cases) {
+      const res = await t.admin('POST', `/projects/${adv.id}/campaigns`, campaignBody(patch));
+      expect([res.status, res.body.error.message.slice(0, message.length)]).toEqual([400, message]);
+    }
+  });
   for (const [label, patch, param] of invalid) {
     test(`400 for ${label}`, async () => {
       const res = await t.admin('POST', `/projects/${adv.id}/campaigns`, campaignBody(patch));

@@ -151,9 +151,10 @@ describe('earnings hold', () => {
     const perClick = Math.floor(10_000 * 0.7);
     expect(first.body.pending_micros).toBe(3 * perClick);
     expect(second.body.pending_micros).toBe(3 * perClick);
-    for (const q of ['limit=0', 'limit=1001', 'limit=x', 'cursor=abc', 'cursor=-2']) {
+    // Cursors are read as the server writes them: no exponent, sign, space or zero.
+    for (const q of ['limit=0', 'limit=1001', 'limit=x', 'cursor=abc', 'cursor=-2', 'cursor=1e3', 'cursor=+5', 'cursor=%205', 'cursor=+', 'cursor=0', 'cursor=05', 'cursor=5.0']) {
       const res = await t.admin('GET', `/projects/${pub.id}/earnings?${q}`);
-      expect(res.status).toBe(400);
+      expect(`${q}: ${res.status} ${res.body.error?.code}`).toBe(`${q}: 400 ${q.startsWith('limit') ? 'invalid_value' : 'invalid_cursor'}`);
     }
     await audits(t);
   });

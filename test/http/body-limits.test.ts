@@ -72,6 +72,67 @@ describe('routes whose body carries the credentials', () => {
   });
 });
 
+describe('a body that breaks off while it is read', () => {
+  /** A body that sends one chunk, then fails (what a client closing the connection mid-upload looks like to a handler). */
+  const breaking = () => new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new TextEncoder().encode('{"model":"vexrail-demo","mess'));
+    },
+    pull(controller) {
+      controller.error(new Error('connection closed'));
+    },
+  });
+
+  test('is a 400 body_incomplete on every route that reads a body, chunked or with a declared length, never a 500', async () => {
+    const logged: string[] = [];
+    const original = console.error;
+    console.error = (...args: unknown[]) => void logged.push(args.map(String).join(' '));
+    try {
+      const cases: Array<{ method: string; path: string; headers: Record<string, string> }> = [
+        { method: 'POST', path: '/v1/chat/completions', headers: publisher.headers },
+        { method: 'POST', path: '/v1/promotions/search', headers: publisher.headers },
+        { method: 'POST', path: '/admin/v1/projects', headers: { authorization: `Bearer ${ADMIN_TOKEN}` } },
+        { method: 'POST', path: '/dashboard/api/v1/auth/login', headers: {} },
+      ];
+      for (const c of cases)
+        for (const declared of [false, true]) {
+          const res = await streamed(c.method, c.path, breaking(), { 'content-type': 'application/json', ...c.headers, ...(declared ? { 'content-length': '1000' } : {}) });
+          const body = (await res.json()) as any;
+          expect({ route: c.path, declared, status: res.status, code: body.error?.code }).toEqual({ route: c.path, declared, status: 400, code: 'body_incomplete' });
+        }
+    } finally {
+      console.error = original;
+    }
+    expect(logged.filter((line) => line.includes('unhandled error'))).toEqual([]);
+  });
+});
+
+describe('text no store can keep', () => {
+  test('a NUL character in any string of a JSON body is 400 invalid_value naming the field, before anything is stored', async () => {
+    const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
+    // The admin routes that take a JSON body (actions such as /pause take none; the import takes JSON Lines).
+    const spec = (await (await t.call('GET', '/swagger/json')).json()) as { paths: Record<string, Record<string, { requestBody?: { content?: Record<string, unknown> } }>> };
+    const takesJson = new Set(Object.entries(spec.paths).flatMap(([p, ops]) => Object.entries(ops).filter(([, op]) => op.requestBody?.content?.['application/json']).map(([m]) => `${m.toUpperCase()} ${p.replace(/\{[a-z_]+\}/g, (name) => (name === '{id}' ? publisher.id : 'x_0000000000'))}`)));
+    const adminRoutes = routes.filter((r) => r.path.startsWith('/admin/v1/') && takesJson.has(`${r.method} ${r.path}`));
+    expect(adminRoutes.length).toBeGreaterThanOrEqual(10);
+    const cases: Array<{ method: string; path: string; headers: Record<string, string> }> = [
+      ...adminRoutes.map((r) => ({ ...r, headers: admin })),
+      { method: 'POST', path: '/v1/promotions/search', headers: publisher.headers },
+      { method: 'POST', path: '/dashboard/api/v1/auth/login', headers: {} },
+    ];
+    for (const c of cases) {
+      const res = await t.call(c.method, c.path, { body: { name: 'ok', nested: { list: ['fine', 'bad\u0000text'] } }, headers: c.headers });
+      const body = (await res.json()) as any;
+      expect({ route: `${c.method} ${c.path}`, status: res.status, code: body.error?.code, param: body.error?.param }).toEqual({ route: `${c.method} ${c.path}`, status: 400, code: 'invalid_value', param: 'nested.list.1' });
+    }
+    const created = await t.call('POST', '/admin/v1/projects', { body: { name: 'Nul shop', domain: 'nul-shop.example.org', kind: 'advertiser' }, headers: admin });
+    const shop = ((await created.json()) as any).id;
+    const product = await t.call('POST', `/admin/v1/projects/${shop}/products`, { body: { name: 'Lamp\u0000', description: 'A lamp', url: 'https://nul-shop.example.org/lamp' }, headers: admin });
+    expect([product.status, ((await product.json()) as any).error.param]).toEqual([400, 'name']);
+    expect(((await (await t.call('GET', `/admin/v1/projects/${shop}/products`, { headers: admin })).json()) as any).data).toEqual([]);
+  });
+});
+
 describe('body limits hold while reading, chunked bodies included', () => {
   test('chat: a chunked body past the limit is 413 and reading stops one chunk past the limit', async () => {
     const { stream, counter } = countingBody(1000, 4096);

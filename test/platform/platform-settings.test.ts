@@ -94,11 +94,14 @@ describe('platform settings changed by the operator in the dashboard', () => {
   });
 
   test('bad values are 400 and change nothing; only the operator may change them', async () => {
-    for (const body of [{ publisher_share_percent: 101 }, { publisher_share_percent: 12.345 }, { earnings_hold_days: -1 }, { prices: { 'no-such-model': { input: '1', output: '1' } } }, { prices: { 'gpt-4o-mini': { input: 'cheap', output: '1' } } }, { revenue: 1 }]) {
+    for (const body of [{ publisher_share_percent: 101 }, { publisher_share_percent: 12.345 }, { earnings_hold_days: -1 }, { prices: { 'no-such-model': { input: '1', output: '1' } } }, { prices: { toString: { input: '1', output: '1' } } }, { prices: { constructor: { input: '1', output: '1' } } }, { prices: { hasOwnProperty: null } }, { prices: { 'gpt-4o-mini': { input: 'cheap', output: '1' } } }, { revenue: 1 }]) {
       const res = await settings(body);
       expect(`${JSON.stringify(body)}: ${res.status}`).toBe(`${JSON.stringify(body)}: 400`);
     }
     expect((await settings()).body.publisher_share_percent).toBe(70);
+    // Names of an object's built-in properties are not models: nothing was stored under them.
+    const raw = JSON.stringify((await settings()).body);
+    for (const name of ['toString', 'constructor', 'hasOwnProperty']) expect(raw).not.toContain(`"${name}"`);
     const invite = await t.call('POST', `${API}/operator/invites`, { body: { email: 'pat@example.com', roles: { publisher: true, advertiser: false } }, headers: ops });
     const accepted = await t.call('POST', `${API}/auth/accept-invite`, { body: { token: ((await invite.json()) as any).token, name: 'Pat', password: 'a long enough password' } });
     const pat = { cookie: (accepted.headers.get('set-cookie') ?? '').split(';')[0], 'x-csrf-token': ((await accepted.json()) as any).csrf_token };

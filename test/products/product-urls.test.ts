@@ -85,9 +85,11 @@ describe('internal addresses', () => {
     for (const id of [onDomain, ...listed]) expect((await t.admin('GET', `/projects/${id}/products`)).body.data).toEqual([]);
   });
 
-  test('an advertiser whose own domain is an internal IP gets no exception', async () => {
-    const id = await advertiser(t, '10.1.2.3');
-    await expectRefused(t, id, 'http://10.1.2.3/shop', 'url_internal_address');
+  test('an internal IP cannot be an advertiser\'s own domain, so it cannot open product URLs to an internal address', async () => {
+    for (const domain of ['10.1.2.3', '127.0.0.1', 'http://192.168.1.10/']) {
+      const created = await t.admin('POST', '/projects', { name: 'Intranet shop', domain, kind: 'advertiser' });
+      expect([domain, created.status, created.body.error?.code]).toEqual([domain, 400, 'invalid_domain']);
+    }
   });
 
   test('with allow_internal_product_urls, internal addresses on the advertiser\'s link domains are accepted in their normalized form', async () => {

@@ -73,10 +73,13 @@ describe('domain verification', () => {
   });
 
   test('domains are validated', async () => {
-    for (const domain of ['', 'localhost', 'exa mple.com', '-bad.com', 'a'.repeat(70) + '.com', 42])
+    // An address or a number is not a host name: its last label would be all digits.
+    for (const domain of ['', 'localhost', 'exa mple.com', '-bad.com', 'a'.repeat(70) + '.com', 42, '127.0.0.1', '1.2.3.4', '10.00', 'example.123', 'http://192.168.0.1:8080/'])
       expect((await t.admin('POST', '/projects', { name: 'X', domain })).status).toBe(400);
     expect(normalizeDomain('Example.COM.')).toBe('example.com');
     expect(normalizeDomain('http://example.com:8080/x?y')).toBe('example.com');
+    expect(normalizeDomain('123.example.com')).toBe('123.example.com');
+    expect(normalizeDomain('example.co2')).toBe('example.co2');
   });
 });
 
@@ -186,6 +189,11 @@ describe('the TXT check and what follows from it', () => {
     const cursor = Buffer.from('1700000000000:proj_\0').toString('base64url');
     const paged = await t.admin('GET', `/projects?cursor=${cursor}`);
     expect([paged.status, paged.body.error.code]).toEqual([400, 'invalid_cursor']);
+    // A time that is not written the way the server writes one.
+    for (const ts of ['1e12', ' 1700000000000', '+1700000000000', '0x10']) {
+      const odd = await t.admin('GET', `/projects?cursor=${Buffer.from(`${ts}:proj_x`).toString('base64url')}`);
+      expect([ts, odd.status]).toEqual([ts, 400]);
+    }
     const named = await t.admin('POST', '/projects', { name: 'Nul\0name', domain: 'nul-name.example.org' });
     expect([named.status, named.body.error.code]).toEqual([400, 'invalid_name']);
     const { body: project } = await t.admin('POST', '/projects', { name: 'Nul keys', domain: 'nul-keys.example.org' });
