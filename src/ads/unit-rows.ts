@@ -21,7 +21,7 @@ const CHUNK_CHARS = 1 << 20;
 /** Per document: its chunk, then the start of its text and the end of each of its five text fields. */
 const W = 7;
 /** A character a Latin-1 string cannot hold. */
-const WIDE = /[^\u0000-\u00ff]/;
+const WIDE = /[^\u0000-\u007f]/;
 
 type CampaignStrings = { campaign_id: string; context: string; campaign_name: string; advertiser_project_id: string };
 
