@@ -1,6 +1,5 @@
 import type { Awaitable } from '../store/sql-store';
 import type { AdIndexRepo, UnitRow } from './ad-index.repo';
-import { INFORMATIONAL_FACTOR, informationalOnly } from './intent';
 import { queryTerms, synonymsOf } from './text';
 import { createUnitIndex } from './unit-index';
 
@@ -21,7 +20,7 @@ const MAX_QUERY_TERMS = 32;
  */
 const SATURATION = 2.5;
 
-/** A BM25F score as relevance in [0, 1) (before the informational-question factor). */
+/** A BM25F score as relevance in [0, 1). */
 export function toRelevance(score: number): number {
   return score / (score + SATURATION);
 }
@@ -107,8 +106,10 @@ export function createMatcher(deps: { index: AdIndexRepo }) {
   function search(ctx: MatchContext, accept: (unit: UnitRow) => boolean, limit: number): Candidate[] {
     const weights = queryWeights(ctx);
     if (weights.size === 0) return [];
-    const intent = informationalOnly(ctx.current) ? INFORMATIONAL_FACTOR : 1;
-    return units.search(weights, accept, limit).map(({ unit, score, matched }) => ({ unit, relevance: intent * toRelevance(score), matched }));
+    // Relevance is the match alone. Whether the conversation asks for something is the learned intent gate's to
+    // say (src/ads/classifier.ts); a word-list discount of questions that open like "what's" or "how do" used to
+    // sit here too, and cut "What's a good note-taking app?" below the floor (README, Relevance).
+    return units.search(weights, accept, limit).map(({ unit, score, matched }) => ({ unit, relevance: toRelevance(score), matched }));
   }
 
   /** Candidates best first: at once when the index is up to date, else once the pending re-reads are in. */

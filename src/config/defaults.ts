@@ -86,7 +86,7 @@ export const DEFAULT_ADS = {
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
   /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
-  intentThreshold: 0.6,
+  intentThreshold: 0.625,
   /**
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
