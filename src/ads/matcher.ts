@@ -108,7 +108,7 @@ export function createMatcher(deps: { index: AdIndexRepo }) {
     if (weights.size === 0) return [];
     // Relevance is the match alone. Whether the conversation asks for something is the learned intent gate's to
     // say (src/ads/classifier.ts); a word-list discount of questions that open like "what's" or "how do" used to
-    // sit here too, and cut "What's a good note-taking app?" below the floor (README, Relevance).
+    // sit here too, and cut "What's a good app to learn Italian?" below the floor (README, Relevance).
     return units.search(weights, accept, limit).map(({ unit, score, matched }) => ({ unit, relevance: toRelevance(score), matched }));
   }
 
