@@ -7,9 +7,10 @@ import type { UnitRow } from './ad-index.repo';
  * 850,000 cells that every full collection marks again, though none of them changes (measured in-process with
  * `Bun.gc(true)`: 92 ms with the index of 100,000 units holding their rows, 9 ms without). Here a unit's own text
  * (product id, name, description, url, keywords) is appended to large shared strings (chunks of about CHUNK_CHARS
- * characters) and the document keeps only offsets into them in a typed array. A string takes two bytes per
- * character as soon as one of its characters is past U+00FF, so units whose text is all Latin-1 and the others
- * fill separate chunks: one curly quote does not double a megabyte of plain text. The
+ * characters) and the document keeps only offsets into them in a typed array. A joined string takes two bytes per
+ * character as soon as one of its parts does, and a string read from SQLite with a single accented letter may be
+ * such a part, so units whose text is all ASCII and the others fill separate chunks: one curly quote or "é" does
+ * not double a megabyte of plain text. The
  * campaign's strings and the category are kept once per campaign and per category. A row object is made again
  * when it is asked for (the candidates a search hands to `accept` and returns, a campaign being replaced): five
  * substrings and one object, well under a microsecond.
@@ -20,7 +21,7 @@ import type { UnitRow } from './ad-index.repo';
 const CHUNK_CHARS = 1 << 20;
 /** Per document: its chunk, then the start of its text and the end of each of its five text fields. */
 const W = 7;
-/** A character a Latin-1 string cannot hold. */
+/** A character outside ASCII: its unit's text goes to the wide chunks. */
 const WIDE = /[^\u0000-\u007f]/;
 
 type CampaignStrings = { campaign_id: string; context: string; campaign_name: string; advertiser_project_id: string };
@@ -33,7 +34,7 @@ export function createRowTable() {
   /** Joined chunks; a chunk being filled holds '' here until it is joined (when full, first read or sealed). */
   const chunks: string[] = [];
   type Filling = { id: number; parts: string[]; len: number };
-  /** The chunks being filled: one for Latin-1 text, one for the rest. */
+  /** The chunks being filled: one for ASCII text, one for the rest. */
   let narrow: Filling | null = null;
   let wide: Filling | null = null;
   const campaigns: CampaignStrings[] = [];
