@@ -115,4 +115,4 @@ export const DomainCheckSchema = {
 };
 
 /** 400 codes of every route that reads a JSON body (src/http/body.ts readJsonObject, src/http/schema.ts readBody). */
-export const JSON_BODY_400 = ['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'unknown_field'] as const;
+export const JSON_BODY_400 = ['invalid_json', 'json_too_deep', 'invalid_encoding', 'body_incomplete', 'invalid_request_body', 'unknown_field'] as const;

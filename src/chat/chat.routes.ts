@@ -61,7 +61,7 @@ export function chatRoutes(deps: { config: Config; keys: KeysService; chat: Chat
           extraContent: { 'text/event-stream': { schema: ChatCompletionChunkSchema } },
         },
         errors: [
-          [400, 'invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'missing_model', 'missing_messages', 'empty_messages', 'invalid_type', 'missing_content', 'too_many_messages', 'content_too_long', 'invalid_conversation_id'],
+          [400, 'invalid_json', 'json_too_deep', 'invalid_encoding', 'body_incomplete', 'invalid_request_body', 'missing_model', 'missing_messages', 'empty_messages', 'invalid_type', 'missing_content', 'too_many_messages', 'content_too_long', 'invalid_conversation_id'],
           [401, 'missing_api_key', 'invalid_api_key', 'key_pair_mismatch', 'inactive_key', 'expired_key'],
           [403, 'domain_not_verified', 'insufficient_credits', 'key_budget_exceeded', 'model_not_allowed'],
           413,

@@ -72,7 +72,7 @@ describe('OpenAPI and Swagger UI', () => {
     expect(codes(spec.paths['/admin/v1/clicks/{click_id}/invalidate'].post, 404)).toEqual(['click_not_found']);
     expect(codes(spec.paths['/admin/v1/projects/{id}/keys/{key_id}/deactivate'].post, 404)).toEqual(['project_not_found', 'key_not_found']);
     expect(codes(spec.paths['/admin/v1/projects'].get, 400)).toEqual(['invalid_value', 'invalid_cursor']);
-    expect(codes(spec.paths['/admin/v1/projects'].post, 400)).toEqual(['invalid_json', 'json_too_deep', 'invalid_encoding', 'invalid_request_body', 'unknown_field', 'invalid_kind', 'invalid_name', 'invalid_domain', 'invalid_owner']);
+    expect(codes(spec.paths['/admin/v1/projects'].post, 400)).toEqual(['invalid_json', 'json_too_deep', 'invalid_encoding', 'body_incomplete', 'invalid_request_body', 'unknown_field', 'invalid_kind', 'invalid_name', 'invalid_domain', 'invalid_owner']);
     const chat401 = spec.paths['/v1/chat/completions'].post.responses['401'].content['application/json'].examples.invalid_api_key.value;
     expect(chat401).toEqual({ error: { message: 'Invalid API key', type: 'authentication_error', param: null, code: 'invalid_api_key' }, statusCode: 401, message: 'Invalid API key' });
   });
