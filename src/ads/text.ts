@@ -48,13 +48,36 @@ export function stem(word: string): string {
 
 const WORD = /[a-z0-9][a-z0-9'+#-]*/g;
 
-/** Lower-cased words without stopwords, numbers-only tokens or one-letter tokens, each stemmed. */
+/**
+ * A number and the word after it, apart ("14 inch", "12-cup", "5.8 qt", "two person"), or "size" and the size
+ * after it ("size 10.5"). A number alone says nothing ("my 2 kids", "in 2024"), but with its unit it is often what
+ * tells products of one type apart: a 14 inch sleeve from a 16 inch one, a 1000 piece puzzle from a 2000 piece one.
+ */
+const MEASURE = /(?<![a-z\d.])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*-\s*|\s+)([a-z][a-z0-9']*)|\bsize\s+(\d+(?:\.\d+)?|xxs|xs|s|m|l|xl|xxl|xxxl)\b/g;
+const NUMBER_WORDS: Record<string, string> = { one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10', eleven: '11', twelve: '12' };
+/** Stopwords that can still be a measure's unit ("2 person", "30 day"), each as the stem the product side uses. */
+const MEASURE_UNITS: Record<string, string> = { person: 'person', people: 'person', persons: 'person', day: 'day', days: 'day', year: 'year', years: 'year', pack: 'pack' };
+
+/**
+ * Lower-cased words without stopwords, numbers-only tokens or one-letter tokens, each stemmed; then one term per
+ * measure (MEASURE): the number and its word's stem run together ("14inch", "1000piec", "2person", "size10.5").
+ */
 export function terms(text: string): string[] {
   const out: string[] = [];
-  for (const match of text.toLowerCase().matchAll(WORD)) {
+  const lower = text.toLowerCase();
+  for (const match of lower.matchAll(WORD)) {
     const word = match[0].replace(/'s$/, '').replace(/['+#-]+$/, '');
     if (word.length < 2 || STOPWORDS.has(word) || /^\d+$/.test(word)) continue;
     for (const part of word.split('-')) if (part.length >= 2 && !STOPWORDS.has(part)) out.push(stem(part));
+  }
+  if (/\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size/.test(lower)) {
+    for (const m of lower.matchAll(MEASURE)) {
+      if (m[3] !== undefined) { out.push(`size${m[3]}`); continue; }
+      const unit = m[2].replace(/'s$/, '').replace(/'+$/, '');
+      const known = MEASURE_UNITS[unit];
+      if (known === undefined && (unit.length < 2 || STOPWORDS.has(unit))) continue;
+      out.push(`${NUMBER_WORDS[m[1]] ?? m[1]}${known ?? stem(unit)}`);
+    }
   }
   return out;
 }

@@ -105,6 +105,40 @@ describe('relevance: morphology and product type', () => {
     expect(tires[0].relevance).toBeGreaterThanOrEqual(FLOOR);
   });
 
+  test('a number with its unit is one term ("14 inch", "12-cup", "two person", "size 10.5"); a number alone is none', () => {
+    expect(terms('padded sleeve for a 14 inch laptop')).toContain('14inch');
+    expect(terms('14-inch laptop sleeve')).toContain('14inch');
+    expect(terms('Kindlely 12-Cup Drip Coffee Maker')).toContain('12cup');
+    expect(terms('12 cups of coffee')).toContain('12cup');
+    expect(terms('two person tent')).toContain('2person');
+    expect(terms('tent for 2 people')).toContain('2person');
+    expect(terms("Men's Trail Running Shoes, Navy, Size 10.5")).toContain('size10.5');
+    expect(terms('205/55 R16 all season tyres')).toContain('55r16');
+    expect(terms('Larchcraft 205/55R16 Touring All Season Tire')).toContain('55r16');
+    // The number inside a code is not a measure ("205/55R16 Touring" is not "16 touring"), nor is one before a function word.
+    expect(terms('205/55R16 Touring')).not.toContain('16tour');
+    expect(terms('3 in 1 charger')).not.toContain('3in');
+    expect(terms('my 2 kids were born in 2024').filter((t) => /^\d+$/.test(t))).toEqual([]);
+  });
+
+  test('measures tell products of one type apart: a 14 inch sleeve from a 16 inch one, 1000 pieces from 2000', () => {
+    const rows = retailCatalog();
+    rows.push(
+      unit('Fernwise 16 Inch Laptop Sleeve Case, Padded, Grey', { keywords: ['laptop sleeve'], category: 'laptop_sleeves' }),
+      unit('Umberwick 14 Inch Laptop Sleeve Case, Padded, White', { keywords: ['laptop sleeve'], category: 'laptop_sleeves' }),
+      unit('Marlowdale 2000 Piece Art Jigsaw Puzzle, Thick Pieces', { keywords: ['jigsaw puzzle'], category: 'puzzles' }),
+      unit('Larchloom 1000 Piece Landscape Jigsaw Puzzle, Thick Pieces', { keywords: ['jigsaw puzzle'], category: 'puzzles' }),
+      unit('Opalline 1 Person Backpacking Tent, Lightweight', { keywords: ['backpacking tent'], category: 'tents' }),
+      unit('Jasperspire 2 Person Backpacking Tent, Lightweight', { keywords: ['backpacking tent'], category: 'tents' }),
+    );
+    const index = createUnitIndex();
+    index.build(rows);
+    expect(ranked(index, 'padded sleeve for a 14 inch laptop')[0].name).toStartWith('Umberwick 14 Inch');
+    expect(ranked(index, 'padded sleeve for a 16-inch laptop')[0].name).toStartWith('Fernwise 16 Inch');
+    expect(ranked(index, '1000 piece jigsaw for my nan')[0].name).toStartWith('Larchloom 1000 Piece');
+    expect(ranked(index, 'lightweight two person tent for wild camping')[0].name).toStartWith('Jasperspire 2 Person');
+  });
+
   test('the seed question "What tools can help me manage my projects?" reaches Kanbanix Boards in the index', () => {
     const index = createUnitIndex();
     index.build(retailCatalog());
