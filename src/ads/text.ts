@@ -49,18 +49,55 @@ export function stem(word: string): string {
 const WORD = /[a-z0-9][a-z0-9'+#-]*/g;
 
 /**
- * A number and the word after it, apart ("14 inch", "12-cup", "5.8 qt", "two person"), or "size" and the size
- * after it ("size 10.5"). A number alone says nothing ("my 2 kids", "in 2024"), but with its unit it is often what
- * tells products of one type apart: a 14 inch sleeve from a 16 inch one, a 1000 piece puzzle from a 2000 piece one.
+ * Measures: a number and the unit or word after it ("14 inch", "12-cup", "1000+ pieces", "5.8 qt", "two person",
+ * "1.5L"), a size, SPF or type ("size 10.5", "SPF 50", "type C"), a percentage ("20%", "35 percent") and a scale
+ * ("1:10"). A number alone says nothing ("my 2 kids", "in 2024"), but with its unit it is often what tells products
+ * of one type apart: a 14 inch sleeve from a 16 inch one, a 1000 piece puzzle from a 2000 piece one.
  */
-const MEASURE = /(?<![a-z\d.])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)(?:\s*-\s*|\s+)([a-z][a-z0-9']*)|\bsize\s+(\d+(?:\.\d+)?|xxs|xs|s|m|l|xl|xxl|xxxl)\b/g;
+const MEASURE =
+  /(?<![a-z\d.:])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(\s*-\s*|\s+|)([a-z][a-z0-9']*)|\b(size|spf|type)\s+(\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b|(?<![a-z\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|(?<![\d.:])(\d{1,2}):(\d{1,3})(?![\d:])/g;
+const MAY_MEASURE = /\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size|spf|type/;
 const NUMBER_WORDS: Record<string, string> = { one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10', eleven: '11', twelve: '12' };
-/** Stopwords that can still be a measure's unit ("2 person", "30 day"), each as the stem the product side uses. */
-const MEASURE_UNITS: Record<string, string> = { person: 'person', people: 'person', persons: 'person', day: 'day', days: 'day', year: 'year', years: 'year', pack: 'pack' };
+const SIZE_WORDS: Record<string, string> = { small: 's', medium: 'm', large: 'l' };
+/** Units written in several ways, each as one spelling; and stopwords that can still follow a number ("2 person"). */
+const UNITS: Record<string, string> = {};
+for (const [unit, spellings] of Object.entries({
+  l: 'l litre liter litres liters ltr', ml: 'ml millilitre milliliter millilitres milliliters', lb: 'lb lbs pound pounds',
+  kg: 'kg kgs kilo kilos kilogram kilograms', g: 'g gram grams', oz: 'oz ounce ounces', ft: 'ft foot feet',
+  inch: 'inch inches', mm: 'mm millimetre millimeter millimetres millimeters', cm: 'cm centimetre centimeter centimetres centimeters',
+  qt: 'qt quart quarts', v: 'v volt volts', w: 'w watt watts', piec: 'piece pieces pc pcs', person: 'person persons people',
+  day: 'day days', year: 'year years', pct: 'percent pct',
+})) for (const spelling of spellings.split(' ')) UNITS[spelling] = unit;
+
+/** Appends the measure terms of lower-cased text: "14inch", "1000piec", "2person", "1.5l", "size10.5", "spf50", "20pct", "1:10". */
+function measureTerms(lower: string, out: string[]): void {
+  for (const m of lower.matchAll(MEASURE)) {
+    if (m[4] !== undefined) {
+      const value = m[5];
+      if (m[4] === 'type' && value.length > 1 && !/^\d/.test(value)) continue;
+      if (m[4] === 'spf' && !/^\d/.test(value)) continue;
+      out.push(`${m[4]}${SIZE_WORDS[value] ?? value}`);
+    } else if (m[6] !== undefined) {
+      out.push(`${m[6]}pct`);
+    } else if (m[7] !== undefined) {
+      out.push(`${m[7]}:${m[8]}`);
+    } else {
+      const unit = m[3].replace(/'s$/, '').replace(/'+$/, '');
+      const known = UNITS[unit];
+      const number = NUMBER_WORDS[m[1]] ?? m[1];
+      if (m[2] === '') {
+        // Written together ("25lbs", "1.5l"): a term only for a known unit the word itself does not already spell.
+        if (known === undefined || NUMBER_WORDS[m[1]] !== undefined) continue;
+        if (!m[1].includes('.') && `${number}${known}` === stem(m[0].replace(/\+/, ''))) continue;
+      } else if (known === undefined && (unit.length < 2 || STOPWORDS.has(unit))) continue;
+      out.push(`${number}${known ?? stem(unit)}`);
+    }
+  }
+}
 
 /**
- * Lower-cased words without stopwords, numbers-only tokens or one-letter tokens, each stemmed; then one term per
- * measure (MEASURE): the number and its word's stem run together ("14inch", "1000piec", "2person", "size10.5").
+ * Lower-cased words without stopwords, numbers-only tokens or one-letter tokens, each stemmed; then the measures
+ * (MEASURE), each one term.
  */
 export function terms(text: string): string[] {
   const out: string[] = [];
@@ -70,15 +107,7 @@ export function terms(text: string): string[] {
     if (word.length < 2 || STOPWORDS.has(word) || /^\d+$/.test(word)) continue;
     for (const part of word.split('-')) if (part.length >= 2 && !STOPWORDS.has(part)) out.push(stem(part));
   }
-  if (/\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size/.test(lower)) {
-    for (const m of lower.matchAll(MEASURE)) {
-      if (m[3] !== undefined) { out.push(`size${m[3]}`); continue; }
-      const unit = m[2].replace(/'s$/, '').replace(/'+$/, '');
-      const known = MEASURE_UNITS[unit];
-      if (known === undefined && (unit.length < 2 || STOPWORDS.has(unit))) continue;
-      out.push(`${NUMBER_WORDS[m[1]] ?? m[1]}${known ?? stem(unit)}`);
-    }
-  }
+  if (MAY_MEASURE.test(lower)) measureTerms(lower, out);
   return out;
 }
 

@@ -115,6 +115,20 @@ describe('relevance: morphology and product type', () => {
     expect(terms("Men's Trail Running Shoes, Navy, Size 10.5")).toContain('size10.5');
     expect(terms('205/55 R16 all season tyres')).toContain('55r16');
     expect(terms('Larchcraft 205/55R16 Touring All Season Tire')).toContain('55r16');
+    expect(terms('1000+ pieces')).toContain('1000piec');
+    expect(terms('a 1 litre bottle')).toContain('1l');
+    expect(terms('Quillloom 1L Shampoo')).toContain('1l');
+    expect(terms('1.5L kettle')).toContain('1.5l');
+    expect(terms('25lbs')).toContain('25lb');
+    expect(terms('25 pound dumbbells')).toContain('25lb');
+    expect(terms('spray sunscreen spf 50')).toContain('spf50');
+    expect(terms('vacuum bags, the type C ones')).toContain('typec');
+    expect(terms('what type of bag')).not.toContain('typeof');
+    expect(terms('20% Dark Car Window Tint')).toContain('20pct');
+    expect(terms('35 percent tint')).toContain('35pct');
+    expect(terms('1:10 scale rc truck')).toContain('1:10');
+    expect(terms('harness, size large')).toContain('sizel');
+    expect(terms('Dog Harness, Orange, Size L')).toContain('sizel');
     // The number inside a code is not a measure ("205/55R16 Touring" is not "16 touring"), nor is one before a function word.
     expect(terms('205/55R16 Touring')).not.toContain('16tour');
     expect(terms('3 in 1 charger')).not.toContain('3in');
