@@ -49,13 +49,13 @@ export function stem(word: string): string {
 const WORD = /[a-z0-9][a-z0-9'+#-]*/g;
 
 /**
- * Measures: a number and the unit or word after it ("14 inch", "12-cup", "1000+ pieces", "5.8 qt", "two person",
- * "1.5L"), a size, SPF or type ("size 10.5", "SPF 50", "type C"), a percentage ("20%", "35 percent") and a scale
+ * Measures: a number and the unit or word after it ("14 inch", '14"', "14in", "12-cup", "1000+ pieces", "5.8 qt",
+ * "two person", "1.5L"), a size, SPF or type ("size 10.5", "SPF 50", "type C"), a percentage ("20%", "35 percent") and a scale
  * ("1:10"). A number alone says nothing ("my 2 kids", "in 2024"), but with its unit it is often what tells products
  * of one type apart: a 14 inch sleeve from a 16 inch one, a 1000 piece puzzle from a 2000 piece one.
  */
 const MEASURE =
-  /(?<![a-z\d.:])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(\s*-\s*|\s+|)([a-z][a-z0-9']*)|\b(size|spf|type)\s+(\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b|(?<![a-z\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|(?<![\d.:])(\d{1,2}):(\d{1,3})(?![\d:])/g;
+  /(?<![a-z\d.:])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(\s*-\s*|\s+|)([a-z][a-z0-9']*)|\b(size|spf|type)\s+(\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b|(?<![a-z\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|(?<![\d.:])(\d{1,2}):(\d{1,3})(?![\d:])|(?<![a-z\d.])(\d+(?:\.\d+)?)\s?(?:"|''|\u201d|\u2033)/g;
 const MAY_MEASURE = /\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size|spf|type/;
 const NUMBER_WORDS: Record<string, string> = { one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10', eleven: '11', twelve: '12' };
 const SIZE_WORDS: Record<string, string> = { small: 's', medium: 'm', large: 'l' };
@@ -81,9 +81,12 @@ function measureTerms(lower: string, out: string[]): void {
       out.push(`${m[6]}pct`);
     } else if (m[7] !== undefined) {
       out.push(`${m[7]}:${m[8]}`);
+    } else if (m[9] !== undefined) {
+      out.push(`${m[9]}inch`);
     } else {
       const unit = m[3].replace(/'s$/, '').replace(/'+$/, '');
-      const known = UNITS[unit];
+      // "14in" is inches; "3 in 1" is not.
+      const known = m[2] === '' && unit === 'in' ? 'inch' : UNITS[unit];
       const number = NUMBER_WORDS[m[1]] ?? m[1];
       if (m[2] === '') {
         // Written together ("25lbs", "1.5l"): a term only for a known unit the word itself does not already spell.

@@ -116,6 +116,8 @@ describe('relevance: morphology and product type', () => {
     expect(terms('205/55 R16 all season tyres')).toContain('55r16');
     expect(terms('Larchcraft 205/55R16 Touring All Season Tire')).toContain('55r16');
     expect(terms('1000+ pieces')).toContain('1000piec');
+    for (const inches of ['13" laptop sleeve', "13'' laptop sleeve", '13\u201d laptop sleeve', '13in laptop sleeve']) expect(terms(inches)).toContain('13inch');
+    expect(terms('3 in 1 charger')).not.toContain('3inch');
     expect(terms('a 1 litre bottle')).toContain('1l');
     expect(terms('Quillloom 1L Shampoo')).toContain('1l');
     expect(terms('1.5L kettle')).toContain('1.5l');
