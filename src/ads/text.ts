@@ -24,6 +24,19 @@ const STOPWORDS = new Set(
   ).split(' '),
 );
 
+/**
+ * British spellings and words a product page spells the American way, as the stems the American spelling gives
+ * ("tyres" -> tire, "colour" -> color, "moisturiser" -> moistur, "nappies" -> diaper, "pushchair" -> stroller), so
+ * that both sides of a match meet at full weight. Only words with no other common shopping sense: not "torch" (a
+ * blowtorch too), "cot" (a camping bed), "dummy", "jumper", "trainers" or "pants".
+ */
+const SPELLINGS: Record<string, string> = {
+  colour: 'color', grey: 'gray', tyre: 'tire', aluminium: 'aluminum', centr: 'center', metr: 'meter', litr: 'liter',
+  fibr: 'fiber', favourit: 'favorit', catalogu: 'catalog', jewelleri: 'jewelri', cosi: 'cozi', pyjama: 'pajama',
+  organis: 'organ', moisturis: 'moistur', sanitis: 'sanit', mould: 'mold', nappi: 'diaper', pram: 'stroller',
+  pushchair: 'stroller', windscreen: 'windshield', mum: 'mom',
+};
+
 const STEM_CACHE_MAX = 50_000;
 const stemCache = new Map<string, string>();
 
@@ -41,6 +54,7 @@ export function stem(word: string): string {
   if (s === undefined) {
     if (stemCache.size >= STEM_CACHE_MAX) stemCache.clear();
     s = porter2(word) || word;
+    s = SPELLINGS[s] ?? s;
     stemCache.set(word, s);
   }
   return s;

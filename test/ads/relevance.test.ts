@@ -137,6 +137,17 @@ describe('relevance: morphology and product type', () => {
     expect(terms('my 2 kids were born in 2024').filter((t) => /^\d+$/.test(t))).toEqual([]);
   });
 
+  test('British spellings and words meet the American ones a product page uses (tyres / tire, colour / color, nappies / diapers)', () => {
+    for (const [uk, us] of [['tyres', 'tires'], ['colour', 'color'], ['grey', 'gray'], ['moisturiser', 'moisturizer'], ['nappies', 'diapers'], ['pushchair', 'stroller'], ['aluminium', 'aluminum']])
+      expect(terms(uk)).toEqual(terms(us));
+    // Words with another shopping sense are left alone: a torch may be a blowtorch, a cot a camping bed.
+    expect(terms('torch')).not.toEqual(terms('flashlight'));
+    expect(terms('cot')).not.toEqual(terms('crib'));
+    const index = createUnitIndex();
+    index.build(retailCatalog());
+    expect(ranked(index, 'new tyres for my car before winter')[0]?.name).toStartWith('Roadgrip');
+  });
+
   test('measures tell products of one type apart: a 14 inch sleeve from a 16 inch one, 1000 pieces from 2000', () => {
     const rows = retailCatalog();
     rows.push(
