@@ -68,9 +68,28 @@ const WORD = /[a-z0-9][a-z0-9'+#-]*/g;
  * ("1:10"). A number alone says nothing ("my 2 kids", "in 2024"), but with its unit it is often what tells products
  * of one type apart: a 14 inch sleeve from a 16 inch one, a 1000 piece puzzle from a 2000 piece one.
  */
-const MEASURE =
-  /(?<![a-z\d.:])(\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(\s*-\s*|\s+|)([a-z][a-z0-9']*)|\b(size|spf|type)\s+(\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b|(?<![a-z\d.])(\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)|(?<![\d.:])(\d{1,2}):(\d{1,3})(?![\d:])|(?<![a-z\d.])(\d+(?:\.\d+)?)\s?(?:"|''|\u201d|\u2033)/g;
-const MAY_MEASURE = /\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size|spf|type/;
+const MEASURE = new RegExp(
+  [
+    // "52 x 84", "8 by 4", "52x84": dimensions (before the number-and-unit reading, which would take "52 x")
+    String.raw`(?<![a-z\d./])(?<w>\d+(?:\.\d+)?)\s*(?:x|by|\u00d7|\*)\s*(?<h>\d+(?:\.\d+)?)(?![\d.])`,
+    // "7 1/4", "7-1/4": whole and fraction
+    String.raw`(?<![a-z\d./])(?<whole>\d+)(?:\s+|-)(?<num>\d)\/(?<den>\d{1,2})(?!\d)`,
+    // "14 inch", "12-cup", "1000+ pieces", "two person", "25lbs"
+    String.raw`(?<![a-z\d.:])(?<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(?<sep>\s*-\s*|\s+|)(?<unit>[a-z][a-z0-9']*)`,
+    // "size 10.5", "SPF 50", "type C", "grip 2", "series 7"
+    String.raw`\b(?<key>size|spf|type|grip|gen|series|model|mk)\s+(?<value>\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b`,
+    // "20%", "35 percent"
+    String.raw`(?<![a-z\d.])(?<pct>\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)`,
+    // "1:10"
+    String.raw`(?<![\d.:])(?<a>\d{1,2}):(?<b>\d{1,3})(?![\d:])`,
+    // '13"', "13''"
+    String.raw`(?<![a-z\d.])(?<inch>\d+(?:\.\d+)?)\s?(?:"|''|\u201d|\u2033)`,
+    // "XL" alone
+    String.raw`(?<!size\s)\b(?<bare>xxs|xs|xl|xxl|xxxl)\b`,
+  ].join('|'),
+  'g',
+);
+const MAY_MEASURE = /\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|size|spf|type|xs|xl/;
 const NUMBER_WORDS: Record<string, string> = { one: '1', two: '2', three: '3', four: '4', five: '5', six: '6', seven: '7', eight: '8', nine: '9', ten: '10', eleven: '11', twelve: '12' };
 const SIZE_WORDS: Record<string, string> = { small: 's', medium: 'm', large: 'l' };
 /** Units written in several ways, each as one spelling; and stopwords that can still follow a number ("2 person"). */
@@ -86,26 +105,31 @@ for (const [unit, spellings] of Object.entries({
 /** Appends the measure terms of lower-cased text: "14inch", "1000piec", "2person", "1.5l", "size10.5", "spf50", "20pct", "1:10". */
 function measureTerms(lower: string, out: string[]): void {
   for (const m of lower.matchAll(MEASURE)) {
-    if (m[4] !== undefined) {
-      const value = m[5];
-      if (m[4] === 'type' && value.length > 1 && !/^\d/.test(value)) continue;
-      if (m[4] === 'spf' && !/^\d/.test(value)) continue;
-      out.push(`${m[4]}${SIZE_WORDS[value] ?? value}`);
-    } else if (m[6] !== undefined) {
-      out.push(`${m[6]}pct`);
-    } else if (m[7] !== undefined) {
-      out.push(`${m[7]}:${m[8]}`);
-    } else if (m[9] !== undefined) {
-      out.push(`${m[9]}inch`);
-    } else {
-      const unit = m[3].replace(/'s$/, '').replace(/'+$/, '');
+    const g = m.groups!;
+    if (g.w !== undefined) {
+      const dims = `${g.w}x${g.h}`;
+      // Written as one word ("52x84"), the word is the term already.
+      if (dims !== stem(m[0])) out.push(dims);
+    }
+    else if (g.whole !== undefined) out.push(`${g.whole}-${g.num}/${g.den}`);
+    else if (g.key !== undefined) {
+      const value = g.value;
+      if (g.key !== 'size' && g.key !== 'type' && !/^\d/.test(value)) continue;
+      if (g.key === 'type' && value.length > 1 && !/^\d/.test(value)) continue;
+      out.push(`${g.key}${SIZE_WORDS[value] ?? value}`);
+    } else if (g.pct !== undefined) out.push(`${g.pct}pct`);
+    else if (g.a !== undefined) out.push(`${g.a}:${g.b}`);
+    else if (g.inch !== undefined) out.push(`${g.inch}inch`);
+    else if (g.bare !== undefined) out.push(`size${g.bare}`);
+    else {
+      const unit = g.unit.replace(/'s$/, '').replace(/'+$/, '');
       // "14in" is inches; "3 in 1" is not.
-      const known = m[2] === '' && unit === 'in' ? 'inch' : UNITS[unit];
-      const number = NUMBER_WORDS[m[1]] ?? m[1];
-      if (m[2] === '') {
+      const known = g.sep === '' && unit === 'in' ? 'inch' : UNITS[unit];
+      const number = NUMBER_WORDS[g.n] ?? g.n;
+      if (g.sep === '') {
         // Written together ("25lbs", "1.5l"): a term only for a known unit the word itself does not already spell.
-        if (known === undefined || NUMBER_WORDS[m[1]] !== undefined) continue;
-        if (!m[1].includes('.') && `${number}${known}` === stem(m[0].replace(/\+/, ''))) continue;
+        if (known === undefined || NUMBER_WORDS[g.n] !== undefined) continue;
+        if (!g.n.includes('.') && `${number}${known}` === stem(m[0].replace(/\+/, ''))) continue;
       } else if (known === undefined && (unit.length < 2 || STOPWORDS.has(unit))) continue;
       out.push(`${number}${known ?? stem(unit)}`);
     }
@@ -135,7 +159,15 @@ export function terms(text: string): string[] {
  * array they get. Product text is not cached here: the index build reads each product once.
  */
 const queryMemo = createTextMemo<readonly string[]>({ maxChars: 1_000_000, maxTextChars: 2048 });
+/**
+ * A turn longer than this is matched by its first and last QUERY_END_CHARS characters: what a shopper asks for
+ * is in a few sentences, and tokenizing a megabyte of pasted text for matching would hold the event loop for
+ * hundreds of milliseconds. The classifiers cut a text the same way (MAX_TEXT_CHARS in classifier-features.ts); the
+ * sensitivity lexicon reads it whole.
+ */
+export const QUERY_END_CHARS = 2000;
 export function queryTerms(text: string): readonly string[] {
+  if (text.length > 2 * QUERY_END_CHARS) return terms(`${text.slice(0, QUERY_END_CHARS)}\n${text.slice(-QUERY_END_CHARS)}`);
   return queryMemo.get(text, terms);
 }
 

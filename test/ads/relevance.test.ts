@@ -118,6 +118,17 @@ describe('relevance: morphology and product type', () => {
     expect(terms('1000+ pieces')).toContain('1000piec');
     for (const inches of ['13" laptop sleeve', "13'' laptop sleeve", '13\u201d laptop sleeve', '13in laptop sleeve']) expect(terms(inches)).toContain('13inch');
     expect(terms('3 in 1 charger')).not.toContain('3inch');
+    // Dimensions, fractions, model-like numbers and bare XS / XL sizes.
+    expect(terms('blackout curtains 52 x 84')).toContain('52x84');
+    expect(terms('raised bed 8 by 4 feet')).toContain('8x4');
+    expect(terms('Raised Garden Bed 8x4 ft')).toContain('8x4');
+    expect(terms('7 1/4 circular saw')).toContain('7-1/4');
+    expect(terms('7-1/4 Inch Corded Circular Saw')).toContain('7-1/4');
+    expect(terms('tennis racquet grip 2')).toContain('grip2');
+    expect(terms('Grip 2 Tennis Racket')).toContain('grip2');
+    expect(terms('bike helmet xl')).toContain('sizexl');
+    expect(terms('Bike Helmet, Size XL').filter((t) => t === 'sizexl')).toHaveLength(1);
+    expect(terms('10 by the way')).toEqual([]);
     expect(terms('a 1 litre bottle')).toContain('1l');
     expect(terms('Quillloom 1L Shampoo')).toContain('1l');
     expect(terms('1.5L kettle')).toContain('1.5l');
@@ -146,6 +157,18 @@ describe('relevance: morphology and product type', () => {
     const index = createUnitIndex();
     index.build(retailCatalog());
     expect(ranked(index, 'new tyres for my car before winter')[0]?.name).toStartWith('Roadgrip');
+  });
+
+  test('a very long turn is matched by its two ends only, so a pasted megabyte costs what 4,000 characters do', () => {
+    const filler = 'lorem ipsum dolor sit amet blender kettle toaster '.repeat(20_000);
+    const weights = queryWeights({ current: `padded sleeve for a 14 inch laptop ${filler} which one would you pick?`, earlier: [] });
+    expect(weights.has('14inch')).toBe(true);
+    expect(weights.has(stem('pick'))).toBe(true);
+    expect(weights.has(stem('toaster'))).toBe(true); // the filler at both ends
+    const started = performance.now();
+    for (let i = 0; i < 20; i++) queryWeights({ current: `${i} ${filler}`, earlier: [] });
+    // 20 turns of a megabyte each: well under the 2-3 s the whole text would take to tokenize.
+    expect(performance.now() - started).toBeLessThan(500);
   });
 
   test('measures tell products of one type apart: a 14 inch sleeve from a 16 inch one, 1000 pieces from 2000', () => {
