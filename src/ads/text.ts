@@ -72,12 +72,18 @@ const MEASURE = new RegExp(
   [
     // "52 x 84", "8 by 4", "52x84": dimensions (before the number-and-unit reading, which would take "52 x")
     String.raw`(?<![a-z\d./])(?<w>\d+(?:\.\d+)?)\s*(?:x|by|\u00d7|\*)\s*(?<h>\d+(?:\.\d+)?)(?![\d.])`,
+    // "2-6 players", "3 to 8 people": a range, every whole number in it
+    String.raw`(?<![a-z\d.:/])(?<lo>\d{1,2})\s*(?:-|\u2013|to)\s*(?<hi>\d{1,2})\s*(?<runit>[a-z][a-z0-9']*)`,
+    // "1/10 scale": a scale, as "1:10"
+    String.raw`(?<![\d./:])(?<sa>\d{1,2})\/(?<sb>\d{1,3})\s*scale\b`,
+    // "16 in" with no number or determiner after it ("3 in 1", "2 in the house" are not inches)
+    String.raw`(?<![a-z\d.:])(?<inches>\d+(?:\.\d+)?)\s+in\b(?!\s*(?:\d|(?:the|a|an|my|your|our|his|her|their|this|that|these|those|each|every|total|all|one|stock|case)\b))`,
     // "7 1/4", "7-1/4": whole and fraction
     String.raw`(?<![a-z\d./])(?<whole>\d+)(?:\s+|-)(?<num>\d)\/(?<den>\d{1,2})(?!\d)`,
     // "14 inch", "12-cup", "1000+ pieces", "two person", "25lbs"
     String.raw`(?<![a-z\d.:])(?<n>\d+(?:\.\d+)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve)\+?(?<sep>\s*-\s*|\s+|)(?<unit>[a-z][a-z0-9']*)`,
     // "size 10.5", "SPF 50", "type C", "grip 2", "series 7"
-    String.raw`\b(?<key>size|spf|type|grip|gen|series|model|mk)\s+(?<value>\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b`,
+    String.raw`\b(?<key>size|spf|factor|type|grip|gen|series|model|mk)\s+(?<value>\d+(?:\.\d+)?|xxs|xs|xl|xxl|xxxl|small|medium|large|[a-z])\b`,
     // "20%", "35 percent"
     String.raw`(?<![a-z\d.])(?<pct>\d+(?:\.\d+)?)\s*(?:%|percent\b|per cent\b)`,
     // "1:10"
@@ -98,7 +104,8 @@ for (const [unit, spellings] of Object.entries({
   l: 'l litre liter litres liters ltr', ml: 'ml millilitre milliliter millilitres milliliters', lb: 'lb lbs pound pounds',
   kg: 'kg kgs kilo kilos kilogram kilograms', g: 'g gram grams', oz: 'oz ounce ounces', ft: 'ft foot feet',
   inch: 'inch inches', mm: 'mm millimetre millimeter millimetres millimeters', cm: 'cm centimetre centimeter centimetres centimeters',
-  qt: 'qt quart quarts', v: 'v volt volts', w: 'w watt watts', piec: 'piece pieces pc pcs', person: 'person persons people',
+  qt: 'qt quart quarts', v: 'v volt volts', w: 'w watt watts', piec: 'piece pieces pc pcs', person: 'person persons people player players',
+  gallon: 'gallon gallons gal gals', pack: 'pack packs pk pkt',
   day: 'day days', year: 'year years', pct: 'percent pct',
 })) for (const spelling of spellings.split(' ')) UNITS[spelling] = unit;
 
@@ -106,7 +113,15 @@ for (const [unit, spellings] of Object.entries({
 function measureTerms(lower: string, out: string[]): void {
   for (const m of lower.matchAll(MEASURE)) {
     const g = m.groups!;
-    if (g.w !== undefined) {
+    if (g.lo !== undefined) {
+      const lo = Number(g.lo), hi = Number(g.hi);
+      const unit = g.runit.replace(/'s$/, '').replace(/'+$/, '');
+      const known = UNITS[unit];
+      if (hi <= lo || hi - lo > 12 || (known === undefined && (unit.length < 2 || STOPWORDS.has(unit)))) continue;
+      for (let k = lo; k <= hi; k++) out.push(`${k}${known ?? stem(unit)}`);
+    } else if (g.sa !== undefined) out.push(`${g.sa}:${g.sb}`);
+    else if (g.inches !== undefined) out.push(`${g.inches}inch`);
+    else if (g.w !== undefined) {
       const dims = `${g.w}x${g.h}`;
       // Written as one word ("52x84"), the word is the term already.
       if (dims !== stem(m[0])) out.push(dims);
@@ -116,7 +131,7 @@ function measureTerms(lower: string, out: string[]): void {
       const value = g.value;
       if (g.key !== 'size' && g.key !== 'type' && !/^\d/.test(value)) continue;
       if (g.key === 'type' && value.length > 1 && !/^\d/.test(value)) continue;
-      out.push(`${g.key}${SIZE_WORDS[value] ?? value}`);
+      out.push(`${g.key === 'factor' ? 'spf' : g.key}${SIZE_WORDS[value] ?? value}`);
     } else if (g.pct !== undefined) out.push(`${g.pct}pct`);
     else if (g.a !== undefined) out.push(`${g.a}:${g.b}`);
     else if (g.inch !== undefined) out.push(`${g.inch}inch`);

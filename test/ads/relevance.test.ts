@@ -129,6 +129,16 @@ describe('relevance: morphology and product type', () => {
     expect(terms('bike helmet xl')).toContain('sizexl');
     expect(terms('Bike Helmet, Size XL').filter((t) => t === 'sizexl')).toHaveLength(1);
     expect(terms('10 by the way')).toEqual([]);
+    // Ranges ("2-6 players" suits 4), players and people as one unit, "1/10 scale", "16 in", "gal", "pk", "factor 50".
+    expect(terms('Strategy Board Game, 2-6 Players')).toEqual(expect.arrayContaining(['2person', '4person', '6person']));
+    expect(terms('party game for 4 people')).toContain('4person');
+    expect(terms('rc truck 1/10 scale')).toContain('1:10');
+    expect(terms('red plastic toolbox 16 in')).toContain('16inch');
+    expect(terms('I have 2 in the house')).not.toContain('2inch');
+    expect(terms('75 Gallon Canister Filter')).toContain('75gallon');
+    expect(terms('canister filter 75 gal')).toContain('75gallon');
+    expect(terms('gel pens 24 pk')).toContain('24pack');
+    expect(terms('sun cream factor 50')).toContain('spf50');
     expect(terms('a 1 litre bottle')).toContain('1l');
     expect(terms('Quillloom 1L Shampoo')).toContain('1l');
     expect(terms('1.5L kettle')).toContain('1.5l');
