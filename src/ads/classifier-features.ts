@@ -24,6 +24,7 @@
  * Limits: each text is cut at MAX_TEXT_CHARS (head and tail kept), at most MAX_EARLIER_TURNS earlier turns.
  */
 
+import { headAndTail } from '../platform/text-ends';
 import { fmix, FNV_PRIME, vectorIndex, VECTOR_HASH_SEED, wordHash, type WordVectors } from './word-vectors';
 
 export const HASH_BITS = 18;
@@ -92,7 +93,7 @@ const replaceId = (run: string) => {
  * kept, identifier-like runs replaced by ID_WORD.
  */
 export function normalizeText(text: string): string {
-  let t = text.length > MAX_TEXT_CHARS ? text.slice(0, MAX_TEXT_CHARS / 2) + ' \n ' + text.slice(-MAX_TEXT_CHARS / 2) : text;
+  let t = headAndTail(text, MAX_TEXT_CHARS);
   if (/[^\x00-\x7f]/.test(t)) t = t.normalize('NFKC').replace(/[\u2018\u2019\u02bc]/g, "'");
   t = t.toLowerCase();
   return /[0-9]/.test(t) ? t.replace(ID_RUN, replaceId) : t;

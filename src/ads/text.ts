@@ -5,6 +5,7 @@
 // wink-porter2-stemmer ships no type declarations: one function, lower-case word in, stem out.
 // @ts-expect-error -- untyped CommonJS module (module.exports = stem)
 import porter2Untyped from 'wink-porter2-stemmer';
+import { headAndTail } from '../platform/text-ends';
 import { createTextMemo } from '../platform/text-memo';
 
 const porter2 = porter2Untyped as (word: string) => string;
@@ -109,16 +110,26 @@ for (const [unit, spellings] of Object.entries({
   day: 'day days', year: 'year years', pct: 'percent pct',
 })) for (const spelling of spellings.split(' ')) UNITS[spelling] = unit;
 
+/**
+ * The term a measure's unit word gives ("inches" -> inch, "people" -> person, "cups" -> cup), or null for a word
+ * that is no unit (a stopword or a single letter that UNITS does not know: "3 in 1", "10 by the way").
+ */
+function unitTerm(word: string): string | null {
+  const unit = word.replace(/'s$/, '').replace(/'+$/, '');
+  const known = UNITS[unit];
+  if (known !== undefined) return known;
+  return unit.length < 2 || STOPWORDS.has(unit) ? null : stem(unit);
+}
+
 /** Appends the measure terms of lower-cased text: "14inch", "1000piec", "2person", "1.5l", "size10.5", "spf50", "20pct", "1:10". */
 function measureTerms(lower: string, out: string[]): void {
   for (const m of lower.matchAll(MEASURE)) {
     const g = m.groups!;
     if (g.lo !== undefined) {
       const lo = Number(g.lo), hi = Number(g.hi);
-      const unit = g.runit.replace(/'s$/, '').replace(/'+$/, '');
-      const known = UNITS[unit];
-      if (hi <= lo || hi - lo > 12 || (known === undefined && (unit.length < 2 || STOPWORDS.has(unit)))) continue;
-      for (let k = lo; k <= hi; k++) out.push(`${k}${known ?? stem(unit)}`);
+      const unit = unitTerm(g.runit);
+      if (hi <= lo || hi - lo > 12 || unit === null) continue;
+      for (let k = lo; k <= hi; k++) out.push(`${k}${unit}`);
     } else if (g.sa !== undefined) out.push(`${g.sa}:${g.sb}`);
     else if (g.inches !== undefined) out.push(`${g.inches}inch`);
     else if (g.w !== undefined) {
@@ -137,16 +148,19 @@ function measureTerms(lower: string, out: string[]): void {
     else if (g.inch !== undefined) out.push(`${g.inch}inch`);
     else if (g.bare !== undefined) out.push(`size${g.bare}`);
     else {
-      const unit = g.unit.replace(/'s$/, '').replace(/'+$/, '');
-      // "14in" is inches; "3 in 1" is not.
-      const known = g.sep === '' && unit === 'in' ? 'inch' : UNITS[unit];
       const number = NUMBER_WORDS[g.n] ?? g.n;
       if (g.sep === '') {
-        // Written together ("25lbs", "1.5l"): a term only for a known unit the word itself does not already spell.
+        // Written together ("25lbs", "1.5l", "14in"): a term only for a known unit the word itself does not already
+        // spell ("14in" is inches; "3 in 1", apart, is not).
+        const unit = g.unit.replace(/'s$/, '').replace(/'+$/, '');
+        const known = unit === 'in' ? 'inch' : UNITS[unit];
         if (known === undefined || NUMBER_WORDS[g.n] !== undefined) continue;
         if (!g.n.includes('.') && `${number}${known}` === stem(m[0].replace(/\+/, ''))) continue;
-      } else if (known === undefined && (unit.length < 2 || STOPWORDS.has(unit))) continue;
-      out.push(`${number}${known ?? stem(unit)}`);
+        out.push(`${number}${known}`);
+      } else {
+        const unit = unitTerm(g.unit);
+        if (unit !== null) out.push(`${number}${unit}`);
+      }
     }
   }
 }
@@ -175,14 +189,13 @@ export function terms(text: string): string[] {
  */
 const queryMemo = createTextMemo<readonly string[]>({ maxChars: 1_000_000, maxTextChars: 2048 });
 /**
- * A turn longer than this is matched by its first and last QUERY_END_CHARS characters: what a shopper asks for
- * is in a few sentences, and tokenizing a megabyte of pasted text for matching would hold the event loop for
- * hundreds of milliseconds. The classifiers cut a text the same way (MAX_TEXT_CHARS in classifier-features.ts); the
- * sensitivity lexicon reads it whole.
+ * A turn longer than this is matched by its first and last QUERY_END_CHARS characters (headAndTail, as the
+ * classifiers read a turn): tokenizing a megabyte of pasted text for matching would hold the event loop for
+ * hundreds of milliseconds. The sensitivity lexicon reads a turn whole.
  */
 export const QUERY_END_CHARS = 2000;
 export function queryTerms(text: string): readonly string[] {
-  if (text.length > 2 * QUERY_END_CHARS) return terms(`${text.slice(0, QUERY_END_CHARS)}\n${text.slice(-QUERY_END_CHARS)}`);
+  if (text.length > 2 * QUERY_END_CHARS) return terms(headAndTail(text, 2 * QUERY_END_CHARS));
   return queryMemo.get(text, terms);
 }
 
