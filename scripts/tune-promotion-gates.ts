@@ -15,7 +15,8 @@
  * grid step (a margin), so that the chain does not lean on intent and relevance to stop sensitive conversations
  * (on a fresh set they did not: 2-4 of 160 promoted per catalog); on every catalog at most MAX_FALSE_RATE of
  * conversations without shopping intent promoted; on every catalog with labelled shopping conversations a fill of
- * at least MIN_FILL. Among those, the fewest promotions on sensitive conversations (summed over the catalogs, at
+ * at least MIN_FILL (when no setting reaches it, the highest fill that settings meeting the other constraints reach:
+ * see reachableFill). Among those, the fewest promotions on sensitive conversations (summed over the catalogs, at
  * the setting and at the next looser safety step), then the highest mean Hit@5 on labelled shopping conversations,
  * then the highest fill. Never run on the test split: it is for the final report only.
  *
@@ -181,29 +182,63 @@ const safetyOk = (ts: number) => safetyRecall(ts) >= MIN_SAFETY_RECALL && safety
 const labelled = catalogs.filter((n) => recorded.get(n)!.some((r) => r.c.kind === 'shopping' && r.c.relevant));
 const meanOf = (scores: Score[], key: 'hit5' | 'fill' | 'p1') => labelled.reduce((a, n) => a + scores[catalogs.indexOf(n)][key], 0) / Math.max(1, labelled.length);
 
-let best: { ti: number; ts: number; floor: number; leaks: number; mean: Score } | null = null;
-for (const ti of INTENT)
-  for (const ts of SAFETY.filter(safetyOk))
-    for (const floor of FLOOR) {
-      const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
-      const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
-      if (scores.some((s) => s.falseRate > MAX_FALSE_RATE) || labelled.some((n) => scores[catalogs.indexOf(n)].fill < MIN_FILL)) continue;
-      const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
-      const atSetting = scores.reduce((a, s) => a + s.sensitive, 0);
-      const leaks = atSetting + margin.reduce((a, s) => a + s.sensitive, 0);
-      const mean = {
-        falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
-        sensitive: atSetting,
-        hit5: meanOf(scores, 'hit5'),
-        fill: meanOf(scores, 'fill'),
-        p1: meanOf(scores, 'p1'),
-      };
-      const better =
-        !best ||
-        leaks < best.leaks ||
-        (leaks === best.leaks && (mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)));
-      if (better) best = { ti, ts, floor, leaks, mean };
-    }
+type Choice = { ti: number; ts: number; floor: number; leaks: number; mean: Score };
+/** The rule's choice with fill bounded below by `minFill` on every labelled catalog; null when no setting qualifies. */
+function choose(minFill: number): Choice | null {
+  let best: Choice | null = null;
+  for (const ti of INTENT)
+    for (const ts of SAFETY.filter(safetyOk))
+      for (const floor of FLOOR) {
+        const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
+        const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+        if (scores.some((s) => s.falseRate > MAX_FALSE_RATE) || labelled.some((n) => scores[catalogs.indexOf(n)].fill < minFill)) continue;
+        const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
+        const atSetting = scores.reduce((a, s) => a + s.sensitive, 0);
+        const leaks = atSetting + margin.reduce((a, s) => a + s.sensitive, 0);
+        const mean = {
+          falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
+          sensitive: atSetting,
+          hit5: meanOf(scores, 'hit5'),
+          fill: meanOf(scores, 'fill'),
+          p1: meanOf(scores, 'p1'),
+        };
+        const better =
+          !best ||
+          leaks < best.leaks ||
+          (leaks === best.leaks && (mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)));
+        if (better) best = { ti, ts, floor, leaks, mean };
+      }
+  return best;
+}
+
+/**
+ * The highest fill on the worst labelled catalog that settings meeting the other constraints (safety recall with its
+ * margin, false promotions) reach. On the 146-author dev (after holdout57 was folded) no setting reached MIN_FILL on
+ * `retail` (79.9 % at best, at the safety threshold's lower bound): the bound is then lowered to what is reachable, so
+ * the rule still picks the fewest sensitive promotions among the settings that fill the most, instead of none.
+ */
+function reachableFill(): number {
+  let top = 0;
+  for (const ti of INTENT)
+    for (const ts of SAFETY.filter(safetyOk))
+      for (const floor of FLOOR) {
+        const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+        if (scores.some((s) => s.falseRate > MAX_FALSE_RATE)) continue;
+        const worst = Math.min(...labelled.map((n) => scores[catalogs.indexOf(n)].fill));
+        if (worst > top) top = worst;
+      }
+  return top;
+}
+
+let fillBound = MIN_FILL;
+let best = choose(fillBound);
+if (!best && labelled.length > 0) {
+  fillBound = reachableFill();
+  if (fillBound > 0) {
+    console.log(`no setting reaches a fill of ${(100 * MIN_FILL).toFixed(1)} % on every labelled catalog; the bound is lowered to the highest reachable, ${(100 * fillBound).toFixed(1)} %`);
+    best = choose(fillBound - 1e-12);
+  }
+}
 
 if (process.argv.includes('--explore')) {
   // Where the constraints bind: the best mean Hit@5 for each count of sensitive leaks allowed (no margin).
@@ -270,7 +305,7 @@ for (const name of catalogs) {
 }
 // The choice is recorded beside the models it was made for.
 if (split === 'dev' && !process.argv.includes('--no-write')) {
-  const gates = { intentThreshold: best.ti, safetyThreshold: best.ts, relevanceFloor: best.floor, chosenOn: 'dev', by: 'scripts/tune-promotion-gates.ts', meanHit5: Number(best.mean.hit5.toFixed(4)), meanFill: Number(best.mean.fill.toFixed(4)), sensitivePromotions: best.mean.sensitive };
+  const gates = { intentThreshold: best.ti, safetyThreshold: best.ts, relevanceFloor: best.floor, chosenOn: 'dev', by: 'scripts/tune-promotion-gates.ts', meanHit5: Number(best.mean.hit5.toFixed(4)), meanFill: Number(best.mean.fill.toFixed(4)), sensitivePromotions: best.mean.sensitive, minFill: Number(fillBound.toFixed(4)) };
   await Bun.write(join(import.meta.dir, '..', 'src', 'ads', 'models', 'gates.json'), JSON.stringify(gates, null, 2) + '\n');
   console.log('wrote src/ads/models/gates.json');
 }
