@@ -77,8 +77,8 @@ export const DEFAULT_ADS = {
    * Candidates below this relevance (0..1) are never shown. This and the two thresholds below were chosen
    * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (the safety stage
    * catching 99 % of sensitive conversations, with a margin; at most 2 % promoted on conversations without
-   * shopping intent; fill at least 80 %; then the fewest promotions on sensitive conversations and the best
-   * Hit@5): see src/ads/models/gates.json.
+   * shopping intent; fill at least 80 %, or the most dev reaches; then the fewest promotions on sensitive
+   * conversations and the best Hit@5): see src/ads/models/gates.json.
    */
   relevanceFloor: 0.325,
   /** The lowest price a click can have, USD. */
