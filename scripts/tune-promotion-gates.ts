@@ -183,32 +183,43 @@ const safetyOk = (ts: number) => safetyRecall(ts) >= MIN_SAFETY_RECALL && safety
 const labelled = catalogs.filter((n) => recorded.get(n)!.some((r) => r.c.kind === 'shopping' && r.c.relevant));
 const meanOf = (scores: Score[], key: 'hit5' | 'fill' | 'p1') => labelled.reduce((a, n) => a + scores[catalogs.indexOf(n)][key], 0) / Math.max(1, labelled.length);
 
+/**
+ * Every grid point that meets the safety-recall constraint (with its margin) and the false-promotion bound, scored
+ * once, with its fill on the worst labelled catalog (Infinity when no catalog is labelled).
+ */
+type Setting = { ti: number; ts: number; floor: number; scores: Score[]; worstFill: number };
+const settings: Setting[] = [];
+for (const ti of INTENT)
+  for (const ts of SAFETY.filter(safetyOk))
+    for (const floor of FLOOR) {
+      const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
+      if (scores.some((s) => s.falseRate > MAX_FALSE_RATE)) continue;
+      settings.push({ ti, ts, floor, scores, worstFill: Math.min(...labelled.map((n) => scores[catalogs.indexOf(n)].fill)) });
+    }
+
 type Choice = { ti: number; ts: number; floor: number; leaks: number; mean: Score };
 /** The rule's choice with fill bounded below by `minFill` on every labelled catalog; null when no setting qualifies. */
 function choose(minFill: number): Choice | null {
   let best: Choice | null = null;
-  for (const ti of INTENT)
-    for (const ts of SAFETY.filter(safetyOk))
-      for (const floor of FLOOR) {
-        const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
-        const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
-        if (scores.some((s) => s.falseRate > MAX_FALSE_RATE) || labelled.some((n) => scores[catalogs.indexOf(n)].fill < minFill)) continue;
-        const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
-        const atSetting = scores.reduce((a, s) => a + s.sensitive, 0);
-        const leaks = atSetting + margin.reduce((a, s) => a + s.sensitive, 0);
-        const mean = {
-          falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
-          sensitive: atSetting,
-          hit5: meanOf(scores, 'hit5'),
-          fill: meanOf(scores, 'fill'),
-          p1: meanOf(scores, 'p1'),
-        };
-        const better =
-          !best ||
-          leaks < best.leaks ||
-          (leaks === best.leaks && (mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)));
-        if (better) best = { ti, ts, floor, leaks, mean };
-      }
+  for (const { ti, ts, floor, scores, worstFill } of settings) {
+    if (worstFill < minFill) continue;
+    const looser = SAFETY[SAFETY.indexOf(ts) + 1] ?? ts;
+    const margin = catalogs.map((n) => score(recorded.get(n)!, ti, looser, floor));
+    const atSetting = scores.reduce((a, s) => a + s.sensitive, 0);
+    const leaks = atSetting + margin.reduce((a, s) => a + s.sensitive, 0);
+    const mean = {
+      falseRate: scores.reduce((a, s) => a + s.falseRate, 0) / scores.length,
+      sensitive: atSetting,
+      hit5: meanOf(scores, 'hit5'),
+      fill: meanOf(scores, 'fill'),
+      p1: meanOf(scores, 'p1'),
+    };
+    const better =
+      !best ||
+      leaks < best.leaks ||
+      (leaks === best.leaks && (mean.hit5 > best.mean.hit5 + 1e-9 || (Math.abs(mean.hit5 - best.mean.hit5) < 1e-9 && mean.fill > best.mean.fill + 1e-9)));
+    if (better) best = { ti, ts, floor, leaks, mean };
+  }
   return best;
 }
 
@@ -218,18 +229,7 @@ function choose(minFill: number): Choice | null {
  * `retail` (79.9 % at best, at the safety threshold's lower bound): the bound is then lowered to what is reachable, so
  * the rule still picks the fewest sensitive promotions among the settings that fill the most, instead of none.
  */
-function reachableFill(): number {
-  let top = 0;
-  for (const ti of INTENT)
-    for (const ts of SAFETY.filter(safetyOk))
-      for (const floor of FLOOR) {
-        const scores = catalogs.map((n) => score(recorded.get(n)!, ti, ts, floor));
-        if (scores.some((s) => s.falseRate > MAX_FALSE_RATE)) continue;
-        const worst = Math.min(...labelled.map((n) => scores[catalogs.indexOf(n)].fill));
-        if (worst > top) top = worst;
-      }
-  return top;
-}
+const reachableFill = () => settings.reduce((top, s) => Math.max(top, s.worstFill), 0);
 
 let fillBound = MIN_FILL;
 let best = choose(fillBound);
