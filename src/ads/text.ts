@@ -110,12 +110,15 @@ for (const [unit, spellings] of Object.entries({
   day: 'day days', year: 'year years', pct: 'percent pct',
 })) for (const spelling of spellings.split(' ')) UNITS[spelling] = unit;
 
+/** A unit word without its possessive or trailing apostrophes ("inch's" -> inch, "players'" -> players). */
+const bareUnit = (word: string) => word.replace(/'s$/, '').replace(/'+$/, '');
+
 /**
  * The term a measure's unit word gives ("inches" -> inch, "people" -> person, "cups" -> cup), or null for a word
  * that is no unit (a stopword or a single letter that UNITS does not know: "3 in 1", "10 by the way").
  */
 function unitTerm(word: string): string | null {
-  const unit = word.replace(/'s$/, '').replace(/'+$/, '');
+  const unit = bareUnit(word);
   const known = UNITS[unit];
   if (known !== undefined) return known;
   return unit.length < 2 || STOPWORDS.has(unit) ? null : stem(unit);
@@ -152,7 +155,7 @@ function measureTerms(lower: string, out: string[]): void {
       if (g.sep === '') {
         // Written together ("25lbs", "1.5l", "14in"): a term only for a known unit the word itself does not already
         // spell ("14in" is inches; "3 in 1", apart, is not).
-        const unit = g.unit.replace(/'s$/, '').replace(/'+$/, '');
+        const unit = bareUnit(g.unit);
         const known = unit === 'in' ? 'inch' : UNITS[unit];
         if (known === undefined || NUMBER_WORDS[g.n] !== undefined) continue;
         if (!g.n.includes('.') && `${number}${known}` === stem(m[0].replace(/\+/, ''))) continue;
