@@ -22,8 +22,8 @@ const topIndex = args.indexOf('--top');
 const top = topIndex >= 0 ? Number(args[topIndex + 1]) : 25;
 /** --samples: count samples instead of weighting them by the time since the previous one (a descheduled process makes long gaps). */
 const bySamples = args.includes('--samples');
-const windowArg = args[args.indexOf('--window') + 1];
-const window = args.includes('--window') ? (windowArg ?? '').split(':').map(Number) : null;
+const windowIndex = args.indexOf('--window');
+const window = windowIndex >= 0 ? (args[windowIndex + 1] ?? '').split(':').map(Number) : null;
 const timeline = args.includes('--timeline');
 const callersOf = args.flatMap((a, i) => (a === '--callers' && args[i + 1] ? [args[i + 1]] : []));
 if (!file || !Number.isInteger(top) || top < 1 || (window && !(window.length === 2 && window[0] >= 0 && window[1] > window[0]))) {
