@@ -21,6 +21,7 @@
  *   --safety-other-weights=0.3,1                          add third-person copies of shopping conversations as safety negatives (see forSomeoneElse; measured, not used)
  *   --safety-drop=third,relations                         words the safety model's sparse features leave out (see DROP_LISTS)
  *   --safety-leave-out=d264,d265                          train authors the safety model does not train on (see SAFETY_LEAVE_OUT)
+ *   --safety-cascade=0.01,0.02                            also report a second-stage safety model on dev (see CASCADE_CUTOFFS; comparison only)
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then (`npm run train:classifiers` runs this command)
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
@@ -584,7 +585,7 @@ const KEEP_FRACTIONS = [1, 0.5, 0.3, 0.2, 0.1, 0.05];
  */
 const SAFETY_KEEPS = argList('safety-keeps', [1]);
 
-type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string };
+type Candidate = { asset: ClassifierAsset; dev: number[]; quality: number; note: string; setting: Setting };
 
 /** |w| at which `keep` of the non-zero weights survive. */
 function pruneLevel(dense: Float64Array, keep: number): number {
@@ -612,7 +613,7 @@ function select(name: string, sets: Sets, task: Task, settings: Setting[], quali
         if (turnMax) asset.turnMax = true;
         if (task.drop?.length && s.features === 'pooled') asset.drop = task.drop;
         const dev = scoresOf(loadClassifier(asset, vectors), sets[s.features].dev);
-        all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} turnMax=${turnMax} weights=${asset.count}` });
+        all.push({ asset, dev, quality: quality(dev), note: `${JSON.stringify(s)} keep=${keep} turnMax=${turnMax} weights=${asset.count}`, setting: s });
       }
     const mine = all.slice(-keeps.length * turnMaxes.length);
     console.log(`  ${name} ${JSON.stringify(s)}: trained in ${(performance.now() - t0).toFixed(0)} ms, dev quality ${mine.map((c) => c.quality.toFixed(4)).join(' / ')}`);
@@ -716,6 +717,55 @@ const VECTOR_SCALES = argValue('vector-scales', '0.5,1').split(',').map(Number);
 const SAFETY_VECTOR_SCALES = argList('safety-vector-scales', VECTOR_SCALES);
 const vectors = readVectors();
 
+/**
+ * --safety-cascade=0.01,0.02 (comparison only, writes nothing): a second safety model trained only where the first one
+ * scores at least the cutoff, as a cascade (flagged = lexicon OR (first >= cutoff AND second >= t)). Its training rows
+ * are the train conversations the lexicon misses whose first-stage score, out of fold (CASCADE_FOLDS author folds with
+ * the chosen setting), reaches the cutoff, so it learns the confusable region: sensitive conversations that look like
+ * ordinary requests against shoppers that mention family, pets or hard times. Prints the dev shoppers flagged at 95,
+ * 97 and 99 % recall of the dev sensitive conversations, first stage alone and cascaded. Measured once (the shipped
+ * command's setting, 146-author dev after holdout58 was folded): alone 2.4 / 4.4 / 11.6 %; cascaded at cutoff 0.01
+ * and L2 1e-6, 2.2 / 4.0 / 10.8 % (cutoff 0.02: 2.2 / 3.9 / 11.4 %; L2 1e-5 worse; cutoff 0.04 cannot reach 99 %).
+ * A gain under one point at the operating recall: not built into the models.
+ */
+const CASCADE_CUTOFFS = argList('safety-cascade', []);
+const CASCADE_LAMBDAS = argList('safety-cascade-lambdas', [1e-6, 1e-5]);
+const CASCADE_FOLDS = 3;
+
+/** See CASCADE_CUTOFFS. */
+
+function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], task: Task, chosen: Candidate) {
+  const s = chosen.setting;
+  const turnMax = chosen.asset.turnMax === true;
+  const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
+  const t: Task = { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, otherWeight: s.otherWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale };
+  const foldOf = (e: Example) => {
+    const a = authorOf(e.item);
+    return hashOf(a === 'd4' || a === 'fx' ? e.item.id.split('#')[0] : a) % CASCADE_FOLDS;
+  };
+  const asModel = (m: { dense: Float64Array; bias: number; vector: Float64Array }) => ({ weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined });
+  const oof = new Float64Array(trainEx.length);
+  for (let k = 0; k < CASCADE_FOLDS; k++) {
+    const t0 = performance.now();
+    const model = asModel(train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda));
+    trainEx.forEach((e, i) => { if (foldOf(e) === k) oof[i] = scoreFeatures(model, bufferOf(e)); });
+    console.log(`  cascade: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+  const recalls = [0.95, 0.97, 0.99];
+  const row = (scores: number[]) => recalls.map((r) => { const x = safetyReport(scores, devSet, safetyThresholdAt(scores, devSet, r)); return `${pct(r)}: t ${x.threshold} shop ${pct(x.fprShopping)} all ${pct(x.fpr)}`; }).join('; ');
+  console.log(`  cascade: stage 1 alone: ${row(chosen.dev)}`);
+  for (const c of CASCADE_CUTOFFS) {
+    const region = trainEx.filter((e, i) => oof[i] >= c && !e.lexicon);
+    const by = (k: string, y: 0 | 1 | null) => region.filter((e) => e.item.kind === k && t.label(e) === y).length;
+    console.log(`  cascade: cutoff ${c}: stage-2 train ${region.length} (sensitive ${by('sensitive', 1)}, shopping ${by('shopping', 0)}, none ${by('none', 0)})`);
+    for (const lambda of CASCADE_LAMBDAS) {
+      const model2 = asModel(train(region, t, lambda));
+      const combined = devEx.map((e, i) => (chosen.dev[i] >= c ? 0.001 + 0.998 * scoreFeatures(model2, bufferOf(e)) : 0));
+      console.log(`  cascade: cutoff ${c} lambda ${lambda}: ${row(combined)}`);
+    }
+  }
+}
+
 function main() {
   if (args.has('--test')) return evaluateTest();
   const trainItems = readSplit('train');
@@ -784,6 +834,7 @@ function main() {
   const safetyTrainedOn = SAFETY_LEAVE_OUT.size ? { ...trainedOn, leftOut: [...SAFETY_LEAVE_OUT].sort() } : trainedOn;
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, safetyTrainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
+  if (CASCADE_CUTOFFS.length) cascadeReport(sets.pooled.train, sets.pooled.dev, devSet, safetyTask, safety);
 
   console.log('');
   printIntent('DEV', intentReport(intent.dev, devSet, intent.asset.devThreshold));
