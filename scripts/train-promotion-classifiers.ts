@@ -724,7 +724,7 @@ const vectors = readVectors();
  * the chosen setting), reaches the cutoff, so it learns the confusable region: sensitive conversations that look like
  * ordinary requests against shoppers that mention family, pets or hard times. Prints the dev shoppers flagged at 95,
  * 97 and 99 % recall of the dev sensitive conversations, first stage alone and cascaded. Measured once (the shipped
- * command's setting, 146-author dev after holdout58 was folded): alone 2.4 / 4.4 / 11.6 %; cascaded at cutoff 0.01
+ * command's setting, 149-author dev after holdout58 was folded): alone 2.4 / 4.4 / 11.6 %; cascaded at cutoff 0.01
  * and L2 1e-6, 2.2 / 4.0 / 10.8 % (cutoff 0.02: 2.2 / 3.9 / 11.4 %; L2 1e-5 worse; cutoff 0.04 cannot reach 99 %).
  * A gain under one point at the operating recall: not built into the models.
  */
@@ -733,7 +733,6 @@ const CASCADE_LAMBDAS = argList('safety-cascade-lambdas', [1e-6, 1e-5]);
 const CASCADE_FOLDS = 3;
 
 /** See CASCADE_CUTOFFS. */
-
 function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], task: Task, chosen: Candidate) {
   const s = chosen.setting;
   const turnMax = chosen.asset.turnMax === true;
