@@ -599,12 +599,17 @@ function pruneLevel(dense: Float64Array, keep: number): number {
  */
 type Setting = { lambda: number; posWeight: number; features: FeatureMode; generatedWeight: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; vectorScale: number };
 
+/** The task as one setting of the grid trains it: the setting's weights, and the word-vector inputs its features have. */
+function taskFor(task: Task, s: Setting): Task {
+  const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
+  return { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, otherWeight: s.otherWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale };
+}
+
 function select(name: string, sets: Sets, task: Task, settings: Setting[], quality: (scores: number[]) => number, tolerance: number, trainedOn: Record<string, unknown>, keeps: readonly number[] = KEEP_FRACTIONS): Candidate {
   const all: Candidate[] = [];
   for (const s of settings) {
     const t0 = performance.now();
-    const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
-    const { dense, bias, vector } = train(sets[s.features].train, { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, otherWeight: s.otherWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale }, s.lambda);
+    const { dense, bias, vector } = train(sets[s.features].train, taskFor(task, s), s.lambda);
     const turnMaxes = s.features === 'pooled' && task.turnMaxChoices ? task.turnMaxChoices : [false];
     for (const keep of keeps)
       for (const turnMax of turnMaxes) {
@@ -736,8 +741,7 @@ const CASCADE_FOLDS = 3;
 function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], task: Task, chosen: Candidate) {
   const s = chosen.setting;
   const turnMax = chosen.asset.turnMax === true;
-  const denseLen = vectors ? denseBlocks(s.features) * vectors.dims : 0;
-  const t: Task = { ...task, posWeight: s.posWeight, generatedWeight: s.generatedWeight, shoppingWeight: s.shoppingWeight, otherWeight: s.otherWeight, hardWeight: s.hardWeight ?? task.hardWeight, denseLen, vectorScale: s.vectorScale };
+  const t = taskFor(task, s);
   const foldOf = (e: Example) => {
     const a = authorOf(e.item);
     return hashOf(a === 'd4' || a === 'fx' ? e.item.id.split('#')[0] : a) % CASCADE_FOLDS;
