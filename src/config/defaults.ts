@@ -86,12 +86,12 @@ export const DEFAULT_ADS = {
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
   /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
-  intentThreshold: 0.575,
+  intentThreshold: 0.825,
   /**
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.025,
+  safetyThreshold: 0.05,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
