@@ -1,3 +1,5 @@
+import gates from '../ads/models/gates.json' with { type: 'json' };
+
 /**
  * Documented defaults. Prices are USD per million tokens (input, output) for common models; the operator
  * overrides or extends them in the config file. A model without a price is never served.
@@ -78,20 +80,21 @@ export const DEFAULT_ADS = {
    * together on the dev split by scripts/tune-promotion-gates.ts for the whole gate chain (the safety stage
    * catching 99 % of sensitive conversations, with a margin; at most 2 % promoted on conversations without
    * shopping intent; fill at least 80 %, or the most dev reaches; then the fewest promotions on sensitive
-   * conversations and the best Hit@5): see src/ads/models/gates.json.
+   * conversations and the best Hit@5). The three are read from src/ads/models/gates.json, which the tuner
+   * writes, so a retune changes the defaults with it.
    */
-  relevanceFloor: 0.35,
+  relevanceFloor: gates.relevanceFloor,
   /** The lowest price a click can have, USD. */
   minCpc: '0.01',
   /** Days a tracked link stays valid. */
   clickTtlDays: 30,
   /** Shopping-intent probability (0..1) a conversation needs before any promotion is considered (see relevanceFloor). */
-  intentThreshold: 0.825,
+  intentThreshold: gates.intentThreshold,
   /**
    * Safety-model probability (0..1) from which a conversation counts as sensitive, besides the lexicon (see
    * relevanceFloor: chosen for the chain, where intent and relevance stop most sensitive conversations too).
    */
-  safetyThreshold: 0.05,
+  safetyThreshold: gates.safetyThreshold,
   /** "off", or "llm": a configured model confirms intent, safety and fit before a promotion is shown. */
   judge: 'off' as 'off' | 'llm',
   /** The model the judge asks (a model this gateway serves); null: the first priced model of the first provider. */
