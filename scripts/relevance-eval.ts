@@ -1,10 +1,13 @@
 /**
- * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdout70|dev] [--catalog NAME] [--json] [--misses] [--why]): the
- * promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports the
- * held-out split `holdout70` (its authors are named by its files), which nothing was fitted or tuned on: written by hand by authors
- * who read no other split and ran no model, and committed before any model output on it was seen. The earlier
- * held-out splits are data now (d6, d7, d9, d3, d1's test share, holdout6's d15-d17, holdout7's d18-d20, holdout8's d28, holdout9's d29-d36 and holdout10's d37-d44, holdout11's d49-d56 and holdout12's d57-d64 in train; holdout13 to holdout69
- * split by author between train and dev, see the fixture README; d11 and d13 in dev too), since their numbers had been seen.
+ * `npm run relevance` (bun scripts/relevance-eval.ts [--split holdoutN|dev|train] [--catalog NAME] [--json] [--misses] [--why]):
+ * the promotion evaluation on the labelled sets in test/fixtures/promotions (see its README). By default it reports the
+ * current held-out split: the lowest-numbered holdoutN folder under conversations/ (the next split may already be
+ * written beside it; a split is folded into train and dev once evaluated, so the lowest one left is the current one).
+ * Nothing was fitted or tuned on it: written by hand by authors who read no other split and ran no model (they are
+ * named by its files), and committed before any model output on it was seen. The earlier held-out splits are data now
+ * (d6, d7, d9, d3, d1's test share, holdout6's d15-d17, holdout7's d18-d20, holdout8's d28, holdout9's d29-d36 and
+ * holdout10's d37-d44, holdout11's d49-d56 and holdout12's d57-d64 in train; holdout13 and later split by author
+ * between train and dev, see the fixture README; d11 and d13 in dev too), since their numbers had been seen.
  * The gates run with the settings the joint tuning chose on dev (src/ads/models/gates.json).
  *
  * Each catalog is loaded through the real services (one advertiser project per brand, its campaigns active, equal
@@ -19,7 +22,7 @@
  * --why: for the labelled shopping conversations Vexrail left without a product, which gate stopped each (the
  * first that did, in the order the service applies them: lexicon, safety model, intent model, relevance floor).
  */
-import { existsSync, readdirSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import gates from '../src/ads/models/gates.json' with { type: 'json' };
 import { classifySensitivity } from '../src/ads/sensitive';
@@ -29,14 +32,17 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const HELD_OUT = ['holdout70'];
+/** The current held-out split: the lowest-numbered holdoutN folder (see above); none while a new one is being written. */
+const HELD_OUT = readdirSync(join(PROMOTIONS_DIR, 'conversations'))
+  .filter((d) => /^holdout\d+$/.test(d))
+  .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
+  .slice(0, 1);
 const splits = arg('split') ? [arg('split')!] : HELD_OUT;
-for (const s of splits) if (!['train', 'dev', ...HELD_OUT].includes(s)) throw new Error(`--split must be train, dev or one of ${HELD_OUT.join(', ')}`);
-for (const s of splits)
-  if (!existsSync(join(PROMOTIONS_DIR, 'conversations', s))) {
-    console.error(`relevance: the split ${s} is not in test/fixtures/promotions/conversations yet (a held-out split is written by new authors before it is evaluated; see that folder's README). Use --split dev or --split train meanwhile.`);
-    process.exit(2);
-  }
+if (splits.length === 0) {
+  console.error('relevance: no held-out split is in test/fixtures/promotions/conversations yet (a held-out split is written by new authors before it is evaluated; see that folder\'s README). Use --split dev or --split train meanwhile.');
+  process.exit(2);
+}
+for (const s of splits) if (!['train', 'dev', ...HELD_OUT].includes(s)) throw new Error(`--split must be train, dev or the current held-out split (${HELD_OUT.join(', ') || 'none yet'})`);
 /** Authors of a split, from its file names (<author>-<kind>.jsonl). */
 const authorsOf = (split: string) => [...new Set(readdirSync(join(PROMOTIONS_DIR, 'conversations', split)).map((f) => f.split('-')[0]))].sort().join(', ');
 const SPLIT_NOTE: Record<string, string> = {
