@@ -30,12 +30,14 @@
  * (shopping weight 20 since the retrain after holdout70, with the training additions d538 and d539: by the gate
  * tuner's rule on the 185-author dev, 38 sensitive promotions at the 80 % fill bound against 43 for weight 15 trained
  * on the same data and 71 for the models it replaced; retrained the same way after holdout71, 43 on the 188-author
- * dev against 46 for weight 25 and 44 for the models of bbf232b; weight 15 after holdout67, chosen the same way on the 176-author
- * dev: 55 against 72 for weight 10 and 58 for the models before; weight 10 after holdout66, chosen the same way: 54 against 80 for weight 5 and 74 for the models before;
- * weight 5 from 7ffd69c until then, chosen by the same rule against 3, 7 and 10), a grid narrowed to the settings the previous full grids chose (plus the new hard-weight and region choices; the
- * full default grid was not rerun). For the models of 4aff794, --safety-shopping-weights=3,10 was tried too: dev's
- * criterion preferred 3, but that model flagged two of the three held-back shoppers of test/ads/classifiers.test.ts
- * whose words occur in sensitive training data (a climbing rope, a black cocktail dress), so the grid stayed at 10.
+ * dev against 46 for weight 25 and 44 for the models of bbf232b; weight 15 after holdout67, chosen the same way on
+ * the 176-author dev: 55 against 72 for weight 10 and 58 for the models before; weight 10 after holdout66, chosen the
+ * same way: 54 against 80 for weight 5 and 74 for the models before; weight 5 from 7ffd69c until then, chosen by the
+ * same rule against 3, 7 and 10), a grid narrowed to the settings the previous full grids chose (plus the new
+ * hard-weight and region choices; the full default grid was not rerun). For the models of 4aff794,
+ * --safety-shopping-weights=3,10 was tried too: dev's criterion preferred 3, but that model flagged two of the three
+ * held-back shoppers of test/ads/classifiers.test.ts whose words occur in sensitive training data (a climbing rope, a
+ * black cocktail dress), so the grid stayed at 10.
  *
  * Data: test/fixtures/promotions/conversations/{train,dev}/*.jsonl (the relevance set's queries are there too,
  * as fx-*.jsonl); the test split is read only by --test.
