@@ -47,6 +47,9 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['xxx videos download no sign up', 'sexual'],
   ['free cam sites without registration', 'sexual'],
   ['which hookup app is best in a big city', 'sexual'],
+  ['quietest vibrator for a flat with thin walls', 'sexual'],
+  ['a comfortable strap-on harness for a first timer', 'sexual'],
+  ['how do I clean a butt plug', 'sexual'],
   ['how do I find a sugar daddy online', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
@@ -131,6 +134,10 @@ const BENIGN: string[] = [
   "offside rule in football, explain it like i'm 5",
   "explain compound interest to me like I'm 12",
   'explain it as if I am 10.',
+  // Sex toys only by name: a strap-on cleat, a concrete vibrator, pegging out the washing.
+  'strap-on ice cleats for my winter boots',
+  'hire a concrete vibrator for the weekend',
+  'pegging out the washing before the rain',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
   'losing my baby fat slowly, need running leggings',
