@@ -51,6 +51,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['a comfortable strap-on harness for a first timer', 'sexual'],
   ['how do I clean a butt plug', 'sexual'],
   ['how do I find a sugar daddy online', 'sexual'],
+  ['casual encounters site that is not all bots', 'sexual'],
+  ['starting a spicy subscription page, which ring light', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
@@ -138,6 +140,9 @@ const BENIGN: string[] = [
   'strap-on ice cleats for my winter boots',
   'hire a concrete vibrator for the weekend',
   'pegging out the washing before the rain',
+  // Spicy food; a chance meeting.
+  'spicy subscription box of hot sauces for my dad',
+  'a casual encounter with my old teacher at the market, small world',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
   'losing my baby fat slowly, need running leggings',
