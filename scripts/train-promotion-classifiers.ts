@@ -25,9 +25,16 @@
  *
  * The shipped models: `bun scripts/make-word-vectors.ts`, then (`npm run train:classifiers` runs this command)
  *   bun scripts/train-promotion-classifiers.ts --vector-scales=0.5 --generated-weights=0.1 --lambdas=1e-7
- *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6,3e-6 --safety-shopping-weights=20
- *     --safety-pos-weights=1,3 --safety-hard-weights=3,10 --safety-drop=third,relations --safety-leave-out=d264,d265
- * (shopping weight 20 since the retrain after holdout70, with the training additions d538 and d539: by the gate
+ *     --safety-features=pooled --safety-generated-weights=0.1 --safety-lambdas=1e-6 --safety-shopping-weights=20
+ *     --safety-pos-weights=3 --safety-hard-weights=10 --safety-hard-shopping=30 --safety-drop=third,relations
+ *     --safety-leave-out=d264,d265
+ * (hard shoppers at 30 since the retrain after holdout82, with the safety grid narrowed to the setting every retrain
+ * of the previous command chose: by the gate tuner's rule on the 221-author dev, 117 sensitive promotions over both
+ * safety steps against 126 for the models of 3c83ecc, 172 for the same narrowed command without hard shoppers and 135
+ * for 3; 10 gave 97 but its safety model flagged two of the three held-back shoppers of test/ads/classifiers.test.ts
+ * at its threshold (the black dress at 0.0203 against 0.02; the test allows one), so it was not shipped. Before that
+ * `--safety-lambdas=1e-6,3e-6 --safety-pos-weights=1,3 --safety-hard-weights=3,10` without hard shoppers, and
+ * shopping weight 20 since the retrain after holdout70, with the training additions d538 and d539: by the gate
  * tuner's rule on the 185-author dev, 38 sensitive promotions at the 80 % fill bound against 43 for weight 15 trained
  * on the same data and 71 for the models it replaced; retrained the same way after holdout71, 43 on the 188-author
  * dev against 46 for weight 25 and 44 for the models of bbf232b; weight 15 after holdout67, chosen the same way on
@@ -287,7 +294,7 @@ function readVectors(): WordVectors | null {
  * `hardWeight` and `intentOf`: a positive (sensitive) example weighs 1 + hardWeight x its shopping-intent score
  * (see main); absent, every example of a class weighs the same.
  */
-type Task = { drop?: string[]; name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
+type Task = { drop?: string[]; name: string; label: (e: Example) => 0 | 1 | null; posWeight: number; generatedWeight?: number; shoppingWeight?: number; otherWeight?: number; hardWeight?: number; intentOf?: Map<string, number>; shoppingHard?: number; shoppingHardOf?: Map<string, number>; turnMaxChoices?: boolean[]; denseLen?: number; vectorScale?: number };
 
 /**
  * Conversations written by a generator (author d4, scripts/make-training-conversations.ts) rather than by hand.
@@ -310,7 +317,7 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
   const hard = (e: Example) => 1 + (task.hardWeight ?? 0) * (task.intentOf?.get(e.item.id) ?? 0);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? task.shoppingWeight ?? 1 : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) * (isAside(e) ? ASIDE_WEIGHT : 1) * (task.name === 'safety' && SAFETY_WEIGHTED_AUTHORS.has(authorOf(e.item)) ? SAFETY_AUTHOR_WEIGHT : 1) }));
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? (task.shoppingWeight ?? 1) * (1 + (task.shoppingHard ?? 0) * (task.shoppingHardOf?.get(e.item.id) ?? 0)) : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) * (isAside(e) ? ASIDE_WEIGHT : 1) * (task.name === 'safety' && SAFETY_WEIGHTED_AUTHORS.has(authorOf(e.item)) ? SAFETY_AUTHOR_WEIGHT : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const vs = task.vectorScale ?? 0;
   const L = vs > 0 ? task.denseLen ?? 0 : 0;
@@ -579,6 +586,14 @@ const SAFETY_LEAVE_OUT = new Set(argValue('safety-leave-out', '').split(',').fil
  */
 const SAFETY_WEIGHTED_AUTHORS = new Set(argValue('safety-weighted-authors', '').split(',').filter(Boolean));
 const SAFETY_AUTHOR_WEIGHT = Number(argValue('safety-author-weight', '1'));
+/**
+ * Hard shoppers (--safety-hard-shopping=K; default 0: off): a train shopping conversation weighs its shopping weight
+ * times 1 + K x its out-of-fold safety score (three author folds, the first setting of the safety grid), so the
+ * shoppers a safety model would flag (a problem told first, a purchase for someone ill) count more, as hardWeight does
+ * for sensitive conversations that look like shopping. Chosen after `holdout82` (see the shipped command above and the
+ * README's thresholds paragraph).
+ */
+const SAFETY_HARD_SHOPPING = Number(argValue('safety-hard-shopping', '0'));
 const SAFETY_DROP_NAMES = argValue('safety-drop', '').split(',').filter(Boolean);
 for (const n of SAFETY_DROP_NAMES) if (!DROP_LISTS[n]) throw new Error(`--safety-drop: unknown list ${n} (${Object.keys(DROP_LISTS).join(', ')})`);
 const SAFETY_DROP = [...new Set(SAFETY_DROP_NAMES.flatMap((n) => DROP_LISTS[n]))];
@@ -758,6 +773,23 @@ const CASCADE_CUTOFFS = argList('safety-cascade', []);
 const CASCADE_LAMBDAS = argList('safety-cascade-lambdas', [1e-6, 1e-5]);
 const CASCADE_FOLDS = 3;
 
+/** Safety scores of the train examples, each from a model trained on the other author folds (CASCADE_FOLDS). */
+function outOfFoldScores(trainEx: Example[], t: Task, s: Setting): Float64Array {
+  const foldOf = (e: Example) => {
+    const a = authorOf(e.item);
+    return hashOf(a === 'd4' || a === 'fx' ? e.item.id.split('#')[0] : a) % CASCADE_FOLDS;
+  };
+  const oof = new Float64Array(trainEx.length);
+  for (let k = 0; k < CASCADE_FOLDS; k++) {
+    const t0 = performance.now();
+    const m = train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda);
+    const model = { weights: m.dense, bias: m.bias, dense: s.vectorScale > 0 && vectors ? m.vector : undefined };
+    trainEx.forEach((e, i) => { if (foldOf(e) === k) oof[i] = scoreFeatures(model, bufferOf(e)); });
+    console.log(`  out-of-fold safety scores: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
+  }
+  return oof;
+}
+
 /** See CASCADE_CUTOFFS. */
 function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], task: Task, chosen: Candidate) {
   const s = chosen.setting;
@@ -857,6 +889,14 @@ function main() {
   const settings = SAFETY_VECTOR_SCALES.flatMap((vectorScale) => SAFETY_FEATURES.flatMap((features) => SAFETY_GENERATED_WEIGHTS.flatMap((generatedWeight) => SAFETY_LAMBDAS.flatMap((lambda) => SAFETY_POS_WEIGHTS.flatMap((posWeight) => SAFETY_SHOPPING_WEIGHTS.flatMap((shoppingWeight) => SAFETY_OTHER_WEIGHTS.flatMap((otherWeight) => SAFETY_HARD_WEIGHTS.map((hardWeight) => ({ lambda, posWeight, features, generatedWeight, shoppingWeight, otherWeight, hardWeight, vectorScale })))))))));
   const safetyTrainedOn: Record<string, unknown> = SAFETY_LEAVE_OUT.size ? { ...trainedOn, leftOut: [...SAFETY_LEAVE_OUT].sort() } : { ...trainedOn };
   if (SAFETY_WEIGHTED_AUTHORS.size && SAFETY_AUTHOR_WEIGHT !== 1) safetyTrainedOn.weightedAuthors = { authors: [...SAFETY_WEIGHTED_AUTHORS].sort(), weight: SAFETY_AUTHOR_WEIGHT };
+  if (SAFETY_HARD_SHOPPING > 0) {
+    const oof = outOfFoldScores(sets.pooled.train, taskFor(safetyTask, settings[0]), settings[0]);
+    safetyTask.shoppingHard = SAFETY_HARD_SHOPPING;
+    safetyTask.shoppingHardOf = new Map(sets.pooled.train.map((e, i) => [e.item.id, oof[i]]));
+    const shoppers = sets.pooled.train.map((e, i) => (e.item.kind === 'shopping' ? oof[i] : -1)).filter((x) => x >= 0);
+    console.log(`safety: hard shoppers x${SAFETY_HARD_SHOPPING}: ${shoppers.length} train shoppers, out-of-fold score >= 0.02 for ${shoppers.filter((x) => x >= 0.02).length}, >= 0.1 for ${shoppers.filter((x) => x >= 0.1).length}`);
+    safetyTrainedOn.hardShopping = SAFETY_HARD_SHOPPING;
+  }
   const safety = select('safety', sets, safetyTask, settings, safetyQuality, 0.003, safetyTrainedOn, SAFETY_KEEPS);
   safety.asset.devThreshold = chooseSafetyThreshold(safety.dev, devSet);
   if (CASCADE_CUTOFFS.length) cascadeReport(sets.pooled.train, sets.pooled.dev, devSet, safetyTask, safety);
