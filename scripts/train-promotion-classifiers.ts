@@ -773,8 +773,11 @@ const CASCADE_CUTOFFS = argList('safety-cascade', []);
 const CASCADE_LAMBDAS = argList('safety-cascade-lambdas', [1e-6, 1e-5]);
 const CASCADE_FOLDS = 3;
 
-/** Safety scores of the train examples, each from a model trained on the other author folds (CASCADE_FOLDS). */
-function outOfFoldScores(trainEx: Example[], t: Task, s: Setting): Float64Array {
+/**
+ * Safety scores of the train examples, each from a model trained on the other author folds (CASCADE_FOLDS); `turnMax`
+ * scores as a turnMax model does; `label` names the progress lines.
+ */
+function outOfFoldScores(trainEx: Example[], t: Task, s: Setting, turnMax = false, label = 'out-of-fold safety scores'): Float64Array {
   const foldOf = (e: Example) => {
     const a = authorOf(e.item);
     return hashOf(a === 'd4' || a === 'fx' ? e.item.id.split('#')[0] : a) % CASCADE_FOLDS;
@@ -783,9 +786,9 @@ function outOfFoldScores(trainEx: Example[], t: Task, s: Setting): Float64Array 
   for (let k = 0; k < CASCADE_FOLDS; k++) {
     const t0 = performance.now();
     const m = train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda);
-    const model = { weights: m.dense, bias: m.bias, dense: s.vectorScale > 0 && vectors ? m.vector : undefined };
+    const model = { weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined };
     trainEx.forEach((e, i) => { if (foldOf(e) === k) oof[i] = scoreFeatures(model, bufferOf(e)); });
-    console.log(`  out-of-fold safety scores: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
+    console.log(`  ${label}: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
   }
   return oof;
 }
@@ -795,18 +798,8 @@ function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], 
   const s = chosen.setting;
   const turnMax = chosen.asset.turnMax === true;
   const t = taskFor(task, s);
-  const foldOf = (e: Example) => {
-    const a = authorOf(e.item);
-    return hashOf(a === 'd4' || a === 'fx' ? e.item.id.split('#')[0] : a) % CASCADE_FOLDS;
-  };
   const asModel = (m: { dense: Float64Array; bias: number; vector: Float64Array }) => ({ weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined });
-  const oof = new Float64Array(trainEx.length);
-  for (let k = 0; k < CASCADE_FOLDS; k++) {
-    const t0 = performance.now();
-    const model = asModel(train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda));
-    trainEx.forEach((e, i) => { if (foldOf(e) === k) oof[i] = scoreFeatures(model, bufferOf(e)); });
-    console.log(`  cascade: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
-  }
+  const oof = outOfFoldScores(trainEx, t, s, turnMax, 'cascade');
   const recalls = [0.95, 0.97, 0.99];
   const row = (scores: number[]) => recalls.map((r) => { const x = safetyReport(scores, devSet, safetyThresholdAt(scores, devSet, r)); return `${pct(r)}: t ${x.threshold} shop ${pct(x.fprShopping)} all ${pct(x.fpr)}`; }).join('; ');
   console.log(`  cascade: stage 1 alone: ${row(chosen.dev)}`);
