@@ -106,6 +106,10 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',
     'nude (?:pics?|photos?|pictures?|selfies?|videos?)|sugar (?:daddy|daddies|baby|babies)|lap ?dances?|bondage',
+    // Explicit pictures and clips, made, sold or asked for, and latex worn as fetish wear (latex alone is a
+    // mattress layer, a glove and an allergy).
+    'explicit (?:pics?|photos?|pictures?|images?|selfies?|videos?|vids?|clips?|content|material)',
+    'latex (?:play|catsuits?|outfits?|lingerie|bodysuits?|fetish\\w*)',
   ]],
   ['mental_health_crisis', [
     '(?:panic|anxiety) attacks?|(?:nervous|mental|emotional) breakdowns?|having a breakdown|depress(?:ion|ed|ive)(?<!great depression)',
@@ -123,6 +127,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'withdrawal symptoms|going through withdrawals?|in withdrawal|(?:alcohol|opioid|opiate|benzo|nicotine|heroin) withdrawal',
     'overdos(?:e|es|ed|ing)|od(?:\\x27|’)d|heroin|fentanyl|meth|methamphetamine|cocaine|crack (?:cocaine|pipe|addict|house)|smok(?:e|ed|es|ing) crack|opioids?|opiates?',
     'oxycodone|oxycontin|percocet|xanax|benzos?|ketamine|snort(?:ing|ed)|narcan|naloxone|methadone|suboxone',
+    // Stimulant pills by their street name ("uppers" alone is the top of a shoe).
+    'on uppers|taking uppers|popping uppers|uppers and downers',
     // Benzodiazepines and opioids by name, which people also seek without a prescription.
     'valium|diazepam|klonopin|clonazepam|ativan|lorazepam|hydrocodone',
     '(?:doing|on|using|taking|selling|buying) (?:hard )?drugs|drug (?:addiction|abuse|habit|problem|dealer|overdose)',

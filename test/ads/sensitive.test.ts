@@ -53,6 +53,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['how do I find a sugar daddy online', 'sexual'],
   ['casual encounters site that is not all bots', 'sexual'],
   ['starting a spicy subscription page, which ring light', 'sexual'],
+  ['I sell explicit clips on a subscription site, how do I do my taxes', 'sexual'],
+  ['latex outfit for the bedroom size xl', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
@@ -63,6 +65,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I think I am addicted to gambling', 'addiction'],
   ['my friend overdosed on fentanyl', 'addiction'],
   ['how long do alcohol withdrawal symptoms last', 'addiction'],
+  ['he has been popping uppers to get through night shifts', 'addiction'],
   ['I relapsed after two years sober', 'addiction'],
   ['my dad is an alcoholic', 'addiction'],
   // tragedy
@@ -143,6 +146,12 @@ const BENIGN: string[] = [
   // Spicy food; a chance meeting.
   'spicy subscription box of hot sauces for my dad',
   'a casual encounter with my old teacher at the market, small world',
+  // Latex as a material; explicit as "clear"; uppers of a shoe.
+  'a latex mattress topper for a bad back, medium firm',
+  'latex-free gloves for cleaning, my hands react',
+  'explicit instructions for assembling this desk please',
+  'resoling boots when the uppers are still fine',
+  'leather uppers and a stitched sole for school shoes',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
   'losing my baby fat slowly, need running leggings',
