@@ -117,7 +117,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     "psychosis|psychotic|hearing voices|schizophreni\\w*|bipolar (?:disorder|depression|episode|mania)|(?:i'm|i am|he's|she's|is) bipolar|manic episode|ptsd|post traumatic|trauma(?:tized|tised|tic)?",
     // "I'm hopeless with computers / at maths" is about a skill, not despair ("hopeless at times" still is).
     "(?:feel|feeling|i'm|i am) (?:so |completely |totally )?(?:hopeless(?! with | when it comes to | at (?!times\\b|night\\b|the moment\\b|this point\\b|life\\b|everything\\b))|worthless|empty inside)",
-    "can't stop crying|can't go on|can't take it anymore|can't cope|(?:mental|emotional) health crisis|crisis (?:line|hotline|text line)",
+    // A blender, a mower or an app that "can't cope", and people who "can't cope with downloading apps", are not in crisis.
+    "can't stop crying|can't go on|can't take it anymore|can't cope(?<!\\b(?:blender|maker|mower|tool|thing|it|pump|filter|heater|boiler|laptop|computer|phone|router|machine|engine|fridge|freezer|oven|hoover|vacuum|battery|charger|printer|software|system|app|car|van) (?:just |clearly |really |simply )?can't cope)(?! with (?:downloading|installing|apps?|technology|tech|computers?|smartphones?|ice|frozen))|(?:mental|emotional) health crisis|crisis (?:line|hotline|text line)",
     '(?:severe|crippling|debilitating|constant) anxiety|anxiety (?:disorder|medication)|psych ward|psychiatric (?:ward|hospital|emergency|hold)',
   ]],
   ['addiction', [
@@ -176,7 +177,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // "headache" alone is mostly figurative ("the headache of managing spreadsheets").
     '(?:severe|bad|terrible|horrible|splitting|constant|chronic|persistent|worst|sudden|pounding|throbbing|cluster|tension) headaches?|migraines?',
     'headaches? (?:and|with) (?:nausea|vomiting|fever|dizziness|(?:blurry|blurred|double) vision)|(?:blurry|blurred|double) vision|vision loss|losing my vision',
-    'dizziness|feel(?:ing)? dizzy|dizzy spells?|nause(?:a|ous)|vomit(?:ing|ed|s)?|throwing up|diarr?h(?:ea|oea)|numbness|tingling|swollen|swelling',
+    // A laptop or a dashboard "throwing up" pop-ups or a warning is not vomiting.
+    'dizziness|feel(?:ing)? dizzy|dizzy spells?|nause(?:a|ous)|vomit(?:ing|ed|s)?|throwing up(?! (?:a |an |the |some )?(?:[\\w-]+ ){0,3}(?:warnings?|errors?|messages?|codes?|alerts?|lights?|notifications?|pop-?ups?|adverts?|ads)\\b)|diarr?h(?:ea|oea)|numbness|tingling|swollen|swelling',
     'lumps? (?:in|on) (?:my|his|her)|(?:skin|itchy|red) rash|rashes|(?:high|low grade|bad|a|slight|mild) fever|fever (?:of|and|for|since|won\'t)|feverish',
     '(?:my|his|her) (?:{BODY}|chest|stomach|tummy|belly|head|tooth|teeth|ears?|eyes?|throat|heart) (?:hurts|is hurting|hurt|aches|is bleeding|is swollen|is numb|feels numb)',
     '(?:high|low) blood (?:sugar|pressure)|blood sugar (?:is|was|of|levels?)|hypoglycemi\\w*|hyperglycemi\\w*',

@@ -60,6 +60,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['my depression is getting worse every day', 'mental_health_crisis'],
   ['I think my sister has anorexia', 'mental_health_crisis'],
   ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
+  ["honestly I just can't cope with anything since the divorce", 'mental_health_crisis'],
+  ['my son keeps throwing up the milk after every feed', 'medical'],
   ['going through a nervous breakdown at work', 'mental_health_crisis'],
   // addiction
   ['I think I am addicted to gambling', 'addiction'],
@@ -151,6 +153,11 @@ const BENIGN: string[] = [
   'latex-free gloves for cleaning, my hands react',
   'explicit instructions for assembling this desk please',
   'resoling boots when the uppers are still fine',
+  // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
+  'our old blender can\'t cope with ice any more, which one crushes it',
+  'half the club can\'t cope with installing apps, need video calls in a browser',
+  'the dashboard keeps throwing up the low pressure warning, I want my own tyre gauge',
+  'my laptop keeps throwing up pop-ups, is there antivirus that is not a scam',
   'leather uppers and a stitched sole for school shoes',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
