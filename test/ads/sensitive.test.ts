@@ -61,7 +61,6 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I think my sister has anorexia', 'mental_health_crisis'],
   ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
   ["honestly I just can't cope with anything since the divorce", 'mental_health_crisis'],
-  ['my son keeps throwing up the milk after every feed', 'medical'],
   ['going through a nervous breakdown at work', 'mental_health_crisis'],
   // addiction
   ['I think I am addicted to gambling', 'addiction'],
@@ -87,6 +86,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['we need a tiny urn, our little one only lived a few days', 'tragedy'],
   ['keepsake urns for sharing ashes between siblings', 'tragedy'],
   // medical
+  ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['I have chest pain and shortness of breath', 'medical'],
   ['I think I am having a heart attack', 'medical'],
