@@ -317,7 +317,8 @@ function train(examples: Example[], task: Task, lambda: number): { dense: Float6
   const remap = new Map<number, number>();
   for (const { e } of data) for (const i of e.idx) if (!remap.has(i)) remap.set(i, remap.size);
   const hard = (e: Example) => 1 + (task.hardWeight ?? 0) * (task.intentOf?.get(e.item.id) ?? 0);
-  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? (task.shoppingWeight ?? 1) * (1 + (task.shoppingHard ?? 0) * (task.shoppingHardOf?.get(e.item.id) ?? 0)) : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) * (isAside(e) ? ASIDE_WEIGHT : 1) * (task.name === 'safety' && SAFETY_WEIGHTED_AUTHORS.has(authorOf(e.item)) ? SAFETY_AUTHOR_WEIGHT : 1) }));
+  const hardShopper = (e: Example) => 1 + (task.shoppingHard ?? 0) * (task.shoppingHardOf?.get(e.item.id) ?? 0);
+  const rows = data.map(({ e, y }) => ({ idx: Int32Array.from(e.idx, (i) => remap.get(i)!), val: e.val, y, w: (y === 1 ? task.posWeight * hard(e) : e.item.kind === 'shopping' ? (task.shoppingWeight ?? 1) * hardShopper(e) : 1) * (isGenerated(e) ? task.generatedWeight ?? 1 : 1) * (isForOther(e) ? task.otherWeight ?? 1 : 1) * (isAside(e) ? ASIDE_WEIGHT : 1) * (task.name === 'safety' && SAFETY_WEIGHTED_AUTHORS.has(authorOf(e.item)) ? SAFETY_AUTHOR_WEIGHT : 1) }));
   const totalW = rows.reduce((s, r) => s + r.w, 0);
   const vs = task.vectorScale ?? 0;
   const L = vs > 0 ? task.denseLen ?? 0 : 0;
@@ -773,6 +774,11 @@ const CASCADE_CUTOFFS = argList('safety-cascade', []);
 const CASCADE_LAMBDAS = argList('safety-cascade-lambdas', [1e-6, 1e-5]);
 const CASCADE_FOLDS = 3;
 
+/** A model `train` returned, in the form `scoreFeatures` takes (word-vector weights only when setting `s` uses them). */
+function scorable(m: { dense: Float64Array; bias: number; vector: Float64Array }, s: Setting, turnMax: boolean) {
+  return { weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined };
+}
+
 /**
  * Safety scores of the train examples, each from a model trained on the other author folds (CASCADE_FOLDS); `turnMax`
  * scores as a turnMax model does; `label` names the progress lines.
@@ -785,8 +791,7 @@ function outOfFoldScores(trainEx: Example[], t: Task, s: Setting, turnMax = fals
   const oof = new Float64Array(trainEx.length);
   for (let k = 0; k < CASCADE_FOLDS; k++) {
     const t0 = performance.now();
-    const m = train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda);
-    const model = { weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined };
+    const model = scorable(train(trainEx.filter((e) => foldOf(e) !== k), t, s.lambda), s, turnMax);
     trainEx.forEach((e, i) => { if (foldOf(e) === k) oof[i] = scoreFeatures(model, bufferOf(e)); });
     console.log(`  ${label}: fold ${k + 1}/${CASCADE_FOLDS} trained in ${(performance.now() - t0).toFixed(0)} ms`);
   }
@@ -798,7 +803,6 @@ function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], 
   const s = chosen.setting;
   const turnMax = chosen.asset.turnMax === true;
   const t = taskFor(task, s);
-  const asModel = (m: { dense: Float64Array; bias: number; vector: Float64Array }) => ({ weights: m.dense, bias: m.bias, turnMax, dense: s.vectorScale > 0 && vectors ? m.vector : undefined });
   const oof = outOfFoldScores(trainEx, t, s, turnMax, 'cascade');
   const recalls = [0.95, 0.97, 0.99];
   const row = (scores: number[]) => recalls.map((r) => { const x = safetyReport(scores, devSet, safetyThresholdAt(scores, devSet, r)); return `${pct(r)}: t ${x.threshold} shop ${pct(x.fprShopping)} all ${pct(x.fpr)}`; }).join('; ');
@@ -808,7 +812,7 @@ function cascadeReport(trainEx: Example[], devEx: Example[], devSet: Example[], 
     const by = (k: string, y: 0 | 1 | null) => region.filter((e) => e.item.kind === k && t.label(e) === y).length;
     console.log(`  cascade: cutoff ${c}: stage-2 train ${region.length} (sensitive ${by('sensitive', 1)}, shopping ${by('shopping', 0)}, none ${by('none', 0)})`);
     for (const lambda of CASCADE_LAMBDAS) {
-      const model2 = asModel(train(region, t, lambda));
+      const model2 = scorable(train(region, t, lambda), s, turnMax);
       const combined = devEx.map((e, i) => (chosen.dev[i] >= c ? 0.001 + 0.998 * scoreFeatures(model2, bufferOf(e)) : 0));
       console.log(`  cascade: cutoff ${c} lambda ${lambda}: ${row(combined)}`);
     }
