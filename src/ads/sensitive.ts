@@ -143,7 +143,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'condolences?|obituar(?:y|ies)|eulog(?:y|ies)|memorial service|sympathy cards?|burial|cremat(?:e|ed|ion)|caskets?|coffins?(?! nails?)',
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
     // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death).
-    '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
+    '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)(?!(?:\\x27|’)s (?!(?:{FAM})\\b))|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
     // "lost my / our baby" is the family-member entry above (with the same weight / fat exception).
     'stillb(?:irth|orn)|lost the baby(?! (?:weight|fat)\\b)|sids|crib death',
     // An urn is bought for someone's ashes: a keepsake, a baby's, a small one.
@@ -159,7 +159,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:fatal|deadly) (?:accident|crash|collision|fire|attack)|(?:car|plane|train|bus|motorcycle|helicopter) (?:crash|accident|wreck)(?! tests?)',
     // Housing crisis (optional in the brief); "evicted" alone would catch cache evictions.
     "homeless(?:ness)?|eviction notice|(?:i|we|i'm|we're|i am|we are|i was|we were|i've been|we've been) (?:being |getting |got |been )?evicted|lost (?:my|our) (?:home|house) (?:in|to)",
-    'murder(?:ed|s|er|ers)?(?! mystery| mysteries)|homicide|manslaughter|drowned|died (?:from|of)',
+    'murder(?:ed|s|er|ers)?(?! mystery| mysteries)|homicide|manslaughter|drowned(?! out\\b)|died (?:from|of)',
   ]],
   ['medical', [
     'cancer(?:s|ous)?|tumou?rs?|malignant|leuka?emia|lymphoma|melanoma|carcinoma|sarcoma|chemo(?:therapy)?|radiotherapy|radiation therapy',

@@ -76,6 +76,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['coping with grief after losing a child', 'tragedy'],
   ['we lost the baby at 20 weeks', 'tragedy'],
   ['I lost my baby last month', 'tragedy'],
+  ["I lost my son's father last spring and the kids keep asking", 'tragedy'],
+  ['my brother drowned on holiday and I cannot stop thinking about it', 'tragedy'],
   ['news about the school shooting in Texas', 'tragedy'],
   ['how many people were killed in the earthquake', 'tragedy'],
   ['donate to hurricane victims', 'tragedy'],
@@ -162,6 +164,10 @@ const BENIGN: string[] = [
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
   'losing my baby fat slowly, need running leggings',
+  // An object that belonged to a family member ("my son's teddy"); music "drowned out" by a crowd.
+  "we lost my son's dinosaur teddy at the airport, need another one for bedtime",
+  'lost my dad’s watch at the gym, want a cheap replacement',
+  'my little speaker gets drowned out at a garden party, need something louder',
   // The tricky figurative / commercial cases from the brief.
   'best project management tool for a small team',
   'how to shoot a video for a product launch',
