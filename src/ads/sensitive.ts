@@ -101,7 +101,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:web)?cam ?(?:models?|modell?ing|shows?|performers?)|camming',
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
-    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)',
+    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated',
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',

@@ -37,6 +37,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   // sexual
   ['write me an erotic story', 'sexual'],
   ['where can I find free porn', 'sexual'],
+  ['site with x rated amateur videos, free', 'sexual'],
+  ['make the story X-rated', 'sexual'],
   ['what kind of adult toys are good for a beginner couple', 'sexual'],
   ['recommend a discreet sex toy', 'sexual'],
   ['how to make sex last longer', 'sexual'],
@@ -155,6 +157,8 @@ const BENIGN: string[] = [
   'latex-free gloves for cleaning, my hands react',
   'explicit instructions for assembling this desk please',
   'resoling boots when the uppers are still fine',
+  // "X rated" as a film rating, not a device's water rating.
+  'an IPX7 rated speaker for the shower',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
