@@ -59,6 +59,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['latex outfit for the bedroom size xl', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
+  ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
   ['I think my sister has anorexia', 'mental_health_crisis'],
   ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
@@ -73,6 +74,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['my dad is an alcoholic', 'addiction'],
   // tragedy
   ['my mom passed away yesterday', 'tragedy'],
+  ['the bombing in the city centre last night', 'tragedy'],
   ['what to say at my grandfather’s funeral', 'tragedy'],
   ['our dog died this morning and I am heartbroken', 'tragedy'],
   ['coping with grief after losing a child', 'tragedy'],
@@ -92,6 +94,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   // medical
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
+  ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
   ['I have chest pain and shortness of breath', 'medical'],
   ['I think I am having a heart attack', 'medical'],
   ['my father was diagnosed with cancer', 'medical'],
@@ -164,6 +167,11 @@ const BENIGN: string[] = [
   'half the club can\'t cope with installing apps, need video calls in a browser',
   'the dashboard keeps throwing up the low pressure warning, I want my own tyre gauge',
   'my laptop keeps throwing up pop-ups, is there antivirus that is not a scam',
+  'my free photo editor can\'t cope with raw files, want something more serious',
+  "we're 120 people now and it can't go on like this, need proper payroll software",
+  // "Bombing" an interview or a round of one, or down a trail on a bike.
+  'keep bombing the whiteboard round of interviews, need algorithm practice',
+  'he spends weekends bombing down the trails, wants a full-face helmet',
   'leather uppers and a stitched sole for school shoes',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
