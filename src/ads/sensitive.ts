@@ -99,6 +99,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'vibrators?(?<!concrete vibrators?)|butt ?plugs?|cock ?rings?|(?:pegging|strap-?on) (?:harness(?:es)?|kits?|dildos?)',
     // Selling sexual content on camera, said as a job.
     '(?:web)?cam ?(?:models?|modell?ing|shows?|performers?)|camming',
+    // Paid companionship, said as a job or a service (not a police escort, escorting children, or the car).
+    "escorts(?! (?:mk|mark) ?\\d)|escorting(?! (?:the|my|our|his|her|them|kids|children|guests|visitors|students|pupils)\\b)|escort (?:sites?|services?|agenc(?:y|ies)|work|business|clients?|girls?|boys?)|(?:independent|high ?end|private|male|female) escort|(?:work|working|worked|started) as an? escort",
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
     'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated',

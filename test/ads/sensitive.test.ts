@@ -38,6 +38,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['write me an erotic story', 'sexual'],
   ['where can I find free porn', 'sexual'],
   ['site with x rated amateur videos, free', 'sexual'],
+  ['I work as an independent escort, can you set up a spreadsheet for my tax return', 'sexual'],
+  ['is paying for escorts legal in vegas', 'sexual'],
   ['make the story X-rated', 'sexual'],
   ['what kind of adult toys are good for a beginner couple', 'sexual'],
   ['recommend a discreet sex toy', 'sexual'],
@@ -162,6 +164,10 @@ const BENIGN: string[] = [
   'resoling boots when the uppers are still fine',
   // "X rated" as a film rating, not a device's water rating.
   'an IPX7 rated speaker for the shower',
+  // A police escort, escorting children, the old car.
+  'police escort for the parade float, need a banner',
+  'escorting the kids to school in the rain, need a big umbrella',
+  'wiper blades for two old escorts mk1',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
