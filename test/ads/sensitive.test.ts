@@ -97,6 +97,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
+  ['my son had two seizures last night', 'medical'],
   ['I have chest pain and shortness of breath', 'medical'],
   ['I think I am having a heart attack', 'medical'],
   ['my father was diagnosed with cancer', 'medical'],
@@ -168,6 +169,8 @@ const BENIGN: string[] = [
   'police escort for the parade float, need a banner',
   'escorting the kids to school in the rain, need a big umbrella',
   'wiper blades for two old escorts mk1',
+  // Goods seized, not a medical seizure.
+  'is buying fake trainers illegal, there was a story about customs seizures',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
