@@ -103,7 +103,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     "escorts(?! (?:mk|mark) ?\\d)|escorting(?! (?:the|my|our|his|her|them|kids|children|guests|visitors|students|pupils)\\b)|escort (?:sites?|services?|agenc(?:y|ies)|work|business|clients?|girls?|boys?)|(?:independent|high ?end|private|male|female) escort|(?:work|working|worked|started) as an? escort",
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
-    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated',
+    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)',
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',
@@ -160,9 +160,10 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:\\d+|people|civilians|children|kids|students|soldiers|victims|dozens|hundreds|thousands) (?:were |have been |are )?(?:killed|died|murdered)',
     '(?:earthquake|hurricane|tornado|tsunami|flood|wildfire|fire|disaster|war|refugee|crash|shooting|attack|bombing|storm) (?:victims?|survivors?|relief)',
     '(?:fatal|deadly) (?:accident|crash|collision|fire|attack)|(?:car|plane|train|bus|motorcycle|helicopter) (?:crash|accident|wreck)(?! tests?)',
-    // Housing crisis (optional in the brief); "evicted" alone would catch cache evictions.
-    "homeless(?:ness)?|eviction notice|(?:i|we|i'm|we're|i am|we are|i was|we were|i've been|we've been) (?:being |getting |got |been )?evicted|lost (?:my|our) (?:home|house) (?:in|to)",
-    'murder(?:ed|s|er|ers)?(?! mystery| mysteries)|homicide|manslaughter|drowned(?! out\\b)|died (?:from|of)',
+    // Housing crisis (optional in the brief); "evicted" alone would catch cache evictions. Sleeping "in the car" on a
+    // road trip or after a tent broke is not; "in my car" as where one lives is.
+    "homeless(?:ness)?|(?:living|sleeping) rough|sleeping on the streets?|living in my car|sleeping in my car(?! (?:\\w+ )?(?:at|on|for|during|while|when) (?:\\w+ )?(?:festivals?|road ?trips?|trips?|holidays?|camping|weekends?))|eviction notice|(?:i|we|i'm|we're|i am|we are|i was|we were|i've been|we've been) (?:being |getting |got |been )?evicted|lost (?:my|our) (?:home|house) (?:in|to)",
+    'murder(?:ed|s|er|ers)?(?! mystery| mysteries| of crows)(?<!called a murder)|homicide|manslaughter|drowned(?! out\\b)|died (?:from|of)',
   ]],
   ['medical', [
     'cancer(?:s|ous)?|tumou?rs?|malignant|leuka?emia|lymphoma|melanoma|carcinoma|sarcoma|chemo(?:therapy)?|radiotherapy|radiation therapy',

@@ -40,6 +40,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['site with x rated amateur videos, free', 'sexual'],
   ['I work as an independent escort, can you set up a spreadsheet for my tax return', 'sexual'],
   ['is paying for escorts legal in vegas', 'sexual'],
+  ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
   ['make the story X-rated', 'sexual'],
   ['what kind of adult toys are good for a beginner couple', 'sexual'],
   ['recommend a discreet sex toy', 'sexual'],
@@ -77,6 +78,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   // tragedy
   ['my mom passed away yesterday', 'tragedy'],
   ['the bombing in the city centre last night', 'tragedy'],
+  ['warmest sleeping bag for living rough in winter', 'tragedy'],
+  ['been sleeping in my car since the split, need a warm blanket', 'tragedy'],
   ['what to say at my grandfather’s funeral', 'tragedy'],
   ['our dog died this morning and I am heartbroken', 'tragedy'],
   ['coping with grief after losing a child', 'tragedy'],
@@ -171,6 +174,11 @@ const BENIGN: string[] = [
   'wiper blades for two old escorts mk1',
   // Goods seized, not a medical seizure.
   'is buying fake trainers illegal, there was a story about customs seizures',
+  // Sleeping in a car on a trip, or after a tent broke.
+  'our tent pole snapped and we ended up sleeping in the car, need a tent for 4',
+  'sleeping in my car at festivals this summer, need window nets',
+  // Crows.
+  'is it true a group of crows is called a murder',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
