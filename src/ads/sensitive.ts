@@ -119,7 +119,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     "psychosis|psychotic|hearing voices|schizophreni\\w*|bipolar (?:disorder|depression|episode|mania)|(?:i'm|i am|he's|she's|is) bipolar|manic episode|ptsd|post traumatic|trauma(?:tized|tised|tic)?",
     // "I'm hopeless with computers / at maths" is about a skill, not despair ("hopeless at times" still is).
     "(?:feel|feeling|i'm|i am) (?:so |completely |totally )?(?:hopeless(?! with | when it comes to | at (?!times\\b|night\\b|the moment\\b|this point\\b|life\\b|everything\\b))|worthless|empty inside)",
-    // A blender, a mower or an app that "can't cope", and people who "can't cope with downloading apps", are not in crisis.
+    // A blender, a mower or an app that "can't cope", and people who "can't cope with downloading apps", are not in crisis;
+    // nor is a situation that "can't go on" ("it can't go on like this").
     "can't stop crying|can't go on(?<!\\b(?:it|this|that|things) can't go on)|can't take it anymore|can't cope(?<!\\b(?:blender|maker|mower|tool|thing|it|pump|filter|heater|boiler|laptop|computer|phone|router|machine|engine|fridge|freezer|oven|hoover|vacuum|battery|charger|printer|software|system|app|car|van|editor|program|browser|tablet|pc|server|wifi|connection) (?:just |clearly |really |simply )?can't cope)(?! with (?:downloading|installing|apps?|technology|tech|computers?|smartphones?|ice|frozen))|(?:mental|emotional) health crisis|crisis (?:line|hotline|text line)",
     '(?:severe|crippling|debilitating|constant) anxiety|anxiety (?:disorder|medication)|psych ward|psychiatric (?:ward|hospital|emergency|hold)',
   ]],
@@ -144,7 +145,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:my|our|her|his|in|with|of|through|overwhelming|deep) grief|grief (?:counsel\\w*|support|groups?|stricken|therapy)',
     'condolences?|obituar(?:y|ies)|eulog(?:y|ies)|memorial service|sympathy cards?|burial|cremat(?:e|ed|ion)|caskets?|coffins?(?! nails?)',
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
-    // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death).
+    // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death), nor a family member's
+    // belongings ("lost my son's teddy"; "lost my son's father" still counts).
     '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)(?!(?:\\x27|’)s (?!(?:{FAM})\\b))|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',
     // "lost my / our baby" is the family-member entry above (with the same weight / fat exception).
     'stillb(?:irth|orn)|lost the baby(?! (?:weight|fat)\\b)|sids|crib death',
@@ -163,6 +165,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // Housing crisis (optional in the brief); "evicted" alone would catch cache evictions. Sleeping "in the car" on a
     // road trip or after a tent broke is not; "in my car" as where one lives is.
     "homeless(?:ness)?|(?:living|sleeping) rough|sleeping on the streets?|living in my car|sleeping in my car(?! (?:\\w+ )?(?:at|on|for|during|while|when) (?:\\w+ )?(?:festivals?|road ?trips?|trips?|holidays?|camping|weekends?))|eviction notice|(?:i|we|i'm|we're|i am|we are|i was|we were|i've been|we've been) (?:being |getting |got |been )?evicted|lost (?:my|our) (?:home|house) (?:in|to)",
+    // Not a murder mystery or a murder of crows; not music "drowned out".
     'murder(?:ed|s|er|ers)?(?! mystery| mysteries| of crows)(?<!called a murder)|homicide|manslaughter|drowned(?! out\\b)|died (?:from|of)',
   ]],
   ['medical', [
