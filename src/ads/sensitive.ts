@@ -100,10 +100,10 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // Selling sexual content on camera, said as a job.
     '(?:web)?cam ?(?:models?|modell?ing|shows?|performers?)|camming',
     // Paid companionship, said as a job or a service (not a police escort, escorting children, or the car).
-    "escorts(?! (?:mk|mark) ?\\d)|escorting(?! (?:the|my|our|his|her|them|kids|children|guests|visitors|students|pupils)\\b)|escort (?:sites?|services?|agenc(?:y|ies)|work|business|clients?|girls?|boys?)|(?:independent|high ?end|private|male|female) escort|(?:work|working|worked|started) as an? escort",
+    "escorts(?! (?:mk|mark) ?\\d)|escorting(?! (?:the|my|our|his|her|them|kids|children|guests|visitors|students|pupils)\\b)|escort (?:sites?|services?|agenc(?:y|ies)|work|business|clients?|girls?|boys?)|(?:independent|high ?end|private|male|female) escort|(?:independent|paid|private|high ?end) companion(?:ship)?|(?:work|working|worked|started) as an? escort",
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
-    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)',
+    'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)|dirty (?:videos?|vids?|movies?|films?|pics?|photos?|pictures?|sites?|chat|talk|texts?)|boudoir (?:photo\\w*|shoots?|sessions?|portraits?|pictures?|pics?|albums?)',
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',

@@ -41,6 +41,9 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I work as an independent escort, can you set up a spreadsheet for my tax return', 'sexual'],
   ['is paying for escorts legal in vegas', 'sexual'],
   ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
+  ["vr headset that's good for watching dirty videos", 'sexual'],
+  ['booking policy for my boudoir photography clients', 'sexual'],
+  ['im an independent companion, help me tidy my profile', 'sexual'],
   ['make the story X-rated', 'sexual'],
   ['what kind of adult toys are good for a beginner couple', 'sexual'],
   ['recommend a discreet sex toy', 'sexual'],
@@ -179,6 +182,9 @@ const BENIGN: string[] = [
   'sleeping in my car at festivals this summer, need window nets',
   // Crows.
   'is it true a group of crows is called a murder',
+  // Dirt, and a bedroom chair.
+  'dirty dishes pile up every night, which dishwasher',
+  'a boudoir chair for the bedroom corner',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
