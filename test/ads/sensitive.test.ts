@@ -169,6 +169,7 @@ const BENIGN: string[] = [
   'latex-free gloves for cleaning, my hands react',
   'explicit instructions for assembling this desk please',
   'resoling boots when the uppers are still fine',
+  'leather uppers and a stitched sole for school shoes',
   // "X rated" as a film rating, not a device's water rating.
   'an IPX7 rated speaker for the shower',
   // A police escort, escorting children, the old car.
@@ -195,7 +196,6 @@ const BENIGN: string[] = [
   // "Bombing" an interview or a round of one, or down a trail on a bike.
   'keep bombing the whiteboard round of interviews, need algorithm practice',
   'he spends weekends bombing down the trails, wants a full-face helmet',
-  'leather uppers and a stitched sole for school shoes',
   // Baby weight is lost after a birth or a diet, not in a death.
   "finally lost the baby weight, treating myself to new jeans",
   'losing my baby fat slowly, need running leggings',
