@@ -112,6 +112,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // mattress layer, a glove and an allergy).
     'explicit (?:pics?|photos?|pictures?|images?|selfies?|videos?|vids?|clips?|content|material)',
     'latex (?:play|catsuits?|outfits?|lingerie|bodysuits?|fetish\\w*)',
+    // A leather harness worn by a person is fetish wear; one for a dog, a horse or a cat is tack.
+    'leather harness(?:es)?(?! for (?:a |an |my |the |our |your |his |her |their )?(?:(?:small|big|large|little|young|new|old) )?(?:dogs?|pups?|puppy|puppies|horses?|pony|ponies|cats?|kittens?|ferrets?|rabbits?|goats?))',
   ]],
   ['mental_health_crisis', [
     '(?:panic|anxiety) attacks?|(?:nervous|mental|emotional) breakdowns?|having a breakdown|depress(?:ion|ed|ive)(?<!great depression)',

@@ -63,6 +63,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['starting a spicy subscription page, which ring light', 'sexual'],
   ['I sell explicit clips on a subscription site, how do I do my taxes', 'sexual'],
   ['latex outfit for the bedroom size xl', 'sexual'],
+  ['I sell handmade leather harnesses, help me write product descriptions', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -186,6 +187,9 @@ const BENIGN: string[] = [
   // Dirt, and a bedroom chair.
   'dirty dishes pile up every night, which dishwasher',
   'a boudoir chair for the bedroom corner',
+  // A leather harness for an animal.
+  'a leather harness for my dog, she slips out of collars',
+  'leather harness for a small pony, brown',
   // Machines that "can't cope", people who "can't cope with downloading apps", a laptop "throwing up" pop-ups.
   'our old blender can\'t cope with ice any more, which one crushes it',
   'half the club can\'t cope with installing apps, need video calls in a browser',
