@@ -118,7 +118,7 @@ export type Measurement = {
   machineBusyPct: number;
   /** Gateway only: lag of its event-loop timer during the run, and its own count of chat answers by status. */
   lag: LagReading | null;
-  gatewayChat: { ok: number; other: number; promoted: number; noFill: Record<string, number> } | null;
+  gatewayChat: { ok: number; clientGone: number; other: number; promoted: number; noFill: Record<string, number> } | null;
 };
 
 export type GatewayProbe = { base: string; token: string };
@@ -180,6 +180,8 @@ export async function measure(o: {
     };
     const delta = (name: string, match: Record<string, string> = {}) => sumSeries(after, name, match) - sumSeries(before, name, match);
     const okCount = delta('vexrail_http_requests_total', { route: CHAT_ROUTE, status: '200' });
+    // 499: the client went away before the answer (wrk drops its open requests at the end of a warm-up or a measurement).
+    const goneCount = delta('vexrail_http_requests_total', { route: CHAT_ROUTE, status: '499' });
     const noFill: Record<string, number> = {};
     for (const key of after.keys()) {
       const m = /^vexrail_promotion_no_fill_total\{reason="([^"]+)"\}$/.exec(key);
@@ -190,7 +192,8 @@ export async function measure(o: {
     }
     gatewayChat = {
       ok: okCount,
-      other: delta('vexrail_http_requests_total', { route: CHAT_ROUTE }) - okCount,
+      clientGone: goneCount,
+      other: delta('vexrail_http_requests_total', { route: CHAT_ROUTE }) - okCount - goneCount,
       promoted: delta('vexrail_promotions_delivered_total'),
       noFill,
     };

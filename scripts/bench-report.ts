@@ -125,9 +125,11 @@ export function errorNotes(r: ScenarioReport): string[] {
       const e = m.wrk.socketErrors;
       const bad = m.wrk.non2xx + e.connect + e.read + e.write + e.timeout;
       if (bad > 0) notes.push(`run ${i + 1}, ${label}: ${m.wrk.non2xx} non-2xx, socket errors connect ${e.connect} read ${e.read} write ${e.write} timeout ${e.timeout}`);
-      // wrk drops the requests still in flight when its time is up (at most one per connection): the gateway counts those as non-200.
+      // wrk drops the requests still in flight when its time is up (at most one per connection, at the end of the
+      // warm-up and of the measurement): the gateway logs those as 499 (client gone), so they are counted apart.
       const connections = label.includes('@1') ? 1 : r.high;
-      if (m.gatewayChat && m.gatewayChat.other > connections) notes.push(`run ${i + 1}, ${label}: the gateway answered ${m.gatewayChat.other} chat requests with a status other than 200 (more than the ${connections} wrk may drop at its end)`);
+      if (m.gatewayChat && m.gatewayChat.other > 0) notes.push(`run ${i + 1}, ${label}: the gateway answered ${m.gatewayChat.other} chat requests with a status other than 200 or 499`);
+      if (m.gatewayChat && m.gatewayChat.clientGone > 2 * connections) notes.push(`run ${i + 1}, ${label}: ${m.gatewayChat.clientGone} chat requests ended with the client gone (499), more than the ${2 * connections} wrk drops at the ends of its warm-up and measurement`);
     }
     if (run.stream) for (const [k, s] of Object.entries(run.stream)) if (s.errors.size) notes.push(`run ${i + 1}, stream ${k}: ${[...s.errors].map(([kind, n]) => `${n}x ${kind}`).join(', ')}`);
   });
