@@ -107,6 +107,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',
+    // "18+" said of content, sites and pages (not of an event or a game's age rating).
+    '18\\+ (?:content|videos?|vids?|movies?|films?|sites?|websites?|pages?|scenes?|chats?|photos?|pics?|pictures?|platforms?|ones?|kind|stuff)',
     'nude (?:pics?|photos?|pictures?|selfies?|videos?)|sugar (?:daddy|daddies|baby|babies)|lap ?dances?|bondage',
     // Explicit pictures and clips, made, sold or asked for, and latex worn as fetish wear (latex alone is a
     // mattress layer, a glove and an allergy).
@@ -174,6 +176,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'cancer(?:s|ous)?|tumou?rs?|malignant|leuka?emia|lymphoma|melanoma|carcinoma|sarcoma|chemo(?:therapy)?|radiotherapy|radiation therapy',
     'diabet(?:es|ic|is)|(?:had|having|have|has|suffered|minor|mild|major|massive) (?:a )?stroke|stroke (?:symptoms|warning signs|signs|victim|patient|survivor|recovery)',
     'heart attacks?|cardiac arrest|pacemakers?|heart failure|heart disease|arrhythmia|angina|palpitations|irregular heartbeat|blood clots?',
+    // Chronic conditions by name ("a fib" alone is a small lie, so only "afib" and "a-fib"; the grey wolf is canis lupus).
+    "afib|a-fib|atrial fibrillation|lupus(?<!canis lupus)|crohn(?:'s|s)?|copd|endometriosis|fibromyalgia|multiple sclerosis|sciatica",
     // Not goods or assets seized ("customs seizures", "drug seizures").
     's(?:ei|ie)zures?(?<!\\b(?:customs|police|drugs?|assets?|property|border|cargo|goods|counterfeit) s(?:ei|ie)zures?)|epilep\\w*|convuls\\w*|asthma|allergic reaction|anaphyla\\w*|epipen|alzheimer(?:\'s)?|alzhiemer(?:\'s)?|dementia|parkinson(?:\'s)?',
     'hiv|herpes|chlamydia|gonorrh(?:ea|oea)|syphilis|hepatitis|tuberculosis|p?n(?:eu|u|e)?monia|sepsis|meningitis|long covid|covid symptoms|tested positive',

@@ -64,6 +64,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I sell explicit clips on a subscription site, how do I do my taxes', 'sexual'],
   ['latex outfit for the bedroom size xl', 'sexual'],
   ['I sell handmade leather harnesses, help me write product descriptions', 'sexual'],
+  ['I make 18+ content online as a side income, help me with a tax spreadsheet', 'sexual'],
+  ['how do creators stay anonymous on those 18+ sites', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -101,6 +103,10 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['we need a tiny urn, our little one only lived a few days', 'tragedy'],
   ['keepsake urns for sharing ashes between siblings', 'tragedy'],
   // medical
+  ['smartwatch with ecg for afib', 'medical'],
+  ['heating pad that switches itself off, for sciatica flares at night', 'medical'],
+  ["my mum has lupus and gets tired by lunchtime, a lighter vacuum?", 'medical'],
+  ["meal ideas for a flare of crohn's", 'medical'],
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
@@ -187,6 +193,10 @@ const BENIGN: string[] = [
   // Dirt, and a bedroom chair.
   'dirty dishes pile up every night, which dishwasher',
   'a boudoir chair for the bedroom corner',
+  // "18+" as an age limit, "a fib" as a small lie, the grey wolf's Latin name.
+  'board games for an 18+ only night with friends',
+  'told my sister a fib about her haircut, now I need a nice gift to make up',
+  'a plush grey wolf for my nephew, the label says canis lupus',
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
