@@ -94,6 +94,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
     'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
+    // A strip club by its euphemism, and dancing there as a job.
+    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)",
     // Sex toys by name ("strap-on" alone is also a cleat or a binding; a vibrator also compacts concrete). The
     // exception looks back from the end, as "great depression" does, so the phrase keeps its first-letter bucket.
     'vibrators?(?<!concrete vibrators?)|butt ?plugs?|cock ?rings?|(?:pegging|strap-?on) (?:harness(?:es)?|kits?|dildos?)',

@@ -66,6 +66,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I sell handmade leather harnesses, help me write product descriptions', 'sexual'],
   ['I make 18+ content online as a side income, help me with a tax spreadsheet', 'sexual'],
   ['how do creators stay anonymous on those 18+ sites', 'sexual'],
+  ["I dance at a gentlemen's club, help me budget for a flat deposit", 'sexual'],
+  ['tax return help, I work as an exotic dancer', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -197,6 +199,9 @@ const BENIGN: string[] = [
   'board games for an 18+ only night with friends',
   'told my sister a fib about her haircut, now I need a nice gift to make up',
   'a plush grey wolf for my nephew, the label says canis lupus',
+  // A gentleman's watch, a golf club for gentlemen, a dance class.
+  "a gentleman's watch for my dad's 70th, silver",
+  'a dance class for beginners near me, salsa or swing',
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
