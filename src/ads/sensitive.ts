@@ -129,6 +129,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // nor is a situation that "can't go on" ("it can't go on like this").
     "can't stop crying|can't go on(?<!\\b(?:it|this|that|things) can't go on)|can't take it anymore|can't cope(?<!\\b(?:blender|maker|mower|tool|thing|it|pump|filter|heater|boiler|laptop|computer|phone|router|machine|engine|fridge|freezer|oven|hoover|vacuum|battery|charger|printer|software|system|app|car|van|editor|program|browser|tablet|pc|server|wifi|connection) (?:just |clearly |really |simply )?can't cope)(?! with (?:downloading|installing|apps?|technology|tech|computers?|smartphones?|ice|frozen))|(?:mental|emotional) health crisis|crisis (?:line|hotline|text line)",
     '(?:severe|crippling|debilitating|constant) anxiety|anxiety (?:disorder|medication)|psych ward|psychiatric (?:ward|hospital|emergency|hold)',
+    // No energy left for washing or getting up (cooking alone is what busy shoppers say too).
+    "(?:no|zero|don't have the|haven't got the|haven't had the|have no) (?:energy|strength) to (?:wash|shower|bathe|get out of bed|get dressed)",
   ]],
   ['addiction', [
     'addict(?:s|ed|ion|ions)?|adiction|alcoholi(?:c|cs|sm)|drinking problem|problem drinking|binge drinking|blackout drunk',

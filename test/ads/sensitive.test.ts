@@ -71,6 +71,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
+  ['dry shampoo and wipes, dont have the energy to wash anymore', 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
   ['I think my sister has anorexia', 'mental_health_crisis'],
   ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
@@ -202,6 +203,9 @@ const BENIGN: string[] = [
   // A gentleman's watch, a golf club for gentlemen, a dance class.
   "a gentleman's watch for my dad's 70th, silver",
   'a dance class for beginners near me, salsa or swing',
+  // Too tired to cook, or energy to spare.
+  "night shifts all month and I don't have the energy to cook, quick meals?",
+  'a springer with energy to burn, which ball launcher',
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
