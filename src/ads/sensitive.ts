@@ -178,6 +178,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
   ]],
   ['medical', [
     'cancer(?:s|ous)?|tumou?rs?|malignant|leuka?emia|lymphoma|melanoma|carcinoma|sarcoma|chemo(?:therapy)?|radiotherapy|radiation therapy',
+    // Radiation as a course of treatment (not the physics: solar radiation, radiation fog, a router that gives off radiation).
+    '(?:radiation|radiotherapy) (?:treatments?|appointments?|appts?|sessions?|burns?)|(?:start|starts|started|starting|finish|finished|finishing|through|during|after) (?:(?:my|his|her|their|the|daily|weekly) )?radiation|(?:sessions? of|from the|pelvic|neck|throat|chest|breast|brain) radiation',
     'diabet(?:es|ic|is)|(?:had|having|have|has|suffered|minor|mild|major|massive) (?:a )?stroke|stroke (?:symptoms|warning signs|signs|victim|patient|survivor|recovery)',
     'heart attacks?|cardiac arrest|pacemakers?|heart failure|heart disease|arrhythmia|angina|palpitations|irregular heartbeat|blood clots?',
     // Chronic conditions by name ("a fib" alone is a small lie, so only "afib" and "a-fib"; the grey wolf is canis lupus).

@@ -110,6 +110,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['heating pad that switches itself off, for sciatica flares at night', 'medical'],
   ["my mum has lupus and gets tired by lunchtime, a lighter vacuum?", 'medical'],
   ["meal ideas for a flare of crohn's", 'medical'],
+  ["shared calendar for lifts to mum's radiation appts", 'medical'],
+  ['my wife starts radiation next week, what should we pack', 'medical'],
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
@@ -206,6 +208,9 @@ const BENIGN: string[] = [
   // Too tired to cook, or energy to spare.
   "night shifts all month and I don't have the energy to cook, quick meals?",
   'a springer with energy to burn, which ball launcher',
+  // Radiation in physics and weather.
+  'a router that does not give off much radiation',
+  'why does radiation fog form on clear nights',
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
