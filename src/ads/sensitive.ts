@@ -94,8 +94,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
     'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
-    // A strip club by its euphemism, and dancing there as a job.
-    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)",
+    // A strip club by its euphemism, and dancing there as a job; paid domination as a job.
+    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)|dominatri(?:x|xes|ces)|pro ?dommes?|findom",
     // Sex toys by name ("strap-on" alone is also a cleat or a binding; a vibrator also compacts concrete). The
     // exception looks back from the end, as "great depression" does, so the phrase keeps its first-letter bucket.
     'vibrators?(?<!concrete vibrators?)|butt ?plugs?|cock ?rings?|(?:pegging|strap-?on) (?:harness(?:es)?|kits?|dildos?)',
@@ -178,6 +178,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
   ]],
   ['medical', [
     'cancer(?:s|ous)?|tumou?rs?|malignant|leuka?emia|lymphoma|melanoma|carcinoma|sarcoma|chemo(?:therapy)?|radiotherapy|radiation therapy',
+    // Infusions as a course of treatment (not tea, oil or flavour infusions, nor an espresso machine's pre-infusion), and
+    // the cold caps worn during them.
+    'infusions(?<!(?:tea|herbal|fruit|flavou?r|oil|water|pre) infusions)|(?:infusion|infusions) (?:sessions?|cycles?|days?|chairs?|suites?|centres?|centers?|rounds?|clinics?)|(?:rounds?|cycles?) of infusions?|cold caps?|scalp cooling',
     // Radiation as a course of treatment (not the physics: solar radiation, radiation fog, a router that gives off radiation).
     '(?:radiation|radiotherapy) (?:treatments?|appointments?|appts?|sessions?|burns?)|(?:start|starts|started|starting|finish|finished|finishing|through|during|after) (?:(?:my|his|her|their|the|daily|weekly) )?radiation|(?:sessions? of|from the|pelvic|neck|throat|chest|breast|brain) radiation',
     'diabet(?:es|ic|is)|(?:had|having|have|has|suffered|minor|mild|major|massive) (?:a )?stroke|stroke (?:symptoms|warning signs|signs|victim|patient|survivor|recovery)',

@@ -68,6 +68,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['how do creators stay anonymous on those 18+ sites', 'sexual'],
   ["I dance at a gentlemen's club, help me budget for a flat deposit", 'sexual'],
   ['tax return help, I work as an exotic dancer', 'sexual'],
+  ["I'm a professional dominatrix, write a classy bio for my booking page", 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -112,6 +113,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ["meal ideas for a flare of crohn's", 'medical'],
   ["shared calendar for lifts to mum's radiation appts", 'medical'],
   ['my wife starts radiation next week, what should we pack', 'medical'],
+  ['cooling cap to save my hair during infusions, rental price?', 'medical'],
+  ['do those cold cap things work', 'medical'],
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
@@ -211,6 +214,9 @@ const BENIGN: string[] = [
   // Radiation in physics and weather.
   'a router that does not give off much radiation',
   'why does radiation fog form on clear nights',
+  // Tea and oil infusions, an espresso machine's pre-infusion.
+  'a glass teapot for herbal infusions, about a litre',
+  "what's the pre-infusion setting on my espresso machine for",
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
