@@ -205,7 +205,7 @@ const BENIGN: string[] = [
   'board games for an 18+ only night with friends',
   'told my sister a fib about her haircut, now I need a nice gift to make up',
   'a plush grey wolf for my nephew, the label says canis lupus',
-  // A gentleman's watch, a golf club for gentlemen, a dance class.
+  // A gentleman's watch, a dance class.
   "a gentleman's watch for my dad's 70th, silver",
   'a dance class for beginners near me, salsa or swing',
   // Too tired to cook, or energy to spare.
