@@ -109,6 +109,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, said with the platforms' euphemism.
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',
+    // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
+    'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).
     '18\\+ (?:content|videos?|vids?|movies?|films?|sites?|websites?|pages?|scenes?|chats?|photos?|pics?|pictures?|platforms?|ones?|kind|stuff)',
     'nude (?:pics?|photos?|pictures?|selfies?|videos?)|sugar (?:daddy|daddies|baby|babies)|lap ?dances?|bondage',
@@ -131,6 +133,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:severe|crippling|debilitating|constant) anxiety|anxiety (?:disorder|medication)|psych ward|psychiatric (?:ward|hospital|emergency|hold)',
     // No energy left for washing or getting up (cooking alone is what busy shoppers say too).
     "(?:no|zero|don't have the|haven't got the|haven't had the|have no) (?:energy|strength) to (?:wash|shower|bathe|get out of bed|get dressed)",
+    // Not managing the basics of living any more (not the basics of a skill: "can't manage the basics of Excel").
+    "(?:can't|cannot|can not) (?:manage|do|cope with|handle|keep up with) (?:even )?the basics(?! of\\b)",
   ]],
   ['addiction', [
     'addict(?:s|ed|ion|ions)?|adiction|alcoholi(?:c|cs|sm)|drinking problem|problem drinking|binge drinking|blackout drunk',
@@ -205,6 +209,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'lumps? (?:in|on) (?:my|his|her)|(?:skin|itchy|red) rash|rashes|(?:high|low grade|bad|a|slight|mild) fever|fever (?:of|and|for|since|won\'t)|feverish',
     '(?:my|his|her) (?:{BODY}|chest|stomach|tummy|belly|head|tooth|teeth|ears?|eyes?|throat|heart) (?:hurts|is hurting|hurt|aches|is bleeding|is swollen|is numb|feels numb)',
     '(?:high|low) blood (?:sugar|pressure)|blood sugar (?:is|was|of|levels?)|hypoglycemi\\w*|hyperglycemi\\w*',
+    // Blood sugar tracked for a condition, said without "blood": sugar or glucose readings and logs, glucose levels and
+    // monitors.
+    '(?:sugar|glucose) (?:readings?|logs?)|glucose (?:levels?|monitors?|monitoring)',
     'jaundice|blood (?:in|on) (?:my|his|her|the) (?:stool|urine|pee|poop)|persistent cough|cough(?:ing)? (?:for weeks|up)|sore throat',
     'injur(?:y|ies|ed)|(?:broken|broke|fractured|sprained|twisted|dislocated) (?:(?:my|his|her) )?(?:{BODY})|fractures?|concussions?|sprain(?:ed|s)?|whiplash',
     '(?:first|second|third|1st|2nd|3rd) degree burns?|(?:deep|open|stab|gunshot|bullet|head) wounds?|(?:need|needs|needed|get|got|getting) stitches|(?:hit|bumped|banged) (?:my|his|her) head|cut myself',

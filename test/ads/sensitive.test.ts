@@ -69,10 +69,12 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ["I dance at a gentlemen's club, help me budget for a flat deposit", 'sexual'],
   ['tax return help, I work as an exotic dancer', 'sexual'],
   ["I'm a professional dominatrix, write a classy bio for my booking page", 'sexual'],
+  ['I run a subscription page with grown-up photos, which expenses can I claim', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
   ['dry shampoo and wipes, dont have the energy to wash anymore', 'mental_health_crisis'],
+  ['paper plates and dry shampoo, cant manage the basics anymore', 'mental_health_crisis'],
   ['my depression is getting worse every day', 'mental_health_crisis'],
   ['I think my sister has anorexia', 'mental_health_crisis'],
   ["I can't take it anymore, I feel completely hopeless", 'mental_health_crisis'],
@@ -115,6 +117,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['my wife starts radiation next week, what should we pack', 'medical'],
   ['cooling cap to save my hair during infusions, rental price?', 'medical'],
   ['do those cold cap things work', 'medical'],
+  ["spreadsheet for my partner's sugar readings, he's just gone onto a pump", 'medical'],
+  ['a glucose monitor for my dad that sends readings to my phone', 'medical'],
   ['my son keeps throwing up the milk after every feed', 'medical'],
   ['severe headache and blurry vision since this morning', 'medical'],
   ['pacemaker fitted last week, ok to use an electric toothbrush?', 'medical'],
@@ -217,6 +221,10 @@ const BENIGN: string[] = [
   // Tea and oil infusions, an espresso machine's pre-infusion.
   'a glass teapot for herbal infusions, about a litre',
   "what's the pre-infusion setting on my espresso machine for",
+  // Grown-up children, the basics of a skill, sugar in a recipe.
+  'photo book of the kids now they are all grown up, photos from every year',
+  "I can't manage the basics of pivot tables, is there a course for beginners",
+  'how much sugar in a batch of flapjacks, reading the recipe wrong',
   // A leather harness for an animal.
   'a leather harness for my dog, she slips out of collars',
   'leather harness for a small pony, brown',
