@@ -143,7 +143,8 @@ function matchedBaseline(bm25: Run, name: string, conversations: Conversation[],
     if (r.falsePromotions / Math.max(1, r.none) <= rate) hi = mid;
     else lo = mid;
   }
-  const floor = Math.round(hi * 100) / 100;
+  // Rounded up, so that the floor printed keeps the rate it was searched for (rounding down could let one more through).
+  const floor = Math.ceil(hi * 100) / 100;
   return evaluate(bm25, name, conversations, floor, `Plain BM25, score floor ${floor}`);
 }
 
