@@ -94,8 +94,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
     'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
-    // A strip club by its euphemism, and dancing there as a job; paid domination as a job.
-    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)|dominatri(?:x|xes|ces)|pro ?dommes?|findom",
+    // A strip club by its euphemism, and dancing there as a job; paid domination as a job, and a domme.
+    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)|dominatri(?:x|xes|ces)|dommes?|findom",
     // Sex toys by name ("strap-on" alone is also a cleat or a binding; a vibrator also compacts concrete). The
     // exception looks back from the end, as "great depression" does, so the phrase keeps its first-letter bucket.
     'vibrators?(?<!concrete vibrators?)|butt ?plugs?|cock ?rings?|(?:pegging|strap-?on) (?:harness(?:es)?|kits?|dildos?)',
@@ -189,8 +189,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'radiation (?:treatments?|appointments?|appts?|sessions?|burns?)|(?:start|starts|started|starting|finish|finished|finishing|through|during|after) (?:(?:my|his|her|their|the|daily|weekly) )?radiation|(?:sessions? of|from the|pelvic|neck|throat|chest|breast|brain) radiation',
     'diabet(?:es|ic|is)|(?:had|having|have|has|suffered|minor|mild|major|massive) (?:a )?stroke|stroke (?:symptoms|warning signs|signs|victim|patient|survivor|recovery)',
     'heart attacks?|cardiac arrest|pacemakers?|heart failure|heart disease|arrhythmia|angina|palpitations|irregular heartbeat|blood clots?',
-    // Chronic conditions by name ("a fib" alone is a small lie, so only "afib" and "a-fib"; the grey wolf is canis lupus).
-    "afib|a-fib|atrial fibrillation|lupus(?<!canis lupus)|crohn(?:'s)?|copd|endometriosis|fibromyalgia|multiple sclerosis|sciatica",
+    // Chronic conditions by name ("a fib" alone is a small lie, so only "afib" and "a-fib"; the grey wolf is canis lupus;
+    // gluten-free alone is a diet, coeliac disease a condition).
+    "afib|a-fib|atrial fibrillation|lupus(?<!canis lupus)|crohn(?:'s)?|copd|endometriosis|fibromyalgia|multiple sclerosis|sciatica|coeliac|celiac",
     // Not goods or assets seized ("customs seizures", "drug seizures").
     's(?:ei|ie)zures?(?<!\\b(?:customs|police|drugs?|assets?|property|border|cargo|goods|counterfeit) s(?:ei|ie)zures?)|epilep\\w*|convuls\\w*|asthma|allergic reaction|anaphyla\\w*|epipen|alzheimer(?:\'s)?|alzhiemer(?:\'s)?|dementia|parkinson(?:\'s)?',
     'hiv|herpes|chlamydia|gonorrh(?:ea|oea)|syphilis|hepatitis|tuberculosis|p?n(?:eu|u|e)?monia|sepsis|meningitis|long covid|covid symptoms|tested positive',

@@ -70,6 +70,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['tax return help, I work as an exotic dancer', 'sexual'],
   ["I'm a professional dominatrix, write a classy bio for my booking page", 'sexual'],
   ['I run a subscription page with grown-up photos, which expenses can I claim', 'sexual'],
+  ['booking and consent form for my clients, I work as a professional domme', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -113,6 +114,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['heating pad that switches itself off, for sciatica flares at night', 'medical'],
   ["my mum has lupus and gets tired by lunchtime, a lighter vacuum?", 'medical'],
   ["meal ideas for a flare of crohn's", 'medical'],
+  ['i have coeliac and my flatmates bake constantly, a note for them and maybe a separate toaster', 'medical'],
   ["shared calendar for lifts to mum's radiation appts", 'medical'],
   ['my wife starts radiation next week, what should we pack', 'medical'],
   ['cooling cap to save my hair during infusions, rental price?', 'medical'],
@@ -221,6 +223,9 @@ const BENIGN: string[] = [
   // Tea and oil infusions, an espresso machine's pre-infusion.
   'a glass teapot for herbal infusions, about a litre',
   "what's the pre-infusion setting on my espresso machine for",
+  // A gluten-free diet without the condition, a French word.
+  'gluten free bread that does not fall apart, for packed lunches',
+  "c'est dommage, how would I say that in English",
   // Grown-up children, the basics of a skill, sugar in a recipe.
   'photo book of the kids now they are all grown up, photos from every year',
   "I can't manage the basics of pivot tables, is there a course for beginners",
