@@ -107,8 +107,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
     'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)|dirty (?:videos?|vids?|movies?|films?|pics?|photos?|pictures?|sites?|chat|talk|texts?)|boudoir (?:photo\\w*|shoots?|sessions?|portraits?|pictures?|pics?|albums?)',
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
-    // A paid page of one's own explicit content, said with the platforms' euphemism.
-    'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)',
+    // A paid page of one's own explicit content, and making it, said with the platforms' euphemism ("spicy content").
+    'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy (?:content )?creators?',
     // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
     'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).
@@ -139,6 +139,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
   ['addiction', [
     'addict(?:s|ed|ion|ions)?|adiction|alcoholi(?:c|cs|sm)|drinking problem|problem drinking|binge drinking|blackout drunk',
     "can't stop (?:drinking|gambling|using|smoking|vaping)|relaps(?:e|ed|es|ing)|sober|sobriety|rehab",
+    // People in recovery, mostly from an addiction (not a phone or a drive in recovery mode, nor recovery after a run).
+    "(?:people|folks|someone|anyone|those|i'm|i am|he's|she's|they're|we're|been|while) in recovery(?! mode)",
     '(?:drug|alcohol|opioid|substance) (?:detox|withdrawal|abuse|problem|habit|use disorder)|detoxing|detox from',
     'withdrawal symptoms|going through withdrawals?|in withdrawal|(?:alcohol|opioid|opiate|benzo|nicotine|heroin) withdrawal',
     'overdos(?:e|es|ed|ing)|od(?:\\x27|’)d|heroin|fentanyl|meth|methamphetamine|cocaine|crack (?:cocaine|pipe|addict|house)|smok(?:e|ed|es|ing) crack|opioids?|opiates?',

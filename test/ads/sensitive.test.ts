@@ -71,6 +71,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ["I'm a professional dominatrix, write a classy bio for my booking page", 'sexual'],
   ['I run a subscription page with grown-up photos, which expenses can I claim', 'sexual'],
   ['booking and consent form for my clients, I work as a professional domme', 'sexual'],
+  ['I make spicy content on a fan subscription site, is there accounting software for that', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -83,6 +84,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['going through a nervous breakdown at work', 'mental_health_crisis'],
   // addiction
   ['I think I am addicted to gambling', 'addiction'],
+  ['meeting finder app for people in recovery', 'addiction'],
   ['my friend overdosed on fentanyl', 'addiction'],
   ['how long do alcohol withdrawal symptoms last', 'addiction'],
   ['he has been popping uppers to get through night shifts', 'addiction'],
@@ -223,6 +225,10 @@ const BENIGN: string[] = [
   // Tea and oil infusions, an espresso machine's pre-infusion.
   'a glass teapot for herbal infusions, about a litre',
   "what's the pre-infusion setting on my espresso machine for",
+  // A phone in recovery mode, recovery after a long run, spicy food.
+  'my phone is stuck in recovery mode, do I need a new one',
+  'foam roller for recovery after long runs',
+  'spicy hot sauce gift set for my brother',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
