@@ -108,7 +108,7 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)|dirty (?:videos?|vids?|movies?|films?|pics?|photos?|pictures?|sites?|chat|talk|texts?)|boudoir (?:photo\\w*|shoots?|sessions?|portraits?|pictures?|pics?|albums?)',
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, and making it, said with the platforms' euphemism ("spicy content").
-    'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy (?:content )?creators?',
+    'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy creators?',
     // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
     'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).
