@@ -94,8 +94,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'hentai|onlyfans|(?:blow|hand) ?jobs?|fetish\\w*|bdsm|horny|threesomes?|foreplay|intercourse',
     'penis|vaginas?|genitals?|genitalia|clitoris|boobs|tits|titties|condoms?|stds|stis|sexually transmitted',
     'cam ?girls?|escort (?:service|agency|girls?)|strip ?clubs?|(?:sex|adult|bedroom) toys?|dildos?',
-    // A strip club by its euphemism, and dancing there as a job; paid domination as a job, and a domme.
-    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)|dominatri(?:x|xes|ces)|dommes?|findom",
+    // A strip club by its euphemism, and dancing there as a job (a men's club alone is also a social club); paid
+    // domination as a job, and a domme.
+    "gentlem[ae]n's clubs?|exotic danc(?:ers?|ing)|danc(?:e|es|ing|ers?) (?:at|in) (?:a|the) men's clubs?|dominatri(?:x|xes|ces)|dommes?|findom",
     // Sex toys by name ("strap-on" alone is also a cleat or a binding; a vibrator also compacts concrete). The
     // exception looks back from the end, as "great depression" does, so the phrase keeps its first-letter bucket.
     'vibrators?(?<!concrete vibrators?)|butt ?plugs?|cock ?rings?|(?:pegging|strap-?on) (?:harness(?:es)?|kits?|dildos?)',
@@ -109,6 +110,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:free|live) cam(?:s| sites?| shows?)|hook ?up (?:apps?|sites?)|one night stands?|friends with benefits|booty calls?|casual encounter(?:s| sites?| apps?)',
     // A paid page of one's own explicit content, and making it, said with the platforms' euphemism ("spicy content").
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy creators?',
+    // The same page said as a subscription or fan site "for (grown) adults".
+    '(?:subscription|fan) (?:sites?|pages?|platforms?|accounts?) for (?:grown )?adults',
     // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
     'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).

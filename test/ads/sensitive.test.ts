@@ -72,6 +72,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I run a subscription page with grown-up photos, which expenses can I claim', 'sexual'],
   ['booking and consent form for my clients, I work as a professional domme', 'sexual'],
   ['I make spicy content on a fan subscription site, is there accounting software for that', 'sexual'],
+  ['I post on a subscription site for grown adults, which props count as expenses', 'sexual'],
+  ["I dance at a men's club at weekends, help me budget the tips", 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -229,6 +231,9 @@ const BENIGN: string[] = [
   'my phone is stuck in recovery mode, do I need a new one',
   'foam roller for recovery after long runs',
   'spicy hot sauce gift set for my brother',
+  // A men's club as a social club, a site for adult learners.
+  "my dad's men's club has a darts night, what could I get him",
+  'a coding course site for adults who never learned maths',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
