@@ -112,6 +112,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy creators?',
     // The same page said as a subscription or fan site "for (grown) adults".
     '(?:subscription|fan) (?:sites?|pages?|platforms?|accounts?) for (?:grown )?adults',
+    // Private photos or clips made for subscribers (videos for one's subscribers alone are a channel's).
+    'private (?:photos?|pics?|pictures?|clips?|videos?|photo ?(?:work|sets?|shoots?))(?: (?:i|we) (?:make|sell|post|shoot|film))? (?:for|to) (?:my |our )?(?:paying )?subscribers',
     // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
     'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).

@@ -74,6 +74,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I make spicy content on a fan subscription site, is there accounting software for that', 'sexual'],
   ['I post on a subscription site for grown adults, which props count as expenses', 'sexual'],
   ["I dance at a men's club at weekends, help me budget the tips", 'sexual'],
+  ['folders so the private photo work I make for paying subscribers stays apart from my other files', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -234,6 +235,9 @@ const BENIGN: string[] = [
   // A men's club as a social club, a site for adult learners.
   "my dad's men's club has a darts night, what could I get him",
   'a coding course site for adults who never learned maths',
+  // Videos for a channel's subscribers, a private photo album of the family.
+  'a better microphone for the videos I make for my subscribers',
+  'a private photo album app for our holiday pictures',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
