@@ -163,6 +163,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // "grief" alone is often figurative ("this config gives me grief").
     '(?:my|our|her|his|in|with|of|through|overwhelming|deep) grief|grief (?:counsel\\w*|support|groups?|stricken|therapy)',
     'condolences?|obituar(?:y|ies)|eulog(?:y|ies)|memorial service|sympathy cards?|burial|cremat(?:e|ed|ion)|caskets?|coffins?(?! nails?)',
+    // Being someone's executor now: a death behind an admin task (not what an executor does, asked in general, nor
+    // being named one in a living parent's will).
+    "(?:i'm|i am) (?:the |his |her |their |(?:{POSS}) (?:{FAM})'s )?executor",
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
     // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death), nor a family member's
     // belongings ("lost my son's teddy"; "lost my son's father" still counts).

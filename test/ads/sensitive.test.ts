@@ -94,6 +94,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I relapsed after two years sober', 'addiction'],
   ['my dad is an alcoholic', 'addiction'],
   // tragedy
+  ["grandad went in october and I'm the executor, is there software for that", 'tragedy'],
   ['my mom passed away yesterday', 'tragedy'],
   ['the bombing in the city centre last night', 'tragedy'],
   ['warmest sleeping bag for living rough in winter', 'tragedy'],
@@ -238,6 +239,10 @@ const BENIGN: string[] = [
   // Videos for a channel's subscribers, a private photo album of the family.
   'a better microphone for the videos I make for my subscribers',
   'a private photo album app for our holiday pictures',
+  // What an executor does, asked in general; being named one in a living parent's will; a task executor in code.
+  'what does the executor of a will actually have to do',
+  "mum has named me executor in her will, what should I keep for her",
+  'my thread pool executor keeps rejecting tasks under load',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
