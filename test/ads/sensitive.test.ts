@@ -75,6 +75,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['I post on a subscription site for grown adults, which props count as expenses', 'sexual'],
   ["I dance at a men's club at weekends, help me budget the tips", 'sexual'],
   ['folders so the private photo work I make for paying subscribers stays apart from my other files', 'sexual'],
+  ['we are opening up our marriage, help us write ground rules', 'sexual'],
   // mental_health_crisis
   ["I'm having a panic attack right now", 'mental_health_crisis'],
   ["my sister says she can't go on and won't pick up", 'mental_health_crisis'],
@@ -243,6 +244,9 @@ const BENIGN: string[] = [
   'what does the executor of a will actually have to do',
   "mum has named me executor in her will, what should I keep for her",
   'my thread pool executor keeps rejecting tasks under load',
+  // Being open with a partner, an open-plan relationship with a supplier.
+  'how do I open up to my partner about money worries',
+  'we keep an open relationship with our suppliers, how do I write that into a contract',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
