@@ -244,9 +244,11 @@ const BENIGN: string[] = [
   'what does the executor of a will actually have to do',
   "mum has named me executor in her will, what should I keep for her",
   'my thread pool executor keeps rejecting tasks under load',
-  // Being open with a partner, an open-plan relationship with a supplier.
+  // Being open with a partner, an open relationship with suppliers or a doctor, a relationship between teams.
   'how do I open up to my partner about money worries',
   'we keep an open relationship with our suppliers, how do I write that into a contract',
+  'I want an open relationship with a doctor who listens, any advice on finding one',
+  'how can we open up the relationship between sales and ops',
   // A gluten-free diet without the condition, a French word.
   'gluten free bread that does not fall apart, for packed lunches',
   "c'est dommage, how would I say that in English",
