@@ -112,12 +112,12 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'spicy (?:subscription|fan|content) (?:pages?|accounts?|sites?)|spicy content|spicy creators?',
     // The same page said as a subscription or fan site "for (grown) adults".
     '(?:subscription|fan) (?:sites?|pages?|platforms?|accounts?) for (?:grown )?adults',
+    // Private photos or clips made for subscribers (videos for one's subscribers alone are a channel's).
+    'private (?:photos?|pics?|pictures?|clips?|videos?|photo ?(?:work|sets?|shoots?))(?: (?:i|we) (?:make|sell|post|shoot|film))? (?:for|to) (?:my |our )?(?:paying )?subscribers',
     // Opening a marriage or relationship to other partners (not being open with one's partner about something, not a
     // relationship between or with teams or firms, nor an open relationship with a supplier, client or doctor).
     'open(?:ing|ed)? up (?:our|my|the|their|his|her) (?:marriage|relationship(?! (?:between|with)))|open marriages?',
     '(?:an|our|in an) open relationships?(?! with (?:our |the |your |their |its |my |a |an )?(?:suppliers?|vendors?|clients?|customers?|team|staff|employees?|doctors?|gp|bank|landlord|manager|boss|colleagues?))',
-    // Private photos or clips made for subscribers (videos for one's subscribers alone are a channel's).
-    'private (?:photos?|pics?|pictures?|clips?|videos?|photo ?(?:work|sets?|shoots?))(?: (?:i|we) (?:make|sell|post|shoot|film))? (?:for|to) (?:my |our )?(?:paying )?subscribers',
     // "Grown-up" photos, pictures and clips as a euphemism for explicit ones (not grown-up children).
     'grown ?up (?:photos?|pics?|pictures?|content|videos?|vids?|clips?|photo ?shoots?|subscription)',
     // "18+" said of content, sites and pages (not of an event or a game's age rating).
