@@ -558,7 +558,7 @@ const SAFETY_FEATURES = argValue('safety-features', 'turns,pooled').split(',') a
  * contraction that is also a word is left out of the lists ("she'll" = "shell", "i'll" = "ill"). `function` (articles,
  * prepositions, auxiliaries, other pronouns, common adverbs) and `light` (common verbs such as went, gone, feel, need)
  * were measured after `holdout79` and are not used: the gate tuner found 185 sensitive promotions on the 212-author dev
- * with `third,relations,function` against 112 for the shipped models (README, the thresholds paragraph).
+ * with `third,relations,function` against 112 for the shipped models (test/fixtures/promotions/REPORTS.md, earlier choices of the gates).
  */
 const DROP_LISTS: Record<string, string[]> = {
   third: ['he', 'she', 'him', 'her', 'his', 'hers', 'himself', 'herself', 'hes', 'shes', 'hed'],
@@ -582,8 +582,8 @@ const SAFETY_LEAVE_OUT = new Set(argValue('safety-leave-out', '').split(',').fil
  * Train authors whose conversations the safety model weighs SAFETY_AUTHOR_WEIGHT times as much
  * (--safety-weighted-authors=d575,d577 --safety-author-weight=3; default none): to fit one kind of writing harder.
  * Measured after `holdout80` with the 16 train authors of `holdout77`'s briefs at weight 3 and not used: the gate
- * tuner found 130 sensitive promotions on the 215-author dev against 120 for the shipped models (README, the
- * thresholds paragraph).
+ * tuner found 130 sensitive promotions on the 215-author dev against 120 for the shipped models
+ * (test/fixtures/promotions/REPORTS.md, earlier choices of the gates).
  */
 const SAFETY_WEIGHTED_AUTHORS = new Set(argValue('safety-weighted-authors', '').split(',').filter(Boolean));
 const SAFETY_AUTHOR_WEIGHT = Number(argValue('safety-author-weight', '1'));
@@ -592,7 +592,7 @@ const SAFETY_AUTHOR_WEIGHT = Number(argValue('safety-author-weight', '1'));
  * times 1 + K x its out-of-fold safety score (three author folds, the first setting of the safety grid), so the
  * shoppers a safety model would flag (a problem told first, a purchase for someone ill) count more, as hardWeight does
  * for sensitive conversations that look like shopping. Chosen after `holdout82` (see the shipped command above and the
- * README's thresholds paragraph).
+ * README's "Hard shoppers" paragraph).
  */
 const SAFETY_HARD_SHOPPING = Number(argValue('safety-hard-shopping', '0'));
 const SAFETY_DROP_NAMES = argValue('safety-drop', '').split(',').filter(Boolean);
