@@ -104,6 +104,9 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     '(?:web)?cam ?(?:models?|modell?ing|shows?|performers?)|camming',
     // Paid companionship, said as a job or a service (not a police escort, escorting children, or the car).
     "escorts(?! (?:mk|mark) ?\\d)|escorting(?! (?:the|my|our|his|her|them|kids|children|guests|visitors|students|pupils)\\b)|escort (?:sites?|services?|agenc(?:y|ies)|work|business|clients?|girls?|boys?)|(?:independent|high ?end|private|male|female) escort|(?:independent|paid|private|high ?end) companion(?:ship)?|(?:work|working|worked|started) as an? escort",
+    // The same trade in softer words: intimacy that is paid for or sold ("I see clients for paid intimacy"; not a
+    // film set's paid intimacy coordinator).
+    '(?:paid|paying) intimacy(?! coordinat)|intimacy for (?:money|cash|pay)|sell(?:s|ing)? intimacy|sold intimacy',
     // Asking for explicit content, its sites and apps, said without the words above ("adult" and "nude" alone are
     // sizes, tickets and colours; "xxx" alone is a placeholder; "kinky" and "stripper" have other senses).
     'adult (?:movies|videos?|vids?|films|sites?|websites?|content|entertainment|webcams?|cams?|chat ?rooms?)|xxx (?:videos?|vids?|movies?|sites?|content|pics?|photos?)|x ?rated|saucy (?:photos?|pics?|pictures?|content|videos?|vids?)|dirty (?:videos?|vids?|movies?|films?|pics?|photos?|pictures?|sites?|chat|talk|texts?)|boudoir (?:photo\\w*|shoots?|sessions?|portraits?|pictures?|pics?|albums?)',

@@ -40,6 +40,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['site with x rated amateur videos, free', 'sexual'],
   ['I work as an independent escort, can you set up a spreadsheet for my tax return', 'sexual'],
   ['is paying for escorts legal in vegas', 'sexual'],
+  ['she sells intimacy by the hour and wants a spreadsheet of her earnings', 'sexual'],
+  ['paid intimacy is how I cover rent, which bank account keeps it apart from my wages', 'sexual'],
   ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
   ["vr headset that's good for watching dirty videos", 'sexual'],
   ['booking policy for my boudoir photography clients', 'sexual'],
@@ -204,6 +206,9 @@ const BENIGN: string[] = [
   'police escort for the parade float, need a banner',
   'escorting the kids to school in the rain, need a big umbrella',
   'wiper blades for two old escorts mk1',
+  // An intimacy coordinator is a job on a film set; intimacy alone is not a trade.
+  'we hired a paid intimacy coordinator for the film shoot, need a contract template',
+  'ideas for an intimate anniversary dinner at home, candles and a playlist',
   // Goods seized, not a medical seizure.
   'is buying fake trainers illegal, there was a story about customs seizures',
   // Sleeping in a car on a trip, or after a tent broke.
