@@ -336,7 +336,7 @@ describe('word vectors', () => {
     const seen = trainWords();
     const v = wordVectors();
     const { intent, safety } = promotionModels();
-    const unseen = ['interment', 'regatta', 'convocation', 'acquire', 'dismantle', 'dismantling'];
+    const unseen = ['interment', 'regatta', 'convocation', 'acquire', 'demolish', 'dismantling'];
     for (const w of unseen) {
       expect(seen.has(w)).toBe(false); // never in the training data ...
       expect(wordVector(v, w)).not.toBeNull(); // ... but it has a vector
@@ -348,9 +348,10 @@ describe('word vectors', () => {
       expect(grief('interment').vectors).toBeGreaterThan(grief(other).vectors);
     }
     expect(scoreConversation("my grandfather's interment is on friday", []).safety).toBeGreaterThanOrEqual(DEFAULT_ADS.safetyThreshold);
-    // Acquire (near buy, purchase) reads as shopping: more than dismantle or dismantling in its place.
+    // Acquire (near buy, purchase) reads as shopping: more than demolish or dismantling in its place. ("dismantle"
+    // was the first contrast until a train and dev re-split put it in train.)
     const need = (w: string) => logit(intent, `which espresso machine should I ${w}`);
-    for (const other of ['dismantle', 'dismantling']) {
+    for (const other of ['demolish', 'dismantling']) {
       expect(need('acquire').all).toBeGreaterThan(need(other).all);
       expect(need('acquire').vectors).toBeGreaterThan(need(other).vectors);
     }
