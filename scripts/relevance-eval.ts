@@ -32,9 +32,12 @@ const arg = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-/** The current held-out split: the lowest-numbered holdoutN folder (see above); none while a new one is being written. */
+/**
+ * The current held-out split: the lowest-numbered holdoutN folder that holds conversations (see above); none while a new
+ * one is being written. A folder emptied by a fold (git keeps no empty folders, a working copy may) does not count.
+ */
 const HELD_OUT = readdirSync(join(PROMOTIONS_DIR, 'conversations'))
-  .filter((d) => /^holdout\d+$/.test(d))
+  .filter((d) => /^holdout\d+$/.test(d) && readdirSync(join(PROMOTIONS_DIR, 'conversations', d)).some((f) => f.endsWith('.jsonl')))
   .sort((a, b) => Number(a.slice(7)) - Number(b.slice(7)))
   .slice(0, 1);
 const splits = arg('split') ? [arg('split')!] : HELD_OUT;
