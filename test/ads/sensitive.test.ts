@@ -42,6 +42,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['is paying for escorts legal in vegas', 'sexual'],
   ['she sells intimacy by the hour and wants a spreadsheet of her earnings', 'sexual'],
   ['paid intimacy is how I cover rent, which bank account keeps it apart from my wages', 'sexual'],
+  ['i sell intimate videos online, what invoice template should i use', 'sexual'],
+  ['my ex says he will post intimate pics of me unless i pay', 'sexual'],
   ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
   ["vr headset that's good for watching dirty videos", 'sexual'],
   ['booking policy for my boudoir photography clients', 'sexual'],
@@ -209,6 +211,7 @@ const BENIGN: string[] = [
   // An intimacy coordinator is a job on a film set; intimacy alone is not a trade.
   'we hired a paid intimacy coordinator for the film shoot, need a contract template',
   'ideas for an intimate anniversary dinner at home, candles and a playlist',
+  'an intimate wedding venue for 30 guests, can you find photos of the garden',
   // Goods seized, not a medical seizure.
   'is buying fake trainers illegal, there was a story about customs seizures',
   // Sleeping in a car on a trip, or after a tent broke.
