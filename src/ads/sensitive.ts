@@ -176,6 +176,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     // being named one in a living parent's will).
     "(?:i'm|i am) (?:the |his |her |their |(?:{POSS}) (?:{FAM})'s )?executor",
     '(?:{POSS}) (?:{FAM}) (?:died|is dead|was killed|got killed|has died|just died|is dying)',
+    // The date of a person's death, said by pronoun ("the day he died"; a phone or a laptop is "it").
+    '(?:the|that) (?:day|night|morning|week|date) (?:he|she) (?:died|passed(?: away)?)',
     // Not "lost the baby weight" / "losing my baby fat" (after a birth, a diet, not a death), nor a family member's
     // belongings ("lost my son's teddy"; "lost my son's father" still counts).
     '(?:lost|losing) (?:my|our) (?:{FAM})(?! (?:weight|fat)\\b)(?!(?:\\x27|’)s (?!(?:{FAM})\\b))|death in the family|loss of (?:my|our|a) (?:\\w+ )?(?:{FAM})|(?:sudden|tragic|unexpected|untimely) (?:death|loss|passing)',

@@ -40,6 +40,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['site with x rated amateur videos, free', 'sexual'],
   ['I work as an independent escort, can you set up a spreadsheet for my tax return', 'sexual'],
   ['is paying for escorts legal in vegas', 'sexual'],
+  ['put the day she died in my calendar with a reminder the week before', 'tragedy'],
+  ["I still can't sleep on the night he passed away each year, what helps", 'tragedy'],
   ['she sells intimacy by the hour and wants a spreadsheet of her earnings', 'sexual'],
   ['paid intimacy is how I cover rent, which bank account keeps it apart from my wages', 'sexual'],
   ['i sell intimate videos online, what invoice template should i use', 'sexual'],
@@ -212,6 +214,8 @@ const BENIGN: string[] = [
   'we hired a paid intimacy coordinator for the film shoot, need a contract template',
   'ideas for an intimate anniversary dinner at home, candles and a playlist',
   'an intimate wedding venue for 30 guests, can you find photos of the garden',
+  // A device that "died" is "it".
+  'the day it died I lost all my photos, which phone has the best backup',
   // Goods seized, not a medical seizure.
   'is buying fake trainers illegal, there was a story about customs seizures',
   // Sleeping in a car on a trip, or after a tent broke.
