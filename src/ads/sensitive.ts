@@ -119,6 +119,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'private (?:photos?|pics?|pictures?|clips?|videos?|photo ?(?:work|sets?|shoots?))(?: (?:i|we) (?:make|sell|post|shoot|film))? (?:for|to) (?:my |our )?(?:paying )?subscribers',
     // Intimate images by name: sold, shared or leaked, they are sexual content ("intimate" alone is a dinner or a venue).
     'intimate (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?|portraits?)',
+    // Topless images by name, and pole dancing as a club's shifts (pole fitness as a class is not: "on the pole" alone).
+    'topless (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?)|shifts? on the pole|on the pole at (?:a|the|my) (?:club|bar)',
     // Opening a marriage or relationship to other partners (not being open with one's partner about something, not a
     // relationship between or with teams or firms, nor an open relationship with a supplier, client or doctor).
     'open(?:ing|ed)? up (?:our|my|the|their|his|her) (?:marriage|relationship(?! (?:between|with)))|open marriages?',

@@ -45,6 +45,8 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['she sells intimacy by the hour and wants a spreadsheet of her earnings', 'sexual'],
   ['paid intimacy is how I cover rent, which bank account keeps it apart from my wages', 'sexual'],
   ['i sell intimate videos online, what invoice template should i use', 'sexual'],
+  ['I post topless pics on a paid page, how do I keep my face out of them', 'sexual'],
+  ['grippy heels for long shifts on the pole, my feet are done', 'sexual'],
   ['my ex says he will post intimate pics of me unless i pay', 'sexual'],
   ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
   ["vr headset that's good for watching dirty videos", 'sexual'],
@@ -214,6 +216,10 @@ const BENIGN: string[] = [
   'we hired a paid intimacy coordinator for the film shoot, need a contract template',
   'ideas for an intimate anniversary dinner at home, candles and a playlist',
   'an intimate wedding venue for 30 guests, can you find photos of the garden',
+  // Pole fitness as a class, a tent pole, a topless car.
+  'grip aid for pole fitness class, my hands slip on the pole',
+  'replacement tent pole for a 2 person dome tent',
+  'roof rack for a topless jeep, what fits',
   // A device that "died" is "it".
   'the day it died I lost all my photos, which phone has the best backup',
   // Goods seized, not a medical seizure.
