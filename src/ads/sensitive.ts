@@ -121,6 +121,8 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'intimate (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?|portraits?)',
     // Topless images by name, and pole dancing as a club's shifts (pole fitness as a class is not: "on the pole" alone).
     'topless (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?)|shifts? on the pole|on the pole at (?:a|the|my) (?:club|bar)',
+    // Stripping as one's job (a paint or wire stripper is a tool, so only the person's job counts).
+    "(?:i'm|i am|work(?:s|ing|ed)? as|jobs? as) an? (?:self employed |freelance |exotic )?stripper",
     // Opening a marriage or relationship to other partners (not being open with one's partner about something, not a
     // relationship between or with teams or firms, nor an open relationship with a supplier, client or doctor).
     'open(?:ing|ed)? up (?:our|my|the|their|his|her) (?:marriage|relationship(?! (?:between|with)))|open marriages?',

@@ -47,6 +47,7 @@ const SENSITIVE: [string, SensitiveCategory][] = [
   ['i sell intimate videos online, what invoice template should i use', 'sexual'],
   ['I post topless pics on a paid page, how do I keep my face out of them', 'sexual'],
   ['grippy heels for long shifts on the pole, my feet are done', 'sexual'],
+  ["I'm a self-employed stripper, which expenses can I claim", 'sexual'],
   ['my ex says he will post intimate pics of me unless i pay', 'sexual'],
   ['I sell saucy photos on a subscription site, what can I claim for tax', 'sexual'],
   ["vr headset that's good for watching dirty videos", 'sexual'],
@@ -220,6 +221,8 @@ const BENIGN: string[] = [
   'grip aid for pole fitness class, my hands slip on the pole',
   'replacement tent pole for a 2 person dome tent',
   'roof rack for a topless jeep, what fits',
+  'I work as a decorator and need a paint stripper that is safe indoors',
+  'best wire stripper for a job as an electrician apprentice',
   // A device that "died" is "it".
   'the day it died I lost all my photos, which phone has the best backup',
   // Goods seized, not a medical seizure.
