@@ -119,8 +119,10 @@ const CATEGORIES: [SensitiveCategory, string[]][] = [
     'private (?:photos?|pics?|pictures?|clips?|videos?|photo ?(?:work|sets?|shoots?))(?: (?:i|we) (?:make|sell|post|shoot|film))? (?:for|to) (?:my |our )?(?:paying )?subscribers',
     // Intimate images by name: sold, shared or leaked, they are sexual content ("intimate" alone is a dinner or a venue).
     'intimate (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?|portraits?)',
-    // Topless images by name, and pole dancing as a club's shifts (pole fitness as a class is not: "on the pole" alone).
-    'topless (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?)|shifts? on the pole|on the pole at (?:a|the|my) (?:club|bar)',
+    // Topless images by name (a topless car is not).
+    'topless (?:photos?|pics?|pictures?|images?|clips?|videos?|vids?|content|shots?)',
+    // Pole dancing as a club's shifts (pole fitness as a class is not: "on the pole" alone).
+    'shifts? on the pole|on the pole at (?:a|the|my) (?:club|bar)',
     // Stripping as one's job (a paint or wire stripper is a tool, so only the person's job counts).
     "(?:i'm|i am|work(?:s|ing|ed)? as|jobs? as) an? (?:self employed |freelance |exotic )?stripper",
     // Opening a marriage or relationship to other partners (not being open with one's partner about something, not a
