@@ -449,6 +449,22 @@ describe('safety (held-back examples, default threshold)', () => {
     expect(count(SHOPPING_SENSITIVE_WORDS, intent)).toBeGreaterThanOrEqual(2);
   });
 
+  // A larger held-back set (test/fixtures/classifiers/held-back-ordinary.json: 40 questions without intent, 40 ordinary
+  // shoppers, 20 ordinary shoppers with words that also occur in sensitive talk, written without running any model),
+  // pooled with the lists above. The small lists' rates (at most 1 in 10, 1 in 3) do not hold at this size: the models of
+  // 073c29e flag 8 of 50, 4 of 50 and 10 of 23 at the default threshold. The bounds are those counts, so a retrained or
+  // re-gated safety model must flag no more of these ordinary conversations than the shipped one (three retrains after
+  // holdout119, better on dev, flagged 6 of 50 shoppers and 12-13 of 23; the README's "Retrained after holdout119").
+  test('a larger held-back set of ordinary conversations: no more flagged than with the models of 073c29e', () => {
+    const more = JSON.parse(readFileSync(join(import.meta.dir, '../fixtures/classifiers/held-back-ordinary.json'), 'utf8')) as Record<string, string[]>;
+    const pooled = (base: string[][], key: string) => [...base, ...more[key].map((s) => [s])];
+    expect(more.no_intent.length + more.shopping.length + more.shopping_sensitive_words.length).toBe(100);
+    for (const c of [...more.no_intent, ...more.shopping, ...more.shopping_sensitive_words]) expect(classifySensitivity([c]).sensitive).toBe(false);
+    expect(count(pooled(NO_INTENT, 'no_intent'), safety)).toBeLessThanOrEqual(8);
+    expect(count(pooled(SHOPPING, 'shopping'), safety)).toBeLessThanOrEqual(4);
+    expect(count(pooled(SHOPPING_SENSITIVE_WORDS, 'shopping_sensitive_words'), safety)).toBeLessThanOrEqual(10);
+  });
+
   // The word-vector look-ups roughly double the cost of a 2 KB conversation (about 0.06 -> 0.11 ms on a quiet machine).
   test('inference is fast: both models on a 2 KB conversation well under 0.3 ms (median)', () => {
     const sentence = 'We moved off spreadsheets and I keep losing track of who owns which task before a deadline. ';
