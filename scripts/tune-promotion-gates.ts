@@ -69,9 +69,11 @@ const INTENT = grid(0.3, 0.975, 0.025);
 /**
  * From 0.01: the safety models since d14d25d put most conversations near 0, so the step of 0.025 is coarse at the
  * low end (the d14d25d model met the rule at 0.02 with 0.025 as its margin, and at no point of the grid that began at
- * 0.025; the models since chose 0.01, the lowest step).
+ * 0.025; the models since chose 0.01, the lowest step). Steps of 0.005 up to 0.045 since the retrains after holdout119,
+ * whose safety models needed a bound of 0.03 (the README's "Retrained after holdout119"); the shipped setting is the
+ * same on either grid.
  */
-const SAFETY_GRID = [0.01, 0.015, 0.02, ...grid(0.025, 0.9, 0.025)];
+const SAFETY_GRID = [0.01, 0.015, 0.02, 0.025, 0.03, 0.035, 0.04, 0.045, ...grid(0.05, 0.9, 0.025)];
 /**
  * The lowest safety threshold the rule may choose (--min-safety 0.01 gives the whole grid back). At 0.01 the plain
  * shopping that only shares words with the sensitive training data sits on the threshold: all three retrains since
